@@ -1,0 +1,25 @@
+/*
+ * Socket addresses as the config writes them: "127.0.0.1:8080",
+ * "[::1]:8080", "*:8080". Parsing never touches the network unless asked to
+ * resolve a host name (upstream servers, at load time only).
+ */
+#ifndef COMMON_ADDR_H
+#define COMMON_ADDR_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#define ADDR_STRLEN	64	/* "[v6]:port" fits */
+
+struct addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+};
+
+int	addr_parse(struct addr *, const char *, bool resolve, char *err,
+	    size_t errlen);
+void	addr_format(const struct addr *, char *, size_t);
+bool	addr_equal(const struct addr *, const struct addr *);
+int	addr_port(const struct addr *);
+
+#endif

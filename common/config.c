@@ -1,0 +1,763 @@
+/*
+ * Loads a configuration generation from INI files. inih does the
+ * tokenising; our own reader in front of it counts lines, tracks sections
+ * (Debian's inih passes no line numbers and does not report empty
+ * sections), refuses over-long lines instead of letting them be split, and
+ * catches syntax errors, so every message can say file:line. Loading keeps
+ * going after an error and collects all of them; nothing outside the new
+ * struct config is touched.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "common/config.h"
+#include "common/config_value.h"
+#include "common/util.h"
+
+/* One file being read; files nest through include. */
+struct cfg_file {
+	FILE			*fp;
+	const char		*path;		/* interned */
+	char			*realpath;
+	int			 line;
+	struct cfg_section	*section;	/* NULL: outside any section */
+	const struct cfg_section_type *type;
+	bool			 bad_section;	/* header was wrong: skip keys */
+	struct cfg_file		*parent;
+	char			*buf;
+	size_t			 bufsize;
+	char			*stash;		/* value of a line too long for inih */
+};
+
+struct cfg_ctx {
+	struct config		*cfg;
+	struct cfg_file		*file;
+	int			 depth;
+	const struct cfg_key	*key;		/* key being set */
+};
+
+static int	 cfg_parse_file(struct cfg_ctx *, const char *,
+		    const struct cfg_where *);
+static char	*cfg_read_line(char *, int, void *);
+static int	 cfg_handler(void *, const char *, const char *, const char *);
+static void	 cfg_section_start(struct cfg_ctx *, char *);
+static void	 cfg_include(struct cfg_ctx *, const char *);
+static void	 cfg_check(struct config *);
+static const char *cfg_intern(struct config *, const char *);
+static void	 cfg_defaults(struct config *);
+
+/*
+ * Reads path and everything it includes. Always returns a config; the caller
+ * looks at nerrors. A main file that cannot be opened is reported without a
+ * line number.
+ */
+struct config *
+config_load(const char *path)
+{
+	struct config	*cfg;
+	struct cfg_ctx	 ctx;
+
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->path = xstrdup(path);
+	cfg_defaults(cfg);
+
+	/* Debian's inih takes these at run time; see ARCHITECTURE.md. */
+	ini_use_stack = false;
+	ini_max_line = CFG_LINE_MAX + 3;
+	ini_allow_realloc = false;
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = true;
+	ini_stop_on_first_error = false;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	if (cfg_parse_file(&ctx, path, NULL) == 0)
+		cfg_check(cfg);
+	return cfg;
+}
+
+static void
+cfg_defaults(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+
+	g->sec.kind = "global";
+	g->workers = 0;
+	g->user = xstrdup("www-data");
+	g->pid_file = xstrdup("/run/frontd.pid");
+	g->error_log = xstrdup("/var/log/frontd/error.log");
+	g->access_log = xstrdup("/var/log/frontd/access.log");
+	g->log_level = LOG_LVL_NOTICE;
+	g->shutdown_timeout_ms = 30 * 1000;
+}
+
+static void
+free_section(struct cfg_section *s)
+{
+	free(s->name);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t	i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nlisteners; i++) {
+		free_section(&cfg->listeners[i]->sec);
+		free(cfg->listeners[i]->addrs);
+		free(cfg->listeners[i]->addr_where);
+		free(cfg->listeners[i]);
+	}
+	for (i = 0; i < cfg->nupstreams; i++) {
+		struct cfg_upstream *u = cfg->upstreams[i];
+
+		for (j = 0; j < u->nservers; j++)
+			free(u->servers[j].spec);
+		free(u->servers);
+		free_section(&u->sec);
+		free(u);
+	}
+	for (i = 0; i < cfg->nroutes; i++) {
+		free(cfg->routes[i]->upstream_name);
+		free_section(&cfg->routes[i]->sec);
+		free(cfg->routes[i]);
+	}
+	free(cfg->listeners);
+	free(cfg->upstreams);
+	free(cfg->routes);
+	free(cfg->global.user);
+	free(cfg->global.group);
+	free(cfg->global.pid_file);
+	free(cfg->global.error_log);
+	free(cfg->global.access_log);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	for (i = 0; i < cfg->nerrors; i++)
+		free(cfg->errors[i]);
+	free(cfg->errors);
+	for (i = 0; i < cfg->nwarnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
+	free(cfg->path);
+	free(cfg);
+}
+
+int
+config_upstream_index(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		if (strcmp(cfg->upstreams[i]->sec.name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t
+config_nservers(const struct config *cfg)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		n += cfg->upstreams[i]->nservers;
+	return n;
+}
+
+/* Messages. */
+
+static void
+add_msg(char ***list, size_t *n, const struct cfg_where *w, const char *fmt,
+    va_list ap)
+{
+	char	*msg, *line;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		abort();
+	if (w == NULL || w->file == NULL)
+		line = xasprintf("%s", msg);
+	else if (w->line <= 0)
+		line = xasprintf("%s: %s", w->file, msg);
+	else
+		line = xasprintf("%s:%d: %s", w->file, w->line, msg);
+	free(msg);
+	*list = xrealloc(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = line;
+}
+
+void
+cfg_error_at(struct config *cfg, const struct cfg_where *w,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	add_msg(&cfg->errors, &cfg->nerrors, w, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_warn_at(struct config *cfg, const struct cfg_where *w,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	add_msg(&cfg->warnings, &cfg->nwarnings, w, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_error(struct cfg_ctx *ctx, const char *fmt, ...)
+{
+	struct cfg_where	w = cfg_ctx_where(ctx);
+	va_list			ap;
+
+	va_start(ap, fmt);
+	add_msg(&ctx->cfg->errors, &ctx->cfg->nerrors, &w, fmt, ap);
+	va_end(ap);
+}
+
+struct config *
+cfg_ctx_config(struct cfg_ctx *ctx)
+{
+	return ctx->cfg;
+}
+
+struct cfg_where
+cfg_ctx_where(struct cfg_ctx *ctx)
+{
+	struct cfg_where	w = { NULL, 0 };
+
+	if (ctx->file != NULL) {
+		w.file = ctx->file->path;
+		w.line = ctx->file->line;
+	}
+	return w;
+}
+
+/* "[route api]" or "[global]". */
+const char *
+cfg_section_label(const struct cfg_section *s, char *buf, size_t len)
+{
+	if (s->name != NULL)
+		snprintf(buf, len, "[%s %s]", s->kind, s->name);
+	else
+		snprintf(buf, len, "[%s]", s->kind);
+	return buf;
+}
+
+static const char *
+cfg_intern(struct config *cfg, const char *s)
+{
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		if (strcmp(cfg->files[i], s) == 0)
+			return cfg->files[i];
+	cfg->files = xrealloc(cfg->files, cfg->nfiles + 1, sizeof(char *));
+	cfg->files[cfg->nfiles] = xstrdup(s);
+	return cfg->files[cfg->nfiles++];
+}
+
+/* Reading. */
+
+static int
+cfg_parse_file(struct cfg_ctx *ctx, const char *path,
+    const struct cfg_where *from)
+{
+	struct cfg_file	 f;
+	char		 rp[PATH_MAX];
+
+	memset(&f, 0, sizeof(f));
+	f.path = cfg_intern(ctx->cfg, path);
+	if ((f.fp = fopen(path, "re")) == NULL) {
+		if (from == NULL)
+			cfg_error_at(ctx->cfg, NULL, "frontd: cannot open %s: %s",
+			    path, strerror(errno));
+		else
+			cfg_error_at(ctx->cfg, from,
+			    "cannot open include \"%s\": %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	if (realpath(path, rp) != NULL)
+		f.realpath = xstrdup(rp);
+	f.parent = ctx->file;
+	ctx->file = &f;
+	ctx->depth++;
+	ini_parse_stream(cfg_read_line, ctx, cfg_handler, ctx);
+	ctx->depth--;
+	ctx->file = f.parent;
+	if (ferror(f.fp))
+		cfg_error_at(ctx->cfg, from, "error reading %s: %s", path,
+		    strerror(errno));
+	fclose(f.fp);
+	free(f.buf);
+	free(f.stash);
+	free(f.realpath);
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * The ini_reader in front of inih: hands inih one line at a time, but
+ * first counts it, checks its length and shape, and follows section
+ * headers. A line we reject reaches inih as an empty line, so it is
+ * reported once, by us, with its number.
+ */
+static char *
+cfg_read_line(char *str, int num, void *stream)
+{
+	struct cfg_ctx	*ctx = stream;
+	struct cfg_file	*f = ctx->file;
+	ssize_t		 n;
+	char		*s, *copy;
+	size_t		 max = (size_t)num - 3;
+
+	if ((n = getline(&f->buf, &f->bufsize, f->fp)) == -1)
+		return NULL;
+	f->line++;
+	if (max > CFG_LINE_MAX)
+		max = CFG_LINE_MAX;
+	while (n > 0 && (f->buf[n - 1] == '\n' || f->buf[n - 1] == '\r'))
+		f->buf[--n] = '\0';
+	if ((size_t)n > CFG_LINE_MAX) {
+		cfg_error(ctx, "line too long (more than %d bytes)",
+		    CFG_LINE_MAX);
+		goto empty;
+	}
+	if (memchr(f->buf, '\0', (size_t)n) != NULL) {
+		cfg_error(ctx, "NUL byte in line");
+		goto empty;
+	}
+	copy = xstrdup(f->buf);
+	s = trim(copy);
+	if (*s == '\0' || *s == ';' || *s == '#') {
+		free(copy);
+		goto pass;
+	}
+	if (*s == '[') {
+		cfg_section_start(ctx, s);
+		free(copy);
+		goto empty;
+	}
+	{
+		char *sep = strpbrk(s, "=:");
+
+		if (sep == NULL || *sep != '=' || sep == s) {
+			cfg_error(ctx,
+			    "syntax error (expected [section] or key = value)");
+			free(copy);
+			goto empty;
+		}
+		/*
+		 * Debian's inih reads at most 200 bytes a line. A longer
+		 * line reaches it as "key = \001" and the handler takes the
+		 * value from the stash, processed as inih would.
+		 */
+		if ((size_t)n > max) {
+			char *v;
+
+			*sep = '\0';
+			if (strlen(trim(s)) + 8 > max) {
+				cfg_error(ctx, "key name too long");
+				free(copy);
+				goto empty;
+			}
+			v = sep + 1;
+			for (char *q = v; *q != '\0'; q++)
+				if (*q == ';' && q > v && (q[-1] == ' ' ||
+				    q[-1] == '\t')) {
+					*q = '\0';
+					break;
+				}
+			free(f->stash);
+			f->stash = xstrdup(trim(v));
+			snprintf(str, (size_t)num, "%s = \001\n", trim(s));
+			free(copy);
+			return str;
+		}
+	}
+	free(copy);
+pass:
+	snprintf(str, (size_t)num, "%s\n", f->buf);
+	return str;
+empty:
+	snprintf(str, (size_t)num, "\n");
+	return str;
+}
+
+static void
+cfg_section_start(struct cfg_ctx *ctx, char *s)
+{
+	struct config			*cfg = ctx->cfg;
+	struct cfg_file			*f = ctx->file;
+	const struct cfg_section_type	*t;
+	struct cfg_section		*sec = NULL;
+	char				*end, *kind, *name, label[300];
+	size_t				 i;
+
+	f->section = NULL;
+	f->type = NULL;
+	f->bad_section = true;
+	end = strchr(s, ']');
+	if (end == NULL) {
+		cfg_error(ctx, "syntax error (expected [section] or key = value)");
+		return;
+	}
+	*end++ = '\0';
+	end = trim(end);
+	if (*end != '\0' && *end != ';' && *end != '#') {
+		cfg_error(ctx, "syntax error (expected [section] or key = value)");
+		return;
+	}
+	kind = trim(s + 1);
+	name = kind + strcspn(kind, " \t");
+	if (*name != '\0') {
+		*name++ = '\0';
+		name = trim(name);
+	}
+	for (t = cfg_section_types; t->kind != NULL; t++)
+		if (strcmp(t->kind, kind) == 0)
+			break;
+	if (t->kind == NULL) {
+		if (*name != '\0')
+			cfg_error(ctx, "unknown section [%s %s] (expected "
+			    "global, listener, upstream or route)", kind, name);
+		else
+			cfg_error(ctx, "unknown section [%s] (expected "
+			    "global, listener, upstream or route)", kind);
+		return;
+	}
+	if (t->named && *name == '\0') {
+		cfg_error(ctx, "[%s] needs a name, as in [%s NAME]", kind, kind);
+		return;
+	}
+	if (!t->named && *name != '\0') {
+		cfg_error(ctx, "[%s] takes no name", kind);
+		return;
+	}
+	if (t->named && !cfg_valid_name(name)) {
+		cfg_error(ctx, "bad section name \"%s\" (expected letters, "
+		    "digits, \"_\", \"-\" or \".\")", name);
+		return;
+	}
+
+	/* Find a duplicate, then create. */
+	if (strcmp(kind, "global") == 0) {
+		if (cfg->global.sec.where.file != NULL) {
+			cfg_error(ctx, "duplicate section [global] (first at "
+			    "%s:%d)", cfg->global.sec.where.file,
+			    cfg->global.sec.where.line);
+			return;
+		}
+		sec = &cfg->global.sec;
+	} else {
+		void	***list;
+		size_t	  *n, size;
+
+		if (strcmp(kind, "listener") == 0) {
+			list = (void ***)&cfg->listeners;
+			n = &cfg->nlisteners;
+			size = sizeof(struct cfg_listener);
+		} else if (strcmp(kind, "upstream") == 0) {
+			list = (void ***)&cfg->upstreams;
+			n = &cfg->nupstreams;
+			size = sizeof(struct cfg_upstream);
+		} else {
+			list = (void ***)&cfg->routes;
+			n = &cfg->nroutes;
+			size = sizeof(struct cfg_route);
+		}
+		for (i = 0; i < *n; i++) {
+			struct cfg_section *o = (*list)[i];
+
+			if (strcmp(o->name, name) == 0) {
+				cfg_error(ctx, "duplicate section %s (first at "
+				    "%s:%d)", cfg_section_label(o, label,
+				    sizeof(label)), o->where.file,
+				    o->where.line);
+				return;
+			}
+		}
+		sec = xcalloc(1, size);
+		sec->kind = t->kind;
+		sec->name = xstrdup(name);
+		*list = xrealloc(*list, *n + 1, sizeof(void *));
+		(*list)[(*n)++] = sec;
+		if (strcmp(kind, "listener") == 0)
+			((struct cfg_listener *)sec)->backlog = 511;
+		else if (strcmp(kind, "route") == 0)
+			((struct cfg_route *)sec)->upstream = -1;
+	}
+	sec->where = cfg_ctx_where(ctx);
+	f->section = sec;
+	f->type = t;
+	f->bad_section = false;
+}
+
+static const struct cfg_key *
+find_key(const struct cfg_key *keys, const char *name, int *idx)
+{
+	for (int i = 0; keys[i].name != NULL; i++)
+		if (strcmp(keys[i].name, name) == 0) {
+			*idx = i;
+			return &keys[i];
+		}
+	return NULL;
+}
+
+static const char *
+near_key(const struct cfg_key *keys, const char *name)
+{
+	const char	*best = NULL;
+	int		 bestd = 3, d;
+
+	for (int i = 0; keys[i].name != NULL; i++) {
+		d = cfg_edit_distance(keys[i].name, name);
+		if (d < bestd && d <= (int)strlen(keys[i].name) / 2) {
+			bestd = d;
+			best = keys[i].name;
+		}
+	}
+	return best;
+}
+
+static int
+cfg_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct cfg_ctx		*ctx = user;
+	struct cfg_file		*f = ctx->file;
+	const struct cfg_key	*k;
+	struct cfg_section	*sec = f->section;
+	char			 label[300];
+	const char		*hint;
+	int			 idx;
+	enum cfg_set_result	 r;
+
+	(void)section;
+	if (strcmp(value, "\001") == 0 && f->stash != NULL)
+		value = f->stash;
+	if (strcmp(name, "include") == 0) {
+		if (*value == '\0')
+			cfg_error(ctx, "bad include \"\" (expected a path or "
+			    "glob pattern)");
+		else
+			cfg_include(ctx, value);
+		return 1;
+	}
+	if (f->bad_section)
+		return 1;
+	if (sec == NULL) {
+		cfg_error(ctx, "key \"%s\" outside any section", name);
+		return 1;
+	}
+	cfg_section_label(sec, label, sizeof(label));
+	if ((k = find_key(f->type->keys, name, &idx)) == NULL) {
+		if ((hint = near_key(f->type->keys, name)) != NULL)
+			cfg_error(ctx, "unknown key \"%s\" in %s (did you mean "
+			    "\"%s\"?)", name, label, hint);
+		else
+			cfg_error(ctx, "unknown key \"%s\" in %s", name, label);
+		return 1;
+	}
+	if (k->kind == CFG_ONE && sec->seen[idx].file != NULL) {
+		cfg_error(ctx, "\"%s\" given twice in %s (first at %s:%d)",
+		    name, label, sec->seen[idx].file, sec->seen[idx].line);
+		return 1;
+	}
+	if (sec->seen[idx].file == NULL)
+		sec->seen[idx] = cfg_ctx_where(ctx);
+	ctx->key = k;
+	r = k->set(ctx, sec, value);
+	if (r == CFG_BAD) {
+		if (k->expect != NULL)
+			cfg_error(ctx, "bad %s \"%s\" in %s (expected %s)",
+			    name, value, label, k->expect);
+		else
+			cfg_error(ctx, "bad %s \"%s\" in %s", name, value,
+			    label);
+	}
+	ctx->key = NULL;
+	return 1;
+}
+
+static bool
+in_include_chain(struct cfg_file *f, const char *rp)
+{
+	for (; f != NULL; f = f->parent)
+		if (f->realpath != NULL && strcmp(f->realpath, rp) == 0)
+			return true;
+	return false;
+}
+
+static void
+cfg_include(struct cfg_ctx *ctx, const char *pattern)
+{
+	struct cfg_where	 here = cfg_ctx_where(ctx);
+	char			*full, *dir, *slash, rp[PATH_MAX];
+	glob_t			 g;
+	int			 r;
+
+	if (pattern[0] == '/')
+		full = xstrdup(pattern);
+	else {
+		dir = xstrdup(ctx->file->path);
+		if ((slash = strrchr(dir, '/')) == NULL)
+			full = xstrdup(pattern);
+		else {
+			slash[1] = '\0';
+			full = xasprintf("%s%s", dir, pattern);
+		}
+		free(dir);
+	}
+	if (ctx->depth >= CFG_INCLUDE_DEPTH) {
+		cfg_error(ctx, "include \"%s\" nested too deep (more than %d "
+		    "levels)", pattern, CFG_INCLUDE_DEPTH);
+		free(full);
+		return;
+	}
+	if (strpbrk(full, "*?[") == NULL) {
+		/* A plain path must exist. */
+		if (realpath(full, rp) != NULL &&
+		    in_include_chain(ctx->file, rp))
+			cfg_error(ctx, "include \"%s\" includes itself",
+			    pattern);
+		else
+			cfg_parse_file(ctx, full, &here);
+		free(full);
+		return;
+	}
+	r = glob(full, 0, NULL, &g);
+	if (r == GLOB_NOMATCH) {
+		free(full);
+		return;
+	}
+	if (r != 0) {
+		cfg_error(ctx, "cannot read include \"%s\": %s", pattern,
+		    strerror(errno));
+		free(full);
+		return;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct stat st;
+
+		if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			continue;
+		if (realpath(g.gl_pathv[i], rp) != NULL &&
+		    in_include_chain(ctx->file, rp)) {
+			cfg_error(ctx, "include \"%s\" includes itself",
+			    pattern);
+			continue;
+		}
+		cfg_parse_file(ctx, g.gl_pathv[i], &here);
+	}
+	globfree(&g);
+	free(full);
+}
+
+/* Second pass: names and combinations. */
+static void
+cfg_check(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+	struct cfg_where	 top = { cfg->path, 0 };
+	char			 label[300], a[ADDR_STRLEN];
+	size_t			 i, j, k, l;
+
+	if (g->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		g->workers = n < 1 ? 1 : n > CFG_WORKERS_MAX ?
+		    CFG_WORKERS_MAX : (int)n;
+	}
+	if (g->user_set && getpwnam(g->user) == NULL)
+		cfg_error_at(cfg, &g->sec.seen[1], "unknown user \"%s\" in "
+		    "[global]", g->user);
+	if (g->group != NULL && getgrnam(g->group) == NULL)
+		cfg_error_at(cfg, &g->sec.seen[2], "unknown group \"%s\" in "
+		    "[global]", g->group);
+
+	if (cfg->nlisteners == 0)
+		cfg_error_at(cfg, &top, "no [listener] defined");
+	for (i = 0; i < cfg->nlisteners; i++) {
+		struct cfg_listener *li = cfg->listeners[i];
+
+		if (li->naddrs == 0)
+			cfg_error_at(cfg, &li->sec.where, "%s has no address",
+			    cfg_section_label(&li->sec, label, sizeof(label)));
+		for (j = 0; j < li->naddrs; j++) {
+			/* Compare with every earlier address. */
+			for (k = 0; k <= i; k++) {
+				struct cfg_listener *o = cfg->listeners[k];
+				size_t lim = k == i ? j : o->naddrs;
+
+				for (l = 0; l < lim; l++) {
+					if (!addr_equal(&o->addrs[l],
+					    &li->addrs[j]))
+						continue;
+					char olabel[300];
+
+					addr_format(&li->addrs[j], a, sizeof(a));
+					cfg_section_label(&o->sec, olabel,
+					    sizeof(olabel));
+					cfg_error_at(cfg, &li->addr_where[j],
+					    "address %s in %s is already used "
+					    "by %s (%s:%d)", a,
+					    cfg_section_label(&li->sec, label,
+					    sizeof(label)), k == i ? "the same "
+					    "listener" : olabel,
+					    o->addr_where[l].file,
+					    o->addr_where[l].line);
+					goto next_addr;
+				}
+			}
+next_addr:		;
+		}
+	}
+	for (i = 0; i < cfg->nupstreams; i++) {
+		struct cfg_upstream *u = cfg->upstreams[i];
+
+		if (u->nservers == 0)
+			cfg_error_at(cfg, &u->sec.where, "%s has no server",
+			    cfg_section_label(&u->sec, label, sizeof(label)));
+	}
+	for (i = 0; i < cfg->nroutes; i++) {
+		struct cfg_route *r = cfg->routes[i];
+
+		cfg_section_label(&r->sec, label, sizeof(label));
+		if (r->upstream_name == NULL) {
+			cfg_error_at(cfg, &r->sec.where, "%s has no upstream",
+			    label);
+			continue;
+		}
+		r->upstream = config_upstream_index(cfg, r->upstream_name);
+		if (r->upstream == -1)
+			cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" "
+			    "in %s is not defined", r->upstream_name, label);
+	}
+}

@@ -1,0 +1,53 @@
+/*
+ * Where the master meets the roles it forks. master/spawn.c holds the table
+ * of roles; each role's entry point is declared here so master/ and worker/
+ * never include each other. A role gets a struct proc_env describing what it
+ * inherited and returns its exit status.
+ */
+#ifndef COMMON_PROC_H
+#define COMMON_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/addr.h"
+
+struct config;
+struct health_zone;
+struct counters_zone;
+
+/* A listening socket the master bound; children inherit the fd. */
+struct proc_listen {
+	int		 fd;
+	struct addr	 addr;
+	int		 listener;	/* index in config->listeners */
+};
+
+struct proc_env {
+	const struct config	*cfg;
+	const char		*config_path;
+	struct proc_listen	*listens;
+	size_t			 nlistens;
+	struct health_zone	*health;
+	struct counters_zone	*counters;
+	int			 life_fd;	/* EOF: the master is gone */
+	int			 status_fd;	/* write our pid when ready */
+	int			 generation;
+	pid_t			 master_pid;
+	int			 slot;		/* worker number from 0 */
+	bool			 drop;		/* switch to uid/gid */
+	uid_t			 uid;
+	gid_t			 gid;
+	const char		*user;
+};
+
+int	worker_main(struct proc_env *);
+int	checker_main(struct proc_env *);
+
+void	proc_title_init(int, char **);
+void	proc_title(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	proc_child_init(struct proc_env *, const char *role);
+void	proc_report_ready(struct proc_env *);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * Shared memory zones, mapped MAP_SHARED by the master before fork. Each
+ * zone starts with {magic, version, size} so a reload can tell whether it
+ * may keep it. Zones hold plain data and indexes, never pointers. Every
+ * field has one writer: the checker for health state, workers only with
+ * atomic add/sub on counters and connection counts.
+ */
+#ifndef COMMON_SHM_H
+#define COMMON_SHM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
+#define SHM_HEALTH_VERSION	1
+#define SHM_COUNTERS_VERSION	1
+#define SHM_KEY_LEN		160
+
+struct shm_hdr {
+	uint64_t	magic;
+	uint32_t	version;
+	uint32_t	kind;
+	uint64_t	size;		/* bytes, header included */
+	uint64_t	nslots;
+};
+
+enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2 };
+
+enum health_state {
+	HEALTH_UNKNOWN,		/* never checked: treated as up */
+	HEALTH_UP,
+	HEALTH_DOWN
+};
+
+/* One upstream server. Key "upstream/server-spec" survives reloads. */
+struct health_slot {
+	char			key[SHM_KEY_LEN];
+	_Atomic uint32_t	state;		/* enum health_state; checker */
+	uint32_t		successes;	/* consecutive; checker */
+	uint32_t		failures;	/* consecutive; checker */
+	uint32_t		latency_us;	/* last check; checker */
+	_Atomic int64_t		last_check_ms;	/* wall clock; checker */
+	_Atomic int32_t		active;		/* connections, all workers */
+	_Atomic uint64_t	requests;	/* sent to it, all workers */
+};
+
+struct health_zone {
+	struct shm_hdr		hdr;
+	struct health_slot	slots[];
+};
+
+enum counter {
+	CNT_ACCEPTED,
+	CNT_REQUESTS,
+	CNT_STATUS_1XX,
+	CNT_STATUS_2XX,
+	CNT_STATUS_3XX,
+	CNT_STATUS_4XX,
+	CNT_STATUS_5XX,
+	CNT_BYTES_IN,
+	CNT_BYTES_OUT,
+	CNT_UPSTREAM_ERRORS,
+	CNT_RELOADS,
+	CNT_WORKER_RESPAWNS,
+	CNT_MAX
+};
+
+struct counters_zone {
+	struct shm_hdr		hdr;
+	_Atomic uint64_t	c[CNT_MAX];
+};
+
+void	*shm_zone_create(enum shm_kind, uint32_t version, size_t size,
+	    size_t nslots);
+void	 shm_zone_destroy(void *);
+int	 shm_zone_valid(const void *, enum shm_kind, uint32_t version);
+
+#define counter_add(z, which, n) \
+	atomic_fetch_add_explicit(&(z)->c[(which)], (n), memory_order_relaxed)
+
+#endif

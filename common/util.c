@@ -1,0 +1,141 @@
+/*
+ * Checked allocation and small system helpers. x*() abort the process with a
+ * message: they are for the master and config loading, never for a worker's
+ * per-connection path (which fails the connection instead).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/util.h"
+
+static void
+oom(void)
+{
+	fputs("frontd: out of memory\n", stderr);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
+		oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		oom();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		oom();
+	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
+		oom();
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		oom();
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) == -1)
+		oom();
+	va_end(ap);
+	return p;
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t
+now_usec(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int
+fd_nonblock(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int
+fd_cloexec(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFD)) == -1)
+		return -1;
+	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+/* Copies at most size - 1 bytes and always terminates; returns strlen(src). */
+size_t
+strlcpy_(char *dst, const char *src, size_t size)
+{
+	size_t	n = strlen(src);
+
+	if (size > 0) {
+		size_t	c = n < size - 1 ? n : size - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+/* Formats a duration the way the config takes it: "30s", "1500ms", "5m". */
+void
+fmt_duration(char *buf, size_t size, int64_t ms)
+{
+	if (ms % 3600000 == 0 && ms != 0)
+		snprintf(buf, size, "%lldh", (long long)(ms / 3600000));
+	else if (ms % 60000 == 0 && ms != 0)
+		snprintf(buf, size, "%lldm", (long long)(ms / 60000));
+	else if (ms % 1000 == 0)
+		snprintf(buf, size, "%llds", (long long)(ms / 1000));
+	else
+		snprintf(buf, size, "%lldms", (long long)ms);
+}
