@@ -1,0 +1,276 @@
+/*
+ * frontd's command line: test a configuration, signal a running master,
+ * or become the master. Everything that can be checked is checked before
+ * anything is bound or forked.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <zlib.h>
+#include <brotli/encode.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "common/util.h"
+#include "master/master.h"
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/frontd/frontd.conf"
+#define RELOAD_WAIT_MS	60000
+
+static void	usage(FILE *);
+static void	version(void);
+static int	test_config(const char *);
+static int	send_signal(const char *, const char *);
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: frontd [-ftVh] [-c file] [-s signal]\n"
+	    "  -c file    configuration file (default %s)\n"
+	    "  -t         test the configuration and exit\n"
+	    "  -f         stay in the foreground, log to stderr\n"
+	    "  -s signal  send reload, stop, quit or reopen to the running "
+	    "master\n"
+	    "  -V         print version and build options\n"
+	    "  -h         print this help\n", DEFAULT_CONFIG);
+}
+
+static void
+version(void)
+{
+	uint32_t	b = BrotliEncoderVersion();
+
+	printf("frontd version %s\n", PACKAGE_VERSION);
+	printf("built with %s, running with %s\n", OPENSSL_VERSION_TEXT,
+	    OpenSSL_version(OPENSSL_VERSION));
+	printf("zlib %s, brotli %u.%u.%u, inih %s\n", zlibVersion(),
+	    b >> 24, (b >> 12) & 0xfff, b & 0xfff, INIH_VERSION);
+	printf("sanitizers: %s\n", FRONTD_SANITIZERS);
+	printf("configure arguments:%s\n", FRONTD_CONFIGURE_ARGS);
+}
+
+static void
+print_messages(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", cfg->warnings[i]);
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		fprintf(stderr, "%s\n", cfg->errors[i]);
+}
+
+static int
+test_config(const char *path)
+{
+	struct config	*cfg = config_load(path);
+	int		 r = cfg->nerrors == 0 ? 0 : 1;
+
+	print_messages(cfg);
+	if (r == 0)
+		printf("configuration ok\n");
+	config_free(cfg);
+	return r;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Reads "PID SEQ ok|failed" from the reload status file; 0 if absent. */
+static int
+read_status(const char *path, long *pid, unsigned long *seq, char *result,
+    FILE **rest)
+{
+	FILE	*fp;
+
+	*pid = 0;
+	*seq = 0;
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	if (fscanf(fp, "%ld %lu %15s", pid, seq, result) != 3) {
+		fclose(fp);
+		*pid = 0;
+		return 0;
+	}
+	if (rest != NULL)
+		*rest = fp;
+	else
+		fclose(fp);
+	return 1;
+}
+
+static int
+wait_reload(pid_t master, const char *status, unsigned long before)
+{
+	char		 result[16], line[4096];
+	long		 pid;
+	unsigned long	 seq;
+	FILE		*rest = NULL;
+	int		 waited;
+
+	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 50) {
+		if (read_status(status, &pid, &seq, result, &rest) &&
+		    pid == master && seq > before)
+			break;
+		if (rest != NULL) {
+			fclose(rest);
+			rest = NULL;
+		}
+		if (kill(master, 0) == -1 && errno == ESRCH) {
+			fprintf(stderr, "frontd: the master (pid %d) exited "
+			    "during the reload\n", (int)master);
+			return 1;
+		}
+		sleep_ms(50);
+	}
+	if (waited >= RELOAD_WAIT_MS) {
+		fprintf(stderr, "frontd: no answer from the master (pid %d) "
+		    "within %ds; see its error log\n", (int)master,
+		    RELOAD_WAIT_MS / 1000);
+		return 1;
+	}
+	if (strcmp(result, "ok") == 0) {
+		fclose(rest);
+		printf("reload ok\n");
+		return 0;
+	}
+	fprintf(stderr, "reload failed:\n");
+	if (fgets(line, sizeof(line), rest) != NULL && line[0] != '\n')
+		fputs(line, stderr);
+	while (fgets(line, sizeof(line), rest) != NULL)
+		fputs(line, stderr);
+	fclose(rest);
+	return 1;
+}
+
+static int
+send_signal(const char *path, const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 sig;
+	} sigs[] = {
+		{ "reload", SIGHUP }, { "stop", SIGTERM },
+		{ "quit", SIGQUIT }, { "reopen", SIGUSR1 },
+	};
+	struct config	*cfg;
+	char		 err[1024], *status, result[16];
+	pid_t		 pid;
+	long		 spid;
+	unsigned long	 seq = 0;
+	int		 sig = 0, r = 0;
+	int64_t		 limit;
+
+	for (size_t i = 0; i < nitems(sigs); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			sig = sigs[i].sig;
+	if (sig == 0) {
+		fprintf(stderr, "frontd: unknown signal \"%s\" (expected "
+		    "reload, stop, quit or reopen)\n", name);
+		return 2;
+	}
+	cfg = config_load(path);
+	if (cfg->global.pid_file == NULL || (cfg->nerrors > 0 &&
+	    cfg->nfiles == 0)) {
+		print_messages(cfg);
+		config_free(cfg);
+		return 1;
+	}
+	if ((pid = pidfile_read(cfg->global.pid_file, err, sizeof(err))) ==
+	    -1) {
+		fprintf(stderr, "frontd: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	status = xasprintf("%s.reload", cfg->global.pid_file);
+	if (read_status(status, &spid, &seq, result, NULL) && spid != pid)
+		seq = 0;
+	if (kill(pid, sig) == -1) {
+		fprintf(stderr, "frontd: cannot signal the master (pid %d): "
+		    "%s\n", (int)pid, strerror(errno));
+		r = 1;
+	} else if (sig == SIGHUP)
+		r = wait_reload(pid, status, seq);
+	else if (sig == SIGTERM || sig == SIGQUIT) {
+		limit = now_ms() + 10000 + (sig == SIGQUIT ?
+		    cfg->global.shutdown_timeout_ms : 0);
+		while (kill(pid, 0) == 0 && now_ms() < limit)
+			sleep_ms(50);
+		if (kill(pid, 0) == 0) {
+			fprintf(stderr, "frontd: the master (pid %d) is still "
+			    "running\n", (int)pid);
+			r = 1;
+		}
+	}
+	free(status);
+	config_free(cfg);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*path = DEFAULT_CONFIG, *sig = NULL;
+	char		 abs[PATH_MAX];
+	bool		 test = false, fg = false;
+	struct config	*cfg;
+	int		 ch;
+
+	proc_title_init(argc, argv);
+	while ((ch = getopt(argc, argv, "c:fs:tVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 's':
+			sig = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'V':
+			version();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (test)
+		return test_config(path);
+	if (sig != NULL)
+		return send_signal(path, sig);
+
+	cfg = config_load(path);
+	if (cfg->nerrors > 0) {
+		print_messages(cfg);
+		config_free(cfg);
+		return 1;
+	}
+	print_messages(cfg);
+	if (realpath(path, abs) == NULL)
+		strlcpy_(abs, path, sizeof(abs));
+	return master_run(abs, cfg, fg);
+}

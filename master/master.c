@@ -1,0 +1,504 @@
+/*
+ * The master process: brings the first generation up, then only supervises.
+ * It never handles client traffic. Signals arrive through a signalfd in the
+ * same event loop as child readiness reports and timers, so every decision
+ * (reload, stop, respawn) is made in one place, one at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/master.h"
+
+#define READY_TIMEOUT_MS	10000
+#define FAST_STOP_GRACE_MS	5000
+#define DRAIN_GRACE_MS		2000
+
+struct master	M = { .sigfd = -1, .pid_fd = -1, .daemon_fd = -1 };
+
+static void	 master_signal(struct ev_loop *, int, uint32_t, void *);
+static void	 master_status(struct ev_loop *, int, uint32_t, void *);
+static void	 reload_start(void);
+static void	 reload_finish(bool);
+static void	 reload_timeout(struct ev_loop *, void *);
+static void	 stop_start(bool);
+static void	 stop_kill(struct ev_loop *, void *);
+static void	 old_kill(struct ev_loop *, void *);
+static void	 check_progress(void);
+static int	 resolve_user(struct config *, char *, size_t);
+static int	 health_build(struct config *);
+static void	 startup_failed(const char *) __attribute__((noreturn));
+
+static size_t
+generation_size(const struct config *cfg)
+{
+	return (size_t)cfg->global.workers + 1;
+}
+
+int
+master_run(const char *path, struct config *cfg, bool foreground)
+{
+	char		 err[1024], where[512];
+	sigset_t	 mask;
+
+	M.config_path = xstrdup(path);
+	M.cfg = cfg;
+	M.foreground = foreground;
+	log_set_role("master");
+	log_set_level(cfg->global.log_level);
+
+	if (resolve_user(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "frontd: %s\n", err);
+		return 1;
+	}
+	if (!foreground) {
+		logs_prepare(cfg, M.uid, M.gid, M.drop);
+		if (log_open(cfg->global.error_log) == -1) {
+			fprintf(stderr, "frontd: cannot open error log %s: %s\n",
+			    cfg->global.error_log, strerror(errno));
+			return 1;
+		}
+		log_also_stderr(true);
+	} else if (cfg->global.access_log != NULL)
+		logs_prepare(cfg, M.uid, M.gid, M.drop);
+
+	if (listen_open(cfg, NULL, 0, &M.listens, &M.nlistens, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
+		if (!foreground)
+			fprintf(stderr, "frontd: %s\n", err);
+		return 1;
+	}
+	if (!foreground && daemon_start(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	log_set_role("master");
+	if ((M.pid_fd = pidfile_open(cfg->global.pid_file, err,
+	    sizeof(err))) == -1)
+		startup_failed(err);
+
+	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
+	    sizeof(struct counters_zone), 0)) == NULL ||
+	    health_build(cfg) == -1) {
+		snprintf(err, sizeof(err), "cannot create shared memory: %s",
+		    strerror(errno));
+		startup_failed(err);
+	}
+	if (pipe2(M.life_pipe, O_CLOEXEC) == -1 ||
+	    pipe2(M.status_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
+		startup_failed(err);
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((M.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	    (M.loop = ev_loop_new()) == NULL) {
+		snprintf(err, sizeof(err), "signalfd/epoll: %s",
+		    strerror(errno));
+		startup_failed(err);
+	}
+	ev_io_add(M.loop, &M.sig_io, M.sigfd, EPOLLIN, master_signal, NULL);
+	ev_io_add(M.loop, &M.status_io, M.status_pipe[0], EPOLLIN,
+	    master_status, NULL);
+
+	proc_title("frontd: master process %s", M.config_path);
+	M.generation = 1;
+	spawn_generation(M.generation);
+	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
+	    reload_timeout, NULL);
+	ev_run(M.loop);
+
+	listen_describe(M.listens, M.nlistens, where, sizeof(where));
+	pidfile_remove(cfg->global.pid_file);
+	notify_send("STOPPING=1");
+	log_notice("master exiting");
+	return 0;
+}
+
+static void
+startup_failed(const char *msg)
+{
+	log_error("%s", msg);
+	if (M.daemon_fd != -1)
+		daemon_ready(1, msg);
+	else if (!M.foreground)
+		fprintf(stderr, "frontd: %s\n", msg);
+	exit(1);
+}
+
+/*
+ * The worker user applies only when started as root. A missing default
+ * user is an error then, since running workers as root is never silent.
+ */
+static int
+resolve_user(struct config *cfg, char *err, size_t errlen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	M.drop = false;
+	if (geteuid() != 0) {
+		M.uid = geteuid();
+		M.gid = getegid();
+		return 0;
+	}
+	if ((pw = getpwnam(cfg->global.user)) == NULL) {
+		snprintf(err, errlen, "unknown user \"%s\" (set user in "
+		    "[global] of %s)", cfg->global.user, cfg->path);
+		return -1;
+	}
+	M.uid = pw->pw_uid;
+	M.gid = pw->pw_gid;
+	if (cfg->global.group != NULL) {
+		if ((gr = getgrnam(cfg->global.group)) == NULL) {
+			snprintf(err, errlen, "unknown group \"%s\"",
+			    cfg->global.group);
+			return -1;
+		}
+		M.gid = gr->gr_gid;
+	}
+	free(M.user);
+	M.user = xstrdup(cfg->global.user);
+	M.drop = M.uid != 0 || M.gid != 0;
+	return 0;
+}
+
+/*
+ * One health slot per upstream server, keyed "upstream/server". A reload
+ * whose servers are the same keeps the zone; otherwise a new zone takes
+ * over the state of every server that is still there.
+ */
+static int
+health_build(struct config *cfg)
+{
+	struct health_zone	*z, *old = M.health;
+	size_t			 n = config_nservers(cfg), k = 0;
+	char			 key[SHM_KEY_LEN];
+	bool			 same;
+
+	same = old != NULL && old->hdr.nslots == n;
+	for (size_t i = 0; same && i < cfg->nupstreams; i++)
+		for (size_t j = 0; same && j < cfg->upstreams[i]->nservers;
+		    j++) {
+			snprintf(key, sizeof(key), "%s/%s",
+			    cfg->upstreams[i]->sec.name,
+			    cfg->upstreams[i]->servers[j].spec);
+			same = strcmp(old->slots[k++].key, key) == 0;
+		}
+	if (same)
+		return 0;
+	z = shm_zone_create(SHM_HEALTH, SHM_HEALTH_VERSION,
+	    sizeof(*z) + (n ? n : 1) * sizeof(z->slots[0]), n);
+	if (z == NULL)
+		return -1;
+	k = 0;
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		for (size_t j = 0; j < cfg->upstreams[i]->nservers; j++) {
+			struct health_slot *s = &z->slots[k++];
+
+			snprintf(s->key, sizeof(s->key), "%s/%s",
+			    cfg->upstreams[i]->sec.name,
+			    cfg->upstreams[i]->servers[j].spec);
+			for (size_t o = 0; old != NULL &&
+			    o < old->hdr.nslots; o++) {
+				struct health_slot *p = &old->slots[o];
+
+				if (strcmp(p->key, s->key) != 0)
+					continue;
+				s->state = p->state;
+				s->successes = p->successes;
+				s->failures = p->failures;
+				s->latency_us = p->latency_us;
+				s->last_check_ms = p->last_check_ms;
+				break;
+			}
+		}
+	M.health = z;
+	shm_zone_destroy(old);
+	return 0;
+}
+
+static void
+master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo	si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload_start();
+			break;
+		case SIGQUIT:
+			stop_start(true);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stop_start(false);
+			break;
+		case SIGUSR1:
+			log_notice("reopening log files");
+			logs_prepare(M.cfg, M.uid, M.gid, M.drop);
+			if (log_reopen() == -1)
+				log_error("cannot reopen %s: %s", log_target(),
+				    strerror(errno));
+			spawn_broadcast(SIGUSR1);
+			break;
+		case SIGCHLD:
+			spawn_reap();
+			break;
+		}
+	}
+	check_progress();
+}
+
+static void
+master_status(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	pid_t	pids[64];
+	ssize_t	n;
+
+	while ((n = read(fd, pids, sizeof(pids))) > 0)
+		for (size_t i = 0; i < (size_t)n / sizeof(pid_t); i++)
+			spawn_mark_ready(pids[i]);
+	check_progress();
+}
+
+/* Called after anything that may complete startup, a reload or a stop. */
+static void
+check_progress(void)
+{
+	char	where[512];
+	size_t	want = generation_size(M.cfg);
+
+	if (M.stopping) {
+		if (spawn_count_all() == 0)
+			ev_break(M.loop);
+		return;
+	}
+	if (spawn_count(M.generation, true) < want)
+		return;
+	if (!M.started) {
+		M.started = true;
+		ev_timer_stop(M.loop, &M.reload_timer);
+		listen_describe(M.listens, M.nlistens, where, sizeof(where));
+		log_notice("frontd %s started: %d workers, listening on %s",
+		    PACKAGE_VERSION, M.cfg->global.workers, where);
+		daemon_ready(0, NULL);
+		notify_send("READY=1\nSTATUS=running, %d workers\nMAINPID=%d",
+		    M.cfg->global.workers, (int)getpid());
+		if (M.reload_again) {
+			M.reload_again = false;
+			reload_start();
+		}
+	} else if (M.reloading)
+		reload_finish(false);
+}
+
+static void
+reload_timeout(struct ev_loop *loop, void *arg)
+{
+	char	msg[256];
+
+	if (!M.started) {
+		if (spawn_count(M.generation, true) > 0) {
+			log_warn("only %zu of %zu processes ready after %ds; "
+			    "running anyway", spawn_count(M.generation, true),
+			    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
+			M.started = true;
+			daemon_ready(0, NULL);
+			notify_send("READY=1\nMAINPID=%d", (int)getpid());
+			return;
+		}
+		snprintf(msg, sizeof(msg), "no worker became ready within %ds, "
+		    "see the error log", READY_TIMEOUT_MS / 1000);
+		log_error("%s", msg);
+		if (M.daemon_fd != -1)
+			daemon_ready(1, msg);
+		M.started = true;
+		stop_start(false);
+		return;
+	}
+	if (M.reloading) {
+		log_warn("reload: only %zu of %zu new processes ready after "
+		    "%ds; switching anyway", spawn_count(M.generation, true),
+		    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
+		reload_finish(true);
+	}
+}
+
+static void
+reload_refuse(struct config *cfg, const char *why)
+{
+	log_warn("reload refused, generation %d keeps running: %s",
+	    M.generation, why);
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		log_warn("%s", cfg->errors[i]);
+	reload_status_write(M.cfg->global.pid_file, M.reload_seq, false, cfg);
+	notify_send("READY=1\nSTATUS=reload refused: %s", why);
+	config_free(cfg);
+}
+
+static void
+reload_start(void)
+{
+	struct config		*cfg;
+	struct proc_listen	*ls;
+	size_t			 nls;
+	char			 err[1024], why[64];
+	uid_t			 ouid = M.uid;
+	gid_t			 ogid = M.gid;
+	bool			 odrop = M.drop;
+
+	if (M.stopping)
+		return;
+	if (M.reloading || !M.started) {
+		M.reload_again = true;
+		return;
+	}
+	M.reload_seq++;
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	    (unsigned long long)now_usec());
+	log_notice("reloading configuration %s", M.config_path);
+	cfg = config_load(M.config_path);
+	if (cfg->nerrors > 0) {
+		snprintf(why, sizeof(why), "%zu error%s in the configuration",
+		    cfg->nerrors, cfg->nerrors == 1 ? "" : "s");
+		reload_refuse(cfg, why);
+		return;
+	}
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		log_warn("%s", cfg->warnings[i]);
+	if (resolve_user(cfg, err, sizeof(err)) == -1 ||
+	    (logs_prepare(cfg, M.uid, M.gid, M.drop) == -1 &&
+	    snprintf(err, sizeof(err), "cannot open the log files (see "
+	    "above)") > 0) ||
+	    listen_open(cfg, M.listens, M.nlistens, &ls, &nls, err,
+	    sizeof(err)) == -1) {
+		M.uid = ouid;
+		M.gid = ogid;
+		M.drop = odrop;
+		cfg_error_at(cfg, NULL, "%s", err);
+		reload_refuse(cfg, err);
+		return;
+	}
+	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
+	    !M.foreground && log_open(cfg->global.error_log) == -1)
+		log_error("cannot open error log %s: %s; keeping %s",
+		    cfg->global.error_log, strerror(errno), log_target());
+	log_set_level(cfg->global.log_level);
+	if (health_build(cfg) == -1)
+		log_error("cannot rebuild the health table: %s",
+		    strerror(errno));
+
+	M.old_cfg = M.cfg;
+	M.old_listens = M.listens;
+	M.nold_listens = M.nlistens;
+	M.cfg = cfg;
+	M.listens = ls;
+	M.nlistens = nls;
+	M.generation++;
+	M.reloading = true;
+	spawn_generation(M.generation);
+	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
+	    reload_timeout, NULL);
+}
+
+/* The new generation runs: retire the old one. */
+static void
+reload_finish(bool timed_out)
+{
+	ev_timer_stop(M.loop, &M.reload_timer);
+	spawn_signal_generation(M.generation, SIGQUIT);
+	listen_close_unused(M.old_listens, M.nold_listens, M.listens,
+	    M.nlistens);
+	free(M.old_listens);
+	M.old_listens = NULL;
+	M.nold_listens = 0;
+	config_free(M.old_cfg);
+	M.old_cfg = NULL;
+	ev_timer_start(M.loop, &M.kill_timer,
+	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS, old_kill, NULL);
+	counter_add(M.counters, CNT_RELOADS, 1);
+	M.reloading = false;
+	reload_status_write(M.cfg->global.pid_file, M.reload_seq, true, NULL);
+	log_notice("reload done: configuration %s loaded, generation %d "
+	    "started with %d workers%s", M.config_path, M.generation,
+	    M.cfg->global.workers, timed_out ? " (not all ready)" : "");
+	notify_send("READY=1\nSTATUS=running, %d workers, generation %d",
+	    M.cfg->global.workers, M.generation);
+	if (M.reload_again) {
+		M.reload_again = false;
+		reload_start();
+	}
+}
+
+static void
+old_kill(struct ev_loop *loop, void *arg)
+{
+	spawn_kill_generation_below(M.generation);
+}
+
+static void
+stop_start(bool graceful)
+{
+	char	d[32];
+
+	if (M.stopping) {
+		if (M.graceful && !graceful) {
+			log_notice("fast stop requested during graceful stop");
+			M.graceful = false;
+			spawn_signal_all(SIGTERM);
+			ev_timer_start(M.loop, &M.stop_timer,
+			    FAST_STOP_GRACE_MS, stop_kill, NULL);
+		}
+		return;
+	}
+	M.stopping = true;
+	M.graceful = graceful;
+	notify_send("STOPPING=1");
+	ev_timer_stop(M.loop, &M.reload_timer);
+	ev_timer_stop(M.loop, &M.kill_timer);
+	if (graceful) {
+		fmt_duration(d, sizeof(d), M.cfg->global.shutdown_timeout_ms);
+		log_notice("graceful stop: workers finish their requests "
+		    "(up to %s)", d);
+	} else
+		log_notice("fast stop");
+	spawn_signal_all(graceful ? SIGQUIT : SIGTERM);
+	/* No new connection reaches us from here on. */
+	for (size_t i = 0; i < M.nlistens; i++)
+		close(M.listens[i].fd);
+	M.nlistens = 0;
+	ev_timer_start(M.loop, &M.stop_timer, graceful ?
+	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS :
+	    FAST_STOP_GRACE_MS, stop_kill, NULL);
+	check_progress();
+}
+
+static void
+stop_kill(struct ev_loop *loop, void *arg)
+{
+	if (spawn_count_all() == 0)
+		return;
+	log_warn("%zu processes still running; killing them",
+	    spawn_count_all());
+	spawn_signal_all(SIGKILL);
+}

@@ -1,0 +1,97 @@
+/*
+ * State of the master process, shared by the files of master/: the running
+ * configuration generation, the listening sockets, the shared zones and the
+ * table of children.
+ */
+#ifndef MASTER_MASTER_H
+#define MASTER_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "common/ev.h"
+#include "common/proc.h"
+#include "common/shm.h"
+
+struct master {
+	char			*config_path;	/* absolute */
+	struct config		*cfg;		/* running generation */
+	int			 generation;
+	bool			 foreground;
+
+	struct proc_listen	*listens;
+	size_t			 nlistens;
+
+	struct health_zone	*health;
+	struct counters_zone	*counters;
+
+	struct ev_loop		*loop;
+	int			 sigfd;
+	struct ev_io		 sig_io;
+	int			 life_pipe[2];	/* children read [0] */
+	int			 status_pipe[2];/* children write [1] */
+	struct ev_io		 status_io;
+	int			 pid_fd;	/* locked pid file */
+
+	uid_t			 uid;
+	gid_t			 gid;
+	bool			 drop;
+	char			*user;
+
+	/* Reload in progress: waiting for the new generation to be ready. */
+	bool			 reloading;
+	bool			 reload_again;	/* HUP while reloading */
+	struct ev_timer		 reload_timer;
+	unsigned		 reload_seq;
+	struct proc_listen	*old_listens;	/* to close once switched */
+	size_t			 nold_listens;
+	struct config		*old_cfg;
+
+	bool			 stopping;
+	bool			 graceful;
+	struct ev_timer		 stop_timer;
+	struct ev_timer		 kill_timer;
+	int			 daemon_fd;	/* tell the parent we run */
+	bool			 started;
+};
+
+extern struct master	 M;
+
+/* listen.c */
+int	listen_open(struct config *, struct proc_listen *, size_t,
+	    struct proc_listen **, size_t *, char *, size_t);
+void	listen_close_unused(struct proc_listen *, size_t,
+	    const struct proc_listen *, size_t);
+void	listen_describe(const struct proc_listen *, size_t, char *, size_t);
+
+/* spawn.c */
+enum role { ROLE_WORKER, ROLE_CHECKER };
+int	spawn_generation(int gen);
+void	spawn_reap(void);
+void	spawn_signal_generation(int gen_below, int sig);
+void	spawn_signal_all(int sig);
+void	spawn_broadcast(int sig);
+size_t	spawn_count(int gen, bool ready_only);
+size_t	spawn_count_all(void);
+void	spawn_mark_ready(pid_t);
+void	spawn_kill_generation_below(int gen);
+
+/* daemon.c */
+int	daemon_start(char *, size_t);
+void	daemon_ready(int status, const char *msg);
+int	pidfile_open(const char *, char *, size_t);
+void	pidfile_remove(const char *);
+pid_t	pidfile_read(const char *, char *, size_t);
+void	reload_status_write(const char *pid_file, unsigned seq, bool ok,
+	    struct config *);
+int	logs_prepare(const struct config *, uid_t, gid_t, bool chown_files);
+
+/* notify.c */
+void	notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* master.c */
+int	master_run(const char *path, struct config *, bool foreground);
+
+#endif

@@ -1,0 +1,337 @@
+/*
+ * The table of roles the master forks and the table of its children. A
+ * child belongs to a generation (one per successful reload); only children
+ * of the running generation are respawned when they die, with a back-off
+ * that grows while a slot keeps crashing soon after its start.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/master.h"
+
+#define RESPAWN_MAX_MS		30000
+#define RESPAWN_FIRST_MS	100
+#define RESPAWN_STABLE_MS	10000	/* lived this long: not a crash loop */
+
+struct role_def {
+	const char	*name;		/* log role */
+	const char	*title;		/* what ps shows */
+	int		(*main)(struct proc_env *);
+};
+
+static const struct role_def roles[] = {
+	[ROLE_WORKER] = { "worker", "frontd: worker process", worker_main },
+	[ROLE_CHECKER] = { "checker", "frontd: health checker", checker_main },
+};
+
+struct child {
+	pid_t		 pid;
+	enum role	 role;
+	int		 slot;
+	int		 gen;
+	bool		 ready;
+	bool		 quitting;	/* asked to stop: its exit is expected */
+	int64_t		 started_ms;
+};
+
+/* Respawn state of one slot of the running generation. */
+struct slot {
+	enum role	 role;
+	int		 slot;
+	int		 crashes;
+	struct ev_timer	 timer;
+};
+
+static struct child	*children;
+static size_t		 nchildren, capchildren;
+static struct slot	*slots;
+static size_t		 nslots;
+static int		 slots_gen = -1;
+
+static pid_t	spawn_one(enum role, int slot, int gen);
+static void	respawn_cb(struct ev_loop *, void *);
+
+static int
+close_from(int lo, int hi)
+{
+	/* close_range(2) is in glibc 2.34+, Debian 12 has 2.36. */
+	if (lo > hi)
+		return 0;
+	return close_range((unsigned)lo, (unsigned)hi, 0);
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* In the child: close every fd but those the role inherits. */
+static void
+child_close_fds(void)
+{
+	int	keep[1024], n = 0, lo = 3;
+
+	keep[n++] = M.life_pipe[0];
+	keep[n++] = M.status_pipe[1];
+	if (log_fd() != -1)
+		keep[n++] = log_fd();
+	for (size_t i = 0; i < M.nlistens && n < (int)nitems(keep); i++)
+		keep[n++] = M.listens[i].fd;
+	qsort(keep, (size_t)n, sizeof(int), cmp_int);
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < lo)
+			continue;
+		close_from(lo, keep[i] - 1);
+		lo = keep[i] + 1;
+	}
+	close_from(lo, ~0U >> 1);
+}
+
+static struct slot *
+slot_get(enum role role, int slot)
+{
+	for (size_t i = 0; i < nslots; i++)
+		if (slots[i].role == role && slots[i].slot == slot)
+			return &slots[i];
+	return NULL;
+}
+
+/* Forks every child of generation gen. Returns the number that failed. */
+int
+spawn_generation(int gen)
+{
+	int	failed = 0, nworkers = M.cfg->global.workers;
+
+	/* Slots follow the running generation only. */
+	for (size_t i = 0; i < nslots; i++)
+		ev_timer_stop(M.loop, &slots[i].timer);
+	free(slots);
+	nslots = (size_t)nworkers + 1;
+	slots = xcalloc(nslots, sizeof(*slots));
+	for (int i = 0; i < nworkers; i++) {
+		slots[i].role = ROLE_WORKER;
+		slots[i].slot = i;
+	}
+	slots[nworkers].role = ROLE_CHECKER;
+	slots[nworkers].slot = 0;
+	slots_gen = gen;
+
+	for (int i = 0; i < nworkers; i++)
+		if (spawn_one(ROLE_WORKER, i, gen) == -1)
+			failed++;
+	if (spawn_one(ROLE_CHECKER, 0, gen) == -1)
+		failed++;
+	return failed;
+}
+
+static pid_t
+spawn_one(enum role role, int slot, int gen)
+{
+	const struct role_def	*r = &roles[role];
+	struct proc_env		 env;
+	struct child		*c;
+	sigset_t		 none;
+	pid_t			 pid;
+	int			 status;
+
+	if ((pid = fork()) == -1) {
+		log_error("cannot fork a %s process: %s", r->name,
+		    strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		memset(&env, 0, sizeof(env));
+		env.cfg = M.cfg;
+		env.config_path = M.config_path;
+		env.listens = M.listens;
+		env.nlistens = M.nlistens;
+		env.health = M.health;
+		env.counters = M.counters;
+		env.life_fd = M.life_pipe[0];
+		env.status_fd = M.status_pipe[1];
+		env.generation = gen;
+		env.master_pid = getppid();
+		env.slot = slot;
+		env.drop = M.drop;
+		env.uid = M.uid;
+		env.gid = M.gid;
+		env.user = M.user;
+		child_close_fds();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		proc_title("%s", r->title);
+		if (proc_child_init(&env, r->name) == -1)
+			exit(1);
+		status = r->main(&env);
+		exit(status);
+	}
+	if (nchildren == capchildren) {
+		capchildren = capchildren ? capchildren * 2 : 16;
+		children = xrealloc(children, capchildren, sizeof(*children));
+	}
+	c = &children[nchildren++];
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->role = role;
+	c->slot = slot;
+	c->gen = gen;
+	c->started_ms = now_ms();
+	log_info("started %s process %d (generation %d)", r->name, (int)pid,
+	    gen);
+	return pid;
+}
+
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with status %#x", status);
+}
+
+static void
+respawn_cb(struct ev_loop *loop, void *arg)
+{
+	struct slot	*s = arg;
+
+	if (M.stopping || slots_gen != M.generation)
+		return;
+	spawn_one(s->role, s->slot, M.generation);
+}
+
+/* Collects every exited child; schedules respawns for unexpected deaths. */
+void
+spawn_reap(void)
+{
+	char	 why[128];
+	pid_t	 pid;
+	int	 status;
+	size_t	 i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child	 c;
+		struct slot	*s;
+		int64_t		 lived, delay;
+
+		for (i = 0; i < nchildren; i++)
+			if (children[i].pid == pid)
+				break;
+		if (i == nchildren)
+			continue;	/* the daemon parent, for instance */
+		c = children[i];
+		children[i] = children[--nchildren];
+		describe_status(status, why, sizeof(why));
+		if (c.quitting || M.stopping || c.gen != M.generation) {
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				log_info("%s process %d (generation %d) %s",
+				    roles[c.role].name, (int)pid, c.gen, why);
+			else
+				log_notice("%s process %d (generation %d) %s",
+				    roles[c.role].name, (int)pid, c.gen, why);
+			continue;
+		}
+		if ((s = slot_get(c.role, c.slot)) == NULL)
+			continue;
+		lived = now_ms() - c.started_ms;
+		if (lived >= RESPAWN_STABLE_MS)
+			s->crashes = 0;
+		delay = 0;
+		if (s->crashes > 0) {
+			delay = RESPAWN_FIRST_MS;
+			for (int k = 1; k < s->crashes && delay < RESPAWN_MAX_MS;
+			    k++)
+				delay *= 2;
+			if (delay > RESPAWN_MAX_MS)
+				delay = RESPAWN_MAX_MS;
+		}
+		s->crashes++;
+		if (M.counters != NULL)
+			counter_add(M.counters, CNT_WORKER_RESPAWNS, 1);
+		log_warn("%s process %d %s; starting a new one%s%s",
+		    roles[c.role].name, (int)pid, why,
+		    delay ? " in " : "", delay ? (delay >= 1000 ?
+		    "a few seconds" : "a moment") : "");
+		ev_timer_start(M.loop, &s->timer, delay, respawn_cb, s);
+	}
+}
+
+void
+spawn_mark_ready(pid_t pid)
+{
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].pid == pid)
+			children[i].ready = true;
+}
+
+/* Sends sig to every child of a generation older than gen. */
+void
+spawn_signal_generation(int gen, int sig)
+{
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].gen < gen) {
+			children[i].quitting = true;
+			kill(children[i].pid, sig);
+		}
+}
+
+void
+spawn_kill_generation_below(int gen)
+{
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].gen < gen) {
+			log_warn("%s process %d (generation %d) did not finish "
+			    "in time; killing it", roles[children[i].role].name,
+			    (int)children[i].pid, children[i].gen);
+			children[i].quitting = true;
+			kill(children[i].pid, SIGKILL);
+		}
+}
+
+void
+spawn_signal_all(int sig)
+{
+	for (size_t i = 0; i < nchildren; i++) {
+		children[i].quitting = true;
+		kill(children[i].pid, sig);
+	}
+}
+
+size_t
+spawn_count(int gen, bool ready_only)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].gen == gen && (!ready_only || children[i].ready))
+			n++;
+	return n;
+}
+
+size_t
+spawn_count_all(void)
+{
+	return nchildren;
+}
+
+/* Sends sig to every child without changing what their exit means. */
+void
+spawn_broadcast(int sig)
+{
+	for (size_t i = 0; i < nchildren; i++)
+		kill(children[i].pid, sig);
+}

@@ -1,0 +1,241 @@
+/*
+ * A worker process: one epoll loop that accepts from the shared listening
+ * sockets (EPOLLEXCLUSIVE, so one connection wakes one worker) and runs the
+ * connections. QUIT drains: stop accepting, finish what is in flight, exit
+ * (forced after shutdown_timeout). TERM, INT or the master's death: exit
+ * now.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/ev.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "common/util.h"
+#include "worker/accesslog.h"
+#include "worker/conn.h"
+
+#define ACCEPT_BATCH		64
+#define ACCEPT_PAUSE_MS		100	/* after EMFILE and friends */
+
+struct listen_watch {
+	struct worker	*w;
+	int		 fd;
+	struct ev_io	 io;
+};
+
+static struct worker		 W;
+static struct listen_watch	*watches;
+static size_t			 nwatches;
+static struct ev_io		 sig_io, life_io;
+static struct ev_timer		 drain_timer, pause_timer;
+static int			 exit_status;
+
+static void	worker_accept(struct ev_loop *, int, uint32_t, void *);
+static void	worker_signal(struct ev_loop *, int, uint32_t, void *);
+static void	worker_life(struct ev_loop *, int, uint32_t, void *);
+static void	worker_drain(void);
+static void	worker_drain_timeout(struct ev_loop *, void *);
+static void	worker_check_done(void);
+static void	listeners_watch(bool);
+static void	pause_done(struct ev_loop *, void *);
+
+int
+worker_main(struct proc_env *env)
+{
+	const struct config	*cfg = env->cfg;
+	sigset_t		 mask;
+	size_t			 base = 0;
+	int			 sigfd;
+
+	W.env = env;
+	if (accesslog_open(cfg->global.access_log) == -1) {
+		log_error("cannot open access log %s: %s",
+		    cfg->global.access_log, strerror(errno));
+		return 1;
+	}
+	W.slot_base = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
+	for (size_t i = 0; i < cfg->nupstreams; i++) {
+		W.slot_base[i] = base;
+		base += cfg->upstreams[i]->nservers;
+	}
+	W.rr = (size_t)env->slot;	/* workers start at different servers */
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	    (W.loop = ev_loop_new()) == NULL) {
+		log_error("signalfd/epoll: %s", strerror(errno));
+		return 1;
+	}
+	ev_io_add(W.loop, &sig_io, sigfd, EPOLLIN, worker_signal, NULL);
+	ev_io_add(W.loop, &life_io, env->life_fd, EPOLLIN, worker_life, NULL);
+
+	watches = xcalloc(env->nlistens, sizeof(*watches));
+	nwatches = env->nlistens;
+	for (size_t i = 0; i < nwatches; i++) {
+		watches[i].w = &W;
+		watches[i].fd = env->listens[i].fd;
+		watches[i].io.fd = -1;
+	}
+	listeners_watch(true);
+	proc_report_ready(env);
+	log_debug("worker %d of generation %d ready", env->slot,
+	    env->generation);
+	ev_run(W.loop);
+	conn_close_all(&W);
+	return exit_status;
+}
+
+static void
+listeners_watch(bool on)
+{
+	for (size_t i = 0; i < nwatches; i++) {
+		struct listen_watch *lw = &watches[i];
+
+		if (on && lw->io.fd == -1 && lw->fd != -1) {
+			if (ev_io_add(W.loop, &lw->io, lw->fd,
+			    EPOLLIN | EPOLLEXCLUSIVE, worker_accept, lw) == -1)
+				log_error("cannot watch a listener: %s",
+				    strerror(errno));
+		} else if (!on)
+			ev_io_del(W.loop, &lw->io);
+	}
+}
+
+static void
+worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct addr	peer;
+	int		cfd;
+
+	for (int i = 0; i < ACCEPT_BATCH && !W.draining; i++) {
+		peer.len = sizeof(peer.ss);
+		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			switch (errno) {
+			case EAGAIN:
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				return;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				/*
+				 * Out of descriptors: stop accepting for a
+				 * moment rather than spin on a ready socket.
+				 */
+				log_warn("accept: %s; pausing accepts for "
+				    "%dms (%zu connections open)",
+				    strerror(errno), ACCEPT_PAUSE_MS,
+				    W.nconns);
+				listeners_watch(false);
+				ev_timer_start(loop, &pause_timer,
+				    ACCEPT_PAUSE_MS, pause_done, NULL);
+				return;
+			default:
+				log_warn("accept: %s", strerror(errno));
+				return;
+			}
+		}
+		conn_accept(&W, cfd, &peer);
+	}
+}
+
+static void
+pause_done(struct ev_loop *loop, void *arg)
+{
+	if (!W.draining)
+		listeners_watch(true);
+}
+
+static void
+worker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo	si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGQUIT:
+			worker_drain();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_debug("fast stop: closing %zu connections",
+			    W.nconns);
+			ev_break(loop);
+			return;
+		case SIGUSR1:
+			if (log_reopen() == -1)
+				log_error("cannot reopen %s: %s", log_target(),
+				    strerror(errno));
+			if (accesslog_reopen() == -1)
+				log_error("cannot reopen access log: %s",
+				    strerror(errno));
+			break;
+		default:
+			break;		/* HUP is the master's business */
+		}
+	}
+}
+
+/* The master's end of the life pipe closed: it is gone, so are we. */
+static void
+worker_life(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	log_warn("master process is gone; exiting");
+	exit_status = 1;
+	ev_break(loop);
+}
+
+static void
+worker_drain(void)
+{
+	struct conn	*c, *next;
+
+	if (W.draining)
+		return;
+	W.draining = true;
+	listeners_watch(false);
+	for (size_t i = 0; i < nwatches; i++) {
+		close(watches[i].fd);
+		watches[i].fd = -1;
+	}
+	log_debug("draining %zu connections", W.nconns);
+	for (c = W.conns; c != NULL; c = next) {
+		next = c->next;
+		conn_drain(c);
+	}
+	ev_timer_start(W.loop, &drain_timer,
+	    W.env->cfg->global.shutdown_timeout_ms, worker_drain_timeout, NULL);
+	worker_check_done();
+}
+
+static void
+worker_drain_timeout(struct ev_loop *loop, void *arg)
+{
+	log_notice("shutdown_timeout reached; closing %zu connections",
+	    W.nconns);
+	ev_break(loop);
+}
+
+static void
+worker_check_done(void)
+{
+	if (W.draining && W.nconns == 0)
+		ev_break(W.loop);
+}
