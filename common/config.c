@@ -48,7 +48,7 @@ struct cfg_ctx {
 };
 
 static int	 cfg_parse_file(struct cfg_ctx *, const char *,
-		    const struct cfg_where *);
+		    const char *, const struct cfg_where *);
 static char	*cfg_read_line(char *, int, void *);
 static int	 cfg_handler(void *, const char *, const char *, const char *);
 static void	 cfg_section_start(struct cfg_ctx *, char *);
@@ -82,7 +82,7 @@ config_load(const char *path)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
-	if (cfg_parse_file(&ctx, path, NULL) == 0)
+	if (cfg_parse_file(&ctx, path, path, NULL) == 0)
 		cfg_check(cfg);
 	return cfg;
 }
@@ -272,7 +272,7 @@ cfg_intern(struct config *cfg, const char *s)
 /* Reading. */
 
 static int
-cfg_parse_file(struct cfg_ctx *ctx, const char *path,
+cfg_parse_file(struct cfg_ctx *ctx, const char *path, const char *as_written,
     const struct cfg_where *from)
 {
 	struct cfg_file	 f;
@@ -286,13 +286,19 @@ cfg_parse_file(struct cfg_ctx *ctx, const char *path,
 			    path, strerror(errno));
 		else
 			cfg_error_at(ctx->cfg, from,
-			    "cannot open include \"%s\": %s", path,
+			    "cannot open include \"%s\": %s", as_written,
 			    strerror(errno));
 		return -1;
 	}
 	if (realpath(path, rp) != NULL)
 		f.realpath = xstrdup(rp);
 	f.parent = ctx->file;
+	if (f.parent != NULL) {
+		/* An included file starts in the section of its include. */
+		f.section = f.parent->section;
+		f.type = f.parent->type;
+		f.bad_section = f.parent->bad_section;
+	}
 	ctx->file = &f;
 	ctx->depth++;
 	ini_parse_stream(cfg_read_line, ctx, cfg_handler, ctx);
@@ -648,7 +654,7 @@ cfg_include(struct cfg_ctx *ctx, const char *pattern)
 			cfg_error(ctx, "include \"%s\" includes itself",
 			    pattern);
 		else
-			cfg_parse_file(ctx, full, &here);
+			cfg_parse_file(ctx, full, pattern, &here);
 		free(full);
 		return;
 	}
@@ -674,7 +680,7 @@ cfg_include(struct cfg_ctx *ctx, const char *pattern)
 			    pattern);
 			continue;
 		}
-		cfg_parse_file(ctx, g.gl_pathv[i], &here);
+		cfg_parse_file(ctx, g.gl_pathv[i], g.gl_pathv[i], &here);
 	}
 	globfree(&g);
 	free(full);

@@ -47,7 +47,7 @@ generation_size(const struct config *cfg)
 int
 master_run(const char *path, struct config *cfg, bool foreground)
 {
-	char		 err[1024], where[512];
+	char		 err[1024];
 	sigset_t	 mask;
 
 	M.config_path = xstrdup(path);
@@ -126,8 +126,8 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	    reload_timeout, NULL);
 	ev_run(M.loop);
 
-	listen_describe(M.listens, M.nlistens, where, sizeof(where));
-	pidfile_remove(cfg->global.pid_file);
+	/* cfg may have been replaced by a reload: use M.cfg from here. */
+	pidfile_remove(M.cfg->global.pid_file);
 	notify_send("STOPPING=1");
 	log_notice("master exiting");
 	return 0;
@@ -347,8 +347,8 @@ reload_timeout(struct ev_loop *loop, void *arg)
 static void
 reload_refuse(struct config *cfg, const char *why)
 {
-	log_warn("reload refused, generation %d keeps running: %s",
-	    M.generation, why);
+	log_warn("reload refused: %s; generation %d keeps running", why,
+	    M.generation);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		log_warn("%s", cfg->errors[i]);
 	reload_status_write(M.cfg->global.pid_file, M.reload_seq, false, cfg);
@@ -439,9 +439,9 @@ reload_finish(bool timed_out)
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
 	reload_status_write(M.cfg->global.pid_file, M.reload_seq, true, NULL);
-	log_notice("reload done: configuration %s loaded, generation %d "
-	    "started with %d workers%s", M.config_path, M.generation,
-	    M.cfg->global.workers, timed_out ? " (not all ready)" : "");
+	log_notice("reload: configuration %s loaded, generation %d started%s",
+	    M.config_path, M.generation, timed_out ?
+	    " (not every process was ready in time)" : "");
 	notify_send("READY=1\nSTATUS=running, %d workers, generation %d",
 	    M.cfg->global.workers, M.generation);
 	if (M.reload_again) {

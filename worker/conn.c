@@ -668,13 +668,16 @@ conn_close(struct conn *c)
 }
 
 /*
- * Graceful stop: a connection that has not started a request is closed
- * now; one with a request in progress finishes it.
+ * Graceful stop: a keep-alive connection idle between requests is closed
+ * now; one with a request in progress finishes it. A connection accepted
+ * moments ago whose request has not arrived yet is kept: its client has
+ * sent or is sending that request, and closing would lose it. The header
+ * timer still bounds it.
  */
 void
 conn_drain(struct conn *c)
 {
-	if (c->state == CONN_READ_HEAD && c->in.end == 0) {
+	if (c->state == CONN_READ_HEAD && c->in.end == 0 && c->nrequests > 0) {
 		c->why = "shutting down";
 		conn_close(c);
 	}

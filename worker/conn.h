@@ -56,6 +56,7 @@ struct conn {
 	char			 log_ref[256];
 	size_t			 log_req_len, log_ua_len, log_ref_len;
 	int			 status;	/* answered status, 0 = none */
+	unsigned		 nrequests;	/* served on this connection */
 	uint64_t		 bytes_out;
 	int64_t			 started_ms;
 	bool			 client_eof;

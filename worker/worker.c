@@ -209,6 +209,14 @@ worker_drain(void)
 
 	if (W.draining)
 		return;
+	/*
+	 * Take what is already queued on the listeners first: with
+	 * EPOLLEXCLUSIVE this worker may be the one woken for it.
+	 */
+	for (size_t i = 0; i < nwatches; i++)
+		if (watches[i].io.fd != -1)
+			worker_accept(W.loop, watches[i].fd, EPOLLIN,
+			    &watches[i]);
 	W.draining = true;
 	listeners_watch(false);
 	for (size_t i = 0; i < nwatches; i++) {
