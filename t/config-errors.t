@@ -1,0 +1,405 @@
+# Configuration errors: "frontd -t -c FILE" prints every error as
+# FILE:LINE: message (exit 1), or "configuration ok" (exit 0).
+# Each case writes its files into a directory of its own.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use File::Spec;
+use Test::More;
+use Test::Frontd;
+
+my $t = Test::Frontd->new;
+my $root = is_root();
+
+sub is_root { $> == 0 }
+
+my $LISTEN = "[listener public]\naddress = 127.0.0.1:18080\n";
+
+# name => { files => { path => text }, errors => [ lines ] }.  Error lines
+# are relative to the case directory, which is put in front of them and
+# replaces %D inside them.  The main file is frontd.conf.
+my @cases = (
+	{
+		name => 'unknown key with a near miss gets a hint',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[route api]
+upstream = app
+uptream = app
+EOF
+		errors => [ 'frontd.conf:9: unknown key "uptream" in [route api] (did you mean "upstream"?)' ],
+	},
+	{
+		name => 'unknown key far from any other: no hint',
+		conf => "[global]\nfoo = 1\n\n$LISTEN",
+		errors => [ 'frontd.conf:2: unknown key "foo" in [global]' ],
+	},
+	{
+		name => 'unknown key near a [global] key',
+		conf => "[global]\nworker = 2\n\n$LISTEN",
+		errors => [ 'frontd.conf:2: unknown key "worker" in [global] (did you mean "workers"?)' ],
+	},
+	{
+		name => 'unknown section',
+		conf => "$LISTEN\n[frontend x]\n",
+		errors => [ 'frontd.conf:4: unknown section [frontend x] (expected global, listener, upstream or route)' ],
+	},
+	{
+		name => '[listener] without a name',
+		conf => "$LISTEN\n[listener]\n",
+		errors => [ 'frontd.conf:4: [listener] needs a name, as in [listener NAME]' ],
+	},
+	{
+		name => '[route] without a name',
+		conf => "$LISTEN\n[route]\n",
+		errors => [ 'frontd.conf:4: [route] needs a name, as in [route NAME]' ],
+	},
+	{
+		name => '[global] with a name',
+		conf => "[global x]\n\n$LISTEN",
+		errors => [ 'frontd.conf:1: [global] takes no name' ],
+	},
+	{
+		name => 'duplicate section',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[upstream app]
+server = 127.0.0.1:9001
+EOF
+		errors => [ 'frontd.conf:7: duplicate section [upstream app] (first at %D/frontd.conf:4)' ],
+	},
+	{
+		name => 'duplicate [global]',
+		conf => "[global]\nworkers = 1\n\n[global]\nlog_level = info\n\n$LISTEN",
+		errors => [ 'frontd.conf:4: duplicate section [global] (first at %D/frontd.conf:1)' ],
+	},
+	{
+		name => 'a key given twice in [global]',
+		conf => "[global]\nworkers = 1\nworkers = 2\n\n$LISTEN",
+		errors => [ 'frontd.conf:3: "workers" given twice in [global] (first at %D/frontd.conf:2)' ],
+	},
+	{
+		name => 'a key given twice in a [route]',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[route api]
+upstream = app
+upstream = app
+EOF
+		errors => [ 'frontd.conf:9: "upstream" given twice in [route api] (first at %D/frontd.conf:8)' ],
+	},
+	{
+		name => 'key outside any section',
+		conf => "server = 127.0.0.1:9000\n\n$LISTEN",
+		errors => [ 'frontd.conf:1: key "server" outside any section' ],
+	},
+	{
+		name => 'two listeners on one address',
+		conf => "[listener a]\naddress = 127.0.0.1:18080\n\n"
+		    . "[listener b]\naddress = 127.0.0.1:18080\n",
+		errors => [ 'frontd.conf:5: address 127.0.0.1:18080 in [listener b] is already used by [listener a] (%D/frontd.conf:2)' ],
+	},
+	{
+		name => '*:PORT is 0.0.0.0:PORT',
+		conf => "[listener a]\naddress = *:18080\n\n"
+		    . "[listener b]\naddress = 0.0.0.0:18080\n",
+		errors => [ 'frontd.conf:5: address 0.0.0.0:18080 in [listener b] is already used by [listener a] (%D/frontd.conf:2)' ],
+	},
+	{
+		name => 'route to an undefined upstream',
+		conf => "$LISTEN\n[route api]\nupstream = ap\n",
+		errors => [ 'frontd.conf:5: upstream "ap" in [route api] is not defined' ],
+	},
+	{
+		name => 'route without upstream names its header line',
+		conf => "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\n\n[route api]\n",
+		errors => [ 'frontd.conf:7: [route api] has no upstream' ],
+	},
+	{
+		name => 'listener without address names its header line',
+		conf => "[listener public]\nbacklog = 10\n\n[listener other]\naddress = 127.0.0.1:18080\n",
+		errors => [ 'frontd.conf:1: [listener public] has no address' ],
+	},
+	{
+		name => 'upstream without server names its header line',
+		conf => "$LISTEN\n[upstream app]\n",
+		errors => [ 'frontd.conf:4: [upstream app] has no server' ],
+	},
+	{
+		name => 'line too long, and the count goes on after it',
+		conf => "$LISTEN; " . ('x' x 5000) . "\nfoo = 1\n",
+		errors => [
+			'frontd.conf:3: line too long (more than 4096 bytes)',
+			'frontd.conf:4: unknown key "foo" in [listener public]',
+		],
+	},
+	{
+		name => 'syntax error',
+		conf => "$LISTEN" . "this is not a key\n",
+		errors => [ 'frontd.conf:3: syntax error (expected [section] or key = value)' ],
+	},
+	{
+		name => 'unclosed section header',
+		conf => "$LISTEN\n[upstream app\n",
+		errors => [ 'frontd.conf:4: syntax error (expected [section] or key = value)' ],
+	},
+	{
+		name => 'include of a missing file',
+		conf => "$LISTEN" . "include = x.conf\n",
+		errors => [ 'frontd.conf:3: cannot open include "x.conf": No such file or directory' ],
+	},
+	{
+		name => 'an included file that includes itself',
+		conf => "$LISTEN" . "include = a.conf\n",
+		files => { 'a.conf' => "; includes itself\ninclude = a.conf\n" },
+		errors => [ 'a.conf:2: include "a.conf" includes itself' ],
+	},
+	{
+		name => 'the main file includes itself',
+		conf => "$LISTEN" . "include = frontd.conf\n",
+		errors => [ 'frontd.conf:3: include "frontd.conf" includes itself' ],
+	},
+	{
+		name => 'an error in an included file names that file and line',
+		conf => "$LISTEN\ninclude = conf.d/*.conf\n",
+		files => {
+			'conf.d/app.conf' => "[upstream app]\nserver = 127.0.0.1:9000\n",
+			'conf.d/api.conf' => "# the api route\n[route api]\nupstream = app\nuptream = app\n",
+		},
+		errors => [ 'conf.d/api.conf:4: unknown key "uptream" in [route api] (did you mean "upstream"?)' ],
+	},
+	{
+		name => 'a check of names in an included file names that file',
+		conf => "$LISTEN\ninclude = conf.d/api.conf\n",
+		files => { 'conf.d/api.conf' => "\n[route api]\nupstream = nope\n" },
+		errors => [ 'conf.d/api.conf:3: upstream "nope" in [route api] is not defined' ],
+	},
+	{
+		name => 'no listener',
+		conf => "[global]\nworkers = 1\n",
+		errors => [ 'frontd.conf: no [listener] defined' ],
+	},
+	{
+		name => 'several errors in one file are all reported',
+		conf => <<'EOF',
+[global]
+workers = lots
+log_level = loud
+
+[listener public]
+address = 127.0.0.1:18080
+backlog = 0
+
+[route api]
+upstream = nope
+colour = blue
+EOF
+		errors => [
+			'frontd.conf:2: bad workers "lots" in [global] (expected auto or a number from 1 to 256)',
+			'frontd.conf:3: bad log_level "loud" in [global] (expected debug, info, notice, warn or error)',
+			'frontd.conf:7: bad backlog "0" in [listener public] (expected a number from 1 to 65535)',
+			'frontd.conf:10: upstream "nope" in [route api] is not defined',
+			'frontd.conf:11: unknown key "colour" in [route api]',
+		],
+	},
+);
+
+# Bad values: [key, section kind, value, expectation in parentheses].
+my %EXPECT = (
+	workers          => 'expected auto or a number from 1 to 256',
+	shutdown_timeout => 'expected a duration such as 500ms, 30s, 5m or 1h',
+	log_level        => 'expected debug, info, notice, warn or error',
+	backlog          => 'expected a number from 1 to 65535',
+	address          => 'expected HOST:PORT, [IPv6]:PORT or *:PORT',
+	server           => 'expected HOST:PORT',
+);
+my @bad_values = (
+	[ workers => qw(x 0 257 -1 2x) ],
+	[ shutdown_timeout => qw(5x ms 1d) ],
+	[ log_level => qw(loud) ],
+	[ backlog => qw(0 65536 abc) ],
+	[ address => qw(1.2.3:80 127.0.0.1 127.0.0.1:65536 localhost:80 [::1) ],
+	[ server => qw(x 127.0.0.1 127.0.0.1:99999) ],
+);
+for my $bv (@bad_values) {
+	my ($key, @values) = @$bv;
+	for my $v (@values) {
+		my ($conf, $line, $where);
+		if ($key eq 'backlog') {
+			$conf = "$LISTEN$key = $v\n";
+			($line, $where) = (3, '[listener public]');
+		} elsif ($key eq 'address') {
+			# A good address first: the listener is not left without one.
+			$conf = "$LISTEN$key = $v\n";
+			($line, $where) = (3, '[listener public]');
+		} elsif ($key eq 'server') {
+			$conf = "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\nserver = $v\n";
+			($line, $where) = (6, '[upstream app]');
+		} else {
+			$conf = "[global]\n$key = $v\n\n$LISTEN";
+			($line, $where) = (2, '[global]');
+		}
+		push @cases, {
+			name => "bad $key \"$v\"",
+			conf => $conf,
+			errors => [ "frontd.conf:$line: bad $key \"$v\" in $where ($EXPECT{$key})" ],
+		};
+	}
+}
+
+# Users and groups are looked up only where they matter: as root.
+if ($root) {
+	push @cases, {
+		name => 'unknown user',
+		conf => "[global]\nuser = nosuch\n\n$LISTEN",
+		errors => [ 'frontd.conf:2: unknown user "nosuch" in [global]' ],
+	}, {
+		name => 'unknown group',
+		conf => "[global]\nuser = root\ngroup = nosuch\n\n$LISTEN",
+		errors => [ 'frontd.conf:3: unknown group "nosuch" in [global]' ],
+	};
+}
+
+# Good configurations: -t says "configuration ok".
+my @good = (
+	{
+		name => 'a glob include matching nothing is fine',
+		conf => "$LISTEN" . "include = conf.d/*.conf\n",
+		files => { 'conf.d/README' => "not a .conf file\n" },
+	},
+	{
+		name => 'a glob include in a missing directory is fine too',
+		conf => "$LISTEN" . "include = nothing/*.conf\n",
+	},
+	{
+		name => 'after an include the file goes on in its own section',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+include = servers.conf
+server = 127.0.0.1:9001
+
+[route api]
+include = other.conf
+upstream = app
+EOF
+		files => {
+			'servers.conf' => "server = 127.0.0.1:9000\n",
+			'other.conf' => "[upstream other]\nserver = 127.0.0.1:9002\n",
+		},
+	},
+	{
+		name => 'include before any section, nested includes',
+		conf => "include = conf.d/*.conf\n\n$LISTEN",
+		files => {
+			'conf.d/global.conf' => "[global]\nworkers = 2\ninclude = ../more/*.conf\n",
+			'more/level.conf' => "log_level = debug\n",
+		},
+	},
+	{
+		name => 'comments, inline comments, blank lines, a long line',
+		conf => "# a comment\n; another\n\n[global]\nworkers = 2 ; two workers\n"
+		    . "; " . ('y' x 4000) . "\n\n$LISTEN",
+	},
+	{
+		name => 'repeated address and server form lists',
+		conf => "[listener public]\naddress = 127.0.0.1:18080\naddress = 127.0.0.1:18081\n"
+		    . "address = [::1]:18080\naddress = *:18082\nbacklog = 1\n\n"
+		    . "[upstream app]\nserver = 127.0.0.1:9000\nserver = [::1]:9000\n"
+		    . "server = localhost:9000\n\n[route api]\nupstream = app\n",
+	},
+);
+for my $v (qw(30s 500ms 5m 1h 10)) {
+	push @good, { name => "shutdown_timeout = $v",
+	    conf => "[global]\nshutdown_timeout = $v\n\n$LISTEN" };
+}
+for my $v (qw(auto 1 256)) {
+	push @good, { name => "workers = $v", conf => "[global]\nworkers = $v\n\n$LISTEN" };
+}
+for my $v (qw(debug info notice warn error)) {
+	push @good, { name => "log_level = $v", conf => "[global]\nlog_level = $v\n\n$LISTEN" };
+}
+push @good, { name => 'backlog = 65535', conf => "${LISTEN}backlog = 65535\n" };
+push @good, { name => 'error_log and access_log special values',
+    conf => "[global]\nerror_log = syslog\naccess_log = off\n\n$LISTEN" };
+
+my $n = 0;
+
+sub write_case {
+	my ($c) = @_;
+	my $d = $t->dir . '/case' . ++$n;
+	$t->spew("$d/frontd.conf", $c->{conf});
+	$t->spew("$d/$_", $c->{files}{$_}) for keys %{ $c->{files} // {} };
+	return $d;
+}
+
+for my $c (@cases) {
+	my $d = write_case($c);
+	my @want = map { my $l = "$d/$_"; $l =~ s/%D/$d/g; $l } @{ $c->{errors} };
+	subtest $c->{name} => sub {
+		my ($code, $out, $err) = $t->run_frontd('-t', '-c', "$d/frontd.conf");
+		is($code, 1, 'exit 1');
+		is($out, '', 'nothing on stdout');
+		my @got = split /\n/, $err;
+		is_deeply([ sort @got ], [ sort @want ], 'the expected error lines')
+		    or diag("stderr:\n$err");
+	};
+}
+
+for my $c (@good) {
+	my $d = write_case($c);
+	subtest $c->{name} => sub {
+		my ($code, $out, $err) = $t->run_frontd('-t', '-c', "$d/frontd.conf");
+		is($code, 0, 'exit 0');
+		is($out, "configuration ok\n", 'configuration ok');
+		is($err, '', 'nothing on stderr');
+	};
+}
+
+# FILE is the path as given with -c, here relative to the current directory,
+# and an included file's path is relative to the including file's directory.
+{
+	my $d = write_case({
+		conf => "$LISTEN\ninclude = conf.d/api.conf\nfoo = 1\n",
+		files => { 'conf.d/api.conf' => "[route api]\nuptream = app\n" },
+	});
+	my $rel = File::Spec->abs2rel("$d/frontd.conf");
+	my $rel_d = File::Spec->abs2rel($d);
+	subtest "FILE is the path as given: $rel" => sub {
+		my ($code, $out, $err) = $t->run_frontd('-t', '-c', $rel);
+		is($code, 1, 'exit 1');
+		is_deeply([ sort split /\n/, $err ], [ sort
+		    "$rel:5: unknown key \"foo\" in [listener public]",
+		    "$rel_d/conf.d/api.conf:2: unknown key \"uptream\" in [route api] (did you mean \"upstream\"?)",
+		    "$rel_d/conf.d/api.conf:1: [route api] has no upstream",
+		], 'relative paths in the messages') or diag("stderr:\n$err");
+	};
+}
+
+subtest 'the main file missing' => sub {
+	my $f = $t->dir . '/nosuch/frontd.conf';
+	my ($code, $out, $err) = $t->run_frontd('-t', '-c', $f);
+	is($code, 1, 'exit 1');
+	is($err, "frontd: cannot open $f: No such file or directory\n", 'names the file');
+};
+
+$t->check_logs;
+done_testing;
