@@ -128,7 +128,6 @@ master_run(const char *path, struct config *cfg, bool foreground)
 
 	/* cfg may have been replaced by a reload: use M.cfg from here. */
 	pidfile_remove(M.cfg->global.pid_file);
-	notify_send("STOPPING=1");
 	log_notice("master exiting");
 	return 0;
 }
