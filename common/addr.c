@@ -146,3 +146,71 @@ addr_port(const struct addr *a)
 		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 }
+
+/*
+ * "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). Bits
+ * outside the prefix must be zero, so a typo like 10.0.0.1/8 is caught.
+ */
+int
+cidr_parse(struct cidr *c, const char *s)
+{
+	char		 host[INET6_ADDRSTRLEN + 1], *end;
+	const char	*slash = strchr(s, '/');
+	size_t		 hl = slash ? (size_t)(slash - s) : strlen(s);
+	long		 bits;
+	int		 max, i;
+
+	memset(c, 0, sizeof(*c));
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	bits = max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		bits = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || bits < 0 || bits > max)
+			return -1;
+	}
+	c->bits = (int)bits;
+	for (i = c->bits; i < max; i++)
+		if (c->addr[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	return 0;
+}
+
+bool
+cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
+{
+	const unsigned char	*a;
+	unsigned char		 v4[4];
+	int			 full, rest;
+
+	if (ss->ss_family == AF_INET && c->family == AF_INET)
+		a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6 && c->family == AF_INET6)
+		a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+	else if (ss->ss_family == AF_INET6 && c->family == AF_INET &&
+	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
+		memcpy(v4, ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr +
+		    12, 4);
+		a = v4;
+	} else
+		return false;
+	full = c->bits / 8;
+	rest = c->bits % 8;
+	if (memcmp(a, c->addr, (size_t)full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a[full] ^ c->addr[full]) & (0xff << (8 - rest))) == 0;
+}

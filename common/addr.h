@@ -16,6 +16,16 @@ struct addr {
 	socklen_t		len;
 };
 
+/* A network in CIDR notation: trusted_proxies, later access rules. */
+struct cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	unsigned char	addr[16];
+	int		bits;
+};
+
+int	cidr_parse(struct cidr *, const char *);
+bool	cidr_match(const struct cidr *, const struct sockaddr_storage *);
+
 int	addr_parse(struct addr *, const char *, bool resolve, char *err,
 	    size_t errlen);
 void	addr_format(const struct addr *, char *, size_t);

@@ -100,6 +100,17 @@ cfg_defaults(struct config *cfg)
 	g->access_log = xstrdup("/var/log/frontd/access.log");
 	g->log_level = LOG_LVL_NOTICE;
 	g->shutdown_timeout_ms = 30 * 1000;
+	g->max_connections = 4096;
+	g->client_header_timeout_ms = 60 * 1000;
+	g->client_body_timeout_ms = 60 * 1000;
+	g->send_timeout_ms = 60 * 1000;
+	g->keepalive_timeout_ms = 75 * 1000;
+	g->keepalive_requests = 1000;
+	g->client_max_body_size = 1024 * 1024;
+	g->max_request_line = 8 * 1024;
+	g->max_header_size = 16 * 1024;
+	g->max_headers = 100;
+	g->log_format = LOG_FORMAT_COMBINED;
 }
 
 static void
@@ -130,7 +141,14 @@ config_free(struct config *cfg)
 		free_section(&u->sec);
 		free(u);
 	}
+	for (i = 0; i < cfg->global.nerror_pages; i++) {
+		free(cfg->global.error_pages[i].path);
+		free(cfg->global.error_pages[i].body);
+	}
+	free(cfg->global.error_pages);
+	free(cfg->global.trusted_proxies);
 	for (i = 0; i < cfg->nroutes; i++) {
+		free(cfg->routes[i]->proxy_host);
 		free(cfg->routes[i]->upstream_name);
 		free_section(&cfg->routes[i]->sec);
 		free(cfg->routes[i]);
@@ -290,6 +308,8 @@ cfg_parse_file(struct cfg_ctx *ctx, const char *path, const char *as_written,
 			    strerror(errno));
 		return -1;
 	}
+	if (from == NULL)
+		ctx->cfg->opened = true;
 	if (realpath(path, rp) != NULL)
 		f.realpath = xstrdup(rp);
 	f.parent = ctx->file;
@@ -516,8 +536,22 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 		(*list)[(*n)++] = sec;
 		if (strcmp(kind, "listener") == 0)
 			((struct cfg_listener *)sec)->backlog = 511;
-		else if (strcmp(kind, "route") == 0)
-			((struct cfg_route *)sec)->upstream = -1;
+		else if (strcmp(kind, "route") == 0) {
+			struct cfg_route *r = (struct cfg_route *)sec;
+
+			r->upstream = -1;
+			r->x_forwarded_for = r->x_forwarded_proto = true;
+			r->x_forwarded_host = r->x_real_ip = r->via = true;
+			r->tunnel_timeout_ms = 3600 * 1000;
+		} else {
+			struct cfg_upstream *u = (struct cfg_upstream *)sec;
+
+			u->keepalive = 32;
+			u->keepalive_timeout_ms = 60 * 1000;
+			u->connect_timeout_ms = 10 * 1000;
+			u->read_timeout_ms = 60 * 1000;
+			u->send_timeout_ms = 60 * 1000;
+		}
 	}
 	sec->where = cfg_ctx_where(ctx);
 	f->section = sec;

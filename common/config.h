@@ -114,6 +114,7 @@ struct cfg_global {
 
 struct config {
 	char			*path;		/* main file, as given */
+	bool			 opened;	/* the main file could be read */
 	struct cfg_global	 global;
 	struct cfg_listener	**listeners;
 	size_t			 nlisteners;

@@ -114,6 +114,25 @@ log_also_stderr(bool on)
 	lg.also_stderr = on;
 }
 
+/*
+ * A forked child closes the fds it does not need; syslog's socket must be
+ * closed through glibc first and reopened after, or glibc would keep
+ * writing to a number that some other file gets next.
+ */
+void
+log_before_close_fds(void)
+{
+	if (lg.kind == LOG_KIND_SYSLOG)
+		closelog();
+}
+
+void
+log_after_close_fds(void)
+{
+	if (lg.kind == LOG_KIND_SYSLOG)
+		openlog("frontd", LOG_NDELAY, LOG_DAEMON);
+}
+
 int
 log_fd(void)
 {

@@ -24,6 +24,8 @@ void	log_set_level(enum log_level);
 int	log_open(const char *);		/* path, "syslog" or "stderr" */
 int	log_reopen(void);
 void	log_also_stderr(bool);
+void	log_before_close_fds(void);
+void	log_after_close_fds(void);
 int	log_fd(void);			/* -1 unless logging to a file */
 const char *log_target(void);
 

@@ -94,8 +94,6 @@ proc_child_init(struct proc_env *env, const char *role)
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		log_warn("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
-	/* Allow core dumps after setuid so a crash can be debugged. */
-	prctl(PR_SET_DUMPABLE, 1);
 	if (getppid() != env->master_pid)
 		return -1;
 	return 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,11 +102,13 @@ daemon_ready(int status, const char *msg)
 }
 
 /*
- * Creates, locks and fills the pid file. The lock is held as long as the
- * master runs: a second master fails here, whatever the file says.
+ * Creates and locks the pid file before anything is bound, so a second
+ * master fails with a clear message whatever the file says. The lock is
+ * held as long as the master runs (the descriptor survives daemon_start's
+ * fork); the pid is written once the final process is known.
  */
 int
-pidfile_open(const char *path, char *err, size_t errlen)
+pidfile_lock(const char *path, char *err, size_t errlen)
 {
 	char	buf[32];
 	int	fd;
@@ -126,75 +129,103 @@ pidfile_open(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int
+pidfile_write(int fd, const char *path, char *err, size_t errlen)
+{
+	char	buf[32];
+
 	snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) == -1 ||
 	    pwrite(fd, buf, strlen(buf), 0) != (ssize_t)strlen(buf)) {
 		snprintf(err, errlen, "cannot write pid file %s: %s", path,
 		    strerror(errno));
-		close(fd);
 		return -1;
 	}
-	return fd;
+	return 0;
 }
 
 void
 pidfile_remove(const char *path)
 {
-	char	*status = xasprintf("%s.reload", path);
-
 	unlink(path);
-	unlink(status);
-	free(status);
 }
 
-/* For -s: the master's pid, or -1 with the reason in err. */
+/*
+ * For -s: the master's pid, or -1 with the reason in err. A pid file that
+ * nobody holds locked is stale (the master was killed): its pid may belong
+ * to any process by now, so it is never signalled.
+ */
 pid_t
 pidfile_read(const char *path, char *err, size_t errlen)
 {
 	char	 buf[32], *end;
-	FILE	*fp;
 	long	 pid;
+	ssize_t	 n;
+	int	 fd;
 
-	if ((fp = fopen(path, "re")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "no running master: pid file %s: %s",
 		    path, strerror(errno));
 		return -1;
 	}
-	if (fgets(buf, sizeof(buf), fp) == NULL)
-		buf[0] = '\0';
-	fclose(fp);
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
 	pid = strtol(buf, &end, 10);
 	if (pid <= 1 || (*end != '\n' && *end != '\0')) {
 		snprintf(err, errlen, "no running master: pid file %s is "
 		    "empty or damaged", path);
+		close(fd);
 		return -1;
 	}
-	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
-		snprintf(err, errlen, "no running master: pid %ld from %s "
-		    "does not exist", pid, path);
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		snprintf(err, errlen, "no running master: pid file %s is "
+		    "stale (pid %ld is not a running frontd master)", path,
+		    pid);
+		close(fd);
 		return -1;
 	}
+	close(fd);
 	return (pid_t)pid;
 }
 
 /*
- * Written atomically (temporary file, then rename) so the waiting
- * "frontd -s reload" never reads half of it: "PID SEQ ok|failed", then
- * the error lines.
+ * Whether a master still holds the pid file. Unlike kill(pid, 0), this is
+ * false as soon as the master has exited, even while it is a zombie.
+ */
+bool
+pidfile_held(const char *path)
+{
+	int	fd;
+	bool	held;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/*
+ * The outcome of a reload for one "frontd -s reload" caller, named by the
+ * token it sent: "ok", or "failed" and the error lines. Written to a
+ * temporary file and renamed, so the caller never reads half of it.
  */
 void
-reload_status_write(const char *pid_file, unsigned seq, bool ok,
+reload_status_write(const char *pid_file, int token, bool ok,
     struct config *cfg)
 {
-	char	*path = xasprintf("%s.reload", pid_file);
-	char	*tmp = xasprintf("%s.reload.tmp", pid_file);
+	char	*path = xasprintf("%s.reload.%d", pid_file, token);
+	char	*tmp = xasprintf("%s.reload.%d.tmp", pid_file, token);
 	FILE	*fp;
 
 	if ((fp = fopen(tmp, "we")) == NULL) {
 		log_warn("cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	fprintf(fp, "%d %u %s\n", (int)getpid(), seq, ok ? "ok" : "failed");
+	fprintf(fp, "%s\n", ok ? "ok" : "failed");
 	for (size_t i = 0; cfg != NULL && i < cfg->nerrors; i++)
 		fprintf(fp, "%s\n", cfg->errors[i]);
 	if (fclose(fp) == EOF || rename(tmp, path) == -1)
@@ -229,15 +260,17 @@ mkdir_parents(const char *file)
 
 /*
  * Makes sure the log files can be opened by the workers: creates a missing
- * directory and the files, and gives them to the worker user. Errors are
- * logged; workers report their own failures to open.
+ * directory and the files, gives them to the worker user, and checks that
+ * this user can open them (a directory it cannot enter would otherwise
+ * show up only as workers dying at start). Returns -1 with the reason.
  */
 int
-logs_prepare(const struct config *cfg, uid_t uid, gid_t gid, bool chown_files)
+logs_prepare(const struct config *cfg, uid_t uid, gid_t gid, bool drop,
+    char *err, size_t errlen)
 {
 	const char	*files[2] = { cfg->global.error_log,
 			    cfg->global.access_log };
-	int		 fd, r = 0;
+	int		 fd;
 
 	for (size_t i = 0; i < nitems(files); i++) {
 		const char *f = files[i];
@@ -245,21 +278,34 @@ logs_prepare(const struct config *cfg, uid_t uid, gid_t gid, bool chown_files)
 		if (f == NULL || f[0] != '/')
 			continue;
 		if (mkdir_parents(f) == -1) {
-			log_error("cannot create the directory of %s: %s", f,
-			    strerror(errno));
-			r = -1;
-			continue;
+			snprintf(err, errlen, "cannot create the directory of "
+			    "%s: %s", f, strerror(errno));
+			return -1;
 		}
 		fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 		if (fd == -1) {
-			log_error("cannot open %s: %s", f, strerror(errno));
-			r = -1;
-			continue;
+			snprintf(err, errlen, "cannot open %s: %s", f,
+			    strerror(errno));
+			return -1;
 		}
-		if (chown_files && fchown(fd, uid, gid) == -1)
+		if (drop && fchown(fd, uid, gid) == -1)
 			log_warn("cannot give %s to the worker user: %s", f,
 			    strerror(errno));
 		close(fd);
+		if (!drop)
+			continue;
+		/* Open it again with the worker's file system identity. */
+		setfsgid(gid);
+		setfsuid(uid);
+		fd = open(f, O_WRONLY | O_APPEND | O_CLOEXEC);
+		setfsuid(0);
+		setfsgid(0);
+		if (fd == -1) {
+			snprintf(err, errlen, "%s cannot be opened by the worker "
+			    "user (uid %d): %s", f, (int)uid, strerror(errno));
+			return -1;
+		}
+		close(fd);
 	}
-	return r;
+	return 0;
 }

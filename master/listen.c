@@ -21,10 +21,8 @@
 static int
 listen_bind(const struct addr *a, int backlog, char *err, size_t errlen)
 {
-	char	name[ADDR_STRLEN];
 	int	fd, on = 1;
 
-	addr_format(a, name, sizeof(name));
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
@@ -40,7 +38,7 @@ listen_bind(const struct addr *a, int backlog, char *err, size_t errlen)
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, errlen, "cannot listen on %s: %s", name, strerror(errno));
+	snprintf(err, errlen, "%s", strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return -1;
@@ -80,13 +78,14 @@ listen_open(struct config *cfg, struct proc_listen *old, size_t nold,
 				ls[n].fd = listen_bind(&li->addrs[j],
 				    li->backlog, err, errlen);
 				if (ls[n].fd == -1) {
-					char *e = xstrdup(err);
+					char *e = xstrdup(err), a[ADDR_STRLEN];
 
-					snprintf(err, errlen, "%s:%d: %s in "
-					    "[listener %s]",
+					addr_format(&li->addrs[j], a, sizeof(a));
+					snprintf(err, errlen, "%s:%d: cannot "
+					    "listen on %s in [listener %s]: %s",
 					    li->addr_where[j].file,
-					    li->addr_where[j].line, e,
-					    li->sec.name);
+					    li->addr_where[j].line, a,
+					    li->sec.name, e);
 					free(e);
 					goto fail;
 				}

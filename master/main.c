@@ -88,71 +88,47 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Reads "PID SEQ ok|failed" from the reload status file; 0 if absent. */
+/*
+ * Waits for the master's answer to our reload request: it writes the
+ * outcome of the reload that covered our signal to PID_FILE.reload.OURPID.
+ */
 static int
-read_status(const char *path, long *pid, unsigned long *seq, char *result,
-    FILE **rest)
+wait_reload(pid_t master, const char *status)
 {
-	FILE	*fp;
-
-	*pid = 0;
-	*seq = 0;
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fscanf(fp, "%ld %lu %15s", pid, seq, result) != 3) {
-		fclose(fp);
-		*pid = 0;
-		return 0;
-	}
-	if (rest != NULL)
-		*rest = fp;
-	else
-		fclose(fp);
-	return 1;
-}
-
-static int
-wait_reload(pid_t master, const char *status, unsigned long before)
-{
-	char		 result[16], line[4096];
-	long		 pid;
-	unsigned long	 seq;
-	FILE		*rest = NULL;
-	int		 waited;
+	char	 line[4096];
+	FILE	*fp = NULL;
+	int	 waited, r;
 
 	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 50) {
-		if (read_status(status, &pid, &seq, result, &rest) &&
-		    pid == master && seq > before)
+		if ((fp = fopen(status, "re")) != NULL)
 			break;
-		if (rest != NULL) {
-			fclose(rest);
-			rest = NULL;
-		}
-		if (kill(master, 0) == -1 && errno == ESRCH) {
+		if (waited % 1000 == 0 && kill(master, 0) == -1 &&
+		    errno == ESRCH) {
 			fprintf(stderr, "frontd: the master (pid %d) exited "
 			    "during the reload\n", (int)master);
 			return 1;
 		}
 		sleep_ms(50);
 	}
-	if (waited >= RELOAD_WAIT_MS) {
+	if (fp == NULL) {
 		fprintf(stderr, "frontd: no answer from the master (pid %d) "
 		    "within %ds; see its error log\n", (int)master,
 		    RELOAD_WAIT_MS / 1000);
 		return 1;
 	}
-	if (strcmp(result, "ok") == 0) {
-		fclose(rest);
+	unlink(status);
+	if (fgets(line, sizeof(line), fp) != NULL &&
+	    strcmp(line, "ok\n") == 0) {
 		printf("reload ok\n");
-		return 0;
+		r = 0;
+	} else {
+		fprintf(stderr, "reload failed:\n");
+		while (fgets(line, sizeof(line), fp) != NULL)
+			fputs(line, stderr);
+		r = 1;
 	}
-	fprintf(stderr, "reload failed:\n");
-	if (fgets(line, sizeof(line), rest) != NULL && line[0] != '\n')
-		fputs(line, stderr);
-	while (fgets(line, sizeof(line), rest) != NULL)
-		fputs(line, stderr);
-	fclose(rest);
-	return 1;
+	fclose(fp);
+	return r;
 }
 
 static int
@@ -166,11 +142,10 @@ send_signal(const char *path, const char *name)
 		{ "quit", SIGQUIT }, { "reopen", SIGUSR1 },
 	};
 	struct config	*cfg;
-	char		 err[1024], *status, result[16];
+	char		 err[1024], *status = NULL;
+	union sigval	 token;
 	pid_t		 pid;
-	long		 spid;
-	unsigned long	 seq = 0;
-	int		 sig = 0, r = 0;
+	int		 sig = 0, r = 0, sent;
 	int64_t		 limit;
 
 	for (size_t i = 0; i < nitems(sigs); i++)
@@ -181,9 +156,9 @@ send_signal(const char *path, const char *name)
 		    "reload, stop, quit or reopen)\n", name);
 		return 2;
 	}
+	/* Only the pid file is needed, but from the file named, not a guess. */
 	cfg = config_load(path);
-	if (cfg->global.pid_file == NULL || (cfg->nerrors > 0 &&
-	    cfg->nfiles == 0)) {
+	if (!cfg->opened) {
 		print_messages(cfg);
 		config_free(cfg);
 		return 1;
@@ -194,21 +169,27 @@ send_signal(const char *path, const char *name)
 		config_free(cfg);
 		return 1;
 	}
-	status = xasprintf("%s.reload", cfg->global.pid_file);
-	if (read_status(status, &spid, &seq, result, NULL) && spid != pid)
-		seq = 0;
-	if (kill(pid, sig) == -1) {
+	if (sig == SIGHUP) {
+		/* A queued signal with our pid, so the answer is ours. */
+		token.sival_int = (int)getpid();
+		status = xasprintf("%s.reload.%d", cfg->global.pid_file,
+		    token.sival_int);
+		unlink(status);
+		sent = sigqueue(pid, SIG_RELOAD_TOKEN, token);
+	} else
+		sent = kill(pid, sig);
+	if (sent == -1) {
 		fprintf(stderr, "frontd: cannot signal the master (pid %d): "
 		    "%s\n", (int)pid, strerror(errno));
 		r = 1;
 	} else if (sig == SIGHUP)
-		r = wait_reload(pid, status, seq);
+		r = wait_reload(pid, status);
 	else if (sig == SIGTERM || sig == SIGQUIT) {
 		limit = now_ms() + 10000 + (sig == SIGQUIT ?
 		    cfg->global.shutdown_timeout_ms : 0);
-		while (kill(pid, 0) == 0 && now_ms() < limit)
+		while (pidfile_held(cfg->global.pid_file) && now_ms() < limit)
 			sleep_ms(50);
-		if (kill(pid, 0) == 0) {
+		if (pidfile_held(cfg->global.pid_file)) {
 			fprintf(stderr, "frontd: the master (pid %d) is still "
 			    "running\n", (int)pid);
 			r = 1;

@@ -33,6 +33,9 @@ static void	 reload_timeout(struct ev_loop *, void *);
 static void	 stop_start(bool);
 static void	 stop_kill(struct ev_loop *, void *);
 static void	 old_kill(struct ev_loop *, void *);
+static void	 arm_kill_timer(void);
+static void	 reload_rollback(void);
+static void	 reload_next(void);
 static void	 check_progress(void);
 static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
@@ -56,21 +59,23 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	log_set_role("master");
 	log_set_level(cfg->global.log_level);
 
-	if (resolve_user(cfg, err, sizeof(err)) == -1) {
+	/*
+	 * Until the error log is open, messages go to stderr only; after,
+	 * startup errors go to both (once each), so the admin sees them on
+	 * the terminal and finds them in the log.
+	 */
+	if (resolve_user(cfg, err, sizeof(err)) == -1 ||
+	    (M.pid_fd = pidfile_lock(cfg->global.pid_file, err,
+	    sizeof(err))) == -1 ||
+	    logs_prepare(cfg, M.uid, M.gid, M.drop, err, sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: %s\n", err);
 		return 1;
 	}
-	if (!foreground) {
-		logs_prepare(cfg, M.uid, M.gid, M.drop);
-		if (log_open(cfg->global.error_log) == -1) {
-			fprintf(stderr, "frontd: cannot open error log %s: %s\n",
-			    cfg->global.error_log, strerror(errno));
-			return 1;
-		}
-		log_also_stderr(true);
-	} else if (cfg->global.access_log != NULL)
-		logs_prepare(cfg, M.uid, M.gid, M.drop);
-
+	if (!foreground && log_open(cfg->global.error_log) == -1) {
+		fprintf(stderr, "frontd: cannot open error log %s: %s\n",
+		    cfg->global.error_log, strerror(errno));
+		return 1;
+	}
 	if (listen_open(cfg, NULL, 0, &M.listens, &M.nlistens, err,
 	    sizeof(err)) == -1) {
 		log_error("%s", err);
@@ -80,11 +85,12 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	}
 	if (!foreground && daemon_start(err, sizeof(err)) == -1) {
 		log_error("%s", err);
+		fprintf(stderr, "frontd: %s\n", err);
 		return 1;
 	}
 	log_set_role("master");
-	if ((M.pid_fd = pidfile_open(cfg->global.pid_file, err,
-	    sizeof(err))) == -1)
+	if (pidfile_write(M.pid_fd, cfg->global.pid_file, err,
+	    sizeof(err)) == -1)
 		startup_failed(err);
 
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
@@ -107,6 +113,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIG_RELOAD_TOKEN);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((M.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
@@ -138,8 +145,6 @@ startup_failed(const char *msg)
 	log_error("%s", msg);
 	if (M.daemon_fd != -1)
 		daemon_ready(1, msg);
-	else if (!M.foreground)
-		fprintf(stderr, "frontd: %s\n", msg);
 	exit(1);
 }
 
@@ -239,8 +244,15 @@ static void
 master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo	si;
+	char			err[1024];
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if ((int)si.ssi_signo == SIG_RELOAD_TOKEN) {
+			if (M.ntokens < RELOAD_TOKENS_MAX)
+				M.tokens[M.ntokens++] = si.ssi_int;
+			reload_start();
+			continue;
+		}
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			reload_start();
@@ -254,7 +266,9 @@ master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			break;
 		case SIGUSR1:
 			log_notice("reopening log files");
-			logs_prepare(M.cfg, M.uid, M.gid, M.drop);
+			if (logs_prepare(M.cfg, M.uid, M.gid, M.drop, err,
+			    sizeof(err)) == -1)
+				log_error("%s", err);
 			if (log_reopen() == -1)
 				log_error("cannot reopen %s: %s", log_target(),
 				    strerror(errno));
@@ -335,12 +349,27 @@ reload_timeout(struct ev_loop *loop, void *arg)
 		stop_start(false);
 		return;
 	}
-	if (M.reloading) {
+	if (!M.reloading)
+		return;
+	if (spawn_count(M.generation, true) > 0 &&
+	    spawn_count(M.generation, true) * 2 >= generation_size(M.cfg)) {
 		log_warn("reload: only %zu of %zu new processes ready after "
 		    "%ds; switching anyway", spawn_count(M.generation, true),
 		    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
 		reload_finish(true);
+		return;
 	}
+	reload_rollback();
+}
+
+/* Tells every "frontd -s reload" caller of this reload how it went. */
+static void
+reload_report(bool ok, struct config *cfg)
+{
+	for (size_t i = 0; i < M.ncur_tokens; i++)
+		reload_status_write(M.cfg->global.pid_file, M.cur_tokens[i], ok,
+		    cfg);
+	M.ncur_tokens = 0;
 }
 
 static void
@@ -350,9 +379,20 @@ reload_refuse(struct config *cfg, const char *why)
 	    M.generation);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		log_warn("%s", cfg->errors[i]);
-	reload_status_write(M.cfg->global.pid_file, M.reload_seq, false, cfg);
+	reload_report(false, cfg);
 	notify_send("READY=1\nSTATUS=reload refused: %s", why);
 	config_free(cfg);
+	reload_next();
+}
+
+/* HUPs that came in during a reload are served by one more reload. */
+static void
+reload_next(void)
+{
+	if (M.reload_again || M.ntokens > 0) {
+		M.reload_again = false;
+		reload_start();
+	}
 }
 
 static void
@@ -365,14 +405,21 @@ reload_start(void)
 	uid_t			 ouid = M.uid;
 	gid_t			 ogid = M.gid;
 	bool			 odrop = M.drop;
+	char			*ouser = M.user ? xstrdup(M.user) : NULL;
 
-	if (M.stopping)
-		return;
-	if (M.reloading || !M.started) {
-		M.reload_again = true;
+	if (M.stopping) {
+		free(ouser);
 		return;
 	}
-	M.reload_seq++;
+	if (M.reloading || !M.started) {
+		M.reload_again = true;
+		free(ouser);
+		return;
+	}
+	/* This reload answers every request made before it began. */
+	memcpy(M.cur_tokens, M.tokens, M.ntokens * sizeof(int));
+	M.ncur_tokens = M.ntokens;
+	M.ntokens = 0;
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)now_usec());
 	log_notice("reloading configuration %s", M.config_path);
@@ -380,32 +427,44 @@ reload_start(void)
 	if (cfg->nerrors > 0) {
 		snprintf(why, sizeof(why), "%zu error%s in the configuration",
 		    cfg->nerrors, cfg->nerrors == 1 ? "" : "s");
+		free(ouser);
 		reload_refuse(cfg, why);
 		return;
 	}
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
-	if (resolve_user(cfg, err, sizeof(err)) == -1 ||
-	    (logs_prepare(cfg, M.uid, M.gid, M.drop) == -1 &&
-	    snprintf(err, sizeof(err), "cannot open the log files (see "
-	    "above)") > 0) ||
+	err[0] = '\0';
+	if (strcmp(cfg->global.pid_file, M.cfg->global.pid_file) != 0)
+		snprintf(err, sizeof(err), "pid_file cannot change on reload "
+		    "(it is %s; restart frontd to move it)",
+		    M.cfg->global.pid_file);
+	else if (resolve_user(cfg, err, sizeof(err)) == -1 ||
+	    logs_prepare(cfg, M.uid, M.gid, M.drop, err, sizeof(err)) == -1 ||
 	    listen_open(cfg, M.listens, M.nlistens, &ls, &nls, err,
-	    sizeof(err)) == -1) {
+	    sizeof(err)) == -1)
+		;
+	else if (health_build(cfg) == -1) {
+		snprintf(err, sizeof(err), "cannot build the health table: %s",
+		    strerror(errno));
+		listen_close_unused(ls, nls, M.listens, M.nlistens);
+		free(ls);
+	}
+	if (err[0] != '\0') {
 		M.uid = ouid;
 		M.gid = ogid;
 		M.drop = odrop;
+		free(M.user);
+		M.user = ouser;
 		cfg_error_at(cfg, NULL, "%s", err);
-		reload_refuse(cfg, err);
+		reload_refuse(cfg, "the configuration cannot be applied");
 		return;
 	}
+	free(ouser);
 	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
 	    !M.foreground && log_open(cfg->global.error_log) == -1)
 		log_error("cannot open error log %s: %s; keeping %s",
 		    cfg->global.error_log, strerror(errno), log_target());
 	log_set_level(cfg->global.log_level);
-	if (health_build(cfg) == -1)
-		log_error("cannot rebuild the health table: %s",
-		    strerror(errno));
 
 	M.old_cfg = M.cfg;
 	M.old_listens = M.listens;
@@ -420,12 +479,48 @@ reload_start(void)
 	    reload_timeout, NULL);
 }
 
+/*
+ * The new generation did not come up (its workers keep dying, say): stop
+ * it and go on with the old one as if the reload had been refused.
+ */
+static void
+reload_rollback(void)
+{
+	struct config	*failed = M.cfg;
+
+	log_error("reload: the new processes did not become ready within %ds; "
+	    "stopping them, generation %d keeps running (see the errors "
+	    "above)", READY_TIMEOUT_MS / 1000, M.generation - 1);
+	spawn_kill_generation(M.generation);
+	listen_close_unused(M.listens, M.nlistens, M.old_listens,
+	    M.nold_listens);
+	free(M.listens);
+	M.listens = M.old_listens;
+	M.nlistens = M.nold_listens;
+	M.old_listens = NULL;
+	M.nold_listens = 0;
+	M.cfg = M.old_cfg;
+	M.old_cfg = NULL;
+	M.generation--;
+	spawn_adopt_generation(M.generation, M.cfg->global.workers);
+	log_set_level(M.cfg->global.log_level);
+	M.reloading = false;
+	cfg_error_at(failed, NULL, "the new worker processes did not start; "
+	    "see the error log");
+	reload_report(false, failed);
+	notify_send("READY=1\nSTATUS=reload failed: workers did not start");
+	config_free(failed);
+	reload_next();
+}
+
 /* The new generation runs: retire the old one. */
 static void
 reload_finish(bool timed_out)
 {
 	ev_timer_stop(M.loop, &M.reload_timer);
-	spawn_signal_generation(M.generation, SIGQUIT);
+	spawn_retire_below(M.generation, now_ms() +
+	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS);
+	arm_kill_timer();
 	listen_close_unused(M.old_listens, M.nold_listens, M.listens,
 	    M.nlistens);
 	free(M.old_listens);
@@ -433,26 +528,35 @@ reload_finish(bool timed_out)
 	M.nold_listens = 0;
 	config_free(M.old_cfg);
 	M.old_cfg = NULL;
-	ev_timer_start(M.loop, &M.kill_timer,
-	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS, old_kill, NULL);
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
-	reload_status_write(M.cfg->global.pid_file, M.reload_seq, true, NULL);
+	reload_report(true, NULL);
 	log_notice("reload: configuration %s loaded, generation %d started%s",
 	    M.config_path, M.generation, timed_out ?
 	    " (not every process was ready in time)" : "");
 	notify_send("READY=1\nSTATUS=running, %d workers, generation %d",
 	    M.cfg->global.workers, M.generation);
-	if (M.reload_again) {
-		M.reload_again = false;
-		reload_start();
-	}
+	reload_next();
+}
+
+/* Old processes past their drain deadline are killed; one timer for all. */
+static void
+arm_kill_timer(void)
+{
+	int64_t	next = spawn_next_deadline();
+
+	if (next < 0)
+		ev_timer_stop(M.loop, &M.kill_timer);
+	else
+		ev_timer_start(M.loop, &M.kill_timer, next > now_ms() ?
+		    next - now_ms() : 0, old_kill, NULL);
 }
 
 static void
 old_kill(struct ev_loop *loop, void *arg)
 {
-	spawn_kill_generation_below(M.generation);
+	spawn_kill_overdue(now_ms());
+	arm_kill_timer();
 }
 
 static void

@@ -7,6 +7,7 @@
 #define MASTER_MASTER_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -14,6 +15,14 @@
 #include "common/ev.h"
 #include "common/proc.h"
 #include "common/shm.h"
+
+/*
+ * "frontd -s reload" sends this queued real-time signal instead of HUP,
+ * with its pid as the value, and waits for PID_FILE.reload.PID: the master
+ * writes there the outcome of the reload that covered that request.
+ */
+#define SIG_RELOAD_TOKEN	(SIGRTMIN + 1)
+#define RELOAD_TOKENS_MAX	64
 
 struct master {
 	char			*config_path;	/* absolute */
@@ -44,7 +53,10 @@ struct master {
 	bool			 reloading;
 	bool			 reload_again;	/* HUP while reloading */
 	struct ev_timer		 reload_timer;
-	unsigned		 reload_seq;
+	int			 tokens[RELOAD_TOKENS_MAX];	/* waiting */
+	size_t			 ntokens;
+	int			 cur_tokens[RELOAD_TOKENS_MAX];	/* this one */
+	size_t			 ncur_tokens;
 	struct proc_listen	*old_listens;	/* to close once switched */
 	size_t			 nold_listens;
 	struct config		*old_cfg;
@@ -70,23 +82,29 @@ void	listen_describe(const struct proc_listen *, size_t, char *, size_t);
 enum role { ROLE_WORKER, ROLE_CHECKER };
 int	spawn_generation(int gen);
 void	spawn_reap(void);
-void	spawn_signal_generation(int gen_below, int sig);
 void	spawn_signal_all(int sig);
 void	spawn_broadcast(int sig);
 size_t	spawn_count(int gen, bool ready_only);
 size_t	spawn_count_all(void);
 void	spawn_mark_ready(pid_t);
-void	spawn_kill_generation_below(int gen);
+void	spawn_kill_generation(int gen);
+void	spawn_adopt_generation(int gen, int nworkers);
+void	spawn_retire_below(int gen, int64_t deadline_ms);
+int64_t	spawn_next_deadline(void);
+void	spawn_kill_overdue(int64_t now);
 
 /* daemon.c */
 int	daemon_start(char *, size_t);
 void	daemon_ready(int status, const char *msg);
-int	pidfile_open(const char *, char *, size_t);
+int	pidfile_lock(const char *, char *, size_t);
+int	pidfile_write(int, const char *, char *, size_t);
 void	pidfile_remove(const char *);
 pid_t	pidfile_read(const char *, char *, size_t);
-void	reload_status_write(const char *pid_file, unsigned seq, bool ok,
+bool	pidfile_held(const char *);
+void	reload_status_write(const char *pid_file, int token, bool ok,
 	    struct config *);
-int	logs_prepare(const struct config *, uid_t, gid_t, bool chown_files);
+int	logs_prepare(const struct config *, uid_t, gid_t, bool drop,
+	    char *, size_t);
 
 /* notify.c */
 void	notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct child {
 	bool		 ready;
 	bool		 quitting;	/* asked to stop: its exit is expected */
 	int64_t		 started_ms;
+	int64_t		 deadline_ms;	/* killed after this; 0 = none */
 };
 
 /* Respawn state of one slot of the running generation. */
@@ -65,7 +67,13 @@ close_from(int lo, int hi)
 	/* close_range(2) is in glibc 2.34+, Debian 12 has 2.36. */
 	if (lo > hi)
 		return 0;
-	return close_range((unsigned)lo, (unsigned)hi, 0);
+	if (close_range((unsigned)lo, (unsigned)hi, 0) == 0)
+		return 0;
+	/* Old kernel: do it by hand, up to the descriptor limit. */
+	for (long fd = lo, max = sysconf(_SC_OPEN_MAX); fd <= hi && fd < max;
+	    fd++)
+		close((int)fd);
+	return 0;
 }
 
 static int
@@ -105,13 +113,9 @@ slot_get(enum role role, int slot)
 	return NULL;
 }
 
-/* Forks every child of generation gen. Returns the number that failed. */
-int
-spawn_generation(int gen)
+static void
+slots_reset(int gen, int nworkers)
 {
-	int	failed = 0, nworkers = M.cfg->global.workers;
-
-	/* Slots follow the running generation only. */
 	for (size_t i = 0; i < nslots; i++)
 		ev_timer_stop(M.loop, &slots[i].timer);
 	free(slots);
@@ -124,7 +128,15 @@ spawn_generation(int gen)
 	slots[nworkers].role = ROLE_CHECKER;
 	slots[nworkers].slot = 0;
 	slots_gen = gen;
+}
 
+/* Forks every child of generation gen. Returns the number that failed. */
+int
+spawn_generation(int gen)
+{
+	int	failed = 0, nworkers = M.cfg->global.workers;
+
+	slots_reset(gen, nworkers);
 	for (int i = 0; i < nworkers; i++)
 		if (spawn_one(ROLE_WORKER, i, gen) == -1)
 			failed++;
@@ -133,19 +145,55 @@ spawn_generation(int gen)
 	return failed;
 }
 
+/*
+ * After a failed reload the previous generation is the running one again:
+ * its slots are the ones to respawn.
+ */
+void
+spawn_adopt_generation(int gen, int nworkers)
+{
+	slots_reset(gen, nworkers);
+}
+
+/* Schedules a slot's next start with its back-off. */
+static void
+slot_schedule(struct slot *s, int64_t lived_ms, const char *what,
+    pid_t pid, const char *why)
+{
+	int64_t	delay_ms = 0;
+
+	if (lived_ms >= RESPAWN_STABLE_MS)
+		s->crashes = 0;
+	if (s->crashes > 0) {
+		delay_ms = RESPAWN_FIRST_MS;
+		for (int k = 1; k < s->crashes && delay_ms < RESPAWN_MAX_MS; k++)
+			delay_ms *= 2;
+		if (delay_ms > RESPAWN_MAX_MS)
+			delay_ms = RESPAWN_MAX_MS;
+	}
+	s->crashes++;
+	if (pid > 0)
+		log_warn("%s process %d %s; starting a new one in %lldms",
+		    what, (int)pid, why, (long long)delay_ms);
+	ev_timer_start(M.loop, &s->timer, delay_ms, respawn_cb, s);
+}
+
 static pid_t
 spawn_one(enum role role, int slot, int gen)
 {
 	const struct role_def	*r = &roles[role];
 	struct proc_env		 env;
 	struct child		*c;
-	sigset_t		 none;
+	struct slot		*sl;
 	pid_t			 pid;
-	int			 status;
+	int			 status, devnull;
 
 	if ((pid = fork()) == -1) {
 		log_error("cannot fork a %s process: %s", r->name,
 		    strerror(errno));
+		/* Try again later, as if it had crashed at once. */
+		if (gen == slots_gen && (sl = slot_get(role, slot)) != NULL)
+			slot_schedule(sl, 0, r->name, 0, NULL);
 		return -1;
 	}
 	if (pid == 0) {
@@ -165,9 +213,23 @@ spawn_one(enum role role, int slot, int gen)
 		env.uid = M.uid;
 		env.gid = M.gid;
 		env.user = M.user;
+		/*
+		 * Signals stay blocked: each role takes them from its own
+		 * signalfd, so one sent before that exists waits, pending.
+		 * syslog's socket is reopened after the fds are closed, or
+		 * glibc would write to whatever reuses its number.
+		 */
+		log_before_close_fds();
 		child_close_fds();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		log_after_close_fds();
+		if (!M.foreground) {
+			/* The terminal that started us is not ours to keep. */
+			if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(devnull, STDERR_FILENO);
+				close(devnull);
+			}
+		}
+		log_also_stderr(false);
 		proc_title("%s", r->title);
 		if (proc_child_init(&env, r->name) == -1)
 			exit(1);
@@ -226,7 +288,6 @@ spawn_reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child	 c;
 		struct slot	*s;
-		int64_t		 lived, delay;
 
 		for (i = 0; i < nchildren; i++)
 			if (children[i].pid == pid)
@@ -247,26 +308,10 @@ spawn_reap(void)
 		}
 		if ((s = slot_get(c.role, c.slot)) == NULL)
 			continue;
-		lived = now_ms() - c.started_ms;
-		if (lived >= RESPAWN_STABLE_MS)
-			s->crashes = 0;
-		delay = 0;
-		if (s->crashes > 0) {
-			delay = RESPAWN_FIRST_MS;
-			for (int k = 1; k < s->crashes && delay < RESPAWN_MAX_MS;
-			    k++)
-				delay *= 2;
-			if (delay > RESPAWN_MAX_MS)
-				delay = RESPAWN_MAX_MS;
-		}
-		s->crashes++;
 		if (M.counters != NULL)
 			counter_add(M.counters, CNT_WORKER_RESPAWNS, 1);
-		log_warn("%s process %d %s; starting a new one%s%s",
-		    roles[c.role].name, (int)pid, why,
-		    delay ? " in " : "", delay ? (delay >= 1000 ?
-		    "a few seconds" : "a moment") : "");
-		ev_timer_start(M.loop, &s->timer, delay, respawn_cb, s);
+		slot_schedule(s, now_ms() - c.started_ms, roles[c.role].name,
+		    pid, why);
 	}
 }
 
@@ -278,25 +323,60 @@ spawn_mark_ready(pid_t pid)
 			children[i].ready = true;
 }
 
-/* Sends sig to every child of a generation older than gen. */
+/*
+ * Asks every child of a generation older than gen to finish, and sets the
+ * time after which it is killed (a child keeps its first deadline).
+ */
 void
-spawn_signal_generation(int gen, int sig)
+spawn_retire_below(int gen, int64_t deadline_ms)
 {
+	for (size_t i = 0; i < nchildren; i++) {
+		struct child *c = &children[i];
+
+		if (c->gen >= gen)
+			continue;
+		if (!c->quitting)
+			kill(c->pid, SIGQUIT);
+		c->quitting = true;
+		if (c->deadline_ms == 0)
+			c->deadline_ms = deadline_ms;
+	}
+}
+
+int64_t
+spawn_next_deadline(void)
+{
+	int64_t	next = -1;
+
 	for (size_t i = 0; i < nchildren; i++)
-		if (children[i].gen < gen) {
-			children[i].quitting = true;
-			kill(children[i].pid, sig);
-		}
+		if (children[i].deadline_ms != 0 && (next < 0 ||
+		    children[i].deadline_ms < next))
+			next = children[i].deadline_ms;
+	return next;
 }
 
 void
-spawn_kill_generation_below(int gen)
+spawn_kill_overdue(int64_t now)
+{
+	for (size_t i = 0; i < nchildren; i++) {
+		struct child *c = &children[i];
+
+		if (c->deadline_ms == 0 || c->deadline_ms > now)
+			continue;
+		log_warn("%s process %d (generation %d) did not finish in "
+		    "time; killing it", roles[c->role].name, (int)c->pid,
+		    c->gen);
+		kill(c->pid, SIGKILL);
+		c->deadline_ms = 0;
+	}
+}
+
+/* Stops a whole generation at once (a reload that failed to start). */
+void
+spawn_kill_generation(int gen)
 {
 	for (size_t i = 0; i < nchildren; i++)
-		if (children[i].gen < gen) {
-			log_warn("%s process %d (generation %d) did not finish "
-			    "in time; killing it", roles[children[i].role].name,
-			    (int)children[i].pid, children[i].gen);
+		if (children[i].gen == gen) {
 			children[i].quitting = true;
 			kill(children[i].pid, SIGKILL);
 		}
