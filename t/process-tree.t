@@ -49,10 +49,10 @@ is($r->status, 200, 'request through frontd: 200') or diag($r->summary);
 is($r->content, "hello from the backend\n", 'the body is the backend\'s');
 
 # 127.0.0.1 - - [22/Nov/2026:18:44:19 +0000] "GET / HTTP/1.1" 200 1234 "-"
-#     "curl/7.88.1" rt=0.002 upstream=127.0.0.1:9000
+#     "curl/7.88.1" rt=0.002 ua=127.0.0.1:9000 us=200 ut=0.001
 my $access = qr{^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] }
     . qr{"GET /tree\?x=1 HTTP/1\.1" 200 \d+ "-" "frontd-test" }
-    . qr{rt=\d+\.\d{3} upstream=\Q$be->{addr}\E$};
+    . qr{rt=\d+\.\d{3} ua=\Q$be->{addr}\E us=200 ut=\d+\.\d{3}$};
 $access = qr/$access/m;
 $t->wait_for(sub { $t->access_log =~ $access }, 5, 'access log has the request line')
     or diag("access log:\n" . $t->access_log);

@@ -1,15 +1,18 @@
 /*
  * Access log writer. Values that come from the client are escaped (quotes,
- * backslashes, control and non-ASCII bytes as \xHH) so a request can never
- * forge a log line.
+ * backslashes, control and non-ASCII bytes as \xHH, or \u00HH in JSON) so
+ * a request can never forge a log line or break the JSON.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
@@ -46,65 +49,144 @@ accesslog_reopen(void)
 	return accesslog_open(access_path);
 }
 
-static size_t
-put_escaped(char *dst, size_t room, const char *s, size_t n)
+struct line {
+	char	buf[ACCESS_LINE_MAX];
+	size_t	len;
+};
+
+static void
+add(struct line *l, const char *s, size_t n)
+{
+	if (l->len + n > sizeof(l->buf) - 2)
+		n = sizeof(l->buf) - 2 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+addf(struct line *l, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - 2 - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len += (size_t)n < sizeof(l->buf) - 2 - l->len ? (size_t)n :
+		    sizeof(l->buf) - 2 - l->len;
+}
+
+/* Client bytes, escaped; "-" (or "" in JSON) when absent. */
+static void
+add_esc(struct line *l, const char *s, size_t n, bool json)
 {
 	static const char	hex[] = "0123456789abcdef";
-	size_t			o = 0;
+	char			e[8];
 
 	if (s == NULL || n == 0) {
-		if (room > 0)
-			dst[o++] = '-';
-		return o;
+		if (!json)
+			add(l, "-", 1);
+		return;
 	}
-	for (size_t i = 0; i < n && o + 4 < room; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
+			if (json)
+				snprintf(e, sizeof(e), "\\u00%c%c",
+				    hex[c >> 4], hex[c & 15]);
+			else
+				snprintf(e, sizeof(e), "\\x%c%c", hex[c >> 4],
+				    hex[c & 15]);
+			add(l, e, strlen(e));
 		} else
-			dst[o++] = (char)c;
+			add(l, (const char *)&s[i], 1);
 	}
-	return o;
+}
+
+static void
+add_secs(struct line *l, int64_t ms)
+{
+	if (ms < 0)
+		add(l, "-", 1);
+	else
+		addf(l, "%lld.%03lld", (long long)(ms / 1000),
+		    (long long)(ms % 1000));
 }
 
 void
 accesslog_write(const struct access_entry *e)
 {
-	char		 line[ACCESS_LINE_MAX], tbuf[64];
+	struct line	 l;
+	char		 tbuf[64];
 	struct tm	 tm;
 	time_t		 t;
-	size_t		 o = 0;
-	int		 r;
+	bool		 json = e->format == LOG_FORMAT_JSON;
 
 	if (access_fd == -1)
 		return;
+	l.len = 0;
 	t = time(NULL);
 	localtime_r(&t, &tm);
-	strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	r = snprintf(line, sizeof(line), "%s - - [%s] \"", e->client, tbuf);
-	o = (size_t)r;
-	o += put_escaped(line + o, sizeof(line) - o - 256, e->request,
-	    e->request_len);
-	r = snprintf(line + o, sizeof(line) - o, "\" %d %llu \"", e->status,
-	    (unsigned long long)e->bytes);
-	o += (size_t)r;
-	o += put_escaped(line + o, (sizeof(line) - o) / 2, e->referer,
-	    e->referer_len);
-	line[o++] = '"';
-	line[o++] = ' ';
-	line[o++] = '"';
-	o += put_escaped(line + o, sizeof(line) - o - 128, e->user_agent,
-	    e->user_agent_len);
-	r = snprintf(line + o, sizeof(line) - o, "\" rt=%lld.%03lld "
-	    "upstream=%s\n", (long long)(e->duration_ms / 1000),
-	    (long long)(e->duration_ms % 1000), e->upstream);
-	o += (size_t)r;
-	if (o > sizeof(line))
-		o = sizeof(line);
-	if (write(access_fd, line, o) == -1)
+	if (json) {
+		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S%z", &tm);
+		addf(&l, "{\"time\":\"%s\",\"client\":\"%s\",\"method\":\"",
+		    tbuf, e->client);
+		add_esc(&l, e->method, e->method_len, true);
+		add(&l, "\",\"target\":\"", 12);
+		add_esc(&l, e->target, e->target_len, true);
+		addf(&l, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,"
+		    "\"bytes\":%llu,\"referer\":\"", e->minor, e->status,
+		    (unsigned long long)e->bytes);
+		add_esc(&l, e->referer, e->referer_len, true);
+		add(&l, "\",\"user_agent\":\"", 16);
+		add_esc(&l, e->user_agent, e->user_agent_len, true);
+		add(&l, "\",\"request_time\":", 17);
+		add_secs(&l, e->duration_ms);
+		if (e->upstream != NULL) {
+			addf(&l, ",\"upstream\":\"%s\",\"upstream_status\":",
+			    e->upstream);
+			if (e->upstream_status)
+				addf(&l, "%d", e->upstream_status);
+			else
+				add(&l, "null", 4);
+			add(&l, ",\"upstream_time\":", 17);
+			if (e->upstream_ms >= 0)
+				add_secs(&l, e->upstream_ms);
+			else
+				add(&l, "null", 4);
+		} else
+			add(&l, ",\"upstream\":null,\"upstream_status\":null,"
+			    "\"upstream_time\":null", 59);
+		add(&l, "}", 1);
+	} else {
+		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		addf(&l, "%s - - [%s] \"", e->client, tbuf);
+		if (e->method_len == 0)
+			add(&l, "-", 1);
+		else {
+			add_esc(&l, e->method, e->method_len, false);
+			add(&l, " ", 1);
+			add_esc(&l, e->target, e->target_len, false);
+			addf(&l, " HTTP/1.%d", e->minor);
+		}
+		addf(&l, "\" %d %llu \"", e->status,
+		    (unsigned long long)e->bytes);
+		add_esc(&l, e->referer, e->referer_len, false);
+		add(&l, "\" \"", 3);
+		add_esc(&l, e->user_agent, e->user_agent_len, false);
+		add(&l, "\" rt=", 5);
+		add_secs(&l, e->duration_ms);
+		addf(&l, " ua=%s us=", e->upstream ? e->upstream : "-");
+		if (e->upstream_status)
+			addf(&l, "%d", e->upstream_status);
+		else
+			add(&l, "-", 1);
+		add(&l, " ut=", 4);
+		add_secs(&l, e->upstream ? e->upstream_ms : -1);
+	}
+	l.buf[l.len++] = '\n';
+	if (write(access_fd, l.buf, l.len) == -1)
 		log_debug("access log write: %s", strerror(errno));
 }

@@ -1,7 +1,7 @@
 /*
  * The access log: one line per request, written by the worker that served
- * it with a single write(2) to an O_APPEND file. Fields are documented in
- * frontd.conf(5).
+ * it with a single write(2) to an O_APPEND file. Formats (combined, json)
+ * are documented in frontd.conf(5).
  */
 #ifndef WORKER_ACCESSLOG_H
 #define WORKER_ACCESSLOG_H
@@ -10,9 +10,13 @@
 #include <stdint.h>
 
 struct access_entry {
+	int		 format;	/* enum log_format */
 	const char	*client;	/* "127.0.0.1" */
-	const char	*request;	/* request line, not terminated */
-	size_t		 request_len;
+	const char	*method;
+	size_t		 method_len;
+	const char	*target;
+	size_t		 target_len;
+	int		 minor;		/* HTTP/1.minor */
 	int		 status;
 	uint64_t	 bytes;
 	const char	*referer;
@@ -20,7 +24,9 @@ struct access_entry {
 	const char	*user_agent;
 	size_t		 user_agent_len;
 	int64_t		 duration_ms;
-	const char	*upstream;	/* "-" when none */
+	const char	*upstream;	/* NULL: not forwarded */
+	int		 upstream_status;	/* 0: no response */
+	int64_t		 upstream_ms;	/* -1: not forwarded */
 };
 
 int	accesslog_open(const char *);	/* NULL: off */

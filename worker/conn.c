@@ -1,15 +1,19 @@
 /*
- * The connection state machine. conn_run() drives it until a step has to
- * wait for I/O or a timer, or the connection is finished; every wait has a
- * timer. Memory per connection is fixed (two buffers), whatever the body
- * size: bodies stream through the buffers in both directions.
+ * The client connection state machine. conn_run() drives it until a step
+ * must wait for I/O or a timer, or the connection is finished; every wait
+ * has a timer. Bodies stream through fixed buffers in both directions:
+ * Content-Length bodies pass through untouched (head and first bytes leave
+ * in one writev), chunked ones are decoded and re-framed, so what reaches
+ * the other side is always framed by frontd itself.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/config.h"
@@ -17,101 +21,121 @@
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
+#include "worker/buf.h"
 #include "worker/conn.h"
+#include "worker/req.h"
+#include "worker/upstream.h"
 
-#define HEADER_TIMEOUT_MS	60000
-#define CONNECT_TIMEOUT_MS	10000
-#define RELAY_TIMEOUT_MS	60000
-#define SEND_TIMEOUT_MS		60000
+#define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
+#define DRAIN_GRACE_MS	1000	/* for a request still on its way */
+#define LINGER_MS	2000	/* reading what a client sends after our close */
 
-static const char *const conn_state_names[] = {
+const char *const conn_state_names[] = {
+	[CONN_IDLE] = "idle",
 	[CONN_READ_HEAD] = "read_head",
 	[CONN_CONNECT] = "connect",
-	[CONN_RELAY] = "relay",
+	[CONN_SEND_REQUEST] = "send_request",
+	[CONN_READ_RESPONSE] = "read_response",
+	[CONN_SEND_RESPONSE] = "send_response",
+	[CONN_TUNNEL] = "tunnel",
 	[CONN_RESPOND] = "respond",
 	[CONN_DONE] = "done",
 };
 
+static struct req	*req_free_list;
+
 static void		conn_run(struct conn *);
+static enum step	conn_idle(struct conn *);
 static enum step	conn_read_head(struct conn *);
 static enum step	conn_connect(struct conn *);
-static enum step	conn_relay(struct conn *);
+static enum step	conn_send_request(struct conn *);
+static enum step	conn_read_response(struct conn *);
+static enum step	conn_send_response(struct conn *);
+static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
 static enum step	conn_fail(struct conn *, int, const char *);
+static enum step	conn_finish(struct conn *);
 static void		conn_enter(struct conn *, enum conn_state);
 static void		conn_close(struct conn *);
-static void		conn_client_cb(struct ev_loop *, int, uint32_t, void *);
-static void		conn_up_cb(struct ev_loop *, int, uint32_t, void *);
+static void		conn_event(struct ev_loop *, int, uint32_t, void *);
+static void		conn_up_event(struct upconn *, uint32_t);
 static void		conn_timeout(struct ev_loop *, void *);
+static void		conn_timer(struct conn *, int64_t);
+static void		req_end(struct conn *);
+static ssize_t		read_into(int, struct buf *);
 
-static const char *
-status_text(int status)
+static const struct cfg_global *
+G(const struct conn *c)
 {
-	switch (status) {
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Error";
-	}
+	return &c->w->env->cfg->global;
+}
+
+static const struct cfg_upstream *
+U(const struct conn *c)
+{
+	return c->w->env->cfg->upstreams[c->req->upstream];
+}
+
+static const struct cfg_route *
+R(const struct conn *c)
+{
+	return c->w->env->cfg->routes[c->req->route];
+}
+
+static struct counters_zone *
+CNT(const struct conn *c)
+{
+	return c->w->env->counters;
 }
 
 void
-conn_accept(struct worker *w, int fd, const struct addr *peer)
+conn_accept(struct worker *w, int fd, const struct addr *peer,
+    const struct proc_listen *l)
 {
 	struct conn	*c;
 
-	if ((c = malloc(sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("out of memory for a new connection; closing it");
 		close(fd);
 		return;
 	}
-	memset(c, 0, offsetof(struct conn, in));
-	c->in.start = c->in.end = c->out.start = c->out.end = 0;
 	c->w = w;
 	c->id = ++w->next_id;
 	c->fd = fd;
-	c->up_fd = -1;
-	c->up_io.fd = -1;
-	c->slot = -1;
-	c->started_ms = ev_now(w->loop);
-	addr_format(peer, c->peer, sizeof(c->peer));
-	/* The access log wants the bare address. */
-	if (c->peer[0] == '[') {
-		char *rb = strchr(c->peer, ']');
-
-		memmove(c->peer, c->peer + 1, (size_t)(rb - c->peer - 1));
-		c->peer[rb - c->peer - 1] = '\0';
-	} else
-		c->peer[strcspn(c->peer, ":")] = '\0';
-	strlcpy_(c->upstream, "-", sizeof(c->upstream));
+	c->peer = *peer;
+	addr_format(peer, c->peer_str, sizeof(c->peer_str));
+	c->listen = l;
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
 	w->nconns++;
-	if (ev_io_add(w->loop, &c->io, fd, EPOLLIN, conn_client_cb, c) == -1) {
+	counter_add(w->env->counters, CNT_ACCEPTED, 1);
+	if (ev_io_add(w->loop, &c->io, fd, EPOLLIN, conn_event, c) == -1) {
 		log_warn("conn=%llu epoll: %s", (unsigned long long)c->id,
 		    strerror(errno));
 		conn_close(c);
 		return;
 	}
 	c->state = CONN_READ_HEAD;
-	ev_timer_start(w->loop, &c->timer, HEADER_TIMEOUT_MS, conn_timeout, c);
-	counter_add(w->env->counters, CNT_ACCEPTED, 1);
+	conn_timer(c, G(c)->client_header_timeout_ms);
+	/* Most clients send at once: try without waiting for epoll. */
+	conn_run(c);
 }
 
 static void
 conn_enter(struct conn *c, enum conn_state s)
 {
-	log_debug("conn=%llu %s -> %s", (unsigned long long)c->id,
-	    conn_state_names[c->state], conn_state_names[s]);
+	if (log_enabled(LOG_LVL_DEBUG))
+		log_debug("conn=%llu %s -> %s", (unsigned long long)c->id,
+		    conn_state_names[c->state], conn_state_names[s]);
 	c->state = s;
+}
+
+static void
+conn_timer(struct conn *c, int64_t ms)
+{
+	ev_timer_start(c->w->loop, &c->timer, ms, conn_timeout, c);
 }
 
 static void
@@ -121,14 +145,26 @@ conn_run(struct conn *c)
 
 	do {
 		switch (c->state) {
+		case CONN_IDLE:
+			s = conn_idle(c);
+			break;
 		case CONN_READ_HEAD:
 			s = conn_read_head(c);
 			break;
 		case CONN_CONNECT:
 			s = conn_connect(c);
 			break;
-		case CONN_RELAY:
-			s = conn_relay(c);
+		case CONN_SEND_REQUEST:
+			s = conn_send_request(c);
+			break;
+		case CONN_READ_RESPONSE:
+			s = conn_read_response(c);
+			break;
+		case CONN_SEND_RESPONSE:
+			s = conn_send_response(c);
+			break;
+		case CONN_TUNNEL:
+			s = conn_tunnel(c);
 			break;
 		case CONN_RESPOND:
 			s = conn_respond(c);
@@ -142,49 +178,164 @@ conn_run(struct conn *c)
 }
 
 static void
-conn_client_cb(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+conn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	conn_run(arg);
+	struct conn	*c = arg;
+
+	/*
+	 * epoll reports errors and hang-ups even on a socket we watch for
+	 * nothing; the client is gone and nothing more can reach it.
+	 */
+	if ((events & (EPOLLERR | EPOLLHUP)) &&
+	    (c->io.events & (EPOLLIN | EPOLLOUT)) == 0) {
+		c->why = "client connection lost";
+		if (c->req != NULL && c->req->uc != NULL)
+			c->req->reusable = false;
+		conn_close(c);
+		return;
+	}
+	if (events & EPOLLIN)
+		c->client_readable = true;
+	conn_run(c);
 }
 
 static void
-conn_up_cb(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+conn_up_event(struct upconn *uc, uint32_t events)
 {
-	conn_run(arg);
+	conn_run(uc->owner);
+}
+
+static void
+set_client_events(struct conn *c, uint32_t ev)
+{
+	ev_io_mod(c->w->loop, &c->io, ev);
+}
+
+/*
+ * While the upstream works, the client stays watched for input (changing
+ * the epoll mask twice a request costs more than it saves): what arrives
+ * is a pipelined request, kept in c->in, or an EOF. Input is only dropped
+ * from the mask when c->in is full or the client has closed, so a level-
+ * triggered wakeup never repeats for data we leave unread.
+ */
+static void
+client_absorb(struct conn *c)
+{
+	ssize_t	n;
+
+	if (!c->client_readable)
+		return;
+	c->client_readable = false;
+	if (c->client_eof || c->in == NULL)
+		return;
+	n = read_into(c->fd, c->in);
+	if (n == 0 || n == -1)
+		c->client_eof = true;
+}
+
+static void
+client_wait(struct conn *c, bool want_out)
+{
+	uint32_t	ev = want_out ? EPOLLOUT : 0;
+
+	if (!c->client_eof && c->in != NULL && buf_room(c->in) > 0)
+		ev |= EPOLLIN;
+	set_client_events(c, ev);
+}
+
+/*
+ * Logs an upstream failure, naming the server. At most one line a second
+ * per server and worker: a dead backend under load must not fill the
+ * disk; the next line says how many were left out.
+ */
+static void
+up_warn(struct conn *c, const char *what, const char *detail)
+{
+	static struct {
+		int64_t		last_ms;
+		unsigned	skipped;
+	}		*lim;
+	static size_t	 nlim;
+	struct req	*r = c->req;
+	struct worker	*w = c->w;
+	int64_t		 now = ev_now(w->loop);
+	size_t		 n = w->slot_base[w->env->cfg->nupstreams];
+
+	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
+	if (lim == NULL && n > 0 && (lim = calloc(n, sizeof(*lim))) != NULL)
+		nlim = n;
+	if (lim != NULL && (size_t)r->slot < nlim) {
+		if (lim[r->slot].last_ms != 0 &&
+		    now - lim[r->slot].last_ms < 1000) {
+			lim[r->slot].skipped++;
+			return;
+		}
+		lim[r->slot].last_ms = now;
+	}
+	log_warn("conn=%llu %s upstream %s server %s: %s%s%s", (unsigned long
+	    long)c->id, c->peer_str, U(c)->sec.name, r->upstream_name, what,
+	    detail ? ": " : "", detail ? detail : "");
+	if (lim != NULL && (size_t)r->slot < nlim &&
+	    lim[r->slot].skipped > 0) {
+		log_warn("upstream %s server %s: %u more failures in the last "
+		    "second not logged", U(c)->sec.name, r->upstream_name,
+		    lim[r->slot].skipped);
+		lim[r->slot].skipped = 0;
+	}
 }
 
 static void
 conn_timeout(struct ev_loop *loop, void *arg)
 {
 	struct conn	*c = arg;
+	struct req	*r = c->req;
+	char		 d[32];
 
 	switch (c->state) {
+	case CONN_IDLE:
+		c->why = "keep-alive timeout";
+		conn_close(c);
+		return;
 	case CONN_READ_HEAD:
-		if (c->in.end == 0) {
-			c->why = "idle before a request";
+		if (c->in == NULL || buf_len(c->in) == 0) {
+			c->why = "no request before the header timeout";
 			conn_close(c);
 			return;
 		}
 		conn_fail(c, 408, "client header timeout");
 		break;
 	case CONN_CONNECT:
-		log_warn("conn=%llu %s upstream %s: connect timeout",
-		    (unsigned long long)c->id, c->peer, c->upstream);
-		counter_add(c->w->env->counters, CNT_UPSTREAM_ERRORS, 1);
+		fmt_duration(d, sizeof(d), U(c)->connect_timeout_ms);
+		up_warn(c, "connect timeout", d);
 		conn_fail(c, 504, "upstream connect timeout");
 		break;
-	case CONN_RELAY:
-		if (c->status == 0) {
-			log_warn("conn=%llu %s upstream %s: read timeout",
-			    (unsigned long long)c->id, c->peer, c->upstream);
-			conn_fail(c, 504, "upstream read timeout");
-		} else {
-			c->why = "relay timeout";
+	case CONN_SEND_REQUEST:
+	case CONN_READ_RESPONSE:
+	case CONN_SEND_RESPONSE:
+		if (r->resp_started) {
+			/* Too late for an error page: cut the response. */
+			c->why = "timeout during the response";
+			up_warn(c, "timeout during the response", NULL);
 			conn_close(c);
 			return;
 		}
+		if (c->state == CONN_SEND_REQUEST && !r->req_done &&
+		    (c->in == NULL || buf_len(c->in) == 0)) {
+			conn_fail(c, 408, "client body timeout");
+			break;
+		}
+		fmt_duration(d, sizeof(d), c->state == CONN_SEND_REQUEST ?
+		    U(c)->send_timeout_ms : U(c)->read_timeout_ms);
+		up_warn(c, c->state == CONN_SEND_REQUEST ? "send timeout" :
+		    "read timeout", d);
+		conn_fail(c, 504, "upstream timeout");
 		break;
-	default:
+	case CONN_TUNNEL:
+		c->why = "tunnel idle timeout";
+		conn_close(c);
+		return;
+	case CONN_RESPOND:
+	case CONN_DONE:
 		c->why = "send timeout";
 		conn_close(c);
 		return;
@@ -192,447 +343,1073 @@ conn_timeout(struct ev_loop *loop, void *arg)
 	conn_run(c);
 }
 
-/*
- * Queues our own response in the out buffer and switches to sending it.
- * Any upstream connection is dropped.
- */
-static enum step
-conn_fail(struct conn *c, int status, const char *why)
-{
-	char	body[256];
-	int	n, m;
+/* Request state. */
 
-	c->why = why;
-	c->status = status;
-	if (c->up_fd != -1) {
-		ev_io_del(c->w->loop, &c->up_io);
-		close(c->up_fd);
-		c->up_fd = -1;
-	}
-	n = snprintf(body, sizeof(body), "<html><head><title>%d %s</title>"
-	    "</head><body><h1>%d %s</h1><hr>frontd</body></html>\n", status,
-	    status_text(status), status, status_text(status));
-	m = snprintf(c->out.data, sizeof(c->out.data), "HTTP/1.1 %d %s\r\n"
-	    "Server: frontd\r\nContent-Type: text/html\r\n"
-	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s", status,
-	    status_text(status), n, body);
-	c->out.start = 0;
-	c->out.end = (size_t)m;
-	conn_enter(c, CONN_RESPOND);
-	ev_timer_start(c->w->loop, &c->timer, SEND_TIMEOUT_MS, conn_timeout, c);
-	return STEP_AGAIN;
+static struct req *
+req_new(void)
+{
+	struct req	*r;
+
+	if ((r = req_free_list) != NULL)
+		req_free_list = r->next_free;
+	else if ((r = malloc(sizeof(*r))) == NULL)
+		return NULL;
+	/* Everything before the big heads, then the parts after them. */
+	memset(r, 0, offsetof(struct req, head));
+	memset(&r->rparser, 0, sizeof(r->rparser));
+	r->head.nheaders = 0;
+	r->resp.nheaders = 0;
+	memset(&r->route, 0, sizeof(*r) - offsetof(struct req, route));
+	r->route = -1;
+	r->upstream = -1;
+	r->slot = -1;
+	http_parser_init(&r->parser);
+	http_parser_init(&r->rparser);
+	return r;
 }
 
-static bool
-is_tchar(unsigned char ch)
+static void
+req_free(struct req *r)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-/* Finds a header's value in the head; for logging only. */
-static const char *
-head_value(struct conn *c, const char *name, size_t *len)
-{
-	size_t		 nl = strlen(name);
-	const char	*p = c->in.data + c->reqline_len + 2;
-	const char	*end = c->in.data + c->head_len - 2;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\r', (size_t)(end - p));
-
-		if (eol == NULL)
-			eol = end;
-		if ((size_t)(eol - p) > nl && p[nl] == ':' &&
-		    strncasecmp(p, name, nl) == 0) {
-			const char *v = p + nl + 1;
-
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			*len = (size_t)(eol - v);
-			return v;
-		}
-		p = eol + 2;
-	}
-	*len = 0;
-	return NULL;
+	r->next_free = req_free_list;
+	req_free_list = r;
 }
 
 static size_t
-copy_field(char *dst, size_t size, const char *src, size_t n)
+copy_slice(char *dst, size_t size, const char *base, struct http_slice s)
 {
-	if (src == NULL)
-		return 0;
-	if (n > size)
-		n = size;
-	memcpy(dst, src, n);
+	size_t	n = s.len < size ? s.len : size;
+
+	memcpy(dst, base + s.off, n);
 	return n;
 }
 
 static void
 save_for_log(struct conn *c)
 {
-	const char	*v;
-	size_t		 n;
+	struct req		*r = c->req;
+	const char		*b = c->in->data;
+	const struct http_head	*h = &r->head;
 
-	c->log_req_len = copy_field(c->log_req, sizeof(c->log_req),
-	    c->in.data, c->reqline_len);
-	v = head_value(c, "user-agent", &n);
-	c->log_ua_len = copy_field(c->log_ua, sizeof(c->log_ua), v, n);
-	v = head_value(c, "referer", &n);
-	c->log_ref_len = copy_field(c->log_ref, sizeof(c->log_ref), v, n);
-}
-
-/* Checks the request line: METHOD SP TARGET SP HTTP/1.x. */
-static int
-check_request_line(struct conn *c)
-{
-	const char	*p = c->in.data, *e = p + c->reqline_len;
-	const char	*sp1, *sp2;
-
-	for (sp1 = p; sp1 < e && is_tchar((unsigned char)*sp1); sp1++)
-		;
-	if (sp1 == p || sp1 == e || *sp1 != ' ')
-		return 400;
-	for (sp2 = sp1 + 1; sp2 < e && *sp2 > ' ' && *sp2 < 0x7f; sp2++)
-		;
-	if (sp2 == sp1 + 1 || sp2 == e || *sp2 != ' ')
-		return 400;
-	if (e - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/", 5) != 0 ||
-	    sp2[6] < '0' || sp2[6] > '9' || sp2[7] != '.' ||
-	    sp2[8] < '0' || sp2[8] > '9')
-		return 400;
-	if (sp2[6] != '1' || (sp2[8] != '0' && sp2[8] != '1'))
-		return 505;
-	return 0;
-}
-
-static bool
-hop_header(const char *p, size_t n)
-{
-	static const char *const hop[] = { "connection", "keep-alive",
-	    "proxy-connection", NULL };
-
-	for (int i = 0; hop[i] != NULL; i++) {
-		size_t l = strlen(hop[i]);
-
-		if (n > l && p[l] == ':' && strncasecmp(p, hop[i], l) == 0)
-			return true;
+	r->log_method_len = (uint8_t)copy_slice(r->log_method,
+	    sizeof(r->log_method), b, h->method);
+	r->log_target_len = (uint16_t)copy_slice(r->log_target,
+	    sizeof(r->log_target), b, h->target);
+	r->log_minor = (uint8_t)h->version_minor;
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		if (h->headers[i].id == HTTP_H_USER_AGENT)
+			r->log_ua_len = (uint16_t)copy_slice(r->log_ua,
+			    sizeof(r->log_ua), b, h->headers[i].value);
+		else if (h->headers[i].id == HTTP_H_REFERER)
+			r->log_ref_len = (uint16_t)copy_slice(r->log_ref,
+			    sizeof(r->log_ref), b, h->headers[i].value);
 	}
-	return false;
-}
-
-/*
- * Rewrites the head in place for the upstream: hop-by-hop headers out,
- * "Connection: close" in. The rewritten head is never longer than the
- * original plus our line, which CONN_HEAD_MAX leaves room for.
- */
-static void
-rewrite_head(struct conn *c)
-{
-	char	*d = c->in.data, *p, *end = d + c->head_len - 2;
-	char	*o = d + c->reqline_len + 2;
-	size_t	 rest = c->in.end - c->head_len;
-
-	p = o;
-	while (p < end) {
-		char	*eol = memchr(p, '\r', (size_t)(end - p));
-		size_t	 n = (size_t)(eol - p) + 2;
-
-		if (!hop_header(p, (size_t)(eol - p))) {
-			memmove(o, p, n);
-			o += n;
-		}
-		p = eol + 2;
-	}
-	/* Keep the body bytes that came with the head. */
-	memmove(o + 21, d + c->head_len, rest);
-	memcpy(o, "Connection: close\r\n\r\n", 21);
-	c->in.end = (size_t)(o - d) + 21 + rest;
-	c->head_len = (size_t)(o - d) + 21;
-}
-
-static enum step
-conn_read_head(struct conn *c)
-{
-	struct worker	*w = c->w;
-	char		*crlf2;
-	ssize_t		 n;
-	int		 st;
-	size_t		 i;
-
-	for (;;) {
-		crlf2 = memmem(c->in.data, c->in.end, "\r\n\r\n", 4);
-		if (crlf2 != NULL)
-			break;
-		if (c->in.end >= CONN_HEAD_MAX)
-			return conn_fail(c, 431, "request head too large");
-		n = read(c->fd, c->in.data + c->in.end,
-		    CONN_HEAD_MAX - c->in.end);
-		if (n == 0) {
-			c->why = "client closed before a request";
-			return STEP_CLOSE;
-		}
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				return STEP_WAIT;
-			c->why = "client read error";
-			return STEP_CLOSE;
-		}
-		counter_add(w->env->counters, CNT_BYTES_IN, (uint64_t)n);
-		c->in.end += (size_t)n;
-	}
-	c->head_len = (size_t)(crlf2 - c->in.data) + 4;
-	c->reqline_len = (size_t)((char *)memmem(c->in.data, c->head_len,
-	    "\r\n", 2) - c->in.data);
-	counter_add(w->env->counters, CNT_REQUESTS, 1);
-	for (i = 0; i < c->head_len; i++) {
-		unsigned char ch = (unsigned char)c->in.data[i];
-
-		if (ch == 0 || (ch == '\r' && c->in.data[i + 1] != '\n') ||
-		    (ch == '\n' && (i == 0 || c->in.data[i - 1] != '\r')))
-			return conn_fail(c, 400, "bad bytes in request head");
-	}
-	save_for_log(c);
-	if ((st = check_request_line(c)) != 0)
-		return conn_fail(c, st, "bad request line");
-	if (w->env->cfg->nroutes == 0)
-		return conn_fail(c, 404, "no route");
-	if (w->draining)
-		ev_io_mod(w->loop, &c->io, 0);
-	rewrite_head(c);
-	conn_enter(c, CONN_CONNECT);
-	return STEP_AGAIN;
-}
-
-/* Starts a non-blocking connect to the next server of the route. */
-static enum step
-conn_connect(struct conn *c)
-{
-	struct worker		*w = c->w;
-	const struct config	*cfg = w->env->cfg;
-	const struct cfg_route	*r = cfg->routes[0];
-	const struct cfg_upstream *u = cfg->upstreams[r->upstream];
-	const struct cfg_server	*s;
-	size_t			 idx;
-	int			 fd, err;
-	socklen_t		 len = sizeof(err);
-
-	if (c->up_fd == -1) {
-		idx = w->rr++ % u->nservers;
-		s = &u->servers[idx];
-		c->slot = (int)(w->slot_base[r->upstream] + idx);
-		addr_format(&s->addr, c->upstream, sizeof(c->upstream));
-		fd = socket(s->addr.ss.ss_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd == -1) {
-			log_warn("conn=%llu socket: %s",
-			    (unsigned long long)c->id, strerror(errno));
-			return conn_fail(c, 502, "no socket for upstream");
-		}
-		c->up_fd = fd;
-		atomic_fetch_add(&w->env->health->slots[c->slot].active, 1);
-		atomic_fetch_add(&w->env->health->slots[c->slot].requests, 1);
-		if (connect(fd, (const struct sockaddr *)&s->addr.ss,
-		    s->addr.len) == -1 && errno != EINPROGRESS) {
-			err = errno;
-			goto failed;
-		}
-		ev_io_add(w->loop, &c->up_io, fd, EPOLLOUT, conn_up_cb, c);
-		ev_io_mod(w->loop, &c->io, 0);
-		ev_timer_start(w->loop, &c->timer, CONNECT_TIMEOUT_MS,
-		    conn_timeout, c);
-		return STEP_WAIT;
-	}
-	if (getsockopt(c->up_fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || err == EALREADY)
-		return STEP_WAIT;
-	if (err != 0)
-		goto failed;
-	conn_enter(c, CONN_RELAY);
-	ev_timer_start(w->loop, &c->timer, RELAY_TIMEOUT_MS, conn_timeout, c);
-	return STEP_AGAIN;
-failed:
-	log_warn("conn=%llu %s upstream %s: connect failed: %s",
-	    (unsigned long long)c->id, c->peer, c->upstream, strerror(err));
-	counter_add(w->env->counters, CNT_UPSTREAM_ERRORS, 1);
-	return conn_fail(c, 502, "upstream connect failed");
-}
-
-/* Parses "HTTP/1.x NNN" at the start of the response, once. */
-static void
-note_status(struct conn *c)
-{
-	const char	*d = c->out.data;
-
-	if (c->status != 0 || c->out.end < 12)
-		return;
-	if (memcmp(d, "HTTP/1.", 7) == 0 && d[8] == ' ' &&
-	    d[9] >= '1' && d[9] <= '5' && d[10] >= '0' && d[10] <= '9' &&
-	    d[11] >= '0' && d[11] <= '9')
-		c->status = (d[9] - '0') * 100 + (d[10] - '0') * 10 +
-		    (d[11] - '0');
-	else
-		c->status = 502;
-}
-
-/*
- * Moves bytes both ways, a bounded amount per turn. Done when the upstream
- * has closed and everything it sent has reached the client.
- */
-static enum step
-conn_relay(struct conn *c)
-{
-	struct worker	*w = c->w;
-	ssize_t		 n;
-	uint32_t	 cev = 0, uev = 0;
-	bool		 progress = false;
-
-	/* client -> upstream */
-	if (!c->client_eof && c->in.end < sizeof(c->in.data)) {
-		n = read(c->fd, c->in.data + c->in.end,
-		    sizeof(c->in.data) - c->in.end);
-		if (n > 0) {
-			c->in.end += (size_t)n;
-			counter_add(w->env->counters, CNT_BYTES_IN, (uint64_t)n);
-			progress = true;
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-			c->client_eof = true;
-	}
-	if (c->in.start < c->in.end) {
-		n = write(c->up_fd, c->in.data + c->in.start,
-		    c->in.end - c->in.start);
-		if (n > 0) {
-			c->in.start += (size_t)n;
-			progress = true;
-			if (c->in.start == c->in.end)
-				c->in.start = c->in.end = 0;
-		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			/* The upstream stopped reading; its answer may follow. */
-			c->in.start = c->in.end = 0;
-			c->client_eof = true;
-		}
-	}
-	if (c->client_eof && c->in.start == c->in.end && !c->up_shut) {
-		shutdown(c->up_fd, SHUT_WR);
-		c->up_shut = true;
-	}
-	/* upstream -> client */
-	if (!c->up_eof && c->out.end < sizeof(c->out.data)) {
-		n = read(c->up_fd, c->out.data + c->out.end,
-		    sizeof(c->out.data) - c->out.end);
-		if (n > 0) {
-			c->out.end += (size_t)n;
-			note_status(c);
-			progress = true;
-		} else if (n == 0)
-			c->up_eof = true;
-		else if (errno != EAGAIN && errno != EINTR) {
-			c->up_eof = true;
-			if (c->status == 0) {
-				log_warn("conn=%llu %s upstream %s: %s",
-				    (unsigned long long)c->id, c->peer,
-				    c->upstream, strerror(errno));
-				return conn_fail(c, 502, "upstream reset");
-			}
-		}
-	}
-	if (c->up_eof && c->status == 0 && c->out.end == 0) {
-		log_warn("conn=%llu %s upstream %s: closed without a response",
-		    (unsigned long long)c->id, c->peer, c->upstream);
-		counter_add(w->env->counters, CNT_UPSTREAM_ERRORS, 1);
-		return conn_fail(c, 502, "upstream sent no response");
-	}
-	if (c->out.start < c->out.end) {
-		n = write(c->fd, c->out.data + c->out.start,
-		    c->out.end - c->out.start);
-		if (n > 0) {
-			c->out.start += (size_t)n;
-			c->bytes_out += (uint64_t)n;
-			counter_add(w->env->counters, CNT_BYTES_OUT,
-			    (uint64_t)n);
-			progress = true;
-			if (c->out.start == c->out.end)
-				c->out.start = c->out.end = 0;
-		} else if (n == -1 && errno != EAGAIN && errno != EINTR) {
-			c->why = "client write error";
-			return STEP_CLOSE;
-		}
-	}
-	if (c->up_eof && c->out.start == c->out.end) {
-		c->why = "done";
-		return STEP_CLOSE;
-	}
-	if (!c->client_eof && c->in.end < sizeof(c->in.data))
-		cev |= EPOLLIN;
-	if (c->out.start < c->out.end)
-		cev |= EPOLLOUT;
-	if (!c->up_eof && c->out.end < sizeof(c->out.data))
-		uev |= EPOLLIN;
-	if (c->in.start < c->in.end)
-		uev |= EPOLLOUT;
-	ev_io_mod(w->loop, &c->io, cev);
-	ev_io_mod(w->loop, &c->up_io, uev);
-	if (progress)
-		ev_timer_start(w->loop, &c->timer, RELAY_TIMEOUT_MS,
-		    conn_timeout, c);
-	return STEP_WAIT;
-}
-
-static enum step
-conn_respond(struct conn *c)
-{
-	ssize_t	n;
-
-	while (c->out.start < c->out.end) {
-		n = write(c->fd, c->out.data + c->out.start,
-		    c->out.end - c->out.start);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR) {
-				ev_io_mod(c->w->loop, &c->io, EPOLLOUT);
-				return STEP_WAIT;
-			}
-			return STEP_CLOSE;
-		}
-		c->out.start += (size_t)n;
-		c->bytes_out += (uint64_t)n;
-	}
-	/* Let the client read the answer before the close resets it. */
-	shutdown(c->fd, SHUT_WR);
-	return STEP_CLOSE;
 }
 
 static void
 conn_log(struct conn *c)
 {
+	struct req		*r = c->req;
 	struct access_entry	 e;
 	static const enum counter cls[] = { CNT_STATUS_1XX, CNT_STATUS_1XX,
 	    CNT_STATUS_2XX, CNT_STATUS_3XX, CNT_STATUS_4XX, CNT_STATUS_5XX };
+	char			 client[ADDR_STRLEN], *p;
 
-	if (c->head_len == 0)
-		return;
+	addr_format(&c->peer, client, sizeof(client));
+	if (client[0] == '[') {
+		p = strchr(client, ']');
+		*p = '\0';
+		memmove(client, client + 1, strlen(client + 1) + 1);
+	} else if ((p = strrchr(client, ':')) != NULL)
+		*p = '\0';
 	memset(&e, 0, sizeof(e));
-	e.client = c->peer;
-	e.request = c->log_req;
-	e.request_len = c->log_req_len;
-	e.user_agent = c->log_ua_len ? c->log_ua : NULL;
-	e.user_agent_len = c->log_ua_len;
-	e.referer = c->log_ref_len ? c->log_ref : NULL;
-	e.referer_len = c->log_ref_len;
-	e.status = c->status;
-	e.bytes = c->bytes_out;
-	e.duration_ms = ev_now(c->w->loop) - c->started_ms;
-	e.upstream = c->upstream;
-	if (c->status >= 100 && c->status < 600)
-		counter_add(c->w->env->counters, cls[c->status / 100], 1);
+	e.format = G(c)->log_format;
+	e.client = client;
+	e.method = r->log_method;
+	e.method_len = r->log_method_len;
+	e.target = r->log_target;
+	e.target_len = r->log_target_len;
+	e.minor = r->log_minor;
+	e.status = r->status ? r->status : 499;
+	e.bytes = r->bytes_out;
+	e.referer = r->log_ref_len ? r->log_ref : NULL;
+	e.referer_len = r->log_ref_len;
+	e.user_agent = r->log_ua_len ? r->log_ua : NULL;
+	e.user_agent_len = r->log_ua_len;
+	e.duration_ms = ev_now(c->w->loop) - r->start_ms;
+	e.upstream = r->upstream_name[0] ? r->upstream_name : NULL;
+	e.upstream_status = r->up_status;
+	e.upstream_ms = r->up_start_ms ? (r->up_end_ms ? r->up_end_ms :
+	    ev_now(c->w->loop)) - r->up_start_ms : -1;
+	if (e.status >= 100 && e.status < 600)
+		counter_add(CNT(c), cls[e.status / 100], 1);
 	accesslog_write(&e);
 }
 
+/*
+ * Ends the request: access log, upstream connection back to the pool or
+ * closed, buffers returned. Leaves bytes of a pipelined next request in
+ * c->in.
+ */
 static void
-conn_free(void *arg)
+req_end(struct conn *c)
 {
-	free(arg);
+	struct req	*r = c->req;
+
+	if (r == NULL)
+		return;
+	if (r->log_method_len > 0 || r->status != 0)
+		conn_log(c);
+	if (r->uc != NULL) {
+		/* Bytes past the response mean the server is confused. */
+		upstream_release(r->uc, r->reusable && r->resp_done &&
+		    r->req_done && c->state != CONN_TUNNEL &&
+		    (r->up_in == NULL || buf_len(r->up_in) == 0));
+		r->uc = NULL;
+	}
+	buf_put(r->up_out);
+	buf_put(r->up_in);
+	req_free(r);
+	c->req = NULL;
+}
+
+/*
+ * Answers with frontd's own response and closes afterwards. Whatever the
+ * upstream was doing is dropped.
+ */
+static enum step
+conn_fail(struct conn *c, int status, const char *why)
+{
+	struct req		*r = c->req;
+	const struct cfg_global	*g = G(c);
+	const char		*page = NULL;
+	size_t			 pagelen = 0, n;
+
+	c->why = why;
+	c->close_after = true;
+	if (r != NULL && r->resp_started) {
+		/* Part of a response is out: only a cut can tell. */
+		return STEP_CLOSE;
+	}
+	if (r == NULL) {
+		if ((r = c->req = req_new()) == NULL)
+			return STEP_CLOSE;
+		r->start_ms = ev_now(c->w->loop);
+	}
+	if (r->uc != NULL) {
+		upstream_release(r->uc, false);
+		r->uc = NULL;
+	}
+	r->status = status;
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == status) {
+			page = g->error_pages[i].body;
+			pagelen = g->error_pages[i].len;
+			break;
+		}
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return STEP_CLOSE;
+	c->out->start = c->out->end = 0;
+	n = out_error_page(status, page, pagelen, true, c->out->data,
+	    sizeof(c->out->data));
+	if (n == 0)
+		n = out_error_page(status, NULL, 0, true, c->out->data,
+		    sizeof(c->out->data));
+	c->out->end = n;
+	r->bytes_out = 0;
+	if (status >= 500 || status == 408)
+		log_info("conn=%llu %d: %s", (unsigned long long)c->id, status,
+		    why);
+	else
+		log_debug("conn=%llu %d: %s", (unsigned long long)c->id,
+		    status, why);
+	conn_enter(c, CONN_RESPOND);
+	conn_timer(c, g->send_timeout_ms);
+	return STEP_AGAIN;
+}
+
+/*
+ * Writes out (framing and heads, copied) then up to n bytes of src
+ * (passed through). Returns the bytes of src written, or -1 on error.
+ * *blocked tells that the socket is full.
+ */
+static ssize_t
+send_two(int fd, struct buf *out, struct buf *src, size_t n, bool *blocked,
+    uint64_t *sent)
+{
+	struct iovec	iov[2];
+	int		iovcnt = 0;
+	size_t		olen = out ? buf_len(out) : 0;
+	ssize_t		w;
+
+	*blocked = false;
+	if (olen > 0) {
+		iov[iovcnt].iov_base = out->data + out->start;
+		iov[iovcnt++].iov_len = olen;
+	}
+	if (n > 0) {
+		iov[iovcnt].iov_base = src->data + src->start;
+		iov[iovcnt++].iov_len = n;
+	}
+	if (iovcnt == 0)
+		return 0;
+	do
+		w = writev(fd, iov, iovcnt);
+	while (w == -1 && errno == EINTR);
+	if (w == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			*blocked = true;
+			return 0;
+		}
+		return -1;
+	}
+	if (sent != NULL)
+		*sent += (uint64_t)w;
+	if ((size_t)w < olen + n)
+		*blocked = true;
+	if ((size_t)w <= olen) {
+		out->start += (size_t)w;
+		if (out->start == out->end)
+			out->start = out->end = 0;
+		return 0;
+	}
+	if (olen > 0)
+		out->start = out->end = 0;
+	src->start += (size_t)w - olen;
+	return (ssize_t)((size_t)w - olen);
+}
+
+/* Reads into b; returns bytes, 0 on EOF, -1 error, -2 would block. */
+static ssize_t
+read_into(int fd, struct buf *b)
+{
+	ssize_t	n;
+
+	buf_compact(b);
+	if (buf_room(b) == 0)
+		return -2;
+	do
+		n = read(fd, b->data + b->end, buf_room(b));
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+	b->end += (size_t)n;
+	return n;
+}
+
+/*
+ * Keep-alive: the next request has begun to arrive (or the client closed);
+ * reading it is READ_HEAD's job, which sees an EOF too.
+ */
+static enum step
+conn_idle(struct conn *c)
+{
+	conn_enter(c, CONN_READ_HEAD);
+	conn_timer(c, G(c)->client_header_timeout_ms);
+	return STEP_AGAIN;
+}
+
+static bool
+method_idempotent(enum http_method m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
+	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
+}
+
+/* A complete, valid head: decide framing, route, and build the upstream
+ * request head. */
+static enum step
+request_start(struct conn *c)
+{
+	struct worker		*w = c->w;
+	const struct config	*cfg = w->env->cfg;
+	const struct cfg_global	*g = &cfg->global;
+	struct req		*r = c->req;
+	struct http_head	*h = &r->head;
+	const struct cfg_route	*route;
+	const struct cfg_upstream *up;
+	size_t			 n, idx;
+
+	counter_add(CNT(c), CNT_REQUESTS, 1);
+	c->nrequests++;
+	save_for_log(c);
+	r->http10 = h->version_minor == 0;
+	r->head_method = h->meth == HTTP_M_HEAD;
+	r->idempotent = method_idempotent(h->meth);
+	if (r->http10)
+		c->close_after = !h->conn_keep_alive || h->conn_close;
+	else
+		c->close_after = h->conn_close;
+	if (c->nrequests >= (unsigned)g->keepalive_requests || w->draining)
+		c->close_after = true;
+
+	if (h->chunked) {
+		r->req_mode = BODY_CHUNKED;
+		http_chunked_init(&r->req_chunk);
+	} else if (h->has_content_length && h->content_length > 0) {
+		r->req_mode = BODY_LENGTH;
+		r->req_left = h->content_length;
+	} else {
+		r->req_mode = BODY_NONE;
+		r->req_done = true;
+	}
+	if (g->client_max_body_size > 0 && h->has_content_length &&
+	    h->content_length > g->client_max_body_size)
+		return conn_fail(c, 413, "request body larger than "
+		    "client_max_body_size");
+	if (h->meth == HTTP_M_CONNECT)
+		return conn_fail(c, 405, "CONNECT is not supported");
+	r->upgrade = !r->http10 && h->has_upgrade && h->conn_upgrade;
+	if (cfg->nroutes == 0)
+		return conn_fail(c, 404, "no route");
+
+	r->route = 0;
+	route = cfg->routes[r->route];
+	r->upstream = route->upstream;
+	up = cfg->upstreams[r->upstream];
+	idx = w->rr[r->upstream]++ % up->nservers;
+	r->slot = (int)(w->slot_base[r->upstream] + idx);
+	addr_format(&up->servers[idx].addr, r->upstream_name,
+	    sizeof(r->upstream_name));
+
+	if ((r->up_out = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	n = out_request_head(c, r, route, r->up_out->data,
+	    sizeof(r->up_out->data) - CHUNK_FRAME_MAX);
+	if (n == 0)
+		return conn_fail(c, 431, "request head too large to forward");
+	r->up_out->end = n;
+	r->up_head_len = (uint32_t)n;
+	/* The client's head is consumed; body or next request follow. */
+	c->in->start += h->head_len;
+
+	if (h->expect_continue && r->req_mode != BODY_NONE && !r->http10) {
+		if (c->out == NULL && (c->out = buf_get()) == NULL)
+			return conn_fail(c, 503, "out of memory");
+		memcpy(c->out->data + c->out->end,
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		c->out->end += 25;
+	}
+	r->uc = upstream_get(w, up, idx, r->slot, false);
+	if (r->uc == NULL)
+		return conn_fail(c, 503, "out of memory");
+	r->uc->owner = c;
+	r->uc->cb = conn_up_event;
+	atomic_fetch_add(&w->env->health->slots[r->slot].requests, 1);
+	conn_enter(c, CONN_CONNECT);
+	return STEP_AGAIN;
+}
+
+static enum step
+conn_read_head(struct conn *c)
+{
+	struct req	*r;
+	enum http_result res;
+	ssize_t		 n;
+
+	if (c->in == NULL && (c->in = buf_get()) == NULL) {
+		c->why = "out of memory for a buffer";
+		return STEP_CLOSE;
+	}
+	if (c->req == NULL) {
+		if ((c->req = req_new()) == NULL) {
+			c->why = "out of memory for a request";
+			return STEP_CLOSE;
+		}
+		c->req->start_ms = ev_now(c->w->loop);
+	}
+	r = c->req;
+	buf_compact(c->in);
+	for (;;) {
+		res = http_parse_request(&r->parser, c->in->data,
+		    buf_len(c->in), &c->w->req_limits, &r->head);
+		if (res == HTTP_OK)
+			break;
+		if (res == HTTP_ERROR)
+			return conn_fail(c, r->head.error_status,
+			    http_error_names[r->head.error]);
+		n = read_into(c->fd, c->in);
+		if (n == -2) {
+			if (buf_room(c->in) == 0)
+				return conn_fail(c, 431, "request head too "
+				    "large");
+			if (buf_len(c->in) == 0) {
+				/* Nothing yet: hold no memory while waiting. */
+				buf_put(c->in);
+				c->in = NULL;
+				req_free(c->req);
+				c->req = NULL;
+			}
+			set_client_events(c, EPOLLIN);
+			return STEP_WAIT;
+		}
+		if (n <= 0) {
+			c->why = n == 0 ? (buf_len(c->in) ? "client closed in "
+			    "the request head" : "client closed") :
+			    "client read error";
+			/* Nothing to log for a connection never used. */
+			if (buf_len(c->in) == 0) {
+				req_free(c->req);
+				c->req = NULL;
+			}
+			return STEP_CLOSE;
+		}
+		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
+	}
+	return request_start(c);
+}
+
+/*
+ * Retries a request that failed on a reused upstream connection before any
+ * byte of response: the server closed it between our check and our write.
+ * Only when nothing of a body went out, so the request can be sent again.
+ */
+static bool
+try_retry(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	if (!r->uc->reused || r->retried || r->up_status != 0 ||
+	    !r->idempotent || r->req_mode != BODY_NONE)
+		return false;
+	log_debug("conn=%llu retrying on a new connection to %s",
+	    (unsigned long long)c->id, r->upstream_name);
+	r->retried = true;
+	upstream_release(r->uc, false);
+	r->uc = upstream_get(c->w, U(c), (size_t)(r->slot -
+	    (int)c->w->slot_base[r->upstream]), r->slot, true);
+	if (r->uc == NULL)
+		return false;
+	r->uc->owner = c;
+	r->uc->cb = conn_up_event;
+	r->up_out->start = 0;
+	r->up_out->end = r->up_head_len;
+	if (r->up_in != NULL)
+		r->up_in->start = r->up_in->end = 0;
+	http_parser_init(&r->rparser);
+	conn_enter(c, CONN_CONNECT);
+	return true;
+}
+
+static enum step
+conn_connect(struct conn *c)
+{
+	struct req	*r = c->req;
+	int		 err = 0, rc;
+
+	if (r->uc->fd == -1) {
+		r->up_start_ms = ev_now(c->w->loop);
+		if (upstream_connect(r->uc, &err) == -1) {
+			up_warn(c, "connect failed", strerror(err));
+			return conn_fail(c, 502, "upstream connect failed");
+		}
+		set_client_events(c, 0);
+		conn_timer(c, U(c)->connect_timeout_ms);
+		return STEP_WAIT;
+	}
+	if (!r->uc->connected) {
+		rc = upstream_finish_connect(r->uc, &err);
+		if (rc == 1)
+			return STEP_WAIT;
+		if (rc == -1) {
+			up_warn(c, "connect failed", strerror(err));
+			return conn_fail(c, 502, "upstream connect failed");
+		}
+	} else if (r->up_start_ms == 0)
+		r->up_start_ms = ev_now(c->w->loop);
+	conn_enter(c, CONN_SEND_REQUEST);
+	conn_timer(c, U(c)->send_timeout_ms);
+	return STEP_AGAIN;
+}
+
+/*
+ * Moves request body bytes from c->in towards the upstream: returns how
+ * many bytes of c->in may be passed through as they are (LENGTH), after
+ * decoding chunked framing into up_out (CHUNKED). -1: bad chunked body,
+ * -2: over client_max_body_size.
+ */
+static ssize_t
+request_body_fill(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct cfg_global	*g = G(c);
+	struct buf		*in = c->in, *o = r->up_out;
+	size_t			 used, off, len, room, avail;
+	enum http_chunk_result	 cr;
+
+	if (r->req_done || buf_len(in) == 0)
+		return 0;
+	if (r->req_mode == BODY_LENGTH)
+		return (ssize_t)(r->req_left < buf_len(in) ? r->req_left :
+		    buf_len(in));
+	/* Chunked: decode and re-frame into up_out while there is room. */
+	buf_compact(o);
+	while (buf_len(in) > 0 && !r->req_done) {
+		room = buf_room(o);
+		if (room <= CHUNK_FRAME_MAX)
+			break;
+		/* Offer no more than fits once framed: data <= input. */
+		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
+		    room - CHUNK_FRAME_MAX;
+		cr = http_chunked_next(&r->req_chunk, in->data + in->start,
+		    avail, &used, &off, &len);
+		if (cr == HTTP_CHUNK_ERROR)
+			return -1;
+		if (cr == HTTP_CHUNK_DATA) {
+			o->end += (size_t)snprintf(o->data + o->end, room,
+			    "%zx\r\n", len);
+			memcpy(o->data + o->end, in->data + in->start + off,
+			    len);
+			o->end += len;
+			memcpy(o->data + o->end, "\r\n", 2);
+			o->end += 2;
+			r->req_body += len;
+			if (g->client_max_body_size > 0 &&
+			    r->req_body > g->client_max_body_size)
+				return -2;
+		} else if (cr == HTTP_CHUNK_TRAILER) {
+			/* Trailers are not forwarded upstream. */
+		} else if (cr == HTTP_CHUNK_DONE) {
+			memcpy(o->data + o->end, "0\r\n\r\n", 5);
+			o->end += 5;
+			r->req_done = true;
+		}
+		in->start += used;
+		if (cr == HTTP_CHUNK_AGAIN)
+			break;
+	}
+	return 0;
+}
+
+static enum step
+conn_send_request(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 pass, n;
+	bool		 blocked, progress = false, up_blocked = false;
+	uint32_t	 cev = 0;
+	char		 probe;
+
+	for (;;) {
+		/* 100 Continue and other bytes owed to the client. */
+		if (c->out != NULL && buf_len(c->out) > 0) {
+			n = send_two(c->fd, c->out, NULL, 0, &blocked, NULL);
+			if (n == -1) {
+				c->why = "client write error";
+				return STEP_CLOSE;
+			}
+		}
+		pass = request_body_fill(c);
+		if (pass == -1)
+			return conn_fail(c, 400, "bad chunked request body");
+		if (pass == -2)
+			return conn_fail(c, 413, "request body larger than "
+			    "client_max_body_size");
+		n = send_two(uc->fd, r->up_out, c->in, (size_t)pass, &blocked,
+		    NULL);
+		if (n == -1) {
+			if (try_retry(c))
+				return STEP_AGAIN;
+			up_warn(c, "send failed", strerror(errno));
+			return conn_fail(c, 502, "upstream send failed");
+		}
+		if (n > 0 || !blocked)
+			progress = true;
+		if (r->req_mode == BODY_LENGTH && n > 0) {
+			r->req_left -= (uint64_t)n;
+			r->req_body += (uint64_t)n;
+			if (r->req_left == 0)
+				r->req_done = true;
+		}
+		if (blocked) {
+			up_blocked = true;
+			break;
+		}
+		if (r->req_done && buf_len(r->up_out) == 0) {
+			conn_enter(c, CONN_READ_RESPONSE);
+			upstream_watch(uc, EPOLLIN);
+			client_wait(c, false);
+			conn_timer(c, U(c)->read_timeout_ms);
+			return STEP_AGAIN;
+		}
+		if (buf_len(c->in) > 0 && pass > 0)
+			continue;
+		/* Need body bytes from the client. */
+		n = read_into(c->fd, c->in);
+		if (n == -2)
+			break;
+		if (n == 0 || n == -1) {
+			c->why = "client closed during the request body";
+			r->status = 0;
+			return STEP_CLOSE;
+		}
+		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
+		progress = true;
+	}
+	/*
+	 * An early answer (or a close) from the upstream ends the upload:
+	 * the answer is relayed, then both connections close.
+	 */
+	n = recv(uc->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 1 || n == 0) {
+		c->close_after = true;
+		conn_enter(c, CONN_READ_RESPONSE);
+		set_client_events(c, 0);
+		upstream_watch(uc, EPOLLIN);
+		conn_timer(c, U(c)->read_timeout_ms);
+		return STEP_AGAIN;
+	}
+	if (!r->req_done && buf_room(c->in) > 0)
+		cev |= EPOLLIN;
+	if (c->out != NULL && buf_len(c->out) > 0)
+		cev |= EPOLLOUT;
+	set_client_events(c, cev);
+	upstream_watch(uc, (up_blocked ? EPOLLOUT : 0) | EPOLLIN);
+	if (progress)
+		conn_timer(c, up_blocked ? U(c)->send_timeout_ms :
+		    G(c)->client_body_timeout_ms);
+	return STEP_WAIT;
+}
+
+/* Chooses how the response body is framed, both ways. */
+static void
+response_framing(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+
+	r->up_status = h->status;
+	r->status = h->status;
+	r->reusable = !h->conn_close && (h->version_minor == 1 ||
+	    h->conn_keep_alive);
+	if (r->head_method || h->status == 204 || h->status == 304 ||
+	    h->status < 200)
+		r->resp_mode = BODY_NONE;
+	else if (h->chunked)
+		r->resp_mode = BODY_CHUNKED;
+	else if (h->has_content_length)
+		r->resp_mode = BODY_LENGTH;
+	else
+		r->resp_mode = BODY_CLOSE;
+	r->resp_left = h->content_length;
+	if (r->resp_mode == BODY_LENGTH && r->resp_left == 0)
+		r->resp_mode = BODY_NONE;
+	if (r->resp_mode == BODY_CHUNKED)
+		http_chunked_init(&r->resp_chunk);
+	if (r->resp_mode == BODY_CLOSE)
+		r->reusable = false;
+	r->rechunk = !r->http10 && (r->resp_mode == BODY_CHUNKED ||
+	    r->resp_mode == BODY_CLOSE);
+	if (r->http10 && (r->resp_mode == BODY_CHUNKED ||
+	    r->resp_mode == BODY_CLOSE))
+		c->close_after = true;
+	if (!r->req_done)
+		c->close_after = true;
+	if (r->resp_mode == BODY_NONE)
+		r->resp_done = true;
+}
+
+static enum step
+conn_read_response(struct conn *c)
+{
+	struct req		*r = c->req;
+	struct upconn		*uc = r->uc;
+	enum http_result	 res;
+	ssize_t			 n;
+	size_t			 len;
+
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	client_absorb(c);
+	for (;;) {
+		if (buf_len(r->up_in) > 0) {
+			res = http_parse_response(&r->rparser,
+			    r->up_in->data + r->up_in->start,
+			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
+			if (res == HTTP_ERROR) {
+				up_warn(c, "invalid response",
+				    http_error_names[r->resp.error]);
+				return conn_fail(c, 502, "invalid upstream "
+				    "response");
+			}
+			if (res == HTTP_OK)
+				break;
+		}
+		n = read_into(uc->fd, r->up_in);
+		if (n == -2) {
+			if (buf_room(r->up_in) == 0) {
+				up_warn(c, "invalid response", "head too "
+				    "large");
+				return conn_fail(c, 502, "upstream response "
+				    "head too large");
+			}
+			client_wait(c, false);
+			return STEP_WAIT;
+		}
+		if (n <= 0) {
+			if (buf_len(r->up_in) == 0 && try_retry(c))
+				return STEP_AGAIN;
+			up_warn(c, buf_len(r->up_in) ? "closed in the "
+			    "response head" : "closed without a response",
+			    n == -1 ? strerror(errno) : NULL);
+			return conn_fail(c, 502, "upstream closed without a "
+			    "response");
+		}
+		conn_timer(c, U(c)->read_timeout_ms);
+	}
+	/* The head is at up_in->start: make its slices absolute. */
+	buf_compact(r->up_in);
+	if (r->resp.status < 200 && r->resp.status != 101) {
+		/* Interim responses are not passed on; ours went already. */
+		r->up_in->start += r->resp.head_len;
+		http_parser_init(&r->rparser);
+		return STEP_AGAIN;
+	}
+	if (r->resp.status == 101 && !r->upgrade) {
+		up_warn(c, "invalid response", "101 without an Upgrade "
+		    "request");
+		return conn_fail(c, 502, "unexpected 101");
+	}
+	response_framing(c);
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	buf_compact(c->out);
+	len = out_response_head(c, r, c->out->data + c->out->end,
+	    buf_room(c->out) - CHUNK_FRAME_MAX);
+	if (len == 0) {
+		up_warn(c, "invalid response", "head too large");
+		return conn_fail(c, 502, "upstream response head too large");
+	}
+	c->out->end += len;
+	r->up_in->start += r->resp.head_len;
+	if (r->resp.status == 101) {
+		r->up_end_ms = ev_now(c->w->loop);
+		conn_enter(c, CONN_TUNNEL);
+		conn_timer(c, R(c)->tunnel_timeout_ms);
+		return STEP_AGAIN;
+	}
+	conn_enter(c, CONN_SEND_RESPONSE);
+	return STEP_AGAIN;
+}
+
+/*
+ * Moves response bytes from up_in towards the client: returns how many may
+ * be passed through as they are; chunked or close-delimited bodies for an
+ * HTTP/1.1 client are framed into c->out. -1: bad chunked response.
+ */
+static ssize_t
+response_body_fill(struct conn *c)
+{
+	struct req		*r = c->req;
+	struct buf		*in = r->up_in, *o = c->out;
+	size_t			 used, off, len, room, avail;
+	enum http_chunk_result	 cr;
+
+	if (r->resp_done)
+		return 0;
+	switch (r->resp_mode) {
+	case BODY_LENGTH:
+		len = buf_len(in);
+		return (ssize_t)(r->resp_left < len ? r->resp_left : len);
+	case BODY_CLOSE:
+		if (!r->rechunk)
+			return (ssize_t)buf_len(in);
+		buf_compact(o);
+		room = buf_room(o);
+		len = buf_len(in);
+		if (len == 0 || room <= CHUNK_FRAME_MAX)
+			return 0;
+		if (len > room - CHUNK_FRAME_MAX)
+			len = room - CHUNK_FRAME_MAX;
+		o->end += (size_t)snprintf(o->data + o->end, room, "%zx\r\n",
+		    len);
+		memcpy(o->data + o->end, in->data + in->start, len);
+		o->end += len;
+		memcpy(o->data + o->end, "\r\n", 2);
+		o->end += 2;
+		in->start += len;
+		return 0;
+	case BODY_CHUNKED:
+		break;
+	default:
+		return 0;
+	}
+	buf_compact(o);
+	while (buf_len(in) > 0 && !r->resp_done) {
+		room = buf_room(o);
+		if (room <= CHUNK_FRAME_MAX)
+			break;
+		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
+		    room - CHUNK_FRAME_MAX;
+		cr = http_chunked_next(&r->resp_chunk, in->data + in->start,
+		    avail, &used, &off, &len);
+		if (cr == HTTP_CHUNK_ERROR)
+			return -1;
+		if (cr == HTTP_CHUNK_DATA) {
+			if (r->rechunk)
+				o->end += (size_t)snprintf(o->data + o->end,
+				    room, "%zx\r\n", len);
+			memcpy(o->data + o->end, in->data + in->start + off,
+			    len);
+			o->end += len;
+			if (r->rechunk) {
+				memcpy(o->data + o->end, "\r\n", 2);
+				o->end += 2;
+			}
+		} else if (cr == HTTP_CHUNK_TRAILER) {
+			if (r->rechunk) {
+				if (!r->trailers) {
+					memcpy(o->data + o->end, "0\r\n", 3);
+					o->end += 3;
+					r->trailers = true;
+				}
+				memcpy(o->data + o->end, in->data + in->start +
+				    off, len);
+				o->end += len;
+			}
+		} else if (cr == HTTP_CHUNK_DONE) {
+			if (r->rechunk) {
+				if (!r->trailers) {
+					memcpy(o->data + o->end, "0\r\n", 3);
+					o->end += 3;
+				}
+				memcpy(o->data + o->end, "\r\n", 2);
+				o->end += 2;
+			}
+			r->resp_done = true;
+		}
+		in->start += used;
+		if (cr == HTTP_CHUNK_AGAIN)
+			break;
+	}
+	return 0;
+}
+
+static enum step
+conn_send_response(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 pass, n;
+	bool		 blocked = false, progress = false;
+	bool		 client_blocked = false;
+
+	client_absorb(c);
+	for (;;) {
+		size_t before = r->up_in->start;
+
+		pass = response_body_fill(c);
+		if (pass == -1) {
+			up_warn(c, "invalid chunked response body", NULL);
+			c->why = "bad chunked upstream response";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		n = send_two(c->fd, c->out, r->up_in, (size_t)pass, &blocked,
+		    &r->bytes_out);
+		if (n == -1) {
+			c->why = "client write error";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		if (r->bytes_out > 0)
+			r->resp_started = true;
+		if (n > 0) {
+			progress = true;
+			if (r->resp_mode == BODY_LENGTH) {
+				r->resp_left -= (uint64_t)n;
+				if (r->resp_left == 0)
+					r->resp_done = true;
+			}
+		}
+		if (blocked) {
+			client_blocked = true;
+			break;
+		}
+		if (r->resp_done && buf_len(c->out) == 0)
+			return conn_finish(c);
+		/* Loop while the buffers make progress on their own. */
+		if (buf_len(r->up_in) > 0 && (n > 0 || r->up_in->start !=
+		    before))
+			continue;
+		n = read_into(uc->fd, r->up_in);
+		if (n == -2)
+			break;
+		if (n == 0 && r->resp_mode == BODY_CLOSE) {
+			r->resp_done = true;
+			if (r->rechunk) {
+				buf_compact(c->out);
+				memcpy(c->out->data + c->out->end,
+				    "0\r\n\r\n", 5);
+				c->out->end += 5;
+			}
+			continue;
+		}
+		if (n <= 0) {
+			/* Cut short: the client must see a truncated body. */
+			up_warn(c, "closed in the middle of the response",
+			    n == -1 ? strerror(errno) : NULL);
+			c->why = "upstream closed during the response";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		progress = true;
+	}
+	client_wait(c, client_blocked);
+	upstream_watch(uc, client_blocked ? 0 : EPOLLIN);
+	if (progress)
+		conn_timer(c, client_blocked ? G(c)->send_timeout_ms :
+		    U(c)->read_timeout_ms);
+	return STEP_WAIT;
+}
+
+/* The response is complete: log, pool, and serve the next request. */
+static enum step
+conn_finish(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	r->up_end_ms = ev_now(c->w->loop);
+	req_end(c);
+	if (c->client_eof)
+		c->close_after = true;
+	if (c->close_after) {
+		c->why = "done, no keep-alive";
+		conn_enter(c, CONN_RESPOND);
+		return STEP_AGAIN;
+	}
+	if (c->out != NULL && buf_len(c->out) == 0) {
+		buf_put(c->out);
+		c->out = NULL;
+	}
+	set_client_events(c, EPOLLIN);
+	if (c->in != NULL && buf_len(c->in) > 0) {
+		/* Pipelined: the next request is already here. */
+		conn_enter(c, CONN_READ_HEAD);
+		conn_timer(c, G(c)->client_header_timeout_ms);
+		return STEP_AGAIN;
+	}
+	buf_put(c->in);
+	c->in = NULL;
+	conn_enter(c, CONN_IDLE);
+	conn_timer(c, G(c)->keepalive_timeout_ms);
+	if (c->w->draining) {
+		c->why = "shutting down";
+		return STEP_CLOSE;
+	}
+	return STEP_WAIT;
+}
+
+/* After 101: bytes both ways until both sides are done. */
+static enum step
+conn_tunnel(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 n;
+	bool		 blocked, progress = false, cblk = false, ublk = false;
+	bool		 up_eof = r->resp_done;
+
+	for (int turn = 0; turn < 8; turn++) {
+		bool moved = false;
+
+		/* upstream -> client */
+		n = send_two(c->fd, c->out, r->up_in, buf_len(r->up_in),
+		    &blocked, &r->bytes_out);
+		if (n == -1) {
+			c->why = "client write error in tunnel";
+			return STEP_CLOSE;
+		}
+		cblk = blocked;
+		if (!cblk && !up_eof) {
+			n = read_into(uc->fd, r->up_in);
+			if (n > 0)
+				moved = true;
+			else if (n == 0 || n == -1) {
+				up_eof = r->resp_done = true;
+				shutdown(c->fd, SHUT_WR);
+			}
+		}
+		/* client -> upstream */
+		n = send_two(uc->fd, NULL, c->in, buf_len(c->in), &blocked,
+		    NULL);
+		if (n == -1) {
+			c->why = "upstream write error in tunnel";
+			return STEP_CLOSE;
+		}
+		ublk = blocked;
+		if (!ublk && !c->client_eof) {
+			n = read_into(c->fd, c->in);
+			if (n > 0)
+				moved = true;
+			else if (n == 0 || n == -1) {
+				c->client_eof = true;
+				shutdown(uc->fd, SHUT_WR);
+			}
+		}
+		if (moved)
+			progress = true;
+		else
+			break;
+	}
+	if (up_eof && c->client_eof && buf_len(r->up_in) == 0 &&
+	    buf_len(c->in) == 0) {
+		c->why = "tunnel closed";
+		return STEP_CLOSE;
+	}
+	set_client_events(c, (cblk ? EPOLLOUT : 0) |
+	    (!c->client_eof && !ublk ? EPOLLIN : 0));
+	upstream_watch(uc, (ublk ? EPOLLOUT : 0) |
+	    (!up_eof && !cblk ? EPOLLIN : 0));
+	if (progress)
+		conn_timer(c, R(c)->tunnel_timeout_ms);
+	return STEP_WAIT;
+}
+
+/*
+ * Sends what is left in c->out, then closes the way a client can read:
+ * our side is shut first and whatever the client still sends (the rest of
+ * a refused body, a pipelined request) is read and dropped for a moment,
+ * since closing with unread data would reset the connection and could
+ * destroy the answer before the client reads it.
+ */
+static enum step
+conn_respond(struct conn *c)
+{
+	char	sink[4096];
+	bool	blocked;
+	ssize_t	n;
+
+	if (c->out != NULL && buf_len(c->out) > 0) {
+		n = send_two(c->fd, c->out, NULL, 0, &blocked, c->req ?
+		    &c->req->bytes_out : NULL);
+		if (n == -1)
+			return STEP_CLOSE;
+		if (blocked) {
+			set_client_events(c, EPOLLOUT);
+			return STEP_WAIT;
+		}
+	}
+	if (c->req != NULL)
+		req_end(c);
+	if (!c->lingering) {
+		c->lingering = true;
+		shutdown(c->fd, SHUT_WR);
+		conn_timer(c, LINGER_MS);
+	}
+	for (int i = 0; i < 16; i++) {
+		n = read(c->fd, sink, sizeof(sink));
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			set_client_events(c, EPOLLIN);
+			return STEP_WAIT;
+		}
+		return STEP_CLOSE;
+	}
+	set_client_events(c, EPOLLIN);
+	return STEP_WAIT;
 }
 
 static void
@@ -642,19 +1419,18 @@ conn_close(struct conn *c)
 
 	if (c->state == CONN_DONE)
 		return;
-	log_debug("conn=%llu %s closed: %s", (unsigned long long)c->id,
-	    c->peer, c->why ? c->why : "-");
-	conn_log(c);
+	if (log_enabled(LOG_LVL_DEBUG))
+		log_debug("conn=%llu closed in %s: %s",
+		    (unsigned long long)c->id, conn_state_names[c->state],
+		    c->why ? c->why : "-");
+	req_end(c);
 	conn_enter(c, CONN_DONE);
 	ev_timer_stop(w->loop, &c->timer);
 	ev_io_del(w->loop, &c->io);
 	close(c->fd);
-	if (c->up_fd != -1) {
-		ev_io_del(w->loop, &c->up_io);
-		close(c->up_fd);
-	}
-	if (c->slot >= 0)
-		atomic_fetch_sub(&w->env->health->slots[c->slot].active, 1);
+	buf_put(c->in);
+	buf_put(c->out);
+	c->in = c->out = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -662,25 +1438,28 @@ conn_close(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	w->nconns--;
-	ev_defer_free(w->loop, conn_free, c);
-	if (w->draining && w->nconns == 0)
-		ev_break(w->loop);
+	ev_defer_free(w->loop, free, c);
+	worker_conn_closed(w);
 }
 
 /*
- * Graceful stop: a keep-alive connection idle between requests is closed
- * now; one with a request in progress finishes it. A connection accepted
+ * Graceful stop: an idle keep-alive connection is closed now; one with a
+ * request in progress finishes it and then closes. A connection accepted
  * moments ago whose request has not arrived yet is kept: its client has
- * sent or is sending that request, and closing would lose it. The header
- * timer still bounds it.
+ * sent or is sending that request. The header timer still bounds it.
  */
 void
 conn_drain(struct conn *c)
 {
-	if (c->state == CONN_READ_HEAD && c->in.end == 0 && c->nrequests > 0) {
+	if (c->state == CONN_IDLE) {
 		c->why = "shutting down";
 		conn_close(c);
+		return;
 	}
+	c->close_after = true;
+	if (c->state == CONN_READ_HEAD && (c->in == NULL ||
+	    buf_len(c->in) == 0) && c->req == NULL)
+		conn_timer(c, DRAIN_GRACE_MS);
 }
 
 void

@@ -1,8 +1,8 @@
 /*
- * A client connection and the upstream connection serving it, as one
- * explicit state machine. This is the minimal proxy of the daemon core:
- * one request per connection, forwarded with "Connection: close"; the
- * HTTP engine (strict parser, keep-alive, pools) replaces the inside.
+ * A client connection and the request it is serving, as one explicit
+ * state machine (conn.c), with the HTTP work in proxy.c. An idle
+ * keep-alive connection holds only this struct: buffers and the request
+ * state are taken from free lists while a request is in progress.
  */
 #ifndef WORKER_CONN_H
 #define WORKER_CONN_H
@@ -13,27 +13,29 @@
 
 #include "common/addr.h"
 #include "common/ev.h"
+#include "common/http_parse.h"
 #include "common/proc.h"
 
-#define CONN_BUF_SIZE	16384
-#define CONN_HEAD_MAX	(CONN_BUF_SIZE - 256)	/* room for our headers */
-
 enum conn_state {
+	CONN_IDLE,		/* keep-alive, between requests; idle timer */
 	CONN_READ_HEAD,		/* reading the request head; header timer */
-	CONN_CONNECT,		/* connecting upstream; connect timer */
-	CONN_RELAY,		/* streaming both ways; idle timer */
-	CONN_RESPOND,		/* sending our own error response; send timer */
-	CONN_DONE		/* closed, waiting to be freed */
+	CONN_CONNECT,		/* getting an upstream connection; connect timer */
+	CONN_SEND_REQUEST,	/* head and body to the upstream; body/send timers */
+	CONN_READ_RESPONSE,	/* waiting for the response head; read timer */
+	CONN_SEND_RESPONSE,	/* response body to the client; read/send timers */
+	CONN_TUNNEL,		/* after 101: bytes both ways; tunnel timer */
+	CONN_RESPOND,		/* our own response; send timer */
+	CONN_DONE		/* closed, freed after the event batch */
 };
 
 enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 
-struct cbuf {
-	size_t	start, end;
-	char	data[CONN_BUF_SIZE];
-};
+extern const char *const conn_state_names[];
 
+struct buf;
+struct upconn;
 struct worker;
+struct req;
 
 struct conn {
 	uint64_t		 id;
@@ -41,35 +43,23 @@ struct conn {
 	enum conn_state		 state;
 	int			 fd;
 	struct ev_io		 io;
-	int			 up_fd;
-	struct ev_io		 up_io;
 	struct ev_timer		 timer;
-	char			 peer[ADDR_STRLEN];
-	char			 upstream[ADDR_STRLEN];
-	int			 slot;		/* health slot or -1 */
-
-	size_t			 head_len;	/* bytes of head incl. CRLFCRLF */
-	size_t			 reqline_len;
-	/* Copied from the head for the access log: the buffer is reused. */
-	char			 log_req[512];
-	char			 log_ua[256];
-	char			 log_ref[256];
-	size_t			 log_req_len, log_ua_len, log_ref_len;
-	int			 status;	/* answered status, 0 = none */
-	unsigned		 nrequests;	/* served on this connection */
-	uint64_t		 bytes_out;
-	int64_t			 started_ms;
-	bool			 client_eof;
-	bool			 up_eof;
-	bool			 up_shut;
-	const char		*why;		/* close reason, for debug log */
-
-	struct conn		*prev, *next;	/* worker's list */
-	struct cbuf		 in;		/* client -> upstream; head */
-	struct cbuf		 out;		/* upstream -> client */
+	struct addr		 peer;
+	char			 peer_str[ADDR_STRLEN];
+	const struct proc_listen *listen;
+	struct buf		*in;		/* from the client */
+	struct buf		*out;		/* to the client (heads, framing) */
+	struct req		*req;		/* NULL between requests */
+	unsigned		 nrequests;
+	bool			 client_eof;	/* client sent FIN */
+	bool			 client_readable;	/* EPOLLIN seen, not read */
+	bool			 close_after;	/* no keep-alive after this one */
+	bool			 lingering;	/* our side shut, draining input */
+	const char		*why;		/* close reason, logged at debug */
+	struct conn		*prev, *next;	/* the worker's list */
 };
 
-/* What a worker holds; conn.c needs only this much of it. */
+/* What a worker holds; shared by the worker/ files. */
 struct worker {
 	struct proc_env		*env;
 	struct ev_loop		*loop;
@@ -77,12 +67,18 @@ struct worker {
 	size_t			 nconns;
 	uint64_t		 next_id;
 	bool			 draining;
-	size_t			 rr;		/* round robin position */
+	size_t			*rr;		/* round robin per upstream */
 	size_t			*slot_base;	/* first health slot per upstream */
+	struct http_limits	 req_limits;
+	struct http_limits	 resp_limits;
 };
 
-void	conn_accept(struct worker *, int fd, const struct addr *);
+void	conn_accept(struct worker *, int fd, const struct addr *,
+	    const struct proc_listen *);
 void	conn_drain(struct conn *);
 void	conn_close_all(struct worker *);
+
+/* worker.c */
+void	worker_conn_closed(struct worker *);
 
 #endif

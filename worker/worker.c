@@ -20,14 +20,16 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/conn.h"
+#include "worker/upstream.h"
 
 #define ACCEPT_BATCH		64
 #define ACCEPT_PAUSE_MS		100	/* after EMFILE and friends */
 
 struct listen_watch {
-	struct worker	*w;
-	int		 fd;
-	struct ev_io	 io;
+	struct worker		*w;
+	int			 fd;
+	struct ev_io		 io;
+	struct proc_listen	*listen;
 };
 
 static struct worker		 W;
@@ -36,6 +38,8 @@ static size_t			 nwatches;
 static struct ev_io		 sig_io, life_io;
 static struct ev_timer		 drain_timer, pause_timer;
 static int			 exit_status;
+static bool			 full;		/* at max_connections */
+static int64_t			 last_emfile_ms;
 
 static void	worker_accept(struct ev_loop *, int, uint32_t, void *);
 static void	worker_signal(struct ev_loop *, int, uint32_t, void *);
@@ -61,11 +65,22 @@ worker_main(struct proc_env *env)
 		return 1;
 	}
 	W.slot_base = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
+	W.rr = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
 	for (size_t i = 0; i < cfg->nupstreams; i++) {
 		W.slot_base[i] = base;
 		base += cfg->upstreams[i]->nservers;
+		/* Workers start at different servers. */
+		W.rr[i] = (size_t)env->slot;
 	}
-	W.rr = (size_t)env->slot;	/* workers start at different servers */
+	W.slot_base[cfg->nupstreams] = base;
+	W.req_limits.max_head_bytes = cfg->global.max_header_size;
+	W.req_limits.max_line_bytes = cfg->global.max_request_line;
+	W.req_limits.max_headers = cfg->global.max_headers;
+	/* Responses: what fits our buffer; the server is ours to trust. */
+	W.resp_limits.max_head_bytes = 60 * 1024;
+	W.resp_limits.max_line_bytes = 8 * 1024;
+	W.resp_limits.max_headers = HTTP_MAX_HEADERS_LIMIT;
+	upstream_init(&W, base);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGQUIT);
@@ -88,6 +103,7 @@ worker_main(struct proc_env *env)
 		watches[i].w = &W;
 		watches[i].fd = env->listens[i].fd;
 		watches[i].io.fd = -1;
+		watches[i].listen = &env->listens[i];
 	}
 	listeners_watch(true);
 	proc_report_ready(env);
@@ -117,10 +133,21 @@ listeners_watch(bool on)
 static void
 worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct addr	peer;
-	int		cfd;
+	struct listen_watch	*lw = arg;
+	struct addr		 peer;
+	int			 cfd;
 
 	for (int i = 0; i < ACCEPT_BATCH && !W.draining; i++) {
+		if (W.nconns >= (size_t)W.env->cfg->global.max_connections) {
+			/* Full: new connections wait in the backlog. */
+			if (!full)
+				log_warn("max_connections (%d) reached; not "
+				    "accepting until a connection closes",
+				    W.env->cfg->global.max_connections);
+			full = true;
+			listeners_watch(false);
+			return;
+		}
 		peer.len = sizeof(peer.ss);
 		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -139,10 +166,13 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 				 * Out of descriptors: stop accepting for a
 				 * moment rather than spin on a ready socket.
 				 */
-				log_warn("accept: %s; pausing accepts for "
-				    "%dms (%zu connections open)",
-				    strerror(errno), ACCEPT_PAUSE_MS,
-				    W.nconns);
+				if (ev_now(loop) - last_emfile_ms >= 10000) {
+					log_warn("accept: %s; pausing accepts "
+					    "for %dms (%zu connections open)",
+					    strerror(errno), ACCEPT_PAUSE_MS,
+					    W.nconns);
+					last_emfile_ms = ev_now(loop);
+				}
 				listeners_watch(false);
 				ev_timer_start(loop, &pause_timer,
 				    ACCEPT_PAUSE_MS, pause_done, NULL);
@@ -152,7 +182,7 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 				return;
 			}
 		}
-		conn_accept(&W, cfd, &peer);
+		conn_accept(&W, cfd, &peer, lw->listen);
 	}
 }
 
@@ -223,6 +253,7 @@ worker_drain(void)
 		close(watches[i].fd);
 		watches[i].fd = -1;
 	}
+	upstream_drop_pool(&W);
 	log_debug("draining %zu connections", W.nconns);
 	for (c = W.conns; c != NULL; c = next) {
 		next = c->next;
@@ -246,4 +277,16 @@ worker_check_done(void)
 {
 	if (W.draining && W.nconns == 0)
 		ev_break(W.loop);
+}
+
+/* Called by conn.c after each close. */
+void
+worker_conn_closed(struct worker *w)
+{
+	if (full && !w->draining &&
+	    w->nconns < (size_t)w->env->cfg->global.max_connections) {
+		full = false;
+		listeners_watch(true);
+	}
+	worker_check_done();
 }

@@ -1,0 +1,368 @@
+/*
+ * The heads frontd writes: the request it sends upstream, the response
+ * head it sends the client, and its own error responses. Each is built in
+ * one pass into a caller's buffer with bounds checked on every append;
+ * header lines that need no change are copied as they arrived.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/http_parse.h"
+#include "common/util.h"
+#include "worker/buf.h"
+#include "worker/conn.h"
+#include "worker/req.h"
+
+struct out {
+	char	*p;
+	size_t	 len, room;
+	bool	 full;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || o->len + n > o->room) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+putf(struct out *o, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->room - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->room - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)n;
+}
+
+static void
+put_slice(struct out *o, const char *base, struct http_slice s)
+{
+	put(o, base + s.off, s.len);
+}
+
+const char *
+status_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+/* The Date header value, formatted once a second. */
+static const char *
+http_date(void)
+{
+	static time_t	last;
+	static char	buf[40];
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	return buf;
+}
+
+static void
+peer_ip(const struct conn *c, char *buf, size_t len)
+{
+	char	a[ADDR_STRLEN], *p;
+
+	addr_format(&c->peer, a, sizeof(a));
+	if (a[0] == '[') {
+		p = strchr(a, ']');
+		*p = '\0';
+		strlcpy_(buf, a + 1, len);
+	} else {
+		if ((p = strrchr(a, ':')) != NULL)
+			*p = '\0';
+		strlcpy_(buf, a, len);
+	}
+}
+
+static bool
+trusted_peer(const struct conn *c)
+{
+	const struct cfg_global	*g = &c->w->env->cfg->global;
+
+	for (size_t i = 0; i < g->ntrusted_proxies; i++)
+		if (cidr_match(&g->trusted_proxies[i], &c->peer.ss))
+			return true;
+	return false;
+}
+
+/* A header named in the Connection header is hop-by-hop too. */
+static bool
+named_by_connection(const char *base, const struct http_head *h,
+    const struct http_header *f)
+{
+	if (h->conn_close == false && h->conn_keep_alive == false &&
+	    h->conn_upgrade == false) {
+		/* Fast path: look only when a Connection header exists. */
+		bool any = false;
+
+		for (uint32_t i = 0; i < h->nheaders && !any; i++)
+			any = h->headers[i].id == HTTP_H_CONNECTION;
+		if (!any)
+			return false;
+	}
+	return http_connection_has(base, h, base + f->name.off, f->name.len);
+}
+
+size_t
+out_request_head(const struct conn *c, const struct req *r,
+    const struct cfg_route *route, char *dst, size_t room)
+{
+	const char		*b = c->in->data;
+	const struct http_head	*h = &r->head;
+	struct out		 o = { dst, 0, room, false };
+	char			 ip[ADDR_STRLEN];
+	bool			 trusted;
+	bool			 seen_proto = false, seen_host = false;
+	bool			 seen_real = false;
+
+	peer_ip(c, ip, sizeof(ip));
+	trusted = c->w->env->cfg->global.ntrusted_proxies > 0 &&
+	    trusted_peer(c);
+
+	put_slice(&o, b, h->method);
+	put(&o, " ", 1);
+	if (h->form == HTTP_TARGET_ABSOLUTE) {
+		if (h->path.len == 0)
+			put(&o, "/", 1);
+		else
+			put_slice(&o, b, h->path);
+	} else
+		put_slice(&o, b, h->target);
+	puts_(&o, " HTTP/1.1\r\nHost: ");
+	if (route->proxy_host != NULL)
+		puts_(&o, route->proxy_host);
+	else if (h->form == HTTP_TARGET_ABSOLUTE)
+		put_slice(&o, b, h->authority);
+	else if (h->host >= 0)
+		put_slice(&o, b, h->headers[h->host].value);
+	else
+		puts_(&o, r->upstream_name);
+	put(&o, "\r\n", 2);
+
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		switch (f->id) {
+		case HTTP_H_HOST:
+		case HTTP_H_CONNECTION:
+		case HTTP_H_KEEP_ALIVE:
+		case HTTP_H_PROXY_CONNECTION:
+		case HTTP_H_TE:
+		case HTTP_H_TRAILER:
+		case HTTP_H_EXPECT:
+		case HTTP_H_CONTENT_LENGTH:
+		case HTTP_H_TRANSFER_ENCODING:
+			continue;
+		case HTTP_H_UPGRADE:
+			if (!r->upgrade)
+				continue;
+			break;
+		case HTTP_H_PROXY_AUTHORIZATION:
+			if (!route->pass_proxy_authorization)
+				continue;
+			break;
+		case HTTP_H_X_FORWARDED_FOR:
+			if (!route->x_forwarded_for)
+				break;
+			/* Rewritten below as one field. */
+			continue;
+		case HTTP_H_X_FORWARDED_PROTO:
+			if (!route->x_forwarded_proto)
+				break;
+			if (!trusted)
+				continue;
+			seen_proto = true;
+			break;
+		case HTTP_H_X_FORWARDED_HOST:
+			if (!route->x_forwarded_host)
+				break;
+			if (!trusted)
+				continue;
+			seen_host = true;
+			break;
+		case HTTP_H_X_REAL_IP:
+			if (!route->x_real_ip)
+				break;
+			if (!trusted)
+				continue;
+			seen_real = true;
+			break;
+		default:
+			break;
+		}
+		if (named_by_connection(b, h, f))
+			continue;
+		put(&o, b + f->line_off, f->line_len);
+	}
+	if (route->x_forwarded_for) {
+		/* A list from an untrusted peer is dropped, not extended. */
+		puts_(&o, "X-Forwarded-For: ");
+		for (uint32_t i = 0; trusted && i < h->nheaders; i++) {
+			const struct http_header *f = &h->headers[i];
+
+			if (f->id != HTTP_H_X_FORWARDED_FOR || f->value.len == 0)
+				continue;
+			put_slice(&o, b, f->value);
+			puts_(&o, ", ");
+		}
+		puts_(&o, ip);
+		put(&o, "\r\n", 2);
+	}
+	if (route->x_forwarded_proto && !seen_proto)
+		puts_(&o, "X-Forwarded-Proto: http\r\n");
+	if (route->x_forwarded_host && !seen_host && h->host >= 0) {
+		puts_(&o, "X-Forwarded-Host: ");
+		put_slice(&o, b, h->headers[h->host].value);
+		put(&o, "\r\n", 2);
+	} else if (route->x_forwarded_host && !seen_host &&
+	    h->form == HTTP_TARGET_ABSOLUTE) {
+		puts_(&o, "X-Forwarded-Host: ");
+		put_slice(&o, b, h->authority);
+		put(&o, "\r\n", 2);
+	}
+	if (route->x_real_ip && !seen_real)
+		putf(&o, "X-Real-IP: %s\r\n", ip);
+	if (route->via)
+		putf(&o, "Via: 1.%d frontd\r\n", h->version_minor);
+	if (h->te_trailers)
+		puts_(&o, "TE: trailers\r\n");
+	if (r->req_mode == BODY_CHUNKED)
+		puts_(&o, "Transfer-Encoding: chunked\r\n");
+	else if (h->has_content_length)
+		putf(&o, "Content-Length: %llu\r\n",
+		    (unsigned long long)h->content_length);
+	if (r->upgrade)
+		puts_(&o, "Connection: upgrade\r\n\r\n");
+	else
+		puts_(&o, "Connection: keep-alive\r\n\r\n");
+	return o.full ? 0 : o.len;
+}
+
+size_t
+out_response_head(const struct conn *c, const struct req *r, char *dst,
+    size_t room)
+{
+	const char		*b = r->up_in->data;
+	const struct http_head	*h = &r->resp;
+	struct out		 o = { dst, 0, room, false };
+
+	putf(&o, "HTTP/1.%d %d ", r->http10 ? 0 : 1, h->status);
+	if (h->reason.len > 0)
+		put_slice(&o, b, h->reason);
+	else
+		puts_(&o, status_reason(h->status));
+	put(&o, "\r\n", 2);
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		switch (f->id) {
+		case HTTP_H_CONNECTION:
+		case HTTP_H_KEEP_ALIVE:
+		case HTTP_H_PROXY_CONNECTION:
+		case HTTP_H_TE:
+		case HTTP_H_TRAILER:
+		case HTTP_H_TRANSFER_ENCODING:
+			continue;
+		case HTTP_H_UPGRADE:
+			if (h->status != 101)
+				continue;
+			break;
+		case HTTP_H_CONTENT_LENGTH:
+			if (r->resp_mode != BODY_LENGTH &&
+			    r->resp_mode != BODY_NONE)
+				continue;
+			break;
+		default:
+			break;
+		}
+		if (named_by_connection(b, h, f))
+			continue;
+		put(&o, b + f->line_off, f->line_len);
+	}
+	if (r->rechunk)
+		puts_(&o, "Transfer-Encoding: chunked\r\n");
+	if (h->status == 101)
+		puts_(&o, "Connection: upgrade\r\n");
+	else if (c->close_after)
+		puts_(&o, "Connection: close\r\n");
+	else if (r->http10)
+		puts_(&o, "Connection: keep-alive\r\n");
+	put(&o, "\r\n", 2);
+	return o.full ? 0 : o.len;
+}
+
+/*
+ * frontd's own response: a small HTML page, or the error_page body the
+ * configuration loaded for this status.
+ */
+size_t
+out_error_page(int status, const char *page, size_t pagelen, bool close,
+    char *dst, size_t room)
+{
+	struct out	o = { dst, 0, room, false };
+	char		body[512];
+	int		n = 0;
+
+	if (page == NULL) {
+		n = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d "
+		    "%s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1>"
+		    "</center>\r\n<hr><center>frontd</center>\r\n</body>\r\n"
+		    "</html>\r\n", status, status_reason(status), status,
+		    status_reason(status));
+		page = body;
+		pagelen = (size_t)n;
+	}
+	putf(&o, "HTTP/1.1 %d %s\r\nServer: frontd\r\nDate: %s\r\n"
+	    "Content-Type: text/html\r\nContent-Length: %zu\r\n%s\r\n",
+	    status, status_reason(status), http_date(), pagelen,
+	    close ? "Connection: close\r\n" : "");
+	put(&o, page, pagelen);
+	return o.full ? 0 : o.len;
+}

@@ -1,0 +1,92 @@
+/*
+ * The state of one request while it is in progress: both parsed heads,
+ * the upstream connection and its buffers, and how each body is framed.
+ * Taken from a free list when a request head is complete, returned when
+ * the request ends.
+ */
+#ifndef WORKER_REQ_H
+#define WORKER_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/config.h"
+#include "common/http_parse.h"
+
+struct buf;
+struct conn;
+struct upconn;
+
+enum body_mode {
+	BODY_NONE,		/* no body */
+	BODY_LENGTH,		/* Content-Length bytes, passed through */
+	BODY_CHUNKED,		/* chunked: decoded, then re-framed */
+	BODY_CLOSE		/* response until the upstream closes */
+};
+
+struct req {
+	struct http_parser	 parser;
+	struct http_head	 head;		/* client's, slices into c->in */
+	struct http_parser	 rparser;
+	struct http_head	 resp;		/* upstream's, slices into up_in */
+	int			 route;		/* index, -1 none */
+	int			 upstream;	/* index, -1 none */
+	int			 slot;		/* health slot of the server */
+	struct upconn		*uc;
+	struct buf		*up_out;	/* to the upstream */
+	struct buf		*up_in;		/* from the upstream */
+	uint32_t		 up_head_len;	/* request head in up_out */
+
+	enum body_mode		 req_mode;
+	uint64_t		 req_left;	/* LENGTH: still to forward */
+	uint64_t		 req_body;	/* body bytes so far */
+	struct http_chunked	 req_chunk;
+	bool			 req_done;	/* all of the body forwarded */
+
+	enum body_mode		 resp_mode;
+	uint64_t		 resp_left;
+	struct http_chunked	 resp_chunk;
+	bool			 rechunk;	/* client gets chunked framing */
+	bool			 resp_done;	/* all of the body queued */
+	bool			 resp_started;	/* bytes went to the client */
+	bool			 trailers;	/* trailer section begun */
+
+	bool			 http10;
+	bool			 head_method;
+	bool			 idempotent;
+	bool			 upgrade;	/* client asked for Upgrade */
+	bool			 retried;
+	bool			 reusable;	/* upstream may be pooled after */
+
+	int			 status;	/* to the client */
+	int			 up_status;	/* from the upstream, 0 none */
+	uint64_t		 bytes_out;	/* to the client, heads included */
+	int64_t			 start_ms;
+	int64_t			 up_start_ms;
+	int64_t			 up_end_ms;
+	char			 upstream_name[ADDR_STRLEN];
+
+	/* Copied from the head for the access log. */
+	char			 log_method[32];
+	char			 log_target[1024];
+	char			 log_ua[256];
+	char			 log_ref[256];
+	uint8_t			 log_method_len;
+	uint16_t		 log_target_len, log_ua_len, log_ref_len;
+	uint8_t			 log_minor;
+
+	struct req		*next_free;
+};
+
+/* http_out.c: heads frontd writes. Each returns bytes written, 0 if the
+ * destination is too small. */
+size_t	out_request_head(const struct conn *, const struct req *,
+	    const struct cfg_route *, char *, size_t);
+size_t	out_response_head(const struct conn *, const struct req *, char *,
+	    size_t);
+size_t	out_error_page(int status, const char *page, size_t pagelen,
+	    bool close, char *, size_t);
+const char *status_reason(int);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * Upstream connections. upstream_get() hands out a pooled idle connection
+ * to the server when one is alive, else a fresh unconnected one; the owner
+ * connects, uses and releases it. Active connection counts in the shared
+ * health table follow every connection from get to release, so
+ * least_conn sees all workers.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/proc.h"
+#include "common/shm.h"
+#include "common/util.h"
+#include "worker/conn.h"
+#include "worker/upstream.h"
+
+/* One pool per health slot (upstream server). */
+struct pool {
+	struct upconn	*idle;
+	int		 nidle;
+};
+
+static struct pool	*pools;
+static size_t		 npools;
+
+static void	pool_event(struct ev_loop *, int, uint32_t, void *);
+static void	pool_idle_timeout(struct ev_loop *, void *);
+static void	upconn_event(struct ev_loop *, int, uint32_t, void *);
+
+void
+upstream_init(struct worker *w, size_t nslots)
+{
+	npools = nslots;
+	pools = xcalloc(nslots ? nslots : 1, sizeof(*pools));
+}
+
+static void
+pool_unlink(struct upconn *uc)
+{
+	struct pool	*p = &pools[uc->slot];
+
+	if (uc->prev != NULL)
+		uc->prev->next = uc->next;
+	else
+		p->idle = uc->next;
+	if (uc->next != NULL)
+		uc->next->prev = uc->prev;
+	uc->next = uc->prev = NULL;
+	p->nidle--;
+}
+
+static void
+upconn_free(struct upconn *uc)
+{
+	struct worker	*w = uc->w;
+
+	ev_timer_stop(w->loop, &uc->idle_timer);
+	ev_io_del(w->loop, &uc->io);
+	if (uc->fd != -1)
+		close(uc->fd);
+	atomic_fetch_sub(&w->env->health->slots[uc->slot].active, 1);
+	ev_defer_free(w->loop, free, uc);
+}
+
+struct upconn *
+upstream_get(struct worker *w, const struct cfg_upstream *up, size_t server,
+    int slot, bool fresh)
+{
+	struct pool	*p = &pools[slot];
+	struct upconn	*uc;
+
+	/*
+	 * A pooled connection the server closed is normally dropped by
+	 * pool_event() before we get here; one that closes in between is
+	 * caught by the retry of idempotent requests. No syscall to check.
+	 */
+	if (!fresh && (uc = p->idle) != NULL) {
+		pool_unlink(uc);
+		uc->io.cb = upconn_event;
+		ev_timer_stop(w->loop, &uc->idle_timer);
+		uc->reused = true;
+		uc->cb = NULL;
+		uc->owner = NULL;
+		return uc;
+	}
+	if ((uc = calloc(1, sizeof(*uc))) == NULL)
+		return NULL;
+	uc->fd = -1;
+	uc->io.fd = -1;
+	uc->w = w;
+	uc->up = up;
+	uc->server = &up->servers[server];
+	uc->slot = slot;
+	addr_format(&uc->server->addr, uc->name, sizeof(uc->name));
+	atomic_fetch_add(&w->env->health->slots[slot].active, 1);
+	return uc;
+}
+
+/*
+ * Starts a non-blocking connect. Returns 0 when connected or in progress
+ * (wait for EPOLLOUT, then upstream_finish_connect), -1 with *err set.
+ */
+int
+upstream_connect(struct upconn *uc, int *err)
+{
+	const struct addr	*a = &uc->server->addr;
+	int			 fd;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		*err = errno;
+		return -1;
+	}
+	uc->fd = fd;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
+	    errno != EINPROGRESS) {
+		*err = errno;
+		return -1;
+	}
+	if (ev_io_add(uc->w->loop, &uc->io, fd, EPOLLOUT, upconn_event,
+	    uc) == -1) {
+		*err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+int
+upstream_finish_connect(struct upconn *uc, int *err)
+{
+	socklen_t	len = sizeof(*err);
+
+	if (getsockopt(uc->fd, SOL_SOCKET, SO_ERROR, err, &len) == -1)
+		*err = errno;
+	if (*err == EINPROGRESS || *err == EALREADY)
+		return 1;
+	if (*err != 0)
+		return -1;
+	uc->connected = true;
+	return 0;
+}
+
+static void
+upconn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	/*
+	 * An error or hang-up is reported even while we wait for nothing
+	 * on this side; stop the wakeups. The owner meets the error at its
+	 * next read or write, after upstream_watch() adds the fd back.
+	 */
+	if ((events & (EPOLLERR | EPOLLHUP)) &&
+	    (uc->io.events & (EPOLLIN | EPOLLOUT)) == 0) {
+		ev_io_del(loop, &uc->io);
+		return;
+	}
+	if (uc->cb != NULL)
+		uc->cb(uc, events);
+}
+
+/*
+ * Sets what the owner waits for. EPOLLRDHUP rides along with EPOLLIN, the
+ * mask a pooled connection has, so going in and out of the pool costs no
+ * epoll_ctl.
+ */
+void
+upstream_watch(struct upconn *uc, uint32_t events)
+{
+	if (events & EPOLLIN)
+		events |= EPOLLRDHUP;
+	if (uc->io.fd == -1) {
+		if (events != 0 && uc->fd != -1)
+			ev_io_add(uc->w->loop, &uc->io, uc->fd, events,
+			    upconn_event, uc);
+		return;
+	}
+	ev_io_mod(uc->w->loop, &uc->io, events);
+}
+
+/*
+ * The owner is done. A connection whose last exchange ended cleanly goes
+ * back to the pool (if it has room), anything else is closed.
+ */
+void
+upstream_release(struct upconn *uc, bool reusable)
+{
+	struct worker	*w = uc->w;
+	struct pool	*p = &pools[uc->slot];
+
+	uc->cb = NULL;
+	uc->owner = NULL;
+	/* A parked fd (io.fd == -1) had an error or hang-up: never reuse. */
+	if (!reusable || !uc->connected || uc->io.fd == -1 ||
+	    uc->up->keepalive == 0 ||
+	    p->nidle >= uc->up->keepalive || w->draining) {
+		upconn_free(uc);
+		return;
+	}
+	uc->requests++;
+	ev_io_mod(w->loop, &uc->io, EPOLLIN | EPOLLRDHUP);
+	uc->io.cb = pool_event;
+	uc->next = p->idle;
+	uc->prev = NULL;
+	if (p->idle != NULL)
+		p->idle->prev = uc;
+	p->idle = uc;
+	p->nidle++;
+	ev_timer_start(w->loop, &uc->idle_timer, uc->up->keepalive_timeout_ms,
+	    pool_idle_timeout, uc);
+}
+
+/* Anything on an idle connection means it is finished: close or junk. */
+static void
+pool_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	pool_unlink(uc);
+	uc->io.cb = upconn_event;
+	upconn_free(uc);
+}
+
+static void
+pool_idle_timeout(struct ev_loop *loop, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	pool_unlink(uc);
+	uc->io.cb = upconn_event;
+	upconn_free(uc);
+}
+
+void
+upstream_drop_pool(struct worker *w)
+{
+	for (size_t i = 0; i < npools; i++)
+		while (pools[i].idle != NULL) {
+			struct upconn *uc = pools[i].idle;
+
+			pool_unlink(uc);
+			upconn_free(uc);
+		}
+}

@@ -1,0 +1,47 @@
+/*
+ * Connections to upstream servers and the per-worker keep-alive pool. A
+ * pooled connection is watched while idle: if the server closes it (or
+ * sends anything unasked), it is dropped at once, and it is checked once
+ * more just before reuse.
+ */
+#ifndef WORKER_UPSTREAM_H
+#define WORKER_UPSTREAM_H
+
+#include <stdbool.h>
+
+#include "common/addr.h"
+#include "common/config.h"
+#include "common/ev.h"
+
+struct worker;
+struct upconn;
+
+typedef void upconn_fn(struct upconn *, uint32_t events);
+
+struct upconn {
+	int			 fd;
+	struct ev_io		 io;
+	struct ev_timer		 idle_timer;	/* while pooled */
+	struct worker		*w;
+	const struct cfg_upstream *up;
+	const struct cfg_server	*server;
+	int			 slot;		/* health slot */
+	bool			 reused;	/* came from the pool */
+	bool			 connected;
+	unsigned		 requests;
+	upconn_fn		*cb;		/* owner's event handler */
+	void			*owner;
+	struct upconn		*next, *prev;	/* pool list */
+	char			 name[ADDR_STRLEN];
+};
+
+void		 upstream_init(struct worker *, size_t nslots);
+struct upconn	*upstream_get(struct worker *, const struct cfg_upstream *,
+		    size_t server, int slot, bool fresh);
+int		 upstream_connect(struct upconn *, int *err);
+int		 upstream_finish_connect(struct upconn *, int *err);
+void		 upstream_release(struct upconn *, bool reusable);
+void		 upstream_watch(struct upconn *, uint32_t events);
+void		 upstream_drop_pool(struct worker *);
+
+#endif
