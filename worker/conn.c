@@ -29,6 +29,7 @@
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
+#define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 
 const char *const conn_state_names[] = {
 	[CONN_IDLE] = "idle",
@@ -252,7 +253,8 @@ static void
 up_warn(struct conn *c, const char *what, const char *detail)
 {
 	static struct {
-		int64_t		last_ms;
+		int64_t		last_ms;	/* start of the window */
+		unsigned	count;
 		unsigned	skipped;
 	}		*lim;
 	static size_t	 nlim;
@@ -265,21 +267,23 @@ up_warn(struct conn *c, const char *what, const char *detail)
 	if (lim == NULL && n > 0 && (lim = calloc(n, sizeof(*lim))) != NULL)
 		nlim = n;
 	if (lim != NULL && (size_t)r->slot < nlim) {
-		if (lim[r->slot].last_ms != 0 &&
-		    now - lim[r->slot].last_ms < 1000) {
+		/* A burst of UP_WARN_BURST lines a second, then a summary. */
+		if (now - lim[r->slot].last_ms >= 1000) {
+			lim[r->slot].last_ms = now;
+			lim[r->slot].count = 0;
+		}
+		if (++lim[r->slot].count > UP_WARN_BURST) {
 			lim[r->slot].skipped++;
 			return;
 		}
-		lim[r->slot].last_ms = now;
 	}
 	log_warn("conn=%llu %s upstream %s server %s: %s%s%s", (unsigned long
 	    long)c->id, c->peer_str, U(c)->sec.name, r->upstream_name, what,
 	    detail ? ": " : "", detail ? detail : "");
 	if (lim != NULL && (size_t)r->slot < nlim &&
 	    lim[r->slot].skipped > 0) {
-		log_warn("upstream %s server %s: %u more failures in the last "
-		    "second not logged", U(c)->sec.name, r->upstream_name,
-		    lim[r->slot].skipped);
+		log_warn("upstream %s server %s: %u more failures not logged",
+		    U(c)->sec.name, r->upstream_name, lim[r->slot].skipped);
 		lim[r->slot].skipped = 0;
 	}
 }
@@ -1309,7 +1313,7 @@ conn_tunnel(struct conn *c)
 	struct upconn	*uc = r->uc;
 	ssize_t		 n;
 	bool		 blocked, progress = false, cblk = false, ublk = false;
-	bool		 up_eof = r->resp_done;
+	bool		 up_eof = r->tunnel_up_eof;
 
 	for (int turn = 0; turn < 8; turn++) {
 		bool moved = false;
@@ -1327,7 +1331,7 @@ conn_tunnel(struct conn *c)
 			if (n > 0)
 				moved = true;
 			else if (n == 0 || n == -1) {
-				up_eof = r->resp_done = true;
+				up_eof = r->tunnel_up_eof = true;
 				shutdown(c->fd, SHUT_WR);
 			}
 		}

@@ -203,7 +203,9 @@ out_request_head(const struct conn *c, const struct req *r,
 		case HTTP_H_UPGRADE:
 			if (!r->upgrade)
 				continue;
-			break;
+			/* Connection names it, but it is what we forward. */
+			put(&o, b + f->line_off, f->line_len);
+			continue;
 		case HTTP_H_PROXY_AUTHORIZATION:
 			if (!route->pass_proxy_authorization)
 				continue;
@@ -313,7 +315,8 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		case HTTP_H_UPGRADE:
 			if (h->status != 101)
 				continue;
-			break;
+			put(&o, b + f->line_off, f->line_len);
+			continue;
 		case HTTP_H_CONTENT_LENGTH:
 			if (r->resp_mode != BODY_LENGTH &&
 			    r->resp_mode != BODY_NONE)

@@ -51,6 +51,7 @@ struct req {
 	bool			 resp_done;	/* all of the body queued */
 	bool			 resp_started;	/* bytes went to the client */
 	bool			 trailers;	/* trailer section begun */
+	bool			 tunnel_up_eof;	/* the upstream closed the tunnel */
 
 	bool			 http10;
 	bool			 head_method;
