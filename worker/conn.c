@@ -7,6 +7,7 @@
  * the other side is always framed by frontd itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
+#define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
+#define SPLICE_CHUNK	(64 * 1024)	/* a pipe's default capacity */
+#define SPARE_PIPES	64
 
 const char *const conn_state_names[] = {
 	[CONN_IDLE] = "idle",
@@ -64,6 +68,7 @@ static void		conn_timeout(struct ev_loop *, void *);
 static void		conn_timer(struct conn *, int64_t);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, struct buf *);
+static void		pipe_put(int[2], size_t);
 
 static const struct cfg_global *
 G(const struct conn *c)
@@ -367,6 +372,7 @@ req_new(void)
 	r->route = -1;
 	r->upstream = -1;
 	r->slot = -1;
+	r->pipe[0] = r->pipe[1] = -1;
 	http_parser_init(&r->parser);
 	http_parser_init(&r->rparser);
 	return r;
@@ -471,6 +477,7 @@ req_end(struct conn *c)
 		    (r->up_in == NULL || buf_len(r->up_in) == 0));
 		r->uc = NULL;
 	}
+	pipe_put(r->pipe, r->pipe_len);
 	buf_put(r->up_out);
 	buf_put(r->up_in);
 	req_free(r);
@@ -1190,6 +1197,97 @@ response_body_fill(struct conn *c)
 	return 0;
 }
 
+/*
+ * Pipes for splice(2), reused while empty: a long Content-Length body
+ * moves from the upstream socket to the client socket inside the kernel,
+ * never copied through our buffers.
+ */
+static int	spare_pipes[SPARE_PIPES][2];
+static int	nspare_pipes;
+
+static int
+pipe_get(int p[2])
+{
+	if (nspare_pipes > 0) {
+		nspare_pipes--;
+		p[0] = spare_pipes[nspare_pipes][0];
+		p[1] = spare_pipes[nspare_pipes][1];
+		return 0;
+	}
+	return pipe2(p, O_NONBLOCK | O_CLOEXEC);
+}
+
+static void
+pipe_put(int p[2], size_t len)
+{
+	if (p[0] == -1)
+		return;
+	if (len == 0 && nspare_pipes < SPARE_PIPES) {
+		spare_pipes[nspare_pipes][0] = p[0];
+		spare_pipes[nspare_pipes][1] = p[1];
+		nspare_pipes++;
+	} else {
+		close(p[0]);
+		close(p[1]);
+	}
+	p[0] = p[1] = -1;
+}
+
+/* The rest of a Content-Length body, by splice: upstream -> pipe -> client. */
+static enum step
+splice_response(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 n;
+	bool		 cblk = false, progress = false;
+
+	for (;;) {
+		if (r->pipe_len > 0) {
+			n = splice(r->pipe[0], NULL, c->fd, NULL, r->pipe_len,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+				cblk = true;
+				break;
+			}
+			if (n <= 0) {
+				c->why = "client write error";
+				r->reusable = false;
+				return STEP_CLOSE;
+			}
+			r->pipe_len -= (size_t)n;
+			r->bytes_out += (uint64_t)n;
+			progress = true;
+			continue;
+		}
+		if (r->resp_left == 0) {
+			r->resp_done = true;
+			return conn_finish(c);
+		}
+		n = splice(uc->fd, NULL, r->pipe[1], NULL, r->resp_left <
+		    SPLICE_CHUNK ? (size_t)r->resp_left : SPLICE_CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			up_warn(c, "closed in the middle of the response",
+			    n == -1 ? strerror(errno) : NULL);
+			c->why = "upstream closed during the response";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		r->resp_left -= (uint64_t)n;
+		r->pipe_len += (size_t)n;
+		progress = true;
+	}
+	client_wait(c, cblk);
+	upstream_watch(uc, cblk ? 0 : EPOLLIN);
+	if (progress)
+		conn_timer(c, cblk ? G(c)->send_timeout_ms :
+		    U(c)->read_timeout_ms);
+	return STEP_WAIT;
+}
+
 static enum step
 conn_send_response(struct conn *c)
 {
@@ -1203,6 +1301,12 @@ conn_send_response(struct conn *c)
 	for (;;) {
 		size_t before = r->up_in->start;
 
+		/* Buffers empty and much left: let the kernel move it. */
+		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
+		    buf_len(r->up_in) == 0 && (r->pipe_len > 0 ||
+		    r->resp_left >= SPLICE_MIN) && (r->pipe[0] != -1 ||
+		    pipe_get(r->pipe) == 0))
+			return splice_response(c);
 		pass = response_body_fill(c);
 		if (pass == -1) {
 			up_warn(c, "invalid chunked response body", NULL);

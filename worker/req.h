@@ -52,6 +52,8 @@ struct req {
 	bool			 resp_started;	/* bytes went to the client */
 	bool			 trailers;	/* trailer section begun */
 	bool			 tunnel_up_eof;	/* the upstream closed the tunnel */
+	int			 pipe[2];	/* splice: upstream -> client */
+	size_t			 pipe_len;	/* bytes in the pipe */
 
 	bool			 http10;
 	bool			 head_method;
