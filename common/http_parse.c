@@ -900,12 +900,20 @@ authority_ok(const char *p, const char *end, bool need_port)
 	return port <= 65535;
 }
 
-/* The end of the path and query that starts at p, at most end. */
+/*
+ * The end of the path and query that starts at p, at most end. Besides
+ * RFC 3986's characters, the visible ones that browsers and form libraries
+ * send unencoded ("?a[]=1", "|", "^", "{}") are taken as real servers do:
+ * they cannot change where a target ends. SP, CTLs, DEL, non-ASCII bytes
+ * and "#" still end it (and so make it invalid).
+ */
 static const char *
 path_end(const char *p, const char *end)
 {
 	while (p < end) {
 		if (IS(*p, CHAR_PATH))
+			p++;
+		else if (*p != '\0' && strchr("[]{}|^\"<>\\`", *p) != NULL)
 			p++;
 		else if (*p == '%' && end - p >= 3 && IS(p[1], CHAR_HEX) &&
 		    IS(p[2], CHAR_HEX))

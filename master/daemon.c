@@ -129,6 +129,13 @@ pidfile_lock(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/* An old pid must not stay readable while we hold the lock. */
+	if (ftruncate(fd, 0) == -1) {
+		snprintf(err, errlen, "cannot write pid file %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -156,10 +163,12 @@ pidfile_remove(const char *path)
 /*
  * For -s: the master's pid, or -1 with the reason in err. A pid file that
  * nobody holds locked is stale (the master was killed): its pid may belong
- * to any process by now, so it is never signalled.
+ * to any process by now, so it is never signalled. *lockfd stays open on
+ * the file so the caller can tell when the master has gone, even after the
+ * file is removed and while the master is a zombie.
  */
 pid_t
-pidfile_read(const char *path, char *err, size_t errlen)
+pidfile_read(const char *path, int *lockfd, char *err, size_t errlen)
 {
 	char	 buf[32], *end;
 	long	 pid;
@@ -174,12 +183,6 @@ pidfile_read(const char *path, char *err, size_t errlen)
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	pid = strtol(buf, &end, 10);
-	if (pid <= 1 || (*end != '\n' && *end != '\0')) {
-		snprintf(err, errlen, "no running master: pid file %s is "
-		    "empty or damaged", path);
-		close(fd);
-		return -1;
-	}
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		snprintf(err, errlen, "no running master: pid file %s is "
 		    "stale (pid %ld is not a running frontd master)", path,
@@ -187,25 +190,21 @@ pidfile_read(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	close(fd);
+	if (pid <= 1 || (*end != '\n' && *end != '\0')) {
+		snprintf(err, errlen, "no running master: pid file %s is "
+		    "empty or damaged (a master may be starting)", path);
+		close(fd);
+		return -1;
+	}
+	*lockfd = fd;
 	return (pid_t)pid;
 }
 
-/*
- * Whether a master still holds the pid file. Unlike kill(pid, 0), this is
- * false as soon as the master has exited, even while it is a zombie.
- */
+/* Whether the master that held the pid file open as fd still runs. */
 bool
-pidfile_held(const char *path)
+pidfile_held(int fd)
 {
-	int	fd;
-	bool	held;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return false;
-	held = flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
-	close(fd);
-	return held;
+	return flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
 }
 
 /*

@@ -93,7 +93,7 @@ sleep_ms(int ms)
  * outcome of the reload that covered our signal to PID_FILE.reload.OURPID.
  */
 static int
-wait_reload(pid_t master, const char *status)
+wait_reload(pid_t master, int lockfd, const char *status)
 {
 	char	 line[4096];
 	FILE	*fp = NULL;
@@ -102,8 +102,7 @@ wait_reload(pid_t master, const char *status)
 	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 50) {
 		if ((fp = fopen(status, "re")) != NULL)
 			break;
-		if (waited % 1000 == 0 && kill(master, 0) == -1 &&
-		    errno == ESRCH) {
+		if (!pidfile_held(lockfd)) {
 			fprintf(stderr, "frontd: the master (pid %d) exited "
 			    "during the reload\n", (int)master);
 			return 1;
@@ -145,7 +144,7 @@ send_signal(const char *path, const char *name)
 	char		 err[1024], *status = NULL;
 	union sigval	 token;
 	pid_t		 pid;
-	int		 sig = 0, r = 0, sent;
+	int		 sig = 0, r = 0, sent, lockfd = -1;
 	int64_t		 limit;
 
 	for (size_t i = 0; i < nitems(sigs); i++)
@@ -163,8 +162,8 @@ send_signal(const char *path, const char *name)
 		config_free(cfg);
 		return 1;
 	}
-	if ((pid = pidfile_read(cfg->global.pid_file, err, sizeof(err))) ==
-	    -1) {
+	if ((pid = pidfile_read(cfg->global.pid_file, &lockfd, err,
+	    sizeof(err))) == -1) {
 		fprintf(stderr, "frontd: %s\n", err);
 		config_free(cfg);
 		return 1;
@@ -183,18 +182,20 @@ send_signal(const char *path, const char *name)
 		    "%s\n", (int)pid, strerror(errno));
 		r = 1;
 	} else if (sig == SIGHUP)
-		r = wait_reload(pid, status);
+		r = wait_reload(pid, lockfd, status);
 	else if (sig == SIGTERM || sig == SIGQUIT) {
 		limit = now_ms() + 10000 + (sig == SIGQUIT ?
 		    cfg->global.shutdown_timeout_ms : 0);
-		while (pidfile_held(cfg->global.pid_file) && now_ms() < limit)
+		while (pidfile_held(lockfd) && now_ms() < limit)
 			sleep_ms(50);
-		if (pidfile_held(cfg->global.pid_file)) {
+		if (pidfile_held(lockfd)) {
 			fprintf(stderr, "frontd: the master (pid %d) is still "
 			    "running\n", (int)pid);
 			r = 1;
 		}
 	}
+	if (lockfd != -1)
+		close(lockfd);
 	free(status);
 	config_free(cfg);
 	return r;

@@ -331,7 +331,7 @@ reload_timeout(struct ev_loop *loop, void *arg)
 	char	msg[256];
 
 	if (!M.started) {
-		if (spawn_count(M.generation, true) > 0) {
+		if (spawn_count_workers(M.generation, true) > 0) {
 			log_warn("only %zu of %zu processes ready after %ds; "
 			    "running anyway", spawn_count(M.generation, true),
 			    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
@@ -351,8 +351,10 @@ reload_timeout(struct ev_loop *loop, void *arg)
 	}
 	if (!M.reloading)
 		return;
-	if (spawn_count(M.generation, true) > 0 &&
-	    spawn_count(M.generation, true) * 2 >= generation_size(M.cfg)) {
+	/* Half of the new workers at least (the checker does not count). */
+	if (spawn_count_workers(M.generation, true) > 0 &&
+	    spawn_count_workers(M.generation, true) * 2 >=
+	    (size_t)M.cfg->global.workers) {
 		log_warn("reload: only %zu of %zu new processes ready after "
 		    "%ds; switching anyway", spawn_count(M.generation, true),
 		    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
@@ -502,6 +504,10 @@ reload_rollback(void)
 	M.cfg = M.old_cfg;
 	M.old_cfg = NULL;
 	M.generation--;
+	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
+	    !M.foreground && log_open(M.cfg->global.error_log) == -1)
+		log_error("cannot reopen error log %s: %s",
+		    M.cfg->global.error_log, strerror(errno));
 	spawn_adopt_generation(M.generation, M.cfg->global.workers);
 	log_set_level(M.cfg->global.log_level);
 	M.reloading = false;

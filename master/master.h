@@ -85,6 +85,7 @@ void	spawn_reap(void);
 void	spawn_signal_all(int sig);
 void	spawn_broadcast(int sig);
 size_t	spawn_count(int gen, bool ready_only);
+size_t	spawn_count_workers(int gen, bool ready_only);
 size_t	spawn_count_all(void);
 void	spawn_mark_ready(pid_t);
 void	spawn_kill_generation(int gen);
@@ -99,8 +100,8 @@ void	daemon_ready(int status, const char *msg);
 int	pidfile_lock(const char *, char *, size_t);
 int	pidfile_write(int, const char *, char *, size_t);
 void	pidfile_remove(const char *);
-pid_t	pidfile_read(const char *, char *, size_t);
-bool	pidfile_held(const char *);
+pid_t	pidfile_read(const char *, int *, char *, size_t);
+bool	pidfile_held(int);
 void	reload_status_write(const char *pid_file, int token, bool ok,
 	    struct config *);
 int	logs_prepare(const struct config *, uid_t, gid_t, bool drop,

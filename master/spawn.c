@@ -403,6 +403,18 @@ spawn_count(int gen, bool ready_only)
 }
 
 size_t
+spawn_count_workers(int gen, bool ready_only)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < nchildren; i++)
+		if (children[i].gen == gen && children[i].role == ROLE_WORKER &&
+		    (!ready_only || children[i].ready))
+			n++;
+	return n;
+}
+
+size_t
 spawn_count_all(void)
 {
 	return nchildren;

@@ -529,11 +529,11 @@ conn_fail(struct conn *c, int status, const char *why)
 	c->out->end = n;
 	r->bytes_out = 0;
 	if (status >= 500 || status == 408)
-		log_info("conn=%llu %d: %s", (unsigned long long)c->id, status,
-		    why);
+		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    c->peer_str, status, why);
 	else
-		log_debug("conn=%llu %d: %s", (unsigned long long)c->id,
-		    status, why);
+		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    c->peer_str, status, why);
 	conn_enter(c, CONN_RESPOND);
 	conn_timer(c, g->send_timeout_ms);
 	return STEP_AGAIN;

@@ -241,6 +241,14 @@ out_request_head(const struct conn *c, const struct req *r,
 		}
 		if (named_by_connection(b, h, f))
 			continue;
+		/*
+		 * Backends that map headers to variables (CGI, PHP, many
+		 * frameworks) read X_Real_IP as X-Real-IP: an underscore
+		 * would let a client smuggle what we set. Dropped, as nginx
+		 * does by default.
+		 */
+		if (memchr(b + f->name.off, '_', f->name.len) != NULL)
+			continue;
 		put(&o, b + f->line_off, f->line_len);
 	}
 	if (route->x_forwarded_for) {

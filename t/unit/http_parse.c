@@ -133,18 +133,24 @@ static const struct head_case requests[] = {
 	    "NUL in target"),
 	REFUSE("GET /a\tb HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
 	    "HTAB in target"),
-	REFUSE("GET /{x} HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "braces in target"),
-	REFUSE("GET /a|b HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "| in target"),
-	REFUSE("GET /a\"b HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "quote in target"),
-	REFUSE("GET /<script> HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "< > in target"),
-	REFUSE("GET /a\\b HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "backslash in target"),
-	REFUSE("GET /?a[]=1 HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
-	    "brackets in query"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /{x} HTTP/1.1\r\n" HOST "\r\n",
+	    "braces in target (as browsers send it)"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /a|b HTTP/1.1\r\n" HOST "\r\n",
+	    "| in target (as browsers send it)"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /a\"b HTTP/1.1\r\n" HOST "\r\n",
+	    "quote in target (as browsers send it)"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /<script> HTTP/1.1\r\n" HOST "\r\n",
+	    "< > in target (as browsers send it)"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /a\\b HTTP/1.1\r\n" HOST "\r\n",
+	    "backslash in target (as browsers send it)"),
+	/* Sent unencoded by browsers and form libraries. */
+	ACCEPT("GET /?a[]=1 HTTP/1.1\r\n" HOST "\r\n",
+	    "brackets in query (as browsers send it)"),
 	REFUSE("GET a HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET, 400,
 	    "relative target"),
 	REFUSE("GET example.com:80 HTTP/1.1\r\n" HOST "\r\n", BAD_TARGET,
@@ -1082,8 +1088,10 @@ check_classes(void)
 {
 	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	/* RFC 3986 pchar, "/", "?", and what browsers send unencoded. */
 	static const char pchar[] = "-._~!$&'()*+,;=:@/?0123456789"
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "[]{}|^\"<>\\`";
 	static const char hchar[] = "-._~!$&'()*+,;=0123456789"
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	static struct http_head	 h;
@@ -1151,8 +1159,8 @@ check_classes(void)
 	    bad[0]);
 	ok(bad[1] < 0, "field value bytes are HTAB SP VCHAR obs-text "
 	    "(first wrong: %d)", bad[1]);
-	ok(bad[2] < 0, "target bytes are RFC 3986 pchar / ? (first wrong: "
-	    "%d)", bad[2]);
+	ok(bad[2] < 0, "target bytes are RFC 3986 pchar / ? and the "
+	    "unencoded ones browsers send (first wrong: %d)", bad[2]);
 	ok(bad[3] < 0, "Host bytes are RFC 3986 reg-name (first wrong: %d)",
 	    bad[3]);
 }

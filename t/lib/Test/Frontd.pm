@@ -13,6 +13,7 @@ package Test::Frontd;
 #     ok($t->reload($new_text), 'new generation');      # HUP, waits
 #     my ($code, $out, $err) = $t->run_frontd('-t', '-c', $file);
 #     $t->check_logs(allow => [ qr/expected error/ ]);  # one test; stops frontd
+#     my $be = $t->raw_backend(handler => sub { ... });   # exact bytes: see below
 #
 # Waits poll every 50 ms up to a deadline; none sleeps a fixed time.  A child
 # the test forks itself is handed to track() so the harness leaves its exit
@@ -35,6 +36,9 @@ use Test::More ();
 use Time::HiRes qw(time sleep);
 
 our $VERSION = '0.1';
+
+use Exporter qw(import);
+our @EXPORT_OK = qw(parse_responses parse_requests parse_head header_tokens);
 
 my $DEADLINE_S = 10;		# waiting for a start or a stop
 my $POLL_S     = 0.05;		# polling interval of every wait
@@ -444,6 +448,7 @@ sub proc_status {
 	my ($self, $pid) = @_;
 	my %st;
 	open my $fh, '<', "/proc/$pid/status" or return {};
+	local $_;	# callers may alias $_ (grep, for)
 	while (<$fh>) {
 		chomp;
 		$st{$1} = $2 if /^([^:]+):\s*(.*)$/;
@@ -551,6 +556,7 @@ sub tcp_sockets {
 	for my $f ('/proc/net/tcp', '/proc/net/tcp6') {
 		open my $fh, '<', $f or next;
 		<$fh>;
+		local $_;	# callers may alias $_ (grep, for)
 		while (<$fh>) {
 			my @c = split;
 			my ($lp) = $c[1] =~ /:([0-9A-F]+)$/ or next;
@@ -976,6 +982,669 @@ sub _backend_read_request {
 	}
 	return { method => $method, path => $path, version => $version,
 	    headers => \%h, body => $body };
+}
+
+# ---------------------------------------------------------------------------
+# Raw backends, raw clients and a response parser: for tests that must see
+# or send exact bytes (framing, hop-by-hop headers, malformed requests).
+#
+#     my $be = $t->raw_backend(handler => sub {
+#         my ($c) = @_;                      # a Test::Frontd::RawConn
+#         my $head = $c->read_head // return;
+#         $c->write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+#     });
+#     my $be = $t->raw_backend(status => 200, headers => [ 'X-A' => 1 ],
+#         body => 'text' | sub { my ($req, $c) = @_; ... });
+#     $t->received($be);    # every byte received, all connections
+#     $t->connections($be); # connections accepted
+#     my ($bytes, $closed) = $t->raw_request("GET / HTTP/1.1\r\n...", timeout => 5);
+#     my $c = $t->raw_client; $c->write($req); my $r = $c->read_response;
+#     my @r = parse_responses($bytes, methods => [ 'GET', 'HEAD' ]);
+#
+# A response or request is a hash: status (or method, target, version),
+# headers ({lc name => [values]}), fields ([[name, value], ...] in order),
+# body, head (the raw head), complete (0 when cut short), error.
+
+my $RAW_READ_S = 30;		# a backend handler's read gives up after this
+
+# A forked backend on a free 127.0.0.1 port, one forked handler per
+# accepted connection.  Every byte a handler reads is appended to a
+# recording file (received), every accepted connection to a count
+# (connections).  Without a handler, each request is answered with status
+# (200), headers (array or hash ref), body (text, or code ref called with
+# the request and the connection), keep-alive aware; keepalive => 0 closes
+# after each response (saying so), delay => S waits before answering.
+# Bytes a handler never reads are not recorded.
+sub raw_backend {
+	my ($self, %o) = @_;
+	my $id = ++$self->{nraw};
+	my $rec = "$self->{dir}/raw-backend$id";
+	$self->spew($_, '') for $rec, "$rec.conns", "$rec.notes";
+	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
+	    or croak "raw_backend: cannot listen: $!";
+	my $port = $srv->sockport;
+	pipe(my $r, my $w) or croak "pipe: $!";
+	my $pid = fork // croak "fork: $!";
+	if ($pid == 0) {
+		close $w;
+		close $_->{keep} for @{ $self->{backends} };
+		setpgrp(0, 0);
+		eval { _raw_serve($srv, $r, $rec, \%o) };
+		POSIX::_exit(0);
+	}
+	$OWN_CHILDREN{$pid} = 1;
+	close $r;
+	close $srv;
+	my $b = { addr => "127.0.0.1:$port", port => $port, pid => $pid,
+	    keep => $w, rec => $rec };
+	push @{ $self->{backends} }, $b;
+	return { addr => $b->{addr}, port => $port, pid => $pid, rec => $rec };
+}
+
+sub _raw_serve {
+	my ($srv, $parent, $rec, $o) = @_;
+	$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP);
+	$SIG{CHLD} = 'IGNORE';
+	my $sel = IO::Select->new($srv, $parent);
+	my $n = 0;
+	while (1) {
+		for my $fh ($sel->can_read) {
+			if ($fh == $parent) {
+				local $SIG{TERM} = 'IGNORE';
+				kill 'TERM', -$$;
+				POSIX::_exit(0);
+			}
+			my $c = $srv->accept or next;
+			$n++;
+			if (open my $cf, '>>', "$rec.conns") {
+				syswrite($cf, "\n");
+				close $cf;
+			}
+			my $pid = fork;
+			if (defined $pid && $pid == 0) {
+				close $srv;
+				close $parent;
+				$SIG{PIPE} = 'IGNORE';
+				$SIG{ALRM} = sub { POSIX::_exit(0) };
+				alarm 300;
+				my $conn = Test::Frontd::RawConn->new($c, $rec, $n);
+				eval {
+					if ($o->{handler}) {
+						$o->{handler}->($conn);
+					} else {
+						_raw_default($conn, $o);
+					}
+					1;
+				} or $conn->note("handler died: $@");
+				$conn->close;
+				POSIX::_exit(0);
+			}
+			close $c;
+		}
+	}
+}
+
+sub _raw_default {
+	my ($c, $o) = @_;
+	while (my $req = $c->read_request) {
+		sleep $o->{delay} if $o->{delay};
+		my $body = ref $o->{body} eq 'CODE' ? $o->{body}->($req, $c)
+		    : $o->{body} // 'ok';
+		my $conn = lc join ',', @{ $req->{headers}{connection} // [] };
+		my $keep = $o->{keepalive} // 1;
+		$keep &&= $req->{version} eq '1.1' ? $conn !~ /\bclose\b/
+		    : $conn =~ /\bkeep-alive\b/;
+		my @h = ref $o->{headers} eq 'HASH'
+		    ? map { ($_, $o->{headers}{$_}) } sort keys %{ $o->{headers} }
+		    : @{ $o->{headers} // [] };
+		push @h, Connection => 'close' unless $keep;
+		push @h, Connection => 'keep-alive' if $keep && $req->{version} eq '1.0';
+		$c->respond($o->{status} // 200, body => $body, headers => \@h,
+		    head => $req->{method} eq 'HEAD') or last;
+		last unless $keep;
+	}
+}
+
+# All bytes a raw backend received, in arrival order.
+sub received {
+	my ($self, $be) = @_;
+	return $self->slurp($be->{rec});
+}
+
+# The bytes received on each connection: a list, first connection first.
+sub received_by_connection {
+	my ($self, $be) = @_;
+	return map { $self->slurp("$be->{rec}.$_") } 1 .. $self->connections($be);
+}
+
+# The number of connections a raw backend accepted.
+sub connections {
+	my ($self, $be) = @_;
+	return length $self->slurp("$be->{rec}.conns");
+}
+
+# Lines a handler wrote with $conn->note (and handlers that died).
+sub notes {
+	my ($self, $be) = @_;
+	return $self->slurp("$be->{rec}.notes");
+}
+
+# The requests a raw backend received, parsed (heads and bodies).
+sub received_requests {
+	my ($self, $be) = @_;
+	my @r;
+	for my $bytes ($self->received_by_connection($be)) {
+		push @r, parse_requests($bytes);
+	}
+	return @r;
+}
+
+# A connection to frontd (opts: port, timeout for the connect): a
+# Test::Frontd::RawClient, or undef with $! set.
+sub raw_client {
+	my ($self, %o) = @_;
+	my $port = $o{port} // $self->{port};
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+	    Proto => 'tcp', Timeout => $o{timeout} // 5) or return undef;
+	return Test::Frontd::RawClient->new($s);
+}
+
+# Send bytes to frontd and read until EOF or timeout (5 s): the raw
+# response bytes; in list context also whether the connection was closed
+# by frontd (1) or the read timed out (0).  bytes may be an array ref of
+# pieces, written with delay seconds between them (opts: delay, timeout,
+# port, shutdown => 1 half-closes after the last piece).  Writing stops
+# quietly when frontd has closed.
+sub raw_request {
+	my ($self, $bytes, %o) = @_;
+	my $c = $self->raw_client(%o)
+	    or return wantarray ? ('', 1) : '';
+	my @pieces = ref $bytes eq 'ARRAY' ? @$bytes : ($bytes);
+	for my $i (0 .. $#pieces) {
+		if ($i && $o{delay}) {
+			my $until = time + $o{delay};
+			while (!$c->{eof} && (my $left = $until - time) > 0) {
+				$c->fill($left);
+			}
+		}
+		last if $c->{eof};
+		$c->write($pieces[$i]) or last;
+	}
+	shutdown($c->{sock}, 1) if $o{shutdown};
+	my $closed = $c->wait_closed($o{timeout} // 5);
+	my $out = $c->buffer;
+	$c->close;
+	return wantarray ? ($out, $closed) : $out;
+}
+
+# Lower-case tokens of a comma-separated header: header_tokens($r, 'connection').
+sub header_tokens {
+	shift if ref $_[0] && ref $_[0] eq __PACKAGE__;
+	my ($m, $name) = @_;
+	return map { my $v = lc; $v =~ s/^\s+|\s+$//g; length $v ? $v : () }
+	    map { split /,/ } @{ $m->{headers}{ lc $name } // [] };
+}
+
+# Split a head into its start line and fields.
+sub parse_head {
+	shift if ref $_[0] && ref $_[0] eq __PACKAGE__;
+	my ($head) = @_;
+	$head =~ s/\r\n\r\n\z//;
+	my ($start, @lines) = split /\r\n/, $head, -1;
+	my (%h, @f);
+	for my $l (@lines) {
+		my ($k, $v) = $l =~ /^([^:]*):[ \t]*(.*?)[ \t]*\z/s or next;
+		push @f, [ $k, $v ];
+		push @{ $h{ lc $k } }, $v;
+	}
+	return { start => $start // '', headers => \%h, fields => \@f };
+}
+
+# The end of a chunked body at the start of s: (length, decoded body,
+# trailer text) when complete, () when more bytes are needed, (-1, why)
+# when malformed.
+sub _chunked_extent {
+	my ($s) = @_;
+	my ($p, $body) = (0, '');
+	while (1) {
+		my $e = index($s, "\r\n", $p);
+		return () if $e < 0;
+		my $line = substr($s, $p, $e - $p);
+		return (-1, "bad chunk size line \"$line\"")
+		    unless $line =~ /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?\z/s;
+		my $len = hex $1;
+		$p = $e + 2;
+		if ($len == 0) {
+			my $t0 = $p;
+			while (1) {
+				my $e2 = index($s, "\r\n", $p);
+				return () if $e2 < 0;
+				my $empty = $e2 == $p;
+				$p = $e2 + 2;
+				return ($p, $body, substr($s, $t0, $p - 2 - $t0))
+				    if $empty;
+			}
+		}
+		return () if length($s) < $p + $len + 2;
+		$body .= substr($s, $p, $len);
+		$p += $len;
+		return (-1, 'no CRLF after chunk data')
+		    unless substr($s, $p, 2) eq "\r\n";
+		$p += 2;
+	}
+}
+
+# One response at the start of buf: (response, bytes used), or () when
+# more bytes are needed.  With eof, a cut-short response comes back with
+# complete => 0.  method is that of the request (HEAD: no body).
+sub _parse_response {
+	my ($buf, $method, $eof) = @_;
+	my $e = index($buf, "\r\n\r\n");
+	if ($e < 0) {
+		return () unless $eof && length $buf;
+		return ({ status => 0, headers => {}, fields => [], body => '',
+		    head => '', raw => $buf, complete => 0,
+		    error => 'no complete head' }, length $buf);
+	}
+	my $head = substr($buf, 0, $e + 4);
+	my $h = parse_head($head);
+	my %r = (headers => $h->{headers}, fields => $h->{fields}, head => $head,
+	    body => '', trailers => {}, complete => 1, framing => 'none');
+	unless ($h->{start} =~ m{^HTTP/(\d\.\d) (\d{3})(?: (.*))?\z}) {
+		return ({ %r, status => 0, raw => $buf, complete => 0,
+		    error => "bad status line \"$h->{start}\"" }, length $buf);
+	}
+	@r{qw(version status reason)} = ($1, $2, $3 // '');
+	my $p = $e + 4;
+	my $te = lc join ',', @{ $r{headers}{'transfer-encoding'} // [] };
+	my $cl = $r{headers}{'content-length'};
+	if ($r{status} < 200 || $r{status} == 204 || $r{status} == 304
+	    || uc($method // 'GET') eq 'HEAD') {
+		# no body
+	} elsif ($te =~ /chunked\s*\z/) {
+		$r{framing} = 'chunked';
+		my ($len, $body, $trailer) = _chunked_extent(substr($buf, $p));
+		if (!defined $len || $len < 0) {
+			return () if !defined $len && !$eof;
+			$r{complete} = 0;
+			$r{error} = defined $len ? $body : 'truncated chunked body';
+			$r{body} = substr($buf, $p);
+			$p = length $buf;
+		} else {
+			$r{body} = $body;
+			my $t = parse_head("\r\n$trailer");
+			$r{trailers} = $t->{headers};
+			$p += $len;
+		}
+	} elsif ($cl) {
+		$r{framing} = 'length';
+		my $n = $cl->[0] =~ /^\d+\z/ ? $cl->[0] : 0;
+		if (length($buf) - $p < $n) {
+			return () unless $eof;
+			$r{complete} = 0;
+			$r{error} = sprintf 'truncated body: %d of %d bytes',
+			    length($buf) - $p, $n;
+			$r{body} = substr($buf, $p);
+			$p = length $buf;
+		} else {
+			$r{body} = substr($buf, $p, $n);
+			$p += $n;
+		}
+	} else {
+		$r{framing} = 'close';
+		return () unless $eof;
+		$r{body} = substr($buf, $p);
+		$p = length $buf;
+	}
+	$r{raw} = substr($buf, 0, $p);
+	return (\%r, $p);
+}
+
+# Every response in bytes, in order (1xx ones included); the last one may
+# have complete => 0.  opts: methods => [...] of the requests (default
+# GET), eof => 0 when more bytes may follow (then an unfinished last
+# response is left out).
+sub parse_responses {
+	shift if ref $_[0] && ref $_[0] eq __PACKAGE__;
+	my ($bytes, %o) = @_;
+	my @m = @{ $o{methods} // [] };
+	my $eof = $o{eof} // 1;
+	my @r;
+	while (length $bytes) {
+		my ($r, $n) = _parse_response($bytes, $m[0], $eof) or last;
+		push @r, $r;
+		substr($bytes, 0, $n) = '';
+		shift @m if $r->{status} >= 200;
+		last unless $r->{complete};
+	}
+	return @r;
+}
+
+# Every request in bytes, in order: method, target, version, headers,
+# fields, head, body (decoded), raw_body, chunked, trailers, complete.
+sub parse_requests {
+	shift if ref $_[0] && ref $_[0] eq __PACKAGE__;
+	my ($bytes) = @_;
+	my @r;
+	while (length $bytes) {
+		my $e = index($bytes, "\r\n\r\n");
+		if ($e < 0) {
+			push @r, { complete => 0, head => $bytes, headers => {},
+			    fields => [], body => '', method => '', target => '',
+			    version => '' };
+			last;
+		}
+		my $head = substr($bytes, 0, $e + 4, '');
+		my $r = _request_from_head($head);
+		my $te = lc join ',', @{ $r->{headers}{'transfer-encoding'} // [] };
+		my $cl = $r->{headers}{'content-length'};
+		if ($te =~ /chunked/) {
+			$r->{chunked} = 1;
+			my ($len, $body, $trailer) = _chunked_extent($bytes);
+			if (defined $len && $len >= 0) {
+				$r->{raw_body} = substr($bytes, 0, $len, '');
+				$r->{body} = $body;
+				$r->{trailers} = parse_head("\r\n$trailer")->{headers};
+			} else {
+				$r->{raw_body} = $r->{body} = $bytes;
+				$bytes = '';
+				$r->{complete} = 0;
+			}
+		} elsif ($cl && $cl->[0] =~ /^\d+\z/) {
+			$r->{complete} = 0 if length $bytes < $cl->[0];
+			$r->{raw_body} = $r->{body} = substr($bytes, 0, $cl->[0], '');
+		}
+		push @r, $r;
+	}
+	return @r;
+}
+
+sub _request_from_head {
+	my ($head) = @_;
+	my $h = parse_head($head);
+	my ($m, $t, $v) = $h->{start} =~ m{^(\S+) (\S+) HTTP/(\d\.\d)\z};
+	return { method => $m // '', target => $t // '', version => $v // '',
+	    headers => $h->{headers}, fields => $h->{fields}, head => $head,
+	    body => '', raw_body => '', chunked => 0, trailers => {},
+	    complete => 1 };
+}
+
+# ---------------------------------------------------------------------------
+
+package Test::Frontd::RawConn;
+
+# The backend's side of one connection from frontd, in a raw_backend
+# handler.  Reads give up after 30 s (or the timeout given) and return
+# what they have.
+
+use strict;
+use warnings;
+use Errno qw(EINTR EAGAIN);
+use IO::Select;
+
+sub new {
+	my ($class, $sock, $rec, $n) = @_;
+	open my $all, '>>', $rec or die "$rec: $!";
+	open my $one, '>>', "$rec.$n" or die "$rec.$n: $!";
+	binmode $_ for $all, $one;
+	return bless { sock => $sock, buf => '', rec => $all, crec => $one,
+	    notes => "$rec.notes", n => $n, eof => 0 }, $class;
+}
+
+sub n    { $_[0]{n} }		# this connection's number, from 1
+sub sock { $_[0]{sock} }
+sub at_eof { $_[0]{eof} }
+sub buffered { $_[0]{buf} }	# read but not yet taken
+
+# Read what is there (waiting up to timeout): bytes read, 0 at EOF or
+# reset, undef on timeout.
+sub fill {
+	my ($self, $timeout) = @_;
+	return 0 if $self->{eof};
+	my $sel = IO::Select->new($self->{sock});
+	return undef unless $sel->can_read($timeout // $RAW_READ_S);
+	my $n;
+	do { $n = sysread($self->{sock}, my $chunk, 65536);
+		if ($n) {
+			syswrite($self->{rec}, $chunk);
+			syswrite($self->{crec}, $chunk);
+			$self->{buf} .= $chunk;
+		}
+	} while (!defined $n && ($! == EINTR || $! == EAGAIN));
+	$self->{eof} = 1 unless $n;
+	return $n || 0;
+}
+
+sub _take {
+	my ($self, $n) = @_;
+	return substr($self->{buf}, 0, $n, '');
+}
+
+# The head up to and with CRLFCRLF, or undef at EOF (or timeout).
+sub read_head {
+	my ($self, $timeout) = @_;
+	while ((my $e = index($self->{buf}, "\r\n\r\n")) < 0) {
+		return undef unless $self->fill($timeout);
+	}
+	return $self->_take(index($self->{buf}, "\r\n\r\n") + 4);
+}
+
+# n bytes, or fewer at EOF (or timeout).
+sub read_bytes {
+	my ($self, $n, $timeout) = @_;
+	while (length $self->{buf} < $n) {
+		last unless $self->fill($timeout);
+	}
+	return $self->_take($n);
+}
+
+# The raw bytes of a chunked body up to its end (last chunk and
+# trailers); at EOF or on a malformed body, what there is ($c->{error}).
+sub read_chunked_raw {
+	my ($self, $timeout) = @_;
+	delete $self->{error};
+	while (1) {
+		my ($len, $why) = Test::Frontd::_chunked_extent($self->{buf});
+		return $self->_take($len) if defined $len && $len >= 0;
+		if (defined $len) {
+			$self->{error} = $why;
+			return $self->_take(length $self->{buf});
+		}
+		unless ($self->fill($timeout)) {
+			$self->{error} = 'incomplete chunked body';
+			return $self->_take(length $self->{buf});
+		}
+	}
+}
+
+# Everything until EOF (or timeout).
+sub read_until_eof {
+	my ($self, $timeout) = @_;
+	1 while $self->fill($timeout);
+	return $self->_take(length $self->{buf});
+}
+
+# One request, parsed (see parse_requests), body read; undef at EOF.
+sub read_request {
+	my ($self, $timeout) = @_;
+	my $head = $self->read_head($timeout) // return undef;
+	my $r = Test::Frontd::_request_from_head($head);
+	my $te = lc join ',', @{ $r->{headers}{'transfer-encoding'} // [] };
+	my $cl = $r->{headers}{'content-length'};
+	if ($te =~ /chunked/) {
+		$r->{chunked} = 1;
+		$r->{raw_body} = $self->read_chunked_raw($timeout);
+		my ($len, $body, $trailer) = Test::Frontd::_chunked_extent($r->{raw_body});
+		if (defined $len && $len >= 0) {
+			$r->{body} = $body;
+			$r->{trailers} = Test::Frontd::parse_head("\r\n$trailer")->{headers};
+		} else {
+			$r->{complete} = 0;
+		}
+	} elsif ($cl && $cl->[0] =~ /^\d+\z/) {
+		$r->{raw_body} = $r->{body} = $self->read_bytes($cl->[0], $timeout);
+		$r->{complete} = 0 if length $r->{body} < $cl->[0];
+	}
+	return $r;
+}
+
+sub write {
+	my ($self, $bytes) = @_;
+	my $off = 0;
+	while ($off < length $bytes) {
+		my $n = syswrite($self->{sock}, $bytes, length($bytes) - $off, $off);
+		if (!defined $n) {
+			next if $! == EINTR || $! == EAGAIN;
+			return 0;
+		}
+		$off += $n;
+	}
+	return 1;
+}
+
+my %RAW_REASON = (100 => 'Continue', 101 => 'Switching Protocols', 200 => 'OK',
+    204 => 'No Content', 304 => 'Not Modified', 400 => 'Bad Request',
+    404 => 'Not Found', 500 => 'Internal Server Error');
+
+# Write a response with a Content-Length (none for 1xx, 204, 304):
+# opts body, headers (array ref of pairs), head => 1 (no body, as for
+# HEAD), reason.
+sub respond {
+	my ($self, $status, %o) = @_;
+	my $body = $o{body} // '';
+	my @h = @{ $o{headers} // [] };
+	my $r = "HTTP/1.1 $status " . ($o{reason} // $RAW_REASON{$status} // 'Status') . "\r\n";
+	while (my ($k, $v) = splice @h, 0, 2) {
+		$r .= "$k: $v\r\n";
+	}
+	my $bodyless = $status < 200 || $status == 204 || $status == 304;
+	$r .= "Content-Length: " . length($body) . "\r\n" unless $bodyless;
+	$r .= "\r\n";
+	$r .= $body unless $bodyless || $o{head};
+	return $self->write($r);
+}
+
+# Append a line to the backend's notes file ($t->notes($be)).
+sub note {
+	my ($self, $text) = @_;
+	open my $fh, '>>', $self->{notes} or return;
+	syswrite($fh, "$self->{n}: $text\n");
+	close $fh;
+}
+
+sub close {
+	my ($self) = @_;
+	CORE::close($self->{sock}) if $self->{sock};
+	delete $self->{sock};
+	$self->{eof} = 1;
+}
+
+# ---------------------------------------------------------------------------
+
+package Test::Frontd::RawClient;
+
+# A client connection to frontd that reads responses one at a time, so a
+# test can see what stays open between requests.
+
+use strict;
+use warnings;
+use Errno qw(EINTR EAGAIN ECONNRESET);
+use IO::Select;
+use Time::HiRes qw(time);
+
+sub new {
+	my ($class, $sock) = @_;
+	$SIG{PIPE} = 'IGNORE';
+	return bless { sock => $sock, buf => '', eof => 0, reset => 0 }, $class;
+}
+
+sub sock   { $_[0]{sock} }
+sub buffer { $_[0]{buf} }
+sub closed { $_[0]{eof} }	# frontd closed (EOF or reset)
+sub take   { my $b = $_[0]{buf}; $_[0]{buf} = ''; $b }
+
+sub write {
+	my ($self, $bytes) = @_;
+	return 0 unless $self->{sock};
+	my $off = 0;
+	while ($off < length $bytes) {
+		my $n = syswrite($self->{sock}, $bytes, length($bytes) - $off, $off);
+		if (!defined $n) {
+			next if $! == EINTR || $! == EAGAIN;
+			return 0;
+		}
+		$off += $n;
+	}
+	return 1;
+}
+
+# Read what is there, waiting up to timeout: bytes read, 0 at EOF or
+# reset, undef on timeout.
+sub fill {
+	my ($self, $timeout) = @_;
+	return 0 if $self->{eof} || !$self->{sock};
+	my $sel = IO::Select->new($self->{sock});
+	return undef unless $sel->can_read($timeout);
+	my $n;
+	do { $n = sysread($self->{sock}, $self->{buf}, 262144, length $self->{buf}) }
+	    while (!defined $n && ($! == EINTR || $! == EAGAIN));
+	unless ($n) {
+		$self->{reset} = 1 if !defined $n && $! == ECONNRESET;
+		$self->{eof} = 1;
+	}
+	return $n || 0;
+}
+
+# The next response (a hash, see parse_responses), 1xx ones included;
+# opts method (GET), timeout (5).  Returns undef when none arrived in
+# time, or a response with complete => 0 when frontd closed mid-way.
+sub read_response {
+	my ($self, %o) = @_;
+	my $deadline = time + ($o{timeout} // 5);
+	while (1) {
+		my ($r, $n) = Test::Frontd::_parse_response($self->{buf},
+		    $o{method}, $self->{eof});
+		if ($r) {
+			substr($self->{buf}, 0, $n) = '';
+			return $r;
+		}
+		return undef if $self->{eof};
+		my $left = $deadline - time;
+		return undef if $left <= 0;
+		$self->fill($left);
+	}
+}
+
+# Read until the buffer matches re: true, or false at EOF or timeout.
+sub read_until {
+	my ($self, $re, $timeout) = @_;
+	my $deadline = time + ($timeout // 5);
+	while ($self->{buf} !~ $re) {
+		my $left = $deadline - time;
+		return 0 if $left <= 0 || $self->{eof};
+		$self->fill($left);
+	}
+	return 1;
+}
+
+# Wait up to timeout (5 s) for frontd to close: 1 when it did, 0 when the
+# connection is still open.  Bytes that arrive meanwhile are kept.
+sub wait_closed {
+	my ($self, $timeout) = @_;
+	my $deadline = time + ($timeout // 5);
+	until ($self->{eof}) {
+		my $left = $deadline - time;
+		return 0 if $left <= 0;
+		$self->fill($left);
+	}
+	return 1;
+}
+
+sub close {
+	my ($self) = @_;
+	CORE::close($self->{sock}) if $self->{sock};
+	delete $self->{sock};
 }
 
 # ---------------------------------------------------------------------------
