@@ -102,6 +102,16 @@ ev_io_del(struct ev_loop *loop, struct ev_io *io)
 }
 
 /* Heap helpers: idx is 1-based so 0 means "not armed". */
+/*
+ * For an fd about to be closed: close(2) takes it out of epoll (we never
+ * share our fds), so the epoll_ctl of ev_io_del would be a wasted syscall.
+ */
+void
+ev_io_forget(struct ev_io *io)
+{
+	io->fd = -1;
+}
+
 static void
 heap_swap(struct ev_loop *loop, size_t a, size_t b)
 {

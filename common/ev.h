@@ -38,6 +38,7 @@ int		 ev_io_add(struct ev_loop *, struct ev_io *, int, uint32_t,
 		    ev_io_fn *, void *);
 int		 ev_io_mod(struct ev_loop *, struct ev_io *, uint32_t);
 void		 ev_io_del(struct ev_loop *, struct ev_io *);
+void		 ev_io_forget(struct ev_io *);
 void		 ev_timer_start(struct ev_loop *, struct ev_timer *, int64_t ms,
 		    ev_timer_fn *, void *);
 void		 ev_timer_stop(struct ev_loop *, struct ev_timer *);

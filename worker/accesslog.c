@@ -41,6 +41,12 @@ accesslog_open(const char *path)
 	return 0;
 }
 
+bool
+accesslog_enabled(void)
+{
+	return access_fd != -1;
+}
+
 int
 accesslog_reopen(void)
 {

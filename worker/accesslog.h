@@ -6,6 +6,7 @@
 #ifndef WORKER_ACCESSLOG_H
 #define WORKER_ACCESSLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct access_entry {
 
 int	accesslog_open(const char *);	/* NULL: off */
 int	accesslog_reopen(void);
+bool	accesslog_enabled(void);
 void	accesslog_write(const struct access_entry *);
 
 #endif

@@ -17,9 +17,12 @@ struct buf {
 	char		 data[BUF_SIZE];
 };
 
+void		*pages_alloc(size_t);	/* mmap'ed, zeroed; NULL if short */
+void		 pages_free(void *, size_t);
 struct buf	*buf_get(void);		/* NULL when memory is short */
 void		 buf_put(struct buf *);	/* NULL is fine */
 size_t		 buf_free_count(void);
+void		 buf_trim(void);
 
 static inline size_t
 buf_len(const struct buf *b)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -34,6 +36,8 @@
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
 #define SPLICE_CHUNK	(64 * 1024)	/* a pipe's default capacity */
 #define SPARE_PIPES	64
+#define REQ_KEEP	256
+#define TURN_BUDGET	(256 * 1024)	/* bytes per connection per wakeup */
 
 const char *const conn_state_names[] = {
 	[CONN_IDLE] = "idle",
@@ -48,6 +52,8 @@ const char *const conn_state_names[] = {
 };
 
 static struct req	*req_free_list;
+static size_t		 nreq_free;
+static size_t		 req_low_water;
 
 static void		conn_run(struct conn *);
 static enum step	conn_idle(struct conn *);
@@ -69,6 +75,16 @@ static void		conn_timer(struct conn *, int64_t);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, struct buf *);
 static void		pipe_put(int[2], size_t);
+
+/* The client's address for a log line; formatted only when logging. */
+static const char *
+peer_name(const struct conn *c)
+{
+	static char	buf[ADDR_STRLEN];
+
+	addr_format(&c->peer, buf, sizeof(buf));
+	return buf;
+}
 
 static const struct cfg_global *
 G(const struct conn *c)
@@ -109,7 +125,6 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 	c->id = ++w->next_id;
 	c->fd = fd;
 	c->peer = *peer;
-	addr_format(peer, c->peer_str, sizeof(c->peer_str));
 	c->listen = l;
 	c->next = w->conns;
 	if (w->conns != NULL)
@@ -211,6 +226,23 @@ conn_up_event(struct upconn *uc, uint32_t events)
 	conn_run(uc->owner);
 }
 
+/*
+ * Nagle's algorithm holds back the small last segment of a response until
+ * the client acknowledges the rest, and clients delay their ACKs: 40 ms
+ * stalls on keep-alive connections. Like nginx, switch it off once a
+ * connection is kept alive or a response does not fit the socket at once.
+ */
+static void
+conn_nodelay(struct conn *c)
+{
+	int	on = 1;
+
+	if (c->nodelay)
+		return;
+	c->nodelay = true;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 static void
 set_client_events(struct conn *c, uint32_t ev)
 {
@@ -283,7 +315,7 @@ up_warn(struct conn *c, const char *what, const char *detail)
 		}
 	}
 	log_warn("conn=%llu %s upstream %s server %s: %s%s%s", (unsigned long
-	    long)c->id, c->peer_str, U(c)->sec.name, r->upstream_name, what,
+	    long)c->id, peer_name(c), U(c)->sec.name, r->upstream_name, what,
 	    detail ? ": " : "", detail ? detail : "");
 	if (lim != NULL && (size_t)r->slot < nlim &&
 	    lim[r->slot].skipped > 0) {
@@ -359,9 +391,12 @@ req_new(void)
 {
 	struct req	*r;
 
-	if ((r = req_free_list) != NULL)
+	if ((r = req_free_list) != NULL) {
 		req_free_list = r->next_free;
-	else if ((r = malloc(sizeof(*r))) == NULL)
+		nreq_free--;
+		if (nreq_free < req_low_water)
+			req_low_water = nreq_free;
+	} else if ((r = pages_alloc(sizeof(*r))) == NULL)
 		return NULL;
 	/* Everything before the big heads, then the parts after them. */
 	memset(r, 0, offsetof(struct req, head));
@@ -378,11 +413,17 @@ req_new(void)
 	return r;
 }
 
+/* Like buffers: mappings of their own, a few kept for reuse. */
 static void
 req_free(struct req *r)
 {
+	if (nreq_free >= REQ_KEEP) {
+		pages_free(r, sizeof(*r));
+		return;
+	}
 	r->next_free = req_free_list;
 	req_free_list = r;
+	nreq_free++;
 }
 
 static size_t
@@ -425,6 +466,10 @@ conn_log(struct conn *c)
 	    CNT_STATUS_2XX, CNT_STATUS_3XX, CNT_STATUS_4XX, CNT_STATUS_5XX };
 	char			 client[ADDR_STRLEN], *p;
 
+	if (r->status >= 100 && r->status < 600)
+		counter_add(CNT(c), cls[r->status / 100], 1);
+	if (!accesslog_enabled())
+		return;
 	addr_format(&c->peer, client, sizeof(client));
 	if (client[0] == '[') {
 		p = strchr(client, ']');
@@ -447,12 +492,10 @@ conn_log(struct conn *c)
 	e.user_agent = r->log_ua_len ? r->log_ua : NULL;
 	e.user_agent_len = r->log_ua_len;
 	e.duration_ms = ev_now(c->w->loop) - r->start_ms;
-	e.upstream = r->upstream_name[0] ? r->upstream_name : NULL;
+	e.upstream = r->upstream_name;
 	e.upstream_status = r->up_status;
 	e.upstream_ms = r->up_start_ms ? (r->up_end_ms ? r->up_end_ms :
 	    ev_now(c->w->loop)) - r->up_start_ms : -1;
-	if (e.status >= 100 && e.status < 600)
-		counter_add(CNT(c), cls[e.status / 100], 1);
 	accesslog_write(&e);
 }
 
@@ -530,10 +573,10 @@ conn_fail(struct conn *c, int status, const char *why)
 	r->bytes_out = 0;
 	if (status >= 500 || status == 408)
 		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
-		    c->peer_str, status, why);
+		    peer_name(c), status, why);
 	else
 		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
-		    c->peer_str, status, why);
+		    peer_name(c), status, why);
 	conn_enter(c, CONN_RESPOND);
 	conn_timer(c, g->send_timeout_ms);
 	return STEP_AGAIN;
@@ -680,8 +723,7 @@ request_start(struct conn *c)
 	up = cfg->upstreams[r->upstream];
 	idx = w->rr[r->upstream]++ % up->nservers;
 	r->slot = (int)(w->slot_base[r->upstream] + idx);
-	addr_format(&up->servers[idx].addr, r->upstream_name,
-	    sizeof(r->upstream_name));
+	r->upstream_name = w->slot_names[r->slot];
 
 	if ((r->up_out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -730,6 +772,7 @@ conn_read_head(struct conn *c)
 		c->req->start_ms = ev_now(c->w->loop);
 	}
 	r = c->req;
+	c->client_readable = false;	/* we read here */
 	buf_compact(c->in);
 	for (;;) {
 		res = http_parse_request(&r->parser, c->in->data,
@@ -942,7 +985,11 @@ conn_send_request(struct conn *c)
 			upstream_watch(uc, EPOLLIN);
 			client_wait(c, false);
 			conn_timer(c, U(c)->read_timeout_ms);
-			return STEP_AGAIN;
+			/*
+			 * The answer cannot be there yet: wait for epoll
+			 * rather than spend a read on EAGAIN.
+			 */
+			return STEP_WAIT;
 		}
 		if (buf_len(c->in) > 0 && pass > 0)
 			continue;
@@ -1241,13 +1288,19 @@ splice_response(struct conn *c)
 	struct upconn	*uc = r->uc;
 	ssize_t		 n;
 	bool		 cblk = false, progress = false;
+	uint64_t	 out0 = r->bytes_out;
 
 	for (;;) {
+		if (r->bytes_out - out0 >= TURN_BUDGET) {
+			cblk = true;	/* yield; EPOLLOUT brings us back */
+			break;
+		}
 		if (r->pipe_len > 0) {
 			n = splice(r->pipe[0], NULL, c->fd, NULL, r->pipe_len,
 			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 				cblk = true;
+				conn_nodelay(c);
 				break;
 			}
 			if (n <= 0) {
@@ -1296,10 +1349,17 @@ conn_send_response(struct conn *c)
 	ssize_t		 pass, n;
 	bool		 blocked = false, progress = false;
 	bool		 client_blocked = false;
+	uint64_t	 out0 = r->bytes_out;
 
 	client_absorb(c);
 	for (;;) {
 		size_t before = r->up_in->start;
+
+		if (r->bytes_out - out0 >= TURN_BUDGET) {
+			/* Enough for one turn: let other connections run. */
+			client_blocked = true;
+			break;
+		}
 
 		/* Buffers empty and much left: let the kernel move it. */
 		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
@@ -1333,6 +1393,7 @@ conn_send_response(struct conn *c)
 		}
 		if (blocked) {
 			client_blocked = true;
+			conn_nodelay(c);
 			break;
 		}
 		if (r->resp_done && buf_len(c->out) == 0)
@@ -1378,14 +1439,20 @@ conn_finish(struct conn *c)
 {
 	struct req	*r = c->req;
 
+	bool		 body_left = !r->req_done;
+
 	r->up_end_ms = ev_now(c->w->loop);
 	req_end(c);
 	if (c->client_eof)
 		c->close_after = true;
 	if (c->close_after) {
 		c->why = "done, no keep-alive";
-		conn_enter(c, CONN_RESPOND);
-		return STEP_AGAIN;
+		/* Linger only when the client may still be sending. */
+		if (body_left || (c->in != NULL && buf_len(c->in) > 0)) {
+			conn_enter(c, CONN_RESPOND);
+			return STEP_AGAIN;
+		}
+		return STEP_CLOSE;
 	}
 	if (c->out != NULL && buf_len(c->out) == 0) {
 		buf_put(c->out);
@@ -1400,6 +1467,7 @@ conn_finish(struct conn *c)
 	}
 	buf_put(c->in);
 	c->in = NULL;
+	conn_nodelay(c);
 	conn_enter(c, CONN_IDLE);
 	conn_timer(c, G(c)->keepalive_timeout_ms);
 	if (c->w->draining) {
@@ -1534,7 +1602,7 @@ conn_close(struct conn *c)
 	req_end(c);
 	conn_enter(c, CONN_DONE);
 	ev_timer_stop(w->loop, &c->timer);
-	ev_io_del(w->loop, &c->io);
+	ev_io_forget(&c->io);
 	close(c->fd);
 	buf_put(c->in);
 	buf_put(c->out);
@@ -1568,6 +1636,22 @@ conn_drain(struct conn *c)
 	if (c->state == CONN_READ_HEAD && (c->in == NULL ||
 	    buf_len(c->in) == 0) && c->req == NULL)
 		conn_timer(c, DRAIN_GRACE_MS);
+}
+
+/* Twice a second: return what the cache did not need (see buf_trim). */
+void
+conn_trim_caches(void)
+{
+	size_t	n = req_low_water > 16 ? req_low_water - 16 : 0;
+
+	while (n-- > 0 && req_free_list != NULL) {
+		struct req *r = req_free_list;
+
+		req_free_list = r->next_free;
+		nreq_free--;
+		pages_free(r, sizeof(*r));
+	}
+	req_low_water = nreq_free;
 }
 
 void

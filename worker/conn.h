@@ -45,7 +45,6 @@ struct conn {
 	struct ev_io		 io;
 	struct ev_timer		 timer;
 	struct addr		 peer;
-	char			 peer_str[ADDR_STRLEN];
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads, framing) */
@@ -55,6 +54,7 @@ struct conn {
 	bool			 client_readable;	/* EPOLLIN seen, not read */
 	bool			 close_after;	/* no keep-alive after this one */
 	bool			 lingering;	/* our side shut, draining input */
+	bool			 nodelay;	/* TCP_NODELAY is set */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 };
@@ -69,6 +69,7 @@ struct worker {
 	bool			 draining;
 	size_t			*rr;		/* round robin per upstream */
 	size_t			*slot_base;	/* first health slot per upstream */
+	char			**slot_names;	/* "addr:port" per health slot */
 	struct http_limits	 req_limits;
 	struct http_limits	 resp_limits;
 };
@@ -77,6 +78,7 @@ void	conn_accept(struct worker *, int fd, const struct addr *,
 	    const struct proc_listen *);
 void	conn_drain(struct conn *);
 void	conn_close_all(struct worker *);
+void	conn_trim_caches(void);
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);

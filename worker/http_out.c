@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "common/config.h"
 #include "common/http_parse.h"
@@ -104,21 +106,42 @@ http_date(void)
 	return buf;
 }
 
+/* The client's address without port; inet_ntop only, no printf. */
 static void
 peer_ip(const struct conn *c, char *buf, size_t len)
 {
-	char	a[ADDR_STRLEN], *p;
+	const struct sockaddr_storage	*ss = &c->peer.ss;
 
-	addr_format(&c->peer, a, sizeof(a));
-	if (a[0] == '[') {
-		p = strchr(a, ']');
-		*p = '\0';
-		strlcpy_(buf, a + 1, len);
-	} else {
-		if ((p = strrchr(a, ':')) != NULL)
-			*p = '\0';
-		strlcpy_(buf, a, len);
+	const unsigned char		*a;
+	char				*p = buf;
+
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
+		    buf, (socklen_t)len);
+		return;
 	}
+	/* glibc's inet_ntop goes through sprintf for IPv4. */
+	a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+	for (int i = 0; i < 4; i++) {
+		if (a[i] >= 100)
+			*p++ = (char)('0' + a[i] / 100);
+		if (a[i] >= 10)
+			*p++ = (char)('0' + a[i] / 10 % 10);
+		*p++ = (char)('0' + a[i] % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
+/* Decimal digits of n, without printf: this runs on every request. */
+static void
+put_u64(struct out *o, uint64_t n)
+{
+	char	d[24], *p = d + sizeof(d);
+
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	put(o, p, (size_t)(d + sizeof(d) - p));
 }
 
 static bool
@@ -277,17 +300,23 @@ out_request_head(const struct conn *c, const struct req *r,
 		put_slice(&o, b, h->authority);
 		put(&o, "\r\n", 2);
 	}
-	if (route->x_real_ip && !seen_real)
-		putf(&o, "X-Real-IP: %s\r\n", ip);
+	if (route->x_real_ip && !seen_real) {
+		puts_(&o, "X-Real-IP: ");
+		puts_(&o, ip);
+		put(&o, "\r\n", 2);
+	}
 	if (route->via)
-		putf(&o, "Via: 1.%d frontd\r\n", h->version_minor);
+		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
+		    "Via: 1.1 frontd\r\n");
 	if (h->te_trailers)
 		puts_(&o, "TE: trailers\r\n");
 	if (r->req_mode == BODY_CHUNKED)
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
-	else if (h->has_content_length)
-		putf(&o, "Content-Length: %llu\r\n",
-		    (unsigned long long)h->content_length);
+	else if (h->has_content_length) {
+		puts_(&o, "Content-Length: ");
+		put_u64(&o, h->content_length);
+		put(&o, "\r\n", 2);
+	}
 	if (r->upgrade)
 		puts_(&o, "Connection: upgrade\r\n\r\n");
 	else
@@ -303,7 +332,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	const struct http_head	*h = &r->resp;
 	struct out		 o = { dst, 0, room, false };
 
-	putf(&o, "HTTP/1.%d %d ", r->http10 ? 0 : 1, h->status);
+	puts_(&o, r->http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	put_u64(&o, (uint64_t)h->status);
+	put(&o, " ", 1);
 	if (h->reason.len > 0)
 		put_slice(&o, b, h->reason);
 	else

@@ -68,7 +68,7 @@ struct req {
 	int64_t			 start_ms;
 	int64_t			 up_start_ms;
 	int64_t			 up_end_ms;
-	char			 upstream_name[ADDR_STRLEN];
+	const char		*upstream_name;	/* worker's slot name, or NULL */
 
 	/* Copied from the head for the access log. */
 	char			 log_method[32];

@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,7 +62,7 @@ upconn_free(struct upconn *uc)
 	struct worker	*w = uc->w;
 
 	ev_timer_stop(w->loop, &uc->idle_timer);
-	ev_io_del(w->loop, &uc->io);
+	ev_io_forget(&uc->io);
 	if (uc->fd != -1)
 		close(uc->fd);
 	atomic_fetch_sub(&w->env->health->slots[uc->slot].active, 1);
@@ -109,7 +111,7 @@ int
 upstream_connect(struct upconn *uc, int *err)
 {
 	const struct addr	*a = &uc->server->addr;
-	int			 fd;
+	int			 fd, on = 1;
 
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -118,6 +120,9 @@ upstream_connect(struct upconn *uc, int *err)
 		return -1;
 	}
 	uc->fd = fd;
+	/* Requests leave in one write; never hold back their last bytes. */
+	if (a->ss.ss_family == AF_INET || a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == -1 &&
 	    errno != EINPROGRESS) {
 		*err = errno;

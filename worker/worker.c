@@ -19,11 +19,13 @@
 #include "common/proc.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
+#include "worker/buf.h"
 #include "worker/conn.h"
 #include "worker/upstream.h"
 
 #define ACCEPT_BATCH		64
 #define ACCEPT_PAUSE_MS		100	/* after EMFILE and friends */
+#define TRIM_INTERVAL_MS	500
 
 struct listen_watch {
 	struct worker		*w;
@@ -36,7 +38,7 @@ static struct worker		 W;
 static struct listen_watch	*watches;
 static size_t			 nwatches;
 static struct ev_io		 sig_io, life_io;
-static struct ev_timer		 drain_timer, pause_timer;
+static struct ev_timer		 drain_timer, pause_timer, trim_timer;
 static int			 exit_status;
 static bool			 full;		/* at max_connections */
 static int64_t			 last_emfile_ms;
@@ -49,6 +51,7 @@ static void	worker_drain_timeout(struct ev_loop *, void *);
 static void	worker_check_done(void);
 static void	listeners_watch(bool);
 static void	pause_done(struct ev_loop *, void *);
+static void	worker_trim(struct ev_loop *, void *);
 
 int
 worker_main(struct proc_env *env)
@@ -73,6 +76,16 @@ worker_main(struct proc_env *env)
 		W.rr[i] = (size_t)env->slot;
 	}
 	W.slot_base[cfg->nupstreams] = base;
+	/* Server names for logs, formatted once rather than per request. */
+	W.slot_names = xcalloc(base + 1, sizeof(char *));
+	for (size_t i = 0; i < cfg->nupstreams; i++)
+		for (size_t j = 0; j < cfg->upstreams[i]->nservers; j++) {
+			char a[ADDR_STRLEN];
+
+			addr_format(&cfg->upstreams[i]->servers[j].addr, a,
+			    sizeof(a));
+			W.slot_names[W.slot_base[i] + j] = xstrdup(a);
+		}
 	W.req_limits.max_head_bytes = cfg->global.max_header_size;
 	W.req_limits.max_line_bytes = cfg->global.max_request_line;
 	W.req_limits.max_headers = cfg->global.max_headers;
@@ -106,6 +119,7 @@ worker_main(struct proc_env *env)
 		watches[i].listen = &env->listens[i];
 	}
 	listeners_watch(true);
+	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 	proc_report_ready(env);
 	log_debug("worker %d of generation %d ready", env->slot,
 	    env->generation);
@@ -184,6 +198,15 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		conn_accept(&W, cfd, &peer, lw->listen);
 	}
+}
+
+/* Memory a burst left in the caches goes back within seconds. */
+static void
+worker_trim(struct ev_loop *loop, void *arg)
+{
+	buf_trim();
+	conn_trim_caches();
+	ev_timer_start(loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 }
 
 static void
