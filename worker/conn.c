@@ -37,7 +37,7 @@
 #define SPLICE_CHUNK	(64 * 1024)	/* a pipe's default capacity */
 #define SPARE_PIPES	64
 #define REQ_KEEP	256
-#define TURN_BUDGET	(256 * 1024)	/* bytes per connection per wakeup */
+#define TURN_BUDGET	(2 * 1024 * 1024)	/* bytes per connection per wakeup */
 
 const char *const conn_state_names[] = {
 	[CONN_IDLE] = "idle",
