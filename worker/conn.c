@@ -37,7 +37,7 @@
 #define SPLICE_CHUNK	(64 * 1024)	/* a pipe's default capacity */
 #define SPARE_PIPES	64
 #define REQ_KEEP	256
-#define TURN_BUDGET	(2 * 1024 * 1024)	/* bytes per connection per wakeup */
+#define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 
 const char *const conn_state_names[] = {
 	[CONN_IDLE] = "idle",
@@ -1287,12 +1287,17 @@ splice_response(struct conn *c)
 	struct req	*r = c->req;
 	struct upconn	*uc = r->uc;
 	ssize_t		 n;
-	bool		 cblk = false, progress = false;
+	bool		 cblk = false, progress = false, yielded = false;
 	uint64_t	 out0 = r->bytes_out;
 
 	for (;;) {
 		if (r->bytes_out - out0 >= TURN_BUDGET) {
-			cblk = true;	/* yield; EPOLLOUT brings us back */
+			/*
+			 * Yield, waiting for what the next step needs: epoll
+			 * is level-triggered, so a ready side wakes us at
+			 * once, after the others had their turn.
+			 */
+			yielded = true;
 			break;
 		}
 		if (r->pipe_len > 0) {
@@ -1333,6 +1338,8 @@ splice_response(struct conn *c)
 		r->pipe_len += (size_t)n;
 		progress = true;
 	}
+	if (yielded)
+		cblk = r->pipe_len > 0;
 	client_wait(c, cblk);
 	upstream_watch(uc, cblk ? 0 : EPOLLIN);
 	if (progress)
