@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -112,4 +113,24 @@ proc_report_ready(struct proc_env *env)
 	/* Under PIPE_BUF: the write is atomic among all children. */
 	if (write(env->status_fd, &pid, sizeof(pid)) != sizeof(pid))
 		log_warn("cannot report readiness: %s", strerror(errno));
+}
+
+/*
+ * The signals a child role takes from the master: QUIT, TERM, INT, USR1
+ * and HUP. They stay blocked (they were since fork) and arrive through the
+ * returned signalfd, in the role's event loop.
+ */
+int
+proc_signalfd(void)
+{
+	sigset_t	mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }

@@ -49,5 +49,6 @@ void	proc_title_init(int, char **);
 void	proc_title(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	proc_child_init(struct proc_env *, const char *role);
 void	proc_report_ready(struct proc_env *);
+int	proc_signalfd(void);
 
 #endif

@@ -54,17 +54,9 @@ int
 checker_main(struct proc_env *env)
 {
 	struct ev_loop	*loop;
-	sigset_t	 mask;
 	int		 sigfd;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if ((sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	if ((sigfd = proc_signalfd()) == -1 ||
 	    (loop = ev_loop_new()) == NULL) {
 		log_error("signalfd/epoll: %s", strerror(errno));
 		return 1;

@@ -1,22 +1,25 @@
 /*
- * The buffer free list. Buffers are whole mappings of their own (mmap), so
- * memory given back after a burst really leaves the process instead of
- * staying as holes in the heap, and pages of a buffer never written (most
- * of a 64K request buffer) cost nothing. Reuse is LIFO, so the most
- * recently used buffer, warm in cache, goes out first; at most BUF_KEEP
- * stay cached.
+ * Page caches: free lists of objects that are whole mappings of their own
+ * (mmap), for the buffers and request states of a worker. Memory given
+ * back really leaves the process instead of staying as holes in the heap,
+ * and pages of an object never written (most of a request buffer) cost
+ * nothing. Reuse is LIFO, so the most recently used object, warm in cache,
+ * goes out first. Twice a second cache_trim() returns what stayed unused
+ * all that time, but for a floor: under steady load nothing churns; after
+ * a burst the memory goes back within a second.
  */
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "worker/buf.h"
 
-#define BUF_KEEP	512
-#define BUF_FLOOR	16
+struct free_obj {
+	struct free_obj	*next;
+};
 
-static struct buf	*free_list;
-static size_t		 nfree;
-static size_t		 low_water;	/* fewest free since the last trim */
+static struct page_cache	buf_cache = {
+	.size = sizeof(struct buf), .keep = 512, .floor = 16
+};
 
 void *
 pages_alloc(size_t size)
@@ -35,59 +38,69 @@ pages_free(void *p, size_t size)
 		munmap(p, size);
 }
 
+void *
+cache_get(struct page_cache *pc)
+{
+	struct free_obj	*o;
+
+	if ((o = pc->list) == NULL)
+		return pages_alloc(pc->size);
+	pc->list = o->next;
+	if (--pc->n < pc->low)
+		pc->low = pc->n;
+	return o;
+}
+
+void
+cache_put(struct page_cache *pc, void *p)
+{
+	struct free_obj	*o = p;
+
+	if (p == NULL)
+		return;
+	if (pc->n >= pc->keep) {
+		pages_free(p, pc->size);
+		return;
+	}
+	o->next = pc->list;
+	pc->list = o;
+	pc->n++;
+}
+
+void
+cache_trim(struct page_cache *pc)
+{
+	size_t	n = pc->low > pc->floor ? pc->low - pc->floor : 0;
+
+	while (n-- > 0 && pc->list != NULL) {
+		struct free_obj *o = pc->list;
+
+		pc->list = o->next;
+		pc->n--;
+		pages_free(o, pc->size);
+	}
+	pc->low = pc->n;
+}
+
 struct buf *
 buf_get(void)
 {
 	struct buf	*b;
 
-	if ((b = free_list) != NULL) {
-		free_list = b->next;
-		nfree--;
-		if (nfree < low_water)
-			low_water = nfree;
-	} else if ((b = pages_alloc(sizeof(*b))) == NULL)
+	if ((b = cache_get(&buf_cache)) == NULL)
 		return NULL;
 	b->start = b->end = 0;
-	b->next = NULL;
 	return b;
 }
 
 void
 buf_put(struct buf *b)
 {
-	if (b == NULL)
-		return;
-	if (nfree >= BUF_KEEP) {
-		pages_free(b, sizeof(*b));
-		return;
-	}
-	b->next = free_list;
-	free_list = b;
-	nfree++;
+	cache_put(&buf_cache, b);
 }
 
-/*
- * Called twice a second: the buffers that stayed unused all that time,
- * but for BUF_FLOOR, go back to the system. Under steady load nothing is unused, so
- * nothing churns; after a burst the cache shrinks within seconds.
- */
 void
 buf_trim(void)
 {
-	size_t	n = low_water > BUF_FLOOR ? low_water - BUF_FLOOR : 0;
-
-	while (n-- > 0 && free_list != NULL) {
-		struct buf *b = free_list;
-
-		free_list = b->next;
-		nfree--;
-		pages_free(b, sizeof(*b));
-	}
-	low_water = nfree;
-}
-
-size_t
-buf_free_count(void)
-{
-	return nfree;
+	cache_trim(&buf_cache);
 }

@@ -13,15 +13,26 @@
 struct buf {
 	size_t		 start;		/* first unread byte */
 	size_t		 end;		/* one past the last byte */
-	struct buf	*next;		/* free list */
 	char		 data[BUF_SIZE];
+};
+
+/* A free list of same-sized mappings; see buf.c. */
+struct page_cache {
+	size_t		 size;		/* of each object */
+	size_t		 keep;		/* at most this many cached */
+	size_t		 floor;		/* never trimmed below */
+	void		*list;
+	size_t		 n;		/* cached now */
+	size_t		 low;		/* fewest cached since the last trim */
 };
 
 void		*pages_alloc(size_t);	/* mmap'ed, zeroed; NULL if short */
 void		 pages_free(void *, size_t);
+void		*cache_get(struct page_cache *);	/* NULL if short */
+void		 cache_put(struct page_cache *, void *);	/* NULL is fine */
+void		 cache_trim(struct page_cache *);
 struct buf	*buf_get(void);		/* NULL when memory is short */
 void		 buf_put(struct buf *);	/* NULL is fine */
-size_t		 buf_free_count(void);
 void		 buf_trim(void);
 
 static inline size_t

@@ -51,9 +51,9 @@ const char *const conn_state_names[] = {
 	[CONN_DONE] = "done",
 };
 
-static struct req	*req_free_list;
-static size_t		 nreq_free;
-static size_t		 req_low_water;
+static struct page_cache	req_cache = {
+	.size = sizeof(struct req), .keep = REQ_KEEP, .floor = 16
+};
 
 static void		conn_run(struct conn *);
 static enum step	conn_idle(struct conn *);
@@ -391,12 +391,7 @@ req_new(void)
 {
 	struct req	*r;
 
-	if ((r = req_free_list) != NULL) {
-		req_free_list = r->next_free;
-		nreq_free--;
-		if (nreq_free < req_low_water)
-			req_low_water = nreq_free;
-	} else if ((r = pages_alloc(sizeof(*r))) == NULL)
+	if ((r = cache_get(&req_cache)) == NULL)
 		return NULL;
 	/* Everything before the big heads, then the parts after them. */
 	memset(r, 0, offsetof(struct req, head));
@@ -413,17 +408,10 @@ req_new(void)
 	return r;
 }
 
-/* Like buffers: mappings of their own, a few kept for reuse. */
 static void
 req_free(struct req *r)
 {
-	if (nreq_free >= REQ_KEEP) {
-		pages_free(r, sizeof(*r));
-		return;
-	}
-	r->next_free = req_free_list;
-	req_free_list = r;
-	nreq_free++;
+	cache_put(&req_cache, r);
 }
 
 static size_t
@@ -1645,20 +1633,11 @@ conn_drain(struct conn *c)
 		conn_timer(c, DRAIN_GRACE_MS);
 }
 
-/* Twice a second: return what the cache did not need (see buf_trim). */
+/* Twice a second, with buf_trim(): see cache_trim(). */
 void
 conn_trim_caches(void)
 {
-	size_t	n = req_low_water > 16 ? req_low_water - 16 : 0;
-
-	while (n-- > 0 && req_free_list != NULL) {
-		struct req *r = req_free_list;
-
-		req_free_list = r->next_free;
-		nreq_free--;
-		pages_free(r, sizeof(*r));
-	}
-	req_low_water = nreq_free;
+	cache_trim(&req_cache);
 }
 
 void

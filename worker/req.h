@@ -79,7 +79,6 @@ struct req {
 	uint16_t		 log_target_len, log_ua_len, log_ref_len;
 	uint8_t			 log_minor;
 
-	struct req		*next_free;
 };
 
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the

@@ -57,7 +57,6 @@ int
 worker_main(struct proc_env *env)
 {
 	const struct config	*cfg = env->cfg;
-	sigset_t		 mask;
 	size_t			 base = 0;
 	int			 sigfd;
 
@@ -95,14 +94,7 @@ worker_main(struct proc_env *env)
 	W.resp_limits.max_headers = HTTP_MAX_HEADERS_LIMIT;
 	upstream_init(&W, base);
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGQUIT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if ((sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1 ||
+	if ((sigfd = proc_signalfd()) == -1 ||
 	    (W.loop = ev_loop_new()) == NULL) {
 		log_error("signalfd/epoll: %s", strerror(errno));
 		return 1;
