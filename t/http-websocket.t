@@ -1,7 +1,8 @@
 # Protocol upgrade (WebSocket style): the Upgrade request reaches the
 # backend with its Upgrade and Connection headers, the 101 reaches the
 # client, then bytes flow both ways untouched; either side closing ends
-# the tunnel, and tunnel_timeout closes an idle one.
+# the tunnel, tunnel_timeout closes an idle one, and a reload lets a
+# tunnel live until shutdown_timeout.
 use strict;
 use warnings;
 use FindBin;
@@ -106,6 +107,40 @@ subtest 'tunnel_timeout = 1s' => sub {
 	ok($dt > 0.7 && $dt < 3, sprintf 'after tunnel_timeout (%.2f s)', $dt);
 	$t->wait_for(sub { $t->notes($be) =~ m{/idle: EOF from frontd} }, 3,
 	    'on the backend side too');
+};
+
+subtest 'a reload lets a tunnel live until shutdown_timeout' => sub {
+	my $t2 = Test::Frontd->new;
+	my $be2 = $t2->raw_backend(handler => \&handler);
+	my $conf = <<"EOF";
+[global]
+shutdown_timeout = 2s
+
+[upstream app]
+server = $be2->{addr}
+
+[route all]
+upstream = app
+EOF
+	$t2->start($conf);
+	my ($old) = $t2->workers;
+	my $c = $t2->raw_client;
+	$c->write("GET /reload HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+	my $r = $c->read_response(timeout => 5) // { status => 0 };
+	is($r->{status}, 101, 'status 101');
+	ok(echo($c, 'before'), 'an echo before the reload');
+	ok($t2->signal('HUP'), 'HUP');
+	$t2->wait_for(sub { grep { $_ != $old } $t2->workers }, 10, 'a new worker runs');
+	ok($t2->alive($old), 'the old worker is still there for the tunnel');
+	ok(echo($c, 'during'), 'the tunnel still echoes after the reload');
+	is($t2->get('/plain')->{status}, 400,
+	    'new requests reach the backend meanwhile (400: not an upgrade)');
+	my $t0 = time;
+	ok($c->wait_closed(6), 'the tunnel is closed at shutdown_timeout');
+	my $dt = time - $t0;
+	ok($dt < 4, sprintf 'within about 2 s of the reload (%.2f s)', $dt);
+	$t2->wait_for(sub { !$t2->alive($old) }, 5, 'and the old worker exits');
+	$t2->check_logs(allow => [qr/shutdown_timeout reached/]);
 };
 
 $t->check_logs;
