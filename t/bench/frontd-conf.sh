@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Config for ../shared/bench (its frontd adapter runs this when present and
+# executable). Same as the adapter's own config, with one difference: the
+# route sends the upstream what nginx's bench config sends, no
+# X-Forwarded-*, X-Real-IP or Via headers (frontd's defaults add them), so
+# the shared origin does the same work for every proxy it is compared with.
+set -euo pipefail
+servers=''
+for p in $BACKEND_PORTS; do servers+="server = 127.0.0.1:$p"$'\n'; done
+mem=''
+[[ ${SCENARIO:-} == mem* ]] && mem='max_connections = 16384'
+cat > "$WORKDIR/frontd.conf" <<INI
+; written by t/bench/frontd-conf.sh for ../shared/bench
+[global]
+workers = $WORKERS
+pid_file = $WORKDIR/frontd.pid
+error_log = $WORKDIR/error.log
+access_log = off
+log_level = warn
+$mem
+
+[listener http]
+address = 127.0.0.1:$LISTEN_PORT
+backlog = 4096
+
+[upstream origin]
+${servers}keepalive = 64
+
+[route all]
+upstream = origin
+x_forwarded_for = off
+x_forwarded_proto = off
+x_forwarded_host = off
+x_real_ip = off
+via = off
+INI
