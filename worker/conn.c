@@ -1283,11 +1283,16 @@ splice_response(struct conn *c)
 	uint64_t	 out0 = r->bytes_out;
 
 	for (;;) {
+		if (r->pipe_len == 0 && r->resp_left == 0) {
+			r->resp_done = true;
+			return conn_finish(c);
+		}
 		if (r->bytes_out - out0 >= TURN_BUDGET) {
 			/*
 			 * Yield, waiting for what the next step needs: epoll
 			 * is level-triggered, so a ready side wakes us at
-			 * once, after the others had their turn.
+			 * once, after the others had their turn. (Never with
+			 * the body complete: nothing would wake us.)
 			 */
 			yielded = true;
 			break;
@@ -1309,10 +1314,6 @@ splice_response(struct conn *c)
 			r->bytes_out += (uint64_t)n;
 			progress = true;
 			continue;
-		}
-		if (r->resp_left == 0) {
-			r->resp_done = true;
-			return conn_finish(c);
 		}
 		n = splice(uc->fd, NULL, r->pipe[1], NULL, r->resp_left <
 		    SPLICE_CHUNK ? (size_t)r->resp_left : SPLICE_CHUNK,
@@ -1354,7 +1355,8 @@ conn_send_response(struct conn *c)
 	for (;;) {
 		size_t before = r->up_in->start;
 
-		if (r->bytes_out - out0 >= TURN_BUDGET) {
+		if (r->bytes_out - out0 >= TURN_BUDGET &&
+		    !(r->resp_done && buf_len(c->out) == 0)) {
 			/* Enough for one turn: let other connections run. */
 			client_blocked = true;
 			break;
