@@ -167,9 +167,6 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nerrors; i++)
 		free(cfg->errors[i]);
 	free(cfg->errors);
-	for (i = 0; i < cfg->nwarnings; i++)
-		free(cfg->warnings[i]);
-	free(cfg->warnings);
 	free(cfg->path);
 	free(cfg);
 }
@@ -226,17 +223,6 @@ cfg_error_at(struct config *cfg, const struct cfg_where *w,
 }
 
 void
-cfg_warn_at(struct config *cfg, const struct cfg_where *w,
-    const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	add_msg(&cfg->warnings, &cfg->nwarnings, w, fmt, ap);
-	va_end(ap);
-}
-
-void
 cfg_error(struct cfg_ctx *ctx, const char *fmt, ...)
 {
 	struct cfg_where	w = cfg_ctx_where(ctx);
@@ -245,12 +231,6 @@ cfg_error(struct cfg_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	add_msg(&ctx->cfg->errors, &ctx->cfg->nerrors, &w, fmt, ap);
 	va_end(ap);
-}
-
-struct config *
-cfg_ctx_config(struct cfg_ctx *ctx)
-{
-	return ctx->cfg;
 }
 
 struct cfg_where

@@ -127,8 +127,6 @@ struct config {
 	size_t			 nfiles;
 	char			**errors;	/* "file:line: message" */
 	size_t			 nerrors;
-	char			**warnings;
-	size_t			 nwarnings;
 };
 
 struct config	*config_load(const char *path);
@@ -164,9 +162,6 @@ void	cfg_error(struct cfg_ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	cfg_error_at(struct config *, const struct cfg_where *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
-void	cfg_warn_at(struct config *, const struct cfg_where *,
-	    const char *, ...) __attribute__((format(printf, 3, 4)));
-struct config	*cfg_ctx_config(struct cfg_ctx *);
 struct cfg_where cfg_ctx_where(struct cfg_ctx *);
 const char	*cfg_section_label(const struct cfg_section *, char *, size_t);
 

@@ -190,12 +190,6 @@ ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
 	heap_down(loop, loop->heap[i]->idx - 1);
 }
 
-bool
-ev_timer_active(const struct ev_timer *t)
-{
-	return t->idx != 0;
-}
-
 void
 ev_defer_free(struct ev_loop *loop, ev_free_fn *fn, void *arg)
 {

@@ -42,7 +42,6 @@ void		 ev_io_forget(struct ev_io *);
 void		 ev_timer_start(struct ev_loop *, struct ev_timer *, int64_t ms,
 		    ev_timer_fn *, void *);
 void		 ev_timer_stop(struct ev_loop *, struct ev_timer *);
-bool		 ev_timer_active(const struct ev_timer *);
 void		 ev_defer_free(struct ev_loop *, ev_free_fn *, void *);
 int64_t		 ev_now(struct ev_loop *);
 void		 ev_run(struct ev_loop *);

@@ -490,6 +490,7 @@ head_reset(struct http_head *h)
 	h->content_length = 0;
 	h->chunked = false;
 	h->conn_close = h->conn_keep_alive = h->conn_upgrade = false;
+	h->conn_other = false;
 	h->has_upgrade = h->expect_continue = h->te_trailers = false;
 	h->error = HTTP_ERR_NONE;
 	h->error_status = 0;
@@ -730,6 +731,8 @@ field_meaning(const char *buf, struct http_head *h, struct te_state *te,
 				h->conn_keep_alive = true;
 			else if (e - s == 7 && lc_eq(s, "upgrade", 7))
 				h->conn_upgrade = true;
+			else
+				h->conn_other = true;
 		}
 		break;
 	case HTTP_H_UPGRADE:

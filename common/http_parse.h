@@ -161,6 +161,7 @@ struct http_head {
 	bool			conn_close;
 	bool			conn_keep_alive;
 	bool			conn_upgrade;
+	bool			conn_other;	/* names another token */
 	bool			has_upgrade;	/* Upgrade header present */
 	bool			expect_continue;	/* Expect: 100-continue */
 	bool			te_trailers;	/* TE: trailers */

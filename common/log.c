@@ -198,16 +198,6 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-void
-log_msg(enum log_level level, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vmsg(level, fmt, ap);
-	va_end(ap);
-}
-
 #define LOG_FN(name, level)					\
 void								\
 name(const char *fmt, ...)					\

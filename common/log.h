@@ -29,8 +29,6 @@ void	log_after_close_fds(void);
 int	log_fd(void);			/* -1 unless logging to a file */
 const char *log_target(void);
 
-void	log_msg(enum log_level, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 void	log_vmsg(enum log_level, const char *, va_list);
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

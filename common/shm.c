@@ -38,12 +38,3 @@ shm_zone_destroy(void *p)
 	if (p != NULL)
 		munmap(p, h->size);
 }
-
-int
-shm_zone_valid(const void *p, enum shm_kind kind, uint32_t version)
-{
-	const struct shm_hdr	*h = p;
-
-	return p != NULL && h->magic == SHM_MAGIC && h->kind == kind &&
-	    h->version == version;
-}

@@ -74,7 +74,6 @@ struct counters_zone {
 void	*shm_zone_create(enum shm_kind, uint32_t version, size_t size,
 	    size_t nslots);
 void	 shm_zone_destroy(void *);
-int	 shm_zone_valid(const void *, enum shm_kind, uint32_t version);
 
 #define counter_add(z, which, n) \
 	atomic_fetch_add_explicit(&(z)->c[(which)], (n), memory_order_relaxed)

@@ -91,26 +91,6 @@ now_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-int
-fd_nonblock(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) == -1)
-		return -1;
-	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-int
-fd_cloexec(int fd)
-{
-	int	fl;
-
-	if ((fl = fcntl(fd, F_GETFD)) == -1)
-		return -1;
-	return fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
 /* Copies at most size - 1 bytes and always terminates; returns strlen(src). */
 size_t
 strlcpy_(char *dst, const char *src, size_t size)

@@ -22,9 +22,6 @@ char		*xasprintf(const char *, ...)
 int64_t		 now_ms(void);		/* CLOCK_MONOTONIC */
 uint64_t	 now_usec(void);	/* CLOCK_MONOTONIC, for sd_notify */
 
-int		 fd_nonblock(int);
-int		 fd_cloexec(int);
-
 size_t		 strlcpy_(char *, const char *, size_t);
 void		 fmt_duration(char *, size_t, int64_t);
 

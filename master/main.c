@@ -61,8 +61,6 @@ version(void)
 static void
 print_messages(const struct config *cfg)
 {
-	for (size_t i = 0; i < cfg->nwarnings; i++)
-		fprintf(stderr, "warning: %s\n", cfg->warnings[i]);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		fprintf(stderr, "%s\n", cfg->errors[i]);
 }

@@ -433,8 +433,6 @@ reload_start(void)
 		reload_refuse(cfg, why);
 		return;
 	}
-	for (size_t i = 0; i < cfg->nwarnings; i++)
-		log_warn("%s", cfg->warnings[i]);
 	err[0] = '\0';
 	if (strcmp(cfg->global.pid_file, M.cfg->global.pid_file) != 0)
 		snprintf(err, sizeof(err), "pid_file cannot change on reload "

@@ -456,6 +456,7 @@ conn_log(struct conn *c)
 
 	if (r->status >= 100 && r->status < 600)
 		counter_add(CNT(c), cls[r->status / 100], 1);
+	counter_add(CNT(c), CNT_BYTES_OUT, r->bytes_out);
 	if (!accesslog_enabled())
 		return;
 	addr_format(&c->peer, client, sizeof(client));

@@ -155,21 +155,17 @@ trusted_peer(const struct conn *c)
 	return false;
 }
 
-/* A header named in the Connection header is hop-by-hop too. */
+/*
+ * A header named in the Connection header is hop-by-hop too. Keep-Alive
+ * and Upgrade are handled by their ids; the parser says whether anything
+ * else is named, so the usual request costs no scan at all.
+ */
 static bool
 named_by_connection(const char *base, const struct http_head *h,
     const struct http_header *f)
 {
-	if (h->conn_close == false && h->conn_keep_alive == false &&
-	    h->conn_upgrade == false) {
-		/* Fast path: look only when a Connection header exists. */
-		bool any = false;
-
-		for (uint32_t i = 0; i < h->nheaders && !any; i++)
-			any = h->headers[i].id == HTTP_H_CONNECTION;
-		if (!any)
-			return false;
-	}
+	if (!h->conn_other)
+		return h->conn_close && http_slice_eq(base, f->name, "close");
 	return http_connection_has(base, h, base + f->name.off, f->name.len);
 }
 
