@@ -8,6 +8,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use Socket qw(SOL_SOCKET SO_RCVTIMEO);
 use Test::Frontd qw(parse_responses header_tokens);
 use IO::Socket::INET;
 use JSON::PP ();
@@ -193,17 +194,31 @@ subtest 'max_connections = 32 and 100 idle connections' => sub {
 	$t->start("[global]\nmax_connections = 32\n\n[upstream app]\nserver = $be->{addr}\n\n"
 	    . "[route all]\nupstream = app\n");
 	my ($w) = $t->workers;
+	my $socks = sub { scalar grep { /^socket:/ } $t->fds($w) };
+	my $base = $socks->();
 	my @s = grep { $_ } map { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 	    PeerPort => $t->{port}, Proto => 'tcp', Timeout => 2) } 1 .. 100;
 	is(scalar @s, 100, '100 idle connections opened');
-	my $socks = sub { scalar grep { /^socket:/ } $t->fds($w) };
-	$t->wait_for(sub { $socks->() >= 32 }, 5,
+	$t->wait_for(sub { $socks->() - $base >= 32 }, 5,
 	    'the worker accepts connections up to its limit');
 	# Give it half a second to take more than it should.
-	my $over = $t->poll(sub { $socks->() >= 60 }, 0.5);
-	ok(!$over, 'and no more (' . $socks->() . ' sockets held)');
+	my $over = $t->poll(sub { $socks->() - $base > 32 }, 0.5);
+	ok(!$over, 'and no more (' . ($socks->() - $base) . ' client sockets held)');
 	ok($t->alive($w), 'the worker is alive');
-	close $_ for @s;
+	# The ones still in the backlog are served as the others close.
+	for my $i (0 .. $#s) {
+		syswrite($s[$i], "GET /q$i HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	}
+	my $served = 0;
+	for my $i (0 .. $#s) {
+		my ($buf, $all) = ('', '');
+		$s[$i]->blocking(1);
+		setsockopt($s[$i], SOL_SOCKET, SO_RCVTIMEO, pack('l!l!', 10, 0));
+		$all .= $buf while sysread($s[$i], $buf, 65536);
+		$served++ if $all =~ m{\AHTTP/1\.1 200 .*\r\n\r\nok /q$i\n\z}s;
+		close $s[$i];
+	}
+	is($served, 100, 'none is refused or dropped: all 100 are answered');
 	my $r = get($t, '/after', timeout => 10);
 	is($r->{status}, 200, 'a later request gets 200') or diag($r->{raw});
 	is($r->{body}, "ok /after\n", 'from the backend');
@@ -235,6 +250,11 @@ subtest 'log_format = json' => sub {
 	is($j->{user_agent}, 'json "quoted" \\ agent', 'user_agent, escaped and decoded back');
 	is($j->{upstream}, $be->{addr}, 'upstream');
 	is($j->{upstream_status}, 200, 'upstream_status');
+	my $j2 = $j[1] // {};
+	is($j2->{target}, '/j2', 'line 2: target');
+	is($j2->{status}, 200, 'line 2: status');
+	is($j2->{upstream_status}, 200, 'line 2: upstream_status');
+	is($j2->{upstream}, $be->{addr}, 'line 2: upstream');
 	$t->check_logs;
 };
 

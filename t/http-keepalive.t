@@ -100,7 +100,8 @@ subtest 'client keep-alive, pipelining, HTTP/1.0, upstream reuse' => sub {
 	my $nreq = () = $t->received_requests($be);
 	is(requests($t, 4, 5, 'reuse'), 20, '20 requests over 4 client connections: 200');
 	my $used = $t->connections($be) - $before;
-	cmp_ok($used, '<', 20, "reach the backend over fewer connections ($used)");
+	# One client at a time: pooled connections carry all of them.
+	cmp_ok($used, '<=', 4, "reach the backend over at most 4 connections ($used)");
 	is(scalar(() = $t->received_requests($be)) - $nreq, 20, 'the backend got 20 requests');
 	$t->check_logs;
 };

@@ -45,7 +45,7 @@ my @cases = (
 	[ 'Content-Length "-1"',
 	    "POST /cl-neg HTTP/1.1\r\n${H}Content-Length: -1\r\n\r\n", 400 ],
 	[ 'Transfer-Encoding "chunked, identity" (last coding not chunked)',
-	    "POST /te-ci HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", [ 400, 501 ] ],
+	    "POST /te-ci HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400 ],
 	[ 'Transfer-Encoding "chunked, chunked"',
 	    "POST /te-cc HTTP/1.1\r\n${H}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n0\r\n\r\n", 400 ],
 	[ 'Transfer-Encoding "gzip" alone',
@@ -150,13 +150,10 @@ subtest 'an invalid chunk size in the body' => sub {
 	    . "zz\r\nhello\r\n0\r\n\r\n";
 	my ($out, $closed) = $t->raw_request($req, timeout => 5);
 	my ($r) = parse_responses($out);
-	if (length $out) {
-		is($r->{status}, 400, 'the client gets 400') or diag("got: " . show($out));
-		ok((grep { $_ eq 'close' } header_tokens($r, 'connection')),
-		    'with Connection: close');
-	} else {
-		pass('the client gets no response, only a close');
-	}
+	$r //= { status => 0, headers => {} };
+	is($r->{status}, 400, 'the client gets 400') or diag("got: " . show($out));
+	ok((grep { $_ eq 'close' } header_tokens($r, 'connection')),
+	    'with Connection: close');
 	ok($closed, 'the connection is closed');
 	my $got = substr($t->received($be), $before);
 	unlike($got, qr/0\r\n\r\n/, 'the backend never got a complete chunked body')
@@ -174,8 +171,11 @@ subtest 'an invalid chunk size after a good chunk' => sub {
 	$c->write("-1\r\nworld\r\n0\r\n\r\n");
 	my $closed = $c->wait_closed(5);
 	my ($r) = parse_responses($c->buffer);
-	ok(!length $c->buffer || $r->{status} == 400,
-	    'the client gets 400 (or a close)') or diag('got: ' . show($c->buffer));
+	$r //= { status => 0, headers => {} };
+	# No byte of a response went out yet, so frontd can still say why.
+	is($r->{status}, 400, 'the client gets 400') or diag('got: ' . show($c->buffer));
+	ok((grep { $_ eq 'close' } header_tokens($r, 'connection')),
+	    'with Connection: close');
 	ok($closed, 'the connection is closed');
 	my $got = substr($t->received($be), $before);
 	unlike($got, qr/0\r\n\r\n/, 'the backend never got a complete chunked body')

@@ -140,7 +140,8 @@ EOF
 		$u->wait_for(sub { $u->access_log =~ m{"GET /nobody HTTP/1\.1" 200 } }, 5,
 		    'the worker writes the access log the master created');
 		my @st = stat("$dir/log/access.log");
-		is($st[4], $uid, 'the access log belongs to nobody') if @st;
+		ok(@st, 'the access log exists') and
+		    is($st[4], $uid, 'the access log belongs to nobody');
 		$u->check_logs;
 	};
 }
