@@ -302,6 +302,24 @@ subtest 'trailers reach an HTTP/1.1 client' => sub {
 	unlike($out, qr/X-Checksum: abc/, 'without the trailer');
 };
 
+subtest 'a chunked upload larger than a buffer, sent in one write' => sub {
+	# 100 chunks of 1000 bytes, more than one buffer once re-framed. (The
+	# stall this guards against needed the upstream buffer to fill at one
+	# exact point; this test does not force that point, it covers the
+	# large chunked upload around it.)
+	my $data = join '', map { chr(65 + $_ % 26) x 1000 } 1 .. 100;
+	my $body = join('', map { sprintf("%x\r\n%s\r\n", 1000, substr($data, $_ * 1000, 1000)) }
+	    0 .. 99) . "0\r\n\r\n";
+	my $t0 = time;
+	my ($out) = $t->raw_request("POST /md5 HTTP/1.1\r\n${H}Connection: close\r\n"
+	    . "Transfer-Encoding: chunked\r\n\r\n$body", timeout => 10);
+	my ($r) = parse_responses($out);
+	is($r->{status}, 200, 'status 200') or diag(substr($out, 0, 300));
+	like($r->{body} // '', qr/^md5=${\ md5_hex($data)} len=100000 chunked=1 /,
+	    'the backend got all 100000 bytes');
+	cmp_ok(time - $t0, '<', 5, 'without waiting for a timeout');
+};
+
 subtest 'request trailers are not forwarded' => sub {
 	my $before = length $t->received($be);
 	my ($out) = $t->raw_request("POST /md5 HTTP/1.1\r\n${H}Connection: close\r\n"

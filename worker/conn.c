@@ -223,7 +223,12 @@ conn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 static void
 conn_up_event(struct upconn *uc, uint32_t events)
 {
-	conn_run(uc->owner);
+	struct conn	*c = uc->owner;
+
+	/* Seen while uploading, it means the upstream answers early. */
+	if (c->req != NULL && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+		c->req->up_readable = true;
+	conn_run(c);
 }
 
 /*
@@ -331,6 +336,7 @@ conn_timeout(struct ev_loop *loop, void *arg)
 	struct conn	*c = arg;
 	struct req	*r = c->req;
 	char		 d[32];
+	enum step	 s = STEP_AGAIN;
 
 	switch (c->state) {
 	case CONN_IDLE:
@@ -343,12 +349,12 @@ conn_timeout(struct ev_loop *loop, void *arg)
 			conn_close(c);
 			return;
 		}
-		conn_fail(c, 408, "client header timeout");
+		s = conn_fail(c, 408, "client header timeout");
 		break;
 	case CONN_CONNECT:
 		fmt_duration(d, sizeof(d), U(c)->connect_timeout_ms);
 		up_warn(c, "connect timeout", d);
-		conn_fail(c, 504, "upstream connect timeout");
+		s = conn_fail(c, 504, "upstream connect timeout");
 		break;
 	case CONN_SEND_REQUEST:
 	case CONN_READ_RESPONSE:
@@ -362,14 +368,14 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		}
 		if (c->state == CONN_SEND_REQUEST && !r->req_done &&
 		    (c->in == NULL || buf_len(c->in) == 0)) {
-			conn_fail(c, 408, "client body timeout");
+			s = conn_fail(c, 408, "client body timeout");
 			break;
 		}
 		fmt_duration(d, sizeof(d), c->state == CONN_SEND_REQUEST ?
 		    U(c)->send_timeout_ms : U(c)->read_timeout_ms);
 		up_warn(c, c->state == CONN_SEND_REQUEST ? "send timeout" :
 		    "read timeout", d);
-		conn_fail(c, 504, "upstream timeout");
+		s = conn_fail(c, 504, "upstream timeout");
 		break;
 	case CONN_TUNNEL:
 		c->why = "tunnel idle timeout";
@@ -381,7 +387,11 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		conn_close(c);
 		return;
 	}
-	conn_run(c);
+	/* conn_fail() may have had no memory for its answer. */
+	if (s == STEP_CLOSE)
+		conn_close(c);
+	else
+		conn_run(c);
 }
 
 /* Request state. */
@@ -818,6 +828,7 @@ try_retry(struct conn *c)
 	log_debug("conn=%llu retrying on a new connection to %s",
 	    (unsigned long long)c->id, r->upstream_name);
 	r->retried = true;
+	r->up_readable = false;
 	upstream_release(r->uc, false);
 	r->uc = upstream_get(c->w, U(c), (size_t)(r->slot -
 	    (int)c->w->slot_base[r->upstream]), r->slot, true);
@@ -932,9 +943,10 @@ conn_send_request(struct conn *c)
 	ssize_t		 pass, n;
 	bool		 blocked, progress = false, up_blocked = false;
 	uint32_t	 cev = 0;
-	char		 probe;
 
 	for (;;) {
+		size_t before = c->in->start;
+
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
 			n = send_two(c->fd, c->out, NULL, 0, &blocked, NULL);
@@ -980,7 +992,12 @@ conn_send_request(struct conn *c)
 			 */
 			return STEP_WAIT;
 		}
-		if (buf_len(c->in) > 0 && pass > 0)
+		/*
+		 * Body bytes still in c->in and the decoder moved: go on
+		 * (for chunked bodies pass is always 0; what counts is that
+		 * the input was consumed).
+		 */
+		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
 			continue;
 		/* Need body bytes from the client. */
 		n = read_into(c->fd, c->in);
@@ -998,8 +1015,7 @@ conn_send_request(struct conn *c)
 	 * An early answer (or a close) from the upstream ends the upload:
 	 * the answer is relayed, then both connections close.
 	 */
-	n = recv(uc->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == 1 || n == 0) {
+	if (r->up_readable) {
 		c->close_after = true;
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
@@ -1471,11 +1487,8 @@ conn_finish(struct conn *c)
 	c->in = NULL;
 	conn_nodelay(c);
 	conn_enter(c, CONN_IDLE);
+	/* Never while draining: close_after is set for every request then. */
 	conn_timer(c, G(c)->keepalive_timeout_ms);
-	if (c->w->draining) {
-		c->why = "shutting down";
-		return STEP_CLOSE;
-	}
 	return STEP_WAIT;
 }
 

@@ -52,6 +52,7 @@ struct req {
 	bool			 resp_started;	/* bytes went to the client */
 	bool			 trailers;	/* trailer section begun */
 	bool			 tunnel_up_eof;	/* the upstream closed the tunnel */
+	bool			 up_readable;	/* the upstream spoke, or closed */
 	int			 pipe[2];	/* splice: upstream -> client */
 	size_t			 pipe_len;	/* bytes in the pipe */
 

@@ -35,7 +35,7 @@ static void	pool_idle_timeout(struct ev_loop *, void *);
 static void	upconn_event(struct ev_loop *, int, uint32_t, void *);
 
 void
-upstream_init(struct worker *w, size_t nslots)
+upstream_init(size_t nslots)
 {
 	npools = nslots;
 	pools = xcalloc(nslots ? nslots : 1, sizeof(*pools));
@@ -65,7 +65,6 @@ upconn_free(struct upconn *uc)
 	ev_io_forget(&uc->io);
 	if (uc->fd != -1)
 		close(uc->fd);
-	atomic_fetch_sub(&w->env->health->slots[uc->slot].active, 1);
 	ev_defer_free(w->loop, free, uc);
 }
 
@@ -88,17 +87,17 @@ upstream_get(struct worker *w, const struct cfg_upstream *up, size_t server,
 		uc->reused = true;
 		uc->cb = NULL;
 		uc->owner = NULL;
-		return uc;
+	} else {
+		if ((uc = calloc(1, sizeof(*uc))) == NULL)
+			return NULL;
+		uc->fd = -1;
+		uc->io.fd = -1;
+		uc->w = w;
+		uc->up = up;
+		uc->server = &up->servers[server];
+		uc->slot = slot;
 	}
-	if ((uc = calloc(1, sizeof(*uc))) == NULL)
-		return NULL;
-	uc->fd = -1;
-	uc->io.fd = -1;
-	uc->w = w;
-	uc->up = up;
-	uc->server = &up->servers[server];
-	uc->slot = slot;
-	addr_format(&uc->server->addr, uc->name, sizeof(uc->name));
+	/* Counted while a request uses it, not while it idles in the pool. */
 	atomic_fetch_add(&w->env->health->slots[slot].active, 1);
 	return uc;
 }
@@ -201,6 +200,7 @@ upstream_release(struct upconn *uc, bool reusable)
 
 	uc->cb = NULL;
 	uc->owner = NULL;
+	atomic_fetch_sub(&w->env->health->slots[uc->slot].active, 1);
 	/* A parked fd (io.fd == -1) had an error or hang-up: never reuse. */
 	if (!reusable || !uc->connected || uc->io.fd == -1 ||
 	    uc->up->keepalive == 0 ||
@@ -208,7 +208,6 @@ upstream_release(struct upconn *uc, bool reusable)
 		upconn_free(uc);
 		return;
 	}
-	uc->requests++;
 	ev_io_mod(w->loop, &uc->io, EPOLLIN | EPOLLRDHUP);
 	uc->io.cb = pool_event;
 	uc->next = p->idle;
@@ -221,25 +220,24 @@ upstream_release(struct upconn *uc, bool reusable)
 	    pool_idle_timeout, uc);
 }
 
-/* Anything on an idle connection means it is finished: close or junk. */
+/* An idle connection that timed out, or saw anything (a close, junk). */
+static void
+pool_drop(struct upconn *uc)
+{
+	pool_unlink(uc);
+	upconn_free(uc);
+}
+
 static void
 pool_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct upconn	*uc = arg;
-
-	pool_unlink(uc);
-	uc->io.cb = upconn_event;
-	upconn_free(uc);
+	pool_drop(arg);
 }
 
 static void
 pool_idle_timeout(struct ev_loop *loop, void *arg)
 {
-	struct upconn	*uc = arg;
-
-	pool_unlink(uc);
-	uc->io.cb = upconn_event;
-	upconn_free(uc);
+	pool_drop(arg);
 }
 
 void

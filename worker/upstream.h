@@ -28,14 +28,12 @@ struct upconn {
 	int			 slot;		/* health slot */
 	bool			 reused;	/* came from the pool */
 	bool			 connected;
-	unsigned		 requests;
 	upconn_fn		*cb;		/* owner's event handler */
 	void			*owner;
 	struct upconn		*next, *prev;	/* pool list */
-	char			 name[ADDR_STRLEN];
 };
 
-void		 upstream_init(struct worker *, size_t nslots);
+void		 upstream_init(size_t nslots);
 struct upconn	*upstream_get(struct worker *, const struct cfg_upstream *,
 		    size_t server, int slot, bool fresh);
 int		 upstream_connect(struct upconn *, int *err);

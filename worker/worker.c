@@ -28,7 +28,6 @@
 #define TRIM_INTERVAL_MS	500
 
 struct listen_watch {
-	struct worker		*w;
 	int			 fd;
 	struct ev_io		 io;
 	struct proc_listen	*listen;
@@ -92,7 +91,7 @@ worker_main(struct proc_env *env)
 	W.resp_limits.max_head_bytes = 60 * 1024;
 	W.resp_limits.max_line_bytes = 8 * 1024;
 	W.resp_limits.max_headers = HTTP_MAX_HEADERS_LIMIT;
-	upstream_init(&W, base);
+	upstream_init(base);
 
 	if ((sigfd = proc_signalfd()) == -1 ||
 	    (W.loop = ev_loop_new()) == NULL) {
@@ -105,7 +104,6 @@ worker_main(struct proc_env *env)
 	watches = xcalloc(env->nlistens, sizeof(*watches));
 	nwatches = env->nlistens;
 	for (size_t i = 0; i < nwatches; i++) {
-		watches[i].w = &W;
 		watches[i].fd = env->listens[i].fd;
 		watches[i].io.fd = -1;
 		watches[i].listen = &env->listens[i];
@@ -204,7 +202,8 @@ worker_trim(struct ev_loop *loop, void *arg)
 static void
 pause_done(struct ev_loop *loop, void *arg)
 {
-	if (!W.draining)
+	/* Not while draining, nor while at max_connections. */
+	if (!W.draining && !full)
 		listeners_watch(true);
 }
 
