@@ -133,6 +133,39 @@ addr_format(const struct addr *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/*
+ * The address alone, without port or brackets, as logs and
+ * X-Forwarded-For want it. Runs per request: IPv4 is formatted by hand,
+ * since glibc's inet_ntop goes through sprintf for it.
+ */
+void
+addr_format_ip(const struct addr *a, char *buf, size_t len)
+{
+	const unsigned char	*b;
+	char			*p = buf;
+
+	if (a->ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)&a->ss)->sin6_addr, buf,
+		    (socklen_t)len);
+		return;
+	}
+	if (len < INET_ADDRSTRLEN) {
+		if (len > 0)
+			buf[0] = '\0';
+		return;
+	}
+	b = (const unsigned char *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+	for (int i = 0; i < 4; i++) {
+		if (b[i] >= 100)
+			*p++ = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			*p++ = (char)('0' + b[i] / 10 % 10);
+		*p++ = (char)('0' + b[i] % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 bool
 addr_equal(const struct addr *a, const struct addr *b)
 {

@@ -29,6 +29,7 @@ bool	cidr_match(const struct cidr *, const struct sockaddr_storage *);
 int	addr_parse(struct addr *, const char *, bool resolve, char *err,
 	    size_t errlen);
 void	addr_format(const struct addr *, char *, size_t);
+void	addr_format_ip(const struct addr *, char *, size_t);
 bool	addr_equal(const struct addr *, const struct addr *);
 int	addr_port(const struct addr *);
 

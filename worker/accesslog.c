@@ -121,12 +121,28 @@ add_secs(struct line *l, int64_t ms)
 		    (long long)(ms % 1000));
 }
 
+/* The time of a line, formatted once a second per format. */
+static void
+log_time(time_t t, bool json, char *buf, size_t len)
+{
+	static time_t	last[2] = { -1, -1 };
+	static char	cache[2][64];
+	struct tm	tm;
+
+	if (t != last[json]) {
+		localtime_r(&t, &tm);
+		strftime(cache[json], sizeof(cache[json]), json ?
+		    "%Y-%m-%dT%H:%M:%S%z" : "%d/%b/%Y:%H:%M:%S %z", &tm);
+		last[json] = t;
+	}
+	strlcpy_(buf, cache[json], len);
+}
+
 void
 accesslog_write(const struct access_entry *e)
 {
 	struct line	 l;
 	char		 tbuf[64];
-	struct tm	 tm;
 	time_t		 t;
 	bool		 json = e->format == LOG_FORMAT_JSON;
 
@@ -134,9 +150,8 @@ accesslog_write(const struct access_entry *e)
 		return;
 	l.len = 0;
 	t = time(NULL);
-	localtime_r(&t, &tm);
 	if (json) {
-		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S%z", &tm);
+		log_time(t, true, tbuf, sizeof(tbuf));
 		addf(&l, "{\"time\":\"%s\",\"client\":\"%s\",\"method\":\"",
 		    tbuf, e->client);
 		add_esc(&l, e->method, e->method_len, true);
@@ -167,7 +182,7 @@ accesslog_write(const struct access_entry *e)
 			    "\"upstream_time\":null", 59);
 		add(&l, "}", 1);
 	} else {
-		strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
+		log_time(t, false, tbuf, sizeof(tbuf));
 		addf(&l, "%s - - [%s] \"", e->client, tbuf);
 		if (e->method_len == 0)
 			add(&l, "-", 1);

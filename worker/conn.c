@@ -294,39 +294,27 @@ client_wait(struct conn *c, bool want_out)
 static void
 up_warn(struct conn *c, const char *what, const char *detail)
 {
-	static struct {
-		int64_t		last_ms;	/* start of the window */
-		unsigned	count;
-		unsigned	skipped;
-	}		*lim;
-	static size_t	 nlim;
-	struct req	*r = c->req;
-	struct worker	*w = c->w;
-	int64_t		 now = ev_now(w->loop);
-	size_t		 n = w->slot_base[w->env->cfg->nupstreams];
+	struct req		*r = c->req;
+	struct warn_limit	*lim = &c->w->warn[r->slot];
+	int64_t			 now = ev_now(c->w->loop);
 
 	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
-	if (lim == NULL && n > 0 && (lim = calloc(n, sizeof(*lim))) != NULL)
-		nlim = n;
-	if (lim != NULL && (size_t)r->slot < nlim) {
-		/* A burst of UP_WARN_BURST lines a second, then a summary. */
-		if (now - lim[r->slot].last_ms >= 1000) {
-			lim[r->slot].last_ms = now;
-			lim[r->slot].count = 0;
-		}
-		if (++lim[r->slot].count > UP_WARN_BURST) {
-			lim[r->slot].skipped++;
-			return;
-		}
+	/* A burst of UP_WARN_BURST lines a second, then a summary. */
+	if (now - lim->window_ms >= 1000) {
+		lim->window_ms = now;
+		lim->count = 0;
+	}
+	if (++lim->count > UP_WARN_BURST) {
+		lim->skipped++;
+		return;
 	}
 	log_warn("conn=%llu %s upstream %s server %s: %s%s%s", (unsigned long
 	    long)c->id, peer_name(c), U(c)->sec.name, r->upstream_name, what,
 	    detail ? ": " : "", detail ? detail : "");
-	if (lim != NULL && (size_t)r->slot < nlim &&
-	    lim[r->slot].skipped > 0) {
+	if (lim->skipped > 0) {
 		log_warn("upstream %s server %s: %u more failures not logged",
-		    U(c)->sec.name, r->upstream_name, lim[r->slot].skipped);
-		lim[r->slot].skipped = 0;
+		    U(c)->sec.name, r->upstream_name, lim->skipped);
+		lim->skipped = 0;
 	}
 }
 
@@ -408,7 +396,8 @@ req_new(void)
 	memset(&r->rparser, 0, sizeof(r->rparser));
 	r->head.nheaders = 0;
 	r->resp.nheaders = 0;
-	memset(&r->route, 0, sizeof(*r) - offsetof(struct req, route));
+	memset(&r->route, 0, offsetof(struct req, log_method) -
+	    offsetof(struct req, route));
 	r->route = -1;
 	r->upstream = -1;
 	r->slot = -1;
@@ -462,20 +451,14 @@ conn_log(struct conn *c)
 	struct access_entry	 e;
 	static const enum counter cls[] = { CNT_STATUS_1XX, CNT_STATUS_1XX,
 	    CNT_STATUS_2XX, CNT_STATUS_3XX, CNT_STATUS_4XX, CNT_STATUS_5XX };
-	char			 client[ADDR_STRLEN], *p;
+	char			 client[ADDR_STRLEN];
 
 	if (r->status >= 100 && r->status < 600)
 		counter_add(CNT(c), cls[r->status / 100], 1);
 	counter_add(CNT(c), CNT_BYTES_OUT, r->bytes_out);
 	if (!accesslog_enabled())
 		return;
-	addr_format(&c->peer, client, sizeof(client));
-	if (client[0] == '[') {
-		p = strchr(client, ']');
-		*p = '\0';
-		memmove(client, client + 1, strlen(client + 1) + 1);
-	} else if ((p = strrchr(client, ':')) != NULL)
-		*p = '\0';
+	addr_format_ip(&c->peer, client, sizeof(client));
 	memset(&e, 0, sizeof(e));
 	e.format = G(c)->log_format;
 	e.client = client;
@@ -510,7 +493,7 @@ req_end(struct conn *c)
 
 	if (r == NULL)
 		return;
-	if (r->log_method_len > 0 || r->status != 0)
+	if (r->parsed || r->status != 0)
 		conn_log(c);
 	if (r->uc != NULL) {
 		/* Bytes past the response mean the server is confused. */
@@ -685,7 +668,9 @@ request_start(struct conn *c)
 
 	counter_add(CNT(c), CNT_REQUESTS, 1);
 	c->nrequests++;
-	save_for_log(c);
+	r->parsed = true;
+	if (accesslog_enabled())
+		save_for_log(c);
 	r->http10 = h->version_minor == 0;
 	r->head_method = h->meth == HTTP_M_HEAD;
 	r->idempotent = method_idempotent(h->meth);
@@ -876,6 +861,95 @@ conn_connect(struct conn *c)
 	return STEP_AGAIN;
 }
 
+/* Appends one chunk: hex size line, data, CRLF. The caller made room. */
+static void
+chunk_put(struct buf *o, const char *data, size_t len)
+{
+	static const char	hex[] = "0123456789abcdef";
+	char			size[2 * sizeof(size_t)];
+	size_t			v = len;
+	int			n = 0;
+
+	do
+		size[n++] = hex[v & 15];
+	while ((v >>= 4) != 0);
+	while (n > 0)
+		o->data[o->end++] = size[--n];
+	o->data[o->end++] = '\r';
+	o->data[o->end++] = '\n';
+	memcpy(o->data + o->end, data, len);
+	o->end += len;
+	o->data[o->end++] = '\r';
+	o->data[o->end++] = '\n';
+}
+
+static void
+buf_append(struct buf *o, const char *s, size_t len)
+{
+	memcpy(o->data + o->end, s, len);
+	o->end += len;
+}
+
+/*
+ * Decodes a chunked body from in into o, as chunks again (reframe) or as
+ * plain data. Trailer lines are copied only with trailers (which implies
+ * reframe); *started tells whether the last chunk has been written before
+ * them. Stops when o lacks room for a framed chunk, when in needs more
+ * bytes, or at the end of the body (*done). -1: bad framing.
+ */
+static int
+chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
+    bool reframe, bool trailers, bool *started, bool *done)
+{
+	size_t			used, off, len, room, avail;
+	enum http_chunk_result	cr;
+
+	buf_compact(o);
+	while (buf_len(in) > 0 && !*done) {
+		room = buf_room(o);
+		if (room <= CHUNK_FRAME_MAX)
+			break;
+		/* Offer no more than fits once framed: data <= input. */
+		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
+		    room - CHUNK_FRAME_MAX;
+		cr = http_chunked_next(ch, in->data + in->start, avail, &used,
+		    &off, &len);
+		switch (cr) {
+		case HTTP_CHUNK_ERROR:
+			return -1;
+		case HTTP_CHUNK_DATA:
+			if (reframe)
+				chunk_put(o, in->data + in->start + off, len);
+			else
+				buf_append(o, in->data + in->start + off, len);
+			break;
+		case HTTP_CHUNK_TRAILER:
+			if (!trailers)
+				break;
+			if (!*started) {
+				buf_append(o, "0\r\n", 3);
+				*started = true;
+			}
+			buf_append(o, in->data + in->start + off, len);
+			break;
+		case HTTP_CHUNK_DONE:
+			if (reframe) {
+				if (started == NULL || !*started)
+					buf_append(o, "0\r\n", 3);
+				buf_append(o, "\r\n", 2);
+			}
+			*done = true;
+			break;
+		case HTTP_CHUNK_AGAIN:
+			break;
+		}
+		in->start += used;
+		if (cr == HTTP_CHUNK_AGAIN)
+			break;
+	}
+	return 0;
+}
+
 /*
  * Moves request body bytes from c->in towards the upstream: returns how
  * many bytes of c->in may be passed through as they are (LENGTH), after
@@ -887,51 +961,20 @@ request_body_fill(struct conn *c)
 {
 	struct req		*r = c->req;
 	const struct cfg_global	*g = G(c);
-	struct buf		*in = c->in, *o = r->up_out;
-	size_t			 used, off, len, room, avail;
-	enum http_chunk_result	 cr;
+	struct buf		*in = c->in;
 
 	if (r->req_done || buf_len(in) == 0)
 		return 0;
 	if (r->req_mode == BODY_LENGTH)
 		return (ssize_t)(r->req_left < buf_len(in) ? r->req_left :
 		    buf_len(in));
-	/* Chunked: decode and re-frame into up_out while there is room. */
-	buf_compact(o);
-	while (buf_len(in) > 0 && !r->req_done) {
-		room = buf_room(o);
-		if (room <= CHUNK_FRAME_MAX)
-			break;
-		/* Offer no more than fits once framed: data <= input. */
-		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
-		    room - CHUNK_FRAME_MAX;
-		cr = http_chunked_next(&r->req_chunk, in->data + in->start,
-		    avail, &used, &off, &len);
-		if (cr == HTTP_CHUNK_ERROR)
-			return -1;
-		if (cr == HTTP_CHUNK_DATA) {
-			o->end += (size_t)snprintf(o->data + o->end, room,
-			    "%zx\r\n", len);
-			memcpy(o->data + o->end, in->data + in->start + off,
-			    len);
-			o->end += len;
-			memcpy(o->data + o->end, "\r\n", 2);
-			o->end += 2;
-			r->req_body += len;
-			if (g->client_max_body_size > 0 &&
-			    r->req_body > g->client_max_body_size)
-				return -2;
-		} else if (cr == HTTP_CHUNK_TRAILER) {
-			/* Trailers are not forwarded upstream. */
-		} else if (cr == HTTP_CHUNK_DONE) {
-			memcpy(o->data + o->end, "0\r\n\r\n", 5);
-			o->end += 5;
-			r->req_done = true;
-		}
-		in->start += used;
-		if (cr == HTTP_CHUNK_AGAIN)
-			break;
-	}
+	/* Chunked: decoded, re-framed into up_out; trailers stay here. */
+	if (chunked_relay(&r->req_chunk, in, r->up_out, true, false, NULL,
+	    &r->req_done) == -1)
+		return -1;
+	if (g->client_max_body_size > 0 &&
+	    r->req_chunk.total > g->client_max_body_size)
+		return -2;
 	return 0;
 }
 
@@ -973,7 +1016,6 @@ conn_send_request(struct conn *c)
 			progress = true;
 		if (r->req_mode == BODY_LENGTH && n > 0) {
 			r->req_left -= (uint64_t)n;
-			r->req_body += (uint64_t)n;
 			if (r->req_left == 0)
 				r->req_done = true;
 		}
@@ -1166,8 +1208,7 @@ response_body_fill(struct conn *c)
 {
 	struct req		*r = c->req;
 	struct buf		*in = r->up_in, *o = c->out;
-	size_t			 used, off, len, room, avail;
-	enum http_chunk_result	 cr;
+	size_t			 len, room;
 
 	if (r->resp_done)
 		return 0;
@@ -1185,68 +1226,16 @@ response_body_fill(struct conn *c)
 			return 0;
 		if (len > room - CHUNK_FRAME_MAX)
 			len = room - CHUNK_FRAME_MAX;
-		o->end += (size_t)snprintf(o->data + o->end, room, "%zx\r\n",
-		    len);
-		memcpy(o->data + o->end, in->data + in->start, len);
-		o->end += len;
-		memcpy(o->data + o->end, "\r\n", 2);
-		o->end += 2;
+		chunk_put(o, in->data + in->start, len);
 		in->start += len;
 		return 0;
 	case BODY_CHUNKED:
-		break;
+		/* Trailers go to the client only inside chunked framing. */
+		return chunked_relay(&r->resp_chunk, in, o, r->rechunk,
+		    r->rechunk, &r->trailers, &r->resp_done) == -1 ? -1 : 0;
 	default:
 		return 0;
 	}
-	buf_compact(o);
-	while (buf_len(in) > 0 && !r->resp_done) {
-		room = buf_room(o);
-		if (room <= CHUNK_FRAME_MAX)
-			break;
-		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
-		    room - CHUNK_FRAME_MAX;
-		cr = http_chunked_next(&r->resp_chunk, in->data + in->start,
-		    avail, &used, &off, &len);
-		if (cr == HTTP_CHUNK_ERROR)
-			return -1;
-		if (cr == HTTP_CHUNK_DATA) {
-			if (r->rechunk)
-				o->end += (size_t)snprintf(o->data + o->end,
-				    room, "%zx\r\n", len);
-			memcpy(o->data + o->end, in->data + in->start + off,
-			    len);
-			o->end += len;
-			if (r->rechunk) {
-				memcpy(o->data + o->end, "\r\n", 2);
-				o->end += 2;
-			}
-		} else if (cr == HTTP_CHUNK_TRAILER) {
-			if (r->rechunk) {
-				if (!r->trailers) {
-					memcpy(o->data + o->end, "0\r\n", 3);
-					o->end += 3;
-					r->trailers = true;
-				}
-				memcpy(o->data + o->end, in->data + in->start +
-				    off, len);
-				o->end += len;
-			}
-		} else if (cr == HTTP_CHUNK_DONE) {
-			if (r->rechunk) {
-				if (!r->trailers) {
-					memcpy(o->data + o->end, "0\r\n", 3);
-					o->end += 3;
-				}
-				memcpy(o->data + o->end, "\r\n", 2);
-				o->end += 2;
-			}
-			r->resp_done = true;
-		}
-		in->start += used;
-		if (cr == HTTP_CHUNK_AGAIN)
-			break;
-	}
-	return 0;
 }
 
 /*

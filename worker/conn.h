@@ -59,6 +59,13 @@ struct conn {
 	struct conn		*prev, *next;	/* the worker's list */
 };
 
+/* Rate limit of upstream failure lines, per server (health slot). */
+struct warn_limit {
+	int64_t		 window_ms;	/* start of the current second */
+	unsigned	 count;		/* lines in it */
+	unsigned	 skipped;	/* not logged since the last line */
+};
+
 /* What a worker holds; shared by the worker/ files. */
 struct worker {
 	struct proc_env		*env;
@@ -70,6 +77,7 @@ struct worker {
 	size_t			*rr;		/* round robin per upstream */
 	size_t			*slot_base;	/* first health slot per upstream */
 	char			**slot_names;	/* "addr:port" per health slot */
+	struct warn_limit	*warn;		/* per health slot */
 	struct http_limits	 req_limits;
 	struct http_limits	 resp_limits;
 };

@@ -106,32 +106,6 @@ http_date(void)
 	return buf;
 }
 
-/* The client's address without port; inet_ntop only, no printf. */
-static void
-peer_ip(const struct conn *c, char *buf, size_t len)
-{
-	const struct sockaddr_storage	*ss = &c->peer.ss;
-
-	const unsigned char		*a;
-	char				*p = buf;
-
-	if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr,
-		    buf, (socklen_t)len);
-		return;
-	}
-	/* glibc's inet_ntop goes through sprintf for IPv4. */
-	a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
-	for (int i = 0; i < 4; i++) {
-		if (a[i] >= 100)
-			*p++ = (char)('0' + a[i] / 100);
-		if (a[i] >= 10)
-			*p++ = (char)('0' + a[i] / 10 % 10);
-		*p++ = (char)('0' + a[i] % 10);
-		*p++ = i < 3 ? '.' : '\0';
-	}
-}
-
 /* Decimal digits of n, without printf: this runs on every request. */
 static void
 put_u64(struct out *o, uint64_t n)
@@ -181,7 +155,7 @@ out_request_head(const struct conn *c, const struct req *r,
 	bool			 seen_proto = false, seen_host = false;
 	bool			 seen_real = false;
 
-	peer_ip(c, ip, sizeof(ip));
+	addr_format_ip(&c->peer, ip, sizeof(ip));
 	trusted = c->w->env->cfg->global.ntrusted_proxies > 0 &&
 	    trusted_peer(c);
 

@@ -40,7 +40,6 @@ struct req {
 
 	enum body_mode		 req_mode;
 	uint64_t		 req_left;	/* LENGTH: still to forward */
-	uint64_t		 req_body;	/* body bytes so far */
 	struct http_chunked	 req_chunk;
 	bool			 req_done;	/* all of the body forwarded */
 
@@ -71,15 +70,19 @@ struct req {
 	int64_t			 up_end_ms;
 	const char		*upstream_name;	/* worker's slot name, or NULL */
 
-	/* Copied from the head for the access log. */
+	bool			 parsed;	/* a whole head was read */
+
+	/*
+	 * Copied from the head for the access log, only when it is on.
+	 * Last in the struct: req_new() clears the lengths, not the text.
+	 */
+	uint8_t			 log_method_len;
+	uint16_t		 log_target_len, log_ua_len, log_ref_len;
+	uint8_t			 log_minor;
 	char			 log_method[32];
 	char			 log_target[1024];
 	char			 log_ua[256];
 	char			 log_ref[256];
-	uint8_t			 log_method_len;
-	uint16_t		 log_target_len, log_ua_len, log_ref_len;
-	uint8_t			 log_minor;
-
 };
 
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the

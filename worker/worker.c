@@ -76,6 +76,7 @@ worker_main(struct proc_env *env)
 	W.slot_base[cfg->nupstreams] = base;
 	/* Server names for logs, formatted once rather than per request. */
 	W.slot_names = xcalloc(base + 1, sizeof(char *));
+	W.warn = xcalloc(base + 1, sizeof(*W.warn));
 	for (size_t i = 0; i < cfg->nupstreams; i++)
 		for (size_t j = 0; j < cfg->upstreams[i]->nservers; j++) {
 			char a[ADDR_STRLEN];
