@@ -23,7 +23,12 @@
 
 #include "common/config.h"
 #include "common/config_value.h"
+#include "common/route.h"
+#include "common/tpl.h"
 #include "common/util.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 /* One file being read; files nest through include. */
 struct cfg_file {
@@ -119,6 +124,50 @@ free_section(struct cfg_section *s)
 	free(s->name);
 }
 
+static void
+free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+free_header_ops(struct cfg_header_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ops[i].name);
+		tpl_free(&ops[i].value);
+	}
+	free(ops);
+}
+
+static void
+route_free(struct cfg_route *r)
+{
+	free(r->proxy_host);
+	free(r->upstream_name);
+	free_strings(r->hosts, r->nhosts);
+	free(r->path);
+	if (r->path_re != NULL)
+		pcre2_code_free(r->path_re);
+	free_strings(r->method_names, r->nmethod_names);
+	free_strings(r->listener_names, r->nlistener_names);
+	tpl_free(&r->location);
+	free(r->body);
+	free(r->strip_prefix);
+	free(r->add_prefix);
+	if (r->rewrite_re != NULL)
+		pcre2_code_free(r->rewrite_re);
+	tpl_free(&r->rewrite_to);
+	free_header_ops(r->set_req, r->nset_req);
+	free_header_ops(r->set_resp, r->nset_resp);
+	free_header_ops(r->remove_req, r->nremove_req);
+	free_header_ops(r->remove_resp, r->nremove_resp);
+	free_section(&r->sec);
+	free(r);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -138,6 +187,12 @@ config_free(struct config *cfg)
 		for (j = 0; j < u->nservers; j++)
 			free(u->servers[j].spec);
 		free(u->servers);
+		free(u->hash_name);
+		free(u->ring);
+		free(u->check_method);
+		free(u->check_path);
+		free(u->check_host);
+		free(u->expect_body);
 		free_section(&u->sec);
 		free(u);
 	}
@@ -147,12 +202,9 @@ config_free(struct config *cfg)
 	}
 	free(cfg->global.error_pages);
 	free(cfg->global.trusted_proxies);
-	for (i = 0; i < cfg->nroutes; i++) {
-		free(cfg->routes[i]->proxy_host);
-		free(cfg->routes[i]->upstream_name);
-		free_section(&cfg->routes[i]->sec);
-		free(cfg->routes[i]);
-	}
+	for (i = 0; i < cfg->nroutes; i++)
+		route_free(cfg->routes[i]);
+	router_free(cfg->router);
 	free(cfg->listeners);
 	free(cfg->upstreams);
 	free(cfg->routes);
@@ -523,6 +575,7 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			r->x_forwarded_for = r->x_forwarded_proto = true;
 			r->x_forwarded_host = r->x_real_ip = r->via = true;
 			r->tunnel_timeout_ms = 3600 * 1000;
+			r->rewrite_location = true;
 		} else {
 			struct cfg_upstream *u = (struct cfg_upstream *)sec;
 
@@ -531,6 +584,16 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			u->connect_timeout_ms = 10 * 1000;
 			u->read_timeout_ms = 60 * 1000;
 			u->send_timeout_ms = 60 * 1000;
+			u->retries = 2;
+			u->retry_timeout_ms = 10 * 1000;
+			u->expect_lo = 200;
+			u->expect_hi = 399;
+			u->check_interval_ms = 5 * 1000;
+			u->check_timeout_ms = 2 * 1000;
+			u->rise = 2;
+			u->fall = 3;
+			u->max_fails = 1;
+			u->fail_timeout_ms = 10 * 1000;
 		}
 	}
 	sec->where = cfg_ctx_where(ctx);
@@ -700,6 +763,129 @@ cfg_include(struct cfg_ctx *ctx, const char *pattern)
 	free(full);
 }
 
+static int
+ring_cmp(const void *a, const void *b)
+{
+	const struct cfg_ring_point	*x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->server < y->server ? -1 : x->server > y->server;
+}
+
+/*
+ * The consistent hash ring of a hash balancer: RING_POINTS points per unit
+ * of weight for each primary server, placed by the hash of "HOST:PORT#i",
+ * so a server keeps its points whatever else is listed and adding one
+ * moves only the keys that now land on it.
+ */
+#define RING_POINTS	160
+
+static void
+ring_build(struct cfg_upstream *u)
+{
+	size_t	n = 0;
+	char	key[300];
+
+	for (size_t j = 0; j < u->nservers; j++)
+		if (!u->servers[j].backup)
+			n += (size_t)u->servers[j].weight * RING_POINTS;
+	u->ring = xcalloc(n ? n : 1, sizeof(*u->ring));
+	for (size_t j = 0; j < u->nservers; j++) {
+		const struct cfg_server *sv = &u->servers[j];
+
+		if (sv->backup)
+			continue;
+		for (int i = 0; i < sv->weight * RING_POINTS; i++) {
+			int len = snprintf(key, sizeof(key), "%s#%d", sv->spec,
+			    i);
+
+			u->ring[u->nring].hash = hash32(key, (size_t)len);
+			u->ring[u->nring++].server = (uint32_t)j;
+		}
+	}
+	qsort(u->ring, u->nring, sizeof(*u->ring), ring_cmp);
+}
+
+static void
+check_upstream(struct config *cfg, struct cfg_upstream *u)
+{
+	char	label[300];
+	size_t	nprimary = 0;
+
+	cfg_section_label(&u->sec, label, sizeof(label));
+	if (u->nservers == 0) {
+		cfg_error_at(cfg, &u->sec.where, "%s has no server", label);
+		return;
+	}
+	for (size_t j = 0; j < u->nservers; j++) {
+		if (u->servers[j].backup)
+			u->has_backup = true;
+		else
+			nprimary++;
+		if (u->servers[j].down && u->servers[j].drain)
+			cfg_error_at(cfg, &u->servers[j].where, "server %s in "
+			    "%s is both down and drain", u->servers[j].spec,
+			    label);
+	}
+	if (nprimary == 0)
+		cfg_error_at(cfg, &u->sec.where, "%s has only backup servers",
+		    label);
+	if (u->hash_var != VAR_NONE && !u->balance_set)
+		u->balance = BALANCE_HASH;
+	if (u->balance == BALANCE_HASH && u->hash_var == VAR_NONE)
+		cfg_error_at(cfg, &u->sec.where, "%s has balance = hash but "
+		    "no hash key (hash = $request_uri, for example)", label);
+	if (u->hash_var != VAR_NONE && u->balance != BALANCE_HASH)
+		cfg_error_at(cfg, &u->hash_where, "hash in %s needs balance = "
+		    "hash", label);
+	if (u->check == CHECK_HTTP && u->expect_body != NULL &&
+	    strcmp(u->check_method, "HEAD") == 0)
+		cfg_error_at(cfg, &u->sec.where, "health_expect in %s looks "
+		    "for body text, but HEAD answers have no body", label);
+	if (u->balance == BALANCE_HASH || u->balance == BALANCE_IP_HASH)
+		ring_build(u);
+}
+
+static void
+check_route(struct config *cfg, struct cfg_route *r, const char *label)
+{
+	if (r->nactions == 0) {
+		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, redirect "
+		    "or return", label);
+		return;
+	}
+	if (r->nactions > 1) {
+		cfg_error_at(cfg, &r->action_where, "%s has more than one of "
+		    "upstream, redirect and return", label);
+		return;
+	}
+	for (size_t j = 0; j < r->nlistener_names; j++) {
+		size_t l;
+
+		for (l = 0; l < cfg->nlisteners; l++)
+			if (strcmp(cfg->listeners[l]->sec.name,
+			    r->listener_names[j]) == 0)
+				break;
+		if (l == cfg->nlisteners)
+			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
+			    "in %s is not defined", r->listener_names[j], label);
+		else if (l >= CFG_LISTENERS_MAX)
+			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
+			    "in %s: routes can name only the first %d "
+			    "listeners", r->listener_names[j], label,
+			    CFG_LISTENERS_MAX);
+		else
+			r->listeners |= UINT64_C(1) << l;
+	}
+	if (r->action != ACTION_PROXY)
+		return;
+	r->upstream = config_upstream_index(cfg, r->upstream_name);
+	if (r->upstream == -1)
+		cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" in %s "
+		    "is not defined", r->upstream_name, label);
+}
+
 /* Second pass: names and combinations. */
 static void
 cfg_check(struct config *cfg)
@@ -759,25 +945,19 @@ cfg_check(struct config *cfg)
 next_addr:		;
 		}
 	}
-	for (i = 0; i < cfg->nupstreams; i++) {
+	for (i = 0, k = 0; i < cfg->nupstreams; i++) {
 		struct cfg_upstream *u = cfg->upstreams[i];
 
-		if (u->nservers == 0)
-			cfg_error_at(cfg, &u->sec.where, "%s has no server",
-			    cfg_section_label(&u->sec, label, sizeof(label)));
+		u->slot0 = k;
+		k += u->nservers;
+		check_upstream(cfg, u);
 	}
 	for (i = 0; i < cfg->nroutes; i++) {
 		struct cfg_route *r = cfg->routes[i];
 
 		cfg_section_label(&r->sec, label, sizeof(label));
-		if (r->upstream_name == NULL) {
-			cfg_error_at(cfg, &r->sec.where, "%s has no upstream",
-			    label);
-			continue;
-		}
-		r->upstream = config_upstream_index(cfg, r->upstream_name);
-		if (r->upstream == -1)
-			cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" "
-			    "in %s is not defined", r->upstream_name, label);
+		check_route(cfg, r, label);
 	}
+	if (cfg->nerrors == 0)
+		cfg->router = router_build(cfg);
 }

@@ -19,6 +19,8 @@
 #define CFG_INCLUDE_DEPTH	16
 #define CFG_MAX_KEYS		48	/* keys in one section's table */
 #define CFG_WORKERS_MAX		256
+#define CFG_RETRIES_MAX		15
+#define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -42,10 +44,46 @@ struct cfg_listener {
 };
 
 struct cfg_server {
-	char			*spec;	/* as written, e.g. "app1:8080" */
-	struct addr		 addr;
+	char			*spec;	/* HOST:PORT as written, e.g. "app1:8080" */
+	struct addr		 addr;	/* resolved at load time */
 	struct cfg_where	 where;
+	int			 weight;	/* 1..1000, default 1 */
+	int			 max_conns;	/* all workers; 0 = no limit */
+	bool			 backup;	/* only when every primary is down */
+	bool			 down;		/* out of service */
+	bool			 drain;		/* no new requests */
 };
+
+enum cfg_balance {
+	BALANCE_ROUND_ROBIN,	/* smooth weighted, per worker */
+	BALANCE_LEAST_CONN,	/* active / weight, shared by all workers */
+	BALANCE_IP_HASH,	/* consistent hash of the client address */
+	BALANCE_HASH,		/* consistent hash of the "hash" key */
+	BALANCE_RANDOM		/* two random choices, the less loaded */
+};
+
+/* What a hash key or a $variable in a template stands for. */
+enum cfg_var {
+	VAR_NONE,
+	VAR_URI,		/* path, no query (after rewriting) */
+	VAR_REQUEST_URI,	/* target as the client sent it */
+	VAR_ARGS,		/* query string, no '?' */
+	VAR_HOST,		/* Host without port, lower case */
+	VAR_REMOTE_ADDR,
+	VAR_SCHEME,
+	VAR_SERVER_PORT,
+	VAR_HTTP,		/* $http_NAME: a request header */
+	VAR_COOKIE,		/* $cookie_NAME */
+	VAR_CAPTURE		/* $1..$9, rewrite replacement only */
+};
+
+/* One point of a consistent hash ring. */
+struct cfg_ring_point {
+	uint32_t		 hash;
+	uint32_t		 server;	/* index in servers */
+};
+
+enum cfg_check_kind { CHECK_OFF, CHECK_HTTP, CHECK_TCP };
 
 struct cfg_upstream {
 	struct cfg_section	 sec;
@@ -56,6 +94,57 @@ struct cfg_upstream {
 	int64_t			 connect_timeout_ms;
 	int64_t			 read_timeout_ms;
 	int64_t			 send_timeout_ms;
+
+	enum cfg_balance	 balance;
+	bool			 balance_set;
+	enum cfg_var		 hash_var;	/* BALANCE_HASH key */
+	char			*hash_name;	/* header or cookie name */
+	struct cfg_where	 hash_where;
+	struct cfg_ring_point	*ring;		/* hash balancers, sorted */
+	size_t			 nring;
+	int			 retries;	/* other servers after a failure */
+	int64_t			 retry_timeout_ms;	/* 0: no limit */
+
+	/* Active checks, by the health checker process. */
+	enum cfg_check_kind	 check;
+	char			*check_method;	/* "GET" or "HEAD" */
+	char			*check_path;
+	char			*check_host;	/* Host header; NULL: server */
+	int			 expect_lo, expect_hi;	/* status range */
+	char			*expect_body;	/* substring, or NULL */
+	int64_t			 check_interval_ms;
+	int64_t			 check_timeout_ms;
+	int			 rise, fall;
+
+	/* Passive checks, by the workers. */
+	int			 max_fails;	/* 0: off */
+	int64_t			 fail_timeout_ms;
+	int64_t			 slow_start_ms;	/* 0: off */
+	bool			 has_backup;
+	size_t			 slot0;		/* health slot of servers[0] */
+};
+
+enum cfg_path_kind { PATH_ANY, PATH_PREFIX, PATH_EXACT, PATH_REGEX };
+
+enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN };
+
+/* A template with $variables, split at load time. */
+struct cfg_tpl_part {
+	enum cfg_var		 var;		/* VAR_NONE: literal text */
+	char			*text;		/* literal, or header/cookie name */
+	size_t			 len;
+	int			 capture;	/* VAR_CAPTURE: 0..9 */
+};
+
+struct cfg_tpl {
+	struct cfg_tpl_part	*parts;
+	size_t			 nparts;
+};
+
+struct cfg_header_op {
+	char			*name;
+	size_t			 namelen;
+	struct cfg_tpl		 value;		/* set only */
 };
 
 struct cfg_route {
@@ -71,6 +160,40 @@ struct cfg_route {
 	bool			 via;
 	bool			 pass_proxy_authorization;
 	int64_t			 tunnel_timeout_ms;
+
+	/* Matching */
+	char			**hosts;	/* lower case; "*.x" wildcards */
+	size_t			 nhosts;
+	enum cfg_path_kind	 path_kind;
+	char			*path;		/* as written, without = or ~ */
+	void			*path_re;	/* pcre2_code */
+	struct cfg_where	 path_where;
+	uint32_t		 methods;	/* 1 << enum http_method; 0 any */
+	char			**method_names;	/* other methods, as written */
+	size_t			 nmethod_names;
+	char			**listener_names;
+	size_t			 nlistener_names;
+	uint64_t		 listeners;	/* bit per listener index; 0 any */
+
+	/* Actions */
+	enum cfg_action		 action;
+	int			 nactions;	/* upstream, redirect, return */
+	struct cfg_where	 action_where;
+	struct cfg_where	 listener_where;
+	int			 status;	/* redirect / return */
+	struct cfg_tpl		 location;	/* redirect */
+	char			*body;		/* return */
+	size_t			 bodylen;
+	const char		*body_type;	/* Content-Type of body */
+	char			*strip_prefix;
+	char			*add_prefix;
+	void			*rewrite_re;	/* pcre2_code */
+	struct cfg_tpl		 rewrite_to;
+	struct cfg_header_op	*set_req, *set_resp;
+	size_t			 nset_req, nset_resp;
+	struct cfg_header_op	*remove_req, *remove_resp;
+	size_t			 nremove_req, nremove_resp;
+	bool			 rewrite_location;
 };
 
 struct cfg_error_page {
@@ -123,12 +246,15 @@ struct config {
 	struct cfg_route	**routes;
 	size_t			 nroutes;
 
+	struct router		*router;	/* built after the checks */
+
 	char			**files;	/* every file read, for where */
 	size_t			 nfiles;
 	char			**errors;	/* "file:line: message" */
 	size_t			 nerrors;
 };
 
+struct router;
 struct config	*config_load(const char *path);
 void		 config_free(struct config *);
 int		  config_upstream_index(const struct config *, const char *);

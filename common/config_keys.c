@@ -5,14 +5,21 @@
  * the generic "bad KEY "VALUE" in [SECTION] (expected ...)" message, or
  * reports something more precise itself and returns CFG_REPORTED.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "common/config.h"
 #include "common/config_value.h"
+#include "common/http_parse.h"
+#include "common/tpl.h"
 #include "common/util.h"
 
 static enum cfg_set_result
@@ -256,6 +263,33 @@ g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 /*
+ * Reads a page the configuration names (error_page, return): by the
+ * master, at load time, so a missing file is a load error and workers
+ * never touch the disk.
+ */
+static int
+read_small_file(struct cfg_ctx *ctx, const char *path, const char *what,
+    char **body, size_t *len)
+{
+	FILE		*fp;
+	struct stat	 st;
+
+	if ((fp = fopen(path, "re")) == NULL || fstat(fileno(fp), &st) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) {
+		cfg_error(ctx, "cannot use %s file %s: %s", what, path,
+		    fp == NULL ? strerror(errno) : "not a regular file of "
+		    "at most 1M");
+		if (fp != NULL)
+			fclose(fp);
+		return -1;
+	}
+	*body = xmalloc((size_t)st.st_size + 1);
+	*len = fread(*body, 1, (size_t)st.st_size, fp);
+	fclose(fp);
+	return 0;
+}
+
+/*
  * "error_page = 502 503 /path/file.html": the file is read now, by the
  * master, so a missing page is a load error and workers never touch disk.
  */
@@ -267,8 +301,6 @@ g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
 	char			*path = NULL, *body = NULL;
 	int			 codes[16], ncodes = 0;
 	long			 n;
-	FILE			*fp;
-	struct stat		 st;
 	size_t			 len = 0;
 
 	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
@@ -287,19 +319,10 @@ g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
 		free(copy);
 		return CFG_BAD;
 	}
-	if ((fp = fopen(path, "re")) == NULL || fstat(fileno(fp), &st) == -1 ||
-	    !S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) {
-		cfg_error(ctx, "cannot use error_page file %s: %s", path,
-		    fp == NULL ? strerror(errno) : "not a regular file of "
-		    "at most 1M");
-		if (fp != NULL)
-			fclose(fp);
+	if (read_small_file(ctx, path, "error_page", &body, &len) == -1) {
 		free(copy);
 		return CFG_REPORTED;
 	}
-	body = xmalloc((size_t)st.st_size + 1);
-	len = fread(body, 1, (size_t)st.st_size, fp);
-	fclose(fp);
 	for (int i = 0; i < ncodes; i++) {
 		struct cfg_error_page *ep;
 
@@ -365,29 +388,6 @@ l_backlog(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
-u_server(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_upstream	*u = obj;
-	struct cfg_server	*s;
-	char			 err[256], label[300];
-
-	u->servers = xrealloc(u->servers, u->nservers + 1, sizeof(*s));
-	s = &u->servers[u->nservers];
-	memset(s, 0, sizeof(*s));
-	if (addr_parse(&s->addr, v, true, err, sizeof(err)) == -1) {
-		if (err[0] == '\0')
-			return CFG_BAD;
-		cfg_error(ctx, "bad server \"%s\" in %s: %s", v,
-		    cfg_section_label(&u->sec, label, sizeof(label)), err);
-		return CFG_REPORTED;
-	}
-	s->spec = xstrdup(v);
-	s->where = cfg_ctx_where(ctx);
-	u->nservers++;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
 r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
@@ -395,8 +395,652 @@ r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
 	if (!cfg_valid_name(v))
 		return CFG_BAD;
 	r->upstream_where = cfg_ctx_where(ctx);
+	r->action_where = r->upstream_where;
+	r->nactions++;
+	r->action = ACTION_PROXY;
 	return set_str(&r->upstream_name, v);
 }
+
+/* ---------------------------------------------------------- upstreams --- */
+
+/* "HOST:PORT [weight=N] [max_conns=N] [backup] [down] [drain]" */
+static enum cfg_set_result
+u_server(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+	struct cfg_server	 s;
+	char			 err[256], label[300];
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	long			 n;
+
+	memset(&s, 0, sizeof(s));
+	s.weight = 1;
+	cfg_section_label(&u->sec, label, sizeof(label));
+	if ((tok = strtok_r(copy, " \t", &save)) == NULL) {
+		free(copy);
+		return CFG_BAD;
+	}
+	if (addr_parse(&s.addr, tok, true, err, sizeof(err)) == -1) {
+		if (err[0] == '\0')
+			cfg_error(ctx, "bad server \"%s\" in %s (expected "
+			    "HOST:PORT)", tok, label);
+		else
+			cfg_error(ctx, "bad server \"%s\" in %s: %s", tok,
+			    label, err);
+		free(copy);
+		return CFG_REPORTED;
+	}
+	s.spec = xstrdup(tok);
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		if (strncmp(tok, "weight=", 7) == 0 &&
+		    cfg_parse_int(tok + 7, 1, 1000, &n) == 0)
+			s.weight = (int)n;
+		else if (strncmp(tok, "max_conns=", 10) == 0 &&
+		    cfg_parse_int(tok + 10, 0, 1000000, &n) == 0)
+			s.max_conns = (int)n;
+		else if (strcmp(tok, "backup") == 0)
+			s.backup = true;
+		else if (strcmp(tok, "down") == 0)
+			s.down = true;
+		else if (strcmp(tok, "drain") == 0)
+			s.drain = true;
+		else {
+			cfg_error(ctx, "bad server option \"%s\" in %s "
+			    "(expected weight=1..1000, max_conns=N, backup, "
+			    "down or drain)", tok, label);
+			free(s.spec);
+			free(copy);
+			return CFG_REPORTED;
+		}
+	}
+	free(copy);
+	for (size_t i = 0; i < u->nservers; i++)
+		if (strcmp(u->servers[i].spec, s.spec) == 0) {
+			cfg_error(ctx, "server %s listed twice in %s (first at "
+			    "%s:%d)", s.spec, label, u->servers[i].where.file,
+			    u->servers[i].where.line);
+			free(s.spec);
+			return CFG_REPORTED;
+		}
+	s.where = cfg_ctx_where(ctx);
+	u->servers = xrealloc(u->servers, u->nservers + 1, sizeof(s));
+	u->servers[u->nservers++] = s;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+u_balance(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	static const char *const names[] = { "round_robin", "least_conn",
+	    "ip_hash", "hash", "random", NULL };
+	struct cfg_upstream	*u = obj;
+	int			 i;
+
+	if ((i = cfg_parse_enum(v, names)) == -1)
+		return CFG_BAD;
+	u->balance = (enum cfg_balance)i;
+	u->balance_set = true;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+u_hash(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+	struct cfg_tpl_part	 p;
+	size_t			 n;
+
+	if (*v != '$' || (n = tpl_var_parse(v, false, &p)) == 0 ||
+	    v[n] != '\0' || p.var == VAR_SCHEME)
+		return CFG_BAD;
+	u->hash_var = p.var;
+	free(u->hash_name);
+	u->hash_name = p.text;
+	u->hash_where = cfg_ctx_where(ctx);
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+u_retries(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	long	n;
+
+	if (set_long(v, 0, CFG_RETRIES_MAX, &n) != CFG_OK)
+		return CFG_BAD;
+	((struct cfg_upstream *)obj)->retries = (int)n;
+	return CFG_OK;
+}
+
+/* "GET /healthz", "HEAD /path" or "tcp" */
+static enum cfg_set_result
+u_health_check(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+	const char		*sp;
+
+	if (strcmp(v, "tcp") == 0) {
+		u->check = CHECK_TCP;
+		return CFG_OK;
+	}
+	if ((strncmp(v, "GET ", 4) != 0 && strncmp(v, "HEAD ", 5) != 0))
+		return CFG_BAD;
+	sp = strchr(v, ' ');
+	while (*sp == ' ')
+		sp++;
+	if (*sp != '/')
+		return CFG_BAD;
+	for (const char *p = sp; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return CFG_BAD;
+	u->check = CHECK_HTTP;
+	free(u->check_method);
+	free(u->check_path);
+	u->check_method = xstrdup(v[0] == 'G' ? "GET" : "HEAD");
+	u->check_path = xstrdup(sp);
+	return CFG_OK;
+}
+
+/* "200-399", "204", or a body substring. */
+static enum cfg_set_result
+u_health_expect(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+	long			 lo, hi;
+	char			 a[4], b[4];
+
+	if (strlen(v) == 3 && cfg_parse_int(v, 100, 599, &lo) == 0) {
+		u->expect_lo = u->expect_hi = (int)lo;
+		return CFG_OK;
+	}
+	if (strlen(v) == 7 && v[3] == '-') {
+		memcpy(a, v, 3);
+		a[3] = '\0';
+		memcpy(b, v + 4, 3);
+		b[3] = '\0';
+		if (cfg_parse_int(a, 100, 599, &lo) == 0 &&
+		    cfg_parse_int(b, 100, 599, &hi) == 0 && lo <= hi) {
+			u->expect_lo = (int)lo;
+			u->expect_hi = (int)hi;
+			return CFG_OK;
+		}
+		return CFG_BAD;
+	}
+	return set_str(&u->expect_body, v);
+}
+
+static enum cfg_set_result
+u_health_host(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '/' || *p == '@')
+			return CFG_BAD;
+	return set_str(&((struct cfg_upstream *)obj)->check_host, v);
+}
+
+#define INT_SETTER(fn, type, field, min, max)				\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	long	n;							\
+									\
+	if (set_long(v, (min), (max), &n) != CFG_OK)			\
+		return CFG_BAD;						\
+	((type *)obj)->field = (int)n;					\
+	return CFG_OK;							\
+}
+
+INT_SETTER(u_rise, struct cfg_upstream, rise, 1, 100)
+INT_SETTER(u_fall, struct cfg_upstream, fall, 1, 100)
+INT_SETTER(u_max_fails, struct cfg_upstream, max_fails, 0, 1000)
+DURATION_SETTER(u_retry_timeout, struct cfg_upstream, retry_timeout_ms)
+DURATION_SETTER(u_health_interval, struct cfg_upstream, check_interval_ms)
+DURATION_SETTER(u_health_timeout, struct cfg_upstream, check_timeout_ms)
+DURATION_SETTER(u_fail_timeout, struct cfg_upstream, fail_timeout_ms)
+DURATION_SETTER(u_slow_start, struct cfg_upstream, slow_start_ms)
+
+/* ------------------------------------------------------------- routes --- */
+
+static bool
+valid_host_name(const char *h)
+{
+	if (*h == '\0' || strlen(h) > 253)
+		return false;
+	for (const char *p = h; *p != '\0'; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == ':' || *p == '[' || *p == ']'))
+			return false;
+	return true;
+}
+
+static enum cfg_set_result
+r_host(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		size_t len;
+
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		len = strlen(tok);
+		if (len > 1 && tok[len - 1] == '.')
+			tok[--len] = '\0';
+		if (!(strncmp(tok, "*.", 2) == 0 ? valid_host_name(tok + 2) &&
+		    strchr(tok + 2, '*') == NULL : valid_host_name(tok))) {
+			res = CFG_BAD;
+			break;
+		}
+		r->hosts = xrealloc(r->hosts, r->nhosts + 1, sizeof(char *));
+		r->hosts[r->nhosts++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->nhosts == 0 ? CFG_BAD : res;
+}
+
+static void *
+regex_compile(struct cfg_ctx *ctx, const char *re, bool icase,
+    const char *what)
+{
+	pcre2_code	*code;
+	int		 errcode;
+	PCRE2_SIZE	 off;
+	PCRE2_UCHAR	 msg[160];
+
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+	    icase ? PCRE2_CASELESS : 0, &errcode, &off, NULL);
+	if (code == NULL) {
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		cfg_error(ctx, "bad regular expression in %s \"%s\" at "
+		    "offset %zu: %s", what, re, (size_t)off, (char *)msg);
+		return NULL;
+	}
+	/* JIT where the platform has it; the interpreter otherwise. */
+	pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+static bool
+valid_path(const char *p)
+{
+	if (*p != '/')
+		return false;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '?' || *p == '#')
+			return false;
+	return true;
+}
+
+/* "/prefix", "= /exact", "~ regex", "~* regex" */
+static enum cfg_set_result
+r_path(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	const char		*p = v;
+	bool			 icase = false;
+
+	r->path_where = cfg_ctx_where(ctx);
+	if (*p == '=') {
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!valid_path(p))
+			return CFG_BAD;
+		r->path_kind = PATH_EXACT;
+		return set_str(&r->path, p);
+	}
+	if (*p == '~') {
+		if (*++p == '*') {
+			icase = true;
+			p++;
+		}
+		if (*p != ' ' && *p != '\t')
+			return CFG_BAD;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return CFG_BAD;
+		if ((r->path_re = regex_compile(ctx, p, icase, "path")) ==
+		    NULL)
+			return CFG_REPORTED;
+		r->path_kind = PATH_REGEX;
+		return set_str(&r->path, p);
+	}
+	if (!valid_path(p))
+		return CFG_BAD;
+	r->path_kind = PATH_PREFIX;
+	return set_str(&r->path, p);
+}
+
+static const char *const method_bits[] = {
+	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
+	[HTTP_M_PUT] = "PUT", [HTTP_M_DELETE] = "DELETE",
+	[HTTP_M_CONNECT] = "CONNECT", [HTTP_M_OPTIONS] = "OPTIONS",
+	[HTTP_M_TRACE] = "TRACE", [HTTP_M_PATCH] = "PATCH",
+};
+
+static enum cfg_set_result
+r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		size_t i;
+
+		for (i = 1; i < sizeof(method_bits) / sizeof(*method_bits);
+		    i++)
+			if (strcmp(tok, method_bits[i]) == 0)
+				break;
+		if (i < sizeof(method_bits) / sizeof(*method_bits)) {
+			r->methods |= 1u << i;
+			continue;
+		}
+		/* Any other token: an extension method, matched by name. */
+		for (char *p = tok; *p != '\0'; p++)
+			if (!isupper((unsigned char)*p) && *p != '-' &&
+			    *p != '_')
+				res = CFG_BAD;
+		if (res != CFG_OK)
+			break;
+		r->methods |= 1u << HTTP_M_OTHER;
+		r->method_names = xrealloc(r->method_names,
+		    r->nmethod_names + 1, sizeof(char *));
+		r->method_names[r->nmethod_names++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->methods == 0 ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_listener(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (!cfg_valid_name(tok)) {
+			res = CFG_BAD;
+			break;
+		}
+		r->listener_names = xrealloc(r->listener_names,
+		    r->nlistener_names + 1, sizeof(char *));
+		r->listener_names[r->nlistener_names++] = xstrdup(tok);
+	}
+	free(copy);
+	r->listener_where = cfg_ctx_where(ctx);
+	return r->nlistener_names == 0 ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+set_tpl(struct cfg_ctx *ctx, struct cfg_tpl *t, const char *v, bool captures,
+    const char *what)
+{
+	char	err[200];
+
+	tpl_free(t);
+	if (tpl_parse(t, v, captures, err, sizeof(err)) == -1) {
+		cfg_error(ctx, "bad %s \"%s\": %s", what, v, err);
+		return CFG_REPORTED;
+	}
+	return CFG_OK;
+}
+
+/* "301 https://example.com$request_uri" */
+static enum cfg_set_result
+r_redirect(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	long			 code;
+	char			 c[4];
+
+	if (strlen(v) < 5 || v[3] != ' ')
+		return CFG_BAD;
+	memcpy(c, v, 3);
+	c[3] = '\0';
+	if (cfg_parse_int(c, 301, 308, &code) == -1 || code == 304 ||
+	    code == 305 || code == 306)
+		return CFG_BAD;
+	v += 4;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return CFG_BAD;
+	if (*v == '\0')
+		return CFG_BAD;
+	r->status = (int)code;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_REDIRECT;
+	return set_tpl(ctx, &r->location, v, false, "redirect target");
+}
+
+static const char *
+type_by_extension(const char *path)
+{
+	const char	*dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return "text/plain";
+	if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
+		return "text/html";
+	if (strcasecmp(dot, ".json") == 0)
+		return "application/json";
+	if (strcasecmp(dot, ".xml") == 0)
+		return "application/xml";
+	if (strcasecmp(dot, ".css") == 0)
+		return "text/css";
+	if (strcasecmp(dot, ".js") == 0)
+		return "text/javascript";
+	return "text/plain";
+}
+
+/* "503 /srv/maintenance.html", "200 some text", "204" */
+static enum cfg_set_result
+r_return(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	long			 code;
+	char			 c[4];
+
+	if (strlen(v) < 3 || (v[3] != '\0' && v[3] != ' '))
+		return CFG_BAD;
+	memcpy(c, v, 3);
+	c[3] = '\0';
+	if (cfg_parse_int(c, 200, 599, &code) == -1)
+		return CFG_BAD;
+	r->status = (int)code;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_RETURN;
+	v += 3;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	free(r->body);
+	r->body = NULL;
+	r->bodylen = 0;
+	r->body_type = "text/plain";
+	if (*v == '/') {
+		if (read_small_file(ctx, v, "return", &r->body,
+		    &r->bodylen) == -1)
+			return CFG_REPORTED;
+		r->body_type = type_by_extension(v);
+	} else if (*v != '\0') {
+		r->bodylen = strlen(v);
+		r->body = xmalloc(r->bodylen + 2);
+		memcpy(r->body, v, r->bodylen);
+		r->body[r->bodylen++] = '\n';
+	}
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_prefix(struct cfg_ctx *ctx, char **dst, const char *v)
+{
+	if (!valid_path(v))
+		return CFG_BAD;
+	return set_str(dst, v);
+}
+
+static enum cfg_set_result
+r_strip_prefix(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return r_prefix(ctx, &((struct cfg_route *)obj)->strip_prefix, v);
+}
+
+static enum cfg_set_result
+r_add_prefix(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return r_prefix(ctx, &((struct cfg_route *)obj)->add_prefix, v);
+}
+
+/* "REGEX REPLACEMENT": the regex ends at the first unescaped blank. */
+static enum cfg_set_result
+r_rewrite(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	const char		*sp = v;
+	char			*re;
+	enum cfg_set_result	 res;
+
+	while (*sp != '\0' && *sp != ' ' && *sp != '\t') {
+		if (*sp == '\\' && sp[1] != '\0')
+			sp++;
+		sp++;
+	}
+	if (sp == v || *sp == '\0')
+		return CFG_BAD;
+	re = xmalloc((size_t)(sp - v) + 1);
+	memcpy(re, v, (size_t)(sp - v));
+	re[sp - v] = '\0';
+	while (*sp == ' ' || *sp == '\t')
+		sp++;
+	if (*sp != '/' || strchr(sp, ' ') != NULL) {
+		free(re);
+		return CFG_BAD;
+	}
+	if (r->rewrite_re != NULL)
+		pcre2_code_free(r->rewrite_re);
+	r->rewrite_re = regex_compile(ctx, re, false, "rewrite");
+	free(re);
+	if (r->rewrite_re == NULL)
+		return CFG_REPORTED;
+	res = set_tpl(ctx, &r->rewrite_to, sp, true, "rewrite replacement");
+	if (res != CFG_OK)
+		return res;
+	return CFG_OK;
+}
+
+static bool
+valid_field_name(const char *s, size_t len)
+{
+	static const char	tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(tchar, s[i]) ==
+		    NULL)
+			return false;
+	return true;
+}
+
+/* Hop-by-hop and framing fields are frontd's to write, not the admin's. */
+static bool
+reserved_field(const char *s, size_t len)
+{
+	static const char *const names[] = { "connection", "keep-alive",
+	    "transfer-encoding", "content-length", "te", "trailer", "upgrade",
+	    "proxy-connection", "host", NULL };
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], s,
+		    len) == 0)
+			return true;
+	return false;
+}
+
+static enum cfg_set_result
+header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
+    const char *v, bool with_value)
+{
+	struct cfg_header_op	 op;
+	const char		*colon = with_value ? strchr(v, ':') :
+				    v + strlen(v);
+	const char		*val;
+	enum cfg_set_result	 res;
+
+	if (colon == NULL || !valid_field_name(v, (size_t)(colon - v)))
+		return CFG_BAD;
+	if (reserved_field(v, (size_t)(colon - v))) {
+		cfg_error(ctx, "header \"%.*s\" cannot be changed here: frontd "
+		    "writes it", (int)(colon - v), v);
+		return CFG_REPORTED;
+	}
+	memset(&op, 0, sizeof(op));
+	op.namelen = (size_t)(colon - v);
+	op.name = xmalloc(op.namelen + 1);
+	memcpy(op.name, v, op.namelen);
+	op.name[op.namelen] = '\0';
+	if (with_value) {
+		for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+			;
+		for (const char *p = val; *p != '\0'; p++)
+			if ((unsigned char)*p < ' ' && *p != '\t') {
+				free(op.name);
+				return CFG_BAD;
+			}
+		res = set_tpl(ctx, &op.value, val, false, "header value");
+		if (res != CFG_OK) {
+			free(op.name);
+			return res;
+		}
+	}
+	*ops = xrealloc(*ops, *n + 1, sizeof(op));
+	(*ops)[(*n)++] = op;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_req, &r->nset_req, v, true);
+}
+
+static enum cfg_set_result
+r_remove_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->remove_req, &r->nremove_req, v, false);
+}
+
+static enum cfg_set_result
+r_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_resp, &r->nset_resp, v, true);
+}
+
+static enum cfg_set_result
+r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->remove_resp, &r->nremove_resp, v, false);
+}
+
+BOOL_SETTER(r_rewrite_location, struct cfg_route, rewrite_location)
 
 #define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
 #define ONOFF		"on or off"
@@ -446,7 +1090,26 @@ static const struct cfg_key listener_keys[] = {
 };
 
 static const struct cfg_key upstream_keys[] = {
-	{ "server", CFG_LIST, u_server, "HOST:PORT" },
+	{ "server", CFG_LIST, u_server,
+	    "HOST:PORT [weight=N] [max_conns=N] [backup] [down] [drain]" },
+	{ "balance", CFG_ONE, u_balance,
+	    "round_robin, least_conn, ip_hash, hash or random" },
+	{ "hash", CFG_ONE, u_hash, "$uri, $request_uri, $remote_addr, $host, "
+	    "$http_NAME or $cookie_NAME" },
+	{ "retries", CFG_ONE, u_retries, "a number from 0 to 15" },
+	{ "retry_timeout", CFG_ONE, u_retry_timeout, DURATION },
+	{ "health_check", CFG_ONE, u_health_check,
+	    "GET /path, HEAD /path or tcp" },
+	{ "health_expect", CFG_ONE, u_health_expect,
+	    "a status such as 200, a range such as 200-399, or body text" },
+	{ "health_host", CFG_ONE, u_health_host, "a host name or host:port" },
+	{ "health_interval", CFG_ONE, u_health_interval, DURATION },
+	{ "health_timeout", CFG_ONE, u_health_timeout, DURATION },
+	{ "rise", CFG_ONE, u_rise, "a number from 1 to 100" },
+	{ "fall", CFG_ONE, u_fall, "a number from 1 to 100" },
+	{ "max_fails", CFG_ONE, u_max_fails, "a number from 0 to 1000" },
+	{ "fail_timeout", CFG_ONE, u_fail_timeout, DURATION },
+	{ "slow_start", CFG_ONE, u_slow_start, DURATION },
 	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
 	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },
 	{ "upstream_connect_timeout", CFG_ONE, u_connect_timeout, DURATION },
@@ -456,7 +1119,29 @@ static const struct cfg_key upstream_keys[] = {
 };
 
 static const struct cfg_key route_keys[] = {
+	{ "host", CFG_LIST, r_host, "host names such as example.com or "
+	    "*.example.com" },
+	{ "path", CFG_ONE, r_path, "/prefix, = /exact, ~ regex or ~* regex" },
+	{ "methods", CFG_ONE, r_methods, "method names such as GET HEAD" },
+	{ "listener", CFG_LIST, r_listener, "names of [listener] sections" },
 	{ "upstream", CFG_ONE, r_upstream, "the name of an [upstream]" },
+	{ "redirect", CFG_ONE, r_redirect, "a status 301, 302, 303, 307 or "
+	    "308, then a URL" },
+	{ "return", CFG_ONE, r_return, "a status from 200 to 599, then "
+	    "optionally an absolute file path or text" },
+	{ "strip_prefix", CFG_ONE, r_strip_prefix, "a path such as /api" },
+	{ "add_prefix", CFG_ONE, r_add_prefix, "a path such as /v2" },
+	{ "rewrite", CFG_ONE, r_rewrite, "a regular expression, then a "
+	    "replacement path with $1..$9" },
+	{ "set_request_header", CFG_LIST, r_set_request_header,
+	    "Name: value" },
+	{ "remove_request_header", CFG_LIST, r_remove_request_header,
+	    "a header name" },
+	{ "set_response_header", CFG_LIST, r_set_response_header,
+	    "Name: value" },
+	{ "remove_response_header", CFG_LIST, r_remove_response_header,
+	    "a header name" },
+	{ "rewrite_location", CFG_ONE, r_rewrite_location, ONOFF },
 	{ "proxy_host", CFG_ONE, r_proxy_host, "a host name, host:port or "
 	    "address" },
 	{ "x_forwarded_for", CFG_ONE, r_x_forwarded_for, ONOFF },

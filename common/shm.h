@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
-#define SHM_HEALTH_VERSION	1
+#define SHM_HEALTH_VERSION	2
 #define SHM_COUNTERS_VERSION	1
 #define SHM_KEY_LEN		160
 
@@ -33,14 +33,26 @@ enum health_state {
 	HEALTH_DOWN
 };
 
-/* One upstream server. Key "upstream/server-spec" survives reloads. */
+/*
+ * One upstream server. Key "upstream/HOST:PORT" survives reloads. Times
+ * named _ms without "wall" are CLOCK_MONOTONIC milliseconds (ev_now()),
+ * the same in every process.
+ */
 struct health_slot {
 	char			key[SHM_KEY_LEN];
-	_Atomic uint32_t	state;		/* enum health_state; checker */
-	uint32_t		successes;	/* consecutive; checker */
-	uint32_t		failures;	/* consecutive; checker */
-	uint32_t		latency_us;	/* last check; checker */
-	_Atomic int64_t		last_check_ms;	/* wall clock; checker */
+	/* Active checks: written by the checker only. */
+	_Atomic uint32_t	state;		/* enum health_state */
+	uint32_t		successes;	/* consecutive */
+	uint32_t		failures;	/* consecutive */
+	uint32_t		latency_us;	/* last check */
+	_Atomic int64_t		last_check_ms;	/* wall clock */
+	char			last_error[96];	/* last failed check */
+	/* Passive checks: workers, with atomics. */
+	_Atomic uint32_t	fails;		/* in the current window */
+	_Atomic int64_t		fail_window_ms;	/* start of that window */
+	_Atomic int64_t		down_until_ms;	/* 0: not marked down */
+	/* Last down -> up change, by either; 0: never down (slow_start). */
+	_Atomic int64_t		up_since_ms;
 	_Atomic int32_t		active;		/* connections, all workers */
 	_Atomic uint64_t	requests;	/* sent to it, all workers */
 };

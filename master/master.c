@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -227,11 +228,10 @@ health_build(struct config *cfg)
 
 				if (strcmp(p->key, s->key) != 0)
 					continue;
-				s->state = p->state;
-				s->successes = p->successes;
-				s->failures = p->failures;
-				s->latency_us = p->latency_us;
-				s->last_check_ms = p->last_check_ms;
+				/* All of its state but the connections
+				 * counted by old workers in the old zone. */
+				memcpy(s, p, sizeof(*s));
+				atomic_store(&s->active, 0);
 				break;
 			}
 		}
