@@ -19,15 +19,21 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "common/config.h"
 #include "common/log.h"
+#include "common/route.h"
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
+#include "worker/vars.h"
 
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
@@ -65,6 +71,9 @@ static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
 static enum step	conn_fail(struct conn *, int, const char *);
+static enum step	upstream_failed(struct conn *, int, const char *,
+			    const char *, bool);
+static enum step	start_try(struct conn *, int);
 static enum step	conn_finish(struct conn *);
 static void		conn_enter(struct conn *, enum conn_state);
 static void		conn_close(struct conn *);
@@ -341,8 +350,7 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		break;
 	case CONN_CONNECT:
 		fmt_duration(d, sizeof(d), U(c)->connect_timeout_ms);
-		up_warn(c, "connect timeout", d);
-		s = conn_fail(c, 504, "upstream connect timeout");
+		s = upstream_failed(c, 504, "connect timeout", d, true);
 		break;
 	case CONN_SEND_REQUEST:
 	case CONN_READ_RESPONSE:
@@ -361,9 +369,13 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		}
 		fmt_duration(d, sizeof(d), c->state == CONN_SEND_REQUEST ?
 		    U(c)->send_timeout_ms : U(c)->read_timeout_ms);
-		up_warn(c, c->state == CONN_SEND_REQUEST ? "send timeout" :
-		    "read timeout", d);
-		s = conn_fail(c, 504, "upstream timeout");
+		if (c->state == CONN_SEND_RESPONSE) {
+			up_warn(c, "read timeout", d);
+			s = conn_fail(c, 504, "upstream timeout");
+			break;
+		}
+		s = upstream_failed(c, 504, c->state == CONN_SEND_REQUEST ?
+		    "send timeout" : "read timeout", d, false);
 		break;
 	case CONN_TUNNEL:
 		c->why = "tunnel idle timeout";
@@ -652,6 +664,341 @@ method_idempotent(enum http_method m)
 	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
 }
 
+/* Host of the request, for routing: lower case, no port, no final dot. */
+static void
+request_host(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->head;
+	struct http_slice	 sl;
+	const char		*p, *e;
+	size_t			 n;
+
+	r->hostlen = 0;
+	if (h->form == HTTP_TARGET_ABSOLUTE)
+		sl = h->authority;
+	else if (h->host >= 0)
+		sl = h->headers[h->host].value;
+	else
+		return;
+	p = c->in->data + sl.off;
+	n = sl.len;
+	if ((e = memchr(p, '@', n)) != NULL) {
+		n -= (size_t)(e + 1 - p);
+		p = e + 1;
+	}
+	if (n > 0 && p[0] == '[') {
+		if ((e = memchr(p, ']', n)) != NULL)
+			n = (size_t)(e + 1 - p);
+	} else if ((e = memchr(p, ':', n)) != NULL)
+		n = (size_t)(e - p);
+	if (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n > sizeof(r->host))
+		return;		/* no name is that long: matches no host */
+	for (size_t i = 0; i < n; i++)
+		r->host[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
+		    p[i]);
+	r->hostlen = (uint16_t)n;
+}
+
+/*
+ * The path for matching, normalized into w->path. -1: it climbs above
+ * the root (a 400).
+ */
+static int
+request_path(struct conn *c)
+{
+	struct worker		*w = c->w;
+	const struct http_head	*h = &c->req->head;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	const char		*p = c->in->data + t.off, *q;
+	size_t			 len = t.len;
+	ssize_t			 n;
+
+	if ((q = memchr(p, '?', len)) != NULL)
+		len = (size_t)(q - p);
+	if (len == 0 || p[0] != '/') {
+		/* "*" (OPTIONS) or an empty absolute-form path. */
+		if (len == 0) {
+			w->path[0] = '/';
+			len = 1;
+		} else
+			memcpy(w->path, p, len);
+		w->path_len = len;
+		return 0;
+	}
+	if ((n = path_normalize(p, len, w->path)) == -1)
+		return -1;
+	w->path_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * strip_prefix, rewrite, add_prefix: the new target goes to w->target,
+ * the query of the client's target kept unless a rewrite gave one.
+ */
+static int
+request_rewrite(struct conn *c, const struct cfg_route *route)
+{
+	struct worker		*w = c->w;
+	const struct http_head	*h = &c->req->head;
+	size_t			 room = TARGET_ROOM(G(c)->max_request_line);
+	const char		*path = w->path, *args = NULL;
+	size_t			 plen = w->path_len, alen = 0, n, o = 0;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	bool			 keep_args = true;
+	char			*tmp = w->target + room / 2;
+
+	w->target_len = 0;
+	if (route->strip_prefix == NULL && route->add_prefix == NULL &&
+	    route->rewrite_re == NULL)
+		return 0;
+	if ((args = memchr(c->in->data + t.off, '?', t.len)) != NULL) {
+		alen = t.len - (size_t)(args - (c->in->data + t.off));
+	}
+	if (route->strip_prefix != NULL) {
+		size_t sl = strlen(route->strip_prefix);
+
+		if (plen >= sl && memcmp(path, route->strip_prefix, sl) == 0) {
+			path += sl;
+			plen -= sl;
+			/* "/api" from "/api/x" leaves "/x"; from "/api", "/". */
+			if (plen == 0 || path[0] != '/') {
+				if (sl > 0 && route->strip_prefix[sl - 1] ==
+				    '/') {
+					path--;
+					plen++;
+				} else if (plen == 0) {
+					path = "/";
+					plen = 1;
+				}
+			}
+		}
+	}
+	if (route->rewrite_re != NULL) {
+		pcre2_match_data	*md;
+		int			 rc;
+
+		md = pcre2_match_data_create_from_pattern(route->rewrite_re,
+		    NULL);
+		if (md == NULL)
+			return -1;
+		rc = pcre2_match(route->rewrite_re, (PCRE2_SPTR)path, plen, 0,
+		    0, md, NULL);
+		if (rc > 0) {
+			n = tpl_expand(c, &route->rewrite_to, path,
+			    pcre2_get_ovector_pointer(md), rc, tmp, room / 2);
+			pcre2_match_data_free(md);
+			if (n == (size_t)-1)
+				return -1;
+			if (memchr(tmp, '?', n) != NULL)
+				keep_args = false;
+			path = tmp;
+			plen = n;
+		} else
+			pcre2_match_data_free(md);
+	}
+	if (route->add_prefix != NULL) {
+		n = strlen(route->add_prefix);
+		if (n > 0 && route->add_prefix[n - 1] == '/' && plen > 0 &&
+		    path[0] == '/')
+			n--;
+		memcpy(w->target, route->add_prefix, n);
+		o = n;
+	}
+	if (o + plen + (keep_args ? alen : 0) > room / 2)
+		return -1;
+	memmove(w->target + o, path, plen);
+	o += plen;
+	if (keep_args && args != NULL) {
+		memcpy(w->target + o, args, alen);
+		o += alen;
+	}
+	w->target_len = o;
+	return 0;
+}
+
+/* set_response_header values, expanded now while the request is here. */
+static int
+request_resp_headers(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	size_t		 o = 0, n;
+
+	r->resp_set_len = 0;
+	for (size_t i = 0; i < route->nset_resp; i++) {
+		const struct cfg_header_op *op = &route->set_resp[i];
+
+		if (o + op->namelen + 4 > sizeof(r->resp_set))
+			return -1;
+		memcpy(r->resp_set + o, op->name, op->namelen);
+		o += op->namelen;
+		r->resp_set[o++] = ':';
+		r->resp_set[o++] = ' ';
+		n = tpl_expand(c, &op->value, NULL, NULL, 0, r->resp_set + o,
+		    sizeof(r->resp_set) - o - 2);
+		if (n == (size_t)-1)
+			return -1;
+		o += n;
+		r->resp_set[o++] = '\r';
+		r->resp_set[o++] = '\n';
+	}
+	r->resp_set_len = (uint16_t)o;
+	return 0;
+}
+
+/*
+ * frontd's own answer that keeps the connection (redirect, return, no
+ * route): head in c->out, a large body sent from where it lies.
+ */
+static enum step
+conn_local(struct conn *c, int status, const char *type, const char *body,
+    size_t len, const char *loc, size_t loclen, const char *why)
+{
+	struct req	*r = c->req;
+	size_t		 n, room;
+
+	c->why = why;
+	/* An unread request body would be taken for the next request. */
+	if (!r->req_done)
+		c->close_after = true;
+	r->status = status;
+	r->local = true;
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	buf_compact(c->out);
+	room = buf_room(c->out);
+	n = out_local_head(status, type, len, loc, loclen, c->close_after,
+	    c->out->data + c->out->end, room);
+	if (n == 0)
+		return conn_fail(c, 500, "redirect target too long");
+	c->out->end += n;
+	if (!r->head_method) {
+		/* Small bodies ride in the same write. */
+		if (len <= room - n) {
+			memcpy(c->out->data + c->out->end, body, len);
+			c->out->end += len;
+		} else {
+			r->local_body = body;
+			r->local_left = len;
+		}
+	}
+	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+	    peer_name(c), status, why);
+	conn_enter(c, CONN_RESPOND);
+	conn_timer(c, G(c)->send_timeout_ms);
+	return STEP_AGAIN;
+}
+
+static enum step
+conn_not_found(struct conn *c)
+{
+	const struct cfg_global	*g = G(c);
+	const char		*page = NULL;
+	size_t			 len = 0;
+	char			 body[512];
+
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == 404) {
+			page = g->error_pages[i].body;
+			len = g->error_pages[i].len;
+		}
+	if (page == NULL) {
+		len = (size_t)snprintf(body, sizeof(body), "<html>\r\n<head>"
+		    "<title>404 Not Found</title></head>\r\n<body>\r\n"
+		    "<center><h1>404 Not Found</h1></center>\r\n<hr>"
+		    "<center>frontd</center>\r\n</body>\r\n</html>\r\n");
+		page = body;
+		/* Fits c->out: conn_local copies it there. */
+	}
+	return conn_local(c, 404, "text/html", page, len, NULL, 0, "no route");
+}
+
+static enum step
+route_action(struct conn *c, const struct cfg_route *route)
+{
+	char	*loc = c->w->target;
+	size_t	 n;
+
+	if (route->action == ACTION_RETURN)
+		return conn_local(c, route->status, route->body_type,
+		    route->body ? route->body : "", route->bodylen, NULL, 0,
+		    "return");
+	n = tpl_expand(c, &route->location, NULL, NULL, 0, loc,
+	    TARGET_ROOM(G(c)->max_request_line));
+	if (n == (size_t)-1)
+		return conn_fail(c, 500, "redirect target too long");
+	return conn_local(c, route->status, "text/html", "", 0, loc, n,
+	    "redirect");
+}
+
+/*
+ * Logs "no live server" for an upstream at most once a second per worker,
+ * with the count of what was left out.
+ */
+static void
+nolive_warn(struct conn *c, const char *what)
+{
+	struct warn_limit	*lim = &c->w->nolive[c->req->upstream];
+	int64_t			 now = ev_now(c->w->loop);
+
+	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
+	if (now - lim->window_ms < 1000) {
+		lim->skipped++;
+		return;
+	}
+	lim->window_ms = now;
+	log_warn("upstream %s: %s%s", U(c)->sec.name, what, lim->skipped ?
+	    " (and more since the last line)" : "");
+	lim->skipped = 0;
+}
+
+/*
+ * One try: picks a server not tried yet and gets a connection to it.
+ * STEP_AGAIN in CONN_CONNECT, or an error answer: retry_status, the
+ * answer of the failed try before, when there is none left to try.
+ */
+static enum step
+start_try(struct conn *c, int retry_status)
+{
+	struct worker			*w = c->w;
+	struct req			*r = c->req;
+	const struct cfg_upstream	*up = U(c);
+	size_t				 idx;
+
+	switch (balance_pick(c, up, &idx)) {
+	case PICK_OK:
+		break;
+	case PICK_FULL:
+		if (retry_status != 0)
+			return conn_fail(c, retry_status, "upstream failed");
+		nolive_warn(c, "every available server is at max_conns");
+		return conn_fail(c, 503, "all servers at max_conns");
+	case PICK_NONE:
+		/* After a failed try: its answer, nothing else to try. */
+		if (retry_status != 0)
+			return conn_fail(c, retry_status, "upstream failed");
+		nolive_warn(c, "no live server for this request");
+		return conn_fail(c, 502, "no live upstream server");
+	}
+	r->slot = (int)(up->slot0 + idx);
+	r->upstream_name = w->slot_names[r->slot];
+	r->tried[r->ntried++] = (int16_t)idx;
+	if (r->ntried == 1)
+		r->first_try_ms = ev_now(w->loop);
+	r->uc = upstream_get(w, up, idx, r->slot, false);
+	if (r->uc == NULL)
+		return conn_fail(c, 503, "out of memory");
+	r->uc->owner = c;
+	r->uc->cb = conn_up_event;
+	atomic_fetch_add(&w->env->health->slots[r->slot].requests, 1);
+	conn_enter(c, CONN_CONNECT);
+	return STEP_AGAIN;
+}
+
 /* A complete, valid head: decide framing, route, and build the upstream
  * request head. */
 static enum step
@@ -663,8 +1010,8 @@ request_start(struct conn *c)
 	struct req		*r = c->req;
 	struct http_head	*h = &r->head;
 	const struct cfg_route	*route;
-	const struct cfg_upstream *up;
-	size_t			 n, idx;
+	struct route_query	 q;
+	size_t			 n;
 
 	counter_add(CNT(c), CNT_REQUESTS, 1);
 	c->nrequests++;
@@ -698,16 +1045,34 @@ request_start(struct conn *c)
 	if (h->meth == HTTP_M_CONNECT)
 		return conn_fail(c, 405, "CONNECT is not supported");
 	r->upgrade = !r->http10 && h->has_upgrade && h->conn_upgrade;
-	if (cfg->nroutes == 0)
-		return conn_fail(c, 404, "no route");
 
-	r->route = 0;
+	request_host(c);
+	if (request_path(c) == -1)
+		return conn_fail(c, 400, "path climbs above the root");
+	q.host = r->host;
+	q.hostlen = r->hostlen;
+	q.path = w->path;
+	q.pathlen = w->path_len;
+	q.meth = h->meth;
+	q.method = c->in->data + h->method.off;
+	q.methodlen = h->method.len;
+	q.listener = c->listen->listener;
+	if ((r->route = router_match(cfg->router, cfg, &q)) == -1) {
+		/* Consumed here: the next request follows. */
+		c->in->start += h->head_len;
+		return conn_not_found(c);
+	}
 	route = cfg->routes[r->route];
+	if (route->action != ACTION_PROXY) {
+		c->in->start += h->head_len;
+		return route_action(c, route);
+	}
 	r->upstream = route->upstream;
-	up = cfg->upstreams[r->upstream];
-	idx = w->rr[r->upstream]++ % up->nservers;
-	r->slot = (int)(w->slot_base[r->upstream] + idx);
-	r->upstream_name = w->slot_names[r->slot];
+	if (request_rewrite(c, route) == -1)
+		return conn_fail(c, 414, "rewritten target too long");
+	if (route->nset_resp > 0 && request_resp_headers(c, route) == -1)
+		return conn_fail(c, 500, "set_response_header values too "
+		    "long");
 
 	if ((r->up_out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -727,14 +1092,7 @@ request_start(struct conn *c)
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		c->out->end += 25;
 	}
-	r->uc = upstream_get(w, up, idx, r->slot, false);
-	if (r->uc == NULL)
-		return conn_fail(c, 503, "out of memory");
-	r->uc->owner = c;
-	r->uc->cb = conn_up_event;
-	atomic_fetch_add(&w->env->health->slots[r->slot].requests, 1);
-	conn_enter(c, CONN_CONNECT);
-	return STEP_AGAIN;
+	return start_try(c, 0);
 }
 
 static enum step
@@ -815,8 +1173,8 @@ try_retry(struct conn *c)
 	r->retried = true;
 	r->up_readable = false;
 	upstream_release(r->uc, false);
-	r->uc = upstream_get(c->w, U(c), (size_t)(r->slot -
-	    (int)c->w->slot_base[r->upstream]), r->slot, true);
+	r->uc = upstream_get(c->w, U(c), (size_t)r->tried[r->ntried - 1],
+	    r->slot, true);
 	if (r->uc == NULL)
 		return false;
 	r->uc->owner = c;
@@ -830,6 +1188,46 @@ try_retry(struct conn *c)
 	return true;
 }
 
+/*
+ * A try failed before any byte of the response: the server is charged
+ * with it (max_fails), and the request goes to another server when that
+ * is safe (nothing of it can have been acted on, or it is idempotent and
+ * bodiless), within retries and retry_timeout. connecting: the failure
+ * came before the request was sent.
+ */
+static enum step
+upstream_failed(struct conn *c, int status, const char *what,
+    const char *detail, bool connecting)
+{
+	struct req			*r = c->req;
+	const struct cfg_upstream	*up = U(c);
+	char				 why[160];
+
+	up_warn(c, what, detail);
+	snprintf(why, sizeof(why), "%s%s%s", what, detail ? ": " : "",
+	    detail ? detail : "");
+	balance_failed(c, r->slot, why);
+	if (r->ntried > up->retries || r->resp_started || r->up_status != 0 ||
+	    (up->retry_timeout_ms > 0 && ev_now(c->w->loop) -
+	    r->first_try_ms >= up->retry_timeout_ms) ||
+	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
+	    (r->up_in != NULL && buf_len(r->up_in) > 0))
+		return conn_fail(c, status, status == 504 ? "upstream timeout" :
+		    "upstream failed");
+	log_debug("conn=%llu retrying on another server after %s",
+	    (unsigned long long)c->id, why);
+	upstream_release(r->uc, false);
+	r->uc = NULL;
+	r->up_readable = false;
+	r->up_start_ms = 0;
+	r->up_out->start = 0;
+	r->up_out->end = r->up_head_len;
+	if (r->up_in != NULL)
+		r->up_in->start = r->up_in->end = 0;
+	http_parser_init(&r->rparser);
+	return start_try(c, status);
+}
+
 static enum step
 conn_connect(struct conn *c)
 {
@@ -838,10 +1236,9 @@ conn_connect(struct conn *c)
 
 	if (r->uc->fd == -1) {
 		r->up_start_ms = ev_now(c->w->loop);
-		if (upstream_connect(r->uc, &err) == -1) {
-			up_warn(c, "connect failed", strerror(err));
-			return conn_fail(c, 502, "upstream connect failed");
-		}
+		if (upstream_connect(r->uc, &err) == -1)
+			return upstream_failed(c, 502, "connect failed",
+			    strerror(err), true);
 		set_client_events(c, 0);
 		conn_timer(c, U(c)->connect_timeout_ms);
 		return STEP_WAIT;
@@ -850,10 +1247,9 @@ conn_connect(struct conn *c)
 		rc = upstream_finish_connect(r->uc, &err);
 		if (rc == 1)
 			return STEP_WAIT;
-		if (rc == -1) {
-			up_warn(c, "connect failed", strerror(err));
-			return conn_fail(c, 502, "upstream connect failed");
-		}
+		if (rc == -1)
+			return upstream_failed(c, 502, "connect failed",
+			    strerror(err), true);
 	} else if (r->up_start_ms == 0)
 		r->up_start_ms = ev_now(c->w->loop);
 	conn_enter(c, CONN_SEND_REQUEST);
@@ -1009,8 +1405,8 @@ conn_send_request(struct conn *c)
 		if (n == -1) {
 			if (try_retry(c))
 				return STEP_AGAIN;
-			up_warn(c, "send failed", strerror(errno));
-			return conn_fail(c, 502, "upstream send failed");
+			return upstream_failed(c, 502, "send failed",
+			    strerror(errno), false);
 		}
 		if (n > 0 || !blocked)
 			progress = true;
@@ -1155,11 +1551,15 @@ conn_read_response(struct conn *c)
 		if (n <= 0) {
 			if (buf_len(r->up_in) == 0 && try_retry(c))
 				return STEP_AGAIN;
-			up_warn(c, buf_len(r->up_in) ? "closed in the "
-			    "response head" : "closed without a response",
-			    n == -1 ? strerror(errno) : NULL);
-			return conn_fail(c, 502, "upstream closed without a "
-			    "response");
+			if (buf_len(r->up_in) > 0) {
+				up_warn(c, "closed in the response head",
+				    n == -1 ? strerror(errno) : NULL);
+				return conn_fail(c, 502, "upstream closed in "
+				    "the response head");
+			}
+			return upstream_failed(c, 502, "closed without a "
+			    "response", n == -1 ? strerror(errno) : NULL,
+			    false);
 		}
 		conn_timer(c, U(c)->read_timeout_ms);
 	}
@@ -1176,6 +1576,7 @@ conn_read_response(struct conn *c)
 		    "request");
 		return conn_fail(c, 502, "unexpected 101");
 	}
+	balance_succeeded(c, r->slot);
 	response_framing(c);
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -1561,9 +1962,11 @@ conn_respond(struct conn *c)
 	bool	blocked;
 	ssize_t	n;
 
+	struct req	*r = c->req;
+
 	if (c->out != NULL && buf_len(c->out) > 0) {
-		n = send_two(c->fd, c->out, NULL, 0, &blocked, c->req ?
-		    &c->req->bytes_out : NULL);
+		n = send_two(c->fd, c->out, NULL, 0, &blocked, r ?
+		    &r->bytes_out : NULL);
 		if (n == -1)
 			return STEP_CLOSE;
 		if (blocked) {
@@ -1571,7 +1974,26 @@ conn_respond(struct conn *c)
 			return STEP_WAIT;
 		}
 	}
-	if (c->req != NULL)
+	while (r != NULL && r->local_left > 0) {
+		do
+			n = write(c->fd, r->local_body, r->local_left);
+		while (n == -1 && errno == EINTR);
+		if (n == -1 && errno == EAGAIN) {
+			set_client_events(c, EPOLLOUT);
+			return STEP_WAIT;
+		}
+		if (n <= 0)
+			return STEP_CLOSE;
+		r->local_body += n;
+		r->local_left -= (size_t)n;
+		r->bytes_out += (uint64_t)n;
+	}
+	if (r != NULL && r->local && !c->close_after && !c->lingering) {
+		/* A redirect or page of ours: the connection goes on. */
+		r->resp_done = true;
+		return conn_finish(c);
+	}
+	if (r != NULL)
 		req_end(c);
 	if (!c->lingering) {
 		c->lingering = true;

@@ -30,6 +30,9 @@ enum conn_state {
 
 enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 
+/* Room for a rewritten target: prefixes and replacements may add to it. */
+#define TARGET_ROOM(max_line)	(2 * (size_t)(max_line) + 4096)
+
 extern const char *const conn_state_names[];
 
 struct buf;
@@ -78,6 +81,14 @@ struct worker {
 	size_t			*slot_base;	/* first health slot per upstream */
 	char			**slot_names;	/* "addr:port" per health slot */
 	struct warn_limit	*warn;		/* per health slot */
+	struct warn_limit	*nolive;	/* per upstream */
+	int64_t			*cw;		/* smooth round robin, per slot */
+	/* The request being started: its normalized (then rewritten) path
+	 * and the target sent upstream when it differs from the client's. */
+	char			*path;
+	size_t			 path_len;
+	char			*target;
+	size_t			 target_len;	/* 0: the client's target */
 	struct http_limits	 req_limits;
 	struct http_limits	 resp_limits;
 };

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include "worker/buf.h"
 #include "worker/conn.h"
 #include "worker/req.h"
+#include "worker/vars.h"
 
 struct out {
 	char	*p;
@@ -71,6 +73,18 @@ status_reason(int status)
 	case 100: return "Continue";
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 401: return "Unauthorized";
+	case 410: return "Gone";
+	case 429: return "Too Many Requests";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
@@ -143,6 +157,70 @@ named_by_connection(const char *base, const struct http_head *h,
 	return http_connection_has(base, h, base + f->name.off, f->name.len);
 }
 
+static bool
+op_matches(const char *base, const struct http_header *f,
+    const struct cfg_header_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].namelen == f->name.len && strncasecmp(ops[i].name,
+		    base + f->name.off, f->name.len) == 0)
+			return true;
+	return false;
+}
+
+/* A header the route removes, or sets (which replaces the client's). */
+static bool
+header_listed(const char *base, const struct http_header *f,
+    const struct cfg_route *route)
+{
+	return op_matches(base, f, route->remove_req, route->nremove_req) ||
+	    op_matches(base, f, route->set_req, route->nset_req);
+}
+
+/*
+ * Location pointing at the upstream server ("http://10.0.0.2:8080/x",
+ * with the server as configured, its address or proxy_host): the client
+ * gets "http://public-host/x" instead. Returns true if it wrote the field.
+ */
+static bool
+location_rewrite(struct out *o, const struct conn *c, const struct req *r,
+    const struct cfg_route *route, const char *b, const struct http_header *f)
+{
+	const struct cfg_server	*sv;
+	const char		*v = b + f->value.off, *auth, *rest;
+	size_t			 len = f->value.len, alen;
+	const char		*names[3];
+
+	if (len < 8 || strncasecmp(v, "http://", 7) != 0 || r->hostlen == 0 ||
+	    r->upstream < 0 || r->ntried == 0)
+		return false;
+	auth = v + 7;
+	rest = memchr(auth, '/', len - 7);
+	alen = rest ? (size_t)(rest - auth) : len - 7;
+	sv = &c->w->env->cfg->upstreams[r->upstream]->servers[
+	    r->tried[r->ntried - 1]];
+	names[0] = sv->spec;
+	names[1] = r->upstream_name;
+	names[2] = route->proxy_host;
+	for (int i = 0; i < 3; i++) {
+		if (names[i] == NULL || strlen(names[i]) != alen ||
+		    strncasecmp(names[i], auth, alen) != 0)
+			continue;
+		put(o, b + f->name.off, f->name.len);
+		puts_(o, ": http://");
+		put(o, r->host, r->hostlen);
+		if (!(addr_port(&c->listen->addr) == 80))
+			putf(o, ":%d", addr_port(&c->listen->addr));
+		if (rest != NULL)
+			put(o, rest, len - (size_t)(rest - v));
+		else
+			put(o, "/", 1);
+		put(o, "\r\n", 2);
+		return true;
+	}
+	return false;
+}
+
 size_t
 out_request_head(const struct conn *c, const struct req *r,
     const struct cfg_route *route, char *dst, size_t room)
@@ -161,7 +239,9 @@ out_request_head(const struct conn *c, const struct req *r,
 
 	put_slice(&o, b, h->method);
 	put(&o, " ", 1);
-	if (h->form == HTTP_TARGET_ABSOLUTE) {
+	if (c->w->target_len > 0)
+		put(&o, c->w->target, c->w->target_len);
+	else if (h->form == HTTP_TARGET_ABSOLUTE) {
 		if (h->path.len == 0)
 			put(&o, "/", 1);
 		else
@@ -234,6 +314,9 @@ out_request_head(const struct conn *c, const struct req *r,
 		}
 		if (named_by_connection(b, h, f))
 			continue;
+		if ((route->nremove_req > 0 || route->nset_req > 0) &&
+		    header_listed(b, f, route))
+			continue;
 		/*
 		 * Backends that map headers to variables (CGI, PHP, many
 		 * frameworks) read X_Real_IP as X-Real-IP: an underscore
@@ -278,6 +361,23 @@ out_request_head(const struct conn *c, const struct req *r,
 	if (route->via)
 		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
 		    "Via: 1.1 frontd\r\n");
+	for (size_t i = 0; i < route->nset_req && !o.full; i++) {
+		const struct cfg_header_op *op = &route->set_req[i];
+		size_t n;
+
+		put(&o, op->name, op->namelen);
+		put(&o, ": ", 2);
+		if (o.full)
+			break;
+		n = tpl_expand(c, &op->value, NULL, NULL, 0, o.p + o.len,
+		    o.room - o.len);
+		if (n == (size_t)-1) {
+			o.full = true;
+			break;
+		}
+		o.len += n;
+		put(&o, "\r\n", 2);
+	}
 	if (h->te_trailers)
 		puts_(&o, "TE: trailers\r\n");
 	if (r->req_mode == BODY_CHUNKED)
@@ -301,6 +401,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	const char		*b = r->up_in->data;
 	const struct http_head	*h = &r->resp;
 	struct out		 o = { dst, 0, room, false };
+
+	const struct cfg_route	*route = r->route >= 0 ?
+				    c->w->env->cfg->routes[r->route] : NULL;
 
 	puts_(&o, r->http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
 	put_u64(&o, (uint64_t)h->status);
@@ -336,8 +439,19 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		}
 		if (named_by_connection(b, h, f))
 			continue;
+		if (route != NULL && (op_matches(b, f, route->remove_resp,
+		    route->nremove_resp) || op_matches(b, f, route->set_resp,
+		    route->nset_resp)))
+			continue;
+		if (route != NULL && route->rewrite_location &&
+		    (f->id == HTTP_H_LOCATION || (f->name.len == 16 &&
+		    strncasecmp(b + f->name.off, "content-location", 16) ==
+		    0)) && location_rewrite(&o, c, r, route, b, f))
+			continue;
 		put(&o, b + f->line_off, f->line_len);
 	}
+	if (r->resp_set_len > 0)
+		put(&o, r->resp_set, r->resp_set_len);
 	if (r->rechunk)
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
 	if (h->status == 101)
@@ -376,5 +490,26 @@ out_error_page(int status, const char *page, size_t pagelen, bool close,
 	    status, status_reason(status), http_date(), pagelen,
 	    close ? "Connection: close\r\n" : "");
 	put(&o, page, pagelen);
+	return o.full ? 0 : o.len;
+}
+
+/* Head of frontd's own answer with a body of len bytes. */
+size_t
+out_local_head(int status, const char *type, size_t len,
+    const char *location, size_t loclen, bool close, char *dst, size_t room)
+{
+	struct out	o = { dst, 0, room, false };
+
+	putf(&o, "HTTP/1.1 %d %s\r\nServer: frontd\r\nDate: %s\r\n", status,
+	    status_reason(status), http_date());
+	if (location != NULL) {
+		puts_(&o, "Location: ");
+		put(&o, location, loclen);
+		put(&o, "\r\n", 2);
+	}
+	if (len > 0 || location == NULL)
+		putf(&o, "Content-Type: %s\r\n", type);
+	putf(&o, "Content-Length: %zu\r\n%s\r\n", len,
+	    close ? "Connection: close\r\n" : "");
 	return o.full ? 0 : o.len;
 }

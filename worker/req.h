@@ -71,6 +71,18 @@ struct req {
 	const char		*upstream_name;	/* worker's slot name, or NULL */
 
 	bool			 parsed;	/* a whole head was read */
+	bool			 local;		/* frontd answers (no upstream) */
+	const char		*local_body;	/* still to send after c->out */
+	size_t			 local_left;
+
+	/* Tries: servers of the upstream used so far, for retries. */
+	int16_t			 tried[CFG_RETRIES_MAX + 2];
+	int			 ntried;
+	int64_t			 first_try_ms;
+	uint32_t		 hash;		/* hash balancers: the key's */
+	bool			 hash_done;
+	uint16_t		 hostlen;	/* host[], below */
+	uint16_t		 resp_set_len;	/* resp_set[], below */
 
 	/*
 	 * Copied from the head for the access log, only when it is on.
@@ -83,6 +95,11 @@ struct req {
 	char			 log_target[1024];
 	char			 log_ua[256];
 	char			 log_ref[256];
+
+	/* Also not cleared: their lengths are above. */
+	char			 host[256];	/* lower case, no port */
+	char			 resp_set[1024];	/* set_response_header
+						   lines, expanded */
 };
 
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the
@@ -93,6 +110,8 @@ size_t	out_response_head(const struct conn *, const struct req *, char *,
 	    size_t);
 size_t	out_error_page(int status, const char *page, size_t pagelen,
 	    bool close, char *, size_t);
+size_t	out_local_head(int status, const char *type, size_t len,
+	    const char *location, size_t loclen, bool close, char *, size_t);
 const char *status_reason(int);
 
 #endif

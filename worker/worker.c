@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/upstream.h"
 
@@ -77,6 +78,11 @@ worker_main(struct proc_env *env)
 	/* Server names for logs, formatted once rather than per request. */
 	W.slot_names = xcalloc(base + 1, sizeof(char *));
 	W.warn = xcalloc(base + 1, sizeof(*W.warn));
+	W.nolive = xcalloc(cfg->nupstreams + 1, sizeof(*W.nolive));
+	/* Paths are bounded by the request line. */
+	W.path = xmalloc(cfg->global.max_request_line + 1);
+	W.target = xmalloc(TARGET_ROOM(cfg->global.max_request_line));
+	balance_init(&W);
 	for (size_t i = 0; i < cfg->nupstreams; i++)
 		for (size_t j = 0; j < cfg->upstreams[i]->nservers; j++) {
 			char a[ADDR_STRLEN];

@@ -1,0 +1,170 @@
+/*
+ * Variables of the request being started. They are read while the
+ * client's head is in place (request_start), so slices into c->in are
+ * valid; $uri is the normalized path the worker keeps beside it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/addr.h"
+#include "common/http_parse.h"
+#include "worker/buf.h"
+#include "worker/conn.h"
+#include "worker/req.h"
+#include "worker/vars.h"
+
+static void
+find_header(const struct conn *c, const char *name, size_t namelen,
+    const char **val, size_t *len)
+{
+	const struct http_head	*h = &c->req->head;
+	const char		*b = c->in->data;
+
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		if (f->name.len == namelen && strncasecmp(b + f->name.off,
+		    name, namelen) == 0) {
+			*val = b + f->value.off;
+			*len = f->value.len;
+			return;
+		}
+	}
+}
+
+/* "a=1; name=value; b=2": the first cookie of that name, any header. */
+static void
+find_cookie(const struct conn *c, const char *name, size_t namelen,
+    const char **val, size_t *len)
+{
+	const struct http_head	*h = &c->req->head;
+	const char		*b = c->in->data;
+
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+		const char *p, *end;
+
+		if (f->name.len != 6 || strncasecmp(b + f->name.off, "cookie",
+		    6) != 0)
+			continue;
+		p = b + f->value.off;
+		end = p + f->value.len;
+		while (p < end) {
+			const char *semi = memchr(p, ';', (size_t)(end - p));
+			const char *pe = semi ? semi : end;
+
+			while (p < pe && (*p == ' ' || *p == '\t'))
+				p++;
+			if ((size_t)(pe - p) > namelen && memcmp(p, name,
+			    namelen) == 0 && p[namelen] == '=') {
+				*val = p + namelen + 1;
+				*len = (size_t)(pe - *val);
+				return;
+			}
+			p = pe + 1;
+		}
+	}
+}
+
+void
+var_get(const struct conn *c, enum cfg_var var, const char *name,
+    size_t namelen, char *scratch, const char **val, size_t *len)
+{
+	const struct req	*r = c->req;
+	const struct http_head	*h = &r->head;
+	const char		*b = c->in->data;
+	const char		*q;
+	struct http_slice	 t;
+
+	*val = "";
+	*len = 0;
+	t = h->form == HTTP_TARGET_ABSOLUTE ? h->path : h->target;
+	switch (var) {
+	case VAR_URI:
+		*val = c->w->path;
+		*len = c->w->path_len;
+		break;
+	case VAR_REQUEST_URI:
+		if (t.len == 0) {
+			*val = "/";
+			*len = 1;
+		} else {
+			*val = b + t.off;
+			*len = t.len;
+		}
+		break;
+	case VAR_ARGS:
+		if ((q = memchr(b + t.off, '?', t.len)) != NULL) {
+			*val = q + 1;
+			*len = t.len - (size_t)(q + 1 - (b + t.off));
+		}
+		break;
+	case VAR_HOST:
+		*val = r->host;
+		*len = r->hostlen;
+		break;
+	case VAR_REMOTE_ADDR:
+		addr_format_ip(&c->peer, scratch, VAR_SCRATCH);
+		*val = scratch;
+		*len = strlen(scratch);
+		break;
+	case VAR_SCHEME:
+		*val = "http";
+		*len = 4;
+		break;
+	case VAR_SERVER_PORT:
+		*len = (size_t)snprintf(scratch, VAR_SCRATCH, "%d",
+		    addr_port(&c->listen->addr));
+		*val = scratch;
+		break;
+	case VAR_HTTP:
+		find_header(c, name, namelen, val, len);
+		break;
+	case VAR_COOKIE:
+		find_cookie(c, name, namelen, val, len);
+		break;
+	case VAR_NONE:
+	case VAR_CAPTURE:
+		break;
+	}
+}
+
+size_t
+tpl_expand(const struct conn *c, const struct cfg_tpl *t,
+    const char *subject, const size_t *caps, int ncaps, char *dst,
+    size_t room)
+{
+	char		 scratch[VAR_SCRATCH];
+	const char	*v;
+	size_t		 n = 0, len;
+
+	for (size_t i = 0; i < t->nparts; i++) {
+		const struct cfg_tpl_part *p = &t->parts[i];
+
+		switch (p->var) {
+		case VAR_NONE:
+			v = p->text;
+			len = p->len;
+			break;
+		case VAR_CAPTURE:
+			v = "";
+			len = 0;
+			if (p->capture < ncaps && caps[2 * p->capture] !=
+			    (size_t)-1) {
+				v = subject + caps[2 * p->capture];
+				len = caps[2 * p->capture + 1] -
+				    caps[2 * p->capture];
+			}
+			break;
+		default:
+			var_get(c, p->var, p->text, p->len, scratch, &v, &len);
+			break;
+		}
+		if (len > room - n)
+			return (size_t)-1;
+		memcpy(dst + n, v, len);
+		n += len;
+	}
+	return n;
+}
