@@ -72,11 +72,18 @@ available(const struct conn *c, const struct cfg_upstream *up, size_t j,
 
 	if (sv->down || sv->drain || tried(c->req, j))
 		return AV_NO;
-	if (atomic_load_explicit(&hs->state, memory_order_relaxed) ==
-	    HEALTH_DOWN)
+	/* State left by an old checker counts only while checks are on. */
+	if (up->check != CHECK_OFF && atomic_load_explicit(&hs->state,
+	    memory_order_relaxed) == HEALTH_DOWN)
 		return AV_NO;
 	until = atomic_load_explicit(&hs->down_until_ms, memory_order_relaxed);
-	if (until != 0 && now < until)
+	/*
+	 * A passive mark holds for fail_timeout, unless the checker has
+	 * seen the server come back up since it was set.
+	 */
+	if (until != 0 && now < until && !(up->check != CHECK_OFF &&
+	    atomic_load_explicit(&hs->up_since_ms, memory_order_relaxed) >
+	    until - up->fail_timeout_ms))
 		return AV_NO;
 	if (sv->max_conns > 0 && atomic_load_explicit(&hs->active,
 	    memory_order_relaxed) >= sv->max_conns)

@@ -674,7 +674,7 @@ request_host(struct conn *c)
 	const char		*p, *e;
 	size_t			 n;
 
-	r->hostlen = 0;
+	r->hostlen = r->hostport_len = 0;
 	if (h->form == HTTP_TARGET_ABSOLUTE)
 		sl = h->authority;
 	else if (h->host >= 0)
@@ -687,6 +687,12 @@ request_host(struct conn *c)
 		n -= (size_t)(e + 1 - p);
 		p = e + 1;
 	}
+	if (n > sizeof(r->host))
+		return;		/* no name is that long: matches no host */
+	for (size_t i = 0; i < n; i++)
+		r->host[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
+		    p[i]);
+	r->hostport_len = (uint16_t)n;
 	if (n > 0 && p[0] == '[') {
 		if ((e = memchr(p, ']', n)) != NULL)
 			n = (size_t)(e + 1 - p);
@@ -694,11 +700,6 @@ request_host(struct conn *c)
 		n = (size_t)(e - p);
 	if (n > 0 && p[n - 1] == '.')
 		n--;
-	if (n > sizeof(r->host))
-		return;		/* no name is that long: matches no host */
-	for (size_t i = 0; i < n; i++)
-		r->host[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
-		    p[i]);
 	r->hostlen = (uint16_t)n;
 }
 

@@ -207,10 +207,9 @@ location_rewrite(struct out *o, const struct conn *c, const struct req *r,
 		    strncasecmp(names[i], auth, alen) != 0)
 			continue;
 		put(o, b + f->name.off, f->name.len);
+		/* The host as the client wrote it, port included. */
 		puts_(o, ": http://");
-		put(o, r->host, r->hostlen);
-		if (!(addr_port(&c->listen->addr) == 80))
-			putf(o, ":%d", addr_port(&c->listen->addr));
+		put(o, r->host, r->hostport_len);
 		if (rest != NULL)
 			put(o, rest, len - (size_t)(rest - v));
 		else

@@ -81,7 +81,8 @@ struct req {
 	int64_t			 first_try_ms;
 	uint32_t		 hash;		/* hash balancers: the key's */
 	bool			 hash_done;
-	uint16_t		 hostlen;	/* host[], below */
+	uint16_t		 hostlen;	/* host[], below: the name */
+	uint16_t		 hostport_len;	/* the name and any ":port" */
 	uint16_t		 resp_set_len;	/* resp_set[], below */
 
 	/*
@@ -97,7 +98,8 @@ struct req {
 	char			 log_ref[256];
 
 	/* Also not cleared: their lengths are above. */
-	char			 host[256];	/* lower case, no port */
+	char			 host[256 + 8];	/* lower case, then any
+						   ":port" the client gave */
 	char			 resp_set[1024];	/* set_response_header
 						   lines, expanded */
 };
