@@ -868,6 +868,8 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 		c->close_after = true;
 	r->status = status;
 	r->local = true;
+	if (status == 204 || status == 304)
+		len = 0;	/* these never have a body */
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
 	buf_compact(c->out);

@@ -506,9 +506,11 @@ out_local_head(int status, const char *type, size_t len,
 		put(&o, location, loclen);
 		put(&o, "\r\n", 2);
 	}
-	if (len > 0 || location == NULL)
+	if (len > 0)
 		putf(&o, "Content-Type: %s\r\n", type);
-	putf(&o, "Content-Length: %zu\r\n%s\r\n", len,
-	    close ? "Connection: close\r\n" : "");
+	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
+	if (status != 204 && status != 304)
+		putf(&o, "Content-Length: %zu\r\n", len);
+	putf(&o, "%s\r\n", close ? "Connection: close\r\n" : "");
 	return o.full ? 0 : o.len;
 }

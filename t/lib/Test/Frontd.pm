@@ -838,13 +838,15 @@ sub get {
 # ---------------------------------------------------------------------------
 # Scripted backends
 
-# Fork an HTTP/1.1 backend on a free 127.0.0.1 port.  opts: body (text, or a
+# Fork an HTTP/1.1 backend on a free 127.0.0.1 port (or on port, to bring
+# back one that stop_backend stopped).  opts: body (text, or a
 # code ref called with the request hash), status (200), delay (seconds
 # before answering), headers ({name => value}).  One process per connection.
 # Returns { addr => "127.0.0.1:PORT", port => PORT, pid => PID }.
 sub backend {
 	my ($self, %o) = @_;
-	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+	    LocalPort => $o{port} // 0,
 	    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
 	    or croak "backend: cannot listen: $!";
 	my $port = $srv->sockport;
@@ -1014,13 +1016,15 @@ my $RAW_READ_S = 30;		# a backend handler's read gives up after this
 # (200), headers (array or hash ref), body (text, or code ref called with
 # the request and the connection), keep-alive aware; keepalive => 0 closes
 # after each response (saying so), delay => S waits before answering.
-# Bytes a handler never reads are not recorded.
+# Bytes a handler never reads are not recorded.  port => N listens on that
+# port (to bring back a backend that stop_backend stopped).
 sub raw_backend {
 	my ($self, %o) = @_;
 	my $id = ++$self->{nraw};
 	my $rec = "$self->{dir}/raw-backend$id";
 	$self->spew($_, '') for $rec, "$rec.conns", "$rec.notes";
-	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+	    LocalPort => $o{port} // 0,
 	    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
 	    or croak "raw_backend: cannot listen: $!";
 	my $port = $srv->sockport;
@@ -1104,6 +1108,81 @@ sub _raw_default {
 		    head => $req->{method} eq 'HEAD') or last;
 		last unless $keep;
 	}
+}
+
+# Kill a backend (either kind) and its connection processes at once, as a
+# crash would: its port refuses connections until a backend is started
+# again with port => $be->{port}.
+sub stop_backend {
+	my ($self, $be) = @_;
+	my ($b) = grep { $_->{pid} == $be->{pid} } @{ $self->{backends} }
+	    or return 0;
+	kill 'KILL', -$b->{pid};
+	kill 'KILL', $b->{pid};
+	waitpid($b->{pid}, 0);
+	close $b->{keep} if $b->{keep};
+	$self->{backends} = [ grep { $_ != $b } @{ $self->{backends} } ];
+	return 1;
+}
+
+# A named raw_backend for balancing and health tests.  Every request gets
+# 200 "NAME\n" with X-Backend: NAME (keep-alive aware), except:
+#   /healthz: 500 "sick\n" while the flag "sick" is set, else 200
+#     "healthy\n";
+#   a path starting with /hold: while the flag "hold" is set, the answer
+#     waits (up to 20 s), and held() counts it meanwhile.
+# Flags are files in the test dir: $t->flag($be, sick => 1).  opts: name
+# (required), port, and others of raw_backend (not handler).
+sub app_backend {
+	my ($self, %o) = @_;
+	my $name = $o{name} // croak "app_backend: name required";
+	my $dir = $self->{dir};
+	my $handler = sub {
+		my ($c) = @_;
+		while (my $q = $c->read_request) {
+			my $t = $q->{target};
+			my ($status, $body) = (200, "$name\n");
+			if ($t =~ m{^/healthz(?:\?|\z)}) {
+				($status, $body) = -e "$dir/flag-$name-sick"
+				    ? (500, "sick\n") : (200, "healthy\n");
+			} elsif ($t =~ m{^/hold}) {
+				my $mark = "$dir/held-$name.$$." . $c->n;
+				if (-e "$dir/flag-$name-hold") {
+					if (open my $fh, '>', $mark) { close $fh }
+					my $until = time + 20;
+					sleep 0.02 while -e "$dir/flag-$name-hold"
+					    && time < $until;
+					unlink $mark;
+				}
+			}
+			my $close = grep { $_ eq 'close' } header_tokens($q, 'connection');
+			$close ||= $q->{version} ne '1.1';
+			$c->respond($status, body => $body,
+			    head => $q->{method} eq 'HEAD',
+			    headers => [ 'X-Backend' => $name,
+				$close ? (Connection => 'close') : () ])
+			    or last;
+			last if $close;
+		}
+	};
+	my $be = $self->raw_backend(%o, handler => $handler);
+	$be->{name} = $name;
+	return $be;
+}
+
+# Set (on true) or clear a flag of an app_backend.
+sub flag {
+	my ($self, $be, $flag, $on) = @_;
+	my $f = "$self->{dir}/flag-$be->{name}-$flag";
+	if ($on) { $self->spew($f, '') } else { unlink $f }
+	return $on;
+}
+
+# Requests an app_backend holds right now.
+sub held {
+	my ($self, $be) = @_;
+	opendir my $dh, $self->{dir} or return 0;
+	return scalar grep { /^held-\Q$be->{name}\E\.\d+\.\d+\z/ } readdir $dh;
 }
 
 # All bytes a raw backend received, in arrival order.
