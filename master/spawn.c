@@ -230,6 +230,13 @@ spawn_one(enum role role, int slot, int gen)
 			}
 		}
 		log_also_stderr(false);
+		/*
+		 * A session of its own: job control signals from a terminal
+		 * (^C under -f) reach only the master, which stops the
+		 * children in order; and the scheduler does not group the
+		 * children with whatever else that terminal runs.
+		 */
+		setsid();
 		proc_title("%s", r->title);
 		if (proc_child_init(&env, r->name) == -1)
 			exit(1);
