@@ -2056,10 +2056,20 @@ conn_close(struct conn *c)
 void
 conn_drain(struct conn *c)
 {
+	char	b;
+
 	if (c->state == CONN_IDLE) {
-		c->why = "shutting down";
-		conn_close(c);
-		return;
+		/*
+		 * A request already on its way is served (then the
+		 * connection closes); a quiet connection is closed now.
+		 */
+		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+			c->why = "shutting down";
+			conn_close(c);
+			return;
+		}
+		conn_enter(c, CONN_READ_HEAD);
+		conn_timer(c, G(c)->client_header_timeout_ms);
 	}
 	c->close_after = true;
 	if (c->state == CONN_READ_HEAD && (c->in == NULL ||
