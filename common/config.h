@@ -65,7 +65,8 @@ enum cfg_balance {
 /* What a hash key or a $variable in a template stands for. */
 enum cfg_var {
 	VAR_NONE,
-	VAR_URI,		/* path, no query (after rewriting) */
+	VAR_URI,		/* normalized path, no query, before
+				   rewriting */
 	VAR_REQUEST_URI,	/* target as the client sent it */
 	VAR_ARGS,		/* query string, no '?' */
 	VAR_HOST,		/* Host without port, lower case */

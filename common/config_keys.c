@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "common/config_value.h"
 #include "common/http_parse.h"
+#include "common/route.h"
 #include "common/tpl.h"
 #include "common/util.h"
 
@@ -593,9 +594,25 @@ INT_SETTER(u_rise, struct cfg_upstream, rise, 1, 100)
 INT_SETTER(u_fall, struct cfg_upstream, fall, 1, 100)
 INT_SETTER(u_max_fails, struct cfg_upstream, max_fails, 0, 1000)
 DURATION_SETTER(u_retry_timeout, struct cfg_upstream, retry_timeout_ms)
-DURATION_SETTER(u_health_interval, struct cfg_upstream, check_interval_ms)
-DURATION_SETTER(u_health_timeout, struct cfg_upstream, check_timeout_ms)
-DURATION_SETTER(u_fail_timeout, struct cfg_upstream, fail_timeout_ms)
+/* Durations with a floor: zero would mean a busy loop or no window. */
+#define MIN_DURATION_SETTER(fn, type, field, min)			\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	int64_t	ms;							\
+									\
+	if (cfg_parse_duration(v, &ms) == -1 || ms < (min))		\
+		return CFG_BAD;						\
+	((type *)obj)->field = ms;					\
+	return CFG_OK;							\
+}
+
+MIN_DURATION_SETTER(u_health_interval, struct cfg_upstream,
+    check_interval_ms, 100)
+MIN_DURATION_SETTER(u_health_timeout, struct cfg_upstream, check_timeout_ms,
+    10)
+MIN_DURATION_SETTER(u_fail_timeout, struct cfg_upstream, fail_timeout_ms,
+    100)
 DURATION_SETTER(u_slow_start, struct cfg_upstream, slow_start_ms)
 
 /* ------------------------------------------------------------- routes --- */
@@ -603,11 +620,24 @@ DURATION_SETTER(u_slow_start, struct cfg_upstream, slow_start_ms)
 static bool
 valid_host_name(const char *h)
 {
-	if (*h == '\0' || strlen(h) > 253)
+	size_t	len = strlen(h);
+
+	if (len == 0 || len > 253)
 		return false;
+	/* An IPv6 address, bracketed as in a Host header. */
+	if (h[0] == '[') {
+		if (h[len - 1] != ']')
+			return false;
+		for (const char *p = h + 1; p < h + len - 1; p++)
+			if (!(isxdigit((unsigned char)*p) || *p == ':' ||
+			    *p == '.'))
+				return false;
+		return true;
+	}
+	/* No port: requests are matched on the name alone. */
 	for (const char *p = h; *p != '\0'; p++)
 		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == ':' || *p == '[' || *p == ']'))
+		    *p == '_'))
 			return false;
 	return true;
 }
@@ -674,6 +704,27 @@ valid_path(const char *p)
 	return true;
 }
 
+/*
+ * Stores a path normalized as request paths are (route.c), so that
+ * "/%7Euser" or "/a//b" in the config can match.
+ */
+static enum cfg_set_result
+set_path(char **dst, const char *p)
+{
+	size_t	len = strlen(p);
+	char	*n = xmalloc(len + 1);
+	ssize_t	nl = path_normalize(p, len, n);
+
+	if (nl == -1) {
+		free(n);
+		return CFG_BAD;
+	}
+	n[nl] = '\0';
+	free(*dst);
+	*dst = n;
+	return CFG_OK;
+}
+
 /* "/prefix", "= /exact", "~ regex", "~* regex" */
 static enum cfg_set_result
 r_path(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -689,7 +740,7 @@ r_path(struct cfg_ctx *ctx, void *obj, const char *v)
 		if (!valid_path(p))
 			return CFG_BAD;
 		r->path_kind = PATH_EXACT;
-		return set_str(&r->path, p);
+		return set_path(&r->path, p);
 	}
 	if (*p == '~') {
 		if (*++p == '*') {
@@ -711,7 +762,7 @@ r_path(struct cfg_ctx *ctx, void *obj, const char *v)
 	if (!valid_path(p))
 		return CFG_BAD;
 	r->path_kind = PATH_PREFIX;
-	return set_str(&r->path, p);
+	return set_path(&r->path, p);
 }
 
 static const char *const method_bits[] = {
@@ -1103,12 +1154,15 @@ static const struct cfg_key upstream_keys[] = {
 	{ "health_expect", CFG_ONE, u_health_expect,
 	    "a status such as 200, a range such as 200-399, or body text" },
 	{ "health_host", CFG_ONE, u_health_host, "a host name or host:port" },
-	{ "health_interval", CFG_ONE, u_health_interval, DURATION },
-	{ "health_timeout", CFG_ONE, u_health_timeout, DURATION },
+	{ "health_interval", CFG_ONE, u_health_interval,
+	    "a duration of at least 100ms" },
+	{ "health_timeout", CFG_ONE, u_health_timeout,
+	    "a duration of at least 10ms" },
 	{ "rise", CFG_ONE, u_rise, "a number from 1 to 100" },
 	{ "fall", CFG_ONE, u_fall, "a number from 1 to 100" },
 	{ "max_fails", CFG_ONE, u_max_fails, "a number from 0 to 1000" },
-	{ "fail_timeout", CFG_ONE, u_fail_timeout, DURATION },
+	{ "fail_timeout", CFG_ONE, u_fail_timeout,
+	    "a duration of at least 100ms" },
 	{ "slow_start", CFG_ONE, u_slow_start, DURATION },
 	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
 	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },

@@ -378,23 +378,21 @@ match_group(const struct router *rt, const struct config *cfg,
 		if ((id = first_accepting(rt, cfg, &p->routes, q)) != -1)
 			return id;
 	}
-	/* Regexes, in file order. */
-	if (g->regex.n > 0) {
-		pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	/* Regexes, in file order; one that cannot decide stops the search
+	 * (fail closed: never route past a rule we could not evaluate). */
+	for (uint32_t i = 0; i < g->regex.n; i++) {
+		const struct cfg_route *r =
+		    cfg->routes[rt->ids[g->regex.off + i]];
+		const size_t *ov;
+		int rc;
 
-		for (uint32_t i = 0; md != NULL && i < g->regex.n; i++) {
-			const struct cfg_route *r =
-			    cfg->routes[rt->ids[g->regex.off + i]];
-
-			if (!route_accepts(r, q))
-				continue;
-			if (pcre2_match(r->path_re, (PCRE2_SPTR)q->path,
-			    q->pathlen, 0, 0, md, NULL) >= 0) {
-				pcre2_match_data_free(md);
-				return rt->ids[g->regex.off + i];
-			}
-		}
-		pcre2_match_data_free(md);
+		if (!route_accepts(r, q))
+			continue;
+		if ((rc = regex_match(r->path_re, q->path, q->pathlen,
+		    &ov)) > 0)
+			return rt->ids[g->regex.off + i];
+		if (rc < 0)
+			return -2;
 	}
 	return first_accepting(rt, cfg, &g->nopath, q);
 }
@@ -413,7 +411,7 @@ router_match(const struct router *rt, const struct config *cfg,
 		    hash32(q->host, q->hostlen));
 		if (e != NULL && e->key != NULL &&
 		    (id = match_group(rt, cfg, &rt->groups[e->group], q)) != -1)
-			return id;
+			return id;	/* a route, or -2 */
 		/* Wildcards: the longest suffix first. */
 		for (size_t i = 0; rt->wild_max > 0 && i < q->hostlen; i++) {
 			size_t len = q->hostlen - i;
@@ -432,6 +430,46 @@ router_match(const struct router *rt, const struct config *cfg,
 	if (rt->any == -1)
 		return -1;
 	return match_group(rt, cfg, &rt->groups[rt->any], q);
+}
+
+/*
+ * Limits per match: PCRE2's defaults let one request spend ten million
+ * steps per regex route; a hostile path gets an error instead.
+ */
+#define RE_MATCH_LIMIT	100000
+#define RE_DEPTH_LIMIT	10000
+#define RE_JIT_STACK	(512 * 1024)
+
+int
+regex_match(const void *code, const char *s, size_t len,
+    const size_t **ovector)
+{
+	static pcre2_match_data		*md;
+	static pcre2_match_context	*mc;
+	static pcre2_jit_stack		*js;
+	int				 rc;
+
+	if (md == NULL) {
+		/* Enough pairs for any pattern: $0..$9 and a margin. */
+		md = pcre2_match_data_create(32, NULL);
+		mc = pcre2_match_context_create(NULL);
+		js = pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK, NULL);
+		if (md == NULL || mc == NULL)
+			return -1;
+		pcre2_set_match_limit(mc, RE_MATCH_LIMIT);
+		pcre2_set_depth_limit(mc, RE_DEPTH_LIMIT);
+		if (js != NULL)
+			pcre2_jit_stack_assign(mc, NULL, js);
+	}
+	rc = pcre2_match(code, (PCRE2_SPTR)s, len, 0, 0, md, mc);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -1;
+	if (rc == 0)	/* more groups than pairs: what fits is there */
+		rc = (int)pcre2_get_ovector_count(md);
+	*ovector = pcre2_get_ovector_pointer(md);
+	return rc;
 }
 
 static int

@@ -29,7 +29,7 @@ struct route_query {
 
 struct router	*router_build(const struct config *);
 void		 router_free(struct router *);
-/* Index in config->routes, or -1: no route. */
+/* Index in config->routes, -1: no route, -2: a regex could not be run. */
 int		 router_match(const struct router *, const struct config *,
 		    const struct route_query *);
 
@@ -42,5 +42,14 @@ int		 router_match(const struct router *, const struct config *,
 ssize_t		 path_normalize(const char *src, size_t len, char *dst);
 
 uint32_t	 hash32(const void *, size_t);
+
+/*
+ * Runs a compiled regex (pcre2_code) with this process's match data and
+ * bounded JIT stack and match limits. Returns the count of pairs in
+ * *ovector (> 0) on a match, 0 on no match, -1 when the match could not
+ * be decided (a limit was hit): callers fail closed.
+ */
+int		 regex_match(const void *code, const char *s, size_t len,
+		    const size_t **ovector);
 
 #endif

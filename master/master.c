@@ -236,7 +236,9 @@ health_build(struct config *cfg)
 			}
 		}
 	M.health = z;
-	shm_zone_destroy(old);
+	/* Kept until the reload commits: a rollback goes back to it. */
+	shm_zone_destroy(M.old_health);
+	M.old_health = old;
 	return 0;
 }
 
@@ -501,6 +503,11 @@ reload_rollback(void)
 	M.nold_listens = 0;
 	M.cfg = M.old_cfg;
 	M.old_cfg = NULL;
+	if (M.old_health != NULL) {
+		shm_zone_destroy(M.health);
+		M.health = M.old_health;
+		M.old_health = NULL;
+	}
 	M.generation--;
 	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
 	    !M.foreground && log_open(M.cfg->global.error_log) == -1)
@@ -532,6 +539,8 @@ reload_finish(bool timed_out)
 	M.nold_listens = 0;
 	config_free(M.old_cfg);
 	M.old_cfg = NULL;
+	shm_zone_destroy(M.old_health);
+	M.old_health = NULL;
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
 	reload_report(true, NULL);

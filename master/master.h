@@ -34,6 +34,7 @@ struct master {
 	size_t			 nlistens;
 
 	struct health_zone	*health;
+	struct health_zone	*old_health;	/* until a reload commits */
 	struct counters_zone	*counters;
 
 	struct ev_loop		*loop;

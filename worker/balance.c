@@ -23,6 +23,11 @@
 
 enum avail { AV_NO, AV_YES, AV_FULL };
 
+struct pick_cand {
+	int		 server;
+	int64_t		 weight;
+};
+
 static uint64_t	rng_state;
 
 /* xorshift64*: cheap, and good enough to spread load. */
@@ -40,7 +45,14 @@ balance_init(struct worker *w)
 {
 	size_t	n = config_nservers(w->env->cfg);
 
+	size_t	most = 1;
+
+	for (size_t i = 0; i < w->env->cfg->nupstreams; i++)
+		if (w->env->cfg->upstreams[i]->nservers > most)
+			most = w->env->cfg->upstreams[i]->nservers;
 	w->cw = xcalloc(n + 1, sizeof(*w->cw));
+	w->mark = xcalloc(n + 1, sizeof(*w->mark));
+	w->cand = xcalloc(most, sizeof(*w->cand));
 	rng_state = (uint64_t)now_usec() ^ ((uint64_t)getpid() << 32) ^
 	    0x9e3779b97f4a7c15ULL;
 	if (rng_state == 0)
@@ -175,13 +187,18 @@ pick_least(struct conn *c, const struct cfg_upstream *up, bool backup,
 	return best;
 }
 
-/* Two random choices weighted by weight; the less loaded one wins. */
+/*
+ * Two random choices weighted by weight; the less loaded one wins. One
+ * pass reads the shared state, so both draws see the same candidates.
+ */
 static int
 pick_random(struct conn *c, const struct cfg_upstream *up, bool backup,
     int64_t now, bool *full)
 {
-	int64_t	 total = 0;
-	int	 pick[2] = { -1, -1 };
+	struct pick_cand	*cand = c->w->cand;
+	int64_t			 total = 0;
+	size_t			 n = 0;
+	int			 pick[2];
 
 	for (size_t j = 0; j < up->nservers; j++) {
 		if (up->servers[j].backup != backup)
@@ -195,25 +212,21 @@ pick_random(struct conn *c, const struct cfg_upstream *up, bool backup,
 		case AV_YES:
 			break;
 		}
-		total += eff_weight(c, up, j, now);
+		cand[n].server = (int)j;
+		cand[n].weight = eff_weight(c, up, j, now);
+		total += cand[n++].weight;
 	}
-	if (total == 0)
+	if (n == 0)
 		return -1;
 	for (int k = 0; k < 2; k++) {
 		int64_t x = (int64_t)(rng() % (uint64_t)total);
+		size_t	i;
 
-		for (size_t j = 0; j < up->nservers; j++) {
-			if (up->servers[j].backup != backup ||
-			    available(c, up, j, now) != AV_YES)
-				continue;
-			x -= eff_weight(c, up, j, now);
-			if (x < 0) {
-				pick[k] = (int)j;
-				break;
-			}
-		}
+		for (i = 0; i < n - 1 && (x -= cand[i].weight) >= 0; i++)
+			;
+		pick[k] = cand[i].server;
 	}
-	if (pick[1] == -1 || pick[0] == pick[1])
+	if (pick[0] == pick[1])
 		return pick[0];
 	return atomic_load_explicit(&slot_of(c, up, (size_t)pick[1])->active,
 	    memory_order_relaxed) < atomic_load_explicit(&slot_of(c, up,
@@ -254,8 +267,19 @@ pick_hash(struct conn *c, const struct cfg_upstream *up, int64_t now,
     bool *full)
 {
 	struct req	*r = c->req;
-	size_t		 lo = 0, hi = up->nring, seen = 0;
-	uint32_t	 last = UINT32_MAX;
+	struct worker	*w = c->w;
+	size_t		 lo = 0, hi = up->nring, seen = 0, nprimary = 0;
+	uint32_t	 gen;
+
+	/* Distinct servers visited, by generation: no clearing per pick. */
+	if ((gen = ++w->mark_gen) == 0) {
+		memset(w->mark, 0, config_nservers(w->env->cfg) *
+		    sizeof(*w->mark));
+		gen = w->mark_gen = 1;
+	}
+	for (size_t j = 0; j < up->nservers; j++)
+		if (!up->servers[j].backup)
+			nprimary++;
 
 	if (!r->hash_done) {
 		r->hash = hash_key(c, up);
@@ -269,13 +293,13 @@ pick_hash(struct conn *c, const struct cfg_upstream *up, int64_t now,
 		else
 			hi = mid;
 	}
-	for (size_t k = 0; k < up->nring && seen < up->nservers; k++) {
+	for (size_t k = 0; k < up->nring && seen < nprimary; k++) {
 		const struct cfg_ring_point *p =
 		    &up->ring[(lo + k) % up->nring];
 
-		if (p->server == last)
+		if (w->mark[up->slot0 + p->server] == gen)
 			continue;
-		last = p->server;
+		w->mark[up->slot0 + p->server] = gen;
 		switch (available(c, up, p->server, now)) {
 		case AV_YES:
 			return (int)p->server;
@@ -285,7 +309,6 @@ pick_hash(struct conn *c, const struct cfg_upstream *up, int64_t now,
 		case AV_NO:
 			break;
 		}
-		/* Long runs of down servers are bounded by the point count. */
 		seen++;
 	}
 	return -1;
@@ -313,7 +336,8 @@ balance_pick(struct conn *c, const struct cfg_upstream *up, size_t *server)
 		j = pick_hash(c, up, now, &full);
 		break;
 	}
-	if (j == -1 && up->has_backup && !full)
+	/* Backups stand in for primaries that are down or at max_conns. */
+	if (j == -1 && up->has_backup)
 		j = pick_rr(c, up, true, now, &full);
 	if (j == -1)
 		return full ? PICK_FULL : PICK_NONE;
@@ -375,7 +399,9 @@ balance_succeeded(struct conn *c, int slot)
 	int64_t			 until = atomic_load_explicit(
 				    &hs->down_until_ms, memory_order_relaxed);
 
-	if (until == 0)
+	/* A request sent before the mark proves nothing: only one sent
+	 * after fail_timeout lifts it. */
+	if (until == 0 || ev_now(c->w->loop) < until)
 		return;
 	if (!atomic_compare_exchange_strong(&hs->down_until_ms, &until, 0))
 		return;

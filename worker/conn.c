@@ -751,7 +751,9 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
 				    h->target;
 	bool			 keep_args = true;
-	char			*tmp = w->target + room / 2;
+	/* Thirds of w->target: the result, the rewrite's, the strip's. */
+	char			*tmp = w->target + room / 3;
+	char			*stripped = w->target + 2 * (room / 3);
 
 	w->target_len = 0;
 	if (route->strip_prefix == NULL && route->add_prefix == NULL &&
@@ -766,41 +768,43 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 		if (plen >= sl && memcmp(path, route->strip_prefix, sl) == 0) {
 			path += sl;
 			plen -= sl;
-			/* "/api" from "/api/x" leaves "/x"; from "/api", "/". */
+			/*
+			 * "/api" from "/api/x" leaves "/x", from "/api" "/";
+			 * "/api/" from "/api/x" "/x" (its own slash again);
+			 * "/api" from "/apix" "/x", as nginx does.
+			 */
 			if (plen == 0 || path[0] != '/') {
-				if (sl > 0 && route->strip_prefix[sl - 1] ==
-				    '/') {
+				if (route->strip_prefix[sl - 1] == '/') {
 					path--;
 					plen++;
 				} else if (plen == 0) {
 					path = "/";
 					plen = 1;
+				} else {
+					stripped[0] = '/';
+					memcpy(stripped + 1, path, plen);
+					path = stripped;
+					plen++;
 				}
 			}
 		}
 	}
 	if (route->rewrite_re != NULL) {
-		pcre2_match_data	*md;
-		int			 rc;
+		const size_t	*ov;
+		int		 rc;
 
-		md = pcre2_match_data_create_from_pattern(route->rewrite_re,
-		    NULL);
-		if (md == NULL)
-			return -1;
-		rc = pcre2_match(route->rewrite_re, (PCRE2_SPTR)path, plen, 0,
-		    0, md, NULL);
+		if ((rc = regex_match(route->rewrite_re, path, plen, &ov)) < 0)
+			return -2;
 		if (rc > 0) {
-			n = tpl_expand(c, &route->rewrite_to, path,
-			    pcre2_get_ovector_pointer(md), rc, tmp, room / 2);
-			pcre2_match_data_free(md);
+			n = tpl_expand(c, &route->rewrite_to, path, ov, rc, tmp,
+			    room / 3);
 			if (n == (size_t)-1)
 				return -1;
 			if (memchr(tmp, '?', n) != NULL)
 				keep_args = false;
 			path = tmp;
 			plen = n;
-		} else
-			pcre2_match_data_free(md);
+		}
 	}
 	if (route->add_prefix != NULL) {
 		n = strlen(route->add_prefix);
@@ -810,7 +814,7 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 		memcpy(w->target, route->add_prefix, n);
 		o = n;
 	}
-	if (o + plen + (keep_args ? alen : 0) > room / 2)
+	if (o + plen + (keep_args ? alen : 0) > room / 3)
 		return -1;
 	memmove(w->target + o, path, plen);
 	o += plen;
@@ -822,33 +826,41 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 	return 0;
 }
 
-/* set_response_header values, expanded now while the request is here. */
-static int
+/*
+ * set_response_header values, expanded now while the request is here. A
+ * line that does not fit the request's room (a client's huge header in a
+ * variable) is left out rather than failing the request.
+ */
+static void
 request_resp_headers(struct conn *c, const struct cfg_route *route)
 {
 	struct req	*r = c->req;
-	size_t		 o = 0, n;
+	size_t		 o = 0, n, start;
 
-	r->resp_set_len = 0;
 	for (size_t i = 0; i < route->nset_resp; i++) {
 		const struct cfg_header_op *op = &route->set_resp[i];
 
+		start = o;
 		if (o + op->namelen + 4 > sizeof(r->resp_set))
-			return -1;
+			continue;
 		memcpy(r->resp_set + o, op->name, op->namelen);
 		o += op->namelen;
 		r->resp_set[o++] = ':';
 		r->resp_set[o++] = ' ';
 		n = tpl_expand(c, &op->value, NULL, NULL, 0, r->resp_set + o,
 		    sizeof(r->resp_set) - o - 2);
-		if (n == (size_t)-1)
-			return -1;
+		if (n == (size_t)-1) {
+			log_debug("conn=%llu set_response_header %s: value "
+			    "too long, left out", (unsigned long long)c->id,
+			    op->name);
+			o = start;
+			continue;
+		}
 		o += n;
 		r->resp_set[o++] = '\r';
 		r->resp_set[o++] = '\n';
 	}
 	r->resp_set_len = (uint16_t)o;
-	return 0;
 }
 
 /*
@@ -875,7 +887,7 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	buf_compact(c->out);
 	room = buf_room(c->out);
 	n = out_local_head(status, type, len, loc, loclen, c->close_after,
-	    c->out->data + c->out->end, room);
+	    r->http10, c->out->data + c->out->end, room);
 	if (n == 0)
 		return conn_fail(c, 500, "redirect target too long");
 	c->out->end += n;
@@ -1060,7 +1072,12 @@ request_start(struct conn *c)
 	q.method = c->in->data + h->method.off;
 	q.methodlen = h->method.len;
 	q.listener = c->listen->listener;
-	if ((r->route = router_match(cfg->router, cfg, &q)) == -1) {
+	if ((r->route = router_match(cfg->router, cfg, &q)) < 0) {
+		if (r->route == -2) {
+			r->route = -1;
+			return conn_fail(c, 500, "a path regex hit its match "
+			    "limit");
+		}
 		/* Consumed here: the next request follows. */
 		c->in->start += h->head_len;
 		return conn_not_found(c);
@@ -1071,11 +1088,15 @@ request_start(struct conn *c)
 		return route_action(c, route);
 	}
 	r->upstream = route->upstream;
-	if (request_rewrite(c, route) == -1)
+	switch (request_rewrite(c, route)) {
+	case -1:
 		return conn_fail(c, 414, "rewritten target too long");
-	if (route->nset_resp > 0 && request_resp_headers(c, route) == -1)
-		return conn_fail(c, 500, "set_response_header values too "
-		    "long");
+	case -2:
+		return conn_fail(c, 500, "the rewrite regex hit its match "
+		    "limit");
+	}
+	if (route->nset_resp > 0)
+		request_resp_headers(c, route);
 
 	if ((r->up_out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -1209,8 +1230,10 @@ upstream_failed(struct conn *c, int status, const char *what,
 	up_warn(c, what, detail);
 	snprintf(why, sizeof(why), "%s%s%s", what, detail ? ": " : "",
 	    detail ? detail : "");
-	balance_failed(c, r->slot, why);
-	if (r->ntried > up->retries || r->resp_started || r->up_status != 0 ||
+	/* A pooled connection the server closed is no sign of trouble. */
+	if (r->uc != NULL && !r->uc->reused)
+		balance_failed(c, r->slot, why);
+	if (r->uc == NULL || r->ntried > up->retries || r->resp_started || r->up_status != 0 ||
 	    (up->retry_timeout_ms > 0 && ev_now(c->w->loop) -
 	    r->first_try_ms >= up->retry_timeout_ms) ||
 	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
@@ -1239,7 +1262,17 @@ conn_connect(struct conn *c)
 
 	if (r->uc->fd == -1) {
 		r->up_start_ms = ev_now(c->w->loop);
-		if (upstream_connect(r->uc, &err) == -1)
+		if ((rc = upstream_connect(r->uc, &err)) == -2) {
+			static int64_t last;	/* one line a second */
+
+			if (ev_now(c->w->loop) - last >= 1000) {
+				last = ev_now(c->w->loop);
+				log_warn("cannot open a connection to an "
+				    "upstream server: %s", strerror(err));
+			}
+			return conn_fail(c, 503, "no socket for the upstream");
+		}
+		if (rc == -1)
 			return upstream_failed(c, 502, "connect failed",
 			    strerror(err), true);
 		set_client_events(c, 0);

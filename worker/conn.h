@@ -31,11 +31,12 @@ enum conn_state {
 enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 
 /* Room for a rewritten target: prefixes and replacements may add to it. */
-#define TARGET_ROOM(max_line)	(2 * (size_t)(max_line) + 4096)
+#define TARGET_ROOM(max_line)	(3 * ((size_t)(max_line) + 4096))
 
 extern const char *const conn_state_names[];
 
 struct buf;
+struct pick_cand;
 struct upconn;
 struct worker;
 struct req;
@@ -83,6 +84,9 @@ struct worker {
 	struct warn_limit	*warn;		/* per health slot */
 	struct warn_limit	*nolive;	/* per upstream */
 	int64_t			*cw;		/* smooth round robin, per slot */
+	uint32_t		*mark;		/* hash walk: seen, per slot */
+	uint32_t		 mark_gen;
+	struct pick_cand	*cand;		/* random: candidates */
 	/* The request being started: its normalized (then rewritten) path
 	 * and the target sent upstream when it differs from the client's. */
 	char			*path;

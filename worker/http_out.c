@@ -255,7 +255,9 @@ out_request_head(const struct conn *c, const struct req *r,
 	else if (h->host >= 0)
 		put_slice(&o, b, h->headers[h->host].value);
 	else
-		puts_(&o, r->upstream_name);
+		/* HTTP/1.0 without Host: a name that holds for every try. */
+		puts_(&o, c->w->env->cfg->upstreams[r->upstream]->servers[0].
+		    spec);
 	put(&o, "\r\n", 2);
 
 	for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -495,7 +497,8 @@ out_error_page(int status, const char *page, size_t pagelen, bool close,
 /* Head of frontd's own answer with a body of len bytes. */
 size_t
 out_local_head(int status, const char *type, size_t len,
-    const char *location, size_t loclen, bool close, char *dst, size_t room)
+    const char *location, size_t loclen, bool close, bool http10, char *dst,
+    size_t room)
 {
 	struct out	o = { dst, 0, room, false };
 
@@ -511,6 +514,7 @@ out_local_head(int status, const char *type, size_t len,
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);
-	putf(&o, "%s\r\n", close ? "Connection: close\r\n" : "");
+	putf(&o, "%s\r\n", close ? "Connection: close\r\n" : http10 ?
+	    "Connection: keep-alive\r\n" : "");
 	return o.full ? 0 : o.len;
 }

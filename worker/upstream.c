@@ -104,7 +104,9 @@ upstream_get(struct worker *w, const struct cfg_upstream *up, size_t server,
 
 /*
  * Starts a non-blocking connect. Returns 0 when connected or in progress
- * (wait for EPOLLOUT, then upstream_finish_connect), -1 with *err set.
+ * (wait for EPOLLOUT, then upstream_finish_connect), -1 with *err set when
+ * the connect failed, -2 when we lack a socket or epoll room (the server
+ * is not to blame).
  */
 int
 upstream_connect(struct upconn *uc, int *err)
@@ -116,7 +118,7 @@ upstream_connect(struct upconn *uc, int *err)
 	    0);
 	if (fd == -1) {
 		*err = errno;
-		return -1;
+		return -2;
 	}
 	uc->fd = fd;
 	/* Requests leave in one write; never hold back their last bytes. */
@@ -130,7 +132,7 @@ upstream_connect(struct upconn *uc, int *err)
 	if (ev_io_add(uc->w->loop, &uc->io, fd, EPOLLOUT, upconn_event,
 	    uc) == -1) {
 		*err = errno;
-		return -1;
+		return -2;
 	}
 	return 0;
 }
