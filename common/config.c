@@ -24,11 +24,13 @@
 #include "common/config.h"
 #include "common/config_value.h"
 #include "common/route.h"
+#include "common/tls.h"
 #include "common/tpl.h"
 #include "common/util.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <openssl/ssl.h>
 
 /* One file being read; files nest through include. */
 struct cfg_file {
@@ -125,6 +127,24 @@ free_section(struct cfg_section *s)
 }
 
 static void
+listener_free_tls(struct cfg_listener *li)
+{
+	for (size_t i = 0; i < li->ncerts; i++) {
+		free(li->certs[i].cert_file);
+		free(li->certs[i].key_file);
+	}
+	free(li->certs);
+	free(li->tls_ciphers);
+	free(li->tls_ciphersuites);
+	free(li->tls_curves);
+	free(li->tls_ticket_key_file);
+	free(li->tls_ocsp_staple_file);
+	free(li->tls_client_ca);
+	free(li->hsts);
+	tls_server_free(li->tls_server);
+}
+
+static void
 free_strings(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -179,6 +199,7 @@ config_free(struct config *cfg)
 		free_section(&cfg->listeners[i]->sec);
 		free(cfg->listeners[i]->addrs);
 		free(cfg->listeners[i]->addr_where);
+		listener_free_tls(cfg->listeners[i]);
 		free(cfg->listeners[i]);
 	}
 	for (i = 0; i < cfg->nupstreams; i++) {
@@ -193,6 +214,11 @@ config_free(struct config *cfg)
 		free(u->check_path);
 		free(u->check_host);
 		free(u->expect_body);
+		free(u->tls_ca_file);
+		free(u->tls_name);
+		free(u->tls_client.cert_file);
+		free(u->tls_client.key_file);
+		tls_upstream_free(u);
 		free_section(&u->sec);
 		free(u);
 	}
@@ -219,6 +245,9 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nerrors; i++)
 		free(cfg->errors[i]);
 	free(cfg->errors);
+	for (i = 0; i < cfg->nwarnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
 	free(cfg->path);
 	free(cfg);
 }
@@ -271,6 +300,18 @@ cfg_error_at(struct config *cfg, const struct cfg_where *w,
 
 	va_start(ap, fmt);
 	add_msg(&cfg->errors, &cfg->nerrors, w, fmt, ap);
+	va_end(ap);
+}
+
+/* Worth telling, not worth refusing: -t prints it, a reload logs it. */
+void
+cfg_warn_at(struct config *cfg, const struct cfg_where *w, const char *fmt,
+    ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	add_msg(&cfg->warnings, &cfg->nwarnings, w, fmt, ap);
 	va_end(ap);
 }
 
@@ -566,8 +607,14 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 		sec->name = xstrdup(name);
 		*list = xrealloc(*list, *n + 1, sizeof(void *));
 		(*list)[(*n)++] = sec;
-		if (strcmp(kind, "listener") == 0)
-			((struct cfg_listener *)sec)->backlog = 511;
+		if (strcmp(kind, "listener") == 0) {
+			struct cfg_listener *li = (struct cfg_listener *)sec;
+
+			li->backlog = 511;
+			li->tls_min = TLS1_2_VERSION;
+			li->tls_max = TLS1_3_VERSION;
+			li->tls_session_tickets = li->tls_session_cache = true;
+		}
 		else if (strcmp(kind, "route") == 0) {
 			struct cfg_route *r = (struct cfg_route *)sec;
 
@@ -594,6 +641,7 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			u->fall = 3;
 			u->max_fails = 1;
 			u->fail_timeout_ms = 10 * 1000;
+			u->tls_verify = u->tls_sni = true;
 		}
 	}
 	sec->where = cfg_ctx_where(ctx);
@@ -845,6 +893,35 @@ check_upstream(struct config *cfg, struct cfg_upstream *u)
 		    "for body text, but HEAD answers have no body", label);
 	if (u->balance == BALANCE_HASH || u->balance == BALANCE_IP_HASH)
 		ring_build(u);
+	if (u->tls)
+		tls_upstream_load(cfg, u);
+	else if (u->tls_ca_file != NULL || u->tls_name != NULL ||
+	    u->tls_client.cert_file != NULL || u->tls_client.key_file != NULL)
+		cfg_error_at(cfg, &u->sec.where, "%s has TLS settings but not "
+		    "tls = on", label);
+}
+
+static void
+check_listener_tls(struct config *cfg, struct cfg_listener *li)
+{
+	char	label[300];
+
+	cfg_section_label(&li->sec, label, sizeof(label));
+	if (!li->tls) {
+		if (li->ncerts > 0 || li->tls_client_ca != NULL ||
+		    li->hsts != NULL || li->tls_ocsp_staple_file != NULL ||
+		    li->tls_ticket_key_file != NULL)
+			cfg_error_at(cfg, &li->sec.where, "%s has TLS settings "
+			    "but not tls = on", label);
+		return;
+	}
+	if (li->redirect_to_https)
+		cfg_error_at(cfg, &li->sec.where, "%s: redirect_to_https is for "
+		    "a listener without tls", label);
+	if (li->tls_verify_client != VERIFY_OFF && li->tls_client_ca == NULL)
+		cfg_error_at(cfg, &li->sec.where, "%s: tls_verify_client needs "
+		    "tls_client_ca", label);
+	li->tls_server = tls_server_load(cfg, li);
 }
 
 static void
@@ -944,6 +1021,7 @@ cfg_check(struct config *cfg)
 			}
 next_addr:		;
 		}
+		check_listener_tls(cfg, li);
 	}
 	for (i = 0, k = 0; i < cfg->nupstreams; i++) {
 		struct cfg_upstream *u = cfg->upstreams[i];

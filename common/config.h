@@ -35,12 +35,39 @@ struct cfg_section {
 	struct cfg_where	 seen[CFG_MAX_KEYS];	/* first use of each key */
 };
 
+/* A certificate and its key, as configured; loaded by common/tls.c. */
+struct cfg_cert {
+	char			*cert_file;
+	char			*key_file;
+	struct cfg_where	 cert_where, key_where;
+};
+
+enum cfg_verify { VERIFY_OFF, VERIFY_OPTIONAL, VERIFY_ON };
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
 	struct cfg_where	*addr_where;
 	size_t			 naddrs;
 	int			 backlog;
+
+	/* TLS */
+	bool			 tls;
+	struct cfg_cert		*certs;
+	size_t			 ncerts;
+	int			 tls_min, tls_max;	/* TLS1_2_VERSION ... */
+	char			*tls_ciphers;
+	char			*tls_ciphersuites;
+	char			*tls_curves;
+	bool			 tls_session_tickets;
+	bool			 tls_session_cache;
+	char			*tls_ticket_key_file;
+	char			*tls_ocsp_staple_file;
+	char			*tls_client_ca;
+	enum cfg_verify		 tls_verify_client;
+	bool			 redirect_to_https;
+	char			*hsts;
+	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 };
 
 struct cfg_server {
@@ -75,7 +102,10 @@ enum cfg_var {
 	VAR_SERVER_PORT,
 	VAR_HTTP,		/* $http_NAME: a request header */
 	VAR_COOKIE,		/* $cookie_NAME */
-	VAR_CAPTURE		/* $1..$9, rewrite replacement only */
+	VAR_CAPTURE,		/* $1..$9, rewrite replacement only */
+	VAR_SSL_CLIENT_S_DN,	/* client certificate subject, RFC 2253 */
+	VAR_SSL_PROTOCOL,
+	VAR_SSL_CIPHER
 };
 
 /* One point of a consistent hash ring. */
@@ -123,6 +153,16 @@ struct cfg_upstream {
 	int64_t			 slow_start_ms;	/* 0: off */
 	bool			 has_backup;
 	size_t			 slot0;		/* health slot of servers[0] */
+
+	/* TLS to the servers */
+	bool			 tls;
+	bool			 tls_verify;
+	char			*tls_ca_file;
+	char			*tls_name;	/* NULL: the server's host */
+	bool			 tls_sni;
+	struct cfg_cert		 tls_client;	/* files may be NULL */
+	struct cfg_where	 tls_where;
+	void			*tls_ctx;	/* SSL_CTX, tls_upstream_load() */
 };
 
 enum cfg_path_kind { PATH_ANY, PATH_PREFIX, PATH_EXACT, PATH_REGEX };
@@ -253,9 +293,12 @@ struct config {
 	size_t			 nfiles;
 	char			**errors;	/* "file:line: message" */
 	size_t			 nerrors;
+	char			**warnings;	/* "file:line: warning: ..." */
+	size_t			 nwarnings;
 };
 
 struct router;
+struct tls_server;
 struct config	*config_load(const char *path);
 void		 config_free(struct config *);
 int		  config_upstream_index(const struct config *, const char *);
@@ -288,6 +331,8 @@ extern const struct cfg_key cfg_anywhere_keys[];
 void	cfg_error(struct cfg_ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	cfg_error_at(struct config *, const struct cfg_where *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+void	cfg_warn_at(struct config *, const struct cfg_where *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
 struct cfg_where cfg_ctx_where(struct cfg_ctx *);
 const char	*cfg_section_label(const struct cfg_section *, char *, size_t);

@@ -15,6 +15,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <openssl/ssl.h>
 
 #include "common/config.h"
 #include "common/config_value.h"
@@ -1092,6 +1093,191 @@ r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 BOOL_SETTER(r_rewrite_location, struct cfg_route, rewrite_location)
+/* ---------------------------------------------------------------- TLS --- */
+
+BOOL_SETTER(l_tls, struct cfg_listener, tls)
+BOOL_SETTER(l_tls_session_tickets, struct cfg_listener, tls_session_tickets)
+BOOL_SETTER(l_tls_session_cache, struct cfg_listener, tls_session_cache)
+BOOL_SETTER(l_redirect_to_https, struct cfg_listener, redirect_to_https)
+BOOL_SETTER(u_tls, struct cfg_upstream, tls)
+BOOL_SETTER(u_tls_verify, struct cfg_upstream, tls_verify)
+BOOL_SETTER(u_tls_sni, struct cfg_upstream, tls_sni)
+
+static enum cfg_set_result
+set_file(struct cfg_ctx *ctx, char **dst, const char *v)
+{
+	if (*v != '/')
+		return CFG_BAD;
+	return set_str(dst, v);
+}
+
+/* certificate and certificate_key come in pairs, in that order. */
+static enum cfg_set_result
+l_certificate(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+	struct cfg_cert		*c;
+
+	if (*v != '/')
+		return CFG_BAD;
+	li->certs = xrealloc(li->certs, li->ncerts + 1, sizeof(*c));
+	c = &li->certs[li->ncerts++];
+	memset(c, 0, sizeof(*c));
+	c->cert_file = xstrdup(v);
+	c->cert_where = cfg_ctx_where(ctx);
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+l_certificate_key(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+	struct cfg_cert		*c;
+
+	if (*v != '/')
+		return CFG_BAD;
+	if (li->ncerts == 0 || li->certs[li->ncerts - 1].key_file != NULL) {
+		cfg_error(ctx, "certificate_key \"%s\" has no certificate line "
+		    "before it (write each certificate, then its key)", v);
+		return CFG_REPORTED;
+	}
+	c = &li->certs[li->ncerts - 1];
+	c->key_file = xstrdup(v);
+	c->key_where = cfg_ctx_where(ctx);
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+l_tls_protocols(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	int			 min = 0, max = 0, ver;
+	enum cfg_set_result	 r = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "TLSv1.2") == 0)
+			ver = TLS1_2_VERSION;
+		else if (strcmp(tok, "TLSv1.3") == 0)
+			ver = TLS1_3_VERSION;
+		else if (strcmp(tok, "TLSv1") == 0 ||
+		    strcmp(tok, "TLSv1.1") == 0 || strcmp(tok, "SSLv3") == 0) {
+			cfg_error(ctx, "%s in tls_protocols is not supported: "
+			    "it is broken (use TLSv1.2 and TLSv1.3)", tok);
+			r = CFG_REPORTED;
+			break;
+		} else {
+			r = CFG_BAD;
+			break;
+		}
+		if (min == 0 || ver < min)
+			min = ver;
+		if (ver > max)
+			max = ver;
+	}
+	free(copy);
+	if (r == CFG_OK && min == 0)
+		r = CFG_BAD;
+	if (r == CFG_OK) {
+		li->tls_min = min;
+		li->tls_max = max;
+	}
+	return r;
+}
+
+static enum cfg_set_result
+l_tls_ciphers(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_str(&((struct cfg_listener *)obj)->tls_ciphers, v);
+}
+
+static enum cfg_set_result
+l_tls_ciphersuites(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_str(&((struct cfg_listener *)obj)->tls_ciphersuites, v);
+}
+
+static enum cfg_set_result
+l_tls_curves(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_str(&((struct cfg_listener *)obj)->tls_curves, v);
+}
+
+static enum cfg_set_result
+l_tls_ticket_key_file(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_file(ctx, &((struct cfg_listener *)obj)->
+	    tls_ticket_key_file, v);
+}
+
+static enum cfg_set_result
+l_tls_ocsp_staple_file(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_file(ctx, &((struct cfg_listener *)obj)->
+	    tls_ocsp_staple_file, v);
+}
+
+static enum cfg_set_result
+l_tls_client_ca(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_file(ctx, &((struct cfg_listener *)obj)->tls_client_ca, v);
+}
+
+static enum cfg_set_result
+l_tls_verify_client(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	static const char *const names[] = { "off", "optional", "on", NULL };
+	int	i;
+
+	if ((i = cfg_parse_enum(v, names)) == -1)
+		return CFG_BAD;
+	((struct cfg_listener *)obj)->tls_verify_client = (enum cfg_verify)i;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	if (strncmp(v, "max-age=", 8) != 0)
+		return CFG_BAD;
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			return CFG_BAD;
+	return set_str(&((struct cfg_listener *)obj)->hsts, v);
+}
+
+static enum cfg_set_result
+u_tls_ca_file(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_file(ctx, &((struct cfg_upstream *)obj)->tls_ca_file, v);
+}
+
+static enum cfg_set_result
+u_tls_name(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	if (!valid_host_name(v))
+		return CFG_BAD;
+	return set_str(&((struct cfg_upstream *)obj)->tls_name, v);
+}
+
+static enum cfg_set_result
+u_tls_certificate(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+
+	u->tls_client.cert_where = cfg_ctx_where(ctx);
+	return set_file(ctx, &u->tls_client.cert_file, v);
+}
+
+static enum cfg_set_result
+u_tls_certificate_key(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_upstream	*u = obj;
+
+	u->tls_client.key_where = cfg_ctx_where(ctx);
+	return set_file(ctx, &u->tls_client.key_file, v);
+}
 
 #define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
 #define ONOFF		"on or off"
@@ -1137,6 +1323,26 @@ static const struct cfg_key listener_keys[] = {
 	{ "address", CFG_LIST, l_address,
 	    "HOST:PORT, [IPv6]:PORT or *:PORT" },
 	{ "backlog", CFG_ONE, l_backlog, "a number from 1 to 65535" },
+	{ "tls", CFG_ONE, l_tls, ONOFF },
+	{ "certificate", CFG_LIST, l_certificate, "an absolute path" },
+	{ "certificate_key", CFG_LIST, l_certificate_key, "an absolute path" },
+	{ "tls_protocols", CFG_ONE, l_tls_protocols, "TLSv1.2, TLSv1.3 or "
+	    "both" },
+	{ "tls_ciphers", CFG_ONE, l_tls_ciphers, "an OpenSSL cipher list" },
+	{ "tls_ciphersuites", CFG_ONE, l_tls_ciphersuites,
+	    "TLS 1.3 cipher suites separated by colons" },
+	{ "tls_curves", CFG_ONE, l_tls_curves, "groups such as X25519:P-256" },
+	{ "tls_session_tickets", CFG_ONE, l_tls_session_tickets, ONOFF },
+	{ "tls_session_cache", CFG_ONE, l_tls_session_cache, ONOFF },
+	{ "tls_ticket_key_file", CFG_ONE, l_tls_ticket_key_file,
+	    "an absolute path" },
+	{ "tls_ocsp_staple_file", CFG_ONE, l_tls_ocsp_staple_file,
+	    "an absolute path" },
+	{ "tls_client_ca", CFG_ONE, l_tls_client_ca, "an absolute path" },
+	{ "tls_verify_client", CFG_ONE, l_tls_verify_client,
+	    "off, optional or on" },
+	{ "redirect_to_https", CFG_ONE, l_redirect_to_https, ONOFF },
+	{ "hsts", CFG_ONE, l_hsts, "max-age=SECONDS, then any directives" },
 	{ NULL }
 };
 
@@ -1164,6 +1370,14 @@ static const struct cfg_key upstream_keys[] = {
 	{ "fail_timeout", CFG_ONE, u_fail_timeout,
 	    "a duration of at least 100ms" },
 	{ "slow_start", CFG_ONE, u_slow_start, DURATION },
+	{ "tls", CFG_ONE, u_tls, ONOFF },
+	{ "tls_verify", CFG_ONE, u_tls_verify, ONOFF },
+	{ "tls_ca_file", CFG_ONE, u_tls_ca_file, "an absolute path" },
+	{ "tls_name", CFG_ONE, u_tls_name, "a host name" },
+	{ "tls_sni", CFG_ONE, u_tls_sni, ONOFF },
+	{ "tls_certificate", CFG_ONE, u_tls_certificate, "an absolute path" },
+	{ "tls_certificate_key", CFG_ONE, u_tls_certificate_key,
+	    "an absolute path" },
 	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
 	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },
 	{ "upstream_connect_timeout", CFG_ONE, u_connect_timeout, DURATION },

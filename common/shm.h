@@ -25,7 +25,7 @@ struct shm_hdr {
 	uint64_t	nslots;
 };
 
-enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2 };
+enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2, SHM_TLS_CACHE = 3 };
 
 enum health_state {
 	HEALTH_UNKNOWN,		/* never checked: treated as up */

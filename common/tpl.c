@@ -23,6 +23,9 @@ static const struct {
 	{ "remote_addr", VAR_REMOTE_ADDR },
 	{ "scheme", VAR_SCHEME },
 	{ "server_port", VAR_SERVER_PORT },
+	{ "ssl_client_s_dn", VAR_SSL_CLIENT_S_DN },
+	{ "ssl_protocol", VAR_SSL_PROTOCOL },
+	{ "ssl_cipher", VAR_SSL_CIPHER },
 	{ NULL, VAR_NONE }
 };
 

@@ -63,6 +63,8 @@ print_messages(const struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		fprintf(stderr, "%s\n", cfg->errors[i]);
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "%s\n", cfg->warnings[i]);
 }
 
 static int

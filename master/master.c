@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "master/master.h"
 
@@ -94,9 +95,12 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	    sizeof(err)) == -1)
 		startup_failed(err);
 
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		log_warn("%s", cfg->warnings[i]);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
-	    health_build(cfg) == -1) {
+	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
+	    tls_keys_rotate() == -1) {
 		snprintf(err, sizeof(err), "cannot create shared memory: %s",
 		    strerror(errno));
 		startup_failed(err);
@@ -468,6 +472,12 @@ reload_start(void)
 		    cfg->global.error_log, strerror(errno), log_target());
 	log_set_level(cfg->global.log_level);
 
+	for (size_t i = 0; i < cfg->nwarnings; i++)
+		log_warn("%s", cfg->warnings[i]);
+	/* New ticket keys for the new workers; the last one still decrypts. */
+	if (tls_keys_rotate() == -1)
+		log_error("reload: cannot make new TLS ticket keys: %s",
+		    tls_error_string());
 	M.old_cfg = M.cfg;
 	M.old_listens = M.listens;
 	M.nold_listens = M.nlistens;

@@ -21,10 +21,13 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/config.h"
 #include "common/log.h"
 #include "common/route.h"
+#include "common/tls.h"
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
@@ -33,6 +36,7 @@
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
+#include "worker/tlsio.h"
 #include "worker/vars.h"
 
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
@@ -46,6 +50,7 @@
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 
 const char *const conn_state_names[] = {
+	[CONN_HANDSHAKE] = "handshake",
 	[CONN_IDLE] = "idle",
 	[CONN_READ_HEAD] = "read_head",
 	[CONN_CONNECT] = "connect",
@@ -62,6 +67,8 @@ static struct page_cache	req_cache = {
 };
 
 static void		conn_run(struct conn *);
+static enum step	conn_handshake(struct conn *);
+static void		set_client_events(struct conn *, uint32_t);
 static enum step	conn_idle(struct conn *);
 static enum step	conn_read_head(struct conn *);
 static enum step	conn_connect(struct conn *);
@@ -82,7 +89,7 @@ static void		conn_up_event(struct upconn *, uint32_t);
 static void		conn_timeout(struct ev_loop *, void *);
 static void		conn_timer(struct conn *, int64_t);
 static void		req_end(struct conn *);
-static ssize_t		read_into(int, struct buf *);
+static ssize_t		read_into(int, void *, struct buf *);
 static void		pipe_put(int[2], size_t);
 
 /* The client's address for a log line; formatted only when logging. */
@@ -148,9 +155,51 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 		return;
 	}
 	c->state = CONN_READ_HEAD;
+	if (w->env->cfg->listeners[l->listener]->tls) {
+		SSL_CTX *ctx = tls_server_ctx(w->env->cfg->listeners[
+		    l->listener]->tls_server);
+
+		if (ctx == NULL || (c->ssl = SSL_new(ctx)) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1) {
+			c->why = "cannot start TLS";
+			conn_close(c);
+			return;
+		}
+		SSL_set_accept_state(c->ssl);
+		c->state = CONN_HANDSHAKE;
+	}
 	conn_timer(c, G(c)->client_header_timeout_ms);
 	/* Most clients send at once: try without waiting for epoll. */
 	conn_run(c);
+}
+
+/*
+ * The TLS handshake, under the header timer. Failures are logged at info
+ * at most: scanners and old clients fail handshakes all day.
+ */
+static enum step
+conn_handshake(struct conn *c)
+{
+	int	rc;
+
+	ERR_clear_error();
+	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
+		conn_enter(c, CONN_READ_HEAD);
+		return STEP_AGAIN;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		set_client_events(c, EPOLLIN);
+		return STEP_WAIT;
+	case SSL_ERROR_WANT_WRITE:
+		set_client_events(c, EPOLLOUT);
+		return STEP_WAIT;
+	default:
+		c->why = tlsio_error(c->ssl, rc);
+		log_info("conn=%llu %s TLS handshake failed: %s",
+		    (unsigned long long)c->id, peer_name(c), c->why);
+		return STEP_CLOSE;
+	}
 }
 
 static void
@@ -175,6 +224,9 @@ conn_run(struct conn *c)
 
 	do {
 		switch (c->state) {
+		case CONN_HANDSHAKE:
+			s = conn_handshake(c);
+			break;
 		case CONN_IDLE:
 			s = conn_idle(c);
 			break;
@@ -258,9 +310,24 @@ conn_nodelay(struct conn *c)
 }
 
 static void
+conn_kick(struct ev_loop *loop, void *arg)
+{
+	struct conn	*c = arg;
+
+	c->client_readable = true;
+	conn_run(c);
+}
+
+static void
 set_client_events(struct conn *c, uint32_t ev)
 {
 	ev_io_mod(c->w->loop, &c->io, ev);
+	/*
+	 * Records already decrypted by OpenSSL never wake epoll: come back
+	 * at once, as a level-triggered event would.
+	 */
+	if (c->ssl != NULL && (ev & EPOLLIN) && SSL_has_pending(c->ssl))
+		ev_timer_start(c->w->loop, &c->kick, 0, conn_kick, c);
 }
 
 /*
@@ -280,7 +347,7 @@ client_absorb(struct conn *c)
 	c->client_readable = false;
 	if (c->client_eof || c->in == NULL)
 		return;
-	n = read_into(c->fd, c->in);
+	n = read_into(c->fd, c->ssl, c->in);
 	if (n == 0 || n == -1)
 		c->client_eof = true;
 }
@@ -336,6 +403,12 @@ conn_timeout(struct ev_loop *loop, void *arg)
 	enum step	 s = STEP_AGAIN;
 
 	switch (c->state) {
+	case CONN_HANDSHAKE:
+		c->why = "TLS handshake timeout";
+		log_info("conn=%llu %s TLS handshake timed out",
+		    (unsigned long long)c->id, peer_name(c));
+		conn_close(c);
+		return;
 	case CONN_IDLE:
 		c->why = "keep-alive timeout";
 		conn_close(c);
@@ -582,8 +655,8 @@ conn_fail(struct conn *c, int status, const char *why)
  * *blocked tells that the socket is full.
  */
 static ssize_t
-send_two(int fd, struct buf *out, struct buf *src, size_t n, bool *blocked,
-    uint64_t *sent)
+send_two(int fd, void *ssl, struct buf *out, struct buf *src, size_t n,
+    bool *blocked, uint64_t *sent)
 {
 	struct iovec	iov[2];
 	int		iovcnt = 0;
@@ -591,6 +664,30 @@ send_two(int fd, struct buf *out, struct buf *src, size_t n, bool *blocked,
 	ssize_t		w;
 
 	*blocked = false;
+	if (ssl != NULL) {
+		/* A record at a time, until all is out or the socket is full. */
+		size_t	done = 0, a, b;
+		ssize_t	k;
+
+		while (done < olen + n) {
+			a = done < olen ? olen - done : 0;
+			b = done < olen ? n : olen + n - done;
+			k = tlsio_write2(ssl, a ? out->data + out->start +
+			    done : NULL, a, b ? src->data + src->start + n -
+			    b : NULL, b);
+			if (k == -1)
+				return -1;
+			if (k == -2) {
+				*blocked = true;
+				break;
+			}
+			done += (size_t)k;
+		}
+		if (done == 0)
+			return 0;
+		w = (ssize_t)done;
+		goto written;
+	}
 	if (olen > 0) {
 		iov[iovcnt].iov_base = out->data + out->start;
 		iov[iovcnt++].iov_len = olen;
@@ -611,6 +708,7 @@ send_two(int fd, struct buf *out, struct buf *src, size_t n, bool *blocked,
 		}
 		return -1;
 	}
+written:
 	if (sent != NULL)
 		*sent += (uint64_t)w;
 	if ((size_t)w < olen + n)
@@ -629,13 +727,18 @@ send_two(int fd, struct buf *out, struct buf *src, size_t n, bool *blocked,
 
 /* Reads into b; returns bytes, 0 on EOF, -1 error, -2 would block. */
 static ssize_t
-read_into(int fd, struct buf *b)
+read_into(int fd, void *ssl, struct buf *b)
 {
 	ssize_t	n;
 
 	buf_compact(b);
 	if (buf_room(b) == 0)
 		return -2;
+	if (ssl != NULL) {
+		if ((n = tlsio_read(ssl, b->data + b->end, buf_room(b))) > 0)
+			b->end += (size_t)n;
+		return n;
+	}
 	do
 		n = read(fd, b->data + b->end, buf_room(b));
 	while (n == -1 && errno == EINTR);
@@ -932,6 +1035,44 @@ conn_not_found(struct conn *c)
 	return conn_local(c, 404, "text/html", page, len, NULL, 0, "no route");
 }
 
+/*
+ * redirect_to_https: the same host and target on https, on the port of
+ * the first TLS listener when it is not 443.
+ */
+static enum step
+redirect_https(struct conn *c)
+{
+	const struct config	*cfg = c->w->env->cfg;
+	const struct http_head	*h = &c->req->head;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	char			*loc = c->w->target;
+	size_t			 room = TARGET_ROOM(G(c)->max_request_line);
+	int			 port = 443, n;
+
+	for (size_t i = 0; i < c->w->env->nlistens; i++)
+		if (cfg->listeners[c->w->env->listens[i].listener]->tls) {
+			port = addr_port(&c->w->env->listens[i].addr);
+			break;
+		}
+	if (c->req->hostlen == 0)
+		return conn_fail(c, 400, "no host to redirect to https");
+	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
+	    c->req->host);
+	if (port != 443)
+		n += snprintf(loc + n, room - (size_t)n, ":%d", port);
+	if ((size_t)n + t.len + 1 >= room)
+		return conn_fail(c, 414, "target too long to redirect");
+	if (t.len == 0)
+		loc[n++] = '/';
+	else {
+		memcpy(loc + n, c->in->data + t.off, t.len);
+		n += (int)t.len;
+	}
+	return conn_local(c, 301, "text/html", "", 0, loc, (size_t)n,
+	    "redirect to https");
+}
+
 static enum step
 route_action(struct conn *c, const struct cfg_route *route)
 {
@@ -1064,6 +1205,10 @@ request_start(struct conn *c)
 	request_host(c);
 	if (request_path(c) == -1)
 		return conn_fail(c, 400, "path climbs above the root");
+	if (cfg->listeners[c->listen->listener]->redirect_to_https) {
+		c->in->start += h->head_len;
+		return redirect_https(c);
+	}
 	q.host = r->host;
 	q.hostlen = r->hostlen;
 	q.path = w->path;
@@ -1148,7 +1293,7 @@ conn_read_head(struct conn *c)
 		if (res == HTTP_ERROR)
 			return conn_fail(c, r->head.error_status,
 			    http_error_names[r->head.error]);
-		n = read_into(c->fd, c->in);
+		n = read_into(c->fd, c->ssl, c->in);
 		if (n == -2) {
 			if (buf_room(c->in) == 0)
 				return conn_fail(c, 431, "request head too "
@@ -1288,6 +1433,17 @@ conn_connect(struct conn *c)
 			    strerror(err), true);
 	} else if (r->up_start_ms == 0)
 		r->up_start_ms = ev_now(c->w->loop);
+	if (U(c)->tls && !r->uc->tls_done) {
+		const char *why = NULL;
+
+		/* Under the connect timer still. */
+		rc = upstream_tls_handshake(r->uc, &why);
+		if (rc == 1)
+			return STEP_WAIT;
+		if (rc == -1)
+			return upstream_failed(c, 502, "TLS handshake failed",
+			    why, true);
+	}
 	conn_enter(c, CONN_SEND_REQUEST);
 	conn_timer(c, U(c)->send_timeout_ms);
 	return STEP_AGAIN;
@@ -1424,7 +1580,7 @@ conn_send_request(struct conn *c)
 
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
-			n = send_two(c->fd, c->out, NULL, 0, &blocked, NULL);
+			n = send_two(c->fd, c->ssl, c->out, NULL, 0, &blocked, NULL);
 			if (n == -1) {
 				c->why = "client write error";
 				return STEP_CLOSE;
@@ -1436,7 +1592,7 @@ conn_send_request(struct conn *c)
 		if (pass == -2)
 			return conn_fail(c, 413, "request body larger than "
 			    "client_max_body_size");
-		n = send_two(uc->fd, r->up_out, c->in, (size_t)pass, &blocked,
+		n = send_two(uc->fd, uc->ssl, r->up_out, c->in, (size_t)pass, &blocked,
 		    NULL);
 		if (n == -1) {
 			if (try_retry(c))
@@ -1474,7 +1630,7 @@ conn_send_request(struct conn *c)
 		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
 			continue;
 		/* Need body bytes from the client. */
-		n = read_into(c->fd, c->in);
+		n = read_into(c->fd, c->ssl, c->in);
 		if (n == -2)
 			break;
 		if (n == 0 || n == -1) {
@@ -1573,7 +1729,7 @@ conn_read_response(struct conn *c)
 			if (res == HTTP_OK)
 				break;
 		}
-		n = read_into(uc->fd, r->up_in);
+		n = read_into(uc->fd, uc->ssl, r->up_in);
 		if (n == -2) {
 			if (buf_room(r->up_in) == 0) {
 				up_warn(c, "invalid response", "head too "
@@ -1807,6 +1963,7 @@ conn_send_response(struct conn *c)
 
 		/* Buffers empty and much left: let the kernel move it. */
 		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
+		    c->ssl == NULL && uc->ssl == NULL &&
 		    buf_len(r->up_in) == 0 && (r->pipe_len > 0 ||
 		    r->resp_left >= SPLICE_MIN) && (r->pipe[0] != -1 ||
 		    pipe_get(r->pipe) == 0))
@@ -1818,7 +1975,7 @@ conn_send_response(struct conn *c)
 			r->reusable = false;
 			return STEP_CLOSE;
 		}
-		n = send_two(c->fd, c->out, r->up_in, (size_t)pass, &blocked,
+		n = send_two(c->fd, c->ssl, c->out, r->up_in, (size_t)pass, &blocked,
 		    &r->bytes_out);
 		if (n == -1) {
 			c->why = "client write error";
@@ -1846,7 +2003,7 @@ conn_send_response(struct conn *c)
 		if (buf_len(r->up_in) > 0 && (n > 0 || r->up_in->start !=
 		    before))
 			continue;
-		n = read_into(uc->fd, r->up_in);
+		n = read_into(uc->fd, uc->ssl, r->up_in);
 		if (n == -2)
 			break;
 		if (n == 0 && r->resp_mode == BODY_CLOSE) {
@@ -1932,7 +2089,7 @@ conn_tunnel(struct conn *c)
 		bool moved = false;
 
 		/* upstream -> client */
-		n = send_two(c->fd, c->out, r->up_in, buf_len(r->up_in),
+		n = send_two(c->fd, c->ssl, c->out, r->up_in, buf_len(r->up_in),
 		    &blocked, &r->bytes_out);
 		if (n == -1) {
 			c->why = "client write error in tunnel";
@@ -1940,24 +2097,26 @@ conn_tunnel(struct conn *c)
 		}
 		cblk = blocked;
 		if (!cblk && !up_eof) {
-			n = read_into(uc->fd, r->up_in);
+			n = read_into(uc->fd, uc->ssl, r->up_in);
 			if (n > 0)
 				moved = true;
 			else if (n == 0 || n == -1) {
 				up_eof = r->tunnel_up_eof = true;
+				if (c->ssl != NULL)
+					tlsio_close(c->ssl);
 				shutdown(c->fd, SHUT_WR);
 			}
 		}
 		/* client -> upstream */
-		n = send_two(uc->fd, NULL, c->in, buf_len(c->in), &blocked,
-		    NULL);
+		n = send_two(uc->fd, uc->ssl, NULL, c->in, buf_len(c->in),
+		    &blocked, NULL);
 		if (n == -1) {
 			c->why = "upstream write error in tunnel";
 			return STEP_CLOSE;
 		}
 		ublk = blocked;
 		if (!ublk && !c->client_eof) {
-			n = read_into(c->fd, c->in);
+			n = read_into(c->fd, c->ssl, c->in);
 			if (n > 0)
 				moved = true;
 			else if (n == 0 || n == -1) {
@@ -2001,7 +2160,7 @@ conn_respond(struct conn *c)
 	struct req	*r = c->req;
 
 	if (c->out != NULL && buf_len(c->out) > 0) {
-		n = send_two(c->fd, c->out, NULL, 0, &blocked, r ?
+		n = send_two(c->fd, c->ssl, c->out, NULL, 0, &blocked, r ?
 		    &r->bytes_out : NULL);
 		if (n == -1)
 			return STEP_CLOSE;
@@ -2011,9 +2170,17 @@ conn_respond(struct conn *c)
 		}
 	}
 	while (r != NULL && r->local_left > 0) {
-		do
-			n = write(c->fd, r->local_body, r->local_left);
-		while (n == -1 && errno == EINTR);
+		if (c->ssl != NULL) {
+			n = tlsio_write2(c->ssl, r->local_body, r->local_left,
+			    NULL, 0);
+			if (n == -2) {
+				n = -1;
+				errno = EAGAIN;
+			}
+		} else
+			do
+				n = write(c->fd, r->local_body, r->local_left);
+			while (n == -1 && errno == EINTR);
 		if (n == -1 && errno == EAGAIN) {
 			set_client_events(c, EPOLLOUT);
 			return STEP_WAIT;
@@ -2033,6 +2200,8 @@ conn_respond(struct conn *c)
 		req_end(c);
 	if (!c->lingering) {
 		c->lingering = true;
+		if (c->ssl != NULL)
+			tlsio_close(c->ssl);
 		shutdown(c->fd, SHUT_WR);
 		conn_timer(c, LINGER_MS);
 	}
@@ -2064,7 +2233,14 @@ conn_close(struct conn *c)
 	req_end(c);
 	conn_enter(c, CONN_DONE);
 	ev_timer_stop(w->loop, &c->timer);
+	ev_timer_stop(w->loop, &c->kick);
 	ev_io_forget(&c->io);
+	if (c->ssl != NULL) {
+		if (!c->lingering)
+			tlsio_close(c->ssl);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	close(c->fd);
 	buf_put(c->in);
 	buf_put(c->out);

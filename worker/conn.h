@@ -17,6 +17,7 @@
 #include "common/proc.h"
 
 enum conn_state {
+	CONN_HANDSHAKE,		/* TLS handshake; header timer */
 	CONN_IDLE,		/* keep-alive, between requests; idle timer */
 	CONN_READ_HEAD,		/* reading the request head; header timer */
 	CONN_CONNECT,		/* getting an upstream connection; connect timer */
@@ -48,6 +49,8 @@ struct conn {
 	int			 fd;
 	struct ev_io		 io;
 	struct ev_timer		 timer;
+	struct ev_timer		 kick;		/* TLS: decrypted data waits */
+	void			*ssl;		/* SSL, NULL on plain listeners */
 	struct addr		 peer;
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */

@@ -208,7 +208,7 @@ location_rewrite(struct out *o, const struct conn *c, const struct req *r,
 			continue;
 		put(o, b + f->name.off, f->name.len);
 		/* The host as the client wrote it, port included. */
-		puts_(o, ": http://");
+		puts_(o, c->ssl != NULL ? ": https://" : ": http://");
 		put(o, r->host, r->hostport_len);
 		if (rest != NULL)
 			put(o, rest, len - (size_t)(rest - v));
@@ -343,7 +343,8 @@ out_request_head(const struct conn *c, const struct req *r,
 		put(&o, "\r\n", 2);
 	}
 	if (route->x_forwarded_proto && !seen_proto)
-		puts_(&o, "X-Forwarded-Proto: http\r\n");
+		puts_(&o, c->ssl != NULL ? "X-Forwarded-Proto: https\r\n" :
+		    "X-Forwarded-Proto: http\r\n");
 	if (route->x_forwarded_host && !seen_host && h->host >= 0) {
 		puts_(&o, "X-Forwarded-Host: ");
 		put_slice(&o, b, h->headers[h->host].value);
@@ -453,6 +454,16 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->resp_set_len > 0)
 		put(&o, r->resp_set, r->resp_set_len);
+	if (c->ssl != NULL) {
+		const char *hsts = c->w->env->cfg->listeners[
+		    c->listen->listener]->hsts;
+
+		if (hsts != NULL) {
+			puts_(&o, "Strict-Transport-Security: ");
+			puts_(&o, hsts);
+			put(&o, "\r\n", 2);
+		}
+	}
 	if (r->rechunk)
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
 	if (h->status == 101)

@@ -12,13 +12,19 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/conn.h"
+#include "worker/tlsio.h"
 #include "worker/upstream.h"
 
 /* One pool per health slot (upstream server). */
@@ -62,7 +68,13 @@ upconn_free(struct upconn *uc)
 	struct worker	*w = uc->w;
 
 	ev_timer_stop(w->loop, &uc->idle_timer);
+	ev_timer_stop(w->loop, &uc->kick);
 	ev_io_forget(&uc->io);
+	if (uc->ssl != NULL) {
+		tlsio_close(uc->ssl);
+		SSL_free(uc->ssl);
+		uc->ssl = NULL;
+	}
 	if (uc->fd != -1)
 		close(uc->fd);
 	ev_defer_free(w->loop, free, uc);
@@ -152,6 +164,76 @@ upstream_finish_connect(struct upconn *uc, int *err)
 	return 0;
 }
 
+/*
+ * TLS to the server, on a connected socket: SNI and the name checked
+ * against its certificate are tls_name, else the host of the server line.
+ */
+int
+upstream_tls_handshake(struct upconn *uc, const char **why)
+{
+	const struct cfg_upstream	*up = uc->up;
+	char				 host[256];
+	int				 rc;
+
+	if (uc->ssl == NULL) {
+		const char *name = up->tls_name;
+
+		if (name == NULL) {
+			/* "app1:8443" -> "app1"; "[::1]:443" -> "::1" */
+			const char *s = uc->server->spec, *e;
+
+			if (s[0] == '[' && (e = strchr(s, ']')) != NULL) {
+				snprintf(host, sizeof(host), "%.*s",
+				    (int)(e - s - 1), s + 1);
+			} else {
+				e = strrchr(s, ':');
+				snprintf(host, sizeof(host), "%.*s",
+				    (int)(e ? e - s : (ptrdiff_t)strlen(s)), s);
+			}
+			name = host;
+		}
+		if ((uc->ssl = SSL_new(up->tls_ctx)) == NULL ||
+		    SSL_set_fd(uc->ssl, uc->fd) != 1) {
+			*why = "cannot start TLS";
+			return -1;
+		}
+		SSL_set_connect_state(uc->ssl);
+		/* No SNI with an address, as RFC 6066 says. */
+		if (up->tls_sni && strspn(name, "0123456789.:abcdefABCDEF") !=
+		    strlen(name))
+			SSL_set_tlsext_host_name(uc->ssl, name);
+		if (up->tls_verify && SSL_set1_host(uc->ssl, name) != 1) {
+			*why = "cannot set the name to verify";
+			return -1;
+		}
+	}
+	ERR_clear_error();
+	if ((rc = SSL_do_handshake(uc->ssl)) == 1) {
+		uc->tls_done = true;
+		return 0;
+	}
+	switch (SSL_get_error(uc->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		upstream_watch(uc, EPOLLIN);
+		return 1;
+	case SSL_ERROR_WANT_WRITE:
+		upstream_watch(uc, EPOLLOUT);
+		return 1;
+	default:
+		*why = tlsio_error(uc->ssl, rc);
+		return -1;
+	}
+}
+
+static void
+upconn_kick(struct ev_loop *loop, void *arg)
+{
+	struct upconn	*uc = arg;
+
+	if (uc->cb != NULL)
+		uc->cb(uc, EPOLLIN);
+}
+
 static void
 upconn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
@@ -185,9 +267,11 @@ upstream_watch(struct upconn *uc, uint32_t events)
 		if (events != 0 && uc->fd != -1)
 			ev_io_add(uc->w->loop, &uc->io, uc->fd, events,
 			    upconn_event, uc);
-		return;
-	}
-	ev_io_mod(uc->w->loop, &uc->io, events);
+	} else
+		ev_io_mod(uc->w->loop, &uc->io, events);
+	/* Decrypted records waiting in OpenSSL never wake epoll. */
+	if (uc->ssl != NULL && (events & EPOLLIN) && SSL_has_pending(uc->ssl))
+		ev_timer_start(uc->w->loop, &uc->kick, 0, upconn_kick, uc);
 }
 
 /*

@@ -22,6 +22,9 @@ struct upconn {
 	int			 fd;
 	struct ev_io		 io;
 	struct ev_timer		 idle_timer;	/* while pooled */
+	struct ev_timer		 kick;		/* TLS: decrypted data waits */
+	void			*ssl;		/* SSL when the upstream has tls */
+	bool			 tls_done;	/* handshake finished */
 	struct worker		*w;
 	const struct cfg_upstream *up;
 	const struct cfg_server	*server;
@@ -38,6 +41,8 @@ struct upconn	*upstream_get(struct worker *, const struct cfg_upstream *,
 		    size_t server, int slot, bool fresh);
 int		 upstream_connect(struct upconn *, int *err);
 int		 upstream_finish_connect(struct upconn *, int *err);
+/* 0: done, 1: in progress (watched), -1: failed, *why says how. */
+int		 upstream_tls_handshake(struct upconn *, const char **why);
 void		 upstream_release(struct upconn *, bool reusable);
 void		 upstream_watch(struct upconn *, uint32_t events);
 void		 upstream_drop_pool(struct worker *);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "common/addr.h"
 #include "common/http_parse.h"
 #include "worker/buf.h"
@@ -67,6 +70,33 @@ find_cookie(const struct conn *c, const char *name, size_t namelen,
 	}
 }
 
+/* The verified client certificate's subject, "CN=x,O=y" (RFC 2253). */
+static void
+client_dn(SSL *ssl, const char **val, size_t *len)
+{
+	static char	 dn[1024];
+	X509		*x;
+	BIO		*b;
+	int		 n;
+
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return;
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	n = BIO_read(b, dn, sizeof(dn) - 1);
+	BIO_free(b);
+	if (n <= 0)
+		return;
+	/* A header value cannot hold control characters. */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)dn[i] < ' ' || dn[i] == 0x7f)
+			dn[i] = '?';
+	*val = dn;
+	*len = (size_t)n;
+}
+
 void
 var_get(const struct conn *c, enum cfg_var var, const char *name,
     size_t namelen, char *scratch, const char **val, size_t *len)
@@ -110,8 +140,24 @@ var_get(const struct conn *c, enum cfg_var var, const char *name,
 		*len = strlen(scratch);
 		break;
 	case VAR_SCHEME:
-		*val = "http";
-		*len = 4;
+		*val = c->ssl != NULL ? "https" : "http";
+		*len = strlen(*val);
+		break;
+	case VAR_SSL_CLIENT_S_DN:
+		if (c->ssl != NULL)
+			client_dn(c->ssl, val, len);
+		break;
+	case VAR_SSL_PROTOCOL:
+		if (c->ssl != NULL) {
+			*val = SSL_get_version(c->ssl);
+			*len = strlen(*val);
+		}
+		break;
+	case VAR_SSL_CIPHER:
+		if (c->ssl != NULL) {
+			*val = SSL_get_cipher_name(c->ssl);
+			*len = strlen(*val);
+		}
 		break;
 	case VAR_SERVER_PORT:
 		*len = (size_t)snprintf(scratch, VAR_SCRATCH, "%d",
