@@ -347,4 +347,45 @@ subtest 'max_conns over all workers' => sub {
 	$t->check_logs;
 };
 
+
+subtest 'hash: two of three servers down, every key finds the live one' => sub {
+	my $t = Test::Frontd->new;
+	my @be = map { $t->app_backend(name => $_) } qw(A B C);
+	$t->start(config("balance = hash\nhash = \$request_uri\n"
+	    . servers("$be[0]{addr} down", "$be[1]{addr} down", $be[2]{addr})));
+	my $c = tally($t, 120, path => sub { "/key/$_[0]?v=$_[0]" });
+	is_deeply($c, { C => 120 }, '120 different URIs: all 200 from C')
+	    or diag explain $c;
+	$t->check_logs;
+};
+
+subtest 'a backup stands in for a primary at max_conns' => sub {
+	my $t = Test::Frontd->new;
+	my $a = $t->app_backend(name => 'A');
+	my $c = $t->app_backend(name => 'C');
+	$t->start(config(servers("$a->{addr} max_conns=1", "$c->{addr} backup")));
+	$t->wait_for(sub { $t->workers == 2 }, 5, 'two workers');
+	is(one($t), 'A', 'the primary answers while it is idle');
+	$t->flag($a, hold => 1);
+	my ($waiting, $answered) = hold_on($t, $a, 1, 3);
+	is($t->held($a), 1, 'A holds one request') or diag("answered: @$answered");
+	my %seen;
+	$seen{ one($t) }++ for 1 .. 20;
+	is_deeply(\%seen, { C => 20 },
+	    'the only primary at max_conns=1: 20 new requests all go to the backup')
+	    or diag explain \%seen;
+	$t->flag($a, hold => 0);
+	for my $w (@$waiting) {
+		my $r = $w->read_response(timeout => 10);
+		is($r && $r->{status}, 200, 'the held request completes');
+		$w->close;
+	}
+	$t->wait_for(sub { $t->held($a) == 0 }, 5, 'A holds nothing');
+	%seen = ();
+	$seen{ one($t) }++ for 1 .. 10;
+	is_deeply(\%seen, { A => 10 }, 'below max_conns again: the primary gets everything')
+	    or diag explain \%seen;
+	$t->check_logs;
+};
+
 done_testing;

@@ -218,6 +218,40 @@ EOF
 			'frontd.conf:11: unknown key "colour" in [route api]',
 		],
 	},
+	{
+		name => 'durations with a floor: 0 is refused',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+health_check = GET /healthz
+health_interval = 0
+health_timeout = 0
+fail_timeout = 0
+EOF
+		errors => [
+			'frontd.conf:7: bad health_interval "0" in [upstream app] (expected a duration of at least 100ms)',
+			'frontd.conf:8: bad health_timeout "0" in [upstream app] (expected a duration of at least 10ms)',
+			'frontd.conf:9: bad fail_timeout "0" in [upstream app] (expected a duration of at least 100ms)',
+		],
+	},
+	{
+		name => 'a route host takes no port',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[route api]
+host = example.com:8080
+upstream = app
+EOF
+		errors => [ 'frontd.conf:8: bad host "example.com:8080" in [route api] (expected host names such as example.com or *.example.com)' ],
+	},
 );
 
 # Bad values: [key, section kind, value, expectation in parentheses].

@@ -342,4 +342,79 @@ EOF
 	$t->check_logs(allow => [ qr/$addr_a|$addr_q|127\.0\.0\.1:$closed/ ]);
 };
 
+
+# A request sent to A before A was marked down succeeds afterwards: that
+# proves nothing about A now, so the mark stays.  A holds the first request
+# it gets until released and closes every later connection unanswered.
+subtest 'passive: an old request succeeding does not lift the mark' => sub {
+	my $t = Test::Frontd->new;
+	my $dir = $t->dir;
+	my $a = $t->raw_backend(handler => sub {
+		my ($c) = @_;
+		$c->read_request or return;
+		return $c->note('closed unanswered') if $c->n > 1;
+		if (open my $fh, '>', "$dir/A-held") { close $fh }
+		my $until = time + 20;
+		sleep 0.02 while !-e "$dir/A-release" && time < $until;
+		$c->respond(200, body => "A\n", headers => [ Connection => 'close' ]);
+	});
+	my $b = $t->app_backend(name => 'B');
+	$t->start(<<"EOF");
+[upstream app]
+server = $a->{addr}
+server = $b->{addr}
+max_fails = 1
+fail_timeout = 30s
+
+[route all]
+upstream = app
+EOF
+	my $addr_a = quotemeta $a->{addr};
+
+	# The first request that reaches A is held there (B answers at once).
+	my $held;
+	for (1 .. 3) {
+		my $c = $t->raw_client or next;
+		$c->write("GET /hold HTTP/1.1\r\nHost: x.example\r\n\r\n");
+		my $r;
+		$t->poll(sub { -e "$dir/A-held"
+		    or $r = $c->read_response(timeout => 0.05) }, 5);
+		if (-e "$dir/A-held") { $held = $c; last }
+		$c->close;
+	}
+	ok($held, 'A holds a request') or return;
+
+	# The next request A gets fails (closed unanswered): A is marked down
+	# and the request is retried on B.
+	my %got;
+	$t->poll(sub {
+		my $n = tally($t, 1, 'x.example', close => 1);
+		$got{$_} += $n->{$_} for keys %$n;
+		return lines($t, qr/upstream app server $addr_a is down/);
+	}, 5);
+	my @down = lines($t, qr/upstream app server $addr_a is down/);
+	like($down[0] // '', qr/^$ts warn \S+: upstream app server $addr_a is down for 30s: .+ \(1 failures in 30s\)$/,
+	    'A is marked down for 30s') or diag($t->error_log);
+	is_deeply([ keys %got ], [ 'B' ], 'the failed request was answered by B')
+	    or diag explain \%got;
+	my $conns = $t->connections($a);
+	is($conns, 2, 'A got two connections: the held one and the failed one');
+
+	# The held request, sent before the mark, now succeeds.
+	$t->spew("$dir/A-release", '');
+	my $r = $held->read_response(timeout => 10);
+	is($r && $r->{status}, 200, 'the held request completes: 200');
+	is($r && $r->{body}, "A\n", 'answered by A');
+	$held->close;
+
+	my $n = tally($t, 10, 'x.example', close => 1);
+	is_deeply($n, { B => 10 }, 'afterwards 10 new requests all go to B')
+	    or diag explain $n;
+	is($t->connections($a), $conns, 'A got no new connection');
+	ok(!lines($t, qr/server $addr_a is back up/), 'no "is back up" line')
+	    or diag($t->error_log);
+	is(scalar lines($t, qr/server $addr_a is down/), 1, 'one "is down" line');
+	$t->check_logs(allow => [ qr/$addr_a/ ]);
+};
+
 done_testing;

@@ -548,4 +548,122 @@ EOF
 	$t->check_logs;
 };
 
+
+# Fixes from the review of the routing change.
+
+subtest 'HTTP/1.0 without Host; HTTP/1.0 keep-alive on our own answers' => sub {
+	my $t = Test::Frontd->new;
+	my $a = $t->raw_backend(body => sub { "got $_[0]{target}\n" });
+	my $b = $t->raw_backend(body => sub { "got $_[0]{target}\n" });
+	$t->start(<<"EOF");
+[upstream app]
+server = $a->{addr} down
+server = $b->{addr}
+
+[route text]
+path = /text
+return = 200 hello
+
+[route all]
+upstream = app
+EOF
+	my @w = $t->workers;
+	is(scalar @w, 1, 'one worker');
+	my ($out) = $t->raw_request("GET / HTTP/1.0\r\n\r\n", timeout => 5);
+	my ($r) = parse_responses($out);
+	is($r && $r->{status}, 200, 'GET / HTTP/1.0 without Host to a proxy route: 200')
+	    or diag($out);
+	like($r ? $r->{body} : '', qr/^got \/$/, 'the backend answered');
+	my @q = $t->received_requests($b);
+	is(scalar @q, 1, 'the backend got the request');
+	is_deeply($q[0] && $q[0]{headers}{host}, [ $a->{addr} ],
+	    "it carries Host: the upstream's first server as written ($a->{addr})")
+	    or diag($q[0] ? $q[0]{head} : 'no request');
+	is_deeply([ $t->workers ], \@w, 'the worker is still the same process');
+	is($t->connections($a), 0, 'the down server got nothing');
+
+	my $c = $t->raw_client;
+	$c->write("GET /text HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	$r = $c->read_response(timeout => 5);
+	is($r && $r->{status}, 200, 'HTTP/1.0 keep-alive to a return route: 200');
+	is_deeply($r && $r->{headers}{connection}, ['keep-alive'],
+	    'the answer says Connection: keep-alive') or diag($r ? $r->{head} : 'none');
+	$c->write("GET /text HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	$r = $c->read_response(timeout => 5);
+	is($r && $r->{status}, 200, 'a second request on the same connection is answered')
+	    or diag($c->closed ? 'frontd closed the connection' : 'no answer');
+	$c->close;
+	$t->check_logs;
+};
+
+subtest 'strip_prefix always leaves a path starting with /' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => sub { "got $_[0]{target}\n" });
+	$t->start(<<"EOF");
+[upstream app]
+server = $be->{addr}
+
+[route api]
+path = /api
+strip_prefix = /api
+upstream = app
+EOF
+	for my $case ([ '/apix?q=1', '/x?q=1' ], [ '/api', '/' ], [ '/api/v1', '/v1' ]) {
+		my ($in, $want) = @$case;
+		my $r = hit($t, 'GET', $in, 's.example');
+		is($r->{status}, 200, "$in: 200");
+		is($r->{body}, "got $want\n", "$in reaches the backend as GET $want")
+		    or diag($r->{head});
+	}
+	$t->check_logs;
+};
+
+subtest 'a regex that cannot decide fails closed' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => sub { "got $_[0]{target}\n" });
+	$t->start(<<"EOF");
+[global]
+max_request_line = 64K
+
+[upstream app]
+server = $be->{addr}
+
+[route secret]
+path = ~ ^(/[a-z]+)+/secret\$
+return = 403
+
+[route all]
+upstream = app
+EOF
+	is(hit($t, 'GET', '/a/secret', 'x.example')->{status}, 403, '/a/secret: 403');
+	is(hit($t, 'GET', '/a/public', 'x.example')->{status}, 200,
+	    '/a/public: the default route, 200');
+	my $long = ('/a' x 3000) . '/secret';
+	my $r = hit($t, 'GET', $long, 'x.example');
+	like($r->{status}, qr/^(?:403|500)\z/,
+	    "/a x 3000 + /secret: 403 or 500, never the backend (got $r->{status})");
+	ok(!grep({ $_->{target} =~ /secret/ } $t->received_requests($be)),
+	    'no /secret path reached the backend');
+	is(hit($t, 'GET', '/a/secret', 'x.example')->{status}, 403,
+	    'frontd still answers afterwards');
+	$t->check_logs(allow => [ qr/match limit/ ]);
+};
+
+subtest 'route paths are normalized at load' => sub {
+	my $t = Test::Frontd->new;
+	$t->start(<<"EOF");
+[route tilde]
+path = /%7Euser/
+return = 200 tilde
+
+[route default]
+return = 200 default
+EOF
+	is(which($t, 'GET', '/~user/x', 'x.example'), 'tilde',
+	    'path = /%7Euser/ matches /~user/x');
+	is(which($t, 'GET', '/%7euser/x', 'x.example'), 'tilde', 'and /%7euser/x');
+	is(which($t, 'GET', '/~other/x', 'x.example'), 'default', 'not /~other/x');
+	$t->check_logs;
+};
+
 done_testing;
