@@ -2,12 +2,16 @@
  * The health checker: a role of its own, the sole writer of the active
  * check state in the shared health table. Each checked server has one
  * struct chk, made at start, that runs one check at a time under one timer:
- * health_timeout while connecting, sending and reading, then the wait for
- * the next check. What must outlive a reload lives in the slot, not here.
+ * health_timeout while connecting, shaking hands (tls = on), sending and
+ * reading, then the wait for the next check. What must outlive a reload
+ * lives in the slot, not here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/http_parse.h"
@@ -23,6 +30,7 @@
 #include "common/proc.h"
 #include "common/shm.h"
 #include "common/util.h"
+#include "common/tlsio.h"
 
 #define CHK_BUF_SIZE		(64 * 1024)	/* answer bytes kept at most */
 #define CHK_SPREAD_MS		1000	/* first checks spread over this */
@@ -32,6 +40,7 @@
 enum chk_state {
 	CHK_IDLE,		/* between checks; timer: the next check */
 	CHK_CONNECT,		/* non-blocking connect; timer: timeout */
+	CHK_HANDSHAKE,		/* TLS handshake (tls = on); timer: timeout */
 	CHK_SEND,		/* writing the request; timer: timeout */
 	CHK_READ		/* reading the answer; timer: timeout */
 };
@@ -39,6 +48,7 @@ enum chk_state {
 static const char *const chk_state_names[] = {
 	[CHK_IDLE] = "idle",
 	[CHK_CONNECT] = "connect",
+	[CHK_HANDSHAKE] = "handshake",
 	[CHK_SEND] = "send",
 	[CHK_READ] = "read"
 };
@@ -71,6 +81,7 @@ struct chk {
 	struct ev_io			 io;
 	struct ev_timer			 timer;
 	int				 fd;
+	SSL				*ssl;		/* tls = on */
 	int64_t				 started_ms;	/* ev_now() */
 	uint64_t			 started_usec;
 	char				*req;		/* NULL: tcp */
@@ -95,10 +106,17 @@ struct chk {
 };
 
 static enum step	 chk_connect(struct chk *);
+static enum step	 chk_handshake(struct chk *);
 static enum step	 chk_send(struct chk *);
 static enum step	 chk_read(struct chk *);
 static enum step	 chk_answer(struct chk *, bool);
 static enum step	 chk_verdict(struct chk *);
+static int		 chk_tls_start(struct chk *);
+static enum step	 chk_tls_wait(struct chk *, int, const char *);
+static bool		 chk_tls_eof(struct chk *, int);
+static bool		 chk_tls_want(struct chk *, int);
+static void		 chk_tls_end(struct chk *);
+static enum step	 chk_watch(struct chk *, uint32_t);
 static enum step	 chk_fail(struct chk *, const char *, ...)
 			    __attribute__((format(printf, 2, 3)));
 static enum step	 chk_local(struct chk *, const char *, ...)
@@ -287,6 +305,7 @@ chk_cleanup(void)
 	struct chk_buf	*b;
 
 	for (size_t i = 0; i < nchks; i++) {
+		chk_tls_end(&chks[i]);
 		if (chks[i].fd != -1)
 			close(chks[i].fd);
 		free(chks[i].buf);
@@ -368,6 +387,9 @@ chk_run(struct chk *c)
 		case CHK_CONNECT:
 			s = chk_connect(c);
 			break;
+		case CHK_HANDSHAKE:
+			s = chk_handshake(c);
+			break;
 		case CHK_SEND:
 			s = chk_send(c);
 			break;
@@ -404,8 +426,30 @@ chk_connect(struct chk *c)
 		return STEP_WAIT;
 	if (err != 0)
 		return chk_fail(c, "connect failed: %s", strerror(err));
+	if (c->u->tls) {
+		chk_enter(c, CHK_HANDSHAKE);
+		return STEP_AGAIN;
+	}
 	if (c->req == NULL)
 		return STEP_DONE;		/* tcp: connected is healthy */
+	chk_enter(c, CHK_SEND);
+	return STEP_AGAIN;
+}
+
+/* For a tcp check of a TLS upstream, a completed handshake is healthy. */
+static enum step
+chk_handshake(struct chk *c)
+{
+	int	rc;
+
+	if (c->ssl == NULL && chk_tls_start(c) == -1)
+		return STEP_DONE;
+	ERR_clear_error();
+	errno = 0;
+	if ((rc = SSL_do_handshake(c->ssl)) != 1)
+		return chk_tls_wait(c, rc, "TLS handshake failed");
+	if (c->req == NULL)
+		return STEP_DONE;
 	chk_enter(c, CHK_SEND);
 	return STEP_AGAIN;
 }
@@ -414,13 +458,25 @@ static enum step
 chk_send(struct chk *c)
 {
 	ssize_t	n;
+	size_t	left;
+	int	rc;
 
 	while (c->sent < c->reqlen) {
-		n = send(c->fd, c->req + c->sent, c->reqlen - c->sent,
-		    MSG_NOSIGNAL);
+		left = c->reqlen - c->sent;
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			rc = SSL_write(c->ssl, c->req + c->sent,
+			    left > INT_MAX ? INT_MAX : (int)left);
+			if (rc <= 0)
+				return chk_tls_wait(c, rc, "send failed");
+			c->sent += (size_t)rc;
+			continue;
+		}
+		n = send(c->fd, c->req + c->sent, left, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return STEP_WAIT;
+				return chk_watch(c, EPOLLOUT);
 			if (errno == EINTR)
 				continue;
 			return chk_fail(c, "send failed: %s", strerror(errno));
@@ -442,16 +498,40 @@ chk_send(struct chk *c)
 
 /*
  * Reads until the buffer is full, the socket has nothing more for now,
- * or the answer is complete; at most CHK_BUF_SIZE bytes per wakeup.
+ * or the answer is complete; at most CHK_BUF_SIZE bytes per wakeup. With
+ * TLS, "nothing more" is SSL_read wanting the socket: records OpenSSL has
+ * already taken in never wake epoll, so they are all read before we wait.
  */
 static enum step
 chk_read(struct chk *c)
 {
 	ssize_t		n;
+	size_t		room;
 	enum step	s;
+	int		rc;
 
 	while (c->len < CHK_BUF_SIZE) {
-		n = read(c->fd, c->buf->data + c->len, CHK_BUF_SIZE - c->len);
+		room = CHK_BUF_SIZE - c->len;
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			rc = SSL_read(c->ssl, c->buf->data + c->len,
+			    room > INT_MAX ? INT_MAX : (int)room);
+			if (rc > 0) {
+				c->len += (size_t)rc;
+				if ((s = chk_answer(c, false)) != STEP_WAIT)
+					return s;
+				continue;
+			}
+			if (chk_tls_eof(c, rc))
+				return chk_answer(c, true);
+			/* As below: after a whole head, judge it. */
+			if (!c->head_done || chk_tls_want(c, rc))
+				return chk_tls_wait(c, rc, "read failed");
+			ERR_clear_error();
+			return chk_answer(c, true);
+		}
+		n = read(c->fd, c->buf->data + c->len, room);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return STEP_WAIT;
@@ -579,6 +659,124 @@ chk_verdict(struct chk *c)
 	return STEP_DONE;
 }
 
+/*
+ * The TLS session on the connected socket, named as worker/upstream.c
+ * names it: SNI and the name checked against the certificate are
+ * tls_name, else the host of the server line; no SNI for an address.
+ * Returns -1 with the verdict set.
+ */
+static int
+chk_tls_start(struct chk *c)
+{
+	const struct cfg_upstream	*u = c->u;
+	const char			*name = u->tls_name, *s, *e;
+	char				 host[256];
+	unsigned char			 a[sizeof(struct in6_addr)];
+
+	if (name == NULL) {
+		/* "app1:8443" -> "app1"; "[::1]:443" -> "::1" */
+		s = c->sv->spec;
+		if (s[0] == '[' && (e = strchr(s, ']')) != NULL)
+			snprintf(host, sizeof(host), "%.*s", (int)(e - s - 1),
+			    s + 1);
+		else {
+			e = strrchr(s, ':');
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(e ? e - s : (ptrdiff_t)strlen(s)), s);
+		}
+		name = host;
+	}
+	if ((c->ssl = SSL_new(u->tls_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1) {
+		ERR_clear_error();
+		chk_local(c, "cannot start TLS: out of memory");
+		return -1;
+	}
+	SSL_set_connect_state(c->ssl);
+	/* No SNI with an address, as RFC 6066 says. */
+	if (u->tls_sni && inet_pton(AF_INET, name, a) != 1 &&
+	    inet_pton(AF_INET6, name, a) != 1)
+		SSL_set_tlsext_host_name(c->ssl, name);
+	if (u->tls_verify && SSL_set1_host(c->ssl, name) != 1) {
+		ERR_clear_error();
+		chk_local(c, "cannot set the name to verify (%s)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An SSL call returned rc <= 0: wait for what OpenSSL wants of the
+ * socket, or fail the check with what went wrong and OpenSSL's reason.
+ */
+static enum step
+chk_tls_wait(struct chk *c, int rc, const char *what)
+{
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return chk_watch(c, EPOLLIN);
+	case SSL_ERROR_WANT_WRITE:
+		return chk_watch(c, EPOLLOUT);
+	default:
+		return chk_fail(c, "%s: %s", what, tlsio_error(c->ssl, rc));
+	}
+}
+
+/* Whether an SSL call's rc <= 0 only means: wait for the socket. */
+static bool
+chk_tls_want(struct chk *c, int rc)
+{
+	int	e = SSL_get_error(c->ssl, rc);
+
+	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+}
+
+/*
+ * Whether SSL_read's rc <= 0 is the end of the answer: close_notify, or a
+ * close without it, which ends an answer here as a plain close does (the
+ * check judges what came, it keeps no data).
+ */
+static bool
+chk_tls_eof(struct chk *c, int rc)
+{
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return true;
+	case SSL_ERROR_SYSCALL:
+		return errno == 0 && ERR_peek_error() == 0;
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	case SSL_ERROR_SSL:
+		if (ERR_GET_REASON(ERR_peek_error()) !=
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return false;
+		ERR_clear_error();
+		return true;
+#endif
+	default:
+		return false;
+	}
+}
+
+/* Sends close_notify if the handshake was done (best effort), frees. */
+static void
+chk_tls_end(struct chk *c)
+{
+	if (c->ssl == NULL)
+		return;
+	tlsio_close(c->ssl);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+}
+
+/* Waits for the socket to be ready for events. */
+static enum step
+chk_watch(struct chk *c, uint32_t events)
+{
+	if (ev_io_mod(chk_loop, &c->io, events) == -1)
+		return chk_local(c, "epoll: %s", strerror(errno));
+	return STEP_WAIT;
+}
+
 /* The server failed this check; why says how, for the log and the slot. */
 static enum step
 chk_fail(struct chk *c, const char *fmt, ...)
@@ -611,6 +809,7 @@ chk_finish(struct chk *c)
 {
 	int64_t	next;
 
+	chk_tls_end(c);
 	if (c->fd != -1) {
 		ev_io_forget(&c->io);
 		close(c->fd);
