@@ -1163,8 +1163,8 @@ l_tls_protocols(struct cfg_ctx *ctx, void *obj, const char *v)
 			ver = TLS1_3_VERSION;
 		else if (strcmp(tok, "TLSv1") == 0 ||
 		    strcmp(tok, "TLSv1.1") == 0 || strcmp(tok, "SSLv3") == 0) {
-			cfg_error(ctx, "%s in tls_protocols is not supported: "
-			    "it is broken (use TLSv1.2 and TLSv1.3)", tok);
+			cfg_error(ctx, "%s in tls_protocols is not supported, "
+			    "insecure (use TLSv1.2 and TLSv1.3)", tok);
 			r = CFG_REPORTED;
 			break;
 		} else {
@@ -1239,7 +1239,7 @@ l_tls_verify_client(struct cfg_ctx *ctx, void *obj, const char *v)
 static enum cfg_set_result
 l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
 {
-	if (strncmp(v, "max-age=", 8) != 0)
+	if (strncmp(v, "max-age=", 8) != 0 || strlen(v) > 512)
 		return CFG_BAD;
 	for (const char *p = v; *p != '\0'; p++)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)

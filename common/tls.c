@@ -64,7 +64,8 @@ struct tls_server {
 	struct sni_name		*names;
 	size_t			 nnames;
 	struct ticket_keys	*file_keys;	/* tls_ticket_key_file */
-	unsigned char		*ocsp;		/* DER response, for ctxs[0] */
+	unsigned char		*ocsp;		/* DER response, for ocsp_cert */
+	X509			*ocsp_cert;	/* the first certificate */
 	size_t			 ocsp_len;
 };
 
@@ -88,6 +89,15 @@ tls_error_string(void)
 
 /* ---------------------------------------------------------- tickets --- */
 
+static struct ticket_keys	saved_keys;
+
+/* A reload that rolls back returns to the keys its workers use. */
+void
+tls_keys_restore(void)
+{
+	keys = saved_keys;
+}
+
 int
 tls_keys_rotate(void)
 {
@@ -95,6 +105,7 @@ tls_keys_rotate(void)
 
 	if (RAND_bytes((unsigned char *)&k, sizeof(k)) != 1)
 		return -1;
+	saved_keys = keys;
 	if (keys.cur.name[0] != 0 || keys.have_prev) {
 		keys.prev = keys.cur;
 		keys.have_prev = true;
@@ -361,8 +372,8 @@ ocsp_cb(SSL *ssl, void *arg)
 	const struct tls_server	*ts = arg;
 	unsigned char		*copy;
 
-	/* Stapled for the first certificate's context only. */
-	if (ts->ocsp == NULL || SSL_get_SSL_CTX(ssl) != ts->ctxs[0])
+	/* Stapled for the first certificate only (not its ECDSA twin). */
+	if (ts->ocsp == NULL || SSL_get_certificate(ssl) != ts->ocsp_cert)
 		return SSL_TLSEXT_ERR_NOACK;
 	if ((copy = OPENSSL_malloc(ts->ocsp_len)) == NULL)
 		return SSL_TLSEXT_ERR_NOACK;
@@ -373,11 +384,37 @@ ocsp_cb(SSL *ssl, void *arg)
 
 /* ------------------------------------------------------- listeners --- */
 
+/*
+ * The session id context of a listener: a session (ticket or cached) is
+ * resumed only where it was made, never on a listener that asks more of
+ * the client (a client certificate) or serves other certificates.
+ */
+static void
+listener_sid_ctx(const struct cfg_listener *li, unsigned char out[32])
+{
+	EVP_MD_CTX	*md = EVP_MD_CTX_new();
+	unsigned	 len = 32;
+	char		 v[16];
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, li->sec.name, strlen(li->sec.name) + 1);
+	snprintf(v, sizeof(v), "%d", (int)li->tls_verify_client);
+	EVP_DigestUpdate(md, v, strlen(v) + 1);
+	if (li->tls_client_ca != NULL)
+		EVP_DigestUpdate(md, li->tls_client_ca,
+		    strlen(li->tls_client_ca) + 1);
+	for (size_t i = 0; i < li->ncerts; i++)
+		EVP_DigestUpdate(md, li->certs[i].cert_file,
+		    strlen(li->certs[i].cert_file) + 1);
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+}
+
 static SSL_CTX *
 server_ctx_new(struct config *cfg, struct cfg_listener *li,
     struct tls_server *ts)
 {
-	static const unsigned char	sid_ctx[] = "frontd";
+	unsigned char			sid_ctx[32];
 	SSL_CTX				*ctx;
 	struct cfg_where		*w = &li->sec.where;
 	char				 label[300];
@@ -411,7 +448,8 @@ server_ctx_new(struct config *cfg, struct cfg_listener *li,
 		    tls_error_string());
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	SSL_CTX_set_ex_data(ctx, ex_server, ts);
-	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	listener_sid_ctx(li, sid_ctx);
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx));
 	SSL_CTX_set_timeout(ctx, TLS_SESSION_TIMEOUT);
 	if (li->tls_session_cache) {
 		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
@@ -582,6 +620,8 @@ load_pair(struct config *cfg, struct cfg_listener *li, struct tls_server *ts,
 		    "%s", c->cert_file, tls_error_string());
 		return;
 	}
+	if (ts->ocsp_cert == NULL)
+		ts->ocsp_cert = SSL_CTX_get0_certificate(ctx);
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key_file, SSL_FILETYPE_PEM) !=
 	    1) {
 		cfg_error_at(cfg, &c->key_where, "cannot use certificate_key "

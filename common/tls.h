@@ -26,6 +26,7 @@ void		 tls_upstream_free(struct cfg_upstream *);
 /* Master: new ticket keys (the current one kept to decrypt), at start and
  * on every reload, before the workers fork. */
 int		 tls_keys_rotate(void);
+void		 tls_keys_restore(void);
 /* Master: the shared session cache, once at start. */
 int		 tls_cache_init(void);
 

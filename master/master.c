@@ -513,6 +513,7 @@ reload_rollback(void)
 	M.nold_listens = 0;
 	M.cfg = M.old_cfg;
 	M.old_cfg = NULL;
+	tls_keys_restore();
 	if (M.old_health != NULL) {
 		shm_zone_destroy(M.health);
 		M.health = M.old_health;

@@ -180,6 +180,10 @@ accesslog_write(const struct access_entry *e)
 		} else
 			add(&l, ",\"upstream\":null,\"upstream_status\":null,"
 			    "\"upstream_time\":null", 59);
+		if (e->tls != NULL)
+			addf(&l, ",\"tls\":\"%s\"", e->tls);
+		else
+			add(&l, ",\"tls\":null", 11);
 		add(&l, "}", 1);
 	} else {
 		log_time(t, false, tbuf, sizeof(tbuf));

@@ -28,6 +28,7 @@ struct access_entry {
 	const char	*upstream;	/* NULL: not forwarded */
 	int		 upstream_status;	/* 0: no response */
 	int64_t		 upstream_ms;	/* -1: not forwarded */
+	const char	*tls;		/* "TLSv1.3", NULL on plain */
 };
 
 int	accesslog_open(const char *);	/* NULL: off */

@@ -36,7 +36,7 @@
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
-#include "worker/tlsio.h"
+#include "common/tlsio.h"
 #include "worker/vars.h"
 
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
@@ -326,7 +326,7 @@ set_client_events(struct conn *c, uint32_t ev)
 	 * Records already decrypted by OpenSSL never wake epoll: come back
 	 * at once, as a level-triggered event would.
 	 */
-	if (c->ssl != NULL && (ev & EPOLLIN) && SSL_has_pending(c->ssl))
+	if (c->ssl != NULL && (ev & EPOLLIN) && SSL_pending(c->ssl) > 0)
 		ev_timer_start(c->w->loop, &c->kick, 0, conn_kick, c);
 }
 
@@ -546,6 +546,7 @@ conn_log(struct conn *c)
 	addr_format_ip(&c->peer, client, sizeof(client));
 	memset(&e, 0, sizeof(e));
 	e.format = G(c)->log_format;
+	e.tls = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
 	e.client = client;
 	e.method = r->log_method;
 	e.method_len = r->log_method_len;
@@ -594,6 +595,21 @@ req_end(struct conn *c)
 	c->req = NULL;
 }
 
+/* The Strict-Transport-Security line of frontd's own answers, or NULL. */
+static const char *
+hsts_line(const struct conn *c)
+{
+	static char	line[600];
+	const char	*hsts;
+
+	if (c->ssl == NULL || (hsts = c->w->env->cfg->listeners[
+	    c->listen->listener]->hsts) == NULL)
+		return NULL;
+	snprintf(line, sizeof(line), "Strict-Transport-Security: %s\r\n",
+	    hsts);
+	return line;
+}
+
 /*
  * Answers with frontd's own response and closes afterwards. Whatever the
  * upstream was doing is dropped.
@@ -631,10 +647,12 @@ conn_fail(struct conn *c, int status, const char *why)
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return STEP_CLOSE;
 	c->out->start = c->out->end = 0;
-	n = out_error_page(status, page, pagelen, true, c->out->data,
+	n = out_error_page(status, page, pagelen, true, hsts_line(c),
+	    c->out->data,
 	    sizeof(c->out->data));
 	if (n == 0)
-		n = out_error_page(status, NULL, 0, true, c->out->data,
+		n = out_error_page(status, NULL, 0, true, hsts_line(c),
+		    c->out->data,
 		    sizeof(c->out->data));
 	c->out->end = n;
 	r->bytes_out = 0;
@@ -990,7 +1008,7 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	buf_compact(c->out);
 	room = buf_room(c->out);
 	n = out_local_head(status, type, len, loc, loclen, c->close_after,
-	    r->http10, c->out->data + c->out->end, room);
+	    r->http10, hsts_line(c), c->out->data + c->out->end, room);
 	if (n == 0)
 		return conn_fail(c, 500, "redirect target too long");
 	c->out->end += n;

@@ -191,12 +191,21 @@ location_rewrite(struct out *o, const struct conn *c, const struct req *r,
 	size_t			 len = f->value.len, alen;
 	const char		*names[3];
 
-	if (len < 8 || strncasecmp(v, "http://", 7) != 0 || r->hostlen == 0 ||
-	    r->upstream < 0 || r->ntried == 0)
+	size_t			 skip;
+
+	/* http:// always; https:// when the server is spoken to over TLS. */
+	if (len > 7 && strncasecmp(v, "http://", 7) == 0)
+		skip = 7;
+	else if (len > 8 && strncasecmp(v, "https://", 8) == 0 &&
+	    r->upstream >= 0 && c->w->env->cfg->upstreams[r->upstream]->tls)
+		skip = 8;
+	else
 		return false;
-	auth = v + 7;
-	rest = memchr(auth, '/', len - 7);
-	alen = rest ? (size_t)(rest - auth) : len - 7;
+	if (r->hostlen == 0 || r->upstream < 0 || r->ntried == 0)
+		return false;
+	auth = v + skip;
+	rest = memchr(auth, '/', len - skip);
+	alen = rest ? (size_t)(rest - auth) : len - skip;
 	sv = &c->w->env->cfg->upstreams[r->upstream]->servers[
 	    r->tried[r->ntried - 1]];
 	names[0] = sv->spec;
@@ -445,6 +454,12 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    route->nremove_resp) || op_matches(b, f, route->set_resp,
 		    route->nset_resp)))
 			continue;
+		/* Ours replaces the server's (hsts). */
+		if (f->name.len == 25 && c->ssl != NULL &&
+		    strncasecmp(b + f->name.off, "strict-transport-security",
+		    25) == 0 && c->w->env->cfg->listeners[
+		    c->listen->listener]->hsts != NULL)
+			continue;
 		if (route != NULL && route->rewrite_location &&
 		    (f->id == HTTP_H_LOCATION || (f->name.len == 16 &&
 		    strncasecmp(b + f->name.off, "content-location", 16) ==
@@ -482,7 +497,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
  */
 size_t
 out_error_page(int status, const char *page, size_t pagelen, bool close,
-    char *dst, size_t room)
+    const char *extra, char *dst, size_t room)
 {
 	struct out	o = { dst, 0, room, false };
 	char		body[512];
@@ -498,9 +513,9 @@ out_error_page(int status, const char *page, size_t pagelen, bool close,
 		pagelen = (size_t)n;
 	}
 	putf(&o, "HTTP/1.1 %d %s\r\nServer: frontd\r\nDate: %s\r\n"
-	    "Content-Type: text/html\r\nContent-Length: %zu\r\n%s\r\n",
+	    "Content-Type: text/html\r\nContent-Length: %zu\r\n%s%s\r\n",
 	    status, status_reason(status), http_date(), pagelen,
-	    close ? "Connection: close\r\n" : "");
+	    extra ? extra : "", close ? "Connection: close\r\n" : "");
 	put(&o, page, pagelen);
 	return o.full ? 0 : o.len;
 }
@@ -508,8 +523,8 @@ out_error_page(int status, const char *page, size_t pagelen, bool close,
 /* Head of frontd's own answer with a body of len bytes. */
 size_t
 out_local_head(int status, const char *type, size_t len,
-    const char *location, size_t loclen, bool close, bool http10, char *dst,
-    size_t room)
+    const char *location, size_t loclen, bool close, bool http10,
+    const char *extra, char *dst, size_t room)
 {
 	struct out	o = { dst, 0, room, false };
 
@@ -522,6 +537,8 @@ out_local_head(int status, const char *type, size_t len,
 	}
 	if (len > 0)
 		putf(&o, "Content-Type: %s\r\n", type);
+	if (extra != NULL)
+		puts_(&o, extra);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);

@@ -111,10 +111,10 @@ size_t	out_request_head(const struct conn *, const struct req *,
 size_t	out_response_head(const struct conn *, const struct req *, char *,
 	    size_t);
 size_t	out_error_page(int status, const char *page, size_t pagelen,
-	    bool close, char *, size_t);
+	    bool close, const char *extra, char *, size_t);
 size_t	out_local_head(int status, const char *type, size_t len,
 	    const char *location, size_t loclen, bool close, bool http10,
-	    char *, size_t);
+	    const char *extra, char *, size_t);
 const char *status_reason(int);
 
 #endif

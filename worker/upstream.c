@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -24,7 +25,7 @@
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/conn.h"
-#include "worker/tlsio.h"
+#include "common/tlsio.h"
 #include "worker/upstream.h"
 
 /* One pool per health slot (upstream server). */
@@ -168,6 +169,15 @@ upstream_finish_connect(struct upconn *uc, int *err)
  * TLS to the server, on a connected socket: SNI and the name checked
  * against its certificate are tls_name, else the host of the server line.
  */
+static bool
+is_address(const char *s)
+{
+	struct in6_addr	a;
+
+	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s,
+	    &a) == 1;
+}
+
 int
 upstream_tls_handshake(struct upconn *uc, const char **why)
 {
@@ -199,8 +209,7 @@ upstream_tls_handshake(struct upconn *uc, const char **why)
 		}
 		SSL_set_connect_state(uc->ssl);
 		/* No SNI with an address, as RFC 6066 says. */
-		if (up->tls_sni && strspn(name, "0123456789.:abcdefABCDEF") !=
-		    strlen(name))
+		if (up->tls_sni && !is_address(name))
 			SSL_set_tlsext_host_name(uc->ssl, name);
 		if (up->tls_verify && SSL_set1_host(uc->ssl, name) != 1) {
 			*why = "cannot set the name to verify";
@@ -270,7 +279,7 @@ upstream_watch(struct upconn *uc, uint32_t events)
 	} else
 		ev_io_mod(uc->w->loop, &uc->io, events);
 	/* Decrypted records waiting in OpenSSL never wake epoll. */
-	if (uc->ssl != NULL && (events & EPOLLIN) && SSL_has_pending(uc->ssl))
+	if (uc->ssl != NULL && (events & EPOLLIN) && SSL_pending(uc->ssl) > 0)
 		ev_timer_start(uc->w->loop, &uc->kick, 0, upconn_kick, uc);
 }
 

@@ -9,6 +9,21 @@ servers=''
 for p in $BACKEND_PORTS; do servers+="server = 127.0.0.1:$p"$'\n'; done
 mem=''
 [[ ${SCENARIO:-} == mem* ]] && mem='max_connections = 16384'
+tls=''
+if [[ ${SCENARIO:-} == tls* ]]; then
+  resume=${TLS_RESUME:-on}
+  tls="[listener https]
+address = 127.0.0.1:$TLS_PORT
+backlog = 4096
+tls = on
+certificate = $CERT
+certificate_key = $KEY
+tls_session_tickets = $resume
+tls_session_cache = $resume"
+fi
+failover=''
+[[ ${SCENARIO:-} == failover* ]] &&
+  failover=$'retries = 2\nhealth_check = GET /\nhealth_interval = 1s\nfall = 2\nrise = 2'
 cat > "$WORKDIR/frontd.conf" <<INI
 ; written by t/bench/frontd-conf.sh for ../shared/bench
 [global]
@@ -23,8 +38,11 @@ $mem
 address = 127.0.0.1:$LISTEN_PORT
 backlog = 4096
 
+$tls
+
 [upstream origin]
 ${servers}keepalive = 64
+$failover
 
 [route all]
 upstream = origin

@@ -1,5 +1,5 @@
 /*
- * TLS I/O for the worker. A head and the first body bytes are coalesced
+ * TLS I/O for workers and the health checker. A head and the first body bytes are coalesced
  * into one record (as one writev does for plain sockets), so a small
  * response costs one encryption and one packet. With partial writes and a
  * moving write buffer, a write retried after EAGAIN may use the scratch
@@ -13,7 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "worker/tlsio.h"
+#include "common/tlsio.h"
 
 #define TLS_RECORD	16384
 

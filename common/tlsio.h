@@ -3,8 +3,8 @@
  * uses for plain sockets: bytes, 0 at the end, -1 on an error, -2 when the
  * socket would block.
  */
-#ifndef WORKER_TLSIO_H
-#define WORKER_TLSIO_H
+#ifndef COMMON_TLSIO_H
+#define COMMON_TLSIO_H
 
 #include <stddef.h>
 #include <sys/types.h>
