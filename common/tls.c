@@ -143,6 +143,13 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 		if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes,
 		    iv) != 1)
 			return -1;
+		/*
+		 * TLS 1.3 clients use a ticket once (RFC 8446, C.4): without
+		 * a new one after each resumption, every other connection
+		 * would be a full handshake.
+		 */
+		if (SSL_version(ssl) >= TLS1_3_VERSION)
+			ret = 2;
 	}
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
 	    (void *)k->hmac, sizeof(k->hmac));

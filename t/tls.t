@@ -248,7 +248,14 @@ subtest 'HTTP over TLS end to end' => sub {
 	plan skip_all => "curl with TLS: $CURL_WHY" unless $HAVE_CURL;
 	my $t = Test::Frontd->new;
 	my ($p, $pp) = ($t->port, $t->port);
-	my $be = $t->raw_backend;
+	my $big = join '', map { sprintf "%07d\n", $_ } 1 .. 4 * 131072;	# 4 MiB
+	my $be = $t->raw_backend(body => sub {
+		my ($q) = @_;
+		return $big if $q->{target} eq '/big';
+		return 'got ' . length($q->{body}) . ' ' . unpack('%32C*', $q->{body})
+		    if $q->{method} eq 'POST';
+		return 'ok';
+	});
 	$t->start(tls_listener(port => $p, certs => [qw(def a_rsa a_ec)],
 	    extra => "hsts = max-age=31536000; includeSubDomains\n")
 	    . "[listener plain]\naddress = 127.0.0.1:$pp\n\n"
@@ -308,6 +315,39 @@ subtest 'HTTP over TLS end to end' => sub {
 	@st = ($r2->{out} =~ m{HTTP/1\.1 (\d{3}) }g);
 	is(scalar(grep { $_ == 200 } @st), 31, '31 pipelined requests: 31 responses')
 	    or diag(scalar(@st) . " responses");
+
+	# A request head and body cut into records that arrive apart.
+	$r2 = $pki->s_client(port => $p, servername => 'a.example', gap => 0.15,
+	    request => [ "POST /split HTTP/1.1\r\nHo", "st: a.example\r\nContent-Le",
+		"ngth: 10\r\nConnection: close\r\n\r\n01234", "56789" ]);
+	like($r2->{out}, qr{HTTP/1\.1 200 .*got 10 525}s,
+	    'head and body in four records, 150 ms apart: 200, body whole')
+	    or diag(show($r2));
+
+	# 4 MiB to a client that reads at 2 MB/s: TLS writes that wait.
+	$h = $pki->curl("https://a.example:$p/big", cacert => $CA->{cert},
+	    resolve => ["a.example:$p:127.0.0.1"], args => ['--limit-rate', '2M'],
+	    timeout => 20);
+	is($h->{status}, 200, 'a 4 MiB body to a slow reader: 200') or diag("$h->{cmd}\n$h->{err}");
+	is(length $h->{body}, length $big, 'all of it');
+	ok($h->{body} eq $big, 'byte for byte');
+	# 900 KB upload (under client_max_body_size).
+	my $up = join '', map { chr(($_ * 13) % 256) } 1 .. 900_000;
+	my $upf = $t->spew($t->dir . '/upload.bin', $up);
+	$h = $pki->curl("https://a.example:$p/upload", cacert => $CA->{cert},
+	    resolve => ["a.example:$p:127.0.0.1"], timeout => 20,
+	    args => ['--data-binary', "\@$upf", '-H', 'Content-Type: application/octet-stream']);
+	is($h->{status}, 200, 'a 900 KB upload over TLS: 200') or diag("$h->{cmd}\n$h->{err}");
+	is($h->{body}, 'got 900000 ' . unpack('%32C*', $up), 'the backend got every byte');
+
+	# 40 clients at once.
+	my @urls = map { "https://a.example:$p/par$_" } 1 .. 40;
+	my ($pc, $pout, $perr) = $pki->run({ timeout => 40 }, 'curl', '-sS', '-Z',
+	    '--parallel-max', '40', '--cacert', $CA->{cert}, '--max-time', 30,
+	    '--resolve', "a.example:$p:127.0.0.1", '-w', '%{http_code}\n',
+	    (map { ('-o', '/dev/null', $_) } @urls));
+	my $n200 = () = $pout =~ /^200$/mg;
+	is($n200, 40, '40 parallel TLS clients: 40 times 200') or diag("exit $pc: $perr\n$pout");
 
 	# Plain listener of the same config: no hsts, X-Forwarded-Proto http.
 	my $r = $t->get('/plain', port => $pp, host => 'a.example');

@@ -184,6 +184,10 @@ conn_handshake(struct conn *c)
 
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
+		if (log_enabled(LOG_LVL_DEBUG))
+			log_debug("conn=%llu %s %s%s", (unsigned long long)c->id,
+			    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
+			    SSL_session_reused(c->ssl) ? ", resumed" : "");
 		conn_enter(c, CONN_READ_HEAD);
 		return STEP_AGAIN;
 	}

@@ -91,18 +91,20 @@ sub _slurp {
 # Running commands
 
 # Run a command (list form): (exit code, stdout, stderr).  opts: stdin
-# (text, default none), timeout (seconds; the command is killed after it,
-# exit code 137 then), cwd.  A signal death is 128 + signal.
+# (text, default none; or an array ref of pieces, written gap seconds
+# apart, 0.2 by default, on a pipe), hold (stdin is a pipe closed hold
+# seconds after the last piece: s_client acts on its input as it comes,
+# and ends at EOF), timeout (seconds; the command is killed after it, exit
+# code 137 then), cwd.  A signal death is 128 + signal.
 sub run {
 	my ($self, @args) = @_;
 	my $o = ref $args[0] eq 'HASH' ? shift @args : {};
 	my $n = ++$self->{nrun};
 	my ($in, $out, $err) = map { "$self->{dir}/run$n.$_" } qw(in out err);
-	$self->_spew($in, $o->{stdin} // '');
-	# hold => S: stdin is a pipe given the text and closed S seconds
-	# later (s_client acts on its input line by line, until EOF).
+	my @pieces = ref $o->{stdin} eq 'ARRAY' ? @{ $o->{stdin} } : ($o->{stdin} // '');
+	$self->_spew($in, join '', @pieces);
 	my ($pr, $pw);
-	if ($o->{hold}) {
+	if ($o->{hold} || @pieces > 1) {
 		pipe($pr, $pw) or croak "pipe: $!";
 	}
 	my $pid = fork // croak "fork: $!";
@@ -123,18 +125,28 @@ sub run {
 	}
 	$self->{t}->track($pid);
 	my $deadline = time + ($o->{timeout} // $RUN_S);
-	my $release;
+	# What to write to the pipe and when: [time, bytes], then the close.
+	my @plan;
 	if ($pr) {
 		close $pr;
-		local $SIG{PIPE} = 'IGNORE';
-		syswrite($pw, $o->{stdin} // '');
-		$release = time + $o->{hold};
+		my $at = time;
+		for my $i (0 .. $#pieces) {
+			$at += $o->{gap} // 0.2 if $i;
+			push @plan, [ $at, $pieces[$i] ];
+		}
+		push @plan, [ $at + ($o->{hold} // 0), undef ];
 	}
+	local $SIG{PIPE} = 'IGNORE';
 	my $status;
 	while (1) {
-		if ($pw && time >= $release) {
-			close $pw;
-			undef $pw;
+		while ($pw && @plan && time >= $plan[0][0]) {
+			my $b = (shift @plan)->[1];
+			if (defined $b) {
+				syswrite($pw, $b);
+			} else {
+				close $pw;
+				undef $pw;
+			}
 		}
 		my $r = waitpid($pid, WNOHANG);
 		if ($r == $pid) { $status = $?; last }
@@ -379,8 +391,9 @@ sub ocsp_response {
 # openssl s_client to 127.0.0.1:port.  opts: port, servername (SNI; none
 # sends -noservername), args (more options), request (bytes sent after
 # the handshake; then -ign_eof: s_client waits for frontd to close),
-# stdin and hold (s_client's commands, such as "R\n", given on a pipe
-# closed hold seconds later), cafile (verification), timeout (10).
+# stdin, gap and hold (see run: pieces written apart go in records of
+# their own; "R\n" asks for a renegotiation), cafile (verification),
+# timeout (10).
 # Returns {exit, out, err, all, ok (handshake done, no alert from the
 # server), alert, protocol, cipher, reused, alpn, certs ([PEM...]), cert
 # (the first), verify (return code)}.
@@ -394,7 +407,7 @@ sub s_client {
 	push @cmd, '-ign_eof' if defined $o{request};
 	push @cmd, @{ $o{args} // [] };
 	my ($code, $out, $err) = $self->run({ stdin => $o{stdin} // $o{request} // '',
-	    hold => $o{hold}, timeout => $o{timeout} // 10 }, @cmd);
+	    hold => $o{hold}, gap => $o{gap}, timeout => $o{timeout} // 10 }, @cmd);
 	my %r = (exit => $code, out => $out, err => $err, all => "$out\n$err",
 	    cmd => join(' ', @cmd));
 	if ($out =~ /^(New|Reused), (TLSv[\d.]+|SSLv3|\(NONE\)), Cipher is (\S+)/m) {
