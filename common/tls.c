@@ -11,7 +11,9 @@
  * same key, and the key before it still decrypts after a reload), and
  * session ids go to a cache in shared memory.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,6 +804,51 @@ tls_upstream_load(struct config *cfg, struct cfg_upstream *u)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	u->tls_ctx = ctx;
 	return 0;
+}
+
+/*
+ * A client SSL on a connected socket to a server of u: SNI and the name
+ * checked against its certificate are tls_name, else the host of the
+ * server line; no SNI for an address (RFC 6066).
+ */
+SSL *
+tls_upstream_ssl(const struct cfg_upstream *u, const struct cfg_server *sv,
+    int fd, const char **why)
+{
+	const char	*name = u->tls_name, *s = sv->spec, *e;
+	char		 host[256];
+	unsigned char	 a[sizeof(struct in6_addr)];
+	SSL		*ssl;
+
+	if (name == NULL) {
+		/* "app1:8443" -> "app1"; "[::1]:443" -> "::1" */
+		if (s[0] == '[' && (e = strchr(s, ']')) != NULL)
+			snprintf(host, sizeof(host), "%.*s", (int)(e - s - 1),
+			    s + 1);
+		else {
+			e = strrchr(s, ':');
+			snprintf(host, sizeof(host), "%.*s",
+			    (int)(e ? e - s : (ptrdiff_t)strlen(s)), s);
+		}
+		name = host;
+	}
+	if ((ssl = SSL_new(u->tls_ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
+		ERR_clear_error();
+		SSL_free(ssl);
+		*why = "cannot start TLS: out of memory";
+		return NULL;
+	}
+	SSL_set_connect_state(ssl);
+	if (u->tls_sni && inet_pton(AF_INET, name, a) != 1 &&
+	    inet_pton(AF_INET6, name, a) != 1)
+		SSL_set_tlsext_host_name(ssl, name);
+	if (u->tls_verify && SSL_set1_host(ssl, name) != 1) {
+		ERR_clear_error();
+		SSL_free(ssl);
+		*why = "cannot set the name to verify";
+		return NULL;
+	}
+	return ssl;
 }
 
 void

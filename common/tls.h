@@ -22,6 +22,9 @@ void		 tls_server_free(struct tls_server *);
 void		*tls_server_ctx(const struct tls_server *);	/* SSL_CTX */
 int		 tls_upstream_load(struct config *, struct cfg_upstream *);
 void		 tls_upstream_free(struct cfg_upstream *);
+/* A client SSL (as SSL *) on fd for server sv of u, or NULL and *why. */
+struct ssl_st	*tls_upstream_ssl(const struct cfg_upstream *,
+		    const struct cfg_server *, int fd, const char **why);
 
 /* Master: new ticket keys (the current one kept to decrypt), at start and
  * on every reload, before the workers fork. */

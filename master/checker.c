@@ -30,6 +30,7 @@
 #include "common/proc.h"
 #include "common/shm.h"
 #include "common/util.h"
+#include "common/tls.h"
 #include "common/tlsio.h"
 
 #define CHK_BUF_SIZE		(64 * 1024)	/* answer bytes kept at most */
@@ -660,46 +661,16 @@ chk_verdict(struct chk *c)
 }
 
 /*
- * The TLS session on the connected socket, named as worker/upstream.c
- * names it: SNI and the name checked against the certificate are
- * tls_name, else the host of the server line; no SNI for an address.
- * Returns -1 with the verdict set.
+ * The TLS session on the connected socket, set up as the workers' are
+ * (tls_upstream_ssl()). Returns -1 with the verdict set.
  */
 static int
 chk_tls_start(struct chk *c)
 {
-	const struct cfg_upstream	*u = c->u;
-	const char			*name = u->tls_name, *s, *e;
-	char				 host[256];
-	unsigned char			 a[sizeof(struct in6_addr)];
+	const char	*why;
 
-	if (name == NULL) {
-		/* "app1:8443" -> "app1"; "[::1]:443" -> "::1" */
-		s = c->sv->spec;
-		if (s[0] == '[' && (e = strchr(s, ']')) != NULL)
-			snprintf(host, sizeof(host), "%.*s", (int)(e - s - 1),
-			    s + 1);
-		else {
-			e = strrchr(s, ':');
-			snprintf(host, sizeof(host), "%.*s",
-			    (int)(e ? e - s : (ptrdiff_t)strlen(s)), s);
-		}
-		name = host;
-	}
-	if ((c->ssl = SSL_new(u->tls_ctx)) == NULL ||
-	    SSL_set_fd(c->ssl, c->fd) != 1) {
-		ERR_clear_error();
-		chk_local(c, "cannot start TLS: out of memory");
-		return -1;
-	}
-	SSL_set_connect_state(c->ssl);
-	/* No SNI with an address, as RFC 6066 says. */
-	if (u->tls_sni && inet_pton(AF_INET, name, a) != 1 &&
-	    inet_pton(AF_INET6, name, a) != 1)
-		SSL_set_tlsext_host_name(c->ssl, name);
-	if (u->tls_verify && SSL_set1_host(c->ssl, name) != 1) {
-		ERR_clear_error();
-		chk_local(c, "cannot set the name to verify (%s)", name);
+	if ((c->ssl = tls_upstream_ssl(c->u, c->sv, c->fd, &why)) == NULL) {
+		chk_local(c, "%s", why);
 		return -1;
 	}
 	return 0;

@@ -545,6 +545,44 @@ subtest 'a reload serves a new certificate' => sub {
 	$t->check_logs(allow => [ qr/live\.pem|reload|configuration/i ]);
 };
 
+subtest 'a reload does not wait for idle TLS connections' => sub {
+	my $t = Test::Frontd->new;
+	my ($p, $pp) = ($t->port, $t->port);
+	my $be = $t->raw_backend;
+	my $conf = tls_listener(port => $p, certs => ['a_rsa'])
+	    . "[listener plain]\naddress = 127.0.0.1:$pp\n\n" . app($be);
+	# shutdown_timeout 10 s (the harness's): a reload that waits for
+	# these connections takes that long.
+	$t->start($conf);
+
+	my $plain = $t->raw_client(port => $pp);
+	my $t0 = time;
+	ok($t->reload($conf), 'reload with an idle plain connection');
+	my $plain_s = time - $t0;
+	ok($plain->wait_closed(1), 'the idle plain connection is closed');
+
+	my $raw = $t->raw_client(port => $p);
+	$t0 = time;
+	ok($t->reload($conf), 'reload with a TCP connection to the TLS port that sent nothing');
+	my $dt = time - $t0;
+	cmp_ok($dt, '<', $plain_s + 3, 'the connection in the handshake does not hold the old worker')
+	    or diag(sprintf 'reload took %.1f s (%.1f s with an idle plain connection)', $dt, $plain_s);
+	ok($raw->wait_closed(1), 'it is closed');
+
+	my $sc = $pki->s_client_open(port => $p, servername => 'a.example');
+	ok($pki->wait_handshake($sc), 'an s_client done with its handshake, idle')
+	    or diag($pki->s_client_output($sc));
+	$t0 = time;
+	ok($t->reload($conf), 'reload with that TLS connection idle');
+	$dt = time - $t0;
+	cmp_ok($dt, '<', $plain_s + 3, 'it does not hold the old worker either')
+	    or diag(sprintf 'reload took %.1f s', $dt);
+	ok($t->poll(sub { $pki->s_client_exited($sc) }, 2), 'and it is closed');
+	$pki->stop_s_client($sc);
+
+	$t->check_logs;
+};
+
 subtest 'OCSP stapling' => sub {
 	my $t = Test::Frontd->new;
 	my ($p, $p0) = ($t->port, $t->port);

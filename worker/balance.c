@@ -103,6 +103,25 @@ available(const struct conn *c, const struct cfg_upstream *up, size_t j,
 	return AV_YES;
 }
 
+/* In the tier asked for (primaries or backups) and available; a server
+ * at max_conns sets *full. */
+static bool
+candidate(const struct conn *c, const struct cfg_upstream *up, size_t j,
+    bool backup, int64_t now, bool *full)
+{
+	if (up->servers[j].backup != backup)
+		return false;
+	switch (available(c, up, j, now)) {
+	case AV_YES:
+		return true;
+	case AV_FULL:
+		*full = true;
+		return false;
+	default:
+		return false;
+	}
+}
+
 /* Weight in hundredths, ramped up after a recovery (slow_start). */
 static int64_t
 eff_weight(const struct conn *c, const struct cfg_upstream *up, size_t j,
@@ -128,17 +147,8 @@ pick_rr(struct conn *c, const struct cfg_upstream *up, bool backup,
 	int	 best = -1;
 
 	for (size_t j = 0; j < up->nservers; j++) {
-		if (up->servers[j].backup != backup)
+		if (!candidate(c, up, j, backup, now, full))
 			continue;
-		switch (available(c, up, j, now)) {
-		case AV_NO:
-			continue;
-		case AV_FULL:
-			*full = true;
-			continue;
-		case AV_YES:
-			break;
-		}
 		ew = eff_weight(c, up, j, now);
 		cw[j] += ew;
 		total += ew;
@@ -163,17 +173,8 @@ pick_least(struct conn *c, const struct cfg_upstream *up, bool backup,
 		size_t	j = (start + k) % n;
 		int64_t	act, ew;
 
-		if (up->servers[j].backup != backup)
+		if (!candidate(c, up, j, backup, now, full))
 			continue;
-		switch (available(c, up, j, now)) {
-		case AV_NO:
-			continue;
-		case AV_FULL:
-			*full = true;
-			continue;
-		case AV_YES:
-			break;
-		}
 		act = atomic_load_explicit(&slot_of(c, up, j)->active,
 		    memory_order_relaxed);
 		ew = eff_weight(c, up, j, now);
@@ -201,17 +202,8 @@ pick_random(struct conn *c, const struct cfg_upstream *up, bool backup,
 	int			 pick[2];
 
 	for (size_t j = 0; j < up->nservers; j++) {
-		if (up->servers[j].backup != backup)
+		if (!candidate(c, up, j, backup, now, full))
 			continue;
-		switch (available(c, up, j, now)) {
-		case AV_NO:
-			continue;
-		case AV_FULL:
-			*full = true;
-			continue;
-		case AV_YES:
-			break;
-		}
 		cand[n].server = (int)j;
 		cand[n].weight = eff_weight(c, up, j, now);
 		total += cand[n++].weight;

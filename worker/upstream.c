@@ -25,6 +25,7 @@
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/conn.h"
+#include "common/tls.h"
 #include "common/tlsio.h"
 #include "worker/upstream.h"
 
@@ -165,57 +166,15 @@ upstream_finish_connect(struct upconn *uc, int *err)
 	return 0;
 }
 
-/*
- * TLS to the server, on a connected socket: SNI and the name checked
- * against its certificate are tls_name, else the host of the server line.
- */
-static bool
-is_address(const char *s)
-{
-	struct in6_addr	a;
-
-	return inet_pton(AF_INET, s, &a) == 1 || inet_pton(AF_INET6, s,
-	    &a) == 1;
-}
-
+/* TLS to the server, on a connected socket (tls_upstream_ssl()). */
 int
 upstream_tls_handshake(struct upconn *uc, const char **why)
 {
-	const struct cfg_upstream	*up = uc->up;
-	char				 host[256];
-	int				 rc;
+	int	rc;
 
-	if (uc->ssl == NULL) {
-		const char *name = up->tls_name;
-
-		if (name == NULL) {
-			/* "app1:8443" -> "app1"; "[::1]:443" -> "::1" */
-			const char *s = uc->server->spec, *e;
-
-			if (s[0] == '[' && (e = strchr(s, ']')) != NULL) {
-				snprintf(host, sizeof(host), "%.*s",
-				    (int)(e - s - 1), s + 1);
-			} else {
-				e = strrchr(s, ':');
-				snprintf(host, sizeof(host), "%.*s",
-				    (int)(e ? e - s : (ptrdiff_t)strlen(s)), s);
-			}
-			name = host;
-		}
-		if ((uc->ssl = SSL_new(up->tls_ctx)) == NULL ||
-		    SSL_set_fd(uc->ssl, uc->fd) != 1) {
-			*why = "cannot start TLS";
-			return -1;
-		}
-		SSL_set_connect_state(uc->ssl);
-		/* No SNI with an address, as RFC 6066 says. */
-		if (up->tls_sni && !is_address(name))
-			SSL_set_tlsext_host_name(uc->ssl, name);
-		if (up->tls_verify && SSL_set1_host(uc->ssl, name) != 1) {
-			*why = "cannot set the name to verify";
-			return -1;
-		}
-	}
+	if (uc->ssl == NULL && (uc->ssl = tls_upstream_ssl(uc->up,
+	    uc->server, uc->fd, why)) == NULL)
+		return -1;
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(uc->ssl)) == 1) {
 		uc->tls_done = true;

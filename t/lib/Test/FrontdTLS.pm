@@ -430,6 +430,70 @@ sub s_client {
 	return \%r;
 }
 
+# An s_client left connected in the background (its stdin a pipe we
+# hold): {pid, out, err, in (the pipe)}; wait_handshake() tells when it
+# is done, s_client_output() what it printed, stop_s_client() ends it.
+sub s_client_open {
+	my ($self, %o) = @_;
+	my $n = ++$self->{nbg};
+	my ($out, $err) = ("$self->{dir}/s_client_bg$n.out", "$self->{dir}/s_client_bg$n.err");
+	my @cmd = ($OPENSSL, 's_client', '-connect', "127.0.0.1:$o{port}",
+	    defined $o{servername} ? ('-servername', $o{servername}) : ('-noservername'),
+	    @{ $o{args} // [] });
+	pipe(my $r, my $w) or croak "pipe: $!";
+	my $pid = fork // croak "fork: $!";
+	if ($pid == 0) {
+		close $w;
+		setpgrp(0, 0);
+		open STDIN, '<&', $r or POSIX::_exit(127);
+		open STDOUT, '>', $out or POSIX::_exit(127);
+		open STDERR, '>', $err or POSIX::_exit(127);
+		{ no warnings 'exec'; exec { $cmd[0] } @cmd; }
+		POSIX::_exit(127);
+	}
+	close $r;
+	$self->{t}->track($pid);
+	return { pid => $pid, out => $out, err => $err, in => $w, cmd => "@cmd" };
+}
+
+sub s_client_output {
+	my ($self, $c) = @_;
+	return $self->_slurp($c->{out}) . $self->_slurp($c->{err});
+}
+
+# Wait up to timeout (5 s) for the handshake: true when done.
+sub wait_handshake {
+	my ($self, $c, $timeout) = @_;
+	my $deadline = time + ($timeout // 5);
+	while (time < $deadline) {
+		return 1 if $self->_slurp($c->{out}) =~ /^(?:New|Reused), TLSv/m;
+		sleep 0.05;
+	}
+	return 0;
+}
+
+# Whether the background s_client has exited (the server closed).
+sub s_client_exited {
+	my ($self, $c) = @_;
+	return 1 if $c->{done};
+	if (waitpid($c->{pid}, WNOHANG) == $c->{pid}) {
+		$c->{done} = 1;
+		return 1;
+	}
+	return 0;
+}
+
+sub stop_s_client {
+	my ($self, $c) = @_;
+	close $c->{in} if $c->{in};
+	delete $c->{in};
+	return if $c->{done};
+	kill 'KILL', -$c->{pid};
+	kill 'KILL', $c->{pid};
+	waitpid($c->{pid}, 0);
+	$c->{done} = 1;
+}
+
 # curl to a URL.  opts: cacert, cert, key, resolve (array of
 # "name:port:addr"), headers (array of "Name: value"), args (more
 # options), insecure, timeout (10).  Returns {exit, status, headers
