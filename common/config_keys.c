@@ -1060,37 +1060,19 @@ header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
 	return CFG_OK;
 }
 
-static enum cfg_set_result
-r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return header_op(ctx, &r->set_req, &r->nset_req, v, true);
+#define HEADER_OP_SETTER(fn, ops, n, with_value)			\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	struct cfg_route	*r = obj;				\
+									\
+	return header_op(ctx, &r->ops, &r->n, v, (with_value));		\
 }
 
-static enum cfg_set_result
-r_remove_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return header_op(ctx, &r->remove_req, &r->nremove_req, v, false);
-}
-
-static enum cfg_set_result
-r_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return header_op(ctx, &r->set_resp, &r->nset_resp, v, true);
-}
-
-static enum cfg_set_result
-r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return header_op(ctx, &r->remove_resp, &r->nremove_resp, v, false);
-}
+HEADER_OP_SETTER(r_set_request_header, set_req, nset_req, true)
+HEADER_OP_SETTER(r_remove_request_header, remove_req, nremove_req, false)
+HEADER_OP_SETTER(r_set_response_header, set_resp, nset_resp, true)
+HEADER_OP_SETTER(r_remove_response_header, remove_resp, nremove_resp, false)
 
 BOOL_SETTER(r_rewrite_location, struct cfg_route, rewrite_location)
 /* ---------------------------------------------------------------- TLS --- */
@@ -1186,43 +1168,27 @@ l_tls_protocols(struct cfg_ctx *ctx, void *obj, const char *v)
 	return r;
 }
 
-static enum cfg_set_result
-l_tls_ciphers(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_str(&((struct cfg_listener *)obj)->tls_ciphers, v);
+/* Strings and absolute paths at a fixed place of their section. */
+#define STR_SETTER(fn, type, field)					\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	return set_str(&((type *)obj)->field, v);			\
+}
+#define FILE_SETTER(fn, type, field)					\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	return set_file(ctx, &((type *)obj)->field, v);			\
 }
 
-static enum cfg_set_result
-l_tls_ciphersuites(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_str(&((struct cfg_listener *)obj)->tls_ciphersuites, v);
-}
-
-static enum cfg_set_result
-l_tls_curves(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_str(&((struct cfg_listener *)obj)->tls_curves, v);
-}
-
-static enum cfg_set_result
-l_tls_ticket_key_file(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_file(ctx, &((struct cfg_listener *)obj)->
-	    tls_ticket_key_file, v);
-}
-
-static enum cfg_set_result
-l_tls_ocsp_staple_file(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_file(ctx, &((struct cfg_listener *)obj)->
-	    tls_ocsp_staple_file, v);
-}
-
-static enum cfg_set_result
-l_tls_client_ca(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_file(ctx, &((struct cfg_listener *)obj)->tls_client_ca, v);
-}
+STR_SETTER(l_tls_ciphers, struct cfg_listener, tls_ciphers)
+STR_SETTER(l_tls_ciphersuites, struct cfg_listener, tls_ciphersuites)
+STR_SETTER(l_tls_curves, struct cfg_listener, tls_curves)
+FILE_SETTER(l_tls_ticket_key_file, struct cfg_listener, tls_ticket_key_file)
+FILE_SETTER(l_tls_ocsp_staple_file, struct cfg_listener, tls_ocsp_staple_file)
+FILE_SETTER(l_tls_client_ca, struct cfg_listener, tls_client_ca)
+FILE_SETTER(u_tls_ca_file, struct cfg_upstream, tls_ca_file)
 
 static enum cfg_set_result
 l_tls_verify_client(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -1245,12 +1211,6 @@ l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
 			return CFG_BAD;
 	return set_str(&((struct cfg_listener *)obj)->hsts, v);
-}
-
-static enum cfg_set_result
-u_tls_ca_file(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_file(ctx, &((struct cfg_upstream *)obj)->tls_ca_file, v);
 }
 
 static enum cfg_set_result
