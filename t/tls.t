@@ -179,10 +179,15 @@ subtest 'RSA and ECDSA for the same names' => sub {
 
 subtest 'protocols, ciphers, ALPN' => sub {
 	my $t = Test::Frontd->new;
-	my ($p, $p13) = ($t->port, $t->port);
+	my ($p, $p13, $pc, $ps) = ($t->port, $t->port, $t->port, $t->port);
 	$t->start(tls_listener(port => $p, certs => ['a_rsa'])
 	    . tls_listener(name => 'only13', port => $p13, certs => ['a_rsa'],
-		extra => "tls_protocols = TLSv1.3\n"));
+		extra => "tls_protocols = TLSv1.3\n")
+	    . tls_listener(name => 'chacha', port => $pc, certs => ['a_rsa'],
+		extra => "tls_protocols = TLSv1.2\ntls_ciphers = ECDHE+CHACHA20\n"
+		. "tls_curves = P-256\n")
+	    . tls_listener(name => 'suites', port => $ps, certs => ['a_rsa'],
+		extra => "tls_ciphersuites = TLS_CHACHA20_POLY1305_SHA256\n"));
 
 	# Can the local OpenSSL speak TLS 1.0 and 1.1 at all?  Ask an
 	# s_server that allows them: then a failure against frontd is frontd's.
@@ -211,16 +216,47 @@ subtest 'protocols, ciphers, ALPN' => sub {
 	refused_by_server($r, 'TLS 1.2 with a cipher outside the default list (RSA key exchange, CBC) is refused');
 	$r = sc($p, 'a.example', '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA');
 	refused_by_server($r, 'TLS 1.2 with ECDHE-RSA-AES128-SHA (CBC) is refused');
-	# Server preference: a client listing a weaker AEAD first still gets
-	# what the server prefers among the ones it offers, not refused.
+	# Server preference: a client listing AES128 first gets AES256,
+	# first in the server's list.
 	$r = sc($p, 'a.example', '-tls1_2', '-cipher',
 	    'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384');
-	ok($r->{ok}, 'TLS 1.2 with two ECDHE AESGCM ciphers: accepted') or diag(show($r));
+	is($r->{cipher}, 'ECDHE-RSA-AES256-GCM-SHA384',
+	    'TLS 1.2, the client prefers AES128: the server\'s preference, AES256, wins')
+	    or diag(show($r));
+	$r = sc($p, 'a.example', '-tls1_2', '-cipher', 'ECDHE-RSA-CHACHA20-POLY1305');
+	is($r->{cipher}, 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE+CHACHA20 is in the default list')
+	    or diag(show($r));
+	$r = sc($p, 'a.example', '-tls1_3', '-groups', 'X25519');
+	ok($r->{ok}, 'default curves: X25519') or diag(show($r));
+	$r = sc($p, 'a.example', '-tls1_3', '-groups', 'P-384');
+	ok($r->{ok}, 'default curves: P-384') or diag(show($r));
+	$r = sc($p, 'a.example', '-tls1_3', '-groups', 'P-521');
+	refused_by_server($r, 'P-521 alone is not in the default curves');
 
 	$r = sc($p13, 'a.example', '-tls1_2');
 	refused_by_server($r, 'tls_protocols = TLSv1.3: TLS 1.2 refused');
 	$r = sc($p13, 'a.example', '-tls1_3');
 	ok($r->{ok}, 'tls_protocols = TLSv1.3: TLS 1.3 accepted') or diag(show($r));
+
+	# Settings of another listener: tls_ciphers, tls_ciphersuites,
+	# tls_curves, TLS 1.2 only.
+	$r = sc($pc, 'a.example', '-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384');
+	refused_by_server($r, 'tls_ciphers = ECDHE+CHACHA20: AES-GCM refused');
+	$r = sc($pc, 'a.example', '-tls1_2');
+	is($r->{cipher}, 'ECDHE-RSA-CHACHA20-POLY1305', 'tls_ciphers = ECDHE+CHACHA20: that one')
+	    or diag(show($r));
+	$r = sc($pc, 'a.example', '-tls1_3');
+	refused_by_server($r, 'tls_protocols = TLSv1.2: TLS 1.3 refused');
+	$r = sc($pc, 'a.example', '-tls1_2', '-groups', 'X25519');
+	refused_by_server($r, 'tls_curves = P-256: X25519 alone refused');
+	$r = sc($pc, 'a.example', '-tls1_2', '-groups', 'X25519:P-256');
+	ok($r->{ok} && $r->{all} =~ /Server Temp Key: ECDH, (?:P-256|prime256v1)/,
+	    'tls_curves = P-256: P-256 used') or diag(show($r));
+	$r = sc($ps, 'a.example', '-tls1_3');
+	is($r->{cipher}, 'TLS_CHACHA20_POLY1305_SHA256',
+	    'tls_ciphersuites = TLS_CHACHA20_POLY1305_SHA256: that one') or diag(show($r));
+	$r = sc($ps, 'a.example', '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256');
+	refused_by_server($r, 'tls_ciphersuites: another suite refused');
 
 	$r = sc($p, 'a.example', '-alpn', 'h2,http/1.1');
 	is($r->{alpn}, 'http/1.1', 'ALPN h2,http/1.1: http/1.1 selected') or diag(show($r));
@@ -418,6 +454,34 @@ subtest 'session resumption across two workers' => sub {
 	    'tls_session_tickets = off, TLS 1.3: stateful tickets in the shared cache');
 	all_reused(resume($t, $pt, 20, '-tls1_2'),
 	    'tls_session_tickets = off, TLS 1.2: session ids in the shared cache');
+	# A client that uses each ticket once, the way browsers do: every
+	# resumption must give it a new ticket for the next one.
+	for my $v (['-tls1_3'], ['-tls1_3', '-no_ticket'], ['-tls1_2']) {
+		my $port = $v->[1] ? $pt : $p;
+		my @args = ($v->[0]);
+		my $what = $v->[1] ? "$v->[0], tickets off (stateful)" : "$v->[0], tickets";
+		my $prev = $t->dir . "/chain" . ++$NSESS . ".pem";
+		my $r = $pki->s_client(port => $port, servername => 'a.example',
+		    args => [@args, '-sess_out', $prev], request => $REQ);
+		my (@bad, @noticket);
+		for my $i (1 .. 10) {
+			my $next = $t->dir . "/chain" . ++$NSESS . ".pem";
+			$r = $pki->s_client(port => $port, servername => 'a.example',
+			    args => [@args, '-sess_in', $prev, '-sess_out', $next],
+			    request => $REQ);
+			push @bad, $i unless $r->{reused};
+			push @noticket, $i unless $r->{out} =~ /New Session Ticket arrived/;
+			last unless -s $next;
+			$prev = $next;
+		}
+		ok(!@bad, "$what: each new session used once, 10 times in a chain: all Reused")
+		    or diag("not reused at @bad");
+		if ($v->[0] eq '-tls1_3') {
+			ok(!@noticket, "$what: each resumption gives a new ticket")
+			    or diag("no new ticket at @noticket");
+		}
+	}
+
 	none_reused(resume($t, $pn, 5, '-tls1_3'), 'tickets and cache off, TLS 1.3');
 	none_reused(resume($t, $pn, 5, '-tls1_2'), 'tickets and cache off, TLS 1.2');
 	none_reused(resume($t, $pn, 5, '-tls1_2', '-no_ticket'),
@@ -707,7 +771,7 @@ subtest 'a stalled handshake is dropped after client_header_timeout' => sub {
 	my $r = sc($p, 'a.example');
 	ok($r->{ok}, 'while a ClientHello is half sent, another handshake succeeds')
 	    or diag(show($r));
-	cmp_ok(time - $t0, '<', 0.9, 'at once') if $r->{ok};
+	cmp_ok(time - $t0, '<', 2, 'at once') if $r->{ok};
 	my $busy = (cpu_ticks($t, $w) - $cpu0) / $hz;
 	my $el = time - $t0;
 	cmp_ok($busy, '<', 0.25 * $el + 0.05,

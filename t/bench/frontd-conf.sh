@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Config for ../shared/bench (its frontd adapter runs this when present and
-# executable). Same as the adapter's own config, with one difference: the
-# route sends the upstream what nginx's bench config sends, no
-# X-Forwarded-*, X-Real-IP or Via headers (frontd's defaults add them), so
-# the shared origin does the same work for every proxy it is compared with.
+# executable). Same as the adapter's own config, with two differences:
+# - the route sends the upstream what nginx's bench config sends, no
+#   X-Forwarded-*, X-Real-IP or Via headers (frontd's defaults add them), so
+#   the shared origin does the same work for every proxy it is compared with;
+# - the failover health check asks for /1k, as HAProxy's adapter does: the
+#   origin answers GET / with 403, which fails the check (health_expect
+#   200-399), and with every server down frontd answers 502 by design.
 set -euo pipefail
 servers=''
 for p in $BACKEND_PORTS; do servers+="server = 127.0.0.1:$p"$'\n'; done
@@ -23,7 +26,7 @@ tls_session_cache = $resume"
 fi
 failover=''
 [[ ${SCENARIO:-} == failover* ]] &&
-  failover=$'retries = 2\nhealth_check = GET /\nhealth_interval = 1s\nfall = 2\nrise = 2'
+  failover=$'retries = 2\nhealth_check = GET /1k\nhealth_interval = 1s\nfall = 2\nrise = 2'
 cat > "$WORKDIR/frontd.conf" <<INI
 ; written by t/bench/frontd-conf.sh for ../shared/bench
 [global]
