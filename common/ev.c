@@ -232,8 +232,13 @@ ev_run(struct ev_loop *loop)
 	loop->stop = false;
 	while (!loop->stop) {
 		loop->now_ms = now_ms();
-		while (loop->nheap > 0 &&
-		    loop->heap[0]->deadline_ms <= loop->now_ms) {
+		/*
+		 * Only the timers due now, once each: one a callback starts
+		 * again (at 0 ms, say) waits for the next turn, after epoll,
+		 * or it could hold the loop forever.
+		 */
+		for (size_t due = loop->nheap; due > 0 && loop->nheap > 0 &&
+		    loop->heap[0]->deadline_ms <= loop->now_ms; due--) {
 			struct ev_timer *t = loop->heap[0];
 
 			ev_timer_stop(loop, t);

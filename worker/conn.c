@@ -2303,8 +2303,9 @@ conn_drain(struct conn *c)
 		conn_timer(c, G(c)->client_header_timeout_ms);
 	}
 	c->close_after = true;
-	if (c->state == CONN_READ_HEAD && (c->in == NULL ||
-	    buf_len(c->in) == 0) && c->req == NULL)
+	/* A handshake or a request head that has not begun: a moment more. */
+	if (c->state == CONN_HANDSHAKE || (c->state == CONN_READ_HEAD &&
+	    (c->in == NULL || buf_len(c->in) == 0) && c->req == NULL))
 		conn_timer(c, DRAIN_GRACE_MS);
 }
 
