@@ -811,6 +811,22 @@ cfg_include(struct cfg_ctx *ctx, const char *pattern)
 	free(full);
 }
 
+/* Where a key of a section was first given, or NULL if it was not. */
+static const struct cfg_where *
+key_where(const struct cfg_section *sec, const char *key)
+{
+	for (const struct cfg_section_type *t = cfg_section_types;
+	    t->kind != NULL; t++) {
+		if (strcmp(t->kind, sec->kind) != 0)
+			continue;
+		for (int i = 0; t->keys[i].name != NULL; i++)
+			if (strcmp(t->keys[i].name, key) == 0)
+				return sec->seen[i].file != NULL ?
+				    &sec->seen[i] : NULL;
+	}
+	return NULL;
+}
+
 static int
 ring_cmp(const void *a, const void *b)
 {
@@ -895,32 +911,46 @@ check_upstream(struct config *cfg, struct cfg_upstream *u)
 		ring_build(u);
 	if (u->tls)
 		tls_upstream_load(cfg, u);
-	else if (u->tls_ca_file != NULL || u->tls_name != NULL ||
-	    u->tls_client.cert_file != NULL || u->tls_client.key_file != NULL)
-		cfg_error_at(cfg, &u->sec.where, "%s has TLS settings but not "
-		    "tls = on", label);
+	else {
+		static const char *const tls_only[] = { "tls_verify",
+		    "tls_ca_file", "tls_name", "tls_sni", "tls_certificate",
+		    "tls_certificate_key", NULL };
+		const struct cfg_where *w;
+
+		for (int i = 0; tls_only[i] != NULL; i++)
+			if ((w = key_where(&u->sec, tls_only[i])) != NULL)
+				cfg_error_at(cfg, w, "%s in %s needs tls = on",
+				    tls_only[i], label);
+	}
 }
 
 static void
 check_listener_tls(struct config *cfg, struct cfg_listener *li)
 {
-	char	label[300];
+	static const char *const tls_only[] = { "certificate",
+	    "certificate_key", "tls_protocols", "tls_ciphers",
+	    "tls_ciphersuites", "tls_curves", "tls_session_tickets",
+	    "tls_session_cache", "tls_ticket_key_file", "tls_ocsp_staple_file",
+	    "tls_client_ca", "tls_verify_client", "hsts", NULL };
+	const struct cfg_where	*w;
+	char			 label[300];
 
 	cfg_section_label(&li->sec, label, sizeof(label));
 	if (!li->tls) {
-		if (li->ncerts > 0 || li->tls_client_ca != NULL ||
-		    li->hsts != NULL || li->tls_ocsp_staple_file != NULL ||
-		    li->tls_ticket_key_file != NULL)
-			cfg_error_at(cfg, &li->sec.where, "%s has TLS settings "
-			    "but not tls = on", label);
+		/* A TLS setting on a plain listener is a mistake, not a no-op. */
+		for (int i = 0; tls_only[i] != NULL; i++)
+			if ((w = key_where(&li->sec, tls_only[i])) != NULL)
+				cfg_error_at(cfg, w, "%s in %s needs tls = on",
+				    tls_only[i], label);
 		return;
 	}
-	if (li->redirect_to_https)
-		cfg_error_at(cfg, &li->sec.where, "%s: redirect_to_https is for "
-		    "a listener without tls", label);
+	if ((w = key_where(&li->sec, "redirect_to_https")) != NULL &&
+	    li->redirect_to_https)
+		cfg_error_at(cfg, w, "redirect_to_https in %s is for a listener "
+		    "without tls", label);
 	if (li->tls_verify_client != VERIFY_OFF && li->tls_client_ca == NULL)
-		cfg_error_at(cfg, &li->sec.where, "%s: tls_verify_client needs "
-		    "tls_client_ca", label);
+		cfg_error_at(cfg, key_where(&li->sec, "tls_verify_client"),
+		    "tls_verify_client in %s needs tls_client_ca", label);
 	li->tls_server = tls_server_load(cfg, li);
 }
 
