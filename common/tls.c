@@ -49,7 +49,7 @@ struct ticket_key {
 
 struct ticket_keys {
 	struct ticket_key	cur, prev;
-	bool			have_prev;
+	bool			have_cur, have_prev;
 };
 
 struct sni_name {
@@ -105,14 +105,15 @@ tls_keys_rotate(void)
 {
 	struct ticket_key	k;
 
+	saved_keys = keys;
 	if (RAND_bytes((unsigned char *)&k, sizeof(k)) != 1)
 		return -1;
-	saved_keys = keys;
-	if (keys.cur.name[0] != 0 || keys.have_prev) {
+	if (keys.have_cur) {
 		keys.prev = keys.cur;
 		keys.have_prev = true;
 	}
 	keys.cur = k;
+	keys.have_cur = true;
 	return 0;
 }
 
@@ -187,6 +188,7 @@ read_ticket_keys(struct config *cfg, struct cfg_listener *li)
 		return NULL;
 	}
 	tk = xcalloc(1, sizeof(*tk));
+	tk->have_cur = true;
 	memcpy(tk->cur.name, b, 16);
 	memcpy(tk->cur.hmac, b + 16, 32);
 	memcpy(tk->cur.aes, b + 48, 32);
@@ -195,8 +197,8 @@ read_ticket_keys(struct config *cfg, struct cfg_listener *li)
 
 /* ---------------------------------------------------- session cache --- */
 
-#define SCACHE_SLOTS	8192
-#define SCACHE_DATA	480		/* larger sessions are not cached */
+#define SCACHE_SLOTS	4096
+#define SCACHE_DATA	2000		/* room for a client certificate */
 
 struct scache_entry {
 	uint8_t		 idlen;
@@ -213,6 +215,7 @@ struct scache {
 };
 
 static struct scache	*scache;
+static bool		 scache_off;	/* its lock cannot be recovered */
 
 int
 tls_cache_init(void)
@@ -234,11 +237,29 @@ tls_cache_init(void)
 	return 0;
 }
 
-static void
+/*
+ * A worker that died holding the lock may have left an entry half
+ * written: forget them all. 0 when locked.
+ */
+static int
 scache_lock(void)
 {
-	if (pthread_mutex_lock(&scache->lock) == EOWNERDEAD)
+	int	r;
+
+	if (scache_off)
+		return -1;
+	if ((r = pthread_mutex_lock(&scache->lock)) == EOWNERDEAD) {
+		memset(scache->e, 0, sizeof(scache->e));
 		pthread_mutex_consistent(&scache->lock);
+		return 0;
+	}
+	if (r != 0) {
+		scache_off = true;
+		log_error("TLS session cache lock: %s; the cache is off in "
+		    "this process", strerror(r));
+		return -1;
+	}
+	return 0;
 }
 
 static struct scache_entry *
@@ -256,7 +277,11 @@ scache_new(SSL *ssl, SSL_SESSION *sess)
 	int			 len;
 	struct scache_entry	*e;
 
-	if (scache == NULL)
+	if (scache == NULL || scache_off)
+		return 0;
+	/* TLS 1.3 sessions resumed by ticket are never looked up here. */
+	if (SSL_version(ssl) >= TLS1_3_VERSION &&
+	    !(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
 		return 0;
 	id = SSL_SESSION_get_id(sess, &idlen);
 	len = i2d_SSL_SESSION(sess, NULL);
@@ -265,7 +290,8 @@ scache_new(SSL *ssl, SSL_SESSION *sess)
 		return 0;
 	i2d_SSL_SESSION(sess, &p);
 	e = scache_slot(id, idlen);
-	scache_lock();
+	if (scache_lock() == -1)
+		return 0;
 	e->idlen = (uint8_t)idlen;
 	memcpy(e->id, id, idlen);
 	e->len = (uint16_t)len;
@@ -283,19 +309,32 @@ scache_get(SSL *ssl, const unsigned char *id, int idlen, int *copy)
 	const unsigned char	*p = buf;
 	int			 len = 0;
 
+	SSL_SESSION		*sess;
+	const unsigned char	*sid;
+	unsigned		 sidlen;
+
 	*copy = 0;
 	if (scache == NULL || idlen <= 0 ||
 	    idlen > SSL_MAX_SSL_SESSION_ID_LENGTH)
 		return NULL;
 	e = scache_slot(id, (unsigned)idlen);
-	scache_lock();
+	if (scache_lock() == -1)
+		return NULL;
 	if (e->idlen == idlen && memcmp(e->id, id, (size_t)idlen) == 0 &&
 	    e->expires > (int64_t)time(NULL)) {
 		len = e->len;
 		memcpy(buf, e->data, (size_t)len);
 	}
 	pthread_mutex_unlock(&scache->lock);
-	return len > 0 ? d2i_SSL_SESSION(NULL, &p, len) : NULL;
+	if (len <= 0 || (sess = d2i_SSL_SESSION(NULL, &p, len)) == NULL)
+		return NULL;
+	/* What was stored must be what was asked for. */
+	sid = SSL_SESSION_get_id(sess, &sidlen);
+	if (sidlen != (unsigned)idlen || memcmp(sid, id, sidlen) != 0) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
 }
 
 static void
@@ -311,7 +350,8 @@ scache_remove(SSL_CTX *ctx, SSL_SESSION *sess)
 	if (idlen == 0 || idlen > SSL_MAX_SSL_SESSION_ID_LENGTH)
 		return;
 	e = scache_slot(id, idlen);
-	scache_lock();
+	if (scache_lock() == -1)
+		return;
 	if (e->idlen == idlen && memcmp(e->id, id, idlen) == 0)
 		e->idlen = 0;
 	pthread_mutex_unlock(&scache->lock);
@@ -399,6 +439,21 @@ ocsp_cb(SSL *ssl, void *arg)
  * the client (a client certificate) or serves other certificates.
  */
 static void
+digest_file(EVP_MD_CTX *md, const char *path)
+{
+	unsigned char	buf[8192];
+	size_t		n;
+	FILE		*fp;
+
+	EVP_DigestUpdate(md, path, strlen(path) + 1);
+	if ((fp = fopen(path, "re")) == NULL)
+		return;		/* reported where the file is loaded */
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		EVP_DigestUpdate(md, buf, n);
+	fclose(fp);
+}
+
+static void
 listener_sid_ctx(const struct cfg_listener *li, unsigned char out[32])
 {
 	EVP_MD_CTX	*md = EVP_MD_CTX_new();
@@ -409,12 +464,12 @@ listener_sid_ctx(const struct cfg_listener *li, unsigned char out[32])
 	EVP_DigestUpdate(md, li->sec.name, strlen(li->sec.name) + 1);
 	snprintf(v, sizeof(v), "%d", (int)li->tls_verify_client);
 	EVP_DigestUpdate(md, v, strlen(v) + 1);
+	/* The contents, not the names: a reload with another CA must not
+	 * resume sessions verified against the old one. */
 	if (li->tls_client_ca != NULL)
-		EVP_DigestUpdate(md, li->tls_client_ca,
-		    strlen(li->tls_client_ca) + 1);
+		digest_file(md, li->tls_client_ca);
 	for (size_t i = 0; i < li->ncerts; i++)
-		EVP_DigestUpdate(md, li->certs[i].cert_file,
-		    strlen(li->certs[i].cert_file) + 1);
+		digest_file(md, li->certs[i].cert_file);
 	EVP_DigestFinal_ex(md, out, &len);
 	EVP_MD_CTX_free(md);
 }
@@ -436,10 +491,11 @@ server_ctx_new(struct config *cfg, struct cfg_listener *li,
 	}
 	SSL_CTX_set_min_proto_version(ctx, li->tls_min);
 	SSL_CTX_set_max_proto_version(ctx, li->tls_max);
+	/* A close without close_notify is an end, as a TCP close is. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
-	    SSL_OP_SINGLE_ECDH_USE | (li->tls_session_tickets ? 0 :
-	    SSL_OP_NO_TICKET));
+	    SSL_OP_SINGLE_ECDH_USE | SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    (li->tls_session_tickets ? 0 : SSL_OP_NO_TICKET));
 	/* Idle keep-alive connections give their buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
@@ -764,8 +820,10 @@ tls_upstream_load(struct config *cfg, struct cfg_upstream *u)
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* Servers that close without close_notify end a body by close,
+	 * as over plain TCP. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	if (u->tls_verify) {

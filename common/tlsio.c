@@ -1,7 +1,8 @@
 /*
- * TLS I/O for workers and the health checker. A head and the first body bytes are coalesced
- * into one record (as one writev does for plain sockets), so a small
- * response costs one encryption and one packet. With partial writes and a
+ * TLS I/O for workers and the health checker. A head and the first body
+ * bytes are coalesced into one record (as one writev does for plain
+ * sockets), so a small response costs one encryption and one packet. With
+ * partial writes and a
  * moving write buffer, a write retried after EAGAIN may use the scratch
  * copy again: its bytes are the same.
  */
@@ -79,7 +80,9 @@ void
 tlsio_close(SSL *ssl)
 {
 	ERR_clear_error();
-	if (SSL_is_init_finished(ssl))
+	/* Once: a second call would wait for the peer's close_notify. */
+	if (SSL_is_init_finished(ssl) &&
+	    !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
 		(void)SSL_shutdown(ssl);
 	ERR_clear_error();
 }

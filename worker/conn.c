@@ -589,7 +589,8 @@ req_end(struct conn *c)
 		/* Bytes past the response mean the server is confused. */
 		upstream_release(r->uc, r->reusable && r->resp_done &&
 		    r->req_done && c->state != CONN_TUNNEL &&
-		    (r->up_in == NULL || buf_len(r->up_in) == 0));
+		    (r->up_in == NULL || buf_len(r->up_in) == 0) &&
+		    (r->uc->ssl == NULL || SSL_pending(r->uc->ssl) == 0));
 		r->uc = NULL;
 	}
 	pipe_put(r->pipe, r->pipe_len);
@@ -628,7 +629,7 @@ conn_fail(struct conn *c, int status, const char *why)
 
 	c->why = why;
 	c->close_after = true;
-	if (r != NULL && r->resp_started) {
+	if ((r != NULL && r->resp_started) || c->tls_stuck) {
 		/* Part of a response is out: only a cut can tell. */
 		return STEP_CLOSE;
 	}
@@ -677,8 +678,8 @@ conn_fail(struct conn *c, int status, const char *why)
  * *blocked tells that the socket is full.
  */
 static ssize_t
-send_two(int fd, void *ssl, struct buf *out, struct buf *src, size_t n,
-    bool *blocked, uint64_t *sent)
+send_two(int fd, void *ssl, bool *stuck, struct buf *out, struct buf *src,
+    size_t n, bool *blocked, uint64_t *sent)
 {
 	struct iovec	iov[2];
 	int		iovcnt = 0;
@@ -699,6 +700,13 @@ send_two(int fd, void *ssl, struct buf *out, struct buf *src, size_t n,
 			    b : NULL, b);
 			if (k == -1)
 				return -1;
+			/*
+			 * A blocked TLS write leaves its record queued in
+			 * OpenSSL: until it goes, no other bytes may take
+			 * its place (an error page, say).
+			 */
+			if (stuck != NULL)
+				*stuck = k == -2;
 			if (k == -2) {
 				*blocked = true;
 				break;
@@ -1079,6 +1087,12 @@ redirect_https(struct conn *c)
 		}
 	if (c->req->hostlen == 0)
 		return conn_fail(c, 400, "no host to redirect to https");
+	/* Only what a host name or address holds goes into Location. */
+	for (size_t i = 0; i < c->req->hostlen; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:",
+		    c->req->host[i]) == NULL || c->req->host[i] == '\0')
+			return conn_fail(c, 400, "no host fit to redirect to "
+			    "https");
 	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
 	    c->req->host);
 	if (port != 443)
@@ -1400,7 +1414,8 @@ upstream_failed(struct conn *c, int status, const char *what,
 	/* A pooled connection the server closed is no sign of trouble. */
 	if (r->uc != NULL && !r->uc->reused)
 		balance_failed(c, r->slot, why);
-	if (r->uc == NULL || r->ntried > up->retries || r->resp_started || r->up_status != 0 ||
+	if (r->uc == NULL || r->ntried > up->retries || r->resp_started ||
+	    r->up_status != 0 ||
 	    (up->retry_timeout_ms > 0 && ev_now(c->w->loop) -
 	    r->first_try_ms >= up->retry_timeout_ms) ||
 	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
@@ -1602,7 +1617,8 @@ conn_send_request(struct conn *c)
 
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
-			n = send_two(c->fd, c->ssl, c->out, NULL, 0, &blocked, NULL);
+			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
+			    NULL, 0, &blocked, NULL);
 			if (n == -1) {
 				c->why = "client write error";
 				return STEP_CLOSE;
@@ -1614,7 +1630,8 @@ conn_send_request(struct conn *c)
 		if (pass == -2)
 			return conn_fail(c, 413, "request body larger than "
 			    "client_max_body_size");
-		n = send_two(uc->fd, uc->ssl, r->up_out, c->in, (size_t)pass, &blocked,
+		n = send_two(uc->fd, uc->ssl, NULL, r->up_out, c->in,
+		    (size_t)pass, &blocked,
 		    NULL);
 		if (n == -1) {
 			if (try_retry(c))
@@ -1997,7 +2014,8 @@ conn_send_response(struct conn *c)
 			r->reusable = false;
 			return STEP_CLOSE;
 		}
-		n = send_two(c->fd, c->ssl, c->out, r->up_in, (size_t)pass, &blocked,
+		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
+		    (size_t)pass, &blocked,
 		    &r->bytes_out);
 		if (n == -1) {
 			c->why = "client write error";
@@ -2111,7 +2129,8 @@ conn_tunnel(struct conn *c)
 		bool moved = false;
 
 		/* upstream -> client */
-		n = send_two(c->fd, c->ssl, c->out, r->up_in, buf_len(r->up_in),
+		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
+		    buf_len(r->up_in),
 		    &blocked, &r->bytes_out);
 		if (n == -1) {
 			c->why = "client write error in tunnel";
@@ -2130,7 +2149,7 @@ conn_tunnel(struct conn *c)
 			}
 		}
 		/* client -> upstream */
-		n = send_two(uc->fd, uc->ssl, NULL, c->in, buf_len(c->in),
+		n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in, buf_len(c->in),
 		    &blocked, NULL);
 		if (n == -1) {
 			c->why = "upstream write error in tunnel";
@@ -2143,6 +2162,8 @@ conn_tunnel(struct conn *c)
 				moved = true;
 			else if (n == 0 || n == -1) {
 				c->client_eof = true;
+				if (uc->ssl != NULL)
+					tlsio_close(uc->ssl);
 				shutdown(uc->fd, SHUT_WR);
 			}
 		}
@@ -2182,7 +2203,8 @@ conn_respond(struct conn *c)
 	struct req	*r = c->req;
 
 	if (c->out != NULL && buf_len(c->out) > 0) {
-		n = send_two(c->fd, c->ssl, c->out, NULL, 0, &blocked, r ?
+		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, NULL, 0,
+		    &blocked, r ?
 		    &r->bytes_out : NULL);
 		if (n == -1)
 			return STEP_CLOSE;
@@ -2195,6 +2217,7 @@ conn_respond(struct conn *c)
 		if (c->ssl != NULL) {
 			n = tlsio_write2(c->ssl, r->local_body, r->local_left,
 			    NULL, 0);
+			c->tls_stuck = n == -2;
 			if (n == -2) {
 				n = -1;
 				errno = EAGAIN;
@@ -2258,8 +2281,7 @@ conn_close(struct conn *c)
 	ev_timer_stop(w->loop, &c->kick);
 	ev_io_forget(&c->io);
 	if (c->ssl != NULL) {
-		if (!c->lingering)
-			tlsio_close(c->ssl);
+		tlsio_close(c->ssl);
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}
@@ -2294,7 +2316,8 @@ conn_drain(struct conn *c)
 		 * A request already on its way is served (then the
 		 * connection closes); a quiet connection is closed now.
 		 */
-		if (recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+		if ((c->ssl == NULL || SSL_pending(c->ssl) == 0) &&
+		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
 			c->why = "shutting down";
 			conn_close(c);
 			return;

@@ -62,6 +62,7 @@ struct conn {
 	bool			 close_after;	/* no keep-alive after this one */
 	bool			 lingering;	/* our side shut, draining input */
 	bool			 nodelay;	/* TCP_NODELAY is set */
+	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 };
