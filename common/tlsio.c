@@ -2,9 +2,8 @@
  * TLS I/O for workers and the health checker. A head and the first body
  * bytes are coalesced into one record (as one writev does for plain
  * sockets), so a small response costs one encryption and one packet. With
- * partial writes and a
- * moving write buffer, a write retried after EAGAIN may use the scratch
- * copy again: its bytes are the same.
+ * partial writes and a moving write buffer, a write retried after EAGAIN
+ * may use the scratch copy again: its bytes are the same.
  */
 #include <errno.h>
 #include <stdint.h>
