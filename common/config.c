@@ -812,8 +812,8 @@ cfg_include(struct cfg_ctx *ctx, const char *pattern)
 }
 
 /* Where a key of a section was first given, or NULL if it was not. */
-static const struct cfg_where *
-key_where(const struct cfg_section *sec, const char *key)
+const struct cfg_where *
+cfg_key_where(const struct cfg_section *sec, const char *key)
 {
 	for (const struct cfg_section_type *t = cfg_section_types;
 	    t->kind != NULL; t++) {
@@ -918,7 +918,7 @@ check_upstream(struct config *cfg, struct cfg_upstream *u)
 		const struct cfg_where *w;
 
 		for (int i = 0; tls_only[i] != NULL; i++)
-			if ((w = key_where(&u->sec, tls_only[i])) != NULL)
+			if ((w = cfg_key_where(&u->sec, tls_only[i])) != NULL)
 				cfg_error_at(cfg, w, "%s in %s needs tls = on",
 				    tls_only[i], label);
 	}
@@ -939,17 +939,17 @@ check_listener_tls(struct config *cfg, struct cfg_listener *li)
 	if (!li->tls) {
 		/* A TLS setting on a plain listener is a mistake, not a no-op. */
 		for (int i = 0; tls_only[i] != NULL; i++)
-			if ((w = key_where(&li->sec, tls_only[i])) != NULL)
+			if ((w = cfg_key_where(&li->sec, tls_only[i])) != NULL)
 				cfg_error_at(cfg, w, "%s in %s needs tls = on",
 				    tls_only[i], label);
 		return;
 	}
-	if ((w = key_where(&li->sec, "redirect_to_https")) != NULL &&
+	if ((w = cfg_key_where(&li->sec, "redirect_to_https")) != NULL &&
 	    li->redirect_to_https)
 		cfg_error_at(cfg, w, "redirect_to_https in %s is for a listener "
 		    "without tls", label);
 	if (li->tls_verify_client != VERIFY_OFF && li->tls_client_ca == NULL)
-		cfg_error_at(cfg, key_where(&li->sec, "tls_verify_client"),
+		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_verify_client"),
 		    "tls_verify_client in %s needs tls_client_ca", label);
 	li->tls_server = tls_server_load(cfg, li);
 }

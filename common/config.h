@@ -335,6 +335,8 @@ void	cfg_error_at(struct config *, const struct cfg_where *,
 void	cfg_warn_at(struct config *, const struct cfg_where *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
 struct cfg_where cfg_ctx_where(struct cfg_ctx *);
+const struct cfg_where *cfg_key_where(const struct cfg_section *,
+	    const char *key);
 const char	*cfg_section_label(const struct cfg_section *, char *, size_t);
 
 #endif

@@ -169,22 +169,24 @@ static struct ticket_keys *
 read_ticket_keys(struct config *cfg, struct cfg_listener *li)
 {
 	struct ticket_keys	*tk;
-	struct cfg_where	 w = li->sec.where;
+	const struct cfg_where	*w = cfg_key_where(&li->sec,
+				    "tls_ticket_key_file");
 	unsigned char		 b[81];
 	FILE			*fp;
 	size_t			 n;
 
 	if ((fp = fopen(li->tls_ticket_key_file, "re")) == NULL) {
-		cfg_error_at(cfg, &w, "cannot read tls_ticket_key_file %s: %s",
+		cfg_error_at(cfg, w, "cannot read tls_ticket_key_file %s: %s",
 		    li->tls_ticket_key_file, strerror(errno));
 		return NULL;
 	}
 	n = fread(b, 1, sizeof(b), fp);
 	fclose(fp);
 	if (n != 80) {
-		cfg_error_at(cfg, &w, "tls_ticket_key_file %s must hold "
-		    "exactly 80 bytes (openssl rand 80 > FILE), not %zu",
-		    li->tls_ticket_key_file, n);
+		cfg_error_at(cfg, w, "tls_ticket_key_file %s must hold "
+		    "exactly 80 bytes (openssl rand 80 > FILE), not %s%zu",
+		    li->tls_ticket_key_file, n > 80 ? "more than " : "",
+		    n > 80 ? (size_t)80 : n);
 		return NULL;
 	}
 	tk = xcalloc(1, sizeof(*tk));
@@ -481,6 +483,7 @@ server_ctx_new(struct config *cfg, struct cfg_listener *li,
 	unsigned char			sid_ctx[32];
 	SSL_CTX				*ctx;
 	struct cfg_where		*w = &li->sec.where;
+	bool				 first = ts->nctxs == 0;
 	char				 label[300];
 
 	cfg_section_label(&li->sec, label, sizeof(label));
@@ -499,18 +502,20 @@ server_ctx_new(struct config *cfg, struct cfg_listener *li,
 	/* Idle keep-alive connections give their buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* Settings errors: once, for the first context, at their lines. */
 	if (SSL_CTX_set_cipher_list(ctx, li->tls_ciphers ? li->tls_ciphers :
-	    TLS_CIPHERS_DEFAULT) != 1)
-		cfg_error_at(cfg, w, "%s: bad "
-		    "tls_ciphers: %s", label, tls_error_string());
+	    TLS_CIPHERS_DEFAULT) != 1 && first)
+		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_ciphers"),
+		    "%s: bad tls_ciphers: %s", label, tls_error_string());
 	if (li->tls_ciphersuites != NULL &&
-	    SSL_CTX_set_ciphersuites(ctx, li->tls_ciphersuites) != 1)
-		cfg_error_at(cfg, w, "%s: bad tls_ciphersuites: %s", label,
-		    tls_error_string());
+	    SSL_CTX_set_ciphersuites(ctx, li->tls_ciphersuites) != 1 && first)
+		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_ciphersuites"),
+		    "%s: bad tls_ciphersuites: %s", label, tls_error_string());
 	if (SSL_CTX_set1_groups_list(ctx, li->tls_curves ? li->tls_curves :
-	    TLS_CURVES_DEFAULT) != 1)
-		cfg_error_at(cfg, w, "%s: bad tls_curves: %s", label,
-		    tls_error_string());
+	    TLS_CURVES_DEFAULT) != 1 && first)
+		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_curves"),
+		    "%s: bad tls_curves: %s", label, tls_error_string());
+	ERR_clear_error();
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
 	SSL_CTX_set_ex_data(ctx, ex_server, ts);
 	listener_sid_ctx(li, sid_ctx);
@@ -535,11 +540,14 @@ server_ctx_new(struct config *cfg, struct cfg_listener *li,
 
 		if (SSL_CTX_load_verify_locations(ctx, li->tls_client_ca,
 		    NULL) != 1 || (names = SSL_load_client_CA_file(
-		    li->tls_client_ca)) == NULL)
-			cfg_error_at(cfg, w, "%s: cannot load tls_client_ca "
-			    "%s: %s", label, li->tls_client_ca,
-			    tls_error_string());
-		else
+		    li->tls_client_ca)) == NULL) {
+			if (first)
+				cfg_error_at(cfg, cfg_key_where(&li->sec,
+				    "tls_client_ca"), "%s: cannot load "
+				    "tls_client_ca %s: %s", label,
+				    li->tls_client_ca, tls_error_string());
+			ERR_clear_error();
+		} else
 			SSL_CTX_set_client_CA_list(ctx, names);
 	}
 	if (li->tls_verify_client != VERIFY_OFF)
@@ -742,7 +750,8 @@ tls_server_load(struct config *cfg, struct cfg_listener *li)
 		if ((fp = fopen(li->tls_ocsp_staple_file, "re")) == NULL ||
 		    fstat(fileno(fp), &st) == -1 || st.st_size <= 0 ||
 		    st.st_size > 64 * 1024) {
-			cfg_error_at(cfg, &li->sec.where, "cannot use "
+			cfg_error_at(cfg, cfg_key_where(&li->sec,
+			    "tls_ocsp_staple_file"), "cannot use "
 			    "tls_ocsp_staple_file %s: %s",
 			    li->tls_ocsp_staple_file, fp == NULL ?
 			    strerror(errno) : "not a DER file of 1 byte to "
@@ -759,7 +768,8 @@ tls_server_load(struct config *cfg, struct cfg_listener *li)
 			p = (const unsigned char *)body;
 			if ((resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len)) ==
 			    NULL) {
-				cfg_error_at(cfg, &li->sec.where,
+				cfg_error_at(cfg, cfg_key_where(&li->sec,
+				    "tls_ocsp_staple_file"),
 				    "tls_ocsp_staple_file %s is not a DER OCSP "
 				    "response", li->tls_ocsp_staple_file);
 				free(body);
