@@ -817,6 +817,16 @@ tls_server_ctx(const struct tls_server *ts)
 
 /* -------------------------------------------------------- upstreams --- */
 
+tls_session_fn	*tls_client_session_hook;
+
+/* A session (or TLS 1.3 ticket) from a server: the worker may keep it. */
+static int
+client_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	return tls_client_session_hook != NULL ?
+	    tls_client_session_hook(ssl, sess) : 0;
+}
+
 int
 tls_upstream_load(struct config *cfg, struct cfg_upstream *u)
 {
@@ -868,8 +878,10 @@ tls_upstream_load(struct config *cfg, struct cfg_upstream *u)
 			    u->tls_client.cert_file);
 		}
 	}
-	/* Sessions are resumed per connection in the pool; no cache. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Sessions to resume are kept per server by the workers. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, client_new_session);
 	u->tls_ctx = ctx;
 	return 0;
 }

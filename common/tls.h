@@ -15,6 +15,8 @@
 #include "common/config.h"
 
 struct tls_server;
+struct ssl_st;
+struct ssl_session_st;
 
 /* Both report into cfg->errors / cfg->warnings. */
 struct tls_server *tls_server_load(struct config *, struct cfg_listener *);
@@ -22,6 +24,13 @@ void		 tls_server_free(struct tls_server *);
 void		*tls_server_ctx(const struct tls_server *);	/* SSL_CTX */
 int		 tls_upstream_load(struct config *, struct cfg_upstream *);
 void		 tls_upstream_free(struct cfg_upstream *);
+/*
+ * Called with each new session of an upstream connection; returns 1 if it
+ * keeps the reference. Workers set it to resume sessions per server.
+ */
+typedef int tls_session_fn(struct ssl_st *, struct ssl_session_st *);
+extern tls_session_fn	*tls_client_session_hook;
+
 /* A client SSL (as SSL *) on fd for server sv of u, or NULL and *why. */
 struct ssl_st	*tls_upstream_ssl(const struct cfg_upstream *,
 		    const struct cfg_server *, int fd, const char **why);

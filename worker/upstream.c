@@ -33,6 +33,7 @@
 struct pool {
 	struct upconn	*idle;
 	int		 nidle;
+	SSL_SESSION	*session;	/* TLS: the last one the server gave */
 };
 
 static struct pool	*pools;
@@ -42,11 +43,25 @@ static void	pool_event(struct ev_loop *, int, uint32_t, void *);
 static void	pool_idle_timeout(struct ev_loop *, void *);
 static void	upconn_event(struct ev_loop *, int, uint32_t, void *);
 
+/* A server's newest session (a TLS 1.3 ticket comes after the handshake). */
+static int
+keep_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct upconn	*uc = SSL_get_app_data(ssl);
+
+	if (uc == NULL || uc->slot < 0 || (size_t)uc->slot >= npools)
+		return 0;
+	SSL_SESSION_free(pools[uc->slot].session);
+	pools[uc->slot].session = sess;
+	return 1;
+}
+
 void
 upstream_init(size_t nslots)
 {
 	npools = nslots;
 	pools = xcalloc(nslots ? nslots : 1, sizeof(*pools));
+	tls_client_session_hook = keep_session;
 }
 
 static void
@@ -172,9 +187,15 @@ upstream_tls_handshake(struct upconn *uc, const char **why)
 {
 	int	rc;
 
-	if (uc->ssl == NULL && (uc->ssl = tls_upstream_ssl(uc->up,
-	    uc->server, uc->fd, why)) == NULL)
-		return -1;
+	if (uc->ssl == NULL) {
+		if ((uc->ssl = tls_upstream_ssl(uc->up, uc->server, uc->fd,
+		    why)) == NULL)
+			return -1;
+		/* Resume the server's last session: no full handshake. */
+		SSL_set_app_data(uc->ssl, uc);
+		if (pools[uc->slot].session != NULL)
+			SSL_set_session(uc->ssl, pools[uc->slot].session);
+	}
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(uc->ssl)) == 1) {
 		uc->tls_done = true;
