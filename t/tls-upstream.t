@@ -2,7 +2,8 @@
 # (tls_name, else the host of the server line), tls_verify = off, SNI
 # (tls_sni), a client certificate for the backend, the 502 and the error
 # log line of a failed verification, health checks doing the handshake,
-# and pooled TLS connections reused.  The TLS backends are "openssl
+# pooled TLS connections reused, and sessions resumed on new connections.
+# The TLS backends are "openssl
 # s_server -WWW" (one file, HTTP/1.0, closes) and, for keep-alive and big
 # bodies, a second frontd with a TLS listener in front of a raw backend.
 use strict;
@@ -315,6 +316,36 @@ subtest 'keep-alive to a TLS upstream, big bodies both ways' => sub {
 	is($r->status, 200, 'after the upstream closed the idle TLS connection: 200')
 	    or diag($r->summary . "\n" . $t->error_log);
 	is($r->content, "inner /after-idle\n", 'with the inner body');
+	$t->check_logs;
+	$inner->check_logs;
+};
+
+subtest 'new connections to a TLS upstream resume its session' => sub {
+	# The backend: a frontd with a TLS listener that logs each handshake
+	# at debug ("..., resumed" when resumed). No pooling in front of it,
+	# so every request opens a new TLS connection.
+	my $inner = Test::Frontd->new;
+	my $be = $inner->raw_backend(body => sub { "inner $_[0]{target}\n" });
+	my $pi = $inner->port;
+	$inner->start("[listener tls]\naddress = 127.0.0.1:$pi\ntls = on\n"
+	    . "certificate = $C{be}{cert}\ncertificate_key = $C{be}{key}\n\n"
+	    . "[upstream app]\nserver = $be->{addr}\n\n[route all]\nupstream = app\n",
+	    global => "workers = 1\nlog_level = debug");
+	my $t = Test::Frontd->new;
+	$t->start("[upstream inner]\nserver = 127.0.0.1:$pi\ntls = on\n"
+	    . "tls_ca_file = $CA->{cert}\ntls_name = backend.example\nkeepalive = 0\n\n"
+	    . "[route all]\nupstream = inner\n", global => "workers = 1");
+	my $ok = 0;
+	for my $i (1 .. 6) {
+		my $r = $t->get("/r$i", host => 'r.example');
+		$ok++ if $r->status == 200 && $r->content eq "inner /r$i\n";
+	}
+	is($ok, 6, 'six requests, each on a new TLS connection: 200');
+	my @hs = grep { /conn=\d+ TLSv1\.[23] / } split /\n/, $inner->error_log;
+	is(scalar @hs, 6, 'six handshakes at the backend') or diag(join "\n", @hs);
+	my $resumed = grep { /, resumed$/ } @hs;
+	is($resumed, 5, 'all but the first resumed the session')
+	    or diag(join "\n", @hs);
 	$t->check_logs;
 	$inner->check_logs;
 };
