@@ -3,9 +3,9 @@
 # (tls_sni), a client certificate for the backend, the 502 and the error
 # log line of a failed verification, health checks doing the handshake,
 # pooled TLS connections reused, and sessions resumed on new connections.
-# The TLS backends are "openssl
-# s_server -WWW" (one file, HTTP/1.0, closes) and, for keep-alive and big
-# bodies, a second frontd with a TLS listener in front of a raw backend.
+# The TLS backends are "openssl s_server -WWW" (one file, HTTP/1.0,
+# closes) and, for keep-alive, big bodies and resumption, a second frontd
+# with a TLS listener in front of a raw backend.
 use strict;
 use warnings;
 use FindBin;
