@@ -126,6 +126,14 @@ free_section(struct cfg_section *s)
 	free(s->name);
 }
 
+/* What compresses well and is not compressed already. */
+static const char *const default_compress_types[] = {
+	"text/*", "application/json", "application/javascript",
+	"application/xml", "application/xhtml+xml", "application/rss+xml",
+	"application/atom+xml", "application/ld+json", "application/wasm",
+	"image/svg+xml", "font/ttf", "font/otf", NULL
+};
+
 static void
 listener_free_tls(struct cfg_listener *li)
 {
@@ -184,6 +192,7 @@ route_free(struct cfg_route *r)
 	free_header_ops(r->set_resp, r->nset_resp);
 	free_header_ops(r->remove_req, r->nremove_req);
 	free_header_ops(r->remove_resp, r->nremove_resp);
+	free_strings(r->compress_types, r->ncompress_types);
 	free_section(&r->sec);
 	free(r);
 }
@@ -623,6 +632,16 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			r->x_forwarded_host = r->x_real_ip = r->via = true;
 			r->tunnel_timeout_ms = 3600 * 1000;
 			r->rewrite_location = true;
+			r->compress_min_length = 256;
+			r->gzip_level = 5;
+			r->brotli_quality = 4;
+			for (size_t dt = 0; default_compress_types[dt] != NULL;
+			    dt++) {
+				r->compress_types = xrealloc(r->compress_types,
+				    r->ncompress_types + 1, sizeof(char *));
+				r->compress_types[r->ncompress_types++] =
+				    xstrdup(default_compress_types[dt]);
+			}
 		} else {
 			struct cfg_upstream *u = (struct cfg_upstream *)sec;
 

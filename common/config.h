@@ -235,6 +235,15 @@ struct cfg_route {
 	struct cfg_header_op	*remove_req, *remove_resp;
 	size_t			 nremove_req, nremove_resp;
 	bool			 rewrite_location;
+
+	/* Compression of responses */
+	bool			 compress_gzip, compress_br;
+	char			**compress_types;	/* lower case, "text/..." */
+	size_t			 ncompress_types;
+	bool			 compress_types_set;
+	uint64_t		 compress_min_length;
+	int			 gzip_level;		/* 1..9 */
+	int			 brotli_quality;	/* 0..11 */
 };
 
 struct cfg_error_page {

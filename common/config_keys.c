@@ -1075,6 +1075,70 @@ HEADER_OP_SETTER(r_set_response_header, set_resp, nset_resp, true)
 HEADER_OP_SETTER(r_remove_response_header, remove_resp, nremove_resp, false)
 
 BOOL_SETTER(r_rewrite_location, struct cfg_route, rewrite_location)
+
+/* "gzip br", "gzip", "br" or "off" */
+static enum cfg_set_result
+r_compress(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	r->compress_gzip = r->compress_br = false;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "gzip") == 0)
+			r->compress_gzip = true;
+		else if (strcmp(tok, "br") == 0)
+			r->compress_br = true;
+		else if (strcmp(tok, "off") != 0)
+			res = CFG_BAD;
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_compress_types(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	/* The first line replaces the default list; more lines add. */
+	if (!r->compress_types_set) {
+		for (size_t i = 0; i < r->ncompress_types; i++)
+			free(r->compress_types[i]);
+		r->ncompress_types = 0;
+		r->compress_types_set = true;
+	}
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		char *slash = strchr(tok, '/');
+
+		if (slash == NULL || slash == tok || slash[1] == '\0') {
+			res = CFG_BAD;
+			break;
+		}
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->compress_types = xrealloc(r->compress_types,
+		    r->ncompress_types + 1, sizeof(char *));
+		r->compress_types[r->ncompress_types++] = xstrdup(tok);
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_compress_min_length(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_parse_size(v, &((struct cfg_route *)obj)->
+	    compress_min_length) == 0 ? CFG_OK : CFG_BAD;
+}
+
+INT_SETTER(r_gzip_level, struct cfg_route, gzip_level, 1, 9)
+INT_SETTER(r_brotli_quality, struct cfg_route, brotli_quality, 0, 11)
 /* ---------------------------------------------------------------- TLS --- */
 
 BOOL_SETTER(l_tls, struct cfg_listener, tls)
@@ -1370,6 +1434,14 @@ static const struct cfg_key route_keys[] = {
 	{ "remove_response_header", CFG_LIST, r_remove_response_header,
 	    "a header name" },
 	{ "rewrite_location", CFG_ONE, r_rewrite_location, ONOFF },
+	{ "compress", CFG_ONE, r_compress, "gzip, br, both, or off" },
+	{ "compress_types", CFG_LIST, r_compress_types,
+	    "media types such as text/* or application/json" },
+	{ "compress_min_length", CFG_ONE, r_compress_min_length,
+	    "a size such as 256 or 1K" },
+	{ "gzip_level", CFG_ONE, r_gzip_level, "a number from 1 to 9" },
+	{ "brotli_quality", CFG_ONE, r_brotli_quality,
+	    "a number from 0 to 11" },
 	{ "proxy_host", CFG_ONE, r_proxy_host, "a host name, host:port or "
 	    "address" },
 	{ "x_forwarded_for", CFG_ONE, r_x_forwarded_for, ONOFF },

@@ -32,6 +32,7 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/req.h"
@@ -596,6 +597,8 @@ req_end(struct conn *c)
 	pipe_put(r->pipe, r->pipe_len);
 	buf_put(r->up_out);
 	buf_put(r->up_in);
+	buf_put(r->plain);
+	encoder_free(r->encoder);
 	req_free(r);
 	c->req = NULL;
 }
@@ -997,6 +1000,37 @@ request_resp_headers(struct conn *c, const struct cfg_route *route)
 }
 
 /*
+ * The coding this client takes, if the route compresses: none for HEAD
+ * or a Range request (a range of the compressed body would be another).
+ */
+static void
+request_coding(struct conn *c, const struct cfg_route *route)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->head;
+	const char		*b = c->in->data;
+	const struct http_header *ae = NULL;
+
+	r->coding = CODING_NONE;
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		if (f->name.len == 5 && strncasecmp(b + f->name.off, "range",
+		    5) == 0)
+			return;
+		if (f->name.len == 15 && strncasecmp(b + f->name.off,
+		    "accept-encoding", 15) == 0)
+			ae = f;
+	}
+	/* Vary even when this client takes nothing: caches must know. */
+	r->vary = true;
+	if (ae == NULL || r->head_method)
+		return;
+	r->coding = (uint8_t)coding_negotiate(b + ae->value.off, ae->value.len,
+	    route->compress_gzip, route->compress_br);
+}
+
+/*
  * frontd's own answer that keeps the connection (redirect, return, no
  * route): head in c->out, a large body sent from where it lies.
  */
@@ -1278,6 +1312,8 @@ request_start(struct conn *c)
 	}
 	if (route->nset_resp > 0)
 		request_resp_headers(c, route);
+	if (route->compress_gzip || route->compress_br)
+		request_coding(c, route);
 
 	if ((r->up_out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -1742,6 +1778,61 @@ response_framing(struct conn *c)
 		r->resp_done = true;
 }
 
+/*
+ * Whether to compress this response: a 2xx with a body of a listed type,
+ * not encoded already, not marked no-transform, not too short. Then it
+ * goes out chunked (close-delimited to HTTP/1.0), compressed on the way.
+ */
+static void
+response_coding(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+	const struct cfg_route	*route = R(c);
+	const char		*b = r->up_in->data;
+	bool			 type_ok = false;
+
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+		const char *n = b + f->name.off;
+
+		if (f->name.len == 16 && strncasecmp(n, "content-encoding",
+		    16) == 0 && !(f->value.len == 8 && strncasecmp(b +
+		    f->value.off, "identity", 8) == 0))
+			r->coding = CODING_NONE;
+		else if (f->name.len == 13 && strncasecmp(n, "cache-control",
+		    13) == 0 && memmem(b + f->value.off, f->value.len,
+		    "no-transform", 12) != NULL) {
+			r->coding = CODING_NONE;
+			r->vary = false;
+			return;
+		} else if (f->name.len == 12 && strncasecmp(n, "content-type",
+		    12) == 0)
+			type_ok = compress_type_ok(route, b + f->value.off,
+			    f->value.len);
+	}
+	if (!type_ok || h->status < 200 || h->status > 203) {
+		r->vary = type_ok && h->status >= 200 && h->status < 300;
+		r->coding = CODING_NONE;
+		return;
+	}
+	if (r->resp_mode == BODY_NONE || r->upgrade || (r->resp_mode ==
+	    BODY_LENGTH && r->resp_left < route->compress_min_length))
+		r->coding = CODING_NONE;
+	if (r->coding == CODING_NONE)
+		return;
+	if ((r->encoder = encoder_new((enum coding)r->coding, route)) ==
+	    NULL) {
+		log_warn("conn=%llu no memory to compress a response; sent "
+		    "as it is", (unsigned long long)c->id);
+		r->coding = CODING_NONE;
+		return;
+	}
+	r->rechunk = !r->http10;
+	if (r->http10)
+		c->close_after = true;
+}
+
 static enum step
 conn_read_response(struct conn *c)
 {
@@ -1809,6 +1900,8 @@ conn_read_response(struct conn *c)
 	}
 	balance_succeeded(c, r->slot);
 	response_framing(c);
+	if (r->vary)
+		response_coding(c);
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
 	buf_compact(c->out);
@@ -1979,6 +2072,171 @@ splice_response(struct conn *c)
 	return STEP_WAIT;
 }
 
+/*
+ * The plain body bytes waiting: in up_in (Content-Length or close
+ * delimited), or decoded from chunks into r->plain. *in_done: none will
+ * follow once these are taken.
+ */
+static int
+plain_next(struct conn *c, const char **p, size_t *len, bool *in_done)
+{
+	struct req	*r = c->req;
+	struct buf	*in = r->up_in;
+
+	*in_done = false;
+	switch (r->resp_mode) {
+	case BODY_LENGTH:
+		*p = in->data + in->start;
+		*len = buf_len(in) < r->resp_left ? buf_len(in) :
+		    (size_t)r->resp_left;
+		*in_done = *len == r->resp_left;
+		return 0;
+	case BODY_CHUNKED:
+		if (r->plain == NULL && (r->plain = buf_get()) == NULL)
+			return -1;
+		if (chunked_relay(&r->resp_chunk, in, r->plain, false, false,
+		    NULL, &r->plain_done) == -1)
+			return -1;
+		*p = r->plain->data + r->plain->start;
+		*len = buf_len(r->plain);
+		*in_done = r->plain_done;
+		return 0;
+	default:	/* BODY_CLOSE: the end is the upstream's close */
+		*p = in->data + in->start;
+		*len = buf_len(in);
+		*in_done = r->plain_done;
+		return 0;
+	}
+}
+
+static void
+plain_take(struct conn *c, size_t n)
+{
+	struct req	*r = c->req;
+
+	if (r->resp_mode == BODY_CHUNKED) {
+		r->plain->start += n;
+		if (r->plain->start == r->plain->end)
+			r->plain->start = r->plain->end = 0;
+		return;
+	}
+	r->up_in->start += n;
+	if (r->resp_mode == BODY_LENGTH)
+		r->resp_left -= n;
+}
+
+/*
+ * A compressed response: plain bytes from the upstream through the
+ * encoder into chunks in c->out. When the upstream has nothing more for
+ * now, the encoder is flushed, so a slowly made page reaches the client
+ * as it comes.
+ */
+static enum step
+send_compressed(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	char		 z[16384];
+	const char	*p;
+	size_t		 len, used;
+	ssize_t		 n;
+	bool		 blocked, in_done, more;
+	uint64_t	 out0 = r->bytes_out;
+	enum enc_op	 op;
+
+	client_absorb(c);
+	for (;;) {
+		if (buf_len(c->out) > 0) {
+			if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
+			    NULL, 0, &blocked, &r->bytes_out) == -1) {
+				c->why = "client write error";
+				r->reusable = false;
+				return STEP_CLOSE;
+			}
+			if (r->bytes_out > 0)
+				r->resp_started = true;
+			if (blocked) {
+				conn_nodelay(c);
+				client_wait(c, true);
+				upstream_watch(uc, 0);
+				conn_timer(c, G(c)->send_timeout_ms);
+				return STEP_WAIT;
+			}
+		}
+		if (r->resp_done)
+			return conn_finish(c);
+		if (r->bytes_out - out0 >= TURN_BUDGET) {
+			/* Let other connections run; back when writable. */
+			client_wait(c, true);
+			upstream_watch(uc, 0);
+			return STEP_WAIT;
+		}
+		buf_compact(c->out);
+		if (plain_next(c, &p, &len, &in_done) == -1) {
+			up_warn(c, "invalid chunked response body", NULL);
+			c->why = "bad chunked upstream response";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		if (len > 0 || in_done || !r->enc_flushed) {
+			op = in_done ? ENC_FINISH : len > 0 ? ENC_PROCESS :
+			    ENC_FLUSH;
+			if (len == 0 && !in_done) {
+				/* Flush only once input has paused. */
+				n = read_into(uc->fd, uc->ssl, r->up_in);
+				if (n != -2)
+					goto got_input;
+			}
+			n = encoder_run(r->encoder, p, len, &used, op, z,
+			    buf_room(c->out) - CHUNK_FRAME_MAX - 5 < sizeof(z) ?
+			    buf_room(c->out) - CHUNK_FRAME_MAX - 5 : sizeof(z),
+			    &more);
+			if (n == -1) {
+				c->why = "compression failed";
+				r->reusable = false;
+				return STEP_CLOSE;
+			}
+			plain_take(c, used);
+			if (n > 0) {
+				if (r->rechunk)
+					chunk_put(c->out, z, (size_t)n);
+				else
+					buf_append(c->out, z, (size_t)n);
+			}
+			if (op == ENC_FLUSH && !more)
+				r->enc_flushed = true;
+			else if (len > 0)
+				r->enc_flushed = false;
+			if (op == ENC_FINISH && !more && used == len) {
+				if (r->rechunk)
+					buf_append(c->out, "0\r\n\r\n", 5);
+				r->resp_done = true;
+			}
+			continue;
+		}
+		n = read_into(uc->fd, uc->ssl, r->up_in);
+got_input:
+		if (n == -2) {
+			client_wait(c, false);
+			upstream_watch(uc, EPOLLIN);
+			conn_timer(c, U(c)->read_timeout_ms);
+			return STEP_WAIT;
+		}
+		if (n == 0 && r->resp_mode == BODY_CLOSE) {
+			r->plain_done = true;
+			continue;
+		}
+		if (n <= 0) {
+			up_warn(c, "closed in the middle of the response",
+			    n == -1 ? strerror(errno) : NULL);
+			c->why = "upstream closed during the response";
+			r->reusable = false;
+			return STEP_CLOSE;
+		}
+		conn_timer(c, U(c)->read_timeout_ms);
+	}
+}
+
 static enum step
 conn_send_response(struct conn *c)
 {
@@ -1989,6 +2247,8 @@ conn_send_response(struct conn *c)
 	bool		 client_blocked = false;
 	uint64_t	 out0 = r->bytes_out;
 
+	if (r->encoder != NULL)
+		return send_compressed(c);
 	client_absorb(c);
 	for (;;) {
 		size_t before = r->up_in->start;

@@ -16,6 +16,7 @@
 #include "common/http_parse.h"
 #include "common/util.h"
 #include "worker/buf.h"
+#include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/vars.h"
@@ -441,8 +442,8 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 			put(&o, b + f->line_off, f->line_len);
 			continue;
 		case HTTP_H_CONTENT_LENGTH:
-			if (r->resp_mode != BODY_LENGTH &&
-			    r->resp_mode != BODY_NONE)
+			if ((r->resp_mode != BODY_LENGTH &&
+			    r->resp_mode != BODY_NONE) || r->encoder != NULL)
 				continue;
 			break;
 		default:
@@ -454,6 +455,17 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    route->nremove_resp) || op_matches(b, f, route->set_resp,
 		    route->nset_resp)))
 			continue;
+		/* A compressed body is another representation: its ETag
+		 * can only be weak (RFC 9110, 8.8.1). */
+		if (r->encoder != NULL && f->name.len == 4 &&
+		    strncasecmp(b + f->name.off, "etag", 4) == 0 &&
+		    f->value.len > 0 && b[f->value.off] == '"') {
+			put(&o, b + f->name.off, f->name.len);
+			puts_(&o, ": W/");
+			put_slice(&o, b, f->value);
+			put(&o, "\r\n", 2);
+			continue;
+		}
 		/* Ours replaces the server's (hsts). */
 		if (f->name.len == 25 && c->ssl != NULL &&
 		    strncasecmp(b + f->name.off, "strict-transport-security",
@@ -469,6 +481,13 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->resp_set_len > 0)
 		put(&o, r->resp_set, r->resp_set_len);
+	if (r->encoder != NULL) {
+		puts_(&o, "Content-Encoding: ");
+		puts_(&o, coding_name((enum coding)r->coding));
+		put(&o, "\r\n", 2);
+	}
+	if (r->vary)
+		puts_(&o, "Vary: Accept-Encoding\r\n");
 	if (c->ssl != NULL) {
 		const char *hsts = c->w->env->cfg->listeners[
 		    c->listen->listener]->hsts;

@@ -16,6 +16,7 @@
 
 struct buf;
 struct conn;
+struct encoder;
 struct upconn;
 
 enum body_mode {
@@ -72,6 +73,12 @@ struct req {
 
 	bool			 parsed;	/* a whole head was read */
 	bool			 local;		/* frontd answers (no upstream) */
+	uint8_t			 coding;	/* enum coding the client takes */
+	bool			 vary;		/* add Vary: Accept-Encoding */
+	struct encoder		*encoder;	/* compressing this response */
+	struct buf		*plain;		/* decoded chunked input */
+	bool			 plain_done;	/* all input is in the encoder */
+	bool			 enc_flushed;	/* nothing held since the flush */
 	const char		*local_body;	/* still to send after c->out */
 	size_t			 local_left;
 
