@@ -1434,7 +1434,7 @@ static const struct cfg_key route_keys[] = {
 	{ "remove_response_header", CFG_LIST, r_remove_response_header,
 	    "a header name" },
 	{ "rewrite_location", CFG_ONE, r_rewrite_location, ONOFF },
-	{ "compress", CFG_ONE, r_compress, "gzip, br, both, or off" },
+	{ "compress", CFG_ONE, r_compress, "gzip, br, gzip br, or off" },
 	{ "compress_types", CFG_LIST, r_compress_types,
 	    "media types such as text/* or application/json" },
 	{ "compress_min_length", CFG_ONE, r_compress_min_length,

@@ -17,9 +17,22 @@
 
 struct encoder {
 	enum coding		 coding;
+	int			 level;		/* gzip */
 	z_stream		 z;
 	BrotliEncoderState	*br;
+	struct encoder		*next;		/* free list */
 };
+
+/*
+ * Used gzip encoders kept for reuse: deflateInit2() costs about as much
+ * as compressing 64K at level 1 (its window and tables are allocated and
+ * cleared), deflateReset() far less. At most GZIP_KEEP, about 270K each,
+ * and given back once a trim finds they were not needed since the last.
+ */
+#define GZIP_KEEP	64
+static struct encoder	*gzip_free;
+static int		 ngzip_free;
+static bool		 gzip_reused;	/* since the last trim */
 
 const char *
 coding_name(enum coding c)
@@ -127,9 +140,23 @@ encoder_new(enum coding c, const struct cfg_route *r)
 {
 	struct encoder	*e;
 
+	if (c == CODING_GZIP) {
+		struct encoder **pp;
+
+		for (pp = &gzip_free; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->level == r->gzip_level) {
+				e = *pp;
+				*pp = e->next;
+				ngzip_free--;
+				e->next = NULL;
+				gzip_reused = true;
+				return e;	/* reset when it was freed */
+			}
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	e->coding = c;
+	e->level = r->gzip_level;
 	if (c == CODING_GZIP) {
 		/* 15 + 16: a gzip wrapper; memLevel 8 bounds memory. */
 		if (deflateInit2(&e->z, r->gzip_level, Z_DEFLATED, 15 + 16, 8,
@@ -155,6 +182,13 @@ encoder_free(struct encoder *e)
 {
 	if (e == NULL)
 		return;
+	if (e->coding == CODING_GZIP && ngzip_free < GZIP_KEEP &&
+	    deflateReset(&e->z) == Z_OK) {
+		e->next = gzip_free;
+		gzip_free = e;
+		ngzip_free++;
+		return;
+	}
 	if (e->coding == CODING_GZIP)
 		deflateEnd(&e->z);
 	else
@@ -197,4 +231,22 @@ encoder_run(struct encoder *e, const char *in, size_t inlen, size_t *used,
 		    (op == ENC_FINISH && !BrotliEncoderIsFinished(e->br));
 		return (ssize_t)(room - avail_out);
 	}
+}
+
+/* Twice a second, beside the buffer trim: idle encoders go. */
+void
+encoder_trim(void)
+{
+	if (gzip_reused) {
+		gzip_reused = false;
+		return;
+	}
+	while (gzip_free != NULL) {
+		struct encoder *e = gzip_free;
+
+		gzip_free = e->next;
+		deflateEnd(&e->z);
+		free(e);
+	}
+	ngzip_free = 0;
 }

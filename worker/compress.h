@@ -27,6 +27,7 @@ const char	*coding_name(enum coding);
 
 struct encoder	*encoder_new(enum coding, const struct cfg_route *);
 void		 encoder_free(struct encoder *);
+void		 encoder_trim(void);
 /*
  * Feeds in (inlen bytes, *used of them taken) and writes up to room
  * bytes to out; returns the bytes written. *more: output is still waiting

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/upstream.h"
@@ -203,6 +204,7 @@ worker_trim(struct ev_loop *loop, void *arg)
 {
 	buf_trim();
 	conn_trim_caches();
+	encoder_trim();
 	ev_timer_start(loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 }
 

@@ -24,6 +24,12 @@ certificate_key = $KEY
 tls_session_tickets = $resume
 tls_session_cache = $resume"
 fi
+comp=''
+[[ ${GZIP:-off} == on ]] && comp+=' gzip'
+[[ ${BROTLI:-off} == on ]] && comp+=' br'
+compress=''
+[[ -n $comp ]] &&
+  compress="compress =$comp"$'\ngzip_level = 1\nbrotli_quality = 4\ncompress_min_length = 256'
 failover=''
 [[ ${SCENARIO:-} == failover* ]] &&
   failover=$'retries = 2\nhealth_check = GET /1k\nhealth_interval = 1s\nfall = 2\nrise = 2'
@@ -54,4 +60,5 @@ x_forwarded_proto = off
 x_forwarded_host = off
 x_real_ip = off
 via = off
+$compress
 INI
