@@ -455,6 +455,10 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    route->nremove_resp) || op_matches(b, f, route->set_resp,
 		    route->nset_resp)))
 			continue;
+		/* Ours replaces an upstream's "Content-Encoding: identity". */
+		if (r->encoder != NULL && f->name.len == 16 &&
+		    strncasecmp(b + f->name.off, "content-encoding", 16) == 0)
+			continue;
 		/* A compressed body is another representation: its ETag
 		 * can only be weak (RFC 9110, 8.8.1). */
 		if (r->encoder != NULL && f->name.len == 4 &&
