@@ -2178,19 +2178,28 @@ send_compressed(struct conn *c)
 			r->reusable = false;
 			return STEP_CLOSE;
 		}
-		if (len > 0 || in_done || !r->enc_flushed) {
+		/* Room for a full output chunk, or send first. */
+		if (buf_room(c->out) < sizeof(z) + CHUNK_FRAME_MAX + 5)
+			continue;
+		if (r->enc_more || len > 0 || in_done || !r->enc_flushed) {
 			op = in_done ? ENC_FINISH : len > 0 ? ENC_PROCESS :
 			    ENC_FLUSH;
-			if (len == 0 && !in_done) {
+			/*
+			 * Output still in the encoder comes out first, from
+			 * the same kind of call and no new input: Brotli
+			 * takes none until a flush is out.
+			 */
+			if (r->enc_more) {
+				op = (enum enc_op)r->enc_op;
+				len = 0;
+			} else if (len == 0 && !in_done) {
 				/* Flush only once input has paused. */
 				n = read_into(uc->fd, uc->ssl, r->up_in);
 				if (n != -2)
 					goto got_input;
 			}
 			n = encoder_run(r->encoder, p, len, &used, op, z,
-			    buf_room(c->out) - CHUNK_FRAME_MAX - 5 < sizeof(z) ?
-			    buf_room(c->out) - CHUNK_FRAME_MAX - 5 : sizeof(z),
-			    &more);
+			    sizeof(z), &more);
 			if (n == -1) {
 				c->why = "compression failed";
 				r->reusable = false;
@@ -2203,11 +2212,15 @@ send_compressed(struct conn *c)
 				else
 					buf_append(c->out, z, (size_t)n);
 			}
+			r->enc_more = more;
+			r->enc_op = (uint8_t)op;
 			if (op == ENC_FLUSH && !more)
 				r->enc_flushed = true;
 			else if (len > 0)
 				r->enc_flushed = false;
-			if (op == ENC_FINISH && !more && used == len) {
+			if (op == ENC_FINISH && !more && in_done &&
+			    used == len && (r->resp_mode != BODY_CHUNKED ||
+			    buf_len(r->plain) == 0)) {
 				if (r->rechunk)
 					buf_append(c->out, "0\r\n\r\n", 5);
 				r->resp_done = true;

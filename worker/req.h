@@ -79,6 +79,8 @@ struct req {
 	struct buf		*plain;		/* decoded chunked input */
 	bool			 plain_done;	/* all input is in the encoder */
 	bool			 enc_flushed;	/* nothing held since the flush */
+	bool			 enc_more;	/* output waits in the encoder */
+	uint8_t			 enc_op;	/* the call it came from */
 	const char		*local_body;	/* still to send after c->out */
 	size_t			 local_left;
 
