@@ -1740,6 +1740,20 @@ conn_send_request(struct conn *c)
 	return STEP_WAIT;
 }
 
+/*
+ * The upstream closed (n == 0) or failed (-1) with the response body not
+ * all there: the client's connection is cut, never ended as if whole.
+ */
+static enum step
+upstream_cut(struct conn *c, ssize_t n)
+{
+	up_warn(c, "closed in the middle of the response", n == -1 ?
+	    strerror(errno) : NULL);
+	c->why = "upstream closed during the response";
+	c->req->reusable = false;
+	return STEP_CLOSE;
+}
+
 /* Chooses how the response body is framed, both ways. */
 static void
 response_framing(struct conn *c)
@@ -2051,13 +2065,8 @@ splice_response(struct conn *c)
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
-		if (n <= 0) {
-			up_warn(c, "closed in the middle of the response",
-			    n == -1 ? strerror(errno) : NULL);
-			c->why = "upstream closed during the response";
-			r->reusable = false;
-			return STEP_CLOSE;
-		}
+		if (n <= 0)
+			return upstream_cut(c, n);
 		r->resp_left -= (uint64_t)n;
 		r->pipe_len += (size_t)n;
 		progress = true;
@@ -2239,13 +2248,8 @@ got_input:
 			r->plain_done = true;
 			continue;
 		}
-		if (n <= 0) {
-			up_warn(c, "closed in the middle of the response",
-			    n == -1 ? strerror(errno) : NULL);
-			c->why = "upstream closed during the response";
-			r->reusable = false;
-			return STEP_CLOSE;
-		}
+		if (n <= 0)
+			return upstream_cut(c, n);
 		conn_timer(c, U(c)->read_timeout_ms);
 	}
 }
@@ -2329,14 +2333,8 @@ conn_send_response(struct conn *c)
 			}
 			continue;
 		}
-		if (n <= 0) {
-			/* Cut short: the client must see a truncated body. */
-			up_warn(c, "closed in the middle of the response",
-			    n == -1 ? strerror(errno) : NULL);
-			c->why = "upstream closed during the response";
-			r->reusable = false;
-			return STEP_CLOSE;
-		}
+		if (n <= 0)	/* the client must see a truncated body */
+			return upstream_cut(c, n);
 		progress = true;
 	}
 	client_wait(c, client_blocked);
