@@ -6,6 +6,7 @@
  * may use the scratch copy again: its bytes are the same.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +18,13 @@
 
 #define TLS_RECORD	16384
 
-ssize_t
-tlsio_read(SSL *ssl, void *p, size_t len)
+/*
+ * The result of SSL_read/SSL_write as for a socket: bytes, -2 to wait.
+ * For a read, a close (with close_notify or, errno 0, without) is 0.
+ */
+static ssize_t
+result(SSL *ssl, int n, bool reading)
 {
-	int	n;
-
-	ERR_clear_error();
-	n = SSL_read(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
 	if (n > 0)
 		return n;
 	switch (SSL_get_error(ssl, n)) {
@@ -31,12 +32,20 @@ tlsio_read(SSL *ssl, void *p, size_t len)
 	case SSL_ERROR_WANT_WRITE:
 		return -2;
 	case SSL_ERROR_ZERO_RETURN:
-		return 0;
+		return reading ? 0 : -1;
 	case SSL_ERROR_SYSCALL:
-		return errno == 0 ? 0 : -1;
+		return reading && errno == 0 ? 0 : -1;
 	default:
 		return -1;
 	}
+}
+
+ssize_t
+tlsio_read(SSL *ssl, void *p, size_t len)
+{
+	ERR_clear_error();
+	return result(ssl, SSL_read(ssl, p, len > INT32_MAX ? INT32_MAX :
+	    (int)len), true);
 }
 
 ssize_t
@@ -45,7 +54,6 @@ tlsio_write2(SSL *ssl, const void *a, size_t alen, const void *b, size_t blen)
 	static unsigned char	 scratch[TLS_RECORD];
 	const void		*p = a;
 	size_t			 len = alen;
-	int			 n;
 
 	if (alen == 0) {
 		p = b;
@@ -63,16 +71,8 @@ tlsio_write2(SSL *ssl, const void *a, size_t alen, const void *b, size_t blen)
 	if (len == 0)
 		return 0;
 	ERR_clear_error();
-	n = SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
-	if (n > 0)
-		return n;
-	switch (SSL_get_error(ssl, n)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return -2;
-	default:
-		return -1;
-	}
+	return result(ssl, SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX :
+	    (int)len), false);
 }
 
 void
