@@ -1792,6 +1792,18 @@ response_framing(struct conn *c)
 		r->resp_done = true;
 }
 
+/* Whether v holds word, in any case (directive names, RFC 9111 5.2). */
+static bool
+has_token_ci(const char *v, size_t len, const char *word)
+{
+	size_t	wl = strlen(word);
+
+	for (size_t i = 0; i + wl <= len; i++)
+		if (strncasecmp(v + i, word, wl) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Whether to compress this response: a 2xx with a body of a listed type,
  * not encoded already, not marked no-transform, not too short. Then it
@@ -1815,8 +1827,8 @@ response_coding(struct conn *c)
 		    f->value.off, "identity", 8) == 0))
 			r->coding = CODING_NONE;
 		else if (f->name.len == 13 && strncasecmp(n, "cache-control",
-		    13) == 0 && memmem(b + f->value.off, f->value.len,
-		    "no-transform", 12) != NULL) {
+		    13) == 0 && has_token_ci(b + f->value.off, f->value.len,
+		    "no-transform")) {
 			r->coding = CODING_NONE;
 			r->vary = false;
 			return;
