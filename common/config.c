@@ -118,6 +118,8 @@ cfg_defaults(struct config *cfg)
 	g->max_header_size = 16 * 1024;
 	g->max_headers = 100;
 	g->log_format = LOG_FORMAT_COMBINED;
+	g->cache_max_object_size = 8 * 1024 * 1024;
+	g->cache_lock_timeout_ms = 5 * 1000;
 }
 
 static void
@@ -193,6 +195,12 @@ route_free(struct cfg_route *r)
 	free_header_ops(r->remove_req, r->nremove_req);
 	free_header_ops(r->remove_resp, r->nremove_resp);
 	free_strings(r->compress_types, r->ncompress_types);
+	tpl_free(&r->cache_key);
+	for (size_t i = 0; i < r->ncache_bypass; i++)
+		tpl_free(&r->cache_bypass[i]);
+	free(r->cache_bypass);
+	free(r->cache_valid);
+	free(r->cache_purge_from);
 	free_section(&r->sec);
 	free(r);
 }
@@ -237,6 +245,7 @@ config_free(struct config *cfg)
 	}
 	free(cfg->global.error_pages);
 	free(cfg->global.trusted_proxies);
+	free(cfg->global.cache_file);
 	for (i = 0; i < cfg->nroutes; i++)
 		route_free(cfg->routes[i]);
 	router_free(cfg->router);
@@ -635,6 +644,7 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			r->compress_min_length = 256;
 			r->gzip_level = 5;
 			r->brotli_quality = 4;
+			r->cache_head = true;
 			for (size_t dt = 0; default_compress_types[dt] != NULL;
 			    dt++) {
 				r->compress_types = xrealloc(r->compress_types,
@@ -977,13 +987,13 @@ static void
 check_route(struct config *cfg, struct cfg_route *r, const char *label)
 {
 	if (r->nactions == 0) {
-		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, redirect "
-		    "or return", label);
+		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, redirect, "
+		    "return or metrics", label);
 		return;
 	}
 	if (r->nactions > 1) {
 		cfg_error_at(cfg, &r->action_where, "%s has more than one of "
-		    "upstream, redirect and return", label);
+		    "upstream, redirect, return and metrics", label);
 		return;
 	}
 	for (size_t j = 0; j < r->nlistener_names; j++) {
@@ -1004,8 +1014,28 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		else
 			r->listeners |= UINT64_C(1) << l;
 	}
-	if (r->action != ACTION_PROXY)
+	if (r->cache_key.nparts == 0) {
+		char err[100];
+
+		tpl_parse(&r->cache_key, "$scheme://$host$request_uri", false,
+		    err, sizeof(err));
+	}
+	if (r->cache && cfg->global.cache_size == 0)
+		cfg_error_at(cfg, cfg_key_where(&r->sec, "cache"), "cache = on "
+		    "in %s needs cache_size in [global]", label);
+	if (r->action != ACTION_PROXY) {
+		static const char *const proxy_only[] = { "cache",
+		    "cache_key", "cache_methods", "cache_bypass", "cache_valid",
+		    "cache_use_stale", "cache_purge_from", NULL };
+		const struct cfg_where *w;
+
+		for (int i = 0; proxy_only[i] != NULL; i++)
+			if ((w = cfg_key_where(&r->sec, proxy_only[i])) !=
+			    NULL)
+				cfg_error_at(cfg, w, "%s in %s is for a route "
+				    "with an upstream", proxy_only[i], label);
 		return;
+	}
 	r->upstream = config_upstream_index(cfg, r->upstream_name);
 	if (r->upstream == -1)
 		cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" in %s "
@@ -1027,6 +1057,21 @@ cfg_check(struct config *cfg)
 		g->workers = n < 1 ? 1 : n > CFG_WORKERS_MAX ?
 		    CFG_WORKERS_MAX : (int)n;
 	}
+	if (g->cache_size > 0 && g->cache_max_object_size > g->cache_size / 8) {
+		const struct cfg_where *w = cfg_key_where(&g->sec,
+		    "cache_max_object_size");
+
+		/* The default yields to a small cache; a set value does not. */
+		if (w == NULL)
+			g->cache_max_object_size = g->cache_size / 8;
+		else
+			cfg_error_at(cfg, w, "cache_max_object_size (%llu "
+			    "bytes) is more than an eighth of cache_size",
+			    (unsigned long long)g->cache_max_object_size);
+	}
+	if (g->cache_file != NULL && g->cache_size == 0)
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "cache_file"),
+		    "cache_file needs cache_size");
 	if (g->user_set && getpwnam(g->user) == NULL)
 		cfg_error_at(cfg, &g->sec.seen[1], "unknown user \"%s\" in "
 		    "[global]", g->user);

@@ -17,7 +17,7 @@
 
 #define CFG_LINE_MAX		4096	/* bytes in one line, newline excluded */
 #define CFG_INCLUDE_DEPTH	16
-#define CFG_MAX_KEYS		48	/* keys in one section's table */
+#define CFG_MAX_KEYS		64	/* keys in one section's table */
 #define CFG_WORKERS_MAX		256
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
@@ -167,7 +167,7 @@ struct cfg_upstream {
 
 enum cfg_path_kind { PATH_ANY, PATH_PREFIX, PATH_EXACT, PATH_REGEX };
 
-enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN };
+enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN, ACTION_METRICS };
 
 /* A template with $variables, split at load time. */
 struct cfg_tpl_part {
@@ -186,6 +186,12 @@ struct cfg_header_op {
 	char			*name;
 	size_t			 namelen;
 	struct cfg_tpl		 value;		/* set only */
+};
+
+/* cache_valid: freshness for statuses, when the response gives none. */
+struct cfg_cache_valid {
+	int			 status;	/* 0: any */
+	int64_t			 ttl_ms;
 };
 
 struct cfg_route {
@@ -244,6 +250,18 @@ struct cfg_route {
 	uint64_t		 compress_min_length;
 	int			 gzip_level;		/* 1..9 */
 	int			 brotli_quality;	/* 0..11 */
+
+	/* Cache */
+	bool			 cache;
+	struct cfg_tpl		 cache_key;	/* parts 0: the default */
+	bool			 cache_head;	/* HEAD looks up too */
+	struct cfg_tpl		*cache_bypass;
+	size_t			 ncache_bypass;
+	struct cfg_cache_valid	*cache_valid;
+	size_t			 ncache_valid;
+	bool			 cache_use_stale;
+	struct cidr		*cache_purge_from;
+	size_t			 ncache_purge_from;
 };
 
 struct cfg_error_page {
@@ -283,6 +301,12 @@ struct cfg_global {
 	size_t			 ntrusted_proxies;
 	struct cfg_error_page	*error_pages;
 	size_t			 nerror_pages;
+
+	/* Shared response cache: 0 bytes is none. */
+	uint64_t		 cache_size;
+	char			*cache_file;
+	uint64_t		 cache_max_object_size;
+	int64_t			 cache_lock_timeout_ms;
 };
 
 struct config {

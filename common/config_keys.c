@@ -203,6 +203,50 @@ g_client_max_body_size(struct cfg_ctx *ctx, void *obj, const char *v)
 	    CFG_OK : CFG_BAD;
 }
 
+/* 1M up to 64G: the index and the blocks are sized from it. */
+static enum cfg_set_result
+g_cache_size(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	uint64_t	n;
+
+	if (cfg_parse_size(v, &n) == -1 || (n != 0 && (n < 1024 * 1024 ||
+	    n > UINT64_C(64) * 1024 * 1024 * 1024)))
+		return CFG_BAD;
+	((struct cfg_global *)obj)->cache_size = n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+g_cache_max_object_size(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	uint64_t	n;
+
+	if (cfg_parse_size(v, &n) == -1 || n < 1024)
+		return CFG_BAD;
+	((struct cfg_global *)obj)->cache_max_object_size = n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+g_cache_file(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	if (v[0] != '/')
+		return CFG_BAD;
+	return set_str(&((struct cfg_global *)obj)->cache_file, v);
+}
+
+static enum cfg_set_result
+g_cache_lock_timeout(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	if (cfg_parse_duration(v, &g->cache_lock_timeout_ms) == -1 ||
+	    g->cache_lock_timeout_ms < 1 || g->cache_lock_timeout_ms >
+	    3600 * 1000)
+		return CFG_BAD;
+	return CFG_OK;
+}
+
 static enum cfg_set_result
 size_between(const char *v, uint64_t min, uint64_t max, uint32_t *out)
 {
@@ -1137,6 +1181,144 @@ r_compress_min_length(struct cfg_ctx *ctx, void *obj, const char *v)
 	    compress_min_length) == 0 ? CFG_OK : CFG_BAD;
 }
 
+
+BOOL_SETTER(r_cache, struct cfg_route, cache)
+BOOL_SETTER(r_cache_use_stale, struct cfg_route, cache_use_stale)
+
+static enum cfg_set_result
+r_cache_key(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return set_tpl(ctx, &((struct cfg_route *)obj)->cache_key, v, false,
+	    "cache_key");
+}
+
+/* "GET HEAD" or "GET": GET is always looked up. */
+static enum cfg_set_result
+r_cache_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+	bool			 get = false;
+
+	r->cache_head = false;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "GET") == 0)
+			get = true;
+		else if (strcmp(tok, "HEAD") == 0)
+			r->cache_head = true;
+		else {
+			cfg_error(ctx, "cache_methods: %s cannot be cached "
+			    "(GET and HEAD can)", tok);
+			res = CFG_REPORTED;
+			break;
+		}
+	}
+	free(copy);
+	return res == CFG_OK && !get ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_cache_bypass(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	enum cfg_set_result	 res;
+
+	r->cache_bypass = xrealloc(r->cache_bypass, r->ncache_bypass + 1,
+	    sizeof(struct cfg_tpl));
+	memset(&r->cache_bypass[r->ncache_bypass], 0, sizeof(struct cfg_tpl));
+	res = set_tpl(ctx, &r->cache_bypass[r->ncache_bypass], v, false,
+	    "cache_bypass");
+	r->ncache_bypass++;
+	return res;
+}
+
+/* "[CODE ...|any] DURATION"; without codes: 200 301 302, as nginx. */
+static enum cfg_set_result
+r_cache_valid(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	char			*toks[32];
+	int			 n = 0;
+	int64_t			 ttl;
+	long			 code;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL && n < 32;
+	    tok = strtok_r(NULL, " \t", &save))
+		toks[n++] = tok;
+	if (n == 0 || tok != NULL || cfg_parse_duration(toks[n - 1], &ttl) ==
+	    -1) {
+		free(copy);
+		return CFG_BAD;
+	}
+	if (n == 1) {
+		static const int dflt[] = { 200, 301, 302 };
+
+		for (int i = 0; i < 3; i++) {
+			r->cache_valid = xrealloc(r->cache_valid,
+			    r->ncache_valid + 1, sizeof(*r->cache_valid));
+			r->cache_valid[r->ncache_valid].status = dflt[i];
+			r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
+		}
+	}
+	for (int i = 0; i < n - 1; i++) {
+		if (strcmp(toks[i], "any") == 0)
+			code = 0;
+		else if (cfg_parse_int(toks[i], 200, 599, &code) == -1) {
+			res = CFG_BAD;
+			break;
+		}
+		r->cache_valid = xrealloc(r->cache_valid, r->ncache_valid + 1,
+		    sizeof(*r->cache_valid));
+		r->cache_valid[r->ncache_valid].status = (int)code;
+		r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	struct cidr		 c;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (cidr_parse(&c, tok) == -1) {
+			res = CFG_BAD;
+			break;
+		}
+		r->cache_purge_from = xrealloc(r->cache_purge_from,
+		    r->ncache_purge_from + 1, sizeof(c));
+		r->cache_purge_from[r->ncache_purge_from++] = c;
+	}
+	free(copy);
+	return res;
+}
+
+/* "metrics = on": this route answers with frontd's counters. */
+static enum cfg_set_result
+r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	bool			 on;
+
+	if (cfg_parse_bool(v, &on) == -1)
+		return CFG_BAD;
+	if (!on)
+		return CFG_OK;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_METRICS;
+	return CFG_OK;
+}
+
 INT_SETTER(r_gzip_level, struct cfg_route, gzip_level, 1, 9)
 INT_SETTER(r_brotli_quality, struct cfg_route, brotli_quality, 0, 11)
 /* ---------------------------------------------------------------- TLS --- */
@@ -1337,6 +1519,12 @@ static const struct cfg_key global_keys[] = {
 	{ "log_format", CFG_ONE, g_log_format, "combined or json" },
 	{ "trusted_proxies", CFG_LIST, g_trusted_proxies,
 	    "addresses or networks such as 10.0.0.0/8 or 2001:db8::/32" },
+	{ "cache_size", CFG_ONE, g_cache_size, "a size from 1M to 64G, or 0" },
+	{ "cache_file", CFG_ONE, g_cache_file, "an absolute path" },
+	{ "cache_max_object_size", CFG_ONE, g_cache_max_object_size,
+	    "a size of 1K or more" },
+	{ "cache_lock_timeout", CFG_ONE, g_cache_lock_timeout,
+	    "a duration from 1ms to 1h" },
 	{ "error_page", CFG_LIST, g_error_page,
 	    "one or more status codes from 400 to 599, then an absolute "
 	    "path" },
@@ -1442,6 +1630,18 @@ static const struct cfg_key route_keys[] = {
 	{ "gzip_level", CFG_ONE, r_gzip_level, "a number from 1 to 9" },
 	{ "brotli_quality", CFG_ONE, r_brotli_quality,
 	    "a number from 0 to 11" },
+	{ "cache", CFG_ONE, r_cache, ONOFF },
+	{ "cache_key", CFG_ONE, r_cache_key, "a template such as "
+	    "$scheme://$host$request_uri" },
+	{ "cache_methods", CFG_ONE, r_cache_methods, "GET, or GET HEAD" },
+	{ "cache_bypass", CFG_LIST, r_cache_bypass, "a template such as "
+	    "$cookie_session" },
+	{ "cache_valid", CFG_LIST, r_cache_valid, "status codes or any, then "
+	    "a duration" },
+	{ "cache_use_stale", CFG_ONE, r_cache_use_stale, ONOFF },
+	{ "cache_purge_from", CFG_LIST, r_cache_purge_from,
+	    "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
+	{ "metrics", CFG_ONE, r_metrics, ONOFF },
 	{ "proxy_host", CFG_ONE, r_proxy_host, "a host name, host:port or "
 	    "address" },
 	{ "x_forwarded_for", CFG_ONE, r_x_forwarded_for, ONOFF },

@@ -16,6 +16,7 @@
 struct config;
 struct health_zone;
 struct counters_zone;
+struct cs_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -31,6 +32,7 @@ struct proc_env {
 	size_t			 nlistens;
 	struct health_zone	*health;
 	struct counters_zone	*counters;
+	struct cs_zone		*cache;		/* NULL: no cache_size */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */
 	int			 generation;

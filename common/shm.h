@@ -14,7 +14,7 @@
 
 #define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
 #define SHM_HEALTH_VERSION	2
-#define SHM_COUNTERS_VERSION	1
+#define SHM_COUNTERS_VERSION	2
 #define SHM_KEY_LEN		160
 
 struct shm_hdr {
@@ -75,6 +75,7 @@ enum counter {
 	CNT_UPSTREAM_ERRORS,
 	CNT_RELOADS,
 	CNT_WORKER_RESPAWNS,
+	CNT_COMPRESSED,		/* responses compressed on the fly */
 	CNT_MAX
 };
 

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "common/cache_store.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "common/util.h"
@@ -41,6 +42,7 @@ static void	 reload_next(void);
 static void	 check_progress(void);
 static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
+static int	 cache_build(struct config *, char *, size_t);
 static void	 startup_failed(const char *) __attribute__((noreturn));
 
 static size_t
@@ -105,6 +107,10 @@ master_run(const char *path, struct config *cfg, bool foreground)
 		    strerror(errno));
 		startup_failed(err);
 	}
+	if (cfg->global.cache_size > 0 && (M.cache = cs_zone_open(
+	    cfg->global.cache_size, cfg->global.cache_file, err,
+	    sizeof(err))) == NULL)
+		startup_failed(err);
 	if (pipe2(M.life_pipe, O_CLOEXEC) == -1 ||
 	    pipe2(M.status_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		snprintf(err, sizeof(err), "pipe: %s", strerror(errno));
@@ -195,6 +201,46 @@ resolve_user(struct config *cfg, char *err, size_t errlen)
  * whose servers are the same keeps the zone; otherwise a new zone takes
  * over the state of every server that is still there.
  */
+/*
+ * The cache zone of a new generation: the running one when its size and
+ * file are the same (its entries stay), else a new one. The old zone is
+ * kept in old_cache until the reload commits or rolls back.
+ */
+static int
+cache_build(struct config *cfg, char *err, size_t errlen)
+{
+	const struct cfg_global	*g = &cfg->global;
+	struct cs_zone		*z = NULL;
+
+	M.old_cache = M.cache;
+	if (g->cache_size == 0) {
+		M.cache = NULL;
+		return 0;
+	}
+	if (M.cache != NULL && cs_zone_fits(M.cache, g->cache_size,
+	    g->cache_file))
+		return 0;
+	if (M.cache != NULL && g->cache_file != NULL && M.cfg->global.
+	    cache_file != NULL && strcmp(g->cache_file,
+	    M.cfg->global.cache_file) == 0) {
+		/* Old workers still map that file: it cannot be resized. */
+		snprintf(err, errlen, "cache_size cannot change on reload "
+		    "while cache_file %s is in use (restart frontd)",
+		    g->cache_file);
+		M.old_cache = NULL;
+		return -1;
+	}
+	z = cs_zone_open(g->cache_size, g->cache_file, err, errlen);
+	if (z == NULL) {
+		M.old_cache = NULL;
+		return -1;
+	}
+	log_notice("reload: a new cache of %llu bytes replaces the old one",
+	    (unsigned long long)g->cache_size);
+	M.cache = z;
+	return 0;
+}
+
 static int
 health_build(struct config *cfg)
 {
@@ -454,6 +500,14 @@ reload_start(void)
 		    strerror(errno));
 		listen_close_unused(ls, nls, M.listens, M.nlistens);
 		free(ls);
+	} else if (cache_build(cfg, err, sizeof(err)) == -1) {
+		listen_close_unused(ls, nls, M.listens, M.nlistens);
+		free(ls);
+		if (M.old_health != NULL) {
+			shm_zone_destroy(M.health);
+			M.health = M.old_health;
+			M.old_health = NULL;
+		}
 	}
 	if (err[0] != '\0') {
 		M.uid = ouid;
@@ -519,6 +573,11 @@ reload_rollback(void)
 		M.health = M.old_health;
 		M.old_health = NULL;
 	}
+	if (M.old_cache != M.cache) {
+		cs_zone_close(M.cache);
+		M.cache = M.old_cache;
+	}
+	M.old_cache = NULL;
 	M.generation--;
 	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
 	    !M.foreground && log_open(M.cfg->global.error_log) == -1)
@@ -552,6 +611,9 @@ reload_finish(bool timed_out)
 	M.old_cfg = NULL;
 	shm_zone_destroy(M.old_health);
 	M.old_health = NULL;
+	if (M.old_cache != M.cache)
+		cs_zone_close(M.old_cache);
+	M.old_cache = NULL;
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
 	reload_report(true, NULL);

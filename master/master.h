@@ -36,6 +36,8 @@ struct master {
 	struct health_zone	*health;
 	struct health_zone	*old_health;	/* until a reload commits */
 	struct counters_zone	*counters;
+	struct cs_zone		*cache;
+	struct cs_zone		*old_cache;	/* until a reload commits */
 
 	struct ev_loop		*loop;
 	int			 sigfd;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cache_store.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -204,6 +205,7 @@ spawn_one(enum role role, int slot, int gen)
 		env.nlistens = M.nlistens;
 		env.health = M.health;
 		env.counters = M.counters;
+		env.cache = M.cache;
 		env.life_fd = M.life_pipe[0];
 		env.status_fd = M.status_pipe[1];
 		env.generation = gen;
@@ -303,6 +305,11 @@ spawn_reap(void)
 			continue;	/* the daemon parent, for instance */
 		c = children[i];
 		children[i] = children[--nchildren];
+		/* What it was writing to the cache is taken back. */
+		if (c.role == ROLE_WORKER && M.cache != NULL)
+			cs_zone_recover(M.cache, false);
+		if (c.role == ROLE_WORKER && M.old_cache != NULL)
+			cs_zone_recover(M.old_cache, false);
 		describe_status(status, why, sizeof(why));
 		if (c.quitting || M.stopping || c.gen != M.generation) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

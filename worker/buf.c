@@ -4,7 +4,7 @@
  * back really leaves the process instead of staying as holes in the heap,
  * and pages of an object never written (most of a request buffer) cost
  * nothing. Reuse is LIFO, so the most recently used object, warm in cache,
- * goes out first. Twice a second cache_trim() returns what stayed unused
+ * goes out first. Twice a second pc_trim() returns what stayed unused
  * all that time, but for a floor: under steady load nothing churns; after
  * a burst the memory goes back within a second.
  */
@@ -39,7 +39,7 @@ pages_free(void *p, size_t size)
 }
 
 void *
-cache_get(struct page_cache *pc)
+pc_get(struct page_cache *pc)
 {
 	struct free_obj	*o;
 
@@ -52,7 +52,7 @@ cache_get(struct page_cache *pc)
 }
 
 void
-cache_put(struct page_cache *pc, void *p)
+pc_put(struct page_cache *pc, void *p)
 {
 	struct free_obj	*o = p;
 
@@ -68,7 +68,7 @@ cache_put(struct page_cache *pc, void *p)
 }
 
 void
-cache_trim(struct page_cache *pc)
+pc_trim(struct page_cache *pc)
 {
 	size_t	n = pc->low > pc->floor ? pc->low - pc->floor : 0;
 
@@ -87,7 +87,7 @@ buf_get(void)
 {
 	struct buf	*b;
 
-	if ((b = cache_get(&buf_cache)) == NULL)
+	if ((b = pc_get(&buf_cache)) == NULL)
 		return NULL;
 	b->start = b->end = 0;
 	return b;
@@ -96,11 +96,11 @@ buf_get(void)
 void
 buf_put(struct buf *b)
 {
-	cache_put(&buf_cache, b);
+	pc_put(&buf_cache, b);
 }
 
 void
 buf_trim(void)
 {
-	cache_trim(&buf_cache);
+	pc_trim(&buf_cache);
 }

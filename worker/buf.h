@@ -28,9 +28,9 @@ struct page_cache {
 
 void		*pages_alloc(size_t);	/* mmap'ed, zeroed; NULL if short */
 void		 pages_free(void *, size_t);
-void		*cache_get(struct page_cache *);	/* NULL if short */
-void		 cache_put(struct page_cache *, void *);	/* NULL is fine */
-void		 cache_trim(struct page_cache *);
+void		*pc_get(struct page_cache *);	/* NULL if short */
+void		 pc_put(struct page_cache *, void *);	/* NULL is fine */
+void		 pc_trim(struct page_cache *);
 struct buf	*buf_get(void);		/* NULL when memory is short */
 void		 buf_put(struct buf *);	/* NULL is fine */
 void		 buf_trim(void);

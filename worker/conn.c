@@ -32,6 +32,7 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
@@ -49,6 +50,7 @@
 #define SPARE_PIPES	64
 #define REQ_KEEP	256
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
+#define CACHE_POLL_MS	5	/* waiting for another's fetch */
 
 const char *const conn_state_names[] = {
 	[CONN_HANDSHAKE] = "handshake",
@@ -60,6 +62,7 @@ const char *const conn_state_names[] = {
 	[CONN_SEND_RESPONSE] = "send_response",
 	[CONN_TUNNEL] = "tunnel",
 	[CONN_RESPOND] = "respond",
+	[CONN_CACHE_WAIT] = "cache_wait",
 	[CONN_DONE] = "done",
 };
 
@@ -78,6 +81,8 @@ static enum step	conn_read_response(struct conn *);
 static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
+static enum step	request_start(struct conn *);
+static enum step	cache_serve(struct conn *);
 static enum step	conn_fail(struct conn *, int, const char *);
 static enum step	upstream_failed(struct conn *, int, const char *,
 			    const char *, bool);
@@ -255,6 +260,9 @@ conn_run(struct conn *c)
 			break;
 		case CONN_RESPOND:
 			s = conn_respond(c);
+			break;
+		case CONN_CACHE_WAIT:
+			s = STEP_WAIT;	/* the poll timer moves it on */
 			break;
 		case CONN_DONE:
 			return;
@@ -459,6 +467,14 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		c->why = "tunnel idle timeout";
 		conn_close(c);
 		return;
+	case CONN_CACHE_WAIT:
+		if (cache_poll(c) == CACHE_WAIT) {
+			conn_timer(c, CACHE_POLL_MS);
+			return;
+		}
+		conn_enter(c, CONN_READ_HEAD);
+		s = request_start(c);
+		break;
 	case CONN_RESPOND:
 	case CONN_DONE:
 		c->why = "send timeout";
@@ -479,7 +495,7 @@ req_new(void)
 {
 	struct req	*r;
 
-	if ((r = cache_get(&req_cache)) == NULL)
+	if ((r = pc_get(&req_cache)) == NULL)
 		return NULL;
 	/* Everything before the big heads, then the parts after them. */
 	memset(r, 0, offsetof(struct req, head));
@@ -500,7 +516,7 @@ req_new(void)
 static void
 req_free(struct req *r)
 {
-	cache_put(&req_cache, r);
+	pc_put(&req_cache, r);
 }
 
 static size_t
@@ -594,6 +610,7 @@ req_end(struct conn *c)
 		    (r->uc->ssl == NULL || SSL_pending(r->uc->ssl) == 0));
 		r->uc = NULL;
 	}
+	cache_req_end(r);
 	pipe_put(r->pipe, r->pipe_len);
 	buf_put(r->up_out);
 	buf_put(r->up_in);
@@ -630,6 +647,12 @@ conn_fail(struct conn *c, int status, const char *why)
 	const char		*page = NULL;
 	size_t			 pagelen = 0, n;
 
+	if (r != NULL && r->rc != NULL && !r->resp_started && !c->tls_stuck &&
+	    cache_stale_ok(c, status)) {
+		log_info("conn=%llu %s: %s; a stale cached response is served",
+		    (unsigned long long)c->id, peer_name(c), why);
+		return cache_serve(c);
+	}
 	c->why = why;
 	c->close_after = true;
 	if ((r != NULL && r->resp_started) || c->tls_stuck) {
@@ -1149,6 +1172,14 @@ route_action(struct conn *c, const struct cfg_route *route)
 	char	*loc = c->w->target;
 	size_t	 n;
 
+	if (route->action == ACTION_METRICS) {
+		n = cache_metrics(c->w->env, loc,
+		    TARGET_ROOM(G(c)->max_request_line));
+		if (n == (size_t)-1)
+			return conn_fail(c, 500, "metrics too long");
+		return conn_local(c, 200, "text/plain; version=0.0.4", loc, n,
+		    NULL, 0, "metrics");
+	}
 	if (route->action == ACTION_RETURN)
 		return conn_local(c, route->status, route->body_type,
 		    route->body ? route->body : "", route->bodylen, NULL, 0,
@@ -1239,11 +1270,13 @@ request_start(struct conn *c)
 	struct route_query	 q;
 	size_t			 n;
 
-	counter_add(CNT(c), CNT_REQUESTS, 1);
-	c->nrequests++;
-	r->parsed = true;
-	if (accesslog_enabled())
-		save_for_log(c);
+	if (!r->parsed) {
+		counter_add(CNT(c), CNT_REQUESTS, 1);
+		c->nrequests++;
+		r->parsed = true;
+		if (accesslog_enabled())
+			save_for_log(c);
+	}
 	r->http10 = h->version_minor == 0;
 	r->head_method = h->meth == HTTP_M_HEAD;
 	r->idempotent = method_idempotent(h->meth);
@@ -1314,6 +1347,25 @@ request_start(struct conn *c)
 		request_resp_headers(c, route);
 	if (route->compress_gzip || route->compress_br)
 		request_coding(c, route);
+	if (route->cache && w->env->cache != NULL) {
+		switch (cache_request(c, route)) {
+		case CACHE_FORWARD:
+			break;
+		case CACHE_SERVE:
+			c->in->start += h->head_len;
+			return cache_serve(c);
+		case CACHE_WAIT:
+			/* The head stays: it is read again after the wait. */
+			set_client_events(c, 0);
+			conn_enter(c, CONN_CACHE_WAIT);
+			conn_timer(c, CACHE_POLL_MS);
+			return STEP_WAIT;
+		case CACHE_ANSWERED:
+			c->in->start += h->head_len;
+			return conn_local(c, r->status, "text/plain",
+			    r->rc->lines, r->rc->lines_len, NULL, 0, "cache");
+		}
+	}
 
 	if ((r->up_out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
@@ -1816,7 +1868,7 @@ response_coding(struct conn *c)
 	const struct http_head	*h = &r->resp;
 	const struct cfg_route	*route = R(c);
 	const char		*b = r->up_in->data;
-	bool			 type_ok = false;
+	bool			 type_ok = false, encoded = false;
 
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
@@ -1825,7 +1877,7 @@ response_coding(struct conn *c)
 		if (f->name.len == 16 && strncasecmp(n, "content-encoding",
 		    16) == 0 && !(f->value.len == 8 && strncasecmp(b +
 		    f->value.off, "identity", 8) == 0))
-			r->coding = CODING_NONE;
+			encoded = true;
 		else if (f->name.len == 13 && strncasecmp(n, "cache-control",
 		    13) == 0 && has_token_ci(b + f->value.off, f->value.len,
 		    "no-transform")) {
@@ -1842,8 +1894,10 @@ response_coding(struct conn *c)
 		r->coding = CODING_NONE;
 		return;
 	}
-	if (r->resp_mode == BODY_NONE || r->upgrade || (r->resp_mode ==
-	    BODY_LENGTH && r->resp_left < route->compress_min_length))
+	/* Whether it would be compressed for a client that takes it. */
+	r->compressible = !encoded && !r->upgrade && !(r->resp_mode ==
+	    BODY_LENGTH && r->resp_left < route->compress_min_length);
+	if (!r->compressible || r->resp_mode == BODY_NONE)
 		r->coding = CODING_NONE;
 	if (r->coding == CODING_NONE)
 		return;
@@ -1854,9 +1908,57 @@ response_coding(struct conn *c)
 		r->coding = CODING_NONE;
 		return;
 	}
+	r->coded = true;
+	counter_add(CNT(c), CNT_COMPRESSED, 1);
 	r->rechunk = !r->http10;
 	if (r->http10)
 		c->close_after = true;
+}
+
+/*
+ * The response comes from the cache: the stored head goes through the
+ * same rules as an upstream's, the body is copied from shared memory as
+ * the client takes it.
+ */
+static enum step
+cache_serve(struct conn *c)
+{
+	struct req	*r = c->req;
+	size_t		 len;
+
+	if (r->uc != NULL) {
+		upstream_release(r->uc, false);
+		r->uc = NULL;
+	}
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	if (cache_serve_load(c) == -1) {
+		r->up_in->start = r->up_in->end = 0;
+		return conn_fail(c, 502, "the cache entry went away");
+	}
+	if (!r->req_done)
+		c->close_after = true;
+	if (r->vary && !r->coded)
+		response_coding(c);
+	cache_head_lines(c);
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return conn_fail(c, 503, "out of memory");
+	buf_compact(c->out);
+	len = out_response_head(c, r, c->out->data + c->out->end,
+	    buf_room(c->out) - CHUNK_FRAME_MAX);
+	if (len == 0)
+		return conn_fail(c, 500, "stored response head too large");
+	c->out->end += len;
+	r->up_in->start = r->up_in->end = 0;
+	/* The first of the body rides with the head. */
+	if (r->resp_mode != BODY_NONE && cache_body_read(c) < 0) {
+		c->why = "cache entry evicted while read";
+		return STEP_CLOSE;
+	}
+	r->up_end_ms = ev_now(c->w->loop);
+	conn_enter(c, CONN_SEND_RESPONSE);
+	conn_timer(c, G(c)->send_timeout_ms);
+	return STEP_AGAIN;
 }
 
 static enum step
@@ -1926,8 +2028,18 @@ conn_read_response(struct conn *c)
 	}
 	balance_succeeded(c, r->slot);
 	response_framing(c);
+	if (r->rc != NULL && cache_response(c) == CACHE_SERVE) {
+		/* A 304 refreshed the entry, or it stands in for an error. */
+		upstream_release(r->uc, r->reusable && r->resp_mode ==
+		    BODY_NONE && r->req_done && buf_len(r->up_in) ==
+		    r->resp.head_len);
+		r->uc = NULL;
+		return cache_serve(c);
+	}
 	if (r->vary)
 		response_coding(c);
+	if (r->rc != NULL)
+		cache_head_lines(c);
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
 	buf_compact(c->out);
@@ -1939,6 +2051,8 @@ conn_read_response(struct conn *c)
 	}
 	c->out->end += len;
 	r->up_in->start += r->resp.head_len;
+	if (r->rc != NULL && r->rc->stored && r->resp_mode == BODY_NONE)
+		r->resp_done = true;
 	if (r->resp.status == 101) {
 		r->up_end_ms = ev_now(c->w->loop);
 		conn_enter(c, CONN_TUNNEL);
@@ -2147,6 +2261,25 @@ plain_take(struct conn *c, size_t n)
 }
 
 /*
+ * More response body: from the upstream, or from the cache. -3: the
+ * cached entry was evicted under us.
+ */
+static ssize_t
+source_read(struct conn *c)
+{
+	struct req	*r = c->req;
+	ssize_t		 n;
+
+	if (!r->from_cache)
+		return read_into(r->uc->fd, r->uc->ssl, r->up_in);
+	if ((n = cache_body_read(c)) == -1) {
+		c->why = "cache entry evicted while read";
+		return -3;
+	}
+	return n;
+}
+
+/*
  * A compressed response: plain bytes from the upstream through the
  * encoder into chunks in c->out. When the upstream has nothing more for
  * now, the encoder is flushed, so a slowly made page reaches the client
@@ -2202,7 +2335,27 @@ send_compressed(struct conn *c)
 		/* Room for a full output chunk, or send first. */
 		if (buf_room(c->out) < sizeof(z) + CHUNK_FRAME_MAX + 5)
 			continue;
-		if (r->enc_more || len > 0 || in_done || !r->enc_flushed) {
+		if (r->encoder == NULL && (len > 0 || in_done)) {
+			/* Stored as it goes: the body as it is. */
+			used = len < sizeof(z) ? len : sizeof(z);
+			if (used > 0) {
+				cache_store_plain(c, p, used);
+				if (r->rechunk)
+					chunk_put(c->out, p, used);
+				else
+					buf_append(c->out, p, used);
+				plain_take(c, used);
+			}
+			if (in_done && used == len && (r->resp_mode !=
+			    BODY_CHUNKED || buf_len(r->plain) == 0)) {
+				if (r->rechunk)
+					buf_append(c->out, "0\r\n\r\n", 5);
+				r->resp_done = true;
+			}
+			continue;
+		}
+		if (r->encoder != NULL && (r->enc_more || len > 0 || in_done ||
+		    !r->enc_flushed)) {
 			op = in_done ? ENC_FINISH : len > 0 ? ENC_PROCESS :
 			    ENC_FLUSH;
 			/*
@@ -2215,7 +2368,7 @@ send_compressed(struct conn *c)
 				len = 0;
 			} else if (len == 0 && !in_done) {
 				/* Flush only once input has paused. */
-				n = read_into(uc->fd, uc->ssl, r->up_in);
+				n = source_read(c);
 				if (n != -2)
 					goto got_input;
 			}
@@ -2225,6 +2378,10 @@ send_compressed(struct conn *c)
 				c->why = "compression failed";
 				r->reusable = false;
 				return STEP_CLOSE;
+			}
+			if (r->rc != NULL) {
+				cache_store_plain(c, p, used);
+				cache_store_coded(c, z, (size_t)n);
 			}
 			plain_take(c, used);
 			if (n > 0) {
@@ -2248,8 +2405,10 @@ send_compressed(struct conn *c)
 			}
 			continue;
 		}
-		n = read_into(uc->fd, uc->ssl, r->up_in);
+		n = source_read(c);
 got_input:
+		if (n == -3)
+			return STEP_CLOSE;
 		if (n == -2) {
 			client_wait(c, false);
 			upstream_watch(uc, EPOLLIN);
@@ -2276,7 +2435,8 @@ conn_send_response(struct conn *c)
 	bool		 client_blocked = false;
 	uint64_t	 out0 = r->bytes_out;
 
-	if (r->encoder != NULL)
+	if (r->encoder != NULL || (r->rc != NULL && r->rc->stored &&
+	    !r->from_cache))
 		return send_compressed(c);
 	client_absorb(c);
 	for (;;) {
@@ -2291,7 +2451,7 @@ conn_send_response(struct conn *c)
 
 		/* Buffers empty and much left: let the kernel move it. */
 		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
-		    c->ssl == NULL && uc->ssl == NULL &&
+		    c->ssl == NULL && uc != NULL && uc->ssl == NULL &&
 		    buf_len(r->up_in) == 0 && (r->pipe_len > 0 ||
 		    r->resp_left >= SPLICE_MIN) && (r->pipe[0] != -1 ||
 		    pipe_get(r->pipe) == 0))
@@ -2332,9 +2492,11 @@ conn_send_response(struct conn *c)
 		if (buf_len(r->up_in) > 0 && (n > 0 || r->up_in->start !=
 		    before))
 			continue;
-		n = read_into(uc->fd, uc->ssl, r->up_in);
+		n = source_read(c);
 		if (n == -2)
 			break;
+		if (n == -3)
+			return STEP_CLOSE;
 		if (n == 0 && r->resp_mode == BODY_CLOSE) {
 			r->resp_done = true;
 			if (r->rechunk) {
@@ -2365,7 +2527,10 @@ conn_finish(struct conn *c)
 
 	bool		 body_left = !r->req_done;
 
-	r->up_end_ms = ev_now(c->w->loop);
+	if (!r->from_cache)
+		r->up_end_ms = ev_now(c->w->loop);
+	if (r->rc != NULL && r->resp_done)
+		cache_finish(c);
 	req_end(c);
 	if (c->client_eof)
 		c->close_after = true;
@@ -2615,11 +2780,11 @@ conn_drain(struct conn *c)
 		conn_timer(c, DRAIN_GRACE_MS);
 }
 
-/* Twice a second, with buf_trim(): see cache_trim(). */
+/* Twice a second, with buf_trim(): see pc_trim(). */
 void
 conn_trim_caches(void)
 {
-	cache_trim(&req_cache);
+	pc_trim(&req_cache);
 }
 
 void

@@ -26,6 +26,7 @@ enum conn_state {
 	CONN_SEND_RESPONSE,	/* response body to the client; read/send timers */
 	CONN_TUNNEL,		/* after 101: bytes both ways; tunnel timer */
 	CONN_RESPOND,		/* our own response; send timer */
+	CONN_CACHE_WAIT,	/* another fetches what we want; poll timer */
 	CONN_DONE		/* closed, freed after the event batch */
 };
 

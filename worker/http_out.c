@@ -16,6 +16,7 @@
 #include "common/http_parse.h"
 #include "common/util.h"
 #include "worker/buf.h"
+#include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/req.h"
@@ -336,8 +337,15 @@ out_request_head(const struct conn *c, const struct req *r,
 		 */
 		if (memchr(b + f->name.off, '_', f->name.len) != NULL)
 			continue;
+		/* Filling the cache: the full response, never a 304. */
+		if (r->rc != NULL && (r->rc->store || r->rc->cond_len > 0) &&
+		    f->name.len > 3 &&
+		    strncasecmp(b + f->name.off, "if-", 3) == 0)
+			continue;
 		put(&o, b + f->line_off, f->line_len);
 	}
+	if (r->rc != NULL && r->rc->cond_len > 0)
+		put(&o, r->rc->cond, r->rc->cond_len);
 	if (route->x_forwarded_for) {
 		/* A list from an untrusted peer is dropped, not extended. */
 		puts_(&o, "X-Forwarded-For: ");
@@ -443,7 +451,8 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 			continue;
 		case HTTP_H_CONTENT_LENGTH:
 			if ((r->resp_mode != BODY_LENGTH &&
-			    r->resp_mode != BODY_NONE) || r->encoder != NULL)
+			    r->resp_mode != BODY_NONE) || r->coded ||
+			    r->from_cache)
 				continue;
 			break;
 		default:
@@ -455,13 +464,17 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    route->nremove_resp) || op_matches(b, f, route->set_resp,
 		    route->nset_resp)))
 			continue;
+		/* Computed anew for what the cache serves. */
+		if (r->from_cache && f->name.len == 3 &&
+		    strncasecmp(b + f->name.off, "age", 3) == 0)
+			continue;
 		/* Ours replaces an upstream's "Content-Encoding: identity". */
-		if (r->encoder != NULL && f->name.len == 16 &&
+		if (r->coded && f->name.len == 16 &&
 		    strncasecmp(b + f->name.off, "content-encoding", 16) == 0)
 			continue;
 		/* A compressed body is another representation: its ETag
 		 * can only be weak (RFC 9110, 8.8.1). */
-		if (r->encoder != NULL && f->name.len == 4 &&
+		if (r->coded && f->name.len == 4 &&
 		    strncasecmp(b + f->name.off, "etag", 4) == 0 &&
 		    f->value.len > 0 && b[f->value.off] == '"') {
 			put(&o, b + f->name.off, f->name.len);
@@ -485,7 +498,15 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->resp_set_len > 0)
 		put(&o, r->resp_set, r->resp_set_len);
-	if (r->encoder != NULL) {
+	if (r->from_cache && !r->rechunk && h->status != 304 &&
+	    h->status != 204) {
+		puts_(&o, "Content-Length: ");
+		put_u64(&o, r->rc->found.bodylen);
+		put(&o, "\r\n", 2);
+	}
+	if (r->rc != NULL)
+		put(&o, r->rc->lines, r->rc->lines_len);
+	if (r->coded) {
 		puts_(&o, "Content-Encoding: ");
 		puts_(&o, coding_name((enum coding)r->coding));
 		put(&o, "\r\n", 2);

@@ -17,6 +17,7 @@
 struct buf;
 struct conn;
 struct encoder;
+struct rcache;
 struct upconn;
 
 enum body_mode {
@@ -74,6 +75,10 @@ struct req {
 	bool			 parsed;	/* a whole head was read */
 	bool			 local;		/* frontd answers (no upstream) */
 	uint8_t			 coding;	/* enum coding the client takes */
+	bool			 coded;		/* the body sent is in coding */
+	bool			 compressible;	/* frontd would compress it */
+	bool			 from_cache;	/* head and body from the cache */
+	struct rcache		*rc;		/* the route caches */
 	bool			 vary;		/* add Vary: Accept-Encoding */
 	struct encoder		*encoder;	/* compressing this response */
 	struct buf		*plain;		/* decoded chunked input */

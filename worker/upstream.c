@@ -250,6 +250,8 @@ upconn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 void
 upstream_watch(struct upconn *uc, uint32_t events)
 {
+	if (uc == NULL)
+		return;
 	if (events & EPOLLIN)
 		events |= EPOLLRDHUP;
 	if (uc->io.fd == -1) {

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
+#include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
@@ -100,6 +101,7 @@ worker_main(struct proc_env *env)
 	W.resp_limits.max_line_bytes = 8 * 1024;
 	W.resp_limits.max_headers = HTTP_MAX_HEADERS_LIMIT;
 	upstream_init(base);
+	cache_init(env->cache);
 
 	if ((sigfd = proc_signalfd()) == -1 ||
 	    (W.loop = ev_loop_new()) == NULL) {
@@ -205,6 +207,7 @@ worker_trim(struct ev_loop *loop, void *arg)
 	buf_trim();
 	conn_trim_caches();
 	encoder_trim();
+	cache_trim();
 	ev_timer_start(loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 }
 

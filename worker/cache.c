@@ -1,0 +1,1370 @@
+/*
+ * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status).
+ *
+ * Keys: the route's cache_key (by default $scheme://$host$request_uri) is
+ * the primary key and the name of the fetch lock. A response with Vary is
+ * stored under the primary key plus the request's values of the fields it
+ * names; a small "vary" entry under the primary key lists those names,
+ * with a nonce, so replacing or purging it makes every old variant
+ * unreachable at once. A compressed copy made by frontd is stored beside
+ * its identity object, under the object's key plus "~br" or "~gzip".
+ *
+ * Stored heads are the upstream's own head: a hit parses it again and
+ * goes through the same out_response_head() as a miss, so response
+ * header rules, hsts and compression apply alike.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/config.h"
+#include "common/http_parse.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "common/shm.h"
+#include "worker/buf.h"
+#include "worker/cache.h"
+#include "worker/compress.h"
+#include "worker/conn.h"
+#include "worker/req.h"
+#include "worker/vars.h"
+
+#define POLL_MS		5		/* waiting for another's fetch */
+#define PASS_MS		10000		/* not cacheable: no waiting for so long */
+#define HEURISTIC_MAX	86400
+
+static struct cs_zone		*Z;
+static struct page_cache	 rc_cache = {
+	.size = sizeof(struct rcache), .keep = 64, .floor = 0
+};
+
+/* Directives of one Cache-Control (and Pragma) reading. */
+struct cc {
+	bool	 no_store, no_cache, private_, public_, must_revalidate;
+	bool	 proxy_revalidate, only_if_cached;
+	int64_t	 max_age, s_maxage, max_stale, min_fresh, swr, sie;
+};
+
+void
+cache_init(struct cs_zone *z)
+{
+	Z = z;
+}
+
+void
+cache_trim(void)
+{
+	pc_trim(&rc_cache);
+}
+
+static const struct cfg_route *
+route_of(const struct conn *c)
+{
+	return c->w->env->cfg->routes[c->req->route];
+}
+
+static int64_t
+now_ms(const struct conn *c)
+{
+	return ev_now(c->w->loop);
+}
+
+static int64_t
+lock_timeout(const struct conn *c)
+{
+	return c->w->env->cfg->global.cache_lock_timeout_ms;
+}
+
+/* --- reading heads ------------------------------------------------------ */
+
+static bool
+name_is(const char *b, const struct http_header *f, const char *name)
+{
+	size_t	n = strlen(name);
+
+	return f->name.len == n && strncasecmp(b + f->name.off, name, n) == 0;
+}
+
+static const struct http_header *
+find(const char *b, const struct http_head *h, const char *name)
+{
+	for (uint32_t i = 0; i < h->nheaders; i++)
+		if (name_is(b, &h->headers[i], name))
+			return &h->headers[i];
+	return NULL;
+}
+
+static int64_t
+num(const char *s, size_t len)
+{
+	int64_t	v = 0;
+	size_t	i = 0;
+
+	if (i < len && s[i] == '"')
+		i++;
+	if (i == len || !isdigit((unsigned char)s[i]))
+		return -2;
+	for (; i < len && isdigit((unsigned char)s[i]); i++)
+		if ((v = v * 10 + (s[i] - '0')) > INT32_MAX)
+			v = INT32_MAX;	/* RFC 9111 1.2.2: 2^31 at most */
+	return v;
+}
+
+static void
+cc_init(struct cc *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
+	cc->swr = cc->sie = -1;
+}
+
+/* Adds the directives of one Cache-Control value. */
+static void
+cc_parse(struct cc *cc, const char *v, size_t len)
+{
+	size_t	i = 0;
+
+	while (i < len) {
+		size_t	 ns, nl, vs = 0, vl = 0;
+		bool	 quoted = false;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		ns = i;
+		while (i < len && v[i] != '=' && v[i] != ',' && v[i] != ' ' &&
+		    v[i] != '\t')
+			i++;
+		nl = i - ns;
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i < len && v[i] == '=') {
+			i++;
+			vs = i;
+			if (i < len && v[i] == '"') {
+				quoted = true;
+				for (i++; i < len && v[i] != '"'; i++)
+					;
+				if (i < len)
+					i++;
+			} else
+				while (i < len && v[i] != ',')
+					i++;
+			vl = i - vs;
+		}
+		while (i < len && v[i] != ',')
+			i++;
+		if (nl == 0)
+			continue;
+#define IS(s) (nl == sizeof(s) - 1 && strncasecmp(v + ns, s, nl) == 0)
+		if (IS("no-store"))
+			cc->no_store = true;
+		else if (IS("no-cache"))
+			cc->no_cache = true;	/* qualified: as unqualified */
+		else if (IS("private"))
+			cc->private_ = true;
+		else if (IS("public"))
+			cc->public_ = true;
+		else if (IS("must-revalidate"))
+			cc->must_revalidate = true;
+		else if (IS("proxy-revalidate"))
+			cc->proxy_revalidate = true;
+		else if (IS("only-if-cached"))
+			cc->only_if_cached = true;
+		else if (IS("max-age"))
+			cc->max_age = vl ? num(v + vs, vl) : -2;
+		else if (IS("s-maxage"))
+			cc->s_maxage = vl ? num(v + vs, vl) : -2;
+		else if (IS("max-stale"))
+			cc->max_stale = vl ? num(v + vs, vl) : INT32_MAX;
+		else if (IS("min-fresh"))
+			cc->min_fresh = vl ? num(v + vs, vl) : -1;
+		else if (IS("stale-while-revalidate"))
+			cc->swr = vl ? num(v + vs, vl) : -1;
+		else if (IS("stale-if-error"))
+			cc->sie = vl ? num(v + vs, vl) : -1;
+#undef IS
+		(void)quoted;
+	}
+}
+
+/* Every Cache-Control field of a head; Pragma: no-cache without one. */
+static void
+cc_read(struct cc *cc, const char *b, const struct http_head *h)
+{
+	bool	seen = false, pragma = false;
+
+	cc_init(cc);
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		if (name_is(b, f, "cache-control")) {
+			cc_parse(cc, b + f->value.off, f->value.len);
+			seen = true;
+		} else if (name_is(b, f, "pragma") && f->value.len >= 8 &&
+		    strncasecmp(b + f->value.off, "no-cache", 8) == 0)
+			pragma = true;
+	}
+	if (!seen && pragma)
+		cc->no_cache = true;
+}
+
+/* An HTTP-date (IMF-fixdate, RFC 850 or asctime); -1 if invalid. */
+static int64_t
+http_date(const char *s, size_t len)
+{
+	static const char *const fmts[] = { "%a, %d %b %Y %H:%M:%S GMT",
+	    "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y", NULL };
+	char		 buf[64];
+	struct tm	 tm;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	for (int i = 0; fmts[i] != NULL; i++) {
+		const char *end;
+
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(buf, fmts[i], &tm)) != NULL &&
+		    *end == '\0')
+			return (int64_t)timegm(&tm);
+	}
+	return -1;
+}
+
+static int64_t
+head_date(const char *b, const struct http_head *h, const char *name)
+{
+	const struct http_header *f = find(b, h, name);
+
+	return f == NULL ? -1 : http_date(b + f->value.off, f->value.len);
+}
+
+/* --- keys --------------------------------------------------------------- */
+
+/* The request's value of a field named by Vary, normalized. */
+static size_t
+vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
+    size_t room)
+{
+	const struct req	*r = c->req;
+	const char		*b = c->in->data;
+	size_t			 n = 0;
+
+	for (uint32_t i = 0; i < r->head.nheaders; i++) {
+		const struct http_header *f = &r->head.headers[i];
+		const char *v = b + f->value.off;
+
+		if (f->name.len != nlen || strncasecmp(b + f->name.off, name,
+		    nlen) != 0)
+			continue;
+		if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) ==
+		    0) {
+			/* Only what changes our answer: br, gzip, neither. */
+			bool br = coding_negotiate(v, f->value.len, false,
+			    true) == CODING_BR;
+			bool gz = coding_negotiate(v, f->value.len, true,
+			    false) == CODING_GZIP;
+
+			return (size_t)snprintf(dst, room, "%s%s", br ? "br" :
+			    "", gz ? "gzip" : "");
+		}
+		if (n > 0 && n < room)
+			dst[n++] = ',';
+		for (size_t k = 0; k < f->value.len && n < room; k++)
+			dst[n++] = (char)tolower((unsigned char)v[k]);
+	}
+	return n < room ? n : room;
+}
+
+/*
+ * From a vary entry's text ("NONCE\nname\nname"), the object key: the
+ * primary key, the nonce and each named field's value.
+ */
+static int
+variant_key(struct conn *c, const char *text, size_t len)
+{
+	struct rcache	*rc = c->req->rc;
+	size_t		 n = rc->keylen, room = sizeof(rc->key);
+	const char	*p = text, *end = text + len, *nl;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (n + 2 + (size_t)(nl - p) >= room)
+			return -1;
+		rc->key[n++] = '\n';
+		memcpy(rc->key + n, p, (size_t)(nl - p));
+		n += (size_t)(nl - p);
+		if (p != text) {	/* a name, not the nonce */
+			rc->key[n++] = '=';
+			n += vary_value(c, p, (size_t)(nl - p), rc->key + n,
+			    room - n);
+		}
+		p = nl + 1;
+	}
+	if (n > CS_KEY_MAX)
+		return -1;
+	rc->okeylen = (uint16_t)n;
+	rc->ohash = cs_hash(rc->key, n);
+	return 0;
+}
+
+/* The key of frontd's compressed copy: the object key and "~CODING". */
+static size_t
+coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
+{
+	const char	*name = coding_name(cd);
+	size_t		 n = rc->okeylen, l = strlen(name);
+
+	if (n + 2 + l > CS_KEY_MAX)
+		return 0;
+	rc->key[n] = '~';
+	memcpy(rc->key + n + 1, name, l);
+	*hash = cs_hash(rc->key, n + 1 + l);
+	return n + 1 + l;
+}
+
+/* --- answering from the cache ------------------------------------------- */
+
+static int64_t
+current_age(const struct cs_meta *m, int64_t now)
+{
+	int64_t	a = m->initial_age + (now - m->response_time);
+
+	return a < 0 ? 0 : a;
+}
+
+/* The entry's validators as conditional request lines. */
+static void
+cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
+{
+	const struct http_header	*f;
+	size_t				 n = 0;
+
+	if ((f = find(b, h, "etag")) != NULL && f->value.len < 400)
+		n += (size_t)snprintf(rc->cond, sizeof(rc->cond),
+		    "If-None-Match: %.*s\r\n", (int)f->value.len,
+		    b + f->value.off);
+	if ((f = find(b, h, "last-modified")) != NULL && f->value.len < 60 &&
+	    n < sizeof(rc->cond))
+		n += (size_t)snprintf(rc->cond + n, sizeof(rc->cond) - n,
+		    "If-Modified-Since: %.*s\r\n", (int)f->value.len,
+		    b + f->value.off);
+	rc->cond_len = (uint16_t)(n < sizeof(rc->cond) ? n : 0);
+}
+
+/* Weak comparison of an entity tag against an If-None-Match list. */
+static bool
+etag_listed(const char *list, size_t llen, const char *tag, size_t tlen)
+{
+	size_t	i = 0;
+
+	if (tlen >= 2 && strncmp(tag, "W/", 2) == 0) {
+		tag += 2;
+		tlen -= 2;
+	}
+	while (i < llen) {
+		size_t s;
+
+		while (i < llen && (list[i] == ' ' || list[i] == ','))
+			i++;
+		if (i < llen && list[i] == '*')
+			return true;
+		if (i + 2 <= llen && strncmp(list + i, "W/", 2) == 0)
+			i += 2;
+		s = i;
+		if (i < llen && list[i] == '"')
+			for (i++; i < llen && list[i] != '"'; i++)
+				;
+		if (i < llen)
+			i++;
+		if (i - s == tlen && memcmp(list + s, tag, tlen) == 0)
+			return true;
+		while (i < llen && list[i] != ',')
+			i++;
+	}
+	return false;
+}
+
+/* Whether the client's conditionals let us answer 304 (RFC 9110 13.2.2). */
+static bool
+client_not_modified(const struct conn *c, const char *sb,
+    const struct http_head *sh)
+{
+	const char			*b = c->in->data;
+	const struct http_head		*h = &c->req->head;
+	const struct http_header	*inm = find(b, h, "if-none-match");
+	const struct http_header	*ims, *f;
+	int64_t				 t, lm;
+
+	if (inm != NULL) {
+		f = find(sb, sh, "etag");
+		return f != NULL && etag_listed(b + inm->value.off,
+		    inm->value.len, sb + f->value.off, f->value.len);
+	}
+	if ((ims = find(b, h, "if-modified-since")) == NULL ||
+	    (t = http_date(b + ims->value.off, ims->value.len)) == -1)
+		return false;
+	lm = head_date(sb, sh, "last-modified");
+	return lm != -1 && lm <= t;
+}
+
+/*
+ * Looks up key[0..len) and copies its head to r->up_in. 1 found, 0 not.
+ */
+static int
+lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
+{
+	struct req	*r = c->req;
+
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return 0;
+	r->up_in->start = r->up_in->end = 0;
+	if (cs_lookup(Z, hash, r->rc->key, len, f, r->up_in->data,
+	    sizeof(r->up_in->data) - 1) != 1)
+		return 0;
+	r->up_in->end = f->headlen;
+	return 1;
+}
+
+/* Parses the stored head in r->up_in into r->resp. */
+static int
+parse_stored(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	http_parser_init(&r->rparser);
+	return http_parse_response(&r->rparser, r->up_in->data,
+	    buf_len(r->up_in), &c->w->resp_limits, &r->resp) == HTTP_OK ?
+	    0 : -1;
+}
+
+/* The nonce and a hash of the names of the vary entry just read. */
+static void
+vary_seen(struct rcache *rc, const char *text, size_t len)
+{
+	const char	*nl = memchr(text, '\n', len);
+
+	rc->nonce = strtoull(text, NULL, 16);
+	rc->vary_names = nl == NULL ? 0 : cs_hash(nl + 1, len - (size_t)(nl +
+	    1 - text));
+}
+
+/* What a lookup left in up_in and the response parser goes. */
+static void
+forget_head(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	if (r->up_in != NULL)
+		r->up_in->start = r->up_in->end = 0;
+	http_parser_init(&r->rparser);
+	r->resp.nheaders = 0;
+}
+
+enum lookup_result { LK_MISS, LK_VARY_MISS, LK_FOUND };
+
+/* The object for this request: through a vary entry when there is one. */
+static enum lookup_result
+lookup_object(struct conn *c)
+{
+	struct rcache	*rc = c->req->rc;
+	struct buf	*in;
+
+	rc->okeylen = rc->keylen;
+	rc->ohash = rc->hash;
+	if (!lookup(c, rc->hash, rc->keylen, &rc->found))
+		return LK_MISS;
+	if (rc->found.meta.kind != CS_VARY)
+		return LK_FOUND;
+	in = c->req->up_in;
+	vary_seen(rc, in->data, buf_len(in));
+	if (variant_key(c, in->data, buf_len(in)) == -1)
+		return LK_VARY_MISS;
+	if (!lookup(c, rc->ohash, rc->okeylen, &rc->found) ||
+	    rc->found.meta.kind != CS_OBJECT)
+		return LK_VARY_MISS;
+	return LK_FOUND;
+}
+
+static bool
+method_is(const struct conn *c, const char *m)
+{
+	const struct http_head	*h = &c->req->head;
+	size_t			 n = strlen(m);
+
+	return h->method.len == n && memcmp(c->in->data + h->method.off, m,
+	    n) == 0;
+}
+
+/* PURGE: frontd answers, from cache_purge_from addresses only. */
+static enum cache_step
+purge(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	bool		 ok = false;
+	int		 n;
+
+	for (size_t i = 0; i < route->ncache_purge_from; i++)
+		if (cidr_match(&route->cache_purge_from[i], &c->peer.ss))
+			ok = true;
+	if (!ok) {
+		r->status = 403;
+		log_info("conn=%llu PURGE refused: not in cache_purge_from",
+		    (unsigned long long)c->id);
+		return CACHE_ANSWERED;
+	}
+	if (rc->keylen > 0 && rc->key[rc->keylen - 1] == '*')
+		n = cs_remove_prefix(Z, rc->key, rc->keylen - 1u);
+	else
+		n = cs_remove(Z, rc->hash, rc->key, rc->keylen);
+	cs_stat_add(Z, CS_PURGES, (uint64_t)n);
+	r->status = n > 0 ? 200 : 404;
+	rc->lines_len = (uint16_t)snprintf(rc->lines, sizeof(rc->lines),
+	    n > 0 ? "purged %d\n" : "not in cache\n", n);
+	log_info("conn=%llu PURGE %.*s: %d entries", (unsigned long long)c->id,
+	    (int)rc->keylen, rc->key, n);
+	return CACHE_ANSWERED;
+}
+
+/* Reads the request: method, key, directives, bypass. */
+static enum cache_step
+request_first(struct conn *c, const struct cfg_route *route)
+{
+	struct req		*r = c->req;
+	struct rcache		*rc = r->rc;
+	const struct http_head	*h = &r->head;
+	const char		*b = c->in->data;
+	struct cc		 cc;
+	size_t			 n;
+	char			 val[256];
+
+	n = tpl_expand(c, &route->cache_key, NULL, NULL, 0, rc->key,
+	    CS_KEY_MAX);
+	if (n == (size_t)-1) {
+		rc->fwd = FWD_BYPASS;
+		rc->detail = "key-too-long";
+		return CACHE_FORWARD;
+	}
+	rc->keylen = (uint16_t)n;
+	rc->hash = cs_hash(rc->key, n);
+	if (method_is(c, "PURGE"))
+		return purge(c, route);
+	switch (h->meth) {
+	case HTTP_M_GET:
+		rc->lookup = rc->store = true;
+		break;
+	case HTTP_M_HEAD:
+		rc->lookup = route->cache_head;
+		break;
+	case HTTP_M_POST:
+	case HTTP_M_PUT:
+	case HTTP_M_DELETE:
+	case HTTP_M_PATCH:
+		rc->invalidate = true;
+		/* FALLTHROUGH */
+	default:
+		rc->fwd = FWD_METHOD;
+		return CACHE_FORWARD;
+	}
+	if (!rc->lookup) {
+		rc->fwd = FWD_METHOD;
+		return CACHE_FORWARD;
+	}
+	if (find(b, h, "range") != NULL) {
+		rc->lookup = rc->store = false;
+		rc->range = true;
+		rc->fwd = FWD_BYPASS;
+		return CACHE_FORWARD;
+	}
+	cc_read(&cc, b, h);
+	rc->rq_no_cache = cc.no_cache;
+	rc->rq_no_store = cc.no_store;
+	rc->rq_only_if_cached = cc.only_if_cached;
+	rc->rq_max_age = cc.max_age < -1 ? -1 : cc.max_age;
+	rc->rq_max_stale = cc.max_stale < -1 ? -1 : cc.max_stale;
+	rc->rq_min_fresh = cc.min_fresh < -1 ? -1 : cc.min_fresh;
+	if (cc.no_store)
+		rc->store = false;
+	for (size_t i = 0; i < route->ncache_bypass; i++) {
+		n = tpl_expand(c, &route->cache_bypass[i], NULL, NULL, 0, val,
+		    sizeof(val));
+		if (n != 0 && !(n == 1 && val[0] == '0')) {
+			rc->lookup = false;
+			rc->fwd = FWD_BYPASS;
+			return CACHE_FORWARD;
+		}
+	}
+	return CACHE_SERVE;	/* go on: look it up */
+}
+
+/* Takes the fetch lock, or says to wait for the one who has it. */
+static enum cache_step
+fetch(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	int64_t		 t = now_ms(c);
+
+	forget_head(c);
+	if (rc->rq_only_if_cached) {
+		r->status = 504;
+		rc->lines_len = (uint16_t)snprintf(rc->lines,
+		    sizeof(rc->lines), "not in cache (only-if-cached)\n");
+		return CACHE_ANSWERED;
+	}
+	if (rc->fwd == FWD_NONE)
+		rc->fwd = FWD_URI_MISS;
+	/* After a wait that timed out: go, and store nothing. */
+	if (rc->wait_until_ms != 0 && t >= rc->wait_until_ms) {
+		rc->store = false;
+		rc->detail = "lock-timeout";
+	} else if (rc->store && !r->head_method) {
+		switch (cs_lock(Z, rc->hash, t, lock_timeout(c))) {
+		case CS_LOCK_TAKEN:
+			rc->locked = true;
+			break;
+		case CS_LOCK_BUSY:
+			if (rc->wait_until_ms == 0)
+				rc->wait_until_ms = t + lock_timeout(c);
+			return CACHE_WAIT;
+		case CS_LOCK_PASS:
+			break;
+		}
+	}
+	cs_stat_add(Z, CS_MISSES, 1);
+	return CACHE_FORWARD;
+}
+
+enum cache_step
+cache_request(struct conn *c, const struct cfg_route *route)
+{
+	struct req		*r = c->req;
+	struct rcache		*rc = r->rc;
+	enum cache_step		 st;
+	enum lookup_result	 lk;
+	const struct cs_meta	*m;
+	int64_t			 now = (int64_t)time(NULL), left;
+	bool			 reval;
+
+	if (Z == NULL)
+		return CACHE_FORWARD;
+	if (rc == NULL) {
+		if ((rc = pc_get(&rc_cache)) == NULL)
+			return CACHE_FORWARD;
+		memset(rc, 0, offsetof(struct rcache, cond));
+		rc->w.idx = rc->wenc.idx = CS_NIL;
+		rc->req_time = now;
+		r->rc = rc;
+		if ((st = request_first(c, route)) != CACHE_SERVE)
+			return st;
+	} else {
+		/* Back from waiting for another's fetch. */
+		rc->collapsed = true;
+		rc->fwd = FWD_NONE;
+		rc->have = rc->revalidating = false;
+		rc->cond_len = 0;
+		rc->detail = NULL;
+	}
+	lk = lookup_object(c);
+	if (lk != LK_FOUND) {
+		rc->fwd = lk == LK_MISS ? FWD_URI_MISS : FWD_VARY_MISS;
+		return fetch(c);
+	}
+	m = &rc->found.meta;
+	if (parse_stored(c) == -1) {
+		rc->fwd = FWD_URI_MISS;
+		return fetch(c);
+	}
+	rc->age = current_age(m, now);
+	rc->ttl = left = m->lifetime - rc->age;
+	reval = rc->rq_no_cache || (m->flags & CMF_NO_CACHE) ||
+	    (rc->rq_max_age >= 0 && rc->age > rc->rq_max_age) ||
+	    (rc->rq_min_fresh >= 0 && left < rc->rq_min_fresh);
+	if (!reval && left <= 0) {
+		bool may = !(m->flags & CMF_MUST_REVALIDATE);
+
+		if (may && rc->rq_max_stale >= 0 && -left <= rc->rq_max_stale) {
+			rc->detail = "max-stale";
+			goto hit;
+		}
+		if (may && m->swr >= 0 && -left <= m->swr) {
+			/* One request revalidates; the others get it stale. */
+			if (cs_lock(Z, rc->hash, now_ms(c), lock_timeout(c)) !=
+			    CS_LOCK_TAKEN) {
+				rc->detail = "stale-while-revalidate";
+				goto hit;
+			}
+			rc->locked = true;
+		}
+		reval = true;
+	}
+	if (!reval)
+		goto hit;
+	rc->have = true;
+	rc->fwd = rc->rq_no_cache || rc->rq_max_age == 0 ? FWD_REQUEST :
+	    FWD_STALE;
+	if (m->flags & CMF_VALIDATOR) {
+		cond_lines(rc, r->up_in->data, &r->resp);
+		rc->revalidating = rc->cond_len > 0;
+	}
+	forget_head(c);
+	if (rc->locked) {
+		cs_stat_add(Z, CS_MISSES, 1);
+		return CACHE_FORWARD;
+	}
+	return fetch(c);
+
+hit:
+	if (rc->detail != NULL)
+		cs_stat_add(Z, CS_STALE, 1);
+	cs_stat_add(Z, CS_HITS, 1);
+	rc->fwd = FWD_NONE;
+	rc->serving = true;
+	rc->head_loaded = true;
+	rc->not_modified = client_not_modified(c, r->up_in->data, &r->resp);
+	if (r->coding != CODING_NONE && (m->flags & CMF_COMPRESSIBLE) &&
+	    !rc->not_modified && !r->head_method) {
+		struct cs_found	 f;
+		struct buf	*in = r->up_in;
+		uint64_t	 h;
+		size_t		 n = coded_key(rc, (enum coding)r->coding, &h);
+
+		/* Its head is the same: read past ours, then dropped. */
+		if (n > 0 && cs_lookup(Z, h, rc->key, n, &f, in->data +
+		    in->end, sizeof(in->data) - in->end - 1) == 1 &&
+		    f.meta.response_time == m->response_time) {
+			rc->found = f;
+			rc->coded_hit = true;
+		}
+	}
+	return CACHE_SERVE;
+}
+
+enum cache_step
+cache_poll(struct conn *c)
+{
+	struct rcache	*rc = c->req->rc;
+	int64_t		 t = now_ms(c);
+
+	if (t < rc->wait_until_ms && cs_lock_held(Z, rc->hash, t))
+		return CACHE_WAIT;
+	return CACHE_FORWARD;
+}
+
+/* --- storing -------------------------------------------------------------- */
+
+static bool
+heuristic_status(int s)
+{
+	switch (s) {
+	case 200: case 203: case 204: case 206: case 300: case 301:
+	case 308: case 404: case 405: case 410: case 414: case 501:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Whether the response may be stored, and for how long it is fresh
+ * (RFC 9111 3, 4.2). NULL when it may, with rc->meta filled; else why not.
+ */
+static const char *
+storable(struct conn *c, const char *b, const struct http_head *h)
+{
+	struct req		*r = c->req;
+	struct rcache		*rc = r->rc;
+	const struct cfg_route	*route = route_of(c);
+	struct cs_meta		*m = &rc->meta;
+	const struct http_header *f;
+	struct cc		 cc;
+	int64_t			 now = (int64_t)time(NULL), date, exp, age = 0;
+	int64_t			 apparent, corrected, lm;
+	bool			 explicit_ = false, auth = false;
+	int			 st = h->status;
+
+	if (st == 206)
+		return "partial";
+	if (st < 200 || r->upgrade)
+		return "status";
+	cc_read(&cc, b, h);
+	if (cc.no_store)
+		return "no-store";
+	if (cc.private_)
+		return "private";
+	if (find(b, h, "set-cookie") != NULL)
+		return "set-cookie";
+	auth = find(c->in->data, &r->head, "authorization") != NULL;
+	if (auth && !cc.public_ && cc.s_maxage < 0 && !cc.must_revalidate)
+		return "authorization";
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		f = &h->headers[i];
+		if (name_is(b, f, "vary") && memchr(b + f->value.off, '*',
+		    f->value.len) != NULL)
+			return "vary-star";
+	}
+	if (h->has_content_length && h->content_length >
+	    c->w->env->cfg->global.cache_max_object_size)
+		return "too-large";
+	if (h->head_len > CS_HEAD_MAX)
+		return "too-large";
+
+	memset(m, 0, sizeof(*m));
+	m->kind = CS_OBJECT;
+	m->status = st;
+	m->swr = cc.swr;
+	m->sie = cc.sie;
+	date = head_date(b, h, "date");
+	if (date == -1)
+		date = now;
+	m->date = date;
+	if ((f = find(b, h, "age")) != NULL)
+		age = num(b + f->value.off, f->value.len);
+	if (age < 0)
+		age = 0;
+	apparent = now - date > 0 ? now - date : 0;
+	corrected = age + (now - rc->req_time);
+	m->initial_age = apparent > corrected ? apparent : corrected;
+	m->response_time = now;
+	lm = head_date(b, h, "last-modified");
+	m->last_modified = lm > 0 ? lm : 0;
+	if (find(b, h, "etag") != NULL || lm > 0)
+		m->flags |= CMF_VALIDATOR;
+	if (cc.no_cache)
+		m->flags |= CMF_NO_CACHE;
+	if (cc.must_revalidate || cc.proxy_revalidate || cc.s_maxage >= 0)
+		m->flags |= CMF_MUST_REVALIDATE;
+
+	if (cc.s_maxage != -1) {
+		m->lifetime = cc.s_maxage < 0 ? 0 : cc.s_maxage;
+		explicit_ = true;
+	} else if (cc.max_age != -1) {
+		m->lifetime = cc.max_age < 0 ? 0 : cc.max_age;
+		explicit_ = true;
+	} else if ((f = find(b, h, "expires")) != NULL) {
+		exp = http_date(b + f->value.off, f->value.len);
+		m->lifetime = exp == -1 || exp < date ? 0 : exp - date;
+		explicit_ = true;
+	}
+	if (!explicit_) {
+		size_t i;
+
+		for (i = 0; i < route->ncache_valid; i++)
+			if (route->cache_valid[i].status == st ||
+			    route->cache_valid[i].status == 0)
+				break;
+		if (i < route->ncache_valid)
+			m->lifetime = route->cache_valid[i].ttl_ms / 1000;
+		else if (!heuristic_status(st) && !cc.public_)
+			return "status";
+		else if (lm > 0 && lm <= date) {
+			/* 10% of the time since it changed (RFC 9111 4.2.2). */
+			m->lifetime = (date - lm) / 10;
+			if (m->lifetime > HEURISTIC_MAX)
+				m->lifetime = HEURISTIC_MAX;
+		} else if (m->flags & CMF_VALIDATOR)
+			m->lifetime = 0;	/* stored, revalidated on use */
+		else
+			return "no-freshness";
+	}
+	return NULL;
+}
+
+/* The lower-cased names a response's Vary lists, one per line. */
+static size_t
+vary_names(const char *b, const struct http_head *h, char *dst, size_t room)
+{
+	size_t	n = 0;
+
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+		const char *v = b + f->value.off;
+
+		if (!name_is(b, f, "vary"))
+			continue;
+		for (size_t k = 0; k < f->value.len; ) {
+			while (k < f->value.len && (v[k] == ' ' || v[k] ==
+			    ',' || v[k] == '\t'))
+				k++;
+			if (k == f->value.len)
+				break;
+			if (n + 1 >= room)
+				return (size_t)-1;
+			dst[n++] = '\n';
+			while (k < f->value.len && v[k] != ',' && v[k] != ' ' &&
+			    v[k] != '\t' && n < room)
+				dst[n++] = (char)tolower((unsigned char)v[k++]);
+		}
+	}
+	return n < room ? n : (size_t)-1;
+}
+
+/* With Vary: the vary entry (unless the same one is there) and the
+ * object key. */
+static int
+store_vary(struct conn *c, const char *b, const struct http_head *h)
+{
+	struct rcache	*rc = c->req->rc;
+	char		 text[1024];
+	size_t		 n;
+	int		 hex;
+	struct cs_writer w;
+	struct cs_meta	 m;
+	static uint64_t	 seq;
+
+	hex = 16;
+	n = vary_names(b, h, text + hex, sizeof(text) - (size_t)hex);
+	if (n == (size_t)-1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (rc->nonce == 0 || rc->vary_names != cs_hash(text + hex + 1,
+	    n - 1)) {
+		rc->nonce = ((uint64_t)now_ms(c) << 20) ^ ((uint64_t)getpid() <<
+		    40) ^ ++seq;
+		snprintf(text, sizeof(text), "%016llx",
+		    (unsigned long long)rc->nonce);
+		text[hex] = '\n';
+		memset(&m, 0, sizeof(m));
+		m.kind = CS_VARY;
+		if (cs_begin(Z, &w, rc->key, rc->keylen, sizeof(text)) == -1)
+			return -1;
+		cs_write(Z, &w, text, (size_t)hex + n);
+		cs_head_done(&w);
+		if (cs_commit(Z, &w, rc->hash, &m) == -1)
+			return -1;
+	} else {
+		snprintf(text, sizeof(text), "%016llx",
+		    (unsigned long long)rc->nonce);
+		text[hex] = '\n';
+	}
+	return variant_key(c, text, (size_t)hex + n);
+}
+
+static void
+unlock_key(struct conn *c, bool pass)
+{
+	struct rcache	*rc = c->req->rc;
+
+	if (rc->locked) {
+		cs_unlock(Z, rc->hash, now_ms(c), pass ? PASS_MS : 0);
+		rc->locked = false;
+	}
+}
+
+/* Lines of the stored head that a 304 does not replace. */
+static bool
+not_updated(const char *name, size_t len)
+{
+	static const char *const keep[] = { "content-length",
+	    "transfer-encoding", "connection", "keep-alive", "te", "trailer",
+	    "upgrade", "proxy-connection", "content-encoding", NULL };
+
+	for (int i = 0; keep[i] != NULL; i++)
+		if (strlen(keep[i]) == len && strncasecmp(name, keep[i], len) ==
+		    0)
+			return true;
+	return false;
+}
+
+/*
+ * A 304 for a stale entry: the stored head updated with the 304's fields
+ * (RFC 9111 4.3.4), stored anew with the same body. -1: the entry is
+ * gone and cannot be served.
+ */
+static int
+revalidated(struct conn *c)
+{
+	struct req		*r = c->req;
+	struct rcache		*rc = r->rc;
+	const char		*b = r->up_in->data;
+	const struct http_head	*h = &r->resp;
+	struct buf		*old = buf_get(), *mb = buf_get();
+	struct cs_found		 f;
+	struct cs_cursor	 cur;
+	const char		*p, *end, *nl;
+	size_t			 n = 0;
+	ssize_t			 k;
+	int			 rv = -1;
+
+	if (old == NULL || mb == NULL)
+		goto out;
+	if (cs_lookup(Z, rc->ohash, rc->key, rc->okeylen, &f, old->data,
+	    sizeof(old->data)) != 1)
+		goto out;
+	rv = 0;
+	if (f.meta.response_time != rc->found.meta.response_time)
+		goto out;	/* replaced meanwhile: serve that one */
+	/* Status line, then each stored line the 304 does not replace. */
+	p = old->data;
+	end = old->data + f.headlen;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl == NULL)
+		goto out;
+	memcpy(mb->data, p, (size_t)(nl + 1 - p));
+	n = (size_t)(nl + 1 - p);
+	for (p = nl + 1; p < end && !(p[0] == '\r' || p[0] == '\n'); p = nl +
+	    1) {
+		const char	*colon = memchr(p, ':', (size_t)(end - p));
+		bool		 replaced = false;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL || colon == NULL || colon > nl)
+			goto out;
+		for (uint32_t i = 0; i < h->nheaders; i++)
+			if (h->headers[i].name.len == (size_t)(colon - p) &&
+			    strncasecmp(b + h->headers[i].name.off, p,
+			    (size_t)(colon - p)) == 0 &&
+			    !not_updated(p, (size_t)(colon - p)))
+				replaced = true;
+		if (replaced)
+			continue;
+		if (n + (size_t)(nl + 1 - p) + 2 > CS_HEAD_MAX)
+			goto out;
+		memcpy(mb->data + n, p, (size_t)(nl + 1 - p));
+		n += (size_t)(nl + 1 - p);
+	}
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *hf = &h->headers[i];
+
+		if (not_updated(b + hf->name.off, hf->name.len))
+			continue;
+		if (n + hf->line_len + 2 > CS_HEAD_MAX)
+			goto out;
+		memcpy(mb->data + n, b + hf->line_off, hf->line_len);
+		n += hf->line_len;
+	}
+	memcpy(mb->data + n, "\r\n", 2);
+	n += 2;
+	/* Its freshness, as if it had just arrived. */
+	http_parser_init(&r->rparser);
+	if (http_parse_response(&r->rparser, mb->data, n, &c->w->resp_limits,
+	    &r->resp) != HTTP_OK || storable(c, mb->data, &r->resp) != NULL)
+		goto out;
+	rc->meta.flags |= f.meta.flags & CMF_COMPRESSIBLE;
+	if (cs_begin(Z, &rc->w, rc->key, rc->okeylen, f.bodylen) == -1)
+		goto out;
+	cs_write(Z, &rc->w, mb->data, n);
+	cs_head_done(&rc->w);
+	cs_cursor_init(&cur, &f);
+	while (cur.left > 0 && (k = cs_read(Z, &cur, old->data,
+	    sizeof(old->data))) > 0)
+		cs_write(Z, &rc->w, old->data, (size_t)k);
+	if (cur.left > 0)
+		cs_abort(Z, &rc->w);
+	else
+		cs_commit(Z, &rc->w, rc->ohash, &rc->meta);
+	cs_stat_add(Z, CS_REVALIDATED, 1);
+out:
+	buf_put(old);
+	buf_put(mb);
+	return rv;
+}
+
+bool
+cache_stale_ok(struct conn *c, int status)
+{
+	struct rcache		*rc = c->req->rc;
+	const struct cs_meta	*m = &rc->found.meta;
+
+	if (!rc->have || rc->serving || (status != 500 && status != 502 &&
+	    status != 503 && status != 504))
+		return false;
+	if (m->sie >= 0 && -rc->ttl <= m->sie)
+		rc->detail = "stale-if-error";
+	else if (route_of(c)->cache_use_stale)
+		rc->detail = "stale-upstream-down";
+	else
+		return false;
+	rc->fwd = FWD_NONE;
+	rc->serving = true;
+	rc->head_loaded = false;
+	cs_stat_add(Z, CS_STALE, 1);
+	unlock_key(c, false);
+	return true;
+}
+
+enum cache_step
+cache_response(struct conn *c)
+{
+	struct req		*r = c->req;
+	struct rcache		*rc = r->rc;
+	const char		*b = r->up_in->data;
+	const struct http_head	*h = &r->resp;
+	const char		*why;
+
+	rc->fwd_status = h->status;
+	if (rc->invalidate) {
+		if (h->status < 400)
+			cs_remove(Z, rc->hash, rc->key, rc->keylen);
+		return CACHE_FORWARD;
+	}
+	if (rc->have && rc->revalidating && h->status == 304) {
+		if (revalidated(c) == -1)
+			return CACHE_FORWARD;
+		rc->serving = true;
+		rc->head_loaded = false;
+		unlock_key(c, false);
+		return CACHE_SERVE;
+	}
+	if (cache_stale_ok(c, h->status))
+		return CACHE_SERVE;
+	if (!rc->store || r->head_method) {
+		unlock_key(c, false);
+		return CACHE_FORWARD;
+	}
+	if ((why = storable(c, b, h)) != NULL) {
+		rc->detail = why;
+		unlock_key(c, strcmp(why, "too-large") != 0);
+		return CACHE_FORWARD;
+	}
+	if (store_vary(c, b, h) == -1 || cs_begin(Z, &rc->w, rc->key,
+	    rc->okeylen, c->w->env->cfg->global.cache_max_object_size) ==
+	    -1) {
+		rc->detail = "no-space";
+		unlock_key(c, false);
+		return CACHE_FORWARD;
+	}
+	cs_write(Z, &rc->w, b, h->head_len);
+	cs_head_done(&rc->w);
+	rc->stored = true;
+	return CACHE_FORWARD;
+}
+
+/* --- serving ---------------------------------------------------------------- */
+
+int
+cache_serve_load(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	int64_t		 now = (int64_t)time(NULL);
+
+	if (!rc->head_loaded) {
+		if (!lookup(c, rc->ohash, rc->okeylen, &rc->found))
+			return -1;
+		rc->age = current_age(&rc->found.meta, now);
+		rc->ttl = rc->found.meta.lifetime - rc->age;
+		rc->head_loaded = true;
+		rc->coded_hit = false;
+		if (parse_stored(c) == -1)
+			return -1;
+		rc->not_modified = client_not_modified(c, r->up_in->data,
+		    &r->resp);
+	}
+	cs_cursor_init(&rc->cur, &rc->found);
+	r->up_status = rc->fwd_status;
+	if (rc->not_modified) {
+		r->resp.status = 304;
+		r->resp.reason.len = 0;
+	}
+	r->status = r->resp.status;
+	r->resp_left = rc->found.bodylen;
+	r->resp_mode = r->head_method || rc->not_modified ||
+	    r->status == 204 || r->status == 304 || r->resp_left == 0 ?
+	    BODY_NONE : BODY_LENGTH;
+	r->resp_done = r->resp_mode == BODY_NONE;
+	r->rechunk = false;
+	r->from_cache = true;
+	r->coded = rc->coded_hit;
+	if (!rc->coded_hit && r->coding != CODING_NONE &&
+	    !(rc->found.meta.flags & CMF_COMPRESSIBLE))
+		r->coding = CODING_NONE;
+	return 0;
+}
+
+static const char *const fwd_names[] = {
+	[FWD_NONE] = "", [FWD_URI_MISS] = "uri-miss",
+	[FWD_VARY_MISS] = "vary-miss", [FWD_STALE] = "stale",
+	[FWD_REQUEST] = "request", [FWD_BYPASS] = "bypass",
+	[FWD_METHOD] = "method"
+};
+
+/* Age and Cache-Status for the response head; the compressed copy's
+ * writer, when frontd compresses what it stores or serves. */
+void
+cache_head_lines(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	char		*p = rc->lines;
+	size_t		 room = sizeof(rc->lines), n = 0;
+
+	if (rc->serving)
+		n += (size_t)snprintf(p + n, room - n, "Age: %lld\r\n",
+		    (long long)rc->age);
+	if (rc->fwd == FWD_NONE)
+		n += (size_t)snprintf(p + n, room - n, "Cache-Status: frontd; "
+		    "hit; ttl=%lld", (long long)rc->ttl);
+	else {
+		n += (size_t)snprintf(p + n, room - n, "Cache-Status: frontd; "
+		    "fwd=%s", fwd_names[rc->fwd]);
+		if (rc->fwd_status != 0 && n < room)
+			n += (size_t)snprintf(p + n, room - n,
+			    "; fwd-status=%d", rc->fwd_status);
+		if (rc->stored && n < room)
+			n += (size_t)snprintf(p + n, room - n, "; stored");
+	}
+	if (rc->detail != NULL && n < room)
+		n += (size_t)snprintf(p + n, room - n, "; detail=%s",
+		    rc->detail);
+	if (rc->collapsed && n < room)
+		n += (size_t)snprintf(p + n, room - n, "; collapsed");
+	if (n < room)
+		n += (size_t)snprintf(p + n, room - n, "\r\n");
+	rc->lines_len = (uint16_t)(n < room ? n : 0);
+
+	if (r->encoder != NULL && (rc->stored || rc->serving) &&
+	    rc->wenc.idx == CS_NIL) {
+		uint64_t	h;
+		size_t		k = coded_key(rc, (enum coding)r->coding, &h);
+
+		if (k > 0 && cs_begin(Z, &rc->wenc, rc->key, k,
+		    c->w->env->cfg->global.cache_max_object_size) == 0) {
+			cs_write(Z, &rc->wenc, r->up_in->data,
+			    r->resp.head_len);
+			cs_head_done(&rc->wenc);
+		}
+	}
+}
+
+ssize_t
+cache_body_read(struct conn *c)
+{
+	struct rcache	*rc = c->req->rc;
+	struct buf	*in = c->req->up_in;
+	size_t		 room;
+	ssize_t		 n;
+
+	if (rc->cur.left == 0)
+		return 0;
+	buf_compact(in);
+	if ((room = buf_room(in)) == 0)
+		return -2;
+	if ((n = cs_read(Z, &rc->cur, in->data + in->end, room)) <= 0)
+		return -1;
+	in->end += (size_t)n;
+	return n;
+}
+
+static void
+store_bytes(struct cs_writer *w, const char *p, size_t n)
+{
+	if (w->idx != CS_NIL && cs_write(Z, w, p, n) == -1)
+		cs_abort(Z, w);
+}
+
+void
+cache_store_plain(struct conn *c, const char *p, size_t n)
+{
+	if (c->req->rc != NULL)
+		store_bytes(&c->req->rc->w, p, n);
+}
+
+void
+cache_store_coded(struct conn *c, const char *p, size_t n)
+{
+	if (c->req->rc != NULL)
+		store_bytes(&c->req->rc->wenc, p, n);
+}
+
+/* The response went out whole: what was written is stored. */
+void
+cache_finish(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	struct cs_meta	 m;
+	uint64_t	 h;
+
+	if (rc->w.idx != CS_NIL) {
+		m = rc->meta;
+		if (r->compressible)
+			m.flags |= CMF_COMPRESSIBLE;
+		cs_commit(Z, &rc->w, rc->ohash, &m);
+	}
+	if (rc->wenc.idx != CS_NIL) {
+		m = rc->serving ? rc->found.meta : rc->meta;
+		m.flags |= CMF_COMPRESSIBLE;
+		m.coding = r->coding;
+		if (coded_key(rc, (enum coding)r->coding, &h) > 0)
+			cs_commit(Z, &rc->wenc, h, &m);
+		else
+			cs_abort(Z, &rc->wenc);
+	}
+	unlock_key(c, false);
+}
+
+void
+cache_req_end(struct req *r)
+{
+	struct rcache	*rc = r->rc;
+
+	if (rc == NULL)
+		return;
+	cs_abort(Z, &rc->w);
+	cs_abort(Z, &rc->wenc);
+	if (rc->locked)
+		cs_unlock(Z, rc->hash, 0, 0);
+	pc_put(&rc_cache, rc);
+	r->rc = NULL;
+}
+
+/* --- metrics ------------------------------------------------------------- */
+
+size_t
+cache_metrics(const struct proc_env *env, char *dst, size_t room)
+{
+	static const struct { enum counter c; const char *name; } cn[] = {
+		{ CNT_ACCEPTED, "frontd_connections_accepted_total" },
+		{ CNT_REQUESTS, "frontd_requests_total" },
+		{ CNT_BYTES_IN, "frontd_bytes_in_total" },
+		{ CNT_BYTES_OUT, "frontd_bytes_out_total" },
+		{ CNT_UPSTREAM_ERRORS, "frontd_upstream_errors_total" },
+		{ CNT_RELOADS, "frontd_reloads_total" },
+		{ CNT_WORKER_RESPAWNS, "frontd_worker_respawns_total" },
+		{ CNT_COMPRESSED, "frontd_compressed_responses_total" },
+	};
+	static const char *const sn[CS_STAT_MAX] = {
+		"hits", "misses", "stale", "revalidated", "stores",
+		"evictions", "purges"
+	};
+	size_t		 n = 0;
+	uint64_t	 st[CS_STAT_MAX], entries = 0, bytes = 0, size = 0;
+
+#define OUT(...) do {							\
+	int k_ = snprintf(dst + n, room - n, __VA_ARGS__);		\
+	if (k_ < 0 || (size_t)k_ >= room - n)				\
+		return (size_t)-1;					\
+	n += (size_t)k_;						\
+} while (0)
+	for (size_t i = 0; i < sizeof(cn) / sizeof(cn[0]); i++)
+		OUT("%s %llu\n", cn[i].name, (unsigned long long)
+		    atomic_load(&env->counters->c[cn[i].c]));
+	for (int i = 0; i < 5; i++)
+		OUT("frontd_responses_total{class=\"%dxx\"} %llu\n", i + 1,
+		    (unsigned long long)atomic_load(&env->counters->c[
+		    CNT_STATUS_1XX + i]));
+	if (Z != NULL) {
+		cs_stats(Z, st, &entries, &bytes, &size);
+		for (int i = 0; i < CS_STAT_MAX; i++)
+			OUT("frontd_cache_%s_total %llu\n", sn[i],
+			    (unsigned long long)st[i]);
+	}
+	OUT("frontd_cache_entries %llu\nfrontd_cache_bytes %llu\n"
+	    "frontd_cache_size_bytes %llu\n", (unsigned long long)entries,
+	    (unsigned long long)bytes, (unsigned long long)size);
+#undef OUT
+	return n;
+}
