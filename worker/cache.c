@@ -42,7 +42,7 @@
 
 static struct cs_zone		*Z;
 static struct page_cache	 rc_cache = {
-	.size = sizeof(struct rcache), .keep = 64, .floor = 0
+	.size = sizeof(struct rcache), .keep = 256, .floor = 0
 };
 
 /* Directives of one Cache-Control (and Pragma) reading. */

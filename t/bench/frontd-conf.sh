@@ -30,6 +30,8 @@ comp=''
 compress=''
 [[ -n $comp ]] &&
   compress="compress =$comp"$'\ngzip_level = 1\nbrotli_quality = 4\ncompress_min_length = 256'
+cache_g='' cache_r=''
+[[ ${CACHE:-off} == on ]] && cache_g='cache_size = 256M' && cache_r='cache = on'
 failover=''
 [[ ${SCENARIO:-} == failover* ]] &&
   failover=$'retries = 2\nhealth_check = GET /1k\nhealth_interval = 1s\nfall = 2\nrise = 2'
@@ -42,6 +44,7 @@ error_log = $WORKDIR/error.log
 access_log = off
 log_level = warn
 $mem
+$cache_g
 
 [listener http]
 address = 127.0.0.1:$LISTEN_PORT
@@ -61,4 +64,5 @@ x_forwarded_host = off
 x_real_ip = off
 via = off
 $compress
+$cache_r
 INI
