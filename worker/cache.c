@@ -1225,7 +1225,7 @@ cache_head_lines(struct conn *c)
 		n += (size_t)snprintf(p + n, room - n, "\r\n");
 	rc->lines_len = (uint16_t)(n < room ? n : 0);
 
-	if (r->encoder != NULL && (rc->stored || rc->serving) &&
+	if (r->compressing && (rc->stored || rc->serving) &&
 	    rc->wenc.idx == CS_NIL) {
 		uint64_t	h;
 		size_t		k = coded_key(rc, (enum coding)r->coding, &h);

@@ -51,6 +51,7 @@
 #define REQ_KEEP	256
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 #define CACHE_POLL_MS	5	/* waiting for another's fetch */
+#define COMPRESS_WHOLE_MAX (64 * 1024)	/* compressed in one run */
 
 const char *const conn_state_names[] = {
 	[CONN_HANDSHAKE] = "handshake",
@@ -1901,14 +1902,8 @@ response_coding(struct conn *c)
 		r->coding = CODING_NONE;
 	if (r->coding == CODING_NONE)
 		return;
-	if ((r->encoder = encoder_new((enum coding)r->coding, route)) ==
-	    NULL) {
-		log_warn("conn=%llu no memory to compress a response; sent "
-		    "as it is", (unsigned long long)c->id);
-		r->coding = CODING_NONE;
-		return;
-	}
-	r->coded = true;
+	/* The encoder itself is taken when there is input for it. */
+	r->compressing = r->coded = true;
 	counter_add(CNT(c), CNT_COMPRESSED, 1);
 	r->rechunk = !r->http10;
 	if (r->http10)
@@ -2335,7 +2330,19 @@ send_compressed(struct conn *c)
 		/* Room for a full output chunk, or send first. */
 		if (buf_room(c->out) < sizeof(z) + CHUNK_FRAME_MAX + 5)
 			continue;
-		if (r->encoder == NULL && (len > 0 || in_done)) {
+		/*
+		 * A short body of known length: all of it first, then one
+		 * run of the encoder, which goes back to the pool at once
+		 * and stays warm in the CPU cache for the next response.
+		 */
+		if (r->compressing && r->encoder == NULL && !in_done &&
+		    r->resp_mode == BODY_LENGTH && r->resp_left <=
+		    COMPRESS_WHOLE_MAX) {
+			buf_compact(r->up_in);
+			n = source_read(c);
+			goto got_input;
+		}
+		if (!r->compressing && (len > 0 || in_done)) {
 			/* Stored as it goes: the body as it is. */
 			used = len < sizeof(z) ? len : sizeof(z);
 			if (used > 0) {
@@ -2354,7 +2361,7 @@ send_compressed(struct conn *c)
 			}
 			continue;
 		}
-		if (r->encoder != NULL && (r->enc_more || len > 0 || in_done ||
+		if (r->compressing && (r->enc_more || len > 0 || in_done ||
 		    !r->enc_flushed)) {
 			op = in_done ? ENC_FINISH : len > 0 ? ENC_PROCESS :
 			    ENC_FLUSH;
@@ -2371,6 +2378,14 @@ send_compressed(struct conn *c)
 				n = source_read(c);
 				if (n != -2)
 					goto got_input;
+			}
+			if (r->encoder == NULL && (r->encoder = encoder_new(
+			    (enum coding)r->coding, R(c))) == NULL) {
+				log_warn("conn=%llu no memory to compress a "
+				    "response", (unsigned long long)c->id);
+				c->why = "no memory to compress";
+				r->reusable = false;
+				return STEP_CLOSE;
 			}
 			n = encoder_run(r->encoder, p, len, &used, op, z,
 			    sizeof(z), &more);
@@ -2402,6 +2417,9 @@ send_compressed(struct conn *c)
 				if (r->rechunk)
 					buf_append(c->out, "0\r\n\r\n", 5);
 				r->resp_done = true;
+				/* Back to the pool while it is warm. */
+				encoder_free(r->encoder);
+				r->encoder = NULL;
 			}
 			continue;
 		}
@@ -2435,7 +2453,7 @@ conn_send_response(struct conn *c)
 	bool		 client_blocked = false;
 	uint64_t	 out0 = r->bytes_out;
 
-	if (r->encoder != NULL || (r->rc != NULL && r->rc->stored &&
+	if (r->compressing || (r->rc != NULL && r->rc->stored &&
 	    !r->from_cache))
 		return send_compressed(c);
 	client_absorb(c);

@@ -76,6 +76,7 @@ struct req {
 	bool			 local;		/* frontd answers (no upstream) */
 	uint8_t			 coding;	/* enum coding the client takes */
 	bool			 coded;		/* the body sent is in coding */
+	bool			 compressing;	/* coded here, on the way */
 	bool			 compressible;	/* frontd would compress it */
 	bool			 from_cache;	/* head and body from the cache */
 	struct rcache		*rc;		/* the route caches */
