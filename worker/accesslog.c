@@ -184,6 +184,10 @@ accesslog_write(const struct access_entry *e)
 			addf(&l, ",\"tls\":\"%s\"", e->tls);
 		else
 			add(&l, ",\"tls\":null", 11);
+		if (e->cache != NULL)
+			addf(&l, ",\"cache\":\"%s\"", e->cache);
+		else
+			add(&l, ",\"cache\":null", 13);
 		add(&l, "}", 1);
 	} else {
 		log_time(t, false, tbuf, sizeof(tbuf));
@@ -210,6 +214,8 @@ accesslog_write(const struct access_entry *e)
 			add(&l, "-", 1);
 		add(&l, " ut=", 4);
 		add_secs(&l, e->upstream ? e->upstream_ms : -1);
+		if (e->cache != NULL)
+			addf(&l, " cs=%s", e->cache);
 	}
 	l.buf[l.len++] = '\n';
 	if (write(access_fd, l.buf, l.len) == -1)

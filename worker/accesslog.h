@@ -29,6 +29,7 @@ struct access_entry {
 	int		 upstream_status;	/* 0: no response */
 	int64_t		 upstream_ms;	/* -1: not forwarded */
 	const char	*tls;		/* "TLSv1.3", NULL on plain */
+	const char	*cache;		/* "hit", "miss"...; NULL: no cache */
 };
 
 int	accesslog_open(const char *);	/* NULL: off */

@@ -515,6 +515,7 @@ purge(struct conn *c, const struct cfg_route *route)
 	bool		 ok = false;
 	int		 n;
 
+	rc->purge = true;
 	for (size_t i = 0; i < route->ncache_purge_from; i++)
 		if (cidr_match(&route->cache_purge_from[i], &c->peer.ss))
 			ok = true;
@@ -1319,6 +1320,32 @@ cache_req_end(struct req *r)
 		cs_unlock(Z, rc->hash, 0, 0);
 	pc_put(&rc_cache, rc);
 	r->rc = NULL;
+}
+
+/* One word for the access log: what the cache did for the request. */
+const char *
+cache_log_word(const struct req *r)
+{
+	const struct rcache	*rc = r->rc;
+
+	if (rc == NULL)
+		return NULL;
+	if (rc->serving)
+		return rc->fwd == FWD_STALE ? "revalidated" : rc->detail !=
+		    NULL ? "stale" : "hit";
+	switch (rc->fwd) {
+	case FWD_URI_MISS:
+	case FWD_VARY_MISS:
+		return "miss";
+	case FWD_STALE:
+		return "expired";
+	case FWD_REQUEST:
+		return "refresh";
+	case FWD_BYPASS:
+		return "bypass";
+	default:
+		return rc->purge ? "purge" : "pass";
+	}
 }
 
 /* --- metrics ------------------------------------------------------------- */

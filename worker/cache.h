@@ -52,7 +52,8 @@ struct rcache {
 	bool			 stored;	/* writers running */
 	bool			 coded_hit;	/* stored compressed variant */
 	bool			 range;
-	bool			 head_loaded;	/* its head is in r->up_in */
+	bool			 head_loaded;
+	bool			 purge;		/* a PURGE request */	/* its head is in r->up_in */
 	const char		*detail;	/* Cache-Status detail, or NULL */
 	int			 fwd_status;	/* upstream's, on revalidation */
 	int64_t			 ttl;		/* freshness left, seconds */
@@ -92,6 +93,7 @@ void		 cache_store_plain(struct conn *, const char *, size_t);
 void		 cache_store_coded(struct conn *, const char *, size_t);
 void		 cache_finish(struct conn *);
 void		 cache_req_end(struct req *);
+const char	*cache_log_word(const struct req *);
 bool		 cache_stale_ok(struct conn *, int status);
 size_t		 cache_metrics(const struct proc_env *, char *, size_t);
 void		 cache_trim(void);

@@ -583,6 +583,7 @@ conn_log(struct conn *c)
 	e.user_agent_len = r->log_ua_len;
 	e.duration_ms = ev_now(c->w->loop) - r->start_ms;
 	e.upstream = r->upstream_name;
+	e.cache = cache_log_word(r);
 	e.upstream_status = r->up_status;
 	e.upstream_ms = r->up_start_ms ? (r->up_end_ms ? r->up_end_ms :
 	    ev_now(c->w->loop)) - r->up_start_ms : -1;
