@@ -10,6 +10,7 @@
 
 #include <brotli/encode.h>
 #include <zlib.h>
+#include <libdeflate.h>
 
 #include "worker/compress.h"
 
@@ -231,6 +232,27 @@ encoder_run(struct encoder *e, const char *in, size_t inlen, size_t *used,
 		    (op == ENC_FINISH && !BrotliEncoderIsFinished(e->br));
 		return (ssize_t)(room - avail_out);
 	}
+}
+
+/*
+ * A whole body at once, in gzip: libdeflate compresses a buffer in about
+ * half the time zlib takes at the same level, with smaller output, and
+ * keeps no state between calls. One compressor per level, kept. -1: no
+ * memory, or the output would not fit in room.
+ */
+ssize_t
+gzip_whole(int level, const char *in, size_t len, char *out, size_t room)
+{
+	static struct libdeflate_compressor	*comp[10];
+	size_t					 n;
+
+	if (level < 1 || level > 9)
+		return -1;
+	if (comp[level] == NULL &&
+	    (comp[level] = libdeflate_alloc_compressor(level)) == NULL)
+		return -1;
+	n = libdeflate_gzip_compress(comp[level], in, len, out, room);
+	return n == 0 ? -1 : (ssize_t)n;
 }
 
 /* Twice a second, beside the buffer trim: idle encoders go. */

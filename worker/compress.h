@@ -28,6 +28,8 @@ const char	*coding_name(enum coding);
 struct encoder	*encoder_new(enum coding, const struct cfg_route *);
 void		 encoder_free(struct encoder *);
 void		 encoder_trim(void);
+ssize_t		 gzip_whole(int level, const char *in, size_t len, char *out,
+		    size_t room);
 /*
  * Feeds in (inlen bytes, *used of them taken) and writes up to room
  * bytes to out; returns the bytes written. *more: output is still waiting

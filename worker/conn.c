@@ -2287,6 +2287,7 @@ send_compressed(struct conn *c)
 	struct req	*r = c->req;
 	struct upconn	*uc = r->uc;
 	char		 z[16384];
+	static char	 whole[COMPRESS_WHOLE_MAX + 1024];
 	const char	*p;
 	size_t		 len, used;
 	ssize_t		 n;
@@ -2360,6 +2361,25 @@ send_compressed(struct conn *c)
 					buf_append(c->out, "0\r\n\r\n", 5);
 				r->resp_done = true;
 			}
+			continue;
+		}
+		if (r->compressing && r->encoder == NULL && in_done &&
+		    r->coding == CODING_GZIP && len <= COMPRESS_WHOLE_MAX &&
+		    (n = gzip_whole(R(c)->gzip_level, p, len, whole,
+		    sizeof(whole))) > 0 && (size_t)n + CHUNK_FRAME_MAX + 5 <=
+		    buf_room(c->out)) {
+			/* All of it here, nothing encoded yet: one call. */
+			if (r->rc != NULL) {
+				cache_store_plain(c, p, len);
+				cache_store_coded(c, whole, (size_t)n);
+			}
+			plain_take(c, len);
+			if (r->rechunk) {
+				chunk_put(c->out, whole, (size_t)n);
+				buf_append(c->out, "0\r\n\r\n", 5);
+			} else
+				buf_append(c->out, whole, (size_t)n);
+			r->resp_done = true;
 			continue;
 		}
 		if (r->compressing && (r->enc_more || len > 0 || in_done ||
