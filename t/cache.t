@@ -1,15 +1,18 @@
 # The shared HTTP cache (cache = on in a [route], cache_size in [global]),
 # seen from the outside with a scripted backend that counts what reaches it:
 # fresh hits and stored misses (Cache-Status, Age), revalidation of a stale
-# entry with a 304, client conditionals answered from the cache, what is
-# not stored (no-store, private, Authorization, Set-Cookie, no freshness,
-# too large), Vary variants, s-maxage, stale-if-error and cache_use_stale
+# entry with a 304, stale-while-revalidate under concurrent requests,
+# request directives (only-if-cached, no-cache), client conditionals
+# answered from the cache, what is not stored (no-store, private,
+# Authorization, Set-Cookie, no freshness, too large), Vary variants, s-maxage, stale-if-error and cache_use_stale
 # with the backend gone, cache_valid, HEAD from a stored GET,
 # cache_methods, cache_bypass, PURGE (one key, a prefix, refused, nothing
 # stored), invalidation by POST, request collapsing over two workers, a hit
 # in the other worker, the cache across a reload and (cache_file) across a
 # restart, compressed variants kept in the cache, the counters of a
-# metrics = on route, and load errors.
+# metrics = on route, load errors, a worker SIGKILLed while storing (no
+# half entry), scan resistance of a 1M zone, a reload that changes
+# cache_size (a new, empty zone) and its refusal with cache_file.
 use strict;
 use warnings;
 use FindBin;
@@ -38,6 +41,7 @@ sub words {
 	return substr($s, 0, $n);
 }
 my $TEXT = words(320 * 1024, 1);
+my $BIG = words(2 * 1048576, 2);	# 2 MB for the worker killed mid-store
 
 my %TYPE = (text => 'text/plain; charset=utf-8', html => 'text/html');
 
@@ -60,6 +64,12 @@ sub unescape {
 #   size=N     the body is the first N bytes of $TEXT
 #   type=html  Content-Type: text/html (default text/plain)
 #   delay=S    wait S seconds before answering
+#   slow=S     wait S seconds before answering while the flag file
+#              "flag-slow" exists in the test dir
+#   big=N      the body is the first N bytes of $BIG (instead of size)
+#   stall=N    while the flag file "flag-stall" exists: send the head and
+#              the first N bytes of the body, create "stalled", then send
+#              nothing more until the flag is gone (at most 20 s)
 #   fail=1     503 while the flag file "fail" exists in the test dir
 # Without size the body is "PATH VERSION [lang=...]\n".  Every answer has
 # X-Version: CONN.N (the backend connection and the request on it): unique
@@ -79,6 +89,7 @@ sub app_handler {
 			my $close = grep { $_ eq 'close' } header_tokens($q, 'connection');
 			$close ||= $q->{version} ne '1.1';
 			sleep $a{delay} if $a{delay};
+			sleep $a{slow} if $a{slow} && -e "$dir/flag-slow";
 			my @h = ('X-Version' => $ver,
 			    'Content-Type' => $TYPE{ $a{type} // 'text' });
 			push @h, 'Cache-Control' => $a{cc} if defined $a{cc};
@@ -90,7 +101,9 @@ sub app_handler {
 			my $status = $q->{method} eq 'GET' || $q->{method} eq 'HEAD'
 			    ? $a{status} // 200 : $a{pstatus} // 200;
 			my $body;
-			if (defined $a{size}) {
+			if (defined $a{big}) {
+				$body = substr($BIG, 0, $a{big});
+			} elsif (defined $a{size}) {
 				$body = substr($TEXT, 0, $a{size});
 			} else {
 				$body = "$path $ver";
@@ -108,6 +121,21 @@ sub app_handler {
 					$h[$k + 1] = $a{cc304} if defined $a{cc304}
 					    && $h[$k] eq 'Cache-Control';
 				}
+			}
+			if ($a{stall} && -e "$dir/flag-stall" && $status == 200
+			    && $q->{method} eq 'GET') {
+				my $r = "HTTP/1.1 200 OK\r\n";
+				while (my ($k, $v) = splice @h, 0, 2) {
+					$r .= "$k: $v\r\n";
+				}
+				$r .= 'Content-Length: ' . length($body) . "\r\n\r\n";
+				$c->write($r . substr($body, 0, $a{stall})) or last;
+				if (open my $fh, '>', "$dir/stalled") { close $fh }
+				my $until = time + 20;
+				sleep 0.05 while -e "$dir/flag-stall" && time < $until;
+				$c->write(substr($body, $a{stall})) or last;
+				last if $close;
+				next;
 			}
 			$c->respond($status, headers => \@h, body => $body,
 			    head => $q->{method} eq 'HEAD') or last;
@@ -491,6 +519,61 @@ subtest 'a stale entry is revalidated: 304 refreshes it' => sub {
 	is(seen($be, $u), 2, 'still two requests at the backend');
 };
 
+subtest 'stale-while-revalidate: one request revalidates, the others get the stale entry at once' => sub {
+	# The revalidation gets a 304 with max-age=60: fresh again after it.
+	my $u = '/c/swr?cc=max-age=1,stale-while-revalidate=30&etag=s'
+	    . '&cc304=max-age=60&slow=2';
+	my $r1 = get($u);
+	cs_like($r1, $STORED, 'fill');
+	sleep 1.3;
+	# From here the backend takes 2 s to answer.
+	$t->spew("$DIR/flag-slow", '');
+	my @c = map { $t->raw_client } 1 .. 5;
+	is(scalar(grep { defined } @c), 5, '5 connections open');
+	my $t0 = time;
+	$_->write("GET $u HTTP/1.1\r\nHost: $HOST\r\n\r\n") for grep { defined } @c;
+	# Read the five side by side, noting when each response is whole.
+	my (@r, @took);
+	while (time - $t0 < 10) {
+		for my $i (grep { !$r[$_] && $c[$_] } 0 .. $#c) {
+			my $r = $c[$i]->read_response(timeout => 0.01) or next;
+			($r[$i], $took[$i]) = ($r, time - $t0);
+		}
+		last unless grep { !$r[$_] } 0 .. $#c;
+	}
+	$_->close for grep { defined } @c;
+	unlink "$DIR/flag-slow";
+	$_ //= { status => 0, headers => {}, body => '', complete => 0 } for @r[0 .. 4];
+	$_ //= 99 for @took[0 .. 4];
+	my $list = join "\n", map { sprintf "  %.2f s: %s %s", $took[$_],
+	    $r[$_]{status}, cs($r[$_]) } 0 .. 4;
+	is(scalar(grep { $_->{status} == 200 && $_->{complete} } @r), 5,
+	    'all five: 200, complete') or diag($list);
+	is(scalar(grep { $_->{body} eq $r1->{body} } @r), 5,
+	    'all five: the stored body') or diag($list);
+	cmp_ok(seen($be, $u), '<=', 2,
+	    'at most one of the five reached the backend (' . (seen($be, $u) - 1)
+	    . ')');
+	my @swr = grep { cs($r[$_]) =~ csre('hit', 'detail=stale-while-revalidate') }
+	    0 .. 4;
+	cmp_ok(scalar @swr, '>=', 4, scalar(@swr)
+	    . ' served stale with detail=stale-while-revalidate') or diag($list);
+	my @slow = grep { $took[$_] >= 1 } @swr;
+	is(scalar @slow, 0, 'each of those at once (under 1 s; the backend takes 2 s)')
+	    or diag($list);
+	for my $i (@swr) {
+		my $ttl = ttl($r[$i]);
+		# Stale by a fraction of a second: ttl=0 is as good as ttl=-1.
+		ok(defined $ttl && $ttl <= 0, "stale-while-revalidate: ttl not positive ("
+		    . ($ttl // 'none') . ')') or last;
+	}
+	# Once the revalidation is done, the entry is fresh again.
+	my $r;
+	ok($t->poll(sub { $r = get($u); cs($r) =~ $HIT && (ttl($r) // -1) >= 0 }, 6),
+	    'after the revalidation: a fresh hit (' . cs($r) . ')');
+	is(seen($be, $u), 2, 'the backend saw the fill and one revalidation');
+};
+
 subtest 'a client If-None-Match on a fresh hit: 304 from the cache' => sub {
 	my $u = '/c/inm?cc=max-age=60&etag=e1';
 	my $r1 = get($u);
@@ -499,7 +582,7 @@ subtest 'a client If-None-Match on a fresh hit: 304 from the cache' => sub {
 	is($r2->{status}, 304, 'If-None-Match: "e1": 304');
 	is($r2->{body}, '', 'no body');
 	is(hv($r2, 'etag'), '"e1"', 'the ETag');
-	cs_like($r2, $HIT, '304');
+	cs_like($r2, $HIT, 'the 304 is a hit');
 	my $r3 = req($t, 'GET', $u, headers => [ 'If-None-Match: "other"' ]);
 	is($r3->{status}, 200, 'If-None-Match: "other": 200');
 	cs_like($r3, $HIT, 'not matching');
@@ -644,6 +727,39 @@ subtest 'no freshness and no validator: stored only with cache_valid' => sub {
 	cs_like($r, $REVAL,
 	    'only an ETag, second: revalidated');
 	is(seen($be, $u), 2, 'the backend saw the revalidation');
+};
+
+subtest 'request directives: only-if-cached, no-cache, Pragma: no-cache' => sub {
+	my @oic = (headers => [ 'Cache-Control: only-if-cached' ]);
+	my $miss = '/c/oic-miss?cc=max-age=60';
+	my $r = req($t, 'GET', $miss, @oic);
+	is($r->{status}, 504, 'only-if-cached, nothing stored: 504');
+	is(seen($be, $miss), 0, 'the backend saw nothing');
+	cs_like(get($miss), $STORED, 'then without only-if-cached: a miss, stored');
+	my $u = '/c/oic?cc=max-age=60';
+	my $r1 = get($u);
+	cs_like($r1, $STORED, 'fill');
+	$r = req($t, 'GET', $u, @oic);
+	is($r->{status}, 200, 'only-if-cached, stored: 200');
+	cs_like($r, $HIT, 'only-if-cached, stored');
+	is($r->{body}, $r1->{body}, 'only-if-cached: the stored body');
+	is(seen($be, $u), 1, 'the backend saw one request');
+
+	$u = '/c/nocache?cc=max-age=60';
+	$r1 = get($u);
+	cs_like($r1, $STORED, 'fill');
+	cs_like(get($u), $HIT, 'fresh hit');
+	$r = req($t, 'GET', $u, headers => [ 'Cache-Control: no-cache' ]);
+	is($r->{status}, 200, 'Cache-Control: no-cache on a fresh entry: 200');
+	cs_like($r, csre('fwd=request'), 'Cache-Control: no-cache');
+	is(seen($be, $u), 2, 'no-cache: the backend saw the request');
+	isnt(hv($r, 'x-version'), hv($r1, 'x-version'),
+	    'no-cache: the answer of the backend, not the stored one');
+	$r = req($t, 'GET', $u, headers => [ 'Pragma: no-cache' ]);
+	cs_like($r, csre('fwd=request'), 'Pragma: no-cache (no Cache-Control)');
+	is(seen($be, $u), 3, 'Pragma: no-cache: the backend saw the request');
+	cs_like(get($u), $HIT, 'a plain request after them: a hit');
+	is(seen($be, $u), 3, 'still three at the backend');
 };
 
 subtest 'HEAD answered from a stored GET; a HEAD miss is not stored' => sub {
@@ -1070,6 +1186,203 @@ subtest 'cache_file: entries survive a stop and a start' => sub {
 	is(hv($r, 'x-version'), hv($r1, 'x-version'), 'the stored headers');
 	is(seen($be2, $u), 1, 'the backend saw one request');
 	$t2->check_logs;
+};
+
+# A daemon of its own for each subtest below: a zone that is killed into,
+# a tiny zone, and reloads that change cache_size.
+my $TS = qr/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/;
+
+# The [upstream] and routes of those daemons.
+sub own_conf {
+	my ($global, $be) = @_;
+	return "[global]\n$global\n[upstream app]\nserver = $be->{addr}\n"
+	    . "upstream_read_timeout = 10s\n\n[route metrics]\npath = /metrics\n"
+	    . "metrics = on\n\n[route c]\nupstream = app\ncache = on\n";
+}
+
+subtest 'a worker killed while storing leaves no half entry' => sub {
+	my $t4 = Test::Frontd->new;
+	my $d4 = $t4->dir;
+	my $be4 = $t4->raw_backend(handler => app_handler($d4));
+	my $size = length $BIG;
+	$t4->start(own_conf("workers = 2\ncache_size = 64M\n"
+	    . "cache_max_object_size = 4M\n", $be4));
+	$t4->poll(sub { $t4->workers == 2 }, 5);
+	my $m = $t4->master_pid;
+	my $u = "/crash?cc=max-age=60&big=$size&stall=65536";
+
+	# The backend sends the head and 64 KB of the 2 MB, then stalls.
+	$t4->spew("$d4/flag-stall", '');
+	my $c = $t4->raw_client or return fail('connect');
+	$c->write("GET $u HTTP/1.1\r\nHost: $HOST\r\n\r\n");
+	ok($t4->poll(sub { -e "$d4/stalled" }, 5),
+	    'the backend sent 64 KB of 2 MB and stalls');
+	# Let frontd take in what it got (and pass some of it on).
+	$t4->poll(sub { $c->fill(0.05); length($c->buffer) > 65536 }, 2);
+	my $w = worker_of($t4, $c->sock);
+	ok($w, 'the worker serving it: ' . ($w // 'not found')) or do {
+		unlink "$d4/flag-stall";
+		$c->close;
+		return;
+	};
+	ok(kill('KILL', $w), "SIGKILL worker $w in the middle of the response");
+	ok($c->wait_closed(5), 'the client connection is closed');
+	my ($cut) = parse_responses($c->buffer);
+	ok(!$cut || !$cut->{complete}, 'the client got a cut-short response ('
+	    . length($c->buffer) . ' bytes)');
+	$c->close;
+	unlink "$d4/flag-stall";
+	ok($t4->poll(sub { my @w = $t4->workers;
+	    @w == 2 && !grep { $_ == $w } @w }, 5),
+	    'the master runs a new worker in its place');
+	like($t4->error_log, qr/^$TS warn master\[$m\]: worker process $w was killed by signal 9 \(Killed\); starting a new one\b/m,
+	    'the error log says the worker was killed and a new one started');
+
+	my $t0 = time;
+	my $r2 = req($t4, 'GET', $u, timeout => 20);
+	my $took = time - $t0;
+	is($r2->{status}, 200, 'again: 200');
+	ok($r2->{complete}, 'again: a complete response');
+	is(hv($r2, 'content-length'), $size, "again: Content-Length: $size");
+	same($r2->{body}, $BIG, "again: all $size bytes, the right ones");
+	cs_like($r2, csre('fwd=uri-miss'), 'again: a miss, no half entry hit');
+	cs_like($r2, $STORED, 'again: stored');
+	ok($took < 4, sprintf 'again: answered in %.2f s (not held up by the '
+	    . 'fetch of the dead worker)', $took);
+	is(seen($be4, $u), 2, 'the backend saw the request again');
+
+	my $r3 = req($t4, 'GET', $u, timeout => 20);
+	is($r3->{status}, 200, 'third: 200');
+	cs_like($r3, $HIT, 'third');
+	same($r3->{body}, $BIG, "third: all $size bytes from the cache");
+	is(hv($r3, 'x-version'), hv($r2, 'x-version'),
+	    'third: the entry stored by the second');
+	is(seen($be4, $u), 2, 'the backend saw no third request');
+
+	my $mt = metrics($t4);
+	is($mt->{frontd_cache_entries}, 1, 'frontd_cache_entries: 1');
+	my $bytes = $mt->{frontd_cache_bytes} // 0;
+	ok($bytes >= $size && $bytes <= $size + 65536,
+	    "frontd_cache_bytes: $bytes (the one entry of $size bytes)");
+	$t4->check_logs;
+};
+
+subtest 'scan resistance: 400 one-off objects in a 1M zone do not evict a hot one' => sub {
+	my $t5 = Test::Frontd->new;
+	my $be5 = $t5->raw_backend(handler => app_handler($t5->dir));
+	$t5->start(own_conf("cache_size = 1M\ncache_max_object_size = 128K\n",
+	    $be5));
+	my $hot = '/hot?cc=max-age=60';
+	my $h1 = req($t5, 'GET', $hot);
+	cs_like($h1, $STORED, 'hot: fill');
+	cs_like(req($t5, 'GET', $hot), $HIT, 'hot: first hit');
+	cs_like(req($t5, 'GET', $hot), $HIT, 'hot: second hit');
+	my $m0 = metrics($t5);
+	is($m0->{frontd_cache_size_bytes}, 1048576, 'frontd_cache_size_bytes: 1048576');
+	my $n = 400;
+	my @scan = map { "/scan/$_?cc=max-age=60" } 1 .. $n;
+	my ($stored, @bad) = (0);
+	for my $u (@scan) {
+		my $r = req($t5, 'GET', $u);
+		if ($r->{status} == 200 && cs($r) =~ $STORED) {
+			$stored++;
+		} else {
+			push @bad, "$u: $r->{status} " . cs($r);
+		}
+	}
+	is($stored, $n, "the scan: $n misses, each stored")
+	    or diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+	my $r = req($t5, 'GET', $hot);
+	is($r->{status}, 200, 'hot after the scan: 200');
+	cs_like($r, $HIT, 'hot after the scan');
+	is($r->{body}, $h1->{body}, 'hot: the stored body');
+	is(seen($be5, $hot), 1, 'the backend saw one request for hot');
+	my $mt = metrics($t5);
+	cmp_ok($mt->{frontd_cache_evictions_total} // 0, '>', 0,
+	    'frontd_cache_evictions_total: '
+	    . ($mt->{frontd_cache_evictions_total} // 'none'));
+	my $entries = $mt->{frontd_cache_entries} // 0;
+	ok($entries > 1 && $entries < 256,
+	    "frontd_cache_entries: $entries (in 2..255: the zone is full)");
+	cmp_ok($mt->{frontd_cache_bytes} // 0, '<=', 1048576,
+	    'frontd_cache_bytes within cache_size');
+	cs_like(req($t5, 'GET', $scan[0]), $STORED,
+	    'the first object of the scan was evicted: a miss again');
+	is(seen($be5, $scan[0]), 2, 'the backend saw it again');
+	$t5->check_logs;
+};
+
+subtest 'a reload that changes cache_size starts an empty cache' => sub {
+	my $t6 = Test::Frontd->new;
+	my $be6 = $t6->raw_backend(handler => app_handler($t6->dir));
+	my $conf16 = own_conf("cache_size = 16M\ncache_max_object_size = 1M\n", $be6);
+	my $conf32 = own_conf("cache_size = 32M\ncache_max_object_size = 1M\n", $be6);
+	$t6->start($conf16);
+	my $m = $t6->master_pid;
+	my $u = '/resize?cc=max-age=60';
+	my $r1 = req($t6, 'GET', $u);
+	cs_like($r1, $STORED, 'before: miss');
+	cs_like(req($t6, 'GET', $u), $HIT, 'before: hit');
+	ok($t6->reload($conf32), 'HUP with cache_size = 32M: a new generation');
+	like($t6->error_log, qr/^$TS notice master\[$m\]: .*\bnew cache\b.*\breplaces the old one\b/m,
+	    'a notice: a new cache replaces the old one')
+	    or diag($t6->error_log);
+	my $m0 = metrics($t6);
+	is($m0->{frontd_cache_size_bytes}, 32 * 1048576,
+	    'frontd_cache_size_bytes: 32M');
+	is($m0->{frontd_cache_entries}, 0, 'frontd_cache_entries: 0');
+	my $r = req($t6, 'GET', $u);
+	is($r->{status}, 200, 'after: 200');
+	cs_like($r, $STORED, 'after: a miss, stored in the new cache');
+	isnt(hv($r, 'x-version'), hv($r1, 'x-version'), 'after: a new answer');
+	is(seen($be6, $u), 2, 'the backend saw the request again');
+	cs_like(req($t6, 'GET', $u), $HIT, 'then a hit');
+	$t6->check_logs;
+};
+
+subtest 'cache_file: a reload that changes cache_size is refused' => sub {
+	my $t7 = Test::Frontd->new;
+	my $be7 = $t7->raw_backend(handler => app_handler($t7->dir));
+	my $file = $t7->dir . '/cache.zone';
+	my $conf16 = own_conf("workers = 2\ncache_size = 16M\ncache_max_object_size = 1M\n"
+	    . "cache_file = $file\n", $be7);
+	my $conf32 = own_conf("workers = 2\ncache_size = 32M\ncache_max_object_size = 1M\n"
+	    . "cache_file = $file\n", $be7);
+	$t7->start($conf16);
+	$t7->poll(sub { $t7->workers == 2 }, 5);
+	my $m = $t7->master_pid;
+	my @w = sort { $a <=> $b } $t7->workers;
+	my $u = '/keep?cc=max-age=60';
+	my $r1 = req($t7, 'GET', $u);
+	cs_like($r1, $STORED, 'before: miss');
+	cs_like(req($t7, 'GET', $u), $HIT, 'before: hit');
+	my $msg = qr/cache_size cannot change on reload while cache_file \Q$file\E is in use \(restart frontd\)/;
+	$t7->write_config($conf32);
+	ok($t7->signal('HUP'), 'HUP with cache_size = 32M');
+	$t7->wait_for(sub { $t7->error_log =~ /^$TS warn master\[$m\]: reload refused: /m },
+	    10, 'the refusal is logged at warn');
+	like($t7->error_log, qr/^$TS warn master\[$m\]: .*$msg/m,
+	    'the log says why, at warn') or diag($t7->error_log);
+	is_deeply([ sort { $a <=> $b } $t7->workers ], \@w, 'the same workers keep running');
+	my $r = req($t7, 'GET', $u);
+	cs_like($r, $HIT, 'the running config still serves hits');
+	is($r->{body}, $r1->{body}, 'the stored body');
+	is(seen($be7, $u), 1, 'the backend saw one request');
+	is(metrics($t7)->{frontd_cache_size_bytes}, 16 * 1048576,
+	    'frontd_cache_size_bytes: still 16M');
+	my ($code, $out, $err) = $t7->run_frontd('-s', 'reload', '-c', $t7->conf);
+	is($code, 1, '-s reload: exit 1');
+	like("$out$err", $msg, '-s reload prints why') or diag("$out$err");
+	is_deeply([ sort { $a <=> $b } $t7->workers ], \@w, 'the workers are untouched');
+	# What the message asks for: a restart takes the new size.
+	ok($t7->stop, 'stopped');
+	$t7->start($conf32);
+	my $mt = metrics($t7);
+	is($mt->{_status}, 200, 'restarted with cache_size = 32M and the same file');
+	is($mt->{frontd_cache_size_bytes}, 32 * 1048576, 'frontd_cache_size_bytes: 32M');
+	$r = req($t7, 'GET', $u);
+	is($r->{status}, 200, 'after the restart: 200 (' . cs($r) . ')');
+	$t7->check_logs;
 };
 
 done_testing;
