@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -62,6 +63,7 @@ struct cs_zone {
 	_Atomic uint64_t	 stats[CS_STAT_MAX];
 	uint64_t		 off_buckets, off_entries, off_next, off_locks;
 	uint64_t		 off_blocks;
+	uint32_t		 dirty;		/* set while the mutex is held */
 };
 
 #define BUCKETS(z)	((uint32_t *)((char *)(z) + (z)->off_buckets))
@@ -71,17 +73,28 @@ struct cs_zone {
 #define BLOCK(z, i)	((char *)(z) + (z)->off_blocks + (uint64_t)(i) * \
 			    CS_BLOCK)
 
+static void	zone_flush(struct cs_zone *, bool);
+
+/*
+ * A worker that dies holding the mutex may have left the index half
+ * changed: then every stored entry is dropped (entries being written are
+ * kept, their blocks found by their chains) rather than trusted.
+ */
 static void
 lock(struct cs_zone *z)
 {
-	if (pthread_mutex_lock(&z->mu) == EOWNERDEAD)
-		/* A worker died holding it: its step was short; go on. */
+	if (pthread_mutex_lock(&z->mu) == EOWNERDEAD) {
 		pthread_mutex_consistent(&z->mu);
+		if (z->dirty)
+			zone_flush(z, true);
+	}
+	z->dirty = 1;
 }
 
 static void
 unlock(struct cs_zone *z)
 {
+	z->dirty = 0;
 	pthread_mutex_unlock(&z->mu);
 }
 
@@ -175,12 +188,18 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 		zone_init(z, size, NULL);
 		return z;
 	}
-	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
-	    fstat(fd, &st) == -1) {
+	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1 || fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "cache_file %s: %s", file,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen, "cache_file %s: not a regular file owned "
+		    "by uid %d", file, (int)geteuid());
+		close(fd);
 		return NULL;
 	}
 	keep = (uint64_t)st.st_size == size;
@@ -201,6 +220,8 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 	    z->hdr.kind == 4 && z->hdr.size == size && z->cfg_size == size) {
 		/* The last run's entries; nothing else uses it yet. */
 		mutex_init(z);
+		if (z->dirty)
+			zone_flush(z, false);	/* it stopped mid-change */
 		snprintf(z->file, sizeof(z->file), "%s", file);
 		memset(LOCKS(z), 0, CS_NLOCKS * sizeof(struct cs_lockslot));
 		cs_zone_recover(z, true);
@@ -403,6 +424,56 @@ key_equal(struct cs_zone *z, const struct cs_entry *e, const char *key,
 	return memcmp(buf, key, keylen) == 0;
 }
 
+/*
+ * Drops every stored entry; with keep_filling, entries being written stay
+ * with their blocks. Generations go up first, so readers stop.
+ */
+static void
+zone_flush(struct cs_zone *z, bool keep_filling)
+{
+	struct cs_entry	*e = ENTRIES(z);
+	uint32_t	*next = NEXT(z);
+	uint8_t		*used;
+
+	used = calloc(z->nblocks / 8 + 1, 1);
+	for (uint32_t i = 0; i < z->nentries; i++) {
+		atomic_fetch_add_explicit(&e[i].gen, 1, memory_order_seq_cst);
+		if (e[i].state == ST_FILLING && keep_filling && used != NULL) {
+			uint32_t b = e[i].first, n = 0;
+
+			while (b < z->nblocks && n++ < e[i].nblocks) {
+				used[b / 8] |= (uint8_t)(1 << (b % 8));
+				b = next[b];
+			}
+			continue;
+		}
+		e[i].state = ST_FREE;
+		e[i].first = CS_NIL;
+		e[i].nblocks = 0;
+	}
+	z->free_entry = CS_NIL;
+	for (uint32_t i = z->nentries; i-- > 0; )
+		if (e[i].state == ST_FREE) {
+			e[i].hnext = z->free_entry;
+			z->free_entry = i;
+		}
+	memset(BUCKETS(z), 0xff, (size_t)z->nbuckets * 4);
+	for (int s = 0; s < 2; s++) {
+		z->lru_head[s] = z->lru_tail[s] = CS_NIL;
+		z->lru_count[s] = 0;
+	}
+	z->free_block = CS_NIL;
+	z->nfree_blocks = 0;
+	for (uint32_t b = z->nblocks; b-- > 0; )
+		if (used == NULL || !(used[b / 8] & (1 << (b % 8)))) {
+			next[b] = z->free_block;
+			z->free_block = b;
+			z->nfree_blocks++;
+		}
+	z->entries = z->bytes = 0;
+	free(used);
+}
+
 /* --- lookups and reads ------------------------------------------------ */
 
 int
@@ -525,8 +596,10 @@ cs_begin(struct cs_zone *z, struct cs_writer *w, const char *key,
 	unlock(z);
 	w->idx = i;
 	w->max = max + CS_KEY_MAX + CS_HEAD_MAX;
-	if (cs_write(z, w, key, keylen) == -1)
+	if (cs_write(z, w, key, keylen) == -1) {
+		cs_abort(z, w);
 		return -1;
+	}
 	w->keylen = (uint32_t)keylen;
 	return 0;
 }

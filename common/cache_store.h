@@ -41,6 +41,7 @@ struct cs_meta {
 	int64_t		 sie;		/* stale-if-error, -1 none */
 	int64_t		 date;		/* Date, or response time */
 	int64_t		 last_modified;	/* 0: none */
+	uint64_t	 id;		/* of the object; its copies share it */
 };
 
 /* Counters, shown by the metrics route. */

@@ -7,7 +7,8 @@
  * names; a small "vary" entry under the primary key lists those names,
  * with a nonce, so replacing or purging it makes every old variant
  * unreachable at once. A compressed copy made by frontd is stored beside
- * its identity object, under the object's key plus "~br" or "~gzip".
+ * its identity object, under the object's key plus "\0~br" or "\0~gzip"
+ * (no key holds a NUL), with the object's id to tell it belongs to it.
  *
  * Stored heads are the upstream's own head: a hit parses it again and
  * goes through the same out_response_head() as a miss, so response
@@ -249,7 +250,75 @@ head_date(const char *b, const struct http_head *h, const char *name)
 
 /* --- keys --------------------------------------------------------------- */
 
-/* The request's value of a field named by Vary, normalized. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Accept-Encoding as the codings it accepts (q > 0), sorted, so that
+ * "gzip, br" and "br,gzip" share a variant and "gzip, zstd" does not. */
+static size_t
+accept_codings(const char *v, size_t len, char *dst, size_t room)
+{
+	char	 tok[16][24], *list[16];
+	int	 n = 0;
+	size_t	 i = 0, out = 0;
+
+	while (i < len && n < 16) {
+		size_t	s, e, k = 0;
+		bool	refused = false;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		s = i;
+		while (i < len && v[i] != ',' && v[i] != ';' && v[i] != ' ' &&
+		    v[i] != '\t')
+			i++;
+		e = i;
+		while (i < len && v[i] != ',') {
+			/* ";q=0", ";q=0.0"...: not accepted. */
+			if ((v[i] == 'q' || v[i] == 'Q') && i + 2 < len &&
+			    v[i + 1] == '=' && v[i + 2] == '0') {
+				size_t z = i + 3;
+
+				if (z < len && v[z] == '.')
+					for (z++; z < len && v[z] == '0'; z++)
+						;
+				refused = z >= len || v[z] == ',' ||
+				    v[z] == ' ' || v[z] == ';';
+			}
+			i++;
+		}
+		if (e == s || refused || e - s >= sizeof(tok[0]))
+			continue;
+		for (k = 0; k < e - s; k++)
+			tok[n][k] = (char)tolower((unsigned char)v[s + k]);
+		tok[n][k] = '\0';
+		list[n] = tok[n];
+		n++;
+	}
+	qsort(list, (size_t)n, sizeof(list[0]), cmp_str);
+	for (int k = 0; k < n; k++) {
+		size_t l = strlen(list[k]);
+
+		if (k > 0 && strcmp(list[k], list[k - 1]) == 0)
+			continue;
+		if (out + l + 1 >= room)
+			break;
+		if (out > 0)
+			dst[out++] = ',';
+		memcpy(dst + out, list[k], l);
+		out += l;
+	}
+	return out;
+}
+
+/*
+ * The request's value of a field named by Vary: its lines joined, as
+ * sent (Accept-Encoding normalized). (size_t)-1: the request has none,
+ * which is not the same as an empty value.
+ */
 static size_t
 vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
     size_t room)
@@ -257,6 +326,7 @@ vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
 	const struct req	*r = c->req;
 	const char		*b = c->in->data;
 	size_t			 n = 0;
+	bool			 seen = false;
 
 	for (uint32_t i = 0; i < r->head.nheaders; i++) {
 		const struct http_header *f = &r->head.headers[i];
@@ -266,21 +336,16 @@ vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
 		    nlen) != 0)
 			continue;
 		if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) ==
-		    0) {
-			/* Only what changes our answer: br, gzip, neither. */
-			bool br = coding_negotiate(v, f->value.len, false,
-			    true) == CODING_BR;
-			bool gz = coding_negotiate(v, f->value.len, true,
-			    false) == CODING_GZIP;
-
-			return (size_t)snprintf(dst, room, "%s%s", br ? "br" :
-			    "", gz ? "gzip" : "");
-		}
-		if (n > 0 && n < room)
+		    0)
+			return accept_codings(v, f->value.len, dst, room);
+		if (seen && n < room)
 			dst[n++] = ',';
+		seen = true;
 		for (size_t k = 0; k < f->value.len && n < room; k++)
-			dst[n++] = (char)tolower((unsigned char)v[k]);
+			dst[n++] = v[k];
 	}
+	if (!seen)
+		return (size_t)-1;
 	return n < room ? n : room;
 }
 
@@ -305,9 +370,13 @@ variant_key(struct conn *c, const char *text, size_t len)
 		memcpy(rc->key + n, p, (size_t)(nl - p));
 		n += (size_t)(nl - p);
 		if (p != text) {	/* a name, not the nonce */
-			rc->key[n++] = '=';
-			n += vary_value(c, p, (size_t)(nl - p), rc->key + n,
-			    room - n);
+			size_t v = vary_value(c, p, (size_t)(nl - p),
+			    rc->key + n + 1, room - n - 1);
+
+			if (v != (size_t)-1) {
+				rc->key[n++] = '=';
+				n += v;
+			}
 		}
 		p = nl + 1;
 	}
@@ -318,19 +387,20 @@ variant_key(struct conn *c, const char *text, size_t len)
 	return 0;
 }
 
-/* The key of frontd's compressed copy: the object key and "~CODING". */
+/* The key of frontd's compressed copy: the object key, NUL, "~CODING". */
 static size_t
 coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
 {
 	const char	*name = coding_name(cd);
 	size_t		 n = rc->okeylen, l = strlen(name);
 
-	if (n + 2 + l > CS_KEY_MAX)
+	if (n + 3 + l > CS_KEY_MAX)
 		return 0;
-	rc->key[n] = '~';
-	memcpy(rc->key + n + 1, name, l);
-	*hash = cs_hash(rc->key, n + 1 + l);
-	return n + 1 + l;
+	rc->key[n] = '\0';
+	rc->key[n + 1] = '~';
+	memcpy(rc->key + n + 2, name, l);
+	*hash = cs_hash(rc->key, n + 2 + l);
+	return n + 2 + l;
 }
 
 /* --- answering from the cache ------------------------------------------- */
@@ -406,6 +476,8 @@ client_not_modified(const struct conn *c, const char *sb,
 	const struct http_header	*ims, *f;
 	int64_t				 t, lm;
 
+	if (sh->status < 200 || sh->status > 299)
+		return false;	/* RFC 9110 13.2.1 */
 	if (inm != NULL) {
 		f = find(sb, sh, "etag");
 		return f != NULL && etag_listed(b + inm->value.off,
@@ -744,7 +816,7 @@ hit:
 		/* Its head is the same: read past ours, then dropped. */
 		if (n > 0 && cs_lookup(Z, h, rc->key, n, &f, in->data +
 		    in->end, sizeof(in->data) - in->end - 1) == 1 &&
-		    f.meta.response_time == m->response_time) {
+		    f.meta.id == m->id && f.meta.coding == r->coding) {
 			rc->found = f;
 			rc->coded_hit = true;
 		}
@@ -764,6 +836,16 @@ cache_poll(struct conn *c)
 }
 
 /* --- storing -------------------------------------------------------------- */
+
+/* An id no other object has had: time, pid and a count. */
+static uint64_t
+new_id(const struct conn *c)
+{
+	static uint64_t	seq;
+
+	return ((uint64_t)now_ms(c) << 22) ^ ((uint64_t)getpid() << 44) ^
+	    ++seq;
+}
 
 static bool
 heuristic_status(int s)
@@ -823,6 +905,7 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 
 	memset(m, 0, sizeof(*m));
 	m->kind = CS_OBJECT;
+	m->id = new_id(c);
 	m->status = st;
 	m->swr = cc.swr;
 	m->sie = cc.sie;
@@ -922,7 +1005,6 @@ store_vary(struct conn *c, const char *b, const struct http_head *h)
 	int		 hex;
 	struct cs_writer w;
 	struct cs_meta	 m;
-	static uint64_t	 seq;
 
 	hex = 16;
 	n = vary_names(b, h, text + hex, sizeof(text) - (size_t)hex);
@@ -932,8 +1014,7 @@ store_vary(struct conn *c, const char *b, const struct http_head *h)
 		return 0;
 	if (rc->nonce == 0 || rc->vary_names != cs_hash(text + hex + 1,
 	    n - 1)) {
-		rc->nonce = ((uint64_t)now_ms(c) << 20) ^ ((uint64_t)getpid() <<
-		    40) ^ ++seq;
+		rc->nonce = new_id(c);
 		snprintf(text, sizeof(text), "%016llx",
 		    (unsigned long long)rc->nonce);
 		text[hex] = '\n';
@@ -1005,7 +1086,7 @@ revalidated(struct conn *c)
 	    sizeof(old->data)) != 1)
 		goto out;
 	rv = 0;
-	if (f.meta.response_time != rc->found.meta.response_time)
+	if (f.meta.id != rc->found.meta.id)
 		goto out;	/* replaced meanwhile: serve that one */
 	/* Status line, then each stored line the 304 does not replace. */
 	p = old->data;
@@ -1079,12 +1160,17 @@ cache_stale_ok(struct conn *c, int status)
 	struct rcache		*rc = c->req->rc;
 	const struct cs_meta	*m = &rc->found.meta;
 
-	if (!rc->have || rc->serving || (status != 500 && status != 502 &&
-	    status != 503 && status != 504))
+	/* Not once a response of the server is on its way out. */
+	if (!rc->have || rc->serving || rc->stored || c->req->compressing ||
+	    (c->out != NULL && buf_len(c->out) > 0) || (status != 500 &&
+	    status != 502 && status != 503 && status != 504))
 		return false;
+	/* The server's own stale-if-error overrides (RFC 5861 4); our
+	 * option does not override its must-revalidate or no-cache. */
 	if (m->sie >= 0 && -rc->ttl <= m->sie)
 		rc->detail = "stale-if-error";
-	else if (route_of(c)->cache_use_stale)
+	else if (route_of(c)->cache_use_stale && !(m->flags &
+	    (CMF_MUST_REVALIDATE | CMF_NO_CACHE)))
 		rc->detail = "stale-upstream-down";
 	else
 		return false;
@@ -1112,8 +1198,16 @@ cache_response(struct conn *c)
 		return CACHE_FORWARD;
 	}
 	if (rc->have && rc->revalidating && h->status == 304) {
-		if (revalidated(c) == -1)
-			return CACHE_FORWARD;
+		if (revalidated(c) == -1) {
+			/* Gone while we asked: never a 304 the client did
+			 * not ask for. */
+			log_warn("conn=%llu a cached response went away while "
+			    "it was revalidated: 502", (unsigned long long)
+			    c->id);
+			rc->serving = true;	/* not stale-on-error */
+			r->status = 502;
+			return CACHE_ANSWERED;
+		}
 		rc->serving = true;
 		rc->head_loaded = false;
 		unlock_key(c, false);
@@ -1127,7 +1221,7 @@ cache_response(struct conn *c)
 	}
 	if ((why = storable(c, b, h)) != NULL) {
 		rc->detail = why;
-		unlock_key(c, strcmp(why, "too-large") != 0);
+		unlock_key(c, true);
 		return CACHE_FORWARD;
 	}
 	if (store_vary(c, b, h) == -1 || cs_begin(Z, &rc->w, rc->key,
@@ -1269,8 +1363,16 @@ store_bytes(struct cs_writer *w, const char *p, size_t n)
 void
 cache_store_plain(struct conn *c, const char *p, size_t n)
 {
-	if (c->req->rc != NULL)
-		store_bytes(&c->req->rc->w, p, n);
+	struct rcache	*rc = c->req->rc;
+
+	if (rc == NULL || rc->w.idx == CS_NIL)
+		return;
+	store_bytes(&rc->w, p, n);
+	if (rc->w.idx == CS_NIL) {
+		/* Too large after all: waiters need not wait for it. */
+		rc->detail = "too-large";
+		unlock_key(c, true);
+	}
 }
 
 void

@@ -442,6 +442,12 @@ conn_timeout(struct ev_loop *loop, void *arg)
 	case CONN_SEND_REQUEST:
 	case CONN_READ_RESPONSE:
 	case CONN_SEND_RESPONSE:
+		if (r->from_cache) {
+			/* Only the client can be slow here. */
+			c->why = "send timeout";
+			conn_close(c);
+			return;
+		}
 		if (r->resp_started) {
 			/* Too late for an error page: cut the response. */
 			c->why = "timeout during the response";
@@ -2024,13 +2030,19 @@ conn_read_response(struct conn *c)
 	}
 	balance_succeeded(c, r->slot);
 	response_framing(c);
-	if (r->rc != NULL && cache_response(c) == CACHE_SERVE) {
+	switch (r->rc != NULL ? cache_response(c) : CACHE_FORWARD) {
+	case CACHE_SERVE:
 		/* A 304 refreshed the entry, or it stands in for an error. */
 		upstream_release(r->uc, r->reusable && r->resp_mode ==
 		    BODY_NONE && r->req_done && buf_len(r->up_in) ==
 		    r->resp.head_len);
 		r->uc = NULL;
 		return cache_serve(c);
+	case CACHE_ANSWERED:
+		return conn_fail(c, r->status, "the cached response went "
+		    "away during its revalidation");
+	default:
+		break;
 	}
 	if (r->vary)
 		response_coding(c);

@@ -498,8 +498,8 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->resp_set_len > 0)
 		put(&o, r->resp_set, r->resp_set_len);
-	if (r->from_cache && !r->rechunk && h->status != 304 &&
-	    h->status != 204) {
+	if (r->from_cache && !r->rechunk && !r->compressing &&
+	    h->status != 304 && h->status != 204) {
 		puts_(&o, "Content-Length: ");
 		put_u64(&o, r->rc->found.bodylen);
 		put(&o, "\r\n", 2);
