@@ -12,7 +12,11 @@
 # restart, compressed variants kept in the cache, the counters of a
 # metrics = on route, load errors, a worker SIGKILLed while storing (no
 # half entry), scan resistance of a 1M zone, a reload that changes
-# cache_size (a new, empty zone) and its refusal with cache_file.
+# cache_size (a new, empty zone) and its refusal with cache_file; and
+# regressions of a review: a URL ending in ~gzip is not a compressed copy,
+# a hit gzipped for HTTP/1.0, the upstream's own Vary: Accept-Encoding,
+# cache_use_stale against must-revalidate/no-cache, a stored 404 and
+# If-None-Match, the access log's cache field, absent vs empty Vary fields.
 use strict;
 use warnings;
 use FindBin;
@@ -20,6 +24,8 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Frontd qw(parse_responses header_tokens);
 use Digest::MD5 qw(md5_hex);
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use JSON::PP ();
 use Time::HiRes qw(time sleep);
 
 my $HOST = 'cache.example';
@@ -70,7 +76,10 @@ sub unescape {
 #   stall=N    while the flag file "flag-stall" exists: send the head and
 #              the first N bytes of the body, create "stalled", then send
 #              nothing more until the flag is gone (at most 20 s)
-#   fail=1     503 while the flag file "fail" exists in the test dir
+#   fail=1     503 while the flag file "flag-fail" exists in the test dir
+#   zstd=1     Vary: Accept-Encoding; when the Accept-Encoding sent names
+#              zstd, Content-Encoding: zstd and the body "zstd:" plus the
+#              usual one (not real zstd: frontd only passes it on)
 # Without size the body is "PATH VERSION [lang=...]\n".  Every answer has
 # X-Version: CONN.N (the backend connection and the request on it): unique
 # for every request that reaches the backend, so a cached answer shows the
@@ -97,6 +106,10 @@ sub app_handler {
 			push @h, Vary => $a{vary} if defined $a{vary};
 			push @h, 'Set-Cookie' => "sess=$ver; Path=/" if $a{cookie};
 			push @h, Age => $a{age} if defined $a{age};
+			my $zstd = $a{zstd} && grep { /^zstd\b/ }
+			    header_tokens($q, 'accept-encoding');
+			push @h, Vary => 'Accept-Encoding' if $a{zstd};
+			push @h, 'Content-Encoding' => 'zstd' if $zstd;
 			push @h, Connection => 'close' if $close;
 			my $status = $q->{method} eq 'GET' || $q->{method} eq 'HEAD'
 			    ? $a{status} // 200 : $a{pstatus} // 200;
@@ -112,6 +125,7 @@ sub app_handler {
 				    if defined $a{vary};
 				$body .= "\n";
 			}
+			$body = "zstd:$body" if $zstd;
 			my $inm = join ',', @{ $q->{headers}{'if-none-match'} // [] };
 			if ($a{fail} && -e "$dir/flag-fail") {
 				($status, $body) = (503, "failing\n");
@@ -213,10 +227,11 @@ sub decode_br {
 # One request on its own connection: the parsed response (see
 # parse_responses) plus extra (responses or bytes after the first: a body
 # after a HEAD answer shows up there).  opts: headers (lines), body,
-# timeout.
+# timeout, version (default 1.1).
 sub req {
 	my ($h, $method, $target, %o) = @_;
-	my $r = "$method $target HTTP/1.1\r\nHost: $HOST\r\n";
+	my $r = "$method $target HTTP/" . ($o{version} // '1.1')
+	    . "\r\nHost: $HOST\r\n";
 	$r .= "$_\r\n" for @{ $o{headers} // [] };
 	$r .= "Content-Length: " . length($o{body}) . "\r\n" if defined $o{body};
 	$r .= "Connection: close\r\n\r\n";
@@ -449,6 +464,16 @@ path = /stale/
 upstream = down
 cache = on
 cache_use_stale = on
+
+[route stale2]
+path = /stale2/
+upstream = app
+cache = on
+cache_use_stale = on
+
+[route plain]
+path = /plain/
+upstream = app
 EOF
 
 $t->start($CONF);
@@ -1159,6 +1184,202 @@ subtest 'the cache is kept across a reload (same cache_size)' => sub {
 	my $m1 = metrics();
 	is(($m1->{frontd_reloads_total} // 0) - ($m0->{frontd_reloads_total} // 0),
 	    1, 'frontd_reloads_total +1');
+};
+
+# ---------------------------------------------------------------------------
+# Regressions of a review of the cache.
+
+# gzip -> (output, error): bytes that are not gzip are an error.
+sub un_gzip {
+	my ($bytes) = @_;
+	my $out;
+	gunzip(\$bytes => \$out, Transparent => 0, Strict => 1)
+	    or return (undef, $GunzipError || 'gunzip failed');
+	return ($out, undef);
+}
+
+subtest 'a compressed copy is not another URL that ends in ~gzip' => sub {
+	# The three requests within one second (a copy was once told from a
+	# look-alike by its response time, in seconds).
+	my $f = time - int time;
+	sleep 1.01 - $f if $f > 0.7;
+	my $u = '/gz/collide?cc=max-age=60&type=html&size=5000&x=1';
+	my $want = substr($TEXT, 0, 5000);
+	my $r1 = get($u);
+	cs_like($r1, $STORED, "$u, identity client");
+	my $r2 = get("$u~gzip");
+	cs_like($r2, $STORED, "$u~gzip (another object), identity client");
+	my $r3 = req($t, 'GET', $u, headers => [ 'Accept-Encoding: gzip' ]);
+	is($r3->{status}, 200, 'gzip client: 200');
+	cs_like($r3, $HIT, 'gzip client');
+	is(hv($r3, 'content-encoding'), 'gzip', 'gzip client: Content-Encoding: gzip');
+	my ($out, $err) = un_gzip($r3->{body});
+	is($err, undef, 'gzip client: the body gunzips');
+	same($out, $want, "gzip client: to the bytes of $u");
+	is(hv($r3, 'x-version'), hv($r1, 'x-version'),
+	    "gzip client: the X-Version of the fill of $u");
+	is(seen($be, $u), 1, "the backend saw one request for $u");
+};
+
+subtest 'an HTTP/1.0 client gets a stored object gzipped, framed by the close' => sub {
+	my $u = '/gz/http10?cc=max-age=60&type=html&size=5000';
+	my $want = substr($TEXT, 0, 5000);
+	cs_like(get($u), $STORED, 'identity client: stored');
+	for my $n (1, 2) {
+		my $r = req($t, 'GET', $u, version => '1.0',
+		    headers => [ 'Accept-Encoding: gzip' ]);
+		my $what = "HTTP/1.0, gzip ($n)";
+		is($r->{status}, 200, "$what: 200");
+		cs_like($r, $HIT, $what);
+		is(hv($r, 'content-encoding'), 'gzip', "$what: Content-Encoding: gzip");
+		is(hv($r, 'transfer-encoding'), undef, "$what: no Transfer-Encoding");
+		my $sent = substr($r->{raw_out}, length $r->{head});
+		my $cl = hv($r, 'content-length');
+		ok(!defined $cl || $cl eq length $sent, "$what: Content-Length "
+		    . ($cl // 'none') . ', ' . length($sent) . ' bytes sent');
+		my ($out, $err) = un_gzip($sent);
+		is($err, undef, "$what: the bytes sent gunzip");
+		same($out, $want, "$what: to the original");
+	}
+	is(seen($be, $u), 1, 'the backend saw one request');
+};
+
+subtest 'Vary: Accept-Encoding of the upstream: a variant per set of codings' => sub {
+	my $u = '/c/zstd?cc=max-age=60&zstd=1';
+	my $ae = sub { req($t, 'GET', $u, headers => [ "Accept-Encoding: $_[0]" ]) };
+	my $z1 = $ae->('gzip, zstd');
+	cs_like($z1, $STORED, 'gzip, zstd');
+	is(hv($z1, 'content-encoding'), 'zstd', 'gzip, zstd: Content-Encoding: zstd');
+	like($z1->{body}, qr/^zstd:/, 'gzip, zstd: the zstd body');
+	my $g1 = $ae->('gzip');
+	cs_like($g1, csre('fwd=vary-miss', 'stored'), 'then gzip alone');
+	is(hv($g1, 'content-encoding'), undef, 'gzip alone: no Content-Encoding');
+	unlike($g1->{body}, qr/^zstd:/, 'gzip alone: not the zstd body');
+	my $z2 = $ae->('zstd, gzip');
+	cs_like($z2, $HIT, 'zstd, gzip (the same set)');
+	is(hv($z2, 'content-encoding'), 'zstd', 'zstd, gzip: Content-Encoding: zstd');
+	is($z2->{body}, $z1->{body}, 'zstd, gzip: the zstd variant');
+	my $g2 = $ae->('gzip');
+	cs_like($g2, $HIT, 'gzip alone again');
+	is($g2->{body}, $g1->{body}, 'gzip alone: the identity variant');
+	is(seen($be, $u), 2, 'the backend saw two requests');
+};
+
+subtest 'cache_use_stale respects must-revalidate and no-cache, not stale-if-error' => sub {
+	my %u = (
+	    plain => '/stale2/plain?cc=max-age=1&fail=1',
+	    mr    => '/stale2/mr?cc=max-age=1,must-revalidate&fail=1',
+	    nc    => '/stale2/nc?cc=max-age=1,no-cache&fail=1',
+	    sie   => '/stale2/sie?cc=max-age=1,must-revalidate,stale-if-error=60&fail=1',
+	);
+	my %r1;
+	for my $k (sort keys %u) {
+		$r1{$k} = get($u{$k});
+		cs_like($r1{$k}, $STORED, "fill $k");
+	}
+	sleep 1.3;
+	$t->spew("$DIR/flag-fail", '');
+	my $r = get($u{plain});
+	is($r->{status}, 200, 'max-age=1, backend 503: 200 from the cache');
+	is($r->{body}, $r1{plain}{body}, 'max-age=1: the stale body');
+	cs_like($r, csre('hit', 'detail=stale-upstream-down'), 'max-age=1');
+	for my $k (qw(mr nc)) {
+		$r = get($u{$k});
+		is($r->{status}, 503, "$u{$k}, backend 503: the 503 ("
+		    . cs($r) . ')');
+		isnt($r->{body}, $r1{$k}{body}, "$k: not the stale body");
+		unlike(cs($r), csre('hit'), "$k: not a hit");
+		is(seen($be, $u{$k}), 2, "$k: the backend was asked");
+	}
+	$r = get($u{sie});
+	is($r->{status}, 200, 'must-revalidate, stale-if-error=60, backend 503: 200');
+	is($r->{body}, $r1{sie}{body}, 'stale-if-error: the stale body');
+	cs_like($r, csre('hit', 'detail=stale-if-error'), 'stale-if-error=60');
+	unlink "$DIR/flag-fail";
+};
+
+subtest 'a stored 404 with an ETag: If-None-Match gets the 404, not a 304' => sub {
+	my $u = '/c/nf404?status=404&cc=max-age=60&etag=n4';
+	my $r1 = get($u);
+	is($r1->{status}, 404, 'fill: 404');
+	cs_like($r1, $STORED, 'fill');
+	my $r = req($t, 'GET', $u, headers => [ 'If-None-Match: "n4"' ]);
+	is($r->{status}, 404, 'If-None-Match: "n4": the 404');
+	cs_like($r, $HIT, 'If-None-Match: "n4"');
+	is($r->{body}, $r1->{body}, 'the stored body');
+	is(seen($be, $u), 1, 'the backend saw one request');
+};
+
+subtest 'the access log says what the cache did' => sub {
+	# combined (the main daemon): cs= at the end on a cache route only.
+	my $u = '/c/alog?cc=max-age=60';
+	cs_like(get($u), $STORED, 'combined: miss');
+	cs_like(get($u), $HIT, 'combined: hit');
+	is(get('/plain/alog')->{status}, 200, 'combined: a route without cache');
+	my @l;
+	$t->poll(sub { @l = grep { m{"GET (?:\Q$u\E|/plain/alog) HTTP} }
+	    split /\n/, $t->access_log; @l >= 3 }, 3);
+	is(scalar @l, 3, 'combined: three lines') or diag(join "\n", @l);
+	like($l[0] // '', qr/ cs=miss\z/, 'combined: the miss ends in cs=miss');
+	like($l[1] // '', qr/ cs=hit\z/, 'combined: the hit ends in cs=hit');
+	unlike($l[2] // '', qr/ cs=/, 'combined: no cs= on a route without cache');
+
+	my $t8 = Test::Frontd->new;
+	my $d8 = $t8->dir;
+	my $be8 = $t8->raw_backend(handler => app_handler($d8));
+	$t8->start("[global]\ncache_size = 16M\ncache_max_object_size = 1M\n"
+	    . "access_log = $d8/access.json\nlog_format = json\n\n"
+	    . "[upstream app]\nserver = $be8->{addr}\n\n"
+	    . "[route plain]\npath = /plain/\nupstream = app\n\n"
+	    . "[route c]\nupstream = app\ncache = on\n");
+	$u = '/j?cc=max-age=60';
+	cs_like(req($t8, 'GET', $u), $STORED, 'json: miss');
+	cs_like(req($t8, 'GET', $u), $HIT, 'json: hit');
+	is(req($t8, 'GET', '/plain/j')->{status}, 200, 'json: a route without cache');
+	my @j;
+	$t8->poll(sub { @j = split /\n/, $t8->slurp("$d8/access.json");
+	    @j >= 3 }, 3);
+	is(scalar @j, 3, 'json: three lines');
+	my @want = ([ 'miss', qr/"target":"\Q$u\E".*"cache":"miss"\}\z/ ],
+	    [ 'hit', qr/"target":"\Q$u\E".*"cache":"hit"\}\z/ ],
+	    [ 'no cache', qr/"target":"\/plain\/j".*"cache":null\}\z/ ]);
+	for my $i (0 .. 2) {
+		my ($what, $re) = @{ $want[$i] };
+		my $l = $j[$i] // '';
+		like($l, $re, "json, $what: " . ($l =~ /("cache":[^,}]*)/
+		    ? $1 : 'no "cache"'));
+		# A hit has no upstream: its null upstream keys too.
+		ok(eval { JSON::PP::decode_json($l); 1 }, "json, $what: valid JSON")
+		    or diag("$l\n$@");
+	}
+	$t8->check_logs;
+};
+
+subtest 'Vary: a field absent, empty, or differing in case are three variants' => sub {
+	my $u = '/c/vthing?cc=max-age=60&vary=X-Thing';
+	my $x = sub { req($t, 'GET', $u, headers => [ @_ ]) };
+	my $none = $x->();
+	cs_like($none, $STORED, 'no X-Thing');
+	my $empty = $x->('X-Thing:');
+	cs_like($empty, csre('fwd=vary-miss', 'stored'), 'X-Thing: (empty)');
+	isnt(hv($empty, 'x-version'), hv($none, 'x-version'),
+	    'empty: a new answer');
+	my $r = $x->();
+	cs_like($r, $HIT, 'no X-Thing again');
+	is(hv($r, 'x-version'), hv($none, 'x-version'), 'no X-Thing: its variant');
+	$r = $x->('X-Thing:');
+	cs_like($r, $HIT, 'empty again');
+	is(hv($r, 'x-version'), hv($empty, 'x-version'), 'empty: its variant');
+	is(seen($be, $u), 2, 'two backend fetches so far');
+	my $up = $x->('X-Thing: Abc');
+	cs_like($up, csre('fwd=vary-miss', 'stored'), 'X-Thing: Abc');
+	my $lo = $x->('X-Thing: abc');
+	cs_like($lo, csre('fwd=vary-miss', 'stored'), 'X-Thing: abc');
+	isnt(hv($lo, 'x-version'), hv($up, 'x-version'), 'abc: not the Abc answer');
+	$r = $x->('X-Thing: Abc');
+	cs_like($r, $HIT, 'X-Thing: Abc again');
+	is(hv($r, 'x-version'), hv($up, 'x-version'), 'Abc: its variant');
+	is(seen($be, $u), 4, 'four backend fetches in all');
 };
 
 $t->check_logs(allow => [ qr/\Q$sie->{addr}\E|\Q$down->{addr}\E/,

@@ -241,7 +241,7 @@ subtest 'log_format = json' => sub {
 	my $j = $j[0] // {};
 	is_deeply([ sort keys %$j ], [ sort qw(time client method target protocol
 	    status bytes referer user_agent request_time upstream upstream_status
-	    upstream_time tls) ], 'with the documented keys');
+	    upstream_time tls cache) ], 'with the documented keys');
 	is($j->{client}, '127.0.0.1', 'client');
 	is($j->{method}, 'GET', 'method');
 	is($j->{target}, '/j1?a=1', 'target');

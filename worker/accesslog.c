@@ -69,6 +69,9 @@ add(struct line *l, const char *s, size_t n)
 	l->len += n;
 }
 
+/* A literal: its length counted by the compiler, not by hand. */
+#define adds(l, lit)	add((l), (lit), sizeof(lit) - 1)
+
 static void __attribute__((format(printf, 2, 3)))
 addf(struct line *l, const char *fmt, ...)
 {
@@ -155,15 +158,15 @@ accesslog_write(const struct access_entry *e)
 		addf(&l, "{\"time\":\"%s\",\"client\":\"%s\",\"method\":\"",
 		    tbuf, e->client);
 		add_esc(&l, e->method, e->method_len, true);
-		add(&l, "\",\"target\":\"", 12);
+		adds(&l, "\",\"target\":\"");
 		add_esc(&l, e->target, e->target_len, true);
 		addf(&l, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,"
 		    "\"bytes\":%llu,\"referer\":\"", e->minor, e->status,
 		    (unsigned long long)e->bytes);
 		add_esc(&l, e->referer, e->referer_len, true);
-		add(&l, "\",\"user_agent\":\"", 16);
+		adds(&l, "\",\"user_agent\":\"");
 		add_esc(&l, e->user_agent, e->user_agent_len, true);
-		add(&l, "\",\"request_time\":", 17);
+		adds(&l, "\",\"request_time\":");
 		add_secs(&l, e->duration_ms);
 		if (e->upstream != NULL) {
 			addf(&l, ",\"upstream\":\"%s\",\"upstream_status\":",
@@ -171,48 +174,48 @@ accesslog_write(const struct access_entry *e)
 			if (e->upstream_status)
 				addf(&l, "%d", e->upstream_status);
 			else
-				add(&l, "null", 4);
-			add(&l, ",\"upstream_time\":", 17);
+				adds(&l, "null");
+			adds(&l, ",\"upstream_time\":");
 			if (e->upstream_ms >= 0)
 				add_secs(&l, e->upstream_ms);
 			else
-				add(&l, "null", 4);
+				adds(&l, "null");
 		} else
-			add(&l, ",\"upstream\":null,\"upstream_status\":null,"
-			    "\"upstream_time\":null", 59);
+			adds(&l, ",\"upstream\":null,\"upstream_status\":null,"
+			    "\"upstream_time\":null");
 		if (e->tls != NULL)
 			addf(&l, ",\"tls\":\"%s\"", e->tls);
 		else
-			add(&l, ",\"tls\":null", 11);
+			adds(&l, ",\"tls\":null");
 		if (e->cache != NULL)
 			addf(&l, ",\"cache\":\"%s\"", e->cache);
 		else
-			add(&l, ",\"cache\":null", 13);
-		add(&l, "}", 1);
+			adds(&l, ",\"cache\":null");
+		adds(&l, "}");
 	} else {
 		log_time(t, false, tbuf, sizeof(tbuf));
 		addf(&l, "%s - - [%s] \"", e->client, tbuf);
 		if (e->method_len == 0)
-			add(&l, "-", 1);
+			adds(&l, "-");
 		else {
 			add_esc(&l, e->method, e->method_len, false);
-			add(&l, " ", 1);
+			adds(&l, " ");
 			add_esc(&l, e->target, e->target_len, false);
 			addf(&l, " HTTP/1.%d", e->minor);
 		}
 		addf(&l, "\" %d %llu \"", e->status,
 		    (unsigned long long)e->bytes);
 		add_esc(&l, e->referer, e->referer_len, false);
-		add(&l, "\" \"", 3);
+		adds(&l, "\" \"");
 		add_esc(&l, e->user_agent, e->user_agent_len, false);
-		add(&l, "\" rt=", 5);
+		adds(&l, "\" rt=");
 		add_secs(&l, e->duration_ms);
 		addf(&l, " ua=%s us=", e->upstream ? e->upstream : "-");
 		if (e->upstream_status)
 			addf(&l, "%d", e->upstream_status);
 		else
-			add(&l, "-", 1);
-		add(&l, " ut=", 4);
+			adds(&l, "-");
+		adds(&l, " ut=");
 		add_secs(&l, e->upstream ? e->upstream_ms : -1);
 		if (e->cache != NULL)
 			addf(&l, " cs=%s", e->cache);
