@@ -285,27 +285,33 @@ g_log_format(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
+/* One or several addresses or networks per line, added to a list. */
 static enum cfg_set_result
-g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
+cidr_list_add(const char *v, struct cidr **list, size_t *n)
 {
-	struct cfg_global	*g = obj;
 	struct cidr		 c;
 	char			*copy = xstrdup(v), *tok, *save = NULL;
 	enum cfg_set_result	 r = CFG_OK;
 
-	/* One or several networks per line. */
 	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t,", &save)) {
 		if (cidr_parse(&c, tok) == -1) {
 			r = CFG_BAD;
 			break;
 		}
-		g->trusted_proxies = xrealloc(g->trusted_proxies,
-		    g->ntrusted_proxies + 1, sizeof(c));
-		g->trusted_proxies[g->ntrusted_proxies++] = c;
+		*list = xrealloc(*list, *n + 1, sizeof(c));
+		(*list)[(*n)++] = c;
 	}
 	free(copy);
 	return r;
+}
+
+static enum cfg_set_result
+g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	return cidr_list_add(v, &g->trusted_proxies, &g->ntrusted_proxies);
 }
 
 /*
@@ -1284,22 +1290,8 @@ static enum cfg_set_result
 r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
-	struct cidr		 c;
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	enum cfg_set_result	 res = CFG_OK;
 
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t,", &save)) {
-		if (cidr_parse(&c, tok) == -1) {
-			res = CFG_BAD;
-			break;
-		}
-		r->cache_purge_from = xrealloc(r->cache_purge_from,
-		    r->ncache_purge_from + 1, sizeof(c));
-		r->cache_purge_from[r->ncache_purge_from++] = c;
-	}
-	free(copy);
-	return res;
+	return cidr_list_add(v, &r->cache_purge_from, &r->ncache_purge_from);
 }
 
 /* "metrics = on": this route answers with frontd's counters. */

@@ -1917,6 +1917,22 @@ response_coding(struct conn *c)
 		c->close_after = true;
 }
 
+/* The client's response head, added to c->out: its length, 0 when it
+ * does not fit, (size_t)-1 without memory. */
+static size_t
+client_head(struct conn *c)
+{
+	size_t	len;
+
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return (size_t)-1;
+	buf_compact(c->out);
+	len = out_response_head(c, c->req, c->out->data + c->out->end,
+	    buf_room(c->out) - CHUNK_FRAME_MAX);
+	c->out->end += len;
+	return len;
+}
+
 /*
  * The response comes from the cache: the stored head goes through the
  * same rules as an upstream's, the body is copied from shared memory as
@@ -1943,14 +1959,10 @@ cache_serve(struct conn *c)
 	if (r->vary && !r->coded)
 		response_coding(c);
 	cache_head_lines(c);
-	if (c->out == NULL && (c->out = buf_get()) == NULL)
+	if ((len = client_head(c)) == (size_t)-1)
 		return conn_fail(c, 503, "out of memory");
-	buf_compact(c->out);
-	len = out_response_head(c, r, c->out->data + c->out->end,
-	    buf_room(c->out) - CHUNK_FRAME_MAX);
 	if (len == 0)
 		return conn_fail(c, 500, "stored response head too large");
-	c->out->end += len;
 	r->up_in->start = r->up_in->end = 0;
 	/* The first of the body rides with the head. */
 	if (r->resp_mode != BODY_NONE && cache_body_read(c) < 0) {
@@ -2048,16 +2060,12 @@ conn_read_response(struct conn *c)
 		response_coding(c);
 	if (r->rc != NULL)
 		cache_head_lines(c);
-	if (c->out == NULL && (c->out = buf_get()) == NULL)
+	if ((len = client_head(c)) == (size_t)-1)
 		return conn_fail(c, 503, "out of memory");
-	buf_compact(c->out);
-	len = out_response_head(c, r, c->out->data + c->out->end,
-	    buf_room(c->out) - CHUNK_FRAME_MAX);
 	if (len == 0) {
 		up_warn(c, "invalid response", "head too large");
 		return conn_fail(c, 502, "upstream response head too large");
 	}
-	c->out->end += len;
 	r->up_in->start += r->resp.head_len;
 	if (r->rc != NULL && r->rc->stored && r->resp_mode == BODY_NONE)
 		r->resp_done = true;
