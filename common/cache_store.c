@@ -66,14 +66,71 @@ struct cs_zone {
 	uint32_t		 dirty;		/* set while the mutex is held */
 };
 
+static void	zone_flush(struct cs_zone *, bool);
+
+/*
+ * The layout of each zone this process made, kept outside the zone: the
+ * master reclaims what dead workers left by these numbers, never by ones
+ * a worker could have written.
+ */
+struct layout {
+	const struct cs_zone	*z;
+	uint32_t		 nentries, nbuckets, nblocks;
+	uint64_t		 off_buckets, off_entries, off_next, off_locks;
+	uint64_t		 off_blocks;
+};
+static struct layout	known[4];
+
+static void
+layout_keep(const struct cs_zone *z)
+{
+	for (int i = 0; i < 4; i++)
+		if (known[i].z == NULL || known[i].z == z) {
+			known[i] = (struct layout){ z, z->nentries,
+			    z->nbuckets, z->nblocks, z->off_buckets,
+			    z->off_entries, z->off_next, z->off_locks,
+			    z->off_blocks };
+			return;
+		}
+}
+
+/* Puts the kept layout back; false when this process made no such zone. */
+static bool
+layout_restore(struct cs_zone *z)
+{
+	for (int i = 0; i < 4; i++)
+		if (known[i].z == z) {
+			const struct layout *l = &known[i];
+			bool same = z->nentries == l->nentries &&
+			    z->nbuckets == l->nbuckets &&
+			    z->nblocks == l->nblocks &&
+			    z->off_buckets == l->off_buckets &&
+			    z->off_entries == l->off_entries &&
+			    z->off_next == l->off_next &&
+			    z->off_locks == l->off_locks &&
+			    z->off_blocks == l->off_blocks;
+
+			z->nentries = l->nentries;
+			z->nbuckets = l->nbuckets;
+			z->nblocks = l->nblocks;
+			z->off_buckets = l->off_buckets;
+			z->off_entries = l->off_entries;
+			z->off_next = l->off_next;
+			z->off_locks = l->off_locks;
+			z->off_blocks = l->off_blocks;
+			if (!same)
+				zone_flush(z, false);
+			return true;
+		}
+	return false;
+}
+
 #define BUCKETS(z)	((uint32_t *)((char *)(z) + (z)->off_buckets))
 #define ENTRIES(z)	((struct cs_entry *)((char *)(z) + (z)->off_entries))
 #define NEXT(z)		((uint32_t *)((char *)(z) + (z)->off_next))
 #define LOCKS(z)	((struct cs_lockslot *)((char *)(z) + (z)->off_locks))
 #define BLOCK(z, i)	((char *)(z) + (z)->off_blocks + (uint64_t)(i) * \
 			    CS_BLOCK)
-
-static void	zone_flush(struct cs_zone *, bool);
 
 /*
  * A worker that dies holding the mutex may have left the index half
@@ -186,6 +243,7 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 			return NULL;
 		}
 		zone_init(z, size, NULL);
+		layout_keep(z);
 		return z;
 	}
 	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -224,11 +282,13 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 			zone_flush(z, false);	/* it stopped mid-change */
 		snprintf(z->file, sizeof(z->file), "%s", file);
 		memset(LOCKS(z), 0, CS_NLOCKS * sizeof(struct cs_lockslot));
+		layout_keep(z);
 		cs_zone_recover(z, true);
 		return z;
 	}
 	z->hdr.magic = 0;
 	zone_init(z, size, file);
+	layout_keep(z);
 	return z;
 }
 
@@ -242,6 +302,9 @@ void
 cs_zone_close(struct cs_zone *z)
 {
 	if (z != NULL) {
+		for (int i = 0; i < 4; i++)
+			if (known[i].z == z)
+				known[i].z = NULL;
 		if (z->file[0] != '\0')
 			msync(z, z->hdr.size, MS_ASYNC);
 		munmap(z, z->hdr.size);
@@ -342,13 +405,14 @@ entry_free(struct cs_zone *z, uint32_t i)
 		z->bytes -= e->keylen + e->headlen + e->bodylen;
 	}
 	atomic_fetch_add_explicit(&e->gen, 1, memory_order_seq_cst);
-	if (e->first != CS_NIL) {
-		for (b = e->first; NEXT(z)[b] != CS_NIL && n < e->nblocks; b =
-		    NEXT(z)[b])
+	/* Every index checked: a chain is only as sound as its writer. */
+	if (e->first < z->nblocks) {
+		for (b = e->first; NEXT(z)[b] < z->nblocks && n < e->nblocks;
+		    b = NEXT(z)[b])
 			n++;
 		NEXT(z)[b] = z->free_block;
 		z->free_block = e->first;
-		z->nfree_blocks += e->nblocks;
+		z->nfree_blocks += n + 1;
 	}
 	e->first = CS_NIL;
 	e->nblocks = 0;
@@ -768,6 +832,7 @@ void
 cs_zone_recover(struct cs_zone *z, bool all)
 {
 	lock(z);
+	layout_restore(z);
 	for (uint32_t i = 0; i < z->nentries; i++) {
 		struct cs_entry *e = &ENTRIES(z)[i];
 
