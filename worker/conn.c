@@ -2317,7 +2317,15 @@ send_compressed(struct conn *c)
 
 	client_absorb(c);
 	for (;;) {
-		if (buf_len(c->out) > 0) {
+		/*
+		 * The head waits for the body when all of it will come in
+		 * one run: one write, where a lone head then the body meet
+		 * the client's delayed ACK.
+		 */
+		if (buf_len(c->out) > 0 && !(r->bytes_out == 0 &&
+		    r->compressing && r->encoder == NULL && !r->resp_done &&
+		    r->resp_mode == BODY_LENGTH && r->resp_left <=
+		    COMPRESS_WHOLE_MAX)) {
 			if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
 			    NULL, 0, &blocked, &r->bytes_out) == -1) {
 				c->why = "client write error";
