@@ -75,6 +75,7 @@ static void	zone_flush(struct cs_zone *, bool);
  */
 struct layout {
 	const struct cs_zone	*z;
+	char			*file;		/* NULL: anonymous */
 	uint32_t		 nentries, nbuckets, nblocks;
 	uint64_t		 off_buckets, off_entries, off_next, off_locks;
 	uint64_t		 off_blocks;
@@ -82,14 +83,17 @@ struct layout {
 static struct layout	known[4];
 
 static void
-layout_keep(const struct cs_zone *z)
+layout_keep(const struct cs_zone *z, const char *file)
 {
 	for (int i = 0; i < 4; i++)
 		if (known[i].z == NULL || known[i].z == z) {
-			known[i] = (struct layout){ z, z->nentries,
+			free(known[i].file);
+			known[i] = (struct layout){ z, NULL, z->nentries,
 			    z->nbuckets, z->nblocks, z->off_buckets,
 			    z->off_entries, z->off_next, z->off_locks,
 			    z->off_blocks };
+			if (file != NULL)
+				known[i].file = strdup(file);
 			return;
 		}
 }
@@ -243,7 +247,7 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 			return NULL;
 		}
 		zone_init(z, size, NULL);
-		layout_keep(z);
+		layout_keep(z, file);
 		return z;
 	}
 	if ((fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -282,20 +286,27 @@ cs_zone_open(uint64_t size, const char *file, char *err, size_t errlen)
 			zone_flush(z, false);	/* it stopped mid-change */
 		snprintf(z->file, sizeof(z->file), "%s", file);
 		memset(LOCKS(z), 0, CS_NLOCKS * sizeof(struct cs_lockslot));
-		layout_keep(z);
+		layout_keep(z, file);
 		cs_zone_recover(z, true);
 		return z;
 	}
 	z->hdr.magic = 0;
 	zone_init(z, size, file);
-	layout_keep(z);
+	layout_keep(z, file);
 	return z;
 }
 
+/* By what this process opened: the zone's own copy of the path is cut
+ * at 255 bytes. */
 bool
 cs_zone_fits(const struct cs_zone *z, uint64_t size, const char *file)
 {
-	return z->cfg_size == size && strcmp(z->file, file ? file : "") == 0;
+	for (int i = 0; i < 4; i++)
+		if (known[i].z == z)
+			return z->cfg_size == size && (known[i].file == NULL ?
+			    file == NULL : file != NULL &&
+			    strcmp(known[i].file, file) == 0);
+	return false;
 }
 
 void
@@ -303,8 +314,11 @@ cs_zone_close(struct cs_zone *z)
 {
 	if (z != NULL) {
 		for (int i = 0; i < 4; i++)
-			if (known[i].z == z)
+			if (known[i].z == z) {
 				known[i].z = NULL;
+				free(known[i].file);
+				known[i].file = NULL;
+			}
 		if (z->file[0] != '\0')
 			msync(z, z->hdr.size, MS_ASYNC);
 		munmap(z, z->hdr.size);
@@ -659,7 +673,7 @@ cs_begin(struct cs_zone *z, struct cs_writer *w, const char *key,
 	e->hnext = CS_NIL;
 	unlock(z);
 	w->idx = i;
-	w->max = max + CS_KEY_MAX + CS_HEAD_MAX;
+	w->max = max;
 	if (cs_write(z, w, key, keylen) == -1) {
 		cs_abort(z, w);
 		return -1;
@@ -678,7 +692,9 @@ cs_write(struct cs_zone *z, struct cs_writer *w, const void *data,
 	if (w->idx == CS_NIL || w->failed)
 		return -1;
 	e = &ENTRIES(z)[w->idx];
-	if (w->size + len > w->max) {
+	/* The body within max exactly; before it, room for any head. */
+	if (w->size + len > (w->head_set ? (uint64_t)w->keylen + w->headlen :
+	    (uint64_t)CS_KEY_MAX + CS_HEAD_MAX) + w->max) {
 		w->failed = true;
 		return -1;
 	}
@@ -722,6 +738,7 @@ void
 cs_head_done(struct cs_writer *w)
 {
 	w->headlen = (uint32_t)(w->size - w->keylen);
+	w->head_set = true;
 }
 
 int

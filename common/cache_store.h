@@ -76,8 +76,9 @@ struct cs_writer {
 	uint32_t	 last;		/* last block of the chain */
 	uint32_t	 used;		/* bytes in it */
 	uint64_t	 size;		/* bytes written */
-	uint64_t	 max;		/* bytes allowed */
+	uint64_t	 max;		/* body bytes allowed */
 	uint32_t	 keylen, headlen;
+	bool		 head_set;	/* cs_head_done() was called */
 	bool		 failed;
 };
 
