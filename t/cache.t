@@ -23,6 +23,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Frontd qw(parse_responses header_tokens);
+use Test::FrontdBrotli;
 use Digest::MD5 qw(md5_hex);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP ();
@@ -161,65 +162,10 @@ sub app_handler {
 my $t = Test::Frontd->new;
 my $DIR = $t->dir;
 
-# A Brotli decoder, if there is one (as t/compress.t): the brotli tool,
-# Python's brotli, or a few lines of C against libbrotlidec.
-my ($BR_DECODER, $br_cmd);
-if (system('brotli --version >/dev/null 2>&1') == 0) {
-	($BR_DECODER, $br_cmd) = ('brotli tool', 'brotli -d -c');
-} elsif (system(q{python3 -c 'import brotli' >/dev/null 2>&1}) == 0) {
-	$t->spew("$DIR/unbr.py", <<'EOF');
-import sys, brotli
-d = brotli.Decompressor()
-out = d.process(sys.stdin.buffer.read())
-sys.stdout.buffer.write(out)
-sys.exit(0 if d.is_finished() else 3)
-EOF
-	($BR_DECODER, $br_cmd) = ('python3 brotli', "python3 '$DIR/unbr.py'");
-} else {
-	$t->spew("$DIR/unbr.c", <<'EOF');
-#include <stdint.h>
-#include <stdio.h>
-#include <brotli/decode.h>
-/* stdin to stdout; 0 when the stream ended, 3 when cut short, 1 on error,
- * 4 with bytes after the end. */
-int main(void) {
-	BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
-	static uint8_t in[65536], out[65536];
-	const uint8_t *next_in = in;
-	size_t avail_in = 0;
-	BrotliDecoderResult r = BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT;
-	for (;;) {
-		if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT && avail_in == 0) {
-			avail_in = fread(in, 1, sizeof in, stdin);
-			next_in = in;
-			if (avail_in == 0)
-				return 3;
-		}
-		uint8_t *next_out = out;
-		size_t avail_out = sizeof out;
-		r = BrotliDecoderDecompressStream(s, &avail_in, &next_in,
-		    &avail_out, &next_out, NULL);
-		fwrite(out, 1, sizeof out - avail_out, stdout);
-		if (r == BROTLI_DECODER_RESULT_SUCCESS)
-			return avail_in > 0 || fread(in, 1, 1, stdin) > 0 ? 4 : 0;
-		if (r == BROTLI_DECODER_RESULT_ERROR)
-			return 1;
-	}
-}
-EOF
-	if (system("cc -O -o '$DIR/unbr' '$DIR/unbr.c' -lbrotlidec "
-	    . ">'$DIR/unbr.log' 2>&1") == 0) {
-		($BR_DECODER, $br_cmd) = ('libbrotlidec (compiled here)',
-		    "'$DIR/unbr'");
-	}
-}
-
-sub decode_br {
-	my ($bytes) = @_;
-	$t->spew("$DIR/br.in", $bytes);
-	my $rc = system("$br_cmd <'$DIR/br.in' >'$DIR/br.out' 2>'$DIR/br.err'");
-	return ($t->slurp("$DIR/br.out"), $rc == 0);
-}
+# A Brotli decoder, if this machine has one (see Test::FrontdBrotli).
+my $BR = Test::FrontdBrotli->new($t);
+my $BR_DECODER = $BR->name;
+sub decode_br { $BR->decode(@_) }
 
 # ---------------------------------------------------------------------------
 # Helpers

@@ -13,6 +13,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Frontd qw(parse_responses header_tokens);
+use Test::FrontdBrotli;
 use Compress::Raw::Zlib ();
 use IO::Compress::Gzip qw(gzip $GzipError);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
@@ -105,72 +106,11 @@ sub handler {
 	}
 }
 
-# A Brotli decoder, if there is one: the brotli tool, Python's brotli, or
-# a few lines of C against libbrotlidec when a compiler and the library
-# are there.  decode_br(bytes) returns (output, complete).
 my $t = Test::Frontd->new;
-my ($BR_DECODER, $br_cmd);
-{
-	my $dir = $t->dir;
-	if (system('brotli --version >/dev/null 2>&1') == 0) {
-		($BR_DECODER, $br_cmd) = ('brotli tool', 'brotli -d -c');
-	} elsif (system(q{python3 -c 'import brotli' >/dev/null 2>&1}) == 0) {
-		$t->spew("$dir/unbr.py", <<'EOF');
-import sys, brotli
-d = brotli.Decompressor()
-out = d.process(sys.stdin.buffer.read())
-sys.stdout.buffer.write(out)
-sys.exit(0 if d.is_finished() else 3)
-EOF
-		($BR_DECODER, $br_cmd) = ('python3 brotli', "python3 '$dir/unbr.py'");
-	} else {
-		$t->spew("$dir/unbr.c", <<'EOF');
-#include <stdint.h>
-#include <stdio.h>
-#include <brotli/decode.h>
-/* stdin to stdout; 0 when the stream ended, 3 when cut short, 1 on error,
- * 4 with bytes after the end. */
-int main(void) {
-	BrotliDecoderState *s = BrotliDecoderCreateInstance(NULL, NULL, NULL);
-	static uint8_t in[65536], out[65536];
-	const uint8_t *next_in = in;
-	size_t avail_in = 0;
-	BrotliDecoderResult r = BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT;
-	for (;;) {
-		if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT && avail_in == 0) {
-			avail_in = fread(in, 1, sizeof in, stdin);
-			next_in = in;
-			if (avail_in == 0)
-				return 3;
-		}
-		uint8_t *next_out = out;
-		size_t avail_out = sizeof out;
-		r = BrotliDecoderDecompressStream(s, &avail_in, &next_in,
-		    &avail_out, &next_out, NULL);
-		fwrite(out, 1, sizeof out - avail_out, stdout);
-		if (r == BROTLI_DECODER_RESULT_SUCCESS)
-			return avail_in > 0 || fread(in, 1, 1, stdin) > 0 ? 4 : 0;
-		if (r == BROTLI_DECODER_RESULT_ERROR)
-			return 1;
-	}
-}
-EOF
-		if (system("cc -O -o '$dir/unbr' '$dir/unbr.c' -lbrotlidec "
-		    . ">'$dir/unbr.log' 2>&1") == 0) {
-			($BR_DECODER, $br_cmd) = ('libbrotlidec (compiled here)',
-			    "'$dir/unbr'");
-		}
-	}
-}
-
-sub decode_br {
-	my ($bytes) = @_;
-	my $dir = $t->dir;
-	$t->spew("$dir/br.in", $bytes);
-	my $rc = system("$br_cmd <'$dir/br.in' >'$dir/br.out' 2>'$dir/br.err'");
-	my $out = $t->slurp("$dir/br.out");
-	return ($out, $rc == 0);
-}
+# A Brotli decoder, if this machine has one (see Test::FrontdBrotli).
+my $BR = Test::FrontdBrotli->new($t);
+my $BR_DECODER = $BR->name;
+sub decode_br { $BR->decode(@_) }
 
 # gzip -> (output, error): no pass-through of bytes that are not gzip.
 sub un_gzip {
