@@ -22,9 +22,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Test::Frontd qw(parse_responses header_tokens);
+use Test::Frontd qw(parse_responses header_tokens same_bytes);
 use Test::FrontdBrotli;
-use Digest::MD5 qw(md5_hex);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP ();
 use Time::HiRes qw(time sleep);
@@ -251,14 +250,6 @@ sub seen {
 	    $t->received_requests($be);
 }
 
-sub same {
-	my ($got, $want, $name) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok(defined $got && $got eq $want, $name) or diag(sprintf
-	    "got %s bytes (md5 %s), want %d bytes (md5 %s)",
-	    defined $got ? length $got : 'undef',
-	    defined $got ? md5_hex($got) : '-', length $want, md5_hex($want));
-}
 
 # The counters of the metrics route: { name => value }, labelled lines
 # both under their full text (name{labels}) and summed under the name;
@@ -785,10 +776,10 @@ subtest 'larger than cache_max_object_size: passed whole, not stored' => sub {
 	my $r1 = get($u);
 	is($r1->{status}, 200, 'status 200');
 	ok($r1->{complete}, 'a complete response');
-	same($r1->{body}, substr($TEXT, 0, $size), "all $size bytes");
+	same_bytes($r1->{body}, substr($TEXT, 0, $size), "all $size bytes");
 	not_stored($r1, 'too-large', 'first');
 	my $r2 = get($u);
-	same($r2->{body}, substr($TEXT, 0, $size), "second: all $size bytes");
+	same_bytes($r2->{body}, substr($TEXT, 0, $size), "second: all $size bytes");
 	not_stored($r2, 'too-large', 'second');
 	is(seen($be, $u), 2, 'both reached the backend');
 	# Just under the limit is stored.
@@ -1028,9 +1019,9 @@ subtest 'compression: the br variant and the identity object are kept' => sub {
 	if ($BR_DECODER) {
 		my ($out, $done) = decode_br($r2->{body});
 		ok($done, "br, second: a whole Brotli stream ($BR_DECODER)");
-		same($out, $want, 'br, second: decodes byte for byte to the original');
+		same_bytes($out, $want, 'br, second: decodes byte for byte to the original');
 		($out) = decode_br($r1->{body});
-		same($out, $want, 'br, first: decodes to the original too');
+		same_bytes($out, $want, 'br, first: decodes to the original too');
 	} else {
 		ok(length $r2->{body} && length $r2->{body} < $size,
 		    'br, second: shorter than the original');
@@ -1043,7 +1034,7 @@ subtest 'compression: the br variant and the identity object are kept' => sub {
 	is($r3->{status}, 200, 'identity: 200');
 	is(hv($r3, 'content-encoding'), undef, 'identity: no Content-Encoding');
 	cs_like($r3, $HIT, 'identity');
-	same($r3->{body}, $want, 'identity: the original body');
+	same_bytes($r3->{body}, $want, 'identity: the original body');
 	is(seen($be, $u), 1, 'the backend saw one request');
 };
 
@@ -1161,7 +1152,7 @@ subtest 'a compressed copy is not another URL that ends in ~gzip' => sub {
 	is(hv($r3, 'content-encoding'), 'gzip', 'gzip client: Content-Encoding: gzip');
 	my ($out, $err) = un_gzip($r3->{body});
 	is($err, undef, 'gzip client: the body gunzips');
-	same($out, $want, "gzip client: to the bytes of $u");
+	same_bytes($out, $want, "gzip client: to the bytes of $u");
 	is(hv($r3, 'x-version'), hv($r1, 'x-version'),
 	    "gzip client: the X-Version of the fill of $u");
 	is(seen($be, $u), 1, "the backend saw one request for $u");
@@ -1185,7 +1176,7 @@ subtest 'an HTTP/1.0 client gets a stored object gzipped, framed by the close' =
 		    . ($cl // 'none') . ', ' . length($sent) . ' bytes sent');
 		my ($out, $err) = un_gzip($sent);
 		is($err, undef, "$what: the bytes sent gunzip");
-		same($out, $want, "$what: to the original");
+		same_bytes($out, $want, "$what: to the original");
 	}
 	is(seen($be, $u), 1, 'the backend saw one request');
 };
@@ -1411,7 +1402,7 @@ subtest 'a worker killed while storing leaves no half entry' => sub {
 	is($r2->{status}, 200, 'again: 200');
 	ok($r2->{complete}, 'again: a complete response');
 	is(hv($r2, 'content-length'), $size, "again: Content-Length: $size");
-	same($r2->{body}, $BIG, "again: all $size bytes, the right ones");
+	same_bytes($r2->{body}, $BIG, "again: all $size bytes, the right ones");
 	cs_like($r2, csre('fwd=uri-miss'), 'again: a miss, no half entry hit');
 	cs_like($r2, $STORED, 'again: stored');
 	ok($took < 4, sprintf 'again: answered in %.2f s (not held up by the '
@@ -1421,7 +1412,7 @@ subtest 'a worker killed while storing leaves no half entry' => sub {
 	my $r3 = req($t4, 'GET', $u, timeout => 20);
 	is($r3->{status}, 200, 'third: 200');
 	cs_like($r3, $HIT, 'third');
-	same($r3->{body}, $BIG, "third: all $size bytes from the cache");
+	same_bytes($r3->{body}, $BIG, "third: all $size bytes from the cache");
 	is(hv($r3, 'x-version'), hv($r2, 'x-version'),
 	    'third: the entry stored by the second');
 	is(seen($be4, $u), 2, 'the backend saw no third request');

@@ -12,12 +12,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Test::Frontd qw(parse_responses header_tokens);
+use Test::Frontd qw(parse_responses header_tokens same_bytes);
 use Test::FrontdBrotli;
 use Compress::Raw::Zlib ();
 use IO::Compress::Gzip qw(gzip $GzipError);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
-use Digest::MD5 qw(md5_hex);
 use Time::HiRes qw(time sleep);
 
 my $H = "Host: test.example\r\n";
@@ -220,14 +219,6 @@ sub hv {
 	return join ', ', @$v;
 }
 
-sub same {
-	my ($got, $want, $name) = @_;
-	local $Test::Builder::Level = $Test::Builder::Level + 1;
-	ok(defined $got && $got eq $want, $name) or diag(sprintf
-	    "got %s bytes (md5 %s), want %d bytes (md5 %s)",
-	    defined $got ? length $got : 'undef',
-	    defined $got ? md5_hex($got) : '-', length $want, md5_hex($want));
-}
 
 sub varies {
 	my ($r) = @_;
@@ -253,11 +244,11 @@ sub is_coded {
 			is(substr($r->{body}, 0, 2), "\x1f\x8b", 'gzip magic');
 			my ($out, $err) = un_gzip($r->{body});
 			is($err, undef, 'gunzip succeeds');
-			same($out, $want, 'gunzips byte for byte to the original');
+			same_bytes($out, $want, 'gunzips byte for byte to the original');
 		} elsif ($BR_DECODER) {
 			my ($out, $done) = decode_br($r->{body});
 			ok($done, "a whole Brotli stream ($BR_DECODER)");
-			same($out, $want, 'decodes byte for byte to the original');
+			same_bytes($out, $want, 'decodes byte for byte to the original');
 		}
 	};
 }
@@ -270,7 +261,7 @@ sub is_plain {
 		is($r->{status}, $o{status} // 200, 'status');
 		is(hv($r, 'content-encoding'), $o{ce}, 'Content-Encoding '
 		    . ($o{ce} // 'absent'));
-		same($r->{body}, $want, 'the body as the backend sent it');
+		same_bytes($r->{body}, $want, 'the body as the backend sent it');
 		if (defined $o{cl}) {
 			is(hv($r, 'content-length'), $o{cl}, "Content-Length: $o{cl}");
 		}
@@ -533,7 +524,7 @@ subtest 'a slowly made body streams compressed' => sub {
 			    length $fo, length $full);
 			my ($out) = $ae eq 'gzip' ? un_gzip($s->{data})
 			    : decode_br($s->{data});
-			same($out, $full, "$ae: all of it decodes to the original");
+			same_bytes($out, $full, "$ae: all of it decodes to the original");
 		}
 	}
 };

@@ -38,7 +38,8 @@ use Time::HiRes qw(time sleep);
 our $VERSION = '0.1';
 
 use Exporter qw(import);
-our @EXPORT_OK = qw(parse_responses parse_requests parse_head header_tokens);
+our @EXPORT_OK = qw(parse_responses parse_requests parse_head header_tokens
+    same_bytes);
 
 my $DEADLINE_S = 10;		# waiting for a start or a stop
 my $POLL_S     = 0.05;		# polling interval of every wait
@@ -1263,6 +1264,19 @@ sub header_tokens {
 	my ($m, $name) = @_;
 	return map { my $v = lc; $v =~ s/^\s+|\s+$//g; length $v ? $v : () }
 	    map { split /,/ } @{ $m->{headers}{ lc $name } // [] };
+}
+
+# A test that two byte strings are equal; on failure the lengths and MD5
+# sums, not megabytes of body: same_bytes($got, $want, $name).
+sub same_bytes {
+	my ($got, $want, $name) = @_;
+	require Digest::MD5;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	Test::More::ok(defined $got && $got eq $want, $name) or
+	    Test::More::diag(sprintf "got %s bytes (md5 %s), want %d bytes "
+	    . "(md5 %s)", defined $got ? length $got : 'undef',
+	    defined $got ? Digest::MD5::md5_hex($got) : '-', length $want,
+	    Digest::MD5::md5_hex($want));
 }
 
 # Split a head into its start line and fields.
