@@ -195,25 +195,46 @@ cc_parse(struct cc *cc, const char *v, size_t len)
 	}
 }
 
-/* Every Cache-Control field of a head; Pragma: no-cache without one. */
+/*
+ * Reads one field into cc if it is Cache-Control or Pragma: no-cache;
+ * false for any other field. *cc_seen, *pragma: what cc_done() needs.
+ */
+static bool
+cc_field(struct cc *cc, const char *b, const struct http_header *f,
+    bool *cc_seen, bool *pragma)
+{
+	if (name_is(b, f, "cache-control")) {
+		cc_parse(cc, b + f->value.off, f->value.len);
+		*cc_seen = true;
+		return true;
+	}
+	if (name_is(b, f, "pragma")) {
+		if (f->value.len >= 8 && strncasecmp(b + f->value.off,
+		    "no-cache", 8) == 0)
+			*pragma = true;
+		return true;
+	}
+	return false;
+}
+
+/* Pragma: no-cache counts only without Cache-Control (RFC 9111 5.4). */
+static void
+cc_done(struct cc *cc, bool cc_seen, bool pragma)
+{
+	if (!cc_seen && pragma)
+		cc->no_cache = true;
+}
+
+/* Every Cache-Control field of a head. */
 static void
 cc_read(struct cc *cc, const char *b, const struct http_head *h)
 {
 	bool	seen = false, pragma = false;
 
 	cc_init(cc);
-	for (uint32_t i = 0; i < h->nheaders; i++) {
-		const struct http_header *f = &h->headers[i];
-
-		if (name_is(b, f, "cache-control")) {
-			cc_parse(cc, b + f->value.off, f->value.len);
-			seen = true;
-		} else if (name_is(b, f, "pragma") && f->value.len >= 8 &&
-		    strncasecmp(b + f->value.off, "no-cache", 8) == 0)
-			pragma = true;
-	}
-	if (!seen && pragma)
-		cc->no_cache = true;
+	for (uint32_t i = 0; i < h->nheaders; i++)
+		cc_field(cc, b, &h->headers[i], &seen, &pragma);
+	cc_done(cc, seen, pragma);
 }
 
 /* An HTTP-date (IMF-fixdate, RFC 850 or asctime); -1 if invalid. */
@@ -470,21 +491,21 @@ static bool
 client_not_modified(const struct conn *c, const char *sb,
     const struct http_head *sh)
 {
+	const struct rcache		*rc = c->req->rc;
 	const char			*b = c->in->data;
-	const struct http_head		*h = &c->req->head;
-	const struct http_header	*inm = find(b, h, "if-none-match");
-	const struct http_header	*ims, *f;
+	const struct http_header	*hs = c->req->head.headers;
+	const struct http_header	*f;
 	int64_t				 t, lm;
 
 	if (sh->status < 200 || sh->status > 299)
 		return false;	/* RFC 9110 13.2.1 */
-	if (inm != NULL) {
+	if (rc->rq_inm >= 0) {
 		f = find(sb, sh, "etag");
-		return f != NULL && etag_listed(b + inm->value.off,
-		    inm->value.len, sb + f->value.off, f->value.len);
+		return f != NULL && etag_listed(b + hs[rc->rq_inm].value.off,
+		    hs[rc->rq_inm].value.len, sb + f->value.off, f->value.len);
 	}
-	if ((ims = find(b, h, "if-modified-since")) == NULL ||
-	    (t = http_date(b + ims->value.off, ims->value.len)) == -1)
+	if (rc->rq_ims < 0 || (t = http_date(b + hs[rc->rq_ims].value.off,
+	    hs[rc->rq_ims].value.len)) == -1)
 		return false;
 	lm = head_date(sb, sh, "last-modified");
 	return lm != -1 && lm <= t;
@@ -621,7 +642,9 @@ request_first(struct conn *c, const struct cfg_route *route)
 	struct cc		 cc;
 	size_t			 n;
 	char			 val[256];
+	bool			 cc_seen = false, pragma = false, range = false;
 
+	rc->rq_inm = rc->rq_ims = rc->rq_auth = -1;
 	n = tpl_expand(c, &route->cache_key, NULL, NULL, 0, rc->key,
 	    CS_KEY_MAX);
 	if (n == (size_t)-1) {
@@ -654,15 +677,29 @@ request_first(struct conn *c, const struct cfg_route *route)
 		rc->fwd = FWD_METHOD;
 		return CACHE_FORWARD;
 	}
-	if (find(b, h, "range") != NULL) {
+	/* One pass over the request for every field the cache reads. */
+	cc_init(&cc);
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		if (cc_field(&cc, b, f, &cc_seen, &pragma))
+			continue;
+		if (name_is(b, f, "range"))
+			range = true;
+		else if (name_is(b, f, "if-none-match") && rc->rq_inm < 0)
+			rc->rq_inm = (int16_t)i;
+		else if (name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
+			rc->rq_ims = (int16_t)i;
+		else if (name_is(b, f, "authorization"))
+			rc->rq_auth = (int16_t)i;
+	}
+	cc_done(&cc, cc_seen, pragma);
+	if (range) {
 		rc->lookup = rc->store = false;
-		rc->range = true;
 		rc->fwd = FWD_BYPASS;
 		return CACHE_FORWARD;
 	}
-	cc_read(&cc, b, h);
 	rc->rq_no_cache = cc.no_cache;
-	rc->rq_no_store = cc.no_store;
 	rc->rq_only_if_cached = cc.only_if_cached;
 	rc->rq_max_age = cc.max_age < -1 ? -1 : cc.max_age;
 	rc->rq_max_stale = cc.max_stale < -1 ? -1 : cc.max_stale;
@@ -888,7 +925,7 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 		return "private";
 	if (find(b, h, "set-cookie") != NULL)
 		return "set-cookie";
-	auth = find(c->in->data, &r->head, "authorization") != NULL;
+	auth = rc->rq_auth >= 0;
 	if (auth && !cc.public_ && cc.s_maxage < 0 && !cc.must_revalidate)
 		return "authorization";
 	for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -1204,7 +1241,7 @@ cache_response(struct conn *c)
 			log_warn("conn=%llu a cached response went away while "
 			    "it was revalidated: 502", (unsigned long long)
 			    c->id);
-			rc->serving = true;	/* not stale-on-error */
+			rc->have = false;	/* nothing stale to give */
 			r->status = 502;
 			return CACHE_ANSWERED;
 		}

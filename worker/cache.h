@@ -51,7 +51,6 @@ struct rcache {
 	bool			 not_modified;	/* answer the client 304 */
 	bool			 stored;	/* writers running */
 	bool			 coded_hit;	/* stored compressed variant */
-	bool			 range;
 	bool			 head_loaded;
 	bool			 purge;		/* a PURGE request */	/* its head is in r->up_in */
 	const char		*detail;	/* Cache-Status detail, or NULL */
@@ -61,7 +60,9 @@ struct rcache {
 	int64_t			 wait_until_ms;
 	int64_t			 req_time;	/* wall seconds, sent */
 	/* Request directives */
-	bool			 rq_no_cache, rq_no_store, rq_only_if_cached;
+	bool			 rq_no_cache, rq_only_if_cached;
+	/* Request fields, by index in its head; -1: none. */
+	int16_t			 rq_inm, rq_ims, rq_auth;
 	int64_t			 rq_max_age, rq_max_stale, rq_min_fresh;
 	/* The entry found */
 	struct cs_found		 found;
