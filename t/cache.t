@@ -22,7 +22,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Test::Frontd qw(parse_responses header_tokens same_bytes);
+use Test::Frontd qw(parse_responses header_tokens same_bytes text_words);
 use Test::FrontdBrotli;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP ();
@@ -32,22 +32,8 @@ my $HOST = 'cache.example';
 my $CACHE_SIZE = 64 * 1048576;		# cache_size = 64M
 my $MAX_OBJECT = 256 * 1024;		# cache_max_object_size = 256K
 
-# Text that compresses like real text: seeded words (as t/compress.t).
-my @WORDS = qw(the quick brown fox jumps over lazy dog proxy frontd worker
-    upstream route listener cache stale fresh vary purge age etag header
-    body request response client server keep alive stream hit miss store);
-sub words {
-	my ($n, $seed) = @_;
-	srand($seed);
-	my $s = '';
-	while (length $s < $n) {
-		$s .= join(' ', map { $WORDS[int rand @WORDS] } 1 .. 12)
-		    . sprintf(" %d\n", int rand 100000);
-	}
-	return substr($s, 0, $n);
-}
-my $TEXT = words(320 * 1024, 1);
-my $BIG = words(2 * 1048576, 2);	# 2 MB for the worker killed mid-store
+my $TEXT = text_words(320 * 1024, 1);
+my $BIG = text_words(2 * 1048576, 2);	# 2 MB for the worker killed mid-store
 
 my %TYPE = (text => 'text/plain; charset=utf-8', html => 'text/html');
 

@@ -12,7 +12,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Test::Frontd qw(parse_responses header_tokens same_bytes);
+use Test::Frontd qw(parse_responses header_tokens same_bytes text_words);
 use Test::FrontdBrotli;
 use Compress::Raw::Zlib ();
 use IO::Compress::Gzip qw(gzip $GzipError);
@@ -21,23 +21,8 @@ use Time::HiRes qw(time sleep);
 
 my $H = "Host: test.example\r\n";
 
-# Text that compresses like real text: seeded words, 20 KB and 5 MB.
-my @WORDS = qw(the quick brown fox jumps over lazy dog proxy frontd worker
-    upstream route listener compress gzip brotli chunk header body request
-    response client server keep alive stream window deflate quality level
-    length type json html script style value table);
-sub words {
-	my ($n, $seed) = @_;
-	srand($seed);
-	my $s = '';
-	while (length $s < $n) {
-		$s .= join(' ', map { $WORDS[int rand @WORDS] } 1 .. 12)
-		    . sprintf(" %d\n", int rand 100000);
-	}
-	return substr($s, 0, $n);
-}
-my $TEXT = words(20000, 1);
-my $BIG  = words(5 * 1048576, 2);
+my $TEXT = text_words(20000, 1);
+my $BIG  = text_words(5 * 1048576, 2);
 my $SLOW_CHUNK = 400;		# /slow: 5 chunks of it, 300 ms apart
 my $SLOW_GAP   = 0.3;
 

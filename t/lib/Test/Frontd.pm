@@ -39,7 +39,7 @@ our $VERSION = '0.1';
 
 use Exporter qw(import);
 our @EXPORT_OK = qw(parse_responses parse_requests parse_head header_tokens
-    same_bytes);
+    same_bytes text_words);
 
 my $DEADLINE_S = 10;		# waiting for a start or a stop
 my $POLL_S     = 0.05;		# polling interval of every wait
@@ -1264,6 +1264,23 @@ sub header_tokens {
 	my ($m, $name) = @_;
 	return map { my $v = lc; $v =~ s/^\s+|\s+$//g; length $v ? $v : () }
 	    map { split /,/ } @{ $m->{headers}{ lc $name } // [] };
+}
+
+# n bytes of text that compresses like real text: seeded words and
+# numbers, the same for the same seed: text_words($n, $seed).
+my @TEXT_WORDS = qw(the quick brown fox jumps over lazy dog proxy frontd
+    worker upstream route listener compress gzip brotli chunk header body
+    request response client server keep alive stream window deflate cache
+    stale fresh vary purge age etag hit miss store json html value table);
+sub text_words {
+	my ($n, $seed) = @_;
+	srand($seed);
+	my $s = '';
+	while (length $s < $n) {
+		$s .= join(' ', map { $TEXT_WORDS[int rand @TEXT_WORDS] } 1 .. 12)
+		    . sprintf(" %d\n", int rand 100000);
+	}
+	return substr($s, 0, $n);
 }
 
 # A test that two byte strings are equal; on failure the lengths and MD5
