@@ -162,27 +162,24 @@ set_long(const char *v, long min, long max, long *out)
 	return cfg_parse_int(v, min, max, out) == 0 ? CFG_OK : CFG_BAD;
 }
 
-static enum cfg_set_result
-g_max_connections(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
-
-	if (set_long(v, 16, 1000000, &n) != CFG_OK)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->max_connections = (int)n;
-	return CFG_OK;
+/* Numbers that live at a fixed offset of their section. */
+#define INT_SETTER(fn, type, field, min, max)				\
+static enum cfg_set_result						\
+fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
+{									\
+	long	n;							\
+									\
+	if (set_long(v, (min), (max), &n) != CFG_OK)			\
+		return CFG_BAD;						\
+	((type *)obj)->field = (int)n;					\
+	return CFG_OK;							\
 }
 
-static enum cfg_set_result
-g_keepalive_requests(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
+INT_SETTER(g_max_connections, struct cfg_global, max_connections, 16,
+    1000000)
 
-	if (set_long(v, 1, 1000000000, &n) != CFG_OK)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->keepalive_requests = (int)n;
-	return CFG_OK;
-}
+INT_SETTER(g_keepalive_requests, struct cfg_global, keepalive_requests, 1,
+    1000000000)
 
 static enum cfg_set_result
 g_max_headers(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -392,16 +389,7 @@ g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-static enum cfg_set_result
-u_keepalive(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
-
-	if (set_long(v, 0, 65536, &n) != CFG_OK)
-		return CFG_BAD;
-	((struct cfg_upstream *)obj)->keepalive = (int)n;
-	return CFG_OK;
-}
+INT_SETTER(u_keepalive, struct cfg_upstream, keepalive, 0, 65536)
 
 static enum cfg_set_result
 r_proxy_host(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -428,16 +416,7 @@ l_address(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-static enum cfg_set_result
-l_backlog(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
-
-	if (cfg_parse_int(v, 1, 65535, &n) == -1)
-		return CFG_BAD;
-	((struct cfg_listener *)obj)->backlog = (int)n;
-	return CFG_OK;
-}
+INT_SETTER(l_backlog, struct cfg_listener, backlog, 1, 65535)
 
 static enum cfg_set_result
 r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -552,16 +531,7 @@ u_hash(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-static enum cfg_set_result
-u_retries(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
-
-	if (set_long(v, 0, CFG_RETRIES_MAX, &n) != CFG_OK)
-		return CFG_BAD;
-	((struct cfg_upstream *)obj)->retries = (int)n;
-	return CFG_OK;
-}
+INT_SETTER(u_retries, struct cfg_upstream, retries, 0, CFG_RETRIES_MAX)
 
 /* "GET /healthz", "HEAD /path" or "tcp" */
 static enum cfg_set_result
@@ -629,17 +599,6 @@ u_health_host(struct cfg_ctx *ctx, void *obj, const char *v)
 	return set_str(&((struct cfg_upstream *)obj)->check_host, v);
 }
 
-#define INT_SETTER(fn, type, field, min, max)				\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	long	n;							\
-									\
-	if (set_long(v, (min), (max), &n) != CFG_OK)			\
-		return CFG_BAD;						\
-	((type *)obj)->field = (int)n;					\
-	return CFG_OK;							\
-}
 
 INT_SETTER(u_rise, struct cfg_upstream, rise, 1, 100)
 INT_SETTER(u_fall, struct cfg_upstream, fall, 1, 100)
