@@ -23,6 +23,11 @@ my $H = "Host: test.example\r\n";
 
 my $TEXT = text_words(20000, 1);
 my $BIG  = text_words(5 * 1048576, 2);
+my $RND = do {
+	srand(3);
+	my @c = ('a' .. 'z', 'A' .. 'Z', 0 .. 9);
+	join '', map { $c[int rand @c] } 1 .. 200000;
+};
 my $SLOW_CHUNK = 400;		# /slow: 5 chunks of it, 300 ms apart
 my $SLOW_GAP   = 0.3;
 
@@ -33,7 +38,8 @@ my %TYPE = (text => 'text/plain; charset=utf-8', html => 'text/html',
 #   cl (default): Content-Length; chunked: chunks of 1000; close: an
 #   HTTP/1.0 answer ended by closing; slow: 5 chunks 300 ms apart, the
 #   connection kept; big: 5 MB with a Content-Length.
-#   n=N first N bytes of the text; type=KEY; status=N; etag=strong|weak;
+#   n=N first N bytes of the text; rnd=N N bytes that compress poorly
+#   (seeded letters and digits); type=KEY; status=N; etag=strong|weak;
 #   nt=1 Cache-Control: no-transform; ce=1 a gzip body already encoded.
 sub handler {
 	my ($c) = @_;
@@ -46,6 +52,7 @@ sub handler {
 		$kind = 'cl' unless $kind && $kind =~
 		    /^(?:cl|chunked|close|slow|big)\z/;
 		my $body = $kind eq 'big' ? $BIG
+		    : $a{rnd} ? substr($RND, 0, $a{rnd})
 		    : substr($TEXT, 0, $a{n} // length $TEXT);
 		my $status = $a{status} // 200;
 		my @h = ('Content-Type' => $TYPE{ $a{type} // 'text' });
@@ -510,6 +517,19 @@ subtest 'a slowly made body streams compressed' => sub {
 			my ($out) = $ae eq 'gzip' ? un_gzip($s->{data})
 			    : decode_br($s->{data});
 			same_bytes($out, $full, "$ae: all of it decodes to the original");
+		}
+	}
+};
+
+# Compressed output larger than one encoder call gives (16K) when the whole
+# body is already here: the finish must go on with the input it has not
+# taken yet (a stream once ended short, valid but missing its tail).
+subtest 'a finish that needs several calls' => sub {
+	for my $ae ('gzip', 'br') {
+		for my $n (60000, 70000) {
+			my $want = substr($RND, 0, $n);
+			my $r = req("/cl?rnd=$n", ae => $ae);
+			is_coded($r, $ae, $want, "$ae, $n poorly compressible bytes");
 		}
 	}
 };

@@ -2417,11 +2417,15 @@ send_compressed(struct conn *c)
 			/*
 			 * Output still in the encoder comes out first, from
 			 * the same kind of call and no new input: Brotli
-			 * takes none until a flush is out.
+			 * takes none until a flush is out. A finish goes on
+			 * with the input it has not taken yet (zlib and Brotli
+			 * both want it again, unchanged); without it the
+			 * stream would end short.
 			 */
 			if (r->enc_more) {
 				op = (enum enc_op)r->enc_op;
-				len = 0;
+				if (op != ENC_FINISH)
+					len = 0;
 			} else if (len == 0 && !in_done) {
 				/* Flush only once input has paused. */
 				n = source_read(c);
