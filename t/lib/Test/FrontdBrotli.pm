@@ -1,8 +1,8 @@
 package Test::FrontdBrotli;
 
-# A Brotli decoder for the tests, if this machine has one: the brotli
-# tool, Python's brotli module, or a few lines of C against libbrotlidec
-# when a compiler and the library are there (Debian 12 has no brotli CLI).
+# A Brotli decoder for the tests, if this machine has one: a few lines of
+# C against libbrotlidec when a compiler and the library are there, else
+# Python's brotli module, else the brotli tool.
 #
 #     my $br = Test::FrontdBrotli->new($t);     # files in $t->dir
 #     if ($br->name) {                          # undef: no decoder
@@ -17,19 +17,11 @@ sub new {
 	my $dir = $t->dir;
 	my $self = bless { t => $t, dir => $dir }, $class;
 
-	if (system('brotli --version >/dev/null 2>&1') == 0) {
-		@$self{qw(name cmd)} = ('brotli tool', 'brotli -d -c');
-	} elsif (system(q{python3 -c 'import brotli' >/dev/null 2>&1}) == 0) {
-		$t->spew("$dir/unbr.py", <<'PY');
-import sys, brotli
-d = brotli.Decompressor()
-out = d.process(sys.stdin.buffer.read())
-sys.stdout.buffer.write(out)
-sys.exit(0 if d.is_finished() else 3)
-PY
-		@$self{qw(name cmd)} = ('python3 brotli', "python3 '$dir/unbr.py'");
-	} else {
-		$t->spew("$dir/unbr.c", <<'C');
+	# Our own decoder first: it writes what it decoded of a stream cut
+	# short, which the brotli tool does not, and the build has what it
+	# needs. Python's module and the tool are for machines without a C
+	# compiler.
+	$t->spew("$dir/unbr.c", <<'C');
 #include <stdint.h>
 #include <stdio.h>
 #include <brotli/decode.h>
@@ -60,11 +52,23 @@ int main(void) {
 	}
 }
 C
-		if (system("cc -O -o '$dir/unbr' '$dir/unbr.c' -lbrotlidec "
-		    . ">'$dir/unbr.log' 2>&1") == 0) {
-			@$self{qw(name cmd)} = ('libbrotlidec (compiled here)',
-			    "'$dir/unbr'");
-		}
+	if (system("cc -O -o '$dir/unbr' '$dir/unbr.c' -lbrotlidec "
+	    . ">'$dir/unbr.log' 2>&1") == 0) {
+		@$self{qw(name cmd)} = ('libbrotlidec (compiled here)',
+		    "'$dir/unbr'");
+	}
+	return $self if $self->{name};
+	if (system(q{python3 -c 'import brotli' >/dev/null 2>&1}) == 0) {
+		$t->spew("$dir/unbr.py", <<'PY');
+import sys, brotli
+d = brotli.Decompressor()
+out = d.process(sys.stdin.buffer.read())
+sys.stdout.buffer.write(out)
+sys.exit(0 if d.is_finished() else 3)
+PY
+		@$self{qw(name cmd)} = ('python3 brotli', "python3 '$dir/unbr.py'");
+	} elsif (system('brotli --version >/dev/null 2>&1') == 0) {
+		@$self{qw(name cmd)} = ('brotli tool', 'brotli -d -c');
 	}
 	return $self;
 }
