@@ -1017,7 +1017,7 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 	if (r->cache_key.nparts == 0) {
 		char err[100];
 
-		tpl_parse(&r->cache_key, "$scheme://$host$request_uri", false,
+		tpl_parse(&r->cache_key, "$scheme://$authority$request_uri", false,
 		    err, sizeof(err));
 	}
 	if (r->cache && cfg->global.cache_size == 0)

@@ -97,6 +97,7 @@ enum cfg_var {
 	VAR_REQUEST_URI,	/* target as the client sent it */
 	VAR_ARGS,		/* query string, no '?' */
 	VAR_HOST,		/* Host without port, lower case */
+	VAR_AUTHORITY,		/* the host as forwarded: name[:port] */
 	VAR_REMOTE_ADDR,
 	VAR_SCHEME,
 	VAR_SERVER_PORT,

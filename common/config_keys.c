@@ -1583,7 +1583,7 @@ static const struct cfg_key route_keys[] = {
 	    "a number from 0 to 11" },
 	{ "cache", CFG_ONE, r_cache, ONOFF },
 	{ "cache_key", CFG_ONE, r_cache_key, "a template such as "
-	    "$scheme://$host$request_uri" },
+	    "$scheme://$authority$request_uri" },
 	{ "cache_methods", CFG_ONE, r_cache_methods, "GET, or GET HEAD" },
 	{ "cache_bypass", CFG_LIST, r_cache_bypass, "a template such as "
 	    "$cookie_session" },

@@ -20,6 +20,7 @@ static const struct {
 	{ "args", VAR_ARGS },
 	{ "query_string", VAR_ARGS },
 	{ "host", VAR_HOST },
+	{ "authority", VAR_AUTHORITY },
 	{ "remote_addr", VAR_REMOTE_ADDR },
 	{ "scheme", VAR_SCHEME },
 	{ "server_port", VAR_SERVER_PORT },

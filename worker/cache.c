@@ -1,7 +1,7 @@
 /*
  * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status).
  *
- * Keys: the route's cache_key (by default $scheme://$host$request_uri) is
+ * Keys: the route's cache_key (by default $scheme://$authority$request_uri) is
  * the primary key and the name of the fetch lock. A response with Vary is
  * stored under the primary key plus the request's values of the fields it
  * names; a small "vary" entry under the primary key lists those names,

@@ -831,15 +831,24 @@ method_idempotent(enum http_method m)
 	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
 }
 
-/* Host of the request, for routing: lower case, no port, no final dot. */
-static void
+/*
+ * The request's host, from the absolute-form target or else Host (RFC 9112
+ * 3.2.2), normalized once: the name in lower case without a final dot,
+ * then ":port" when the client gave a port other than the scheme's
+ * default, in plain decimal. Routing and $host use the name; Host and
+ * X-Forwarded-Host upstream and $authority (the default cache key) use all
+ * of it, so nothing the client wrote differently reaches the backend
+ * without also changing the key. -1: a name too long for any host (400).
+ */
+static int
 request_host(struct conn *c)
 {
 	struct req		*r = c->req;
 	const struct http_head	*h = &r->head;
 	struct http_slice	 sl;
-	const char		*p, *e;
-	size_t			 n;
+	const char		*p, *e, *port = NULL;
+	size_t			 n, portlen = 0;
+	unsigned		 pn = 0;
 
 	r->hostlen = r->hostport_len = 0;
 	if (h->form == HTTP_TARGET_ABSOLUTE)
@@ -847,27 +856,40 @@ request_host(struct conn *c)
 	else if (h->host >= 0)
 		sl = h->headers[h->host].value;
 	else
-		return;
+		return 0;
 	p = c->in->data + sl.off;
 	n = sl.len;
 	if ((e = memchr(p, '@', n)) != NULL) {
 		n -= (size_t)(e + 1 - p);
 		p = e + 1;
 	}
-	if (n > sizeof(r->host))
-		return;		/* no name is that long: matches no host */
+	/* The parser checked the form: a name or [v6], then 1-5 digits. */
+	if (n > 0 && p[0] == '[')
+		e = memchr(p, ']', n);
+	else
+		e = memchr(p, ':', n);
+	if (e != NULL && *e == ']')
+		e++;
+	if (e != NULL && e < p + n && *e == ':') {
+		port = e + 1;
+		portlen = n - (size_t)(port - p);
+		n = (size_t)(e - p);
+	}
+	if (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n > 255)
+		return -1;	/* RFC 1035: no name is that long */
 	for (size_t i = 0; i < n; i++)
 		r->host[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
 		    p[i]);
-	r->hostport_len = (uint16_t)n;
-	if (n > 0 && p[0] == '[') {
-		if ((e = memchr(p, ']', n)) != NULL)
-			n = (size_t)(e + 1 - p);
-	} else if ((e = memchr(p, ':', n)) != NULL)
-		n = (size_t)(e - p);
-	if (n > 0 && p[n - 1] == '.')
-		n--;
 	r->hostlen = (uint16_t)n;
+	for (size_t i = 0; i < portlen; i++)
+		pn = pn * 10 + (unsigned)(port[i] - '0');
+	if (portlen > 0 && pn != (c->ssl != NULL ? 443u : 80u))
+		n += (size_t)snprintf(r->host + n, sizeof(r->host) - n,
+		    ":%u", pn);
+	r->hostport_len = (uint16_t)n;
+	return 0;
 }
 
 /*
@@ -1313,7 +1335,8 @@ request_start(struct conn *c)
 		return conn_fail(c, 405, "CONNECT is not supported");
 	r->upgrade = !r->http10 && h->has_upgrade && h->conn_upgrade;
 
-	request_host(c);
+	if (request_host(c) == -1)
+		return conn_fail(c, 400, "host name longer than 255 bytes");
 	if (request_path(c) == -1)
 		return conn_fail(c, 400, "path climbs above the root");
 	if (cfg->listeners[c->listen->listener]->redirect_to_https) {

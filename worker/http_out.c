@@ -218,7 +218,7 @@ location_rewrite(struct out *o, const struct conn *c, const struct req *r,
 		    strncasecmp(names[i], auth, alen) != 0)
 			continue;
 		put(o, b + f->name.off, f->name.len);
-		/* The host as the client wrote it, port included. */
+		/* The client's host, normalized, port included. */
 		puts_(o, c->ssl != NULL ? ": https://" : ": http://");
 		put(o, r->host, r->hostport_len);
 		if (rest != NULL)
@@ -259,12 +259,11 @@ out_request_head(const struct conn *c, const struct req *r,
 	} else
 		put_slice(&o, b, h->target);
 	puts_(&o, " HTTP/1.1\r\nHost: ");
+	/* The normalized host, never the client's spelling (request_host). */
 	if (route->proxy_host != NULL)
 		puts_(&o, route->proxy_host);
-	else if (h->form == HTTP_TARGET_ABSOLUTE)
-		put_slice(&o, b, h->authority);
-	else if (h->host >= 0)
-		put_slice(&o, b, h->headers[h->host].value);
+	else if (h->form == HTTP_TARGET_ABSOLUTE || h->host >= 0)
+		put(&o, r->host, r->hostport_len);
 	else
 		/* HTTP/1.0 without Host: a name that holds for every try. */
 		puts_(&o, c->w->env->cfg->upstreams[r->upstream]->servers[0].
@@ -363,14 +362,11 @@ out_request_head(const struct conn *c, const struct req *r,
 	if (route->x_forwarded_proto && !seen_proto)
 		puts_(&o, c->ssl != NULL ? "X-Forwarded-Proto: https\r\n" :
 		    "X-Forwarded-Proto: http\r\n");
-	if (route->x_forwarded_host && !seen_host && h->host >= 0) {
+	if (route->x_forwarded_host && !seen_host &&
+	    (h->host >= 0 || h->form == HTTP_TARGET_ABSOLUTE)) {
+		/* The same host as Host above, absolute-form included. */
 		puts_(&o, "X-Forwarded-Host: ");
-		put_slice(&o, b, h->headers[h->host].value);
-		put(&o, "\r\n", 2);
-	} else if (route->x_forwarded_host && !seen_host &&
-	    h->form == HTTP_TARGET_ABSOLUTE) {
-		puts_(&o, "X-Forwarded-Host: ");
-		put_slice(&o, b, h->authority);
+		put(&o, r->host, r->hostport_len);
 		put(&o, "\r\n", 2);
 	}
 	if (route->x_real_ip && !seen_real) {

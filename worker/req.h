@@ -113,8 +113,8 @@ struct req {
 	char			 log_ref[256];
 
 	/* Also not cleared: their lengths are above. */
-	char			 host[256 + 8];	/* lower case, then any
-						   ":port" the client gave */
+	char			 host[256 + 8];	/* normalized name, then
+						   any ":port" (request_host) */
 	char			 resp_set[1024];	/* set_response_header
 						   lines, expanded */
 };

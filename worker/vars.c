@@ -134,6 +134,10 @@ var_get(const struct conn *c, enum cfg_var var, const char *name,
 		*val = r->host;
 		*len = r->hostlen;
 		break;
+	case VAR_AUTHORITY:
+		*val = r->host;
+		*len = r->hostport_len;
+		break;
 	case VAR_REMOTE_ADDR:
 		addr_format_ip(&c->peer, scratch, VAR_SCRATCH);
 		*val = scratch;
