@@ -43,6 +43,9 @@
 
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
+#define DRAIN_QUIET_MS	2000	/* draining: an idle connection this quiet
+				   is closed; a client that has not sent by
+				   then is not about to */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
@@ -98,6 +101,7 @@ static void		conn_timer(struct conn *, int64_t);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, void *, struct buf *);
 static void		pipe_put(int[2], size_t);
+static int64_t		drain_quiet_ms(const struct conn *);
 
 /* The client's address for a log line; formatted only when logging. */
 static const char *
@@ -424,7 +428,8 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		conn_close(c);
 		return;
 	case CONN_IDLE:
-		c->why = "keep-alive timeout";
+		c->why = c->w->draining ? "shutting down, quiet" :
+		    "keep-alive timeout";
 		conn_close(c);
 		return;
 	case CONN_READ_HEAD:
@@ -2652,8 +2657,15 @@ conn_finish(struct conn *c)
 	c->in = NULL;
 	conn_nodelay(c);
 	conn_enter(c, CONN_IDLE);
-	/* Never while draining: close_after is set for every request then. */
-	conn_timer(c, G(c)->keepalive_timeout_ms);
+	c->idle_since_ms = ev_now(c->w->loop);
+	/*
+	 * Draining, this response went out with keep-alive (its head was
+	 * sent before the drain began): the client may send again at once,
+	 * so the connection stays to answer that with Connection: close,
+	 * and is closed only once it has been quiet.
+	 */
+	conn_timer(c, c->w->draining ? drain_quiet_ms(c) :
+	    G(c)->keepalive_timeout_ms);
 	return STEP_WAIT;
 }
 
@@ -2852,26 +2864,67 @@ void
 conn_drain(struct conn *c)
 {
 	char	b;
+	int64_t	quiet_ms;
 
-	if (c->state == CONN_IDLE) {
+	switch (c->state) {
+	case CONN_IDLE:
 		/*
-		 * A request already on its way is served (then the
-		 * connection closes); a quiet connection is closed now.
+		 * Closing a keep-alive connection races the client, whose
+		 * next request may be on its way: it would see a reset.
+		 * A request already here is served with Connection: close;
+		 * a connection quiet for long enough is closed now; any
+		 * other waits for its next request or the rest of its quiet
+		 * time, whichever comes first.
 		 */
-		if ((c->ssl == NULL || SSL_pending(c->ssl) == 0) &&
-		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 1) {
+		if ((c->ssl != NULL && SSL_pending(c->ssl) > 0) ||
+		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+			c->close_after = true;
+			conn_enter(c, CONN_READ_HEAD);
+			conn_timer(c, G(c)->client_header_timeout_ms);
+			return;
+		}
+		quiet_ms = drain_quiet_ms(c) -
+		    (ev_now(c->w->loop) - c->idle_since_ms);
+		if (quiet_ms <= 0) {
 			c->why = "shutting down";
 			conn_close(c);
 			return;
 		}
-		conn_enter(c, CONN_READ_HEAD);
-		conn_timer(c, G(c)->client_header_timeout_ms);
+		conn_timer(c, quiet_ms);
+		return;
+	case CONN_HANDSHAKE:
+	case CONN_READ_HEAD:
+	case CONN_CONNECT:
+	case CONN_SEND_REQUEST:
+	case CONN_READ_RESPONSE:
+	case CONN_CACHE_WAIT:
+		/* The response head is still to be written: it says close. */
+		c->close_after = true;
+		break;
+	case CONN_SEND_RESPONSE:
+	case CONN_RESPOND:
+	case CONN_TUNNEL:
+	case CONN_DONE:
+		/*
+		 * The head is out and promised what it promised: with
+		 * keep-alive, the connection goes idle after this response
+		 * and is handled as above (conn_finish).
+		 */
+		break;
 	}
-	c->close_after = true;
 	/* A handshake or a request head that has not begun: a moment more. */
 	if (c->state == CONN_HANDSHAKE || (c->state == CONN_READ_HEAD &&
 	    (c->in == NULL || buf_len(c->in) == 0) && c->req == NULL))
 		conn_timer(c, DRAIN_GRACE_MS);
+}
+
+/* How long a draining worker's idle connection must be quiet to close. */
+static int64_t
+drain_quiet_ms(const struct conn *c)
+{
+	int64_t	ka = G(c)->keepalive_timeout_ms;
+
+	return ka < DRAIN_QUIET_MS ? ka : DRAIN_QUIET_MS;
 }
 
 /* Twice a second, with buf_trim(): see pc_trim(). */

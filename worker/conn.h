@@ -58,6 +58,7 @@ struct conn {
 	struct buf		*out;		/* to the client (heads, framing) */
 	struct req		*req;		/* NULL between requests */
 	unsigned		 nrequests;
+	int64_t			 idle_since_ms;	/* when it last went idle */
 	bool			 client_eof;	/* client sent FIN */
 	bool			 client_readable;	/* EPOLLIN seen, not read */
 	bool			 close_after;	/* no keep-alive after this one */
