@@ -1014,6 +1014,10 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		else
 			r->listeners |= UINT64_C(1) << l;
 	}
+	if (!r->cc_targets_set) {
+		strcpy(r->cc_targets[0], "cdn-cache-control");
+		r->ncc_targets = 1;
+	}
 	if (r->cache_key.nparts == 0) {
 		char err[100];
 
@@ -1026,7 +1030,8 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 	if (r->action != ACTION_PROXY) {
 		static const char *const proxy_only[] = { "cache",
 		    "cache_key", "cache_methods", "cache_bypass", "cache_valid",
-		    "cache_use_stale", "cache_purge_from", NULL };
+		    "cache_use_stale", "cache_purge_from",
+		    "cache_control_targets", NULL };
 		const struct cfg_where *w;
 
 		for (int i = 0; proxy_only[i] != NULL; i++)

@@ -195,6 +195,8 @@ struct cfg_cache_valid {
 	int64_t			 ttl_ms;
 };
 
+#define CFG_CC_TARGETS_MAX	4
+
 struct cfg_route {
 	struct cfg_section	 sec;
 	char			*upstream_name;
@@ -261,6 +263,11 @@ struct cfg_route {
 	struct cfg_cache_valid	*cache_valid;
 	size_t			 ncache_valid;
 	bool			 cache_use_stale;
+	/* Targeted cache-control fields (RFC 9213), lower case, in order;
+	 * unset: CDN-Cache-Control; "none" sets none. */
+	char			 cc_targets[CFG_CC_TARGETS_MAX][48];
+	int			 ncc_targets;
+	bool			 cc_targets_set;
 	struct cidr		*cache_purge_from;
 	size_t			 ncache_purge_from;
 };

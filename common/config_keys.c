@@ -1184,6 +1184,59 @@ r_cache_methods(struct cfg_ctx *ctx, void *obj, const char *v)
 	return res == CFG_OK && !get ? CFG_BAD : res;
 }
 
+/* "NAME [NAME...]" or "none": the fields this cache obeys (RFC 9213). */
+static enum cfg_set_result
+r_cache_control_targets(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	r->ncc_targets = 0;
+	r->cc_targets_set = true;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL &&
+	    res == CFG_OK; tok = strtok_r(NULL, " \t,", &save)) {
+		size_t n = strlen(tok);
+
+		if (strcmp(tok, "none") == 0) {
+			if (r->ncc_targets == 0 && strtok_r(NULL, " \t,",
+			    &save) == NULL)
+				break;
+			cfg_error(ctx, "cache_control_targets: none stands "
+			    "alone");
+			res = CFG_REPORTED;
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)tok[i]) &&
+			    strchr(tchar, tok[i]) == NULL)
+				n = 0;
+		if (n == 0 || n >= sizeof(r->cc_targets[0])) {
+			cfg_error(ctx, "cache_control_targets: \"%s\" is not "
+			    "a header field name of at most %zu characters",
+			    tok, sizeof(r->cc_targets[0]) - 1);
+			res = CFG_REPORTED;
+		} else if (strcasecmp(tok, "cache-control") == 0) {
+			cfg_error(ctx, "cache_control_targets: Cache-Control "
+			    "is what applies when no target field does; list "
+			    "only targeted fields such as CDN-Cache-Control");
+			res = CFG_REPORTED;
+		} else if (r->ncc_targets == CFG_CC_TARGETS_MAX) {
+			cfg_error(ctx, "cache_control_targets: at most %d "
+			    "fields", CFG_CC_TARGETS_MAX);
+			res = CFG_REPORTED;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				r->cc_targets[r->ncc_targets][i] =
+				    (char)tolower((unsigned char)tok[i]);
+			r->cc_targets[r->ncc_targets++][n] = '\0';
+		}
+	}
+	free(copy);
+	return res;
+}
+
 static enum cfg_set_result
 r_cache_bypass(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -1590,6 +1643,8 @@ static const struct cfg_key route_keys[] = {
 	{ "cache_valid", CFG_LIST, r_cache_valid, "status codes or any, then "
 	    "a duration" },
 	{ "cache_use_stale", CFG_ONE, r_cache_use_stale, ONOFF },
+	{ "cache_control_targets", CFG_ONE, r_cache_control_targets,
+	    "header field names, or none" },
 	{ "cache_purge_from", CFG_LIST, r_cache_purge_from,
 	    "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
 	{ "metrics", CFG_ONE, r_metrics, ONOFF },

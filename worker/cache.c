@@ -26,6 +26,7 @@
 
 #include "common/addr.h"
 #include "common/config.h"
+#include "common/http_date.h"
 #include "common/http_parse.h"
 #include "common/log.h"
 #include "common/proc.h"
@@ -47,9 +48,14 @@ static struct page_cache	 rc_cache = {
 };
 
 /* Directives of one Cache-Control (and Pragma) reading. */
+#define CC_NOVAL	(-5)	/* cc_directive(): no "=value" */
+
+/* Bare item types of a Structured Field (RFC 8941), as far as we care. */
+enum sf_type { SF_TRUE, SF_FALSE, SF_INT, SF_OTHER };
+
 struct cc {
 	bool	 no_store, no_cache, private_, public_, must_revalidate;
-	bool	 proxy_revalidate, only_if_cached;
+	bool	 proxy_revalidate, only_if_cached, must_understand;
 	int64_t	 max_age, s_maxage, max_stale, min_fresh, swr, sie;
 };
 
@@ -118,12 +124,56 @@ num(const char *s, size_t len)
 	return v;
 }
 
+static bool	sf_bare_item(const char *, size_t, size_t *, int64_t *,
+		    enum sf_type *);
+static bool	if_range_ok(const struct conn *, const char *,
+		    const struct http_head *);
+
 static void
 cc_init(struct cc *cc)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
 	cc->swr = cc->sie = -1;
+}
+
+/*
+ * One directive into cc. val: its number, -2 when it has a value that is
+ * no number, CC_NOVAL when it has none.
+ */
+static void
+cc_directive(struct cc *cc, const char *n, size_t nl, int64_t val)
+{
+#define IS(s) (nl == sizeof(s) - 1 && strncasecmp(n, s, nl) == 0)
+	if (IS("no-store"))
+		cc->no_store = true;
+	else if (IS("no-cache"))
+		cc->no_cache = true;	/* qualified: as unqualified */
+	else if (IS("private"))
+		cc->private_ = true;
+	else if (IS("public"))
+		cc->public_ = true;
+	else if (IS("must-revalidate"))
+		cc->must_revalidate = true;
+	else if (IS("proxy-revalidate"))
+		cc->proxy_revalidate = true;
+	else if (IS("only-if-cached"))
+		cc->only_if_cached = true;
+	else if (IS("must-understand"))
+		cc->must_understand = true;
+	else if (IS("max-age"))
+		cc->max_age = val == CC_NOVAL ? -2 : val;
+	else if (IS("s-maxage"))
+		cc->s_maxage = val == CC_NOVAL ? -2 : val;
+	else if (IS("max-stale"))
+		cc->max_stale = val == CC_NOVAL ? INT32_MAX : val;
+	else if (IS("min-fresh"))
+		cc->min_fresh = val == CC_NOVAL ? -1 : val;
+	else if (IS("stale-while-revalidate"))
+		cc->swr = val == CC_NOVAL ? -1 : val;
+	else if (IS("stale-if-error"))
+		cc->sie = val == CC_NOVAL ? -1 : val;
+#undef IS
 }
 
 /* Adds the directives of one Cache-Control value. */
@@ -163,34 +213,7 @@ cc_parse(struct cc *cc, const char *v, size_t len)
 			i++;
 		if (nl == 0)
 			continue;
-#define IS(s) (nl == sizeof(s) - 1 && strncasecmp(v + ns, s, nl) == 0)
-		if (IS("no-store"))
-			cc->no_store = true;
-		else if (IS("no-cache"))
-			cc->no_cache = true;	/* qualified: as unqualified */
-		else if (IS("private"))
-			cc->private_ = true;
-		else if (IS("public"))
-			cc->public_ = true;
-		else if (IS("must-revalidate"))
-			cc->must_revalidate = true;
-		else if (IS("proxy-revalidate"))
-			cc->proxy_revalidate = true;
-		else if (IS("only-if-cached"))
-			cc->only_if_cached = true;
-		else if (IS("max-age"))
-			cc->max_age = vl ? num(v + vs, vl) : -2;
-		else if (IS("s-maxage"))
-			cc->s_maxage = vl ? num(v + vs, vl) : -2;
-		else if (IS("max-stale"))
-			cc->max_stale = vl ? num(v + vs, vl) : INT32_MAX;
-		else if (IS("min-fresh"))
-			cc->min_fresh = vl ? num(v + vs, vl) : -1;
-		else if (IS("stale-while-revalidate"))
-			cc->swr = vl ? num(v + vs, vl) : -1;
-		else if (IS("stale-if-error"))
-			cc->sie = vl ? num(v + vs, vl) : -1;
-#undef IS
+		cc_directive(cc, v + ns, nl, vl ? num(v + vs, vl) : CC_NOVAL);
 		(void)quoted;
 	}
 }
@@ -237,36 +260,215 @@ cc_read(struct cc *cc, const char *b, const struct http_head *h)
 	cc_done(cc, seen, pragma);
 }
 
-/* An HTTP-date (IMF-fixdate, RFC 850 or asctime); -1 if invalid. */
-static int64_t
-http_date(const char *s, size_t len)
+/*
+ * A targeted cache-control field (RFC 9213): a Structured Field Dictionary
+ * (RFC 8941 4.2.2) of Cache-Control response directives, added to cc.
+ * false when the value is empty or not a valid dictionary: then the field
+ * is ignored as a whole. A directive whose value has the wrong type is
+ * ignored alone; the last of a repeated key wins.
+ */
+static bool
+cc_parse_sf(struct cc *cc, const char *v, size_t len)
 {
-	static const char *const fmts[] = { "%a, %d %b %Y %H:%M:%S GMT",
-	    "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y", NULL };
-	char		 buf[64];
-	struct tm	 tm;
+	size_t	i = 0;
 
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	for (int i = 0; fmts[i] != NULL; i++) {
-		const char *end;
+	if (len == 0)
+		return false;
+	for (;;) {
+		size_t	 ks, kl;
+		int64_t		 ival = -1;
+		enum sf_type	 type = SF_TRUE;
 
-		memset(&tm, 0, sizeof(tm));
-		if ((end = strptime(buf, fmts[i], &tm)) != NULL &&
-		    *end == '\0')
-			return (int64_t)timegm(&tm);
+		/* key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_-.*" ) */
+		ks = i;
+		if (i >= len || !((v[i] >= 'a' && v[i] <= 'z') || v[i] == '*'))
+			return false;
+		while (i < len && ((v[i] >= 'a' && v[i] <= 'z') ||
+		    isdigit((unsigned char)v[i]) || strchr("_-.*", v[i]) != NULL))
+			i++;
+		kl = i - ks;
+		if (i < len && v[i] == '=') {
+			if (!sf_bare_item(v, len, &i, &ival, &type))
+				return false;
+		}
+		/* parameters: ( ";" *SP key [ "=" bare-item ] ), ignored */
+		while (i < len && v[i] == ';') {
+			int64_t		pv;
+			enum sf_type	pt;
+
+			for (i++; i < len && v[i] == ' '; i++)
+				;
+			if (i >= len || !((v[i] >= 'a' && v[i] <= 'z') ||
+			    v[i] == '*'))
+				return false;
+			while (i < len && ((v[i] >= 'a' && v[i] <= 'z') ||
+			    isdigit((unsigned char)v[i]) ||
+			    strchr("_-.*", v[i]) != NULL))
+				i++;
+			if (i < len && v[i] == '=' &&
+			    !sf_bare_item(v, len, &i, &pv, &pt))
+				return false;
+		}
+		if (type != SF_FALSE)
+			cc_directive(cc, v + ks, kl, type == SF_INT ? ival :
+			    type == SF_TRUE ? CC_NOVAL : -2);
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i == len)
+			return true;
+		if (v[i++] != ',')
+			return false;
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		if (i == len)
+			return false;	/* a trailing comma */
 	}
-	return -1;
 }
 
+/*
+ * After "=" at *i: one bare item (RFC 8941 3.3). *type is SF_INT with
+ * *ival for an integer, SF_TRUE/SF_FALSE for ?1/?0, SF_OTHER for the rest.
+ */
+static bool
+sf_bare_item(const char *v, size_t len, size_t *ip, int64_t *ival,
+    enum sf_type *type)
+{
+	size_t	i = *ip + 1, n;
+
+	if (i >= len)
+		return false;
+	*type = SF_OTHER;
+	if (v[i] == '-' || isdigit((unsigned char)v[i])) {
+		bool	 neg = v[i] == '-', dec = false;
+		int64_t	 x = 0;
+
+		if (neg)
+			i++;
+		for (n = 0; i < len && isdigit((unsigned char)v[i]); i++, n++)
+			if (n < 15)
+				x = x * 10 + (v[i] - '0');
+		if (n == 0 || n > 15)
+			return false;
+		if (i < len && v[i] == '.') {
+			if (n > 12)
+				return false;
+			for (i++, n = 0; i < len &&
+			    isdigit((unsigned char)v[i]); i++)
+				n++;
+			if (n == 0 || n > 3)
+				return false;
+			dec = true;
+		}
+		if (!dec && !neg) {
+			*type = SF_INT;
+			*ival = x > INT32_MAX ? INT32_MAX : x;
+		}
+	} else if (v[i] == '"') {
+		for (i++; i < len && v[i] != '"'; i++) {
+			if (v[i] == '\\') {
+				if (++i >= len || (v[i] != '"' && v[i] != '\\'))
+					return false;
+			} else if (v[i] < 0x20 || v[i] > 0x7e)
+				return false;
+		}
+		if (i++ >= len)
+			return false;
+	} else if (isalpha((unsigned char)v[i]) || v[i] == '*') {
+		while (i < len && (isalnum((unsigned char)v[i]) ||
+		    strchr("!#$%&'*+-.^_`|~:/", v[i]) != NULL))
+			i++;
+	} else if (v[i] == ':') {
+		for (i++; i < len && (isalnum((unsigned char)v[i]) ||
+		    v[i] == '+' || v[i] == '/' || v[i] == '='); i++)
+			;
+		if (i >= len || v[i++] != ':')
+			return false;
+	} else if (v[i] == '?') {
+		if (i + 1 >= len || (v[i + 1] != '0' && v[i + 1] != '1'))
+			return false;
+		*type = v[i + 1] == '1' ? SF_TRUE : SF_FALSE;
+		i += 2;
+	} else
+		return false;
+	*ip = i;
+	return true;
+}
+
+/*
+ * The response's cache policy (RFC 9111 5.2.2, RFC 9213): from the first
+ * of the route's target fields present with a valid value, if any (then
+ * *targeted is set, and Cache-Control and Expires do not count), else
+ * from Cache-Control and Pragma.
+ */
+static void
+cc_response(struct cc *cc, const struct cfg_route *route, const char *b,
+    const struct http_head *h, bool *targeted)
+{
+	*targeted = false;
+	for (int t = 0; t < route->ncc_targets; t++) {
+		const char	*name = route->cc_targets[t];
+		size_t		 nl = strlen(name);
+		bool		 seen = false, valid = true;
+
+		cc_init(cc);
+		for (uint32_t i = 0; i < h->nheaders && valid; i++) {
+			const struct http_header *f = &h->headers[i];
+
+			if (f->name.len != nl || strncasecmp(b + f->name.off,
+			    name, nl) != 0)
+				continue;
+			seen = true;
+			valid = cc_parse_sf(cc, b + f->value.off, f->value.len);
+		}
+		if (seen && valid) {
+			*targeted = true;
+			return;
+		}
+	}
+	cc_read(cc, b, h);
+}
+
+/* An HTTP-date field; -1 when absent or invalid. */
 static int64_t
 head_date(const char *b, const struct http_head *h, const char *name)
 {
 	const struct http_header *f = find(b, h, name);
 
-	return f == NULL ? -1 : http_date(b + f->value.off, f->value.len);
+	return f == NULL ? -1 : http_date_parse(b + f->value.off,
+	    f->value.len, time(NULL));
+}
+
+/*
+ * Age (RFC 9111 5.1): delta-seconds, or -1 when absent or invalid. Of a
+ * list, or of several lines, the first counts.
+ */
+static int64_t
+head_age(const char *b, const struct http_head *h)
+{
+	const struct http_header *f = find(b, h, "age");
+	const char		*p, *comma;
+	size_t			 n;
+	int64_t			 v = 0;
+
+	if (f == NULL)
+		return -1;
+	p = b + f->value.off;
+	n = f->value.len;
+	if ((comma = memchr(p, ',', n)) != NULL)
+		n = (size_t)(comma - p);
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char d = p[i];
+
+		if (!isdigit((unsigned char)d))
+			return -1;
+		if ((v = v * 10 + (d - '0')) > INT32_MAX)
+			v = INT32_MAX;	/* RFC 9111 1.2.2 */
+	}
+	return v;
 }
 
 /* --- keys --------------------------------------------------------------- */
@@ -340,6 +542,17 @@ accept_codings(const char *v, size_t len, char *dst, size_t room)
  * sent (Accept-Encoding normalized). (size_t)-1: the request has none,
  * which is not the same as an empty value.
  */
+/* Whether p[0..len) is white space up to a comma. */
+static bool
+ws_then_comma(const char *p, size_t len)
+{
+	size_t	i = 0;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < len && p[i] == ',';
+}
+
 static size_t
 vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
     size_t room)
@@ -362,8 +575,14 @@ vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
 		if (seen && n < room)
 			dst[n++] = ',';
 		seen = true;
-		for (size_t k = 0; k < f->value.len && n < room; k++)
+		/* White space around commas does not make another value. */
+		for (size_t k = 0; k < f->value.len && n < room; k++) {
+			if ((v[k] == ' ' || v[k] == '\t') &&
+			    ((n > 0 && dst[n - 1] == ',') ||
+			    ws_then_comma(v + k, f->value.len - k)))
+				continue;
 			dst[n++] = v[k];
+		}
 	}
 	if (!seen)
 		return (size_t)-1;
@@ -504,8 +723,9 @@ client_not_modified(const struct conn *c, const char *sb,
 		return f != NULL && etag_listed(b + hs[rc->rq_inm].value.off,
 		    hs[rc->rq_inm].value.len, sb + f->value.off, f->value.len);
 	}
-	if (rc->rq_ims < 0 || (t = http_date(b + hs[rc->rq_ims].value.off,
-	    hs[rc->rq_ims].value.len)) == -1)
+	if (rc->rq_ims < 0 || (t = http_date_parse(b +
+	    hs[rc->rq_ims].value.off, hs[rc->rq_ims].value.len,
+	    time(NULL))) == -1)
 		return false;
 	lm = head_date(sb, sh, "last-modified");
 	return lm != -1 && lm <= t;
@@ -645,6 +865,7 @@ request_first(struct conn *c, const struct cfg_route *route)
 	bool			 cc_seen = false, pragma = false, range = false;
 
 	rc->rq_inm = rc->rq_ims = rc->rq_auth = -1;
+	rc->rq_range = rc->rq_if_range = -1;
 	n = tpl_expand(c, &route->cache_key, NULL, NULL, 0, rc->key,
 	    CS_KEY_MAX);
 	if (n == (size_t)-1) {
@@ -663,13 +884,16 @@ request_first(struct conn *c, const struct cfg_route *route)
 	case HTTP_M_HEAD:
 		rc->lookup = route->cache_head;
 		break;
-	case HTTP_M_POST:
-	case HTTP_M_PUT:
-	case HTTP_M_DELETE:
-	case HTTP_M_PATCH:
-		rc->invalidate = true;
-		/* FALLTHROUGH */
+	case HTTP_M_OPTIONS:
+	case HTTP_M_TRACE:
+		rc->fwd = FWD_METHOD;
+		return CACHE_FORWARD;
 	default:
+		/*
+		 * Unsafe, or of unknown safety (M-SEARCH, PROPPATCH...): a
+		 * non-error answer invalidates the URI (RFC 9111 4.4).
+		 */
+		rc->invalidate = true;
 		rc->fwd = FWD_METHOD;
 		return CACHE_FORWARD;
 	}
@@ -684,8 +908,11 @@ request_first(struct conn *c, const struct cfg_route *route)
 
 		if (cc_field(&cc, b, f, &cc_seen, &pragma))
 			continue;
-		if (name_is(b, f, "range"))
-			range = true;
+		if (name_is(b, f, "range")) {
+			range = rc->rq_range >= 0;	/* two: pass on */
+			rc->rq_range = (int16_t)i;
+		} else if (name_is(b, f, "if-range"))
+			rc->rq_if_range = (int16_t)i;
 		else if (name_is(b, f, "if-none-match") && rc->rq_inm < 0)
 			rc->rq_inm = (int16_t)i;
 		else if (name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
@@ -699,6 +926,9 @@ request_first(struct conn *c, const struct cfg_route *route)
 		rc->fwd = FWD_BYPASS;
 		return CACHE_FORWARD;
 	}
+	/* A range is served from a fresh entry, never stored or fetched. */
+	if (rc->rq_range >= 0)
+		rc->store = false;
 	rc->rq_no_cache = cc.no_cache;
 	rc->rq_only_if_cached = cc.only_if_cached;
 	rc->rq_max_age = cc.max_age < -1 ? -1 : cc.max_age;
@@ -716,6 +946,106 @@ request_first(struct conn *c, const struct cfg_route *route)
 		}
 	}
 	return CACHE_SERVE;	/* go on: look it up */
+}
+
+/* A Range request without a fresh entry goes upstream as it is. */
+static enum cache_step
+range_bypass(struct conn *c)
+{
+	struct rcache	*rc = c->req->rc;
+
+	forget_head(c);
+	rc->have = rc->revalidating = false;
+	rc->cond_len = 0;
+	rc->fwd = FWD_BYPASS;
+	rc->detail = "range";
+	return CACHE_FORWARD;
+}
+
+/*
+ * Which part of the stored 200 a Range request gets (RFC 9110 14.2):
+ * one byte range, first-last, first- or -suffix, is served as a 206; one
+ * that starts past the end as a 416. Anything else (several ranges, an
+ * unknown unit, bad syntax, an If-Range that does not match) gets all of
+ * it, as the RFC allows.
+ */
+static void
+range_select(struct conn *c, const char *sb, const struct http_head *sh)
+{
+	struct rcache		*rc = c->req->rc;
+	const char		*b = c->in->data;
+	const struct http_header *f = &c->req->head.headers[rc->rq_range];
+	const char		*p = b + f->value.off, *e = p + f->value.len;
+	uint64_t		 len = rc->found.bodylen, first = 0, last = 0;
+	bool			 has_first = false, has_last = false;
+
+	rc->range = RANGE_WHOLE;
+	if (sh->status != 200 || !if_range_ok(c, sb, sh))
+		return;
+	if (e - p < 6 || strncasecmp(p, "bytes=", 6) != 0)
+		return;
+	for (p += 6; p < e && (*p == ' ' || *p == '\t'); p++)
+		;
+	for (; p < e && isdigit((unsigned char)*p); p++, has_first = true)
+		if ((first = first * 10 + (uint64_t)(*p - '0')) > INT64_MAX / 10)
+			return;
+	if (p == e || *p++ != '-')
+		return;
+	for (; p < e && isdigit((unsigned char)*p); p++, has_last = true)
+		if ((last = last * 10 + (uint64_t)(*p - '0')) > INT64_MAX / 10)
+			return;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p != e || (!has_first && !has_last) ||
+	    (has_first && has_last && last < first))
+		return;		/* several ranges, or not a range */
+	if (!has_first) {
+		/* -suffix: the last bytes */
+		if (last == 0 || len == 0) {
+			rc->range = RANGE_UNSATISFIABLE;
+			return;
+		}
+		first = last < len ? len - last : 0;
+		last = len - 1;
+	} else {
+		if (first >= len) {
+			rc->range = RANGE_UNSATISFIABLE;
+			return;
+		}
+		if (!has_last || last >= len)
+			last = len - 1;
+	}
+	rc->range = RANGE_PART;
+	rc->range_first = first;
+	rc->range_len = last - first + 1;
+}
+
+/*
+ * If-Range (RFC 9110 13.1.5): the range applies only when the validator
+ * is the stored one: a strong ETag equal to ours, or our Last-Modified.
+ */
+static bool
+if_range_ok(const struct conn *c, const char *sb, const struct http_head *sh)
+{
+	const struct rcache		*rc = c->req->rc;
+	const char			*b = c->in->data;
+	const struct http_header	*f, *s;
+	int64_t				 t;
+
+	if (rc->rq_if_range < 0)
+		return true;
+	f = &c->req->head.headers[rc->rq_if_range];
+	if (f->value.len > 0 && b[f->value.off] == '"') {
+		s = find(sb, sh, "etag");
+		return s != NULL && s->value.len == f->value.len &&
+		    memcmp(sb + s->value.off, b + f->value.off,
+		    f->value.len) == 0;
+	}
+	if (f->value.len >= 2 && b[f->value.off] == 'W' &&
+	    b[f->value.off + 1] == '/')
+		return false;	/* a weak tag never matches */
+	t = http_date_parse(b + f->value.off, f->value.len, time(NULL));
+	return t != -1 && t == head_date(sb, sh, "last-modified");
 }
 
 /* Takes the fetch lock, or says to wait for the one who has it. */
@@ -787,6 +1117,8 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		rc->detail = NULL;
 	}
 	lk = lookup_object(c);
+	if (lk != LK_FOUND && rc->rq_range >= 0)
+		return range_bypass(c);
 	if (lk != LK_FOUND) {
 		rc->fwd = lk == LK_MISS ? FWD_URI_MISS : FWD_VARY_MISS;
 		return fetch(c);
@@ -809,9 +1141,10 @@ cache_request(struct conn *c, const struct cfg_route *route)
 			goto hit;
 		}
 		if (may && m->swr >= 0 && -left <= m->swr) {
-			/* One request revalidates; the others get it stale. */
-			if (cs_lock(Z, rc->hash, now_ms(c), lock_timeout(c)) !=
-			    CS_LOCK_TAKEN) {
+			/* One request revalidates; the others get it stale.
+			 * A range is served, never fetched: stale too. */
+			if (rc->rq_range >= 0 || cs_lock(Z, rc->hash,
+			    now_ms(c), lock_timeout(c)) != CS_LOCK_TAKEN) {
 				rc->detail = "stale-while-revalidate";
 				goto hit;
 			}
@@ -821,6 +1154,8 @@ cache_request(struct conn *c, const struct cfg_route *route)
 	}
 	if (!reval)
 		goto hit;
+	if (rc->rq_range >= 0)
+		return range_bypass(c);
 	rc->have = true;
 	rc->fwd = rc->rq_no_cache || rc->rq_max_age == 0 ? FWD_REQUEST :
 	    FWD_STALE;
@@ -843,6 +1178,10 @@ hit:
 	rc->serving = true;
 	rc->head_loaded = true;
 	rc->not_modified = client_not_modified(c, r->up_in->data, &r->resp);
+	if (rc->rq_range >= 0 && !rc->not_modified) {
+		range_select(c, r->up_in->data, &r->resp);
+		r->coding = CODING_NONE;	/* ranges of the identity body */
+	}
 	if (r->coding != CODING_NONE && (m->flags & CMF_COMPRESSIBLE) &&
 	    !rc->not_modified && !r->head_method) {
 		struct cs_found	 f;
@@ -884,6 +1223,20 @@ new_id(const struct conn *c)
 	    ++seq;
 }
 
+/* Statuses whose caching rules RFC 9110 and 9111 define, and we follow. */
+static bool
+understood_status(int s)
+{
+	switch (s) {
+	case 200: case 203: case 204: case 300: case 301: case 302:
+	case 303: case 307: case 308: case 404: case 405: case 410:
+	case 414: case 451: case 501:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static bool
 heuristic_status(int s)
 {
@@ -909,17 +1262,24 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 	struct cs_meta		*m = &rc->meta;
 	const struct http_header *f;
 	struct cc		 cc;
-	int64_t			 now = (int64_t)time(NULL), date, exp, age = 0;
+	int64_t			 now = (int64_t)time(NULL), date, exp, age;
 	int64_t			 apparent, corrected, lm;
-	bool			 explicit_ = false, auth = false;
+	bool			 explicit_ = false, auth = false, targeted;
+	int			 nexpires = 0;
 	int			 st = h->status;
 
 	if (st == 206)
 		return "partial";
 	if (st < 200 || r->upgrade)
 		return "status";
-	cc_read(&cc, b, h);
-	if (cc.no_store)
+	cc_response(&cc, route, b, h, &targeted);
+	/*
+	 * must-understand (RFC 9111 5.2.2.3): stored only with a status
+	 * whose caching rules we follow, and then no-store gives way.
+	 */
+	if (cc.must_understand && !understood_status(st))
+		return "must-understand";
+	if (cc.no_store && !cc.must_understand)
 		return "no-store";
 	if (cc.private_)
 		return "private";
@@ -950,9 +1310,7 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 	if (date == -1)
 		date = now;
 	m->date = date;
-	if ((f = find(b, h, "age")) != NULL)
-		age = num(b + f->value.off, f->value.len);
-	if (age < 0)
+	if ((age = head_age(b, h)) < 0)
 		age = 0;
 	apparent = now - date > 0 ? now - date : 0;
 	corrected = age + (now - rc->req_time);
@@ -973,8 +1331,12 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 	} else if (cc.max_age != -1) {
 		m->lifetime = cc.max_age < 0 ? 0 : cc.max_age;
 		explicit_ = true;
-	} else if ((f = find(b, h, "expires")) != NULL) {
-		exp = http_date(b + f->value.off, f->value.len);
+	} else if (!targeted && (f = find(b, h, "expires")) != NULL) {
+		/* Invalid, or more than one: already expired (RFC 9111 5.3). */
+		for (uint32_t i = 0; i < h->nheaders; i++)
+			nexpires += name_is(b, &h->headers[i], "expires");
+		exp = nexpires > 1 ? -1 : http_date_parse(b + f->value.off,
+		    f->value.len, (time_t)now);
 		m->lifetime = exp == -1 || exp < date ? 0 : exp - date;
 		explicit_ = true;
 	}
@@ -1297,12 +1659,22 @@ cache_serve_load(struct conn *c)
 	}
 	cs_cursor_init(&rc->cur, &rc->found);
 	r->up_status = rc->fwd_status;
+	rc->serve_len = rc->found.bodylen;
 	if (rc->not_modified) {
 		r->resp.status = 304;
 		r->resp.reason.len = 0;
+	} else if (rc->range == RANGE_PART) {
+		r->resp.status = 206;
+		r->resp.reason.len = 0;
+		rc->cur.skip += rc->range_first;
+		rc->cur.left = rc->serve_len = rc->range_len;
+	} else if (rc->range == RANGE_UNSATISFIABLE) {
+		r->resp.status = 416;
+		r->resp.reason.len = 0;
+		rc->cur.left = rc->serve_len = 0;
 	}
 	r->status = r->resp.status;
-	r->resp_left = rc->found.bodylen;
+	r->resp_left = rc->serve_len;
 	r->resp_mode = r->head_method || rc->not_modified ||
 	    r->status == 204 || r->status == 304 || r->resp_left == 0 ?
 	    BODY_NONE : BODY_LENGTH;
@@ -1336,6 +1708,14 @@ cache_head_lines(struct conn *c)
 	if (rc->serving)
 		n += (size_t)snprintf(p + n, room - n, "Age: %lld\r\n",
 		    (long long)rc->age);
+	if (rc->range == RANGE_PART)
+		n += (size_t)snprintf(p + n, room - n, "Content-Range: bytes "
+		    "%llu-%llu/%llu\r\n", (unsigned long long)rc->range_first,
+		    (unsigned long long)(rc->range_first + rc->range_len - 1),
+		    (unsigned long long)rc->found.bodylen);
+	else if (rc->range == RANGE_UNSATISFIABLE)
+		n += (size_t)snprintf(p + n, room - n, "Content-Range: bytes "
+		    "*/%llu\r\n", (unsigned long long)rc->found.bodylen);
 	if (rc->fwd == FWD_NONE)
 		n += (size_t)snprintf(p + n, room - n, "Cache-Status: frontd; "
 		    "hit; ttl=%lld", (long long)rc->ttl);

@@ -29,6 +29,12 @@ enum cache_fwd {
 	FWD_BYPASS, FWD_METHOD
 };
 
+enum cache_range {
+	RANGE_WHOLE,		/* no Range, or one answered with all of it */
+	RANGE_PART,		/* 206 with one range */
+	RANGE_UNSATISFIABLE	/* 416 */
+};
+
 /* What request_start does next. */
 enum cache_step {
 	CACHE_FORWARD,		/* to the upstream (maybe storing) */
@@ -62,7 +68,11 @@ struct rcache {
 	/* Request directives */
 	bool			 rq_no_cache, rq_only_if_cached;
 	/* Request fields, by index in its head; -1: none. */
-	int16_t			 rq_inm, rq_ims, rq_auth;
+	int16_t			 rq_inm, rq_ims, rq_auth, rq_range, rq_if_range;
+	/* A hit for a Range request: one part, or none satisfiable. */
+	uint8_t			 range;		/* enum cache_range */
+	uint64_t		 range_first, range_len;
+	uint64_t		 serve_len;	/* body bytes served */
 	int64_t			 rq_max_age, rq_max_stale, rq_min_fresh;
 	/* The entry found */
 	struct cs_found		 found;

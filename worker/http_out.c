@@ -78,6 +78,7 @@ status_reason(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 206: return "Partial Content";
 	case 301: return "Moved Permanently";
 	case 302: return "Found";
 	case 303: return "See Other";
@@ -94,6 +95,7 @@ status_reason(int status)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -497,7 +499,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	if (r->from_cache && !r->rechunk && !r->compressing &&
 	    h->status != 304 && h->status != 204) {
 		puts_(&o, "Content-Length: ");
-		put_u64(&o, r->rc->found.bodylen);
+		put_u64(&o, r->rc->serve_len);
 		put(&o, "\r\n", 2);
 	}
 	if (r->rc != NULL)
