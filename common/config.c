@@ -102,9 +102,9 @@ cfg_defaults(struct config *cfg)
 	g->sec.kind = "global";
 	g->workers = 0;
 	g->user = xstrdup("www-data");
-	g->pid_file = xstrdup("/run/frontd.pid");
-	g->error_log = xstrdup("/var/log/frontd/error.log");
-	g->access_log = xstrdup("/var/log/frontd/access.log");
+	g->pid_file = xstrdup(RUNSTATEDIR "/frontd.pid");
+	g->error_log = xstrdup(LOCALSTATEDIR "/log/frontd/error.log");
+	g->access_log = xstrdup(LOCALSTATEDIR "/log/frontd/access.log");
 	g->log_level = LOG_LVL_NOTICE;
 	g->shutdown_timeout_ms = 30 * 1000;
 	g->max_connections = 4096;

@@ -155,6 +155,26 @@ ok(!-e $t->pid_file, 'the pid file is removed');
 is($code, 3, 'status after stop: exit 3') or diag("stdout: $out\nstderr: $err");
 like("$out$err", qr/not running/, 'status: not running');
 
+# /etc/default/frontd names the binary and the configuration.
+{
+	my $frontd = $t->frontd;
+	$t->spew($defaults, "DAEMON=$dir/no-such-frontd\n");
+	($code, $out, $err) = init('start');
+	is($code, 5, 'start with a DAEMON that is not there: LSB exit 5');
+	like($err, qr{no-such-frontd is not installed}, 'and it says so');
+	($code, $out, $err) = init('stop');
+	is($code, 0, 'stop then: exit 0, nothing to stop');
+	($code, $out, $err) = init('status');
+	is($code, 3, 'status then: exit 3');
+	my $other = "$dir/other.conf";
+	$t->spew($other, "this line is broken\n");
+	$t->spew($defaults, "DAEMON='$frontd'\nCONFIG='$other'\n");
+	($code, $out, $err) = init('configtest');
+	isnt($code, 0, 'CONFIG from the defaults file is the one checked');
+	like("$out$err", qr/^\Q$other\E:1: /m, 'its error is reported');
+	$t->spew($defaults, "# local settings for the test\n");
+}
+
 my @left = glob("$dir/frontd.??????");
 is_deeply(\@left, [], 'start left no temporary file behind');
 
