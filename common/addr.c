@@ -27,6 +27,14 @@ parse_port(const char *s)
 	return (int)v;
 }
 
+/* The reason for a refusal, when the caller wants one. */
+static void
+why(char *err, size_t errlen, const char *text)
+{
+	if (err != NULL)
+		snprintf(err, errlen, "%s", text);
+}
+
 /*
  * Fills a from "HOST:PORT", "[V6]:PORT" or "*:PORT". With resolve, HOST may
  * be a name (first address returned wins). Returns -1 with a short reason in
@@ -44,18 +52,31 @@ addr_parse(struct addr *a, const char *s, bool resolve, char *err,
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&a->ss;
 
 	memset(a, 0, sizeof(*a));
+	if (err != NULL)
+		err[0] = '\0';
 	if (*s == '[') {
 		const char *rb = strchr(s, ']');
 
-		if (rb == NULL || rb[1] != ':')
+		if (rb == NULL)
 			goto bad;
+		if (rb[1] != ':') {
+			why(err, errlen, "no port");
+			goto bad;
+		}
 		hs = s + 1;
 		hl = rb - hs;
 		colon = rb + 1;
 	} else {
 		colon = strrchr(s, ':');
-		if (colon == NULL || strchr(s, ':') != colon)
+		if (colon == NULL) {
+			why(err, errlen, "no port");
 			goto bad;
+		}
+		if (strchr(s, ':') != colon) {
+			why(err, errlen, "an IPv6 address goes in brackets, as "
+			    "in [::1]:8080");
+			goto bad;
+		}
 		hs = s;
 		hl = colon - s;
 	}
@@ -63,8 +84,13 @@ addr_parse(struct addr *a, const char *s, bool resolve, char *err,
 		goto bad;
 	memcpy(host, hs, hl);
 	host[hl] = '\0';
-	if ((port = parse_port(colon + 1)) == -1)
+	if ((port = parse_port(colon + 1)) == -1) {
+		why(err, errlen, colon[1] >= '0' && colon[1] <= '9' &&
+		    colon[1 + strspn(colon + 1, "0123456789")] == '\0' ?
+		    "port out of range (1 to 65535)" : "the port is not a "
+		    "number");
 		goto bad;
+	}
 
 	if (strcmp(host, "*") == 0 && *s != '[') {
 		sin->sin_family = AF_INET;
@@ -80,8 +106,10 @@ addr_parse(struct addr *a, const char *s, bool resolve, char *err,
 		return 0;
 	}
 	if (*s == '[') {
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			why(err, errlen, "not an IPv6 address in brackets");
 			goto bad;
+		}
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
 		a->len = sizeof(*sin6);
@@ -108,9 +136,10 @@ addr_parse(struct addr *a, const char *s, bool resolve, char *err,
 		freeaddrinfo(res);
 		return 0;
 	}
+	why(err, errlen, host[strspn(host, "0123456789.")] == '\0' ?
+	    "not an IPv4 address" :
+	    "host names are not allowed here, use an address");
 bad:
-	if (err != NULL)
-		err[0] = '\0';
 	return -1;
 }
 

@@ -61,6 +61,7 @@ static int	 cfg_handler(void *, const char *, const char *, const char *);
 static void	 cfg_section_start(struct cfg_ctx *, char *);
 static void	 cfg_include(struct cfg_ctx *, const char *);
 static void	 cfg_check(struct config *);
+static void	 check_dead_routes(struct config *);
 static const char *cfg_intern(struct config *, const char *);
 static void	 cfg_defaults(struct config *);
 
@@ -1028,17 +1029,31 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		cfg_error_at(cfg, cfg_key_where(&r->sec, "cache"), "cache = on "
 		    "in %s needs cache_size in [global]", label);
 	if (r->action != ACTION_PROXY) {
-		static const char *const proxy_only[] = { "cache",
-		    "cache_key", "cache_methods", "cache_bypass", "cache_valid",
-		    "cache_use_stale", "cache_purge_from",
-		    "cache_control_targets", NULL };
+		/* What shapes a proxied request or response does nothing on
+		 * frontd's own answers: a mistake, not a no-op. */
+		static const char *const proxy_only[] = { "strip_prefix",
+		    "add_prefix", "rewrite", "set_request_header",
+		    "remove_request_header", "remove_response_header",
+		    "rewrite_location", "compress", "compress_types",
+		    "compress_min_length", "gzip_level", "brotli_quality",
+		    "cache", "cache_key", "cache_methods", "cache_bypass",
+		    "cache_valid", "cache_use_stale", "cache_purge_from",
+		    "cache_control_targets", "proxy_host", "x_forwarded_for",
+		    "x_forwarded_proto", "x_forwarded_host", "x_real_ip",
+		    "via", "pass_proxy_authorization", "tunnel_timeout",
+		    NULL };
+		static const char *const action_names[] = {
+		    [ACTION_PROXY] = "upstream", [ACTION_REDIRECT] = "redirect",
+		    [ACTION_RETURN] = "return", [ACTION_METRICS] = "metrics" };
 		const struct cfg_where *w;
 
 		for (int i = 0; proxy_only[i] != NULL; i++)
 			if ((w = cfg_key_where(&r->sec, proxy_only[i])) !=
 			    NULL)
-				cfg_error_at(cfg, w, "%s in %s is for a route "
-				    "with an upstream", proxy_only[i], label);
+				cfg_error_at(cfg, w, "%s in %s does nothing on "
+				    "a route with %s: it is for a route with an "
+				    "upstream", proxy_only[i], label,
+				    action_names[r->action]);
 		return;
 	}
 	r->upstream = config_upstream_index(cfg, r->upstream_name);
@@ -1089,7 +1104,7 @@ cfg_check(struct config *cfg)
 	for (i = 0; i < cfg->nlisteners; i++) {
 		struct cfg_listener *li = cfg->listeners[i];
 
-		if (li->naddrs == 0)
+		if (li->naddrs == 0 && !li->addr_refused)
 			cfg_error_at(cfg, &li->sec.where, "%s has no address",
 			    cfg_section_label(&li->sec, label, sizeof(label)));
 		for (j = 0; j < li->naddrs; j++) {
@@ -1135,6 +1150,94 @@ next_addr:		;
 		cfg_section_label(&r->sec, label, sizeof(label));
 		check_route(cfg, r, label);
 	}
+	check_dead_routes(cfg);
+	/* Only of a configuration that is otherwise fine: noise beside
+	 * errors (a route whose upstream line is wrong uses none). */
+	for (i = 0; cfg->nerrors == 0 && i < cfg->nupstreams; i++) {
+		for (j = 0; j < cfg->nroutes; j++)
+			if (cfg->routes[j]->action == ACTION_PROXY &&
+			    cfg->routes[j]->upstream == (int)i)
+				break;
+		if (j == cfg->nroutes)
+			cfg_warn_at(cfg, &cfg->upstreams[i]->sec.where,
+			    "warning: %s is not used by any route",
+			    cfg_section_label(&cfg->upstreams[i]->sec, label,
+			    sizeof(label)));
+	}
 	if (cfg->nerrors == 0)
 		cfg->router = router_build(cfg);
+}
+
+static bool
+same_strings(char **a, size_t na, char **b, size_t nb)
+{
+	for (size_t i = 0; i < na; i++) {
+		size_t j;
+
+		for (j = 0; j < nb && strcmp(a[i], b[j]) != 0; j++)
+			;
+		if (j == nb)
+			return false;
+	}
+	return true;
+}
+
+/* Whether every request route b could take, a (before it) takes first. */
+static bool
+route_covers(const struct cfg_route *a, const struct cfg_route *b)
+{
+	bool	a_any = a->methods == 0 && a->nmethod_names == 0;
+	bool	b_any = b->methods == 0 && b->nmethod_names == 0;
+
+	if (a->nhosts != b->nhosts || !same_strings(a->hosts, a->nhosts,
+	    b->hosts, b->nhosts) || !same_strings(b->hosts, b->nhosts,
+	    a->hosts, a->nhosts))
+		return false;
+	if (a->path_kind != b->path_kind || (a->path == NULL) !=
+	    (b->path == NULL) || (a->path != NULL &&
+	    strcmp(a->path, b->path) != 0))
+		return false;
+	if (!a_any && (b_any || (b->methods & ~a->methods) != 0 ||
+	    !same_strings(b->method_names, b->nmethod_names,
+	    a->method_names, a->nmethod_names)))
+		return false;
+	return a->listeners == 0 || (b->listeners != 0 &&
+	    (b->listeners & ~a->listeners) == 0);
+}
+
+/*
+ * A route that an earlier one with the same hosts and path shadows
+ * entirely (file order decides among them) can never match: an error,
+ * or the admin would wonder why it never does.
+ */
+static void
+check_dead_routes(struct config *cfg)
+{
+	char	label[300], olabel[300];
+
+	for (size_t i = 1; i < cfg->nroutes; i++) {
+		struct cfg_route *b = cfg->routes[i];
+
+		for (size_t j = 0; j < i; j++) {
+			struct cfg_route *a = cfg->routes[j];
+
+			if (!route_covers(a, b))
+				continue;
+			cfg_section_label(&b->sec, label, sizeof(label));
+			cfg_section_label(&a->sec, olabel, sizeof(olabel));
+			if (a->nhosts == 0 && a->path == NULL)
+				cfg_error_at(cfg, &b->sec.where, "%s can never "
+				    "match: %s (%s:%d) is already the default "
+				    "route, and takes every request it would",
+				    label, olabel, a->sec.where.file,
+				    a->sec.where.line);
+			else
+				cfg_error_at(cfg, &b->sec.where, "%s can never "
+				    "match: %s (%s:%d) has the same hosts and "
+				    "path and takes every request it would",
+				    label, olabel, a->sec.where.file,
+				    a->sec.where.line);
+			break;
+		}
+	}
 }

@@ -49,6 +49,7 @@ struct cfg_listener {
 	struct addr		*addrs;
 	struct cfg_where	*addr_where;
 	size_t			 naddrs;
+	bool			 addr_refused;	/* an address was an error */
 	int			 backlog;
 
 	/* TLS */

@@ -405,9 +405,16 @@ l_address(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_listener	*li = obj;
 	struct addr		 a;
+	char			 err[128], label[300];
 
-	if (addr_parse(&a, v, false, NULL, 0) == -1)
-		return CFG_BAD;
+	if (addr_parse(&a, v, false, err, sizeof(err)) == -1) {
+		li->addr_refused = true;
+		if (err[0] == '\0')
+			return CFG_BAD;
+		cfg_error(ctx, "bad address \"%s\" in %s: %s", v,
+		    cfg_section_label(&li->sec, label, sizeof(label)), err);
+		return CFG_REPORTED;
+	}
 	li->addrs = xrealloc(li->addrs, li->naddrs + 1, sizeof(*li->addrs));
 	li->addr_where = xrealloc(li->addr_where, li->naddrs + 1,
 	    sizeof(*li->addr_where));

@@ -271,6 +271,16 @@ my @bad_values = (
 	[ address => qw(1.2.3:80 127.0.0.1 127.0.0.1:65536 localhost:80 [::1) ],
 	[ server => qw(x 127.0.0.1 127.0.0.1:99999) ],
 );
+# Addresses the parser can name the trouble of.
+my %WHY = (
+	'address 1.2.3:80' => 'not an IPv4 address',
+	'address 127.0.0.1' => 'no port',
+	'address 127.0.0.1:65536' => 'port out of range (1 to 65535)',
+	'address localhost:80' => 'host names are not allowed here, use an address',
+	'server x' => 'no port',
+	'server 127.0.0.1' => 'no port',
+	'server 127.0.0.1:99999' => 'port out of range (1 to 65535)',
+);
 for my $bv (@bad_values) {
 	my ($key, @values) = @$bv;
 	for my $v (@values) {
@@ -289,10 +299,13 @@ for my $bv (@bad_values) {
 			$conf = "[global]\n$key = $v\n\n$LISTEN";
 			($line, $where) = (2, '[global]');
 		}
+		my $why = $WHY{"$key $v"};
 		push @cases, {
 			name => "bad $key \"$v\"",
 			conf => $conf,
-			errors => [ "frontd.conf:$line: bad $key \"$v\" in $where ($EXPECT{$key})" ],
+			errors => [ defined $why
+			    ? "frontd.conf:$line: bad $key \"$v\" in $where: $why"
+			    : "frontd.conf:$line: bad $key \"$v\" in $where ($EXPECT{$key})" ],
 		};
 	}
 }
@@ -337,7 +350,8 @@ upstream = app
 EOF
 		files => {
 			'servers.conf' => "server = 127.0.0.1:9000\n",
-			'other.conf' => "[upstream other]\nserver = 127.0.0.1:9002\n",
+			'other.conf' => "[upstream other]\nserver = 127.0.0.1:9002\n"
+			    . "[route other]\npath = /other/\nupstream = other\n",
 		},
 	},
 	{

@@ -38,7 +38,7 @@ $t->wait_for(sub { $t->workers == 2 && $t->checker == 1 }, 5, 'frontd is up');
 
 my $stop = $t->dir . '/stop-clients';
 
-sub fail { my ($why, $text) = @_; $$why = $text; return () }
+sub bad { my ($why, $text) = @_; $$why = $text; return () }
 
 # One response on $s: (status, close) or () when the connection failed
 # before a whole response; $why says how.
@@ -49,24 +49,24 @@ sub one_response {
 	my $deadline = time + 10;
 	while ($buf !~ /\r\n\r\n/) {
 		my $left = $deadline - time;
-		return fail($why, 'timeout reading the head')
+		return bad($why, 'timeout reading the head')
 		    if $left <= 0 || !$sel->can_read($left);
 		my $n = sysread($s, $buf, 16384, length $buf);
-		return fail($why, defined $n ? 'closed before a response'
+		return bad($why, defined $n ? 'closed before a response'
 		    : "read: $!") if !$n;
 	}
 	my ($head, $body) = $buf =~ /\A(.*?\r\n\r\n)(.*)\z/s;
 	my ($status) = $head =~ m{\AHTTP/1\.1 (\d{3}) };
 	my ($len) = $head =~ /^Content-Length: (\d+)\r$/mi;
-	return fail($why, "no Content-Length in $head") unless defined $len;
+	return bad($why, "no Content-Length in $head") unless defined $len;
 	while (length $body < $len) {
 		my $left = $deadline - time;
-		return fail($why, 'timeout reading the body')
+		return bad($why, 'timeout reading the body')
 		    if $left <= 0 || !$sel->can_read($left);
 		my $n = sysread($s, $body, 16384, length $body);
-		return fail($why, 'cut in the body') if !$n;
+		return bad($why, 'cut in the body') if !$n;
 	}
-	return fail($why, "bad body '$body'") unless $body eq "ok\n";
+	return bad($why, "bad body '$body'") unless $body eq "ok\n";
 	my $close = $head =~ /^Connection:[^\r]*\bclose\b/mi ? 1 : 0;
 	return ($status, $close);
 }

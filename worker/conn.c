@@ -1112,7 +1112,8 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	buf_compact(c->out);
 	room = buf_room(c->out);
 	n = out_local_head(status, type, len, loc, loclen, c->close_after,
-	    r->http10, hsts_line(c), c->out->data + c->out->end, room);
+	    r->http10, hsts_line(c), r->resp_set, r->resp_set_len,
+	    c->out->data + c->out->end, room);
 	if (n == 0)
 		return conn_fail(c, 500, "redirect target too long");
 	c->out->end += n;
@@ -1369,6 +1370,9 @@ request_start(struct conn *c)
 	route = cfg->routes[r->route];
 	if (route->action != ACTION_PROXY) {
 		c->in->start += h->head_len;
+		/* set_response_header holds for frontd's own answers too. */
+		if (route->nset_resp > 0)
+			request_resp_headers(c, route);
 		return route_action(c, route);
 	}
 	r->upstream = route->upstream;

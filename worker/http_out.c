@@ -562,11 +562,15 @@ out_error_page(int status, const char *page, size_t pagelen, bool close,
 	return o.full ? 0 : o.len;
 }
 
-/* Head of frontd's own answer with a body of len bytes. */
+/*
+ * Head of frontd's own answer with a body of len bytes; extra and the
+ * route's set_response_header lines (set, setlen) go in as they are.
+ */
 size_t
 out_local_head(int status, const char *type, size_t len,
     const char *location, size_t loclen, bool close, bool http10,
-    const char *extra, char *dst, size_t room)
+    const char *extra, const char *set, size_t setlen, char *dst,
+    size_t room)
 {
 	struct out	o = { dst, 0, room, false };
 
@@ -581,6 +585,7 @@ out_local_head(int status, const char *type, size_t len,
 		putf(&o, "Content-Type: %s\r\n", type);
 	if (extra != NULL)
 		puts_(&o, extra);
+	put(&o, set, setlen);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);
