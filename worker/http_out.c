@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "common/config.h"
+#include "common/http_date.h"
 #include "common/http_parse.h"
 #include "common/util.h"
 #include "worker/buf.h"
@@ -112,13 +113,11 @@ static const char *
 http_date(void)
 {
 	static time_t	last;
-	static char	buf[40];
+	static char	buf[HTTP_DATE_LEN + 1];
 	time_t		now = time(NULL);
-	struct tm	tm;
 
 	if (now != last) {
-		gmtime_r(&now, &tm);
-		strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		http_date_format(now, buf);
 		last = now;
 	}
 	return buf;
@@ -419,6 +418,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	const char		*b = r->up_in->data;
 	const struct http_head	*h = &r->resp;
 	struct out		 o = { dst, 0, room, false };
+	bool			 seen_date = false;
 
 	const struct cfg_route	*route = r->route >= 0 ?
 				    c->w->env->cfg->routes[r->route] : NULL;
@@ -452,6 +452,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 			    r->resp_mode != BODY_NONE) || r->coded ||
 			    r->from_cache)
 				continue;
+			break;
+		case HTTP_H_DATE:
+			seen_date = true;
 			break;
 		default:
 			break;
@@ -496,6 +499,23 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->resp_set_len > 0)
 		put(&o, r->resp_set, r->resp_set_len);
+	/*
+	 * A response without Date gets the time it was received (RFC 9110
+	 * 6.6.1): now, or when it came into the cache.
+	 */
+	if (!seen_date) {
+		char	d[HTTP_DATE_LEN + 1];
+
+		puts_(&o, "Date: ");
+		if (r->from_cache)
+			http_date_format((time_t)r->rc->found.meta.date, d);
+		puts_(&o, r->from_cache ? d : http_date());
+		put(&o, "\r\n", 2);
+	}
+	/* Ours goes after the upstream's: a list in the order of hops. */
+	if (route != NULL && route->via)
+		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
+		    "Via: 1.1 frontd\r\n");
 	if (r->from_cache && !r->rechunk && !r->compressing &&
 	    h->status != 304 && h->status != 204) {
 		puts_(&o, "Content-Length: ");
