@@ -195,6 +195,7 @@ route_free(struct cfg_route *r)
 	free_header_ops(r->remove_req, r->nremove_req);
 	free_header_ops(r->remove_resp, r->nremove_resp);
 	free_strings(r->compress_types, r->ncompress_types);
+	free_strings(r->upgrade, r->nupgrade);
 	tpl_free(&r->cache_key);
 	for (size_t i = 0; i < r->ncache_bypass; i++)
 		tpl_free(&r->cache_bypass[i]);
@@ -640,6 +641,8 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			r->x_forwarded_for = r->x_forwarded_proto = true;
 			r->x_forwarded_host = r->x_real_ip = r->via = true;
 			r->tunnel_timeout_ms = 3600 * 1000;
+			r->upgrade = xcalloc(1, sizeof(char *));
+			r->upgrade[r->nupgrade++] = xstrdup("websocket");
 			r->rewrite_location = true;
 			r->compress_min_length = 256;
 			r->gzip_level = 5;

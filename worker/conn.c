@@ -1061,6 +1061,96 @@ request_coding(struct conn *c, const struct cfg_route *route)
 	    route->compress_gzip, route->compress_br);
 }
 
+/* The index in route->upgrade of protocol p, or -1. */
+static int
+upgrade_index(const struct cfg_route *route, const char *p, size_t len)
+{
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if (strlen(route->upgrade[i]) == len &&
+		    strncasecmp(route->upgrade[i], p, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The protocols named by the Upgrade fields of head h (values in base)
+ * that the route allows, as bits over route->upgrade; *other tells that
+ * some other protocol was named.
+ */
+static uint32_t
+upgrade_mask(const struct cfg_route *route, const char *base,
+    const struct http_head *h, bool *other)
+{
+	const char	*p, *e, *q, *s, *t;
+	uint32_t	 mask = 0;
+	int		 i;
+
+	*other = false;
+	for (uint32_t k = 0; k < h->nheaders; k++) {
+		if (h->headers[k].id != HTTP_H_UPGRADE)
+			continue;
+		p = base + h->headers[k].value.off;
+		e = p + h->headers[k].value.len;
+		for (; p < e; p = q + 1) {
+			if ((q = memchr(p, ',', (size_t)(e - p))) == NULL)
+				q = e;
+			for (s = p; s < q && (*s == ' ' || *s == '\t'); s++)
+				;
+			for (t = q; t > s && (t[-1] == ' ' || t[-1] == '\t');
+			    t--)
+				;
+			if (t == s)
+				continue;
+			if ((i = upgrade_index(route, s, (size_t)(t - s))) >= 0)
+				mask |= 1u << i;
+			else
+				*other = true;
+		}
+	}
+	return mask;
+}
+
+/*
+ * A 101 turns the connection into a tunnel that no route sees again, so
+ * only the protocols the route lists may be asked for (websocket by
+ * default; h2c would let a client reach any path through one request).
+ * The others are dropped from the request, which then goes as plain
+ * HTTP/1.1.
+ */
+static void
+request_upgrade(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	bool		 other;
+
+	r->upgrade_mask = upgrade_mask(route, c->in->data, &r->head, &other);
+	r->upgrade = r->upgrade_mask != 0;
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if ((r->upgrade_mask & (1u << i)) &&
+		    strcmp(route->upgrade[i], "h2c") == 0)
+			r->upgrade_h2c = true;
+	if (other)
+		log_debug("conn=%llu Upgrade to a protocol the route does not "
+		    "allow: dropped", (unsigned long long)c->id);
+}
+
+/*
+ * Whether a 101 switches to what was asked for: each protocol of its
+ * Upgrade one that went to the server.
+ */
+static bool
+upgrade_accepted(const struct conn *c)
+{
+	const struct req	*r = c->req;
+	uint32_t		 mask;
+	bool			 other;
+
+	if (!r->upgrade)
+		return false;
+	mask = upgrade_mask(R(c), r->up_in->data, &r->resp, &other);
+	return mask != 0 && !other && (mask & ~r->upgrade_mask) == 0;
+}
+
 /*
  * frontd's own answer that keeps the connection (redirect, return, no
  * route): head in c->out, a large body sent from where it lies.
@@ -1311,7 +1401,6 @@ request_start(struct conn *c)
 		    "client_max_body_size");
 	if (h->meth == HTTP_M_CONNECT)
 		return conn_fail(c, 405, "CONNECT is not supported");
-	r->upgrade = !r->http10 && h->has_upgrade && h->conn_upgrade;
 
 	request_host(c);
 	if (request_path(c) == -1)
@@ -1344,6 +1433,8 @@ request_start(struct conn *c)
 		return route_action(c, route);
 	}
 	r->upstream = route->upstream;
+	if (!r->http10 && h->has_upgrade && h->conn_upgrade)
+		request_upgrade(c, route);
 	switch (request_rewrite(c, route)) {
 	case -1:
 		return conn_fail(c, 414, "rewritten target too long");
@@ -2035,9 +2126,9 @@ conn_read_response(struct conn *c)
 		http_parser_init(&r->rparser);
 		return STEP_AGAIN;
 	}
-	if (r->resp.status == 101 && !r->upgrade) {
-		up_warn(c, "invalid response", "101 without an Upgrade "
-		    "request");
+	if (r->resp.status == 101 && !upgrade_accepted(c)) {
+		up_warn(c, "invalid response", r->upgrade ? "101 to a protocol "
+		    "not asked for" : "101 without an Upgrade request");
 		return conn_fail(c, 502, "unexpected 101");
 	}
 	balance_succeeded(c, r->slot);

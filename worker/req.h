@@ -60,7 +60,11 @@ struct req {
 	bool			 http10;
 	bool			 head_method;
 	bool			 idempotent;
-	bool			 upgrade;	/* client asked for Upgrade */
+	bool			 upgrade;	/* Upgrade is forwarded */
+	bool			 upgrade_h2c;	/* h2c among them: with
+						   HTTP2-Settings */
+	uint32_t		 upgrade_mask;	/* bits of route->upgrade
+						   the client offered */
 	bool			 retried;
 	bool			 reusable;	/* upstream may be pooled after */
 
