@@ -67,6 +67,24 @@ const char *const conn_state_names[] = {
 	[CONN_DONE] = "done",
 };
 
+/* Each wait, by name, and the side an expiry is charged to. */
+static const struct {
+	const char	*name;
+	const char	*side;
+} waits[] = {
+	[WAIT_HEADER] = { "header", "client" },
+	[WAIT_BODY] = { "body", "client" },
+	[WAIT_SEND] = { "send", "client" },
+	[WAIT_IDLE] = { "keep-alive", "client" },
+	[WAIT_LINGER] = { "linger", "client" },
+	[WAIT_CONNECT] = { "connect", "upstream" },
+	[WAIT_UP_SEND] = { "send", "upstream" },
+	[WAIT_UP_HEAD] = { "head", "upstream" },
+	[WAIT_UP_READ] = { "read", "upstream" },
+	[WAIT_TUNNEL] = { "tunnel", "no" },
+	[WAIT_CACHE] = { "cache poll", "no" },
+};
+
 static struct page_cache	req_cache = {
 	.size = sizeof(struct req), .keep = REQ_KEEP, .floor = 16
 };
@@ -94,7 +112,10 @@ static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
 static void		conn_up_event(struct upconn *, uint32_t);
 static void		conn_timeout(struct ev_loop *, void *);
-static void		conn_timer(struct conn *, int64_t);
+static void		conn_wait(struct conn *, enum conn_wait);
+static void		conn_wait_ms(struct conn *, enum conn_wait, int64_t);
+static enum step	client_failed(struct conn *, enum counter, const char *,
+			    const char *);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, void *, struct buf *);
 static void		pipe_put(int[2], size_t);
@@ -175,7 +196,7 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 		SSL_set_accept_state(c->ssl);
 		c->state = CONN_HANDSHAKE;
 	}
-	conn_timer(c, G(c)->client_header_timeout_ms);
+	conn_wait(c, WAIT_HEADER);
 	/* Most clients send at once: try without waiting for epoll. */
 	conn_run(c);
 }
@@ -222,10 +243,60 @@ conn_enter(struct conn *c, enum conn_state s)
 	c->state = s;
 }
 
-static void
-conn_timer(struct conn *c, int64_t ms)
+/* How long wait w lasts by the configuration. */
+static int64_t
+wait_ms(const struct conn *c, enum conn_wait w)
 {
+	switch (w) {
+	case WAIT_HEADER:
+		return G(c)->client_header_timeout_ms;
+	case WAIT_BODY:
+		return G(c)->client_body_timeout_ms;
+	case WAIT_SEND:
+		return G(c)->send_timeout_ms;
+	case WAIT_IDLE:
+		return G(c)->keepalive_timeout_ms;
+	case WAIT_LINGER:
+		return LINGER_MS;
+	case WAIT_CONNECT:
+		return U(c)->connect_timeout_ms;
+	case WAIT_UP_SEND:
+		return U(c)->send_timeout_ms;
+	case WAIT_UP_HEAD:
+	case WAIT_UP_READ:
+		return U(c)->read_timeout_ms;
+	case WAIT_TUNNEL:
+		return R(c)->tunnel_timeout_ms;
+	case WAIT_CACHE:
+		return CACHE_POLL_MS;
+	}
+	return 0;
+}
+
+/* Arms the timer for what the connection now waits for. */
+static void
+conn_wait(struct conn *c, enum conn_wait w)
+{
+	conn_wait_ms(c, w, wait_ms(c, w));
+}
+
+static void
+conn_wait_ms(struct conn *c, enum conn_wait w, int64_t ms)
+{
+	c->wait = w;
+	c->wait_len_ms = ms;
 	ev_timer_start(c->w->loop, &c->timer, ms, conn_timeout, c);
+}
+
+/*
+ * Waiting for more of the response body: from the upstream, or, from the
+ * cache, for the client to take what fills the buffer.
+ */
+static enum conn_wait
+body_wait(const struct conn *c, bool client_blocked)
+{
+	return client_blocked || c->req->from_cache ? WAIT_SEND :
+	    WAIT_UP_READ;
 }
 
 static void
@@ -285,8 +356,8 @@ conn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if ((events & (EPOLLERR | EPOLLHUP)) &&
 	    (c->io.events & (EPOLLIN | EPOLLOUT)) == 0) {
 		c->why = "client connection lost";
-		if (c->req != NULL && c->req->uc != NULL)
-			c->req->reusable = false;
+		if (c->req != NULL)
+			client_failed(c, CNT_CLIENT_ABORTS, c->why, NULL);
 		conn_close(c);
 		return;
 	}
@@ -408,85 +479,111 @@ up_warn(struct conn *c, const char *what, const char *detail)
 	}
 }
 
+/* What a failed read or write on the client says, if anything. */
+static const char *
+io_error(const struct conn *c)
+{
+	return c->ssl == NULL ? strerror(errno) : NULL;
+}
+
+/*
+ * The client failed the request: too slow, or gone in the middle. It is
+ * counted apart from the upstream errors, never charged to a server, and
+ * logged at info: clients do this all day.
+ */
+static enum step
+client_failed(struct conn *c, enum counter which, const char *why,
+    const char *detail)
+{
+	counter_add(CNT(c), which, 1);
+	c->why = why;
+	if (c->req != NULL)
+		c->req->reusable = false;
+	log_info("conn=%llu %s closed: %s%s%s%s", (unsigned long long)c->id,
+	    peer_name(c), why, detail ? " (" : "", detail ? detail : "",
+	    detail ? ")" : "");
+	return STEP_CLOSE;
+}
+
+/*
+ * The timer ran out: what it waited for (c->wait) says who is to blame.
+ * The client's slowness ends its connection; the upstream's is a failed
+ * try, or, once the response has begun, a cut response.
+ */
 static void
 conn_timeout(struct ev_loop *loop, void *arg)
 {
 	struct conn	*c = arg;
 	struct req	*r = c->req;
 	char		 d[32];
-	enum step	 s = STEP_AGAIN;
+	enum step	 s = STEP_CLOSE;
 
-	switch (c->state) {
-	case CONN_HANDSHAKE:
-		c->why = "TLS handshake timeout";
-		log_info("conn=%llu %s TLS handshake timed out",
-		    (unsigned long long)c->id, peer_name(c));
-		conn_close(c);
-		return;
-	case CONN_IDLE:
-		c->why = "keep-alive timeout";
-		conn_close(c);
-		return;
-	case CONN_READ_HEAD:
+	fmt_duration(d, sizeof(d), c->wait_len_ms);
+	if (c->wait != WAIT_CACHE && log_enabled(LOG_LVL_DEBUG))
+		log_debug("conn=%llu %s timeout (%s) in %s: %s side",
+		    (unsigned long long)c->id, waits[c->wait].name, d,
+		    conn_state_names[c->state], waits[c->wait].side);
+	switch (c->wait) {
+	case WAIT_HEADER:
+		if (c->state == CONN_HANDSHAKE) {
+			c->why = "TLS handshake timeout";
+			log_info("conn=%llu %s TLS handshake timed out",
+			    (unsigned long long)c->id, peer_name(c));
+			break;
+		}
 		if (c->in == NULL || buf_len(c->in) == 0) {
 			c->why = "no request before the header timeout";
-			conn_close(c);
-			return;
+			break;
 		}
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
 		s = conn_fail(c, 408, "client header timeout");
 		break;
-	case CONN_CONNECT:
-		fmt_duration(d, sizeof(d), U(c)->connect_timeout_ms);
+	case WAIT_BODY:
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
+		s = conn_fail(c, 408, "client body timeout");
+		break;
+	case WAIT_SEND:
+		s = client_failed(c, CNT_CLIENT_TIMEOUTS, "client send timeout",
+		    d);
+		break;
+	case WAIT_IDLE:
+		c->why = "keep-alive timeout";
+		break;
+	case WAIT_LINGER:
+		c->why = "lingering close done";
+		break;
+	case WAIT_CONNECT:
 		s = upstream_failed(c, 504, "connect timeout", d, true);
 		break;
-	case CONN_SEND_REQUEST:
-	case CONN_READ_RESPONSE:
-	case CONN_SEND_RESPONSE:
-		if (r->from_cache) {
-			/* Only the client can be slow here. */
-			c->why = "send timeout";
-			conn_close(c);
-			return;
-		}
+	case WAIT_UP_SEND:
+		s = upstream_failed(c, 504, "send timeout", d, false);
+		break;
+	case WAIT_UP_HEAD:
+		s = upstream_failed(c, 504, "read timeout", d, false);
+		break;
+	case WAIT_UP_READ:
+		r->reusable = false;
 		if (r->resp_started) {
 			/* Too late for an error page: cut the response. */
-			c->why = "timeout during the response";
-			up_warn(c, "timeout during the response", NULL);
-			conn_close(c);
-			return;
-		}
-		if (c->state == CONN_SEND_REQUEST && !r->req_done &&
-		    (c->in == NULL || buf_len(c->in) == 0)) {
-			s = conn_fail(c, 408, "client body timeout");
+			up_warn(c, "read timeout during the response", d);
+			c->why = "upstream read timeout during the response";
 			break;
 		}
-		fmt_duration(d, sizeof(d), c->state == CONN_SEND_REQUEST ?
-		    U(c)->send_timeout_ms : U(c)->read_timeout_ms);
-		if (c->state == CONN_SEND_RESPONSE) {
-			up_warn(c, "read timeout", d);
-			s = conn_fail(c, 504, "upstream timeout");
-			break;
-		}
-		s = upstream_failed(c, 504, c->state == CONN_SEND_REQUEST ?
-		    "send timeout" : "read timeout", d, false);
+		/* The head waits for the body it is sent with. */
+		up_warn(c, "read timeout", d);
+		s = conn_fail(c, 504, "upstream timeout");
 		break;
-	case CONN_TUNNEL:
+	case WAIT_TUNNEL:
 		c->why = "tunnel idle timeout";
-		conn_close(c);
-		return;
-	case CONN_CACHE_WAIT:
+		break;
+	case WAIT_CACHE:
 		if (cache_poll(c) == CACHE_WAIT) {
-			conn_timer(c, CACHE_POLL_MS);
+			conn_wait(c, WAIT_CACHE);
 			return;
 		}
 		conn_enter(c, CONN_READ_HEAD);
 		s = request_start(c);
 		break;
-	case CONN_RESPOND:
-	case CONN_DONE:
-		c->why = "send timeout";
-		conn_close(c);
-		return;
 	}
 	/* conn_fail() may have had no memory for its answer. */
 	if (s == STEP_CLOSE)
@@ -702,7 +799,7 @@ conn_fail(struct conn *c, int status, const char *why)
 		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
 		    peer_name(c), status, why);
 	conn_enter(c, CONN_RESPOND);
-	conn_timer(c, g->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -820,7 +917,7 @@ static enum step
 conn_idle(struct conn *c)
 {
 	conn_enter(c, CONN_READ_HEAD);
-	conn_timer(c, G(c)->client_header_timeout_ms);
+	conn_wait(c, WAIT_HEADER);
 	return STEP_AGAIN;
 }
 
@@ -1192,7 +1289,7 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
 	    peer_name(c), status, why);
 	conn_enter(c, CONN_RESPOND);
-	conn_timer(c, G(c)->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -1457,7 +1554,7 @@ request_start(struct conn *c)
 			/* The head stays: it is read again after the wait. */
 			set_client_events(c, 0);
 			conn_enter(c, CONN_CACHE_WAIT);
-			conn_timer(c, CACHE_POLL_MS);
+			conn_wait(c, WAIT_CACHE);
 			return STEP_WAIT;
 		case CACHE_ANSWERED:
 			c->in->start += h->head_len;
@@ -1531,15 +1628,16 @@ conn_read_head(struct conn *c)
 			set_client_events(c, EPOLLIN);
 			return STEP_WAIT;
 		}
+		if (n <= 0 && buf_len(c->in) > 0)
+			return client_failed(c, CNT_CLIENT_ABORTS, n == 0 ?
+			    "client closed in the request head" :
+			    "client read error in the request head", n == -1 ?
+			    io_error(c) : NULL);
 		if (n <= 0) {
-			c->why = n == 0 ? (buf_len(c->in) ? "client closed in "
-			    "the request head" : "client closed") :
-			    "client read error";
 			/* Nothing to log for a connection never used. */
-			if (buf_len(c->in) == 0) {
-				req_free(c->req);
-				c->req = NULL;
-			}
+			c->why = n == 0 ? "client closed" : "client read error";
+			req_free(c->req);
+			c->req = NULL;
 			return STEP_CLOSE;
 		}
 		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
@@ -1645,7 +1743,7 @@ conn_connect(struct conn *c)
 			return upstream_failed(c, 502, "connect failed",
 			    strerror(err), true);
 		set_client_events(c, 0);
-		conn_timer(c, U(c)->connect_timeout_ms);
+		conn_wait(c, WAIT_CONNECT);
 		return STEP_WAIT;
 	}
 	if (!r->uc->connected) {
@@ -1669,7 +1767,7 @@ conn_connect(struct conn *c)
 			    why, true);
 	}
 	conn_enter(c, CONN_SEND_REQUEST);
-	conn_timer(c, U(c)->send_timeout_ms);
+	conn_wait(c, WAIT_UP_SEND);
 	return STEP_AGAIN;
 }
 
@@ -1806,10 +1904,9 @@ conn_send_request(struct conn *c)
 		if (c->out != NULL && buf_len(c->out) > 0) {
 			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
 			    NULL, 0, &blocked, NULL);
-			if (n == -1) {
-				c->why = "client write error";
-				return STEP_CLOSE;
-			}
+			if (n == -1)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", io_error(c));
 		}
 		pass = request_body_fill(c);
 		if (pass == -1)
@@ -1841,7 +1938,7 @@ conn_send_request(struct conn *c)
 			conn_enter(c, CONN_READ_RESPONSE);
 			upstream_watch(uc, EPOLLIN);
 			client_wait(c, false);
-			conn_timer(c, U(c)->read_timeout_ms);
+			conn_wait(c, WAIT_UP_HEAD);
 			/*
 			 * The answer cannot be there yet: wait for epoll
 			 * rather than spend a read on EAGAIN.
@@ -1860,9 +1957,10 @@ conn_send_request(struct conn *c)
 		if (n == -2)
 			break;
 		if (n == 0 || n == -1) {
-			c->why = "client closed during the request body";
 			r->status = 0;
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client closed during the request body", n == -1 ?
+			    io_error(c) : NULL);
 		}
 		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
 		progress = true;
@@ -1876,7 +1974,7 @@ conn_send_request(struct conn *c)
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
 		upstream_watch(uc, EPOLLIN);
-		conn_timer(c, U(c)->read_timeout_ms);
+		conn_wait(c, WAIT_UP_HEAD);
 		return STEP_AGAIN;
 	}
 	if (!r->req_done && buf_room(c->in) > 0)
@@ -1886,8 +1984,7 @@ conn_send_request(struct conn *c)
 	set_client_events(c, cev);
 	upstream_watch(uc, (up_blocked ? EPOLLOUT : 0) | EPOLLIN);
 	if (progress)
-		conn_timer(c, up_blocked ? U(c)->send_timeout_ms :
-		    G(c)->client_body_timeout_ms);
+		conn_wait(c, up_blocked ? WAIT_UP_SEND : WAIT_BODY);
 	return STEP_WAIT;
 }
 
@@ -2062,7 +2159,7 @@ cache_serve(struct conn *c)
 	}
 	r->up_end_ms = ev_now(c->w->loop);
 	conn_enter(c, CONN_SEND_RESPONSE);
-	conn_timer(c, G(c)->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -2116,7 +2213,7 @@ conn_read_response(struct conn *c)
 			    "response", n == -1 ? strerror(errno) : NULL,
 			    false);
 		}
-		conn_timer(c, U(c)->read_timeout_ms);
+		conn_wait(c, WAIT_UP_HEAD);
 	}
 	/* The head is at up_in->start: make its slices absolute. */
 	buf_compact(r->up_in);
@@ -2163,10 +2260,12 @@ conn_read_response(struct conn *c)
 	if (r->resp.status == 101) {
 		r->up_end_ms = ev_now(c->w->loop);
 		conn_enter(c, CONN_TUNNEL);
-		conn_timer(c, R(c)->tunnel_timeout_ms);
+		conn_wait(c, WAIT_TUNNEL);
 		return STEP_AGAIN;
 	}
+	/* The head is in: the server is no longer waited for as a try. */
 	conn_enter(c, CONN_SEND_RESPONSE);
+	conn_wait(c, WAIT_UP_READ);
 	return STEP_AGAIN;
 }
 
@@ -2283,11 +2382,10 @@ splice_response(struct conn *c)
 				conn_nodelay(c);
 				break;
 			}
-			if (n <= 0) {
-				c->why = "client write error";
-				r->reusable = false;
-				return STEP_CLOSE;
-			}
+			if (n <= 0)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", n == -1 ?
+				    strerror(errno) : NULL);
 			r->pipe_len -= (size_t)n;
 			r->bytes_out += (uint64_t)n;
 			progress = true;
@@ -2309,8 +2407,7 @@ splice_response(struct conn *c)
 	client_wait(c, cblk);
 	upstream_watch(uc, cblk ? 0 : EPOLLIN);
 	if (progress)
-		conn_timer(c, cblk ? G(c)->send_timeout_ms :
-		    U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, cblk));
 	return STEP_WAIT;
 }
 
@@ -2418,18 +2515,16 @@ send_compressed(struct conn *c)
 		    r->resp_mode == BODY_LENGTH && r->resp_left <=
 		    COMPRESS_WHOLE_MAX)) {
 			if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, &r->bytes_out) == -1) {
-				c->why = "client write error";
-				r->reusable = false;
-				return STEP_CLOSE;
-			}
+			    NULL, 0, &blocked, &r->bytes_out) == -1)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", io_error(c));
 			if (r->bytes_out > 0)
 				r->resp_started = true;
 			if (blocked) {
 				conn_nodelay(c);
 				client_wait(c, true);
 				upstream_watch(uc, 0);
-				conn_timer(c, G(c)->send_timeout_ms);
+				conn_wait(c, WAIT_SEND);
 				return STEP_WAIT;
 			}
 		}
@@ -2574,7 +2669,7 @@ got_input:
 		if (n == -2) {
 			client_wait(c, false);
 			upstream_watch(uc, EPOLLIN);
-			conn_timer(c, U(c)->read_timeout_ms);
+			conn_wait(c, body_wait(c, false));
 			return STEP_WAIT;
 		}
 		if (n == 0 && r->resp_mode == BODY_CLOSE) {
@@ -2583,7 +2678,7 @@ got_input:
 		}
 		if (n <= 0)
 			return upstream_cut(c, n);
-		conn_timer(c, U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, false));
 	}
 }
 
@@ -2628,11 +2723,9 @@ conn_send_response(struct conn *c)
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
 		    (size_t)pass, &blocked,
 		    &r->bytes_out);
-		if (n == -1) {
-			c->why = "client write error";
-			r->reusable = false;
-			return STEP_CLOSE;
-		}
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", io_error(c));
 		if (r->bytes_out > 0)
 			r->resp_started = true;
 		if (n > 0) {
@@ -2676,8 +2769,7 @@ conn_send_response(struct conn *c)
 	client_wait(c, client_blocked);
 	upstream_watch(uc, client_blocked ? 0 : EPOLLIN);
 	if (progress)
-		conn_timer(c, client_blocked ? G(c)->send_timeout_ms :
-		    U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, client_blocked));
 	return STEP_WAIT;
 }
 
@@ -2713,7 +2805,7 @@ conn_finish(struct conn *c)
 	if (c->in != NULL && buf_len(c->in) > 0) {
 		/* Pipelined: the next request is already here. */
 		conn_enter(c, CONN_READ_HEAD);
-		conn_timer(c, G(c)->client_header_timeout_ms);
+		conn_wait(c, WAIT_HEADER);
 		return STEP_AGAIN;
 	}
 	buf_put(c->in);
@@ -2721,7 +2813,7 @@ conn_finish(struct conn *c)
 	conn_nodelay(c);
 	conn_enter(c, CONN_IDLE);
 	/* Never while draining: close_after is set for every request then. */
-	conn_timer(c, G(c)->keepalive_timeout_ms);
+	conn_wait(c, WAIT_IDLE);
 	return STEP_WAIT;
 }
 
@@ -2742,10 +2834,9 @@ conn_tunnel(struct conn *c)
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
 		    buf_len(r->up_in),
 		    &blocked, &r->bytes_out);
-		if (n == -1) {
-			c->why = "client write error in tunnel";
-			return STEP_CLOSE;
-		}
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error in the tunnel", io_error(c));
 		cblk = blocked;
 		if (!cblk && !up_eof) {
 			n = read_into(uc->fd, uc->ssl, r->up_in);
@@ -2762,7 +2853,9 @@ conn_tunnel(struct conn *c)
 		n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in, buf_len(c->in),
 		    &blocked, NULL);
 		if (n == -1) {
-			c->why = "upstream write error in tunnel";
+			up_warn(c, "write error in the tunnel",
+			    uc->ssl == NULL ? strerror(errno) : NULL);
+			c->why = "upstream write error in the tunnel";
 			return STEP_CLOSE;
 		}
 		ublk = blocked;
@@ -2792,7 +2885,7 @@ conn_tunnel(struct conn *c)
 	upstream_watch(uc, (ublk ? EPOLLOUT : 0) |
 	    (!up_eof && !cblk ? EPOLLIN : 0));
 	if (progress)
-		conn_timer(c, R(c)->tunnel_timeout_ms);
+		conn_wait(c, WAIT_TUNNEL);
 	return STEP_WAIT;
 }
 
@@ -2813,12 +2906,18 @@ conn_respond(struct conn *c)
 	struct req	*r = c->req;
 
 	if (c->out != NULL && buf_len(c->out) > 0) {
+		size_t before = buf_len(c->out);
+
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, NULL, 0,
 		    &blocked, r ?
 		    &r->bytes_out : NULL);
 		if (n == -1)
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", io_error(c));
 		if (blocked) {
+			/* send_timeout is between two writes, not in all. */
+			if (buf_len(c->out) < before)
+				conn_wait(c, WAIT_SEND);
 			set_client_events(c, EPOLLOUT);
 			return STEP_WAIT;
 		}
@@ -2841,10 +2940,13 @@ conn_respond(struct conn *c)
 			return STEP_WAIT;
 		}
 		if (n <= 0)
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", n == -1 ? io_error(c) :
+			    NULL);
 		r->local_body += n;
 		r->local_left -= (size_t)n;
 		r->bytes_out += (uint64_t)n;
+		conn_wait(c, WAIT_SEND);
 	}
 	if (r != NULL && r->local && !c->close_after && !c->lingering) {
 		/* A redirect or page of ours: the connection goes on. */
@@ -2858,7 +2960,7 @@ conn_respond(struct conn *c)
 		if (c->ssl != NULL)
 			tlsio_close(c->ssl);
 		shutdown(c->fd, SHUT_WR);
-		conn_timer(c, LINGER_MS);
+		conn_wait(c, WAIT_LINGER);
 	}
 	for (int i = 0; i < 16; i++) {
 		n = read(c->fd, sink, sizeof(sink));
@@ -2933,13 +3035,13 @@ conn_drain(struct conn *c)
 			return;
 		}
 		conn_enter(c, CONN_READ_HEAD);
-		conn_timer(c, G(c)->client_header_timeout_ms);
+		conn_wait(c, WAIT_HEADER);
 	}
 	c->close_after = true;
 	/* A handshake or a request head that has not begun: a moment more. */
 	if (c->state == CONN_HANDSHAKE || (c->state == CONN_READ_HEAD &&
 	    (c->in == NULL || buf_len(c->in) == 0) && c->req == NULL))
-		conn_timer(c, DRAIN_GRACE_MS);
+		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
 }
 
 /* Twice a second, with buf_trim(): see pc_trim(). */

@@ -30,6 +30,25 @@ enum conn_state {
 	CONN_DONE		/* closed, freed after the event batch */
 };
 
+/*
+ * What the connection's one timer waits for. Its kind, not the state,
+ * says whose fault an expiry is: the client's waits are logged and
+ * counted as the client's and never charged to a server.
+ */
+enum conn_wait {
+	WAIT_HEADER,		/* client: TLS handshake, request head */
+	WAIT_BODY,		/* client: more of the request body */
+	WAIT_SEND,		/* client: room for our response */
+	WAIT_IDLE,		/* client: the next request (keep-alive) */
+	WAIT_LINGER,		/* client: what it sends after our close */
+	WAIT_CONNECT,		/* upstream: connection, TLS handshake */
+	WAIT_UP_SEND,		/* upstream: room for the request */
+	WAIT_UP_HEAD,		/* upstream: the response head */
+	WAIT_UP_READ,		/* upstream: more of the response body */
+	WAIT_TUNNEL,		/* either: any byte in a tunnel */
+	WAIT_CACHE		/* another's fetch: a poll */
+};
+
 enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 
 /* Room for a rewritten target: prefixes and replacements may add to it. */
@@ -47,6 +66,8 @@ struct conn {
 	uint64_t		 id;
 	struct worker		*w;
 	enum conn_state		 state;
+	enum conn_wait		 wait;		/* what the timer is for */
+	int64_t			 wait_len_ms;	/* and how long it is */
 	int			 fd;
 	struct ev_io		 io;
 	struct ev_timer		 timer;
