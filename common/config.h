@@ -124,6 +124,8 @@ struct cfg_upstream {
 	int			 keepalive;	/* idle conns per server, worker */
 	int64_t			 keepalive_timeout_ms;
 	int64_t			 connect_timeout_ms;
+	int64_t			 header_timeout_ms;	/* request sent to
+							   response head */
 	int64_t			 read_timeout_ms;
 	int64_t			 send_timeout_ms;
 

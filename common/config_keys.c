@@ -145,6 +145,7 @@ DURATION_SETTER(g_keepalive_timeout, struct cfg_global, keepalive_timeout_ms)
 DURATION_SETTER(u_keepalive_timeout, struct cfg_upstream,
     keepalive_timeout_ms)
 DURATION_SETTER(u_connect_timeout, struct cfg_upstream, connect_timeout_ms)
+DURATION_SETTER(u_header_timeout, struct cfg_upstream, header_timeout_ms)
 DURATION_SETTER(u_read_timeout, struct cfg_upstream, read_timeout_ms)
 DURATION_SETTER(u_send_timeout, struct cfg_upstream, send_timeout_ms)
 DURATION_SETTER(r_tunnel_timeout, struct cfg_route, tunnel_timeout_ms)
@@ -1595,6 +1596,7 @@ static const struct cfg_key upstream_keys[] = {
 	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
 	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },
 	{ "upstream_connect_timeout", CFG_ONE, u_connect_timeout, DURATION },
+	{ "upstream_header_timeout", CFG_ONE, u_header_timeout, DURATION },
 	{ "upstream_read_timeout", CFG_ONE, u_read_timeout, DURATION },
 	{ "upstream_send_timeout", CFG_ONE, u_send_timeout, DURATION },
 	{ NULL }

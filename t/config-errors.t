@@ -253,6 +253,11 @@ EOF
 		errors => [ 'frontd.conf:8: bad host "example.com:8080" in [route api] (expected host names such as example.com or *.example.com)' ],
 	},
 	{
+		name => 'bad upstream_header_timeout',
+		conf => "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\nupstream_header_timeout = 15x\n",
+		errors => [ 'frontd.conf:6: bad upstream_header_timeout "15x" in [upstream app] (expected a duration such as 500ms, 30s, 5m or 1h)' ],
+	},
+	{
 		name => 'bad upgrade protocols',
 		conf => <<'EOF',
 [listener public]

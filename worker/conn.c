@@ -247,6 +247,8 @@ conn_enter(struct conn *c, enum conn_state s)
 static int64_t
 wait_ms(const struct conn *c, enum conn_wait w)
 {
+	int64_t	left;
+
 	switch (w) {
 	case WAIT_HEADER:
 		return G(c)->client_header_timeout_ms;
@@ -263,6 +265,10 @@ wait_ms(const struct conn *c, enum conn_wait w)
 	case WAIT_UP_SEND:
 		return U(c)->send_timeout_ms;
 	case WAIT_UP_HEAD:
+		/* Between two reads, and for the whole head. */
+		left = c->req->head_deadline_ms - ev_now(c->w->loop);
+		return left < U(c)->read_timeout_ms ? (left > 0 ? left : 1) :
+		    U(c)->read_timeout_ms;
 	case WAIT_UP_READ:
 		return U(c)->read_timeout_ms;
 	case WAIT_TUNNEL:
@@ -559,7 +565,11 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		s = upstream_failed(c, 504, "send timeout", d, false);
 		break;
 	case WAIT_UP_HEAD:
-		s = upstream_failed(c, 504, "read timeout", d, false);
+		if (ev_now(c->w->loop) >= r->head_deadline_ms) {
+			fmt_duration(d, sizeof(d), U(c)->header_timeout_ms);
+			s = upstream_failed(c, 504, "header timeout", d, false);
+		} else
+			s = upstream_failed(c, 504, "read timeout", d, false);
 		break;
 	case WAIT_UP_READ:
 		r->reusable = false;
@@ -1683,7 +1693,8 @@ try_retry(struct conn *c)
  * with it (max_fails), and the request goes to another server when that
  * is safe (nothing of it can have been acted on, or it is idempotent and
  * bodiless), within retries and retry_timeout. connecting: the failure
- * came before the request was sent.
+ * came before the request was sent. status 504 says a timeout, any
+ * other a failure.
  */
 static enum step
 upstream_failed(struct conn *c, int status, const char *what,
@@ -1696,8 +1707,11 @@ upstream_failed(struct conn *c, int status, const char *what,
 	up_warn(c, what, detail);
 	snprintf(why, sizeof(why), "%s%s%s", what, detail ? ": " : "",
 	    detail ? detail : "");
-	/* A pooled connection the server closed is no sign of trouble. */
-	if (r->uc != NULL && !r->uc->reused)
+	/*
+	 * A pooled connection the server closed is no sign of trouble; a
+	 * server that does not answer in time is, on any connection.
+	 */
+	if (r->uc != NULL && (!r->uc->reused || status == 504))
 		balance_failed(c, r->slot, why);
 	if (r->uc == NULL || r->ntried > up->retries || r->resp_started ||
 	    r->up_status != 0 ||
@@ -1938,6 +1952,8 @@ conn_send_request(struct conn *c)
 			conn_enter(c, CONN_READ_RESPONSE);
 			upstream_watch(uc, EPOLLIN);
 			client_wait(c, false);
+			r->head_deadline_ms = ev_now(c->w->loop) +
+			    U(c)->header_timeout_ms;
 			conn_wait(c, WAIT_UP_HEAD);
 			/*
 			 * The answer cannot be there yet: wait for epoll
@@ -1974,6 +1990,8 @@ conn_send_request(struct conn *c)
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
 		upstream_watch(uc, EPOLLIN);
+		r->head_deadline_ms = ev_now(c->w->loop) +
+		    U(c)->header_timeout_ms;
 		conn_wait(c, WAIT_UP_HEAD);
 		return STEP_AGAIN;
 	}

@@ -74,6 +74,8 @@ struct req {
 	int64_t			 start_ms;
 	int64_t			 up_start_ms;
 	int64_t			 up_end_ms;
+	int64_t			 head_deadline_ms;	/* for the response
+							   head */
 	const char		*upstream_name;	/* worker's slot name, or NULL */
 
 	bool			 parsed;	/* a whole head was read */
