@@ -78,6 +78,7 @@ enum counter {
 	CNT_COMPRESSED,		/* responses compressed on the fly */
 	CNT_CLIENT_TIMEOUTS,	/* a client too slow to send or take */
 	CNT_CLIENT_ABORTS,	/* a client gone in the middle */
+	CNT_RECLAIMED,		/* idle ones closed at max_connections */
 	CNT_MAX
 };
 

@@ -1502,6 +1502,7 @@ cache_metrics(const struct proc_env *env, char *dst, size_t room)
 		    "frontd_client_errors_total{reason=\"timeout\"}" },
 		{ CNT_CLIENT_ABORTS,
 		    "frontd_client_errors_total{reason=\"aborted\"}" },
+		{ CNT_RECLAIMED, "frontd_connections_reclaimed_total" },
 		{ CNT_RELOADS, "frontd_reloads_total" },
 		{ CNT_WORKER_RESPAWNS, "frontd_worker_respawns_total" },
 		{ CNT_COMPRESSED, "frontd_compressed_responses_total" },

@@ -44,6 +44,7 @@
 #define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
+#define RECLAIM_LOG_MS	10000	/* one line at most about full houses */
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
 #define SPLICE_CHUNK	(256 * 1024)	/* pipe capacity we ask for */
@@ -234,12 +235,54 @@ conn_handshake(struct conn *c)
 	}
 }
 
+/*
+ * The worker's idle list holds the CONN_IDLE connections in the order
+ * they became idle, so that the oldest is at hand when room is needed.
+ */
+static void
+idle_add(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	c->idle_next = NULL;
+	c->idle_prev = w->idle_tail;
+	if (w->idle_tail != NULL)
+		w->idle_tail->idle_next = c;
+	else
+		w->idle_head = c;
+	w->idle_tail = c;
+	w->nidle++;
+}
+
+static void
+idle_remove(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (c->idle_prev != NULL)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		w->idle_head = c->idle_next;
+	if (c->idle_next != NULL)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		w->idle_tail = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	w->nidle--;
+}
+
 static void
 conn_enter(struct conn *c, enum conn_state s)
 {
 	if (log_enabled(LOG_LVL_DEBUG))
 		log_debug("conn=%llu %s -> %s", (unsigned long long)c->id,
 		    conn_state_names[c->state], conn_state_names[s]);
+	if (c->state == CONN_IDLE && s != CONN_IDLE)
+		idle_remove(c);
+	else if (s == CONN_IDLE && c->state != CONN_IDLE) {
+		idle_add(c);
+		worker_conn_idle(c->w);
+	}
 	c->state = s;
 }
 
@@ -3060,6 +3103,39 @@ conn_drain(struct conn *c)
 	if (c->state == CONN_HANDSHAKE || (c->state == CONN_READ_HEAD &&
 	    (c->in == NULL || buf_len(c->in) == 0) && c->req == NULL))
 		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
+}
+
+/*
+ * At max_connections: closes up to n idle keep-alive connections, the
+ * longest idle first, to make room for new ones, as nginx does. Returns
+ * how many it closed. Logged at most once every RECLAIM_LOG_MS, with the
+ * count since the last line: a full house is a state, not an event.
+ */
+size_t
+conn_reclaim_idle(struct worker *w, size_t n)
+{
+	int64_t	now = ev_now(w->loop);
+	size_t	done = 0;
+
+	while (done < n && w->idle_head != NULL) {
+		w->idle_head->why = "closed to make room (max_connections)";
+		conn_close(w->idle_head);
+		done++;
+	}
+	if (done == 0)
+		return 0;
+	counter_add(w->env->counters, CNT_RECLAIMED, done);
+	w->reclaimed += done;
+	if (w->reclaim_log_ms == 0 || now - w->reclaim_log_ms >=
+	    RECLAIM_LOG_MS) {
+		log_warn("max_connections (%d) reached: closed %zu idle "
+		    "keep-alive connection%s, the longest idle first, to make "
+		    "room", w->env->cfg->global.max_connections, w->reclaimed,
+		    w->reclaimed == 1 ? "" : "s");
+		w->reclaim_log_ms = now;
+		w->reclaimed = 0;
+	}
+	return done;
 }
 
 /* Twice a second, with buf_trim(): see pc_trim(). */

@@ -87,6 +87,7 @@ struct conn {
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
+	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
 };
 
 /* Rate limit of upstream failure lines, per server (health slot). */
@@ -102,6 +103,11 @@ struct worker {
 	struct ev_loop		*loop;
 	struct conn		*conns;
 	size_t			 nconns;
+	/* Keep-alive connections between requests, oldest first. */
+	struct conn		*idle_head, *idle_tail;
+	size_t			 nidle;
+	int64_t			 reclaim_log_ms;	/* last line about it */
+	size_t			 reclaimed;	/* since that line */
 	uint64_t		 next_id;
 	bool			 draining;
 	size_t			*rr;		/* round robin per upstream */
@@ -126,10 +132,12 @@ struct worker {
 void	conn_accept(struct worker *, int fd, const struct addr *,
 	    const struct proc_listen *);
 void	conn_drain(struct conn *);
+size_t	conn_reclaim_idle(struct worker *, size_t);
 void	conn_close_all(struct worker *);
 void	conn_trim_caches(void);
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);
+void	worker_conn_idle(struct worker *);
 
 #endif
