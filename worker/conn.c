@@ -45,6 +45,7 @@
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
 #define RECLAIM_LOG_MS	10000	/* one line at most about full houses */
+#define SNIFF_MAX	24	/* bytes of a method, and its space */
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
 #define SPLICE_CHUNK	(256 * 1024)	/* pipe capacity we ask for */
@@ -117,6 +118,7 @@ static void		conn_wait(struct conn *, enum conn_wait);
 static void		conn_wait_ms(struct conn *, enum conn_wait, int64_t);
 static enum step	client_failed(struct conn *, enum counter, const char *,
 			    const char *);
+static struct req	*req_new(void);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, void *, struct buf *);
 static void		pipe_put(int[2], size_t);
@@ -203,6 +205,101 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 }
 
 /*
+ * Plain HTTP sent to a TLS listener: answered in plain text, as nginx
+ * does, rather than with a reset the user cannot make sense of. The
+ * connection is plain from here on, and lingers to be read.
+ */
+static enum step
+conn_plain_on_tls(struct conn *c)
+{
+	static const char	 body[] =
+	    "plain HTTP request sent to a TLS port\n";
+	struct req		*r;
+	size_t			 n;
+
+	log_info("conn=%llu %s plain HTTP request sent to a TLS port",
+	    (unsigned long long)c->id, peer_name(c));
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->close_after = true;
+	c->why = "plain HTTP on a TLS port";
+	buf_put(c->in);
+	c->in = NULL;
+	if ((r = c->req = req_new()) == NULL ||
+	    (c->out == NULL && (c->out = buf_get()) == NULL))
+		return STEP_CLOSE;
+	r->start_ms = ev_now(c->w->loop);
+	r->status = 400;
+	n = out_local_head(400, "text/plain", sizeof(body) - 1, NULL, 0,
+	    true, false, NULL, c->out->data, sizeof(c->out->data));
+	memcpy(c->out->data + n, body, sizeof(body) - 1);
+	c->out->start = 0;
+	c->out->end = n + sizeof(body) - 1;
+	conn_enter(c, CONN_RESPOND);
+	conn_wait(c, WAIT_SEND);
+	return STEP_AGAIN;
+}
+
+/*
+ * Before the handshake: a TLS client starts with a record (0x16, or an
+ * old hello with the top bit set), never an upper-case letter. One that
+ * does is read here, not by OpenSSL, until its first word is a method
+ * and a space (plain HTTP), or plainly not.
+ */
+static enum step
+conn_sniff(struct conn *c)
+{
+	char	b;
+	ssize_t	n;
+	size_t	i;
+
+	if (c->in == NULL) {
+		n = recv(c->fd, &b, 1, MSG_PEEK);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			set_client_events(c, EPOLLIN);
+			return STEP_WAIT;
+		}
+		if (n <= 0) {
+			c->why = "client closed before the TLS handshake";
+			return STEP_CLOSE;
+		}
+		if (b < 'A' || b > 'Z') {
+			c->tls_sniffed = true;
+			return STEP_AGAIN;
+		}
+		if ((c->in = buf_get()) == NULL) {
+			c->why = "out of memory for a buffer";
+			return STEP_CLOSE;
+		}
+	}
+	n = read_into(c->fd, NULL, c->in);
+	if (n == -2 && buf_len(c->in) == 0) {
+		set_client_events(c, EPOLLIN);
+		return STEP_WAIT;
+	}
+	if (n == 0 || n == -1) {
+		c->why = "client closed before the TLS handshake";
+		return STEP_CLOSE;
+	}
+	for (i = 0; i < buf_len(c->in) && i < SNIFF_MAX; i++) {
+		b = c->in->data[c->in->start + i];
+		if (b == ' ' && i > 0)
+			return conn_plain_on_tls(c);
+		if ((b < 'A' || b > 'Z') && b != '-' && b != '_')
+			break;
+	}
+	if (i == buf_len(c->in) && i < SNIFF_MAX) {
+		set_client_events(c, EPOLLIN);
+		return STEP_WAIT;
+	}
+	c->why = "not TLS";
+	log_info("conn=%llu %s TLS handshake failed: not TLS",
+	    (unsigned long long)c->id, peer_name(c));
+	return STEP_CLOSE;
+}
+
+/*
  * The TLS handshake, under the header timer. Failures are logged at info
  * at most: scanners and old clients fail handshakes all day.
  */
@@ -211,6 +308,8 @@ conn_handshake(struct conn *c)
 {
 	int	rc;
 
+	if (!c->tls_sniffed)
+		return conn_sniff(c);
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
 		if (log_enabled(LOG_LVL_DEBUG))

@@ -85,6 +85,7 @@ struct conn {
 	bool			 lingering;	/* our side shut, draining input */
 	bool			 nodelay;	/* TCP_NODELAY is set */
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
+	bool			 tls_sniffed;	/* its first byte was TLS */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
