@@ -196,6 +196,7 @@ route_free(struct cfg_route *r)
 	free_header_ops(r->remove_req, r->nremove_req);
 	free_header_ops(r->remove_resp, r->nremove_resp);
 	free_strings(r->compress_types, r->ncompress_types);
+	free_strings(r->upgrade, r->nupgrade);
 	tpl_free(&r->cache_key);
 	for (size_t i = 0; i < r->ncache_bypass; i++)
 		tpl_free(&r->cache_bypass[i]);
@@ -641,6 +642,8 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			r->x_forwarded_for = r->x_forwarded_proto = true;
 			r->x_forwarded_host = r->x_real_ip = r->via = true;
 			r->tunnel_timeout_ms = 3600 * 1000;
+			r->upgrade = xcalloc(1, sizeof(char *));
+			r->upgrade[r->nupgrade++] = xstrdup("websocket");
 			r->rewrite_location = true;
 			r->compress_min_length = 256;
 			r->gzip_level = 5;
@@ -659,10 +662,16 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 			u->keepalive = 32;
 			u->keepalive_timeout_ms = 60 * 1000;
 			u->connect_timeout_ms = 10 * 1000;
+			/*
+			 * A server that takes a request and never answers
+			 * costs its client header_timeout, then the request
+			 * goes elsewhere: retry_timeout leaves room for that.
+			 */
+			u->header_timeout_ms = 15 * 1000;
 			u->read_timeout_ms = 60 * 1000;
 			u->send_timeout_ms = 60 * 1000;
 			u->retries = 2;
-			u->retry_timeout_ms = 10 * 1000;
+			u->retry_timeout_ms = 30 * 1000;
 			u->expect_lo = 200;
 			u->expect_hi = 399;
 			u->check_interval_ms = 5 * 1000;
@@ -901,6 +910,35 @@ ring_build(struct cfg_upstream *u)
 	qsort(u->ring, u->nring, sizeof(*u->ring), ring_cmp);
 }
 
+/*
+ * A server that accepts a request and never answers is given up on after
+ * the shorter of upstream_header_timeout and upstream_read_timeout; if
+ * retry_timeout is over by then, its requests are never tried elsewhere.
+ */
+static void
+check_upstream_timeouts(struct config *cfg, struct cfg_upstream *u,
+    const char *label)
+{
+	const struct cfg_where	*w;
+	int64_t			 head = u->header_timeout_ms;
+	char			 a[32], b[32];
+
+	if (u->read_timeout_ms < head)
+		head = u->read_timeout_ms;
+	if (u->nservers < 2 || u->retries == 0 || u->retry_timeout_ms == 0 ||
+	    head < u->retry_timeout_ms)
+		return;
+	if ((w = cfg_key_where(&u->sec, "retry_timeout")) == NULL &&
+	    (w = cfg_key_where(&u->sec, "upstream_header_timeout")) == NULL &&
+	    (w = cfg_key_where(&u->sec, "upstream_read_timeout")) == NULL)
+		w = &u->sec.where;
+	fmt_duration(a, sizeof(a), head);
+	fmt_duration(b, sizeof(b), u->retry_timeout_ms);
+	cfg_warn_at(cfg, w, "warning: %s waits %s for a response head, not "
+	    "less than its retry_timeout (%s): a request to a server that "
+	    "does not answer is never tried on another", label, a, b);
+}
+
 static void
 check_upstream(struct config *cfg, struct cfg_upstream *u)
 {
@@ -939,6 +977,7 @@ check_upstream(struct config *cfg, struct cfg_upstream *u)
 		    "for body text, but HEAD answers have no body", label);
 	if (u->balance == BALANCE_HASH || u->balance == BALANCE_IP_HASH)
 		ring_build(u);
+	check_upstream_timeouts(cfg, u, label);
 	if (u->tls)
 		tls_upstream_load(cfg, u);
 	else {

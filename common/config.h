@@ -21,6 +21,7 @@
 #define CFG_WORKERS_MAX		256
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
+#define CFG_UPGRADE_MAX		32	/* route "upgrade": bits of a mask */
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -125,6 +126,8 @@ struct cfg_upstream {
 	int			 keepalive;	/* idle conns per server, worker */
 	int64_t			 keepalive_timeout_ms;
 	int64_t			 connect_timeout_ms;
+	int64_t			 header_timeout_ms;	/* request sent to
+							   response head */
 	int64_t			 read_timeout_ms;
 	int64_t			 send_timeout_ms;
 
@@ -211,6 +214,9 @@ struct cfg_route {
 	bool			 via;
 	bool			 pass_proxy_authorization;
 	int64_t			 tunnel_timeout_ms;
+	char			**upgrade;	/* may open a tunnel; lower
+						   case */
+	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
 
 	/* Matching */
 	char			**hosts;	/* lower case; "*.x" wildcards */

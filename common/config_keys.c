@@ -145,6 +145,7 @@ DURATION_SETTER(g_keepalive_timeout, struct cfg_global, keepalive_timeout_ms)
 DURATION_SETTER(u_keepalive_timeout, struct cfg_upstream,
     keepalive_timeout_ms)
 DURATION_SETTER(u_connect_timeout, struct cfg_upstream, connect_timeout_ms)
+DURATION_SETTER(u_header_timeout, struct cfg_upstream, header_timeout_ms)
 DURATION_SETTER(u_read_timeout, struct cfg_upstream, read_timeout_ms)
 DURATION_SETTER(u_send_timeout, struct cfg_upstream, send_timeout_ms)
 DURATION_SETTER(r_tunnel_timeout, struct cfg_route, tunnel_timeout_ms)
@@ -1114,6 +1115,57 @@ r_compress(struct cfg_ctx *ctx, void *obj, const char *v)
 	return res;
 }
 
+/* An HTTP token (RFC 9110 5.6.2) of len bytes. */
+static bool
+http_token(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * The protocols a client may switch to on this route: "websocket h2c",
+ * or "off". Each is a protocol of the Upgrade header, a token with an
+ * optional "/version", kept in lower case; the value replaces the list.
+ */
+static enum cfg_set_result
+r_upgrade(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy, *tok, *save = NULL, *slash;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (size_t i = 0; i < r->nupgrade; i++)
+		free(r->upgrade[i]);
+	r->nupgrade = 0;
+	if (strcmp(v, "off") == 0)
+		return CFG_OK;
+	copy = xstrdup(v);
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		slash = strchr(tok, '/');
+		if (r->nupgrade == CFG_UPGRADE_MAX || strcmp(tok, "off") == 0 ||
+		    !http_token(tok, slash ? (size_t)(slash - tok) :
+		    strlen(tok)) || (slash != NULL && !http_token(slash + 1,
+		    strlen(slash + 1)))) {
+			res = CFG_BAD;
+			break;
+		}
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->upgrade = xrealloc(r->upgrade, r->nupgrade + 1,
+		    sizeof(char *));
+		r->upgrade[r->nupgrade++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->nupgrade == 0 ? CFG_BAD : res;
+}
+
 static enum cfg_set_result
 r_compress_types(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -1604,6 +1656,7 @@ static const struct cfg_key upstream_keys[] = {
 	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
 	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },
 	{ "upstream_connect_timeout", CFG_ONE, u_connect_timeout, DURATION },
+	{ "upstream_header_timeout", CFG_ONE, u_header_timeout, DURATION },
 	{ "upstream_read_timeout", CFG_ONE, u_read_timeout, DURATION },
 	{ "upstream_send_timeout", CFG_ONE, u_send_timeout, DURATION },
 	{ NULL }
@@ -1665,6 +1718,8 @@ static const struct cfg_key route_keys[] = {
 	{ "pass_proxy_authorization", CFG_ONE, r_pass_proxy_authorization,
 	    ONOFF },
 	{ "tunnel_timeout", CFG_ONE, r_tunnel_timeout, DURATION },
+	{ "upgrade", CFG_ONE, r_upgrade, "protocols such as websocket, at most "
+	    "32, or off" },
 	{ NULL }
 };
 

@@ -881,8 +881,9 @@ subtest 'cache_use_stale = on: 503 or no backend, the stale entry is served' => 
 
 # Which worker accepts a connection is up to the kernel (EPOLLEXCLUSIVE
 # mostly wakes the same idle worker), so a daemon of its own steers them:
-# max_connections (per worker) is 25, and a worker holding 25 connections
-# stops accepting, so the next ones can only go to the other worker.
+# max_connections (per worker) is 25, and a worker holding 25 connections,
+# none idle between requests (it would close one to make room), stops
+# accepting, so the next ones can only go to the other worker.
 my $t3 = Test::Frontd->new;
 my $be3 = $t3->raw_backend(handler => app_handler($t3->dir));
 $t3->start("[global]\nworkers = 2\nmax_connections = 25\ncache_size = 64M\n\n"
@@ -961,6 +962,8 @@ subtest 'a hit served by the other worker' => sub {
 	is($fill->{status}, 200, 'fill: status 200');
 	cs_like($fill, $STORED, 'fill');
 	ok($w0, 'the filling worker: ' . ($w0 // 'not found')) or return;
+	# Idle, c0 would be closed to make room: a request under way is not.
+	$c0->write("GET $u HTTP/1.1\r\n");
 	my ($held) = open_known(24, sub { $_[0] == $w0 });
 	is(scalar @$held, 24, "25 connections open in worker $w0: it is full");
 	for my $i (1 .. 3) {

@@ -252,6 +252,46 @@ upstream = app
 EOF
 		errors => [ 'frontd.conf:8: bad host "example.com:8080" in [route api] (expected host names such as example.com or *.example.com)' ],
 	},
+	{
+		name => 'bad upstream_header_timeout',
+		conf => "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\nupstream_header_timeout = 15x\n",
+		errors => [ 'frontd.conf:6: bad upstream_header_timeout "15x" in [upstream app] (expected a duration such as 500ms, 30s, 5m or 1h)' ],
+	},
+	{
+		name => 'bad upgrade protocols',
+		conf => <<'EOF',
+[listener public]
+address = 127.0.0.1:18080
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[route a]
+upstream = app
+upgrade = web@socket
+
+[route b]
+path = /b/
+upstream = app
+upgrade = websocket/
+
+[route c]
+path = /c/
+upstream = app
+upgrade = p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11 p12 p13 p14 p15 p16 p17 p18 p19 p20 p21 p22 p23 p24 p25 p26 p27 p28 p29 p30 p31 p32
+
+[route d]
+path = /d/
+upstream = app
+upgrade = off websocket
+EOF
+		errors => [
+			'frontd.conf:9: bad upgrade "web@socket" in [route a] (expected protocols such as websocket, at most 32, or off)',
+			'frontd.conf:14: bad upgrade "websocket/" in [route b] (expected protocols such as websocket, at most 32, or off)',
+			'frontd.conf:19: bad upgrade "p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11 p12 p13 p14 p15 p16 p17 p18 p19 p20 p21 p22 p23 p24 p25 p26 p27 p28 p29 p30 p31 p32" in [route c] (expected protocols such as websocket, at most 32, or off)',
+			'frontd.conf:24: bad upgrade "off websocket" in [route d] (expected protocols such as websocket, at most 32, or off)',
+		],
+	},
 );
 
 # Bad values: [key, section kind, value, expectation in parentheses].
@@ -386,6 +426,12 @@ for my $v (qw(debug info notice warn error)) {
 	push @good, { name => "log_level = $v", conf => "[global]\nlog_level = $v\n\n$LISTEN" };
 }
 push @good, { name => 'backlog = 65535', conf => "${LISTEN}backlog = 65535\n" };
+push @good, { name => 'upgrade lists: off, several, a version, 32 of them',
+    conf => "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\n\n"
+    . "[route a]\npath = /a\nupstream = app\nupgrade = off\n\n"
+    . "[route b]\npath = /b\nupstream = app\nupgrade = WebSocket, h2c foo/2\n\n"
+    . "[route c]\npath = /c\nupstream = app\nupgrade = "
+    . join(' ', map { "p$_" } 1 .. 32) . "\n" };
 push @good, { name => 'error_log and access_log special values',
     conf => "[global]\nerror_log = syslog\naccess_log = off\n\n$LISTEN" };
 

@@ -2,7 +2,10 @@
 # backend with its Upgrade and Connection headers, the 101 reaches the
 # client, then bytes flow both ways untouched; either side closing ends
 # the tunnel, tunnel_timeout closes an idle one, and a reload lets a
-# tunnel live until shutdown_timeout.
+# tunnel live until shutdown_timeout.  Only the protocols of the route's
+# "upgrade" list open a tunnel: an h2c upgrade (which would take the
+# connection past routing) goes as plain HTTP/1.1, and a 101 to anything
+# not asked for is a 502.
 use strict;
 use warnings;
 use FindBin;
@@ -141,6 +144,134 @@ EOF
 	ok($dt < 4, sprintf 'within about 2 s of the reload (%.2f s)', $dt);
 	$t2->wait_for(sub { !$t2->alive($old) }, 5, 'and the old worker exits');
 	$t2->check_logs(allow => [qr/shutdown_timeout reached/]);
+};
+
+# h2c: answers 101 and echoes when the request asks for h2c, as an HTTP/2
+# server does; else 200 with what it got: the Upgrade, HTTP2-Settings and
+# Connection fields.  Keep-alive.
+sub h2c_handler {
+	my ($c) = @_;
+	while (my $q = $c->read_request) {
+		my @up = header_tokens($q, 'upgrade');
+		if (grep { $_ eq 'h2c' } @up) {
+			$c->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+			    . "Connection: Upgrade\r\n\r\n") or return;
+			while ($c->fill(30)) {
+				$c->write($c->read_bytes(length $c->buffered)) or return;
+			}
+			return;
+		}
+		my $seen = join '', map { sprintf "%s=%s\n", $_,
+		    join(',', @{ $q->{headers}{$_} // [] }) }
+		    qw(upgrade http2-settings connection);
+		$c->respond(200, body => "$q->{target}\n$seen") or return;
+	}
+}
+
+# A backend that switches to h2c whatever it is asked.
+sub rogue_handler {
+	my ($c) = @_;
+	$c->read_request or return;
+	$c->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+	    . "Connection: Upgrade\r\n\r\n") or return;
+	$c->write($c->read_bytes(length $c->buffered)) while $c->fill(30);
+}
+
+subtest 'upgrade: only the protocols the route allows open a tunnel' => sub {
+	my $t3 = Test::Frontd->new;
+	my $h2c = $t3->raw_backend(handler => \&h2c_handler);
+	my $rogue = $t3->raw_backend(handler => \&rogue_handler);
+	my $ws = $t3->raw_backend(handler => \&handler);
+	$t3->start(<<"EOF");
+[upstream h2c]
+server = $h2c->{addr}
+
+[upstream rogue]
+server = $rogue->{addr}
+
+[upstream ws]
+server = $ws->{addr}
+
+[route admin]
+path = /admin
+return = 403 routed by frontd
+
+[route allowed]
+path = /allowed
+upstream = h2c
+upgrade = WebSocket h2c
+
+[route rogue]
+path = /rogue
+upstream = rogue
+
+[route off]
+path = /off
+upstream = ws
+upgrade = off
+
+[route all]
+upstream = h2c
+EOF
+	my $settings = 'AAMAAABkAARAAAAAAAIAAAAA';
+	my $h2c_req = sub {
+		my ($path) = @_;
+		return "GET $path HTTP/1.1\r\n${H}Connection: Upgrade, HTTP2-Settings\r\n"
+		    . "Upgrade: h2c\r\nHTTP2-Settings: $settings\r\n\r\n";
+	};
+
+	my $c = $t3->raw_client;
+	$c->write($h2c_req->('/h2c'));
+	my $r = $c->read_response(timeout => 5) // { status => 0, body => '' };
+	is($r->{status}, 200, 'h2c by default: no 101, a plain answer') or diag($r->{raw} // $c->buffer);
+	is($r->{body}, "/h2c\nupgrade=\nhttp2-settings=\nconnection=keep-alive\n",
+	    'the server got neither Upgrade nor HTTP2-Settings, Connection: keep-alive');
+	$c->write("GET /admin HTTP/1.1\r\n$H\r\n");
+	$r = $c->read_response(timeout => 5) // { status => 0, body => '' };
+	is($r->{status}, 403, 'the next request on the connection is routed by frontd');
+	is($r->{body}, "routed by frontd\n", 'by its own route');
+	$c->close;
+
+	$c = $t3->raw_client;
+	$c->write("GET /both HTTP/1.1\r\n${H}Connection: upgrade\r\nUpgrade: h2c, WebSocket\r\n\r\n");
+	$r = $c->read_response(timeout => 5) // { status => 0, body => '' };
+	is($r->{body}, "/both\nupgrade=websocket\nhttp2-settings=\nconnection=upgrade\n",
+	    'h2c and websocket offered: only websocket is forwarded');
+	$c->close;
+
+	$c = $t3->raw_client;
+	$c->write($h2c_req->('/allowed'));
+	$r = $c->read_response(timeout => 5) // { status => 0 };
+	is($r->{status}, 101, 'upgrade = WebSocket h2c: h2c opens a tunnel');
+	ok(echo($c, "\0\0\0\x04\0\0\0\0\0"), 'bytes flow through it');
+	my ($q) = grep { $_->{target} eq '/allowed' } $t3->received_requests($h2c);
+	is_deeply($q && $q->{headers}{'http2-settings'}, [ $settings ],
+	    'HTTP2-Settings went with it');
+	is_deeply([ header_tokens($q // {}, 'connection') ], [ 'upgrade', 'http2-settings' ],
+	    'named by Connection');
+	$c->close;
+
+	my $log0 = length $t3->error_log;
+	$c = $t3->raw_client;
+	$c->write("GET /rogue HTTP/1.1\r\n$H\r\n");
+	$r = $c->read_response(timeout => 5) // { status => 0 };
+	is($r->{status}, 502, 'a 101 to a request without Upgrade: 502');
+	$c->close;
+	$c = $t3->raw_client;
+	$c->write("GET /rogue/ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+	$r = $c->read_response(timeout => 5) // { status => 0 };
+	is($r->{status}, 502, 'a 101 to h2c when websocket was asked for: 502');
+	$c->close;
+	$t3->wait_for(sub { substr($t3->error_log, $log0)
+	    =~ /upstream rogue server \Q$rogue->{addr}\E: invalid response: 101 to a protocol not asked for/ },
+	    5, 'logged with the server');
+
+	$c = $t3->raw_client;
+	$c->write("GET /off HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+	$r = $c->read_response(timeout => 5) // { status => 0 };
+	is($r->{status}, 400, 'upgrade = off: websocket is not forwarded either (the server says not an upgrade)');
+	$c->close;
+	$t3->check_logs(allow => [ qr/\Q$rogue->{addr}\E/ ]);
 };
 
 $t->check_logs;

@@ -47,6 +47,8 @@
 				   is closed; a client that has not sent by
 				   then is not about to */
 #define LINGER_MS	2000	/* reading what a client sends after our close */
+#define RECLAIM_LOG_MS	10000	/* one line at most about full houses */
+#define SNIFF_MAX	24	/* bytes of a method, and its space */
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
 #define SPLICE_CHUNK	(256 * 1024)	/* pipe capacity we ask for */
@@ -68,6 +70,24 @@ const char *const conn_state_names[] = {
 	[CONN_RESPOND] = "respond",
 	[CONN_CACHE_WAIT] = "cache_wait",
 	[CONN_DONE] = "done",
+};
+
+/* Each wait, by name, and the side an expiry is charged to. */
+static const struct {
+	const char	*name;
+	const char	*side;
+} waits[] = {
+	[WAIT_HEADER] = { "header", "client" },
+	[WAIT_BODY] = { "body", "client" },
+	[WAIT_SEND] = { "send", "client" },
+	[WAIT_IDLE] = { "keep-alive", "client" },
+	[WAIT_LINGER] = { "linger", "client" },
+	[WAIT_CONNECT] = { "connect", "upstream" },
+	[WAIT_UP_SEND] = { "send", "upstream" },
+	[WAIT_UP_HEAD] = { "head", "upstream" },
+	[WAIT_UP_READ] = { "read", "upstream" },
+	[WAIT_TUNNEL] = { "tunnel", "no" },
+	[WAIT_CACHE] = { "cache poll", "no" },
 };
 
 static struct page_cache	req_cache = {
@@ -97,7 +117,11 @@ static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
 static void		conn_up_event(struct upconn *, uint32_t);
 static void		conn_timeout(struct ev_loop *, void *);
-static void		conn_timer(struct conn *, int64_t);
+static void		conn_wait(struct conn *, enum conn_wait);
+static void		conn_wait_ms(struct conn *, enum conn_wait, int64_t);
+static enum step	client_failed(struct conn *, enum counter, const char *,
+			    const char *);
+static struct req	*req_new(void);
 static void		req_end(struct conn *);
 static ssize_t		read_into(int, void *, struct buf *);
 static void		pipe_put(int[2], size_t);
@@ -179,9 +203,104 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 		SSL_set_accept_state(c->ssl);
 		c->state = CONN_HANDSHAKE;
 	}
-	conn_timer(c, G(c)->client_header_timeout_ms);
+	conn_wait(c, WAIT_HEADER);
 	/* Most clients send at once: try without waiting for epoll. */
 	conn_run(c);
+}
+
+/*
+ * Plain HTTP sent to a TLS listener: answered in plain text, as nginx
+ * does, rather than with a reset the user cannot make sense of. The
+ * connection is plain from here on, and lingers to be read.
+ */
+static enum step
+conn_plain_on_tls(struct conn *c)
+{
+	static const char	 body[] =
+	    "plain HTTP request sent to a TLS port\n";
+	struct req		*r;
+	size_t			 n;
+
+	log_info("conn=%llu %s plain HTTP request sent to a TLS port",
+	    (unsigned long long)c->id, peer_name(c));
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->close_after = true;
+	c->why = "plain HTTP on a TLS port";
+	buf_put(c->in);
+	c->in = NULL;
+	if ((r = c->req = req_new()) == NULL ||
+	    (c->out == NULL && (c->out = buf_get()) == NULL))
+		return STEP_CLOSE;
+	r->start_ms = ev_now(c->w->loop);
+	r->status = 400;
+	n = out_local_head(400, "text/plain", sizeof(body) - 1, NULL, 0,
+	    true, false, NULL, NULL, 0, c->out->data, sizeof(c->out->data));
+	memcpy(c->out->data + n, body, sizeof(body) - 1);
+	c->out->start = 0;
+	c->out->end = n + sizeof(body) - 1;
+	conn_enter(c, CONN_RESPOND);
+	conn_wait(c, WAIT_SEND);
+	return STEP_AGAIN;
+}
+
+/*
+ * Before the handshake: a TLS client starts with a record (0x16, or an
+ * old hello with the top bit set), never an upper-case letter. One that
+ * does is read here, not by OpenSSL, until its first word is a method
+ * and a space (plain HTTP), or plainly not.
+ */
+static enum step
+conn_sniff(struct conn *c)
+{
+	char	b;
+	ssize_t	n;
+	size_t	i;
+
+	if (c->in == NULL) {
+		n = recv(c->fd, &b, 1, MSG_PEEK);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			set_client_events(c, EPOLLIN);
+			return STEP_WAIT;
+		}
+		if (n <= 0) {
+			c->why = "client closed before the TLS handshake";
+			return STEP_CLOSE;
+		}
+		if (b < 'A' || b > 'Z') {
+			c->tls_sniffed = true;
+			return STEP_AGAIN;
+		}
+		if ((c->in = buf_get()) == NULL) {
+			c->why = "out of memory for a buffer";
+			return STEP_CLOSE;
+		}
+	}
+	n = read_into(c->fd, NULL, c->in);
+	if (n == -2 && buf_len(c->in) == 0) {
+		set_client_events(c, EPOLLIN);
+		return STEP_WAIT;
+	}
+	if (n == 0 || n == -1) {
+		c->why = "client closed before the TLS handshake";
+		return STEP_CLOSE;
+	}
+	for (i = 0; i < buf_len(c->in) && i < SNIFF_MAX; i++) {
+		b = c->in->data[c->in->start + i];
+		if (b == ' ' && i > 0)
+			return conn_plain_on_tls(c);
+		if ((b < 'A' || b > 'Z') && b != '-' && b != '_')
+			break;
+	}
+	if (i == buf_len(c->in) && i < SNIFF_MAX) {
+		set_client_events(c, EPOLLIN);
+		return STEP_WAIT;
+	}
+	c->why = "not TLS";
+	log_info("conn=%llu %s TLS handshake failed: not TLS",
+	    (unsigned long long)c->id, peer_name(c));
+	return STEP_CLOSE;
 }
 
 /*
@@ -193,6 +312,8 @@ conn_handshake(struct conn *c)
 {
 	int	rc;
 
+	if (!c->tls_sniffed)
+		return conn_sniff(c);
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
 		if (log_enabled(LOG_LVL_DEBUG))
@@ -217,19 +338,117 @@ conn_handshake(struct conn *c)
 	}
 }
 
+/*
+ * The worker's idle list holds the CONN_IDLE connections in the order
+ * they became idle, so that the oldest is at hand when room is needed.
+ */
+static void
+idle_add(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	c->idle_next = NULL;
+	c->idle_prev = w->idle_tail;
+	if (w->idle_tail != NULL)
+		w->idle_tail->idle_next = c;
+	else
+		w->idle_head = c;
+	w->idle_tail = c;
+	w->nidle++;
+}
+
+static void
+idle_remove(struct conn *c)
+{
+	struct worker	*w = c->w;
+
+	if (c->idle_prev != NULL)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		w->idle_head = c->idle_next;
+	if (c->idle_next != NULL)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		w->idle_tail = c->idle_prev;
+	c->idle_prev = c->idle_next = NULL;
+	w->nidle--;
+}
+
 static void
 conn_enter(struct conn *c, enum conn_state s)
 {
 	if (log_enabled(LOG_LVL_DEBUG))
 		log_debug("conn=%llu %s -> %s", (unsigned long long)c->id,
 		    conn_state_names[c->state], conn_state_names[s]);
+	if (c->state == CONN_IDLE && s != CONN_IDLE)
+		idle_remove(c);
+	else if (s == CONN_IDLE && c->state != CONN_IDLE) {
+		idle_add(c);
+		worker_conn_idle(c->w);
+	}
 	c->state = s;
 }
 
-static void
-conn_timer(struct conn *c, int64_t ms)
+/* How long wait w lasts by the configuration. */
+static int64_t
+wait_ms(const struct conn *c, enum conn_wait w)
 {
+	int64_t	left;
+
+	switch (w) {
+	case WAIT_HEADER:
+		return G(c)->client_header_timeout_ms;
+	case WAIT_BODY:
+		return G(c)->client_body_timeout_ms;
+	case WAIT_SEND:
+		return G(c)->send_timeout_ms;
+	case WAIT_IDLE:
+		return G(c)->keepalive_timeout_ms;
+	case WAIT_LINGER:
+		return LINGER_MS;
+	case WAIT_CONNECT:
+		return U(c)->connect_timeout_ms;
+	case WAIT_UP_SEND:
+		return U(c)->send_timeout_ms;
+	case WAIT_UP_HEAD:
+		/* Between two reads, and for the whole head. */
+		left = c->req->head_deadline_ms - ev_now(c->w->loop);
+		return left < U(c)->read_timeout_ms ? (left > 0 ? left : 1) :
+		    U(c)->read_timeout_ms;
+	case WAIT_UP_READ:
+		return U(c)->read_timeout_ms;
+	case WAIT_TUNNEL:
+		return R(c)->tunnel_timeout_ms;
+	case WAIT_CACHE:
+		return CACHE_POLL_MS;
+	}
+	return 0;
+}
+
+/* Arms the timer for what the connection now waits for. */
+static void
+conn_wait(struct conn *c, enum conn_wait w)
+{
+	conn_wait_ms(c, w, wait_ms(c, w));
+}
+
+static void
+conn_wait_ms(struct conn *c, enum conn_wait w, int64_t ms)
+{
+	c->wait = w;
+	c->wait_len_ms = ms;
 	ev_timer_start(c->w->loop, &c->timer, ms, conn_timeout, c);
+}
+
+/*
+ * Waiting for more of the response body: from the upstream, or, from the
+ * cache, for the client to take what fills the buffer.
+ */
+static enum conn_wait
+body_wait(const struct conn *c, bool client_blocked)
+{
+	return client_blocked || c->req->from_cache ? WAIT_SEND :
+	    WAIT_UP_READ;
 }
 
 static void
@@ -289,8 +508,8 @@ conn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if ((events & (EPOLLERR | EPOLLHUP)) &&
 	    (c->io.events & (EPOLLIN | EPOLLOUT)) == 0) {
 		c->why = "client connection lost";
-		if (c->req != NULL && c->req->uc != NULL)
-			c->req->reusable = false;
+		if (c->req != NULL)
+			client_failed(c, CNT_CLIENT_ABORTS, c->why, NULL);
 		conn_close(c);
 		return;
 	}
@@ -412,86 +631,116 @@ up_warn(struct conn *c, const char *what, const char *detail)
 	}
 }
 
+/* What a failed read or write on the client says, if anything. */
+static const char *
+io_error(const struct conn *c)
+{
+	return c->ssl == NULL ? strerror(errno) : NULL;
+}
+
+/*
+ * The client failed the request: too slow, or gone in the middle. It is
+ * counted apart from the upstream errors, never charged to a server, and
+ * logged at info: clients do this all day.
+ */
+static enum step
+client_failed(struct conn *c, enum counter which, const char *why,
+    const char *detail)
+{
+	counter_add(CNT(c), which, 1);
+	c->why = why;
+	if (c->req != NULL)
+		c->req->reusable = false;
+	log_info("conn=%llu %s closed: %s%s%s%s", (unsigned long long)c->id,
+	    peer_name(c), why, detail ? " (" : "", detail ? detail : "",
+	    detail ? ")" : "");
+	return STEP_CLOSE;
+}
+
+/*
+ * The timer ran out: what it waited for (c->wait) says who is to blame.
+ * The client's slowness ends its connection; the upstream's is a failed
+ * try, or, once the response has begun, a cut response.
+ */
 static void
 conn_timeout(struct ev_loop *loop, void *arg)
 {
 	struct conn	*c = arg;
 	struct req	*r = c->req;
 	char		 d[32];
-	enum step	 s = STEP_AGAIN;
+	enum step	 s = STEP_CLOSE;
 
-	switch (c->state) {
-	case CONN_HANDSHAKE:
-		c->why = "TLS handshake timeout";
-		log_info("conn=%llu %s TLS handshake timed out",
-		    (unsigned long long)c->id, peer_name(c));
-		conn_close(c);
-		return;
-	case CONN_IDLE:
-		c->why = c->w->draining ? "shutting down, quiet" :
-		    "keep-alive timeout";
-		conn_close(c);
-		return;
-	case CONN_READ_HEAD:
+	fmt_duration(d, sizeof(d), c->wait_len_ms);
+	if (c->wait != WAIT_CACHE && log_enabled(LOG_LVL_DEBUG))
+		log_debug("conn=%llu %s timeout (%s) in %s: %s side",
+		    (unsigned long long)c->id, waits[c->wait].name, d,
+		    conn_state_names[c->state], waits[c->wait].side);
+	switch (c->wait) {
+	case WAIT_HEADER:
+		if (c->state == CONN_HANDSHAKE) {
+			c->why = "TLS handshake timeout";
+			log_info("conn=%llu %s TLS handshake timed out",
+			    (unsigned long long)c->id, peer_name(c));
+			break;
+		}
 		if (c->in == NULL || buf_len(c->in) == 0) {
 			c->why = "no request before the header timeout";
-			conn_close(c);
-			return;
+			break;
 		}
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
 		s = conn_fail(c, 408, "client header timeout");
 		break;
-	case CONN_CONNECT:
-		fmt_duration(d, sizeof(d), U(c)->connect_timeout_ms);
+	case WAIT_BODY:
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
+		s = conn_fail(c, 408, "client body timeout");
+		break;
+	case WAIT_SEND:
+		s = client_failed(c, CNT_CLIENT_TIMEOUTS, "client send timeout",
+		    d);
+		break;
+	case WAIT_IDLE:
+		c->why = c->w->draining ? "shutting down, quiet" :
+		    "keep-alive timeout";
+		break;
+	case WAIT_LINGER:
+		c->why = "lingering close done";
+		break;
+	case WAIT_CONNECT:
 		s = upstream_failed(c, 504, "connect timeout", d, true);
 		break;
-	case CONN_SEND_REQUEST:
-	case CONN_READ_RESPONSE:
-	case CONN_SEND_RESPONSE:
-		if (r->from_cache) {
-			/* Only the client can be slow here. */
-			c->why = "send timeout";
-			conn_close(c);
-			return;
-		}
+	case WAIT_UP_SEND:
+		s = upstream_failed(c, 504, "send timeout", d, false);
+		break;
+	case WAIT_UP_HEAD:
+		if (ev_now(c->w->loop) >= r->head_deadline_ms) {
+			fmt_duration(d, sizeof(d), U(c)->header_timeout_ms);
+			s = upstream_failed(c, 504, "header timeout", d, false);
+		} else
+			s = upstream_failed(c, 504, "read timeout", d, false);
+		break;
+	case WAIT_UP_READ:
+		r->reusable = false;
 		if (r->resp_started) {
 			/* Too late for an error page: cut the response. */
-			c->why = "timeout during the response";
-			up_warn(c, "timeout during the response", NULL);
-			conn_close(c);
-			return;
-		}
-		if (c->state == CONN_SEND_REQUEST && !r->req_done &&
-		    (c->in == NULL || buf_len(c->in) == 0)) {
-			s = conn_fail(c, 408, "client body timeout");
+			up_warn(c, "read timeout during the response", d);
+			c->why = "upstream read timeout during the response";
 			break;
 		}
-		fmt_duration(d, sizeof(d), c->state == CONN_SEND_REQUEST ?
-		    U(c)->send_timeout_ms : U(c)->read_timeout_ms);
-		if (c->state == CONN_SEND_RESPONSE) {
-			up_warn(c, "read timeout", d);
-			s = conn_fail(c, 504, "upstream timeout");
-			break;
-		}
-		s = upstream_failed(c, 504, c->state == CONN_SEND_REQUEST ?
-		    "send timeout" : "read timeout", d, false);
+		/* The head waits for the body it is sent with. */
+		up_warn(c, "read timeout", d);
+		s = conn_fail(c, 504, "upstream timeout");
 		break;
-	case CONN_TUNNEL:
+	case WAIT_TUNNEL:
 		c->why = "tunnel idle timeout";
-		conn_close(c);
-		return;
-	case CONN_CACHE_WAIT:
+		break;
+	case WAIT_CACHE:
 		if (cache_poll(c) == CACHE_WAIT) {
-			conn_timer(c, CACHE_POLL_MS);
+			conn_wait(c, WAIT_CACHE);
 			return;
 		}
 		conn_enter(c, CONN_READ_HEAD);
 		s = request_start(c);
 		break;
-	case CONN_RESPOND:
-	case CONN_DONE:
-		c->why = "send timeout";
-		conn_close(c);
-		return;
 	}
 	/* conn_fail() may have had no memory for its answer. */
 	if (s == STEP_CLOSE)
@@ -707,7 +956,7 @@ conn_fail(struct conn *c, int status, const char *why)
 		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
 		    peer_name(c), status, why);
 	conn_enter(c, CONN_RESPOND);
-	conn_timer(c, g->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -825,7 +1074,7 @@ static enum step
 conn_idle(struct conn *c)
 {
 	conn_enter(c, CONN_READ_HEAD);
-	conn_timer(c, G(c)->client_header_timeout_ms);
+	conn_wait(c, WAIT_HEADER);
 	return STEP_AGAIN;
 }
 
@@ -1088,6 +1337,96 @@ request_coding(struct conn *c, const struct cfg_route *route)
 	    route->compress_gzip, route->compress_br);
 }
 
+/* The index in route->upgrade of protocol p, or -1. */
+static int
+upgrade_index(const struct cfg_route *route, const char *p, size_t len)
+{
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if (strlen(route->upgrade[i]) == len &&
+		    strncasecmp(route->upgrade[i], p, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The protocols named by the Upgrade fields of head h (values in base)
+ * that the route allows, as bits over route->upgrade; *other tells that
+ * some other protocol was named.
+ */
+static uint32_t
+upgrade_mask(const struct cfg_route *route, const char *base,
+    const struct http_head *h, bool *other)
+{
+	const char	*p, *e, *q, *s, *t;
+	uint32_t	 mask = 0;
+	int		 i;
+
+	*other = false;
+	for (uint32_t k = 0; k < h->nheaders; k++) {
+		if (h->headers[k].id != HTTP_H_UPGRADE)
+			continue;
+		p = base + h->headers[k].value.off;
+		e = p + h->headers[k].value.len;
+		for (; p < e; p = q + 1) {
+			if ((q = memchr(p, ',', (size_t)(e - p))) == NULL)
+				q = e;
+			for (s = p; s < q && (*s == ' ' || *s == '\t'); s++)
+				;
+			for (t = q; t > s && (t[-1] == ' ' || t[-1] == '\t');
+			    t--)
+				;
+			if (t == s)
+				continue;
+			if ((i = upgrade_index(route, s, (size_t)(t - s))) >= 0)
+				mask |= 1u << i;
+			else
+				*other = true;
+		}
+	}
+	return mask;
+}
+
+/*
+ * A 101 turns the connection into a tunnel that no route sees again, so
+ * only the protocols the route lists may be asked for (websocket by
+ * default; h2c would let a client reach any path through one request).
+ * The others are dropped from the request, which then goes as plain
+ * HTTP/1.1.
+ */
+static void
+request_upgrade(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	bool		 other;
+
+	r->upgrade_mask = upgrade_mask(route, c->in->data, &r->head, &other);
+	r->upgrade = r->upgrade_mask != 0;
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if ((r->upgrade_mask & (1u << i)) &&
+		    strcmp(route->upgrade[i], "h2c") == 0)
+			r->upgrade_h2c = true;
+	if (other)
+		log_debug("conn=%llu Upgrade to a protocol the route does not "
+		    "allow: dropped", (unsigned long long)c->id);
+}
+
+/*
+ * Whether a 101 switches to what was asked for: each protocol of its
+ * Upgrade one that went to the server.
+ */
+static bool
+upgrade_accepted(const struct conn *c)
+{
+	const struct req	*r = c->req;
+	uint32_t		 mask;
+	bool			 other;
+
+	if (!r->upgrade)
+		return false;
+	mask = upgrade_mask(R(c), r->up_in->data, &r->resp, &other);
+	return mask != 0 && !other && (mask & ~r->upgrade_mask) == 0;
+}
+
 /*
  * frontd's own answer that keeps the connection (redirect, return, no
  * route): head in c->out, a large body sent from where it lies.
@@ -1130,7 +1469,7 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
 	    peer_name(c), status, why);
 	conn_enter(c, CONN_RESPOND);
-	conn_timer(c, G(c)->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -1339,7 +1678,6 @@ request_start(struct conn *c)
 		    "client_max_body_size");
 	if (h->meth == HTTP_M_CONNECT)
 		return conn_fail(c, 405, "CONNECT is not supported");
-	r->upgrade = !r->http10 && h->has_upgrade && h->conn_upgrade;
 
 	if (request_host(c) == -1)
 		return conn_fail(c, 400, "host name longer than 255 bytes");
@@ -1376,6 +1714,8 @@ request_start(struct conn *c)
 		return route_action(c, route);
 	}
 	r->upstream = route->upstream;
+	if (!r->http10 && h->has_upgrade && h->conn_upgrade)
+		request_upgrade(c, route);
 	switch (request_rewrite(c, route)) {
 	case -1:
 		return conn_fail(c, 414, "rewritten target too long");
@@ -1398,7 +1738,7 @@ request_start(struct conn *c)
 			/* The head stays: it is read again after the wait. */
 			set_client_events(c, 0);
 			conn_enter(c, CONN_CACHE_WAIT);
-			conn_timer(c, CACHE_POLL_MS);
+			conn_wait(c, WAIT_CACHE);
 			return STEP_WAIT;
 		case CACHE_ANSWERED:
 			c->in->start += h->head_len;
@@ -1472,15 +1812,16 @@ conn_read_head(struct conn *c)
 			set_client_events(c, EPOLLIN);
 			return STEP_WAIT;
 		}
+		if (n <= 0 && buf_len(c->in) > 0)
+			return client_failed(c, CNT_CLIENT_ABORTS, n == 0 ?
+			    "client closed in the request head" :
+			    "client read error in the request head", n == -1 ?
+			    io_error(c) : NULL);
 		if (n <= 0) {
-			c->why = n == 0 ? (buf_len(c->in) ? "client closed in "
-			    "the request head" : "client closed") :
-			    "client read error";
 			/* Nothing to log for a connection never used. */
-			if (buf_len(c->in) == 0) {
-				req_free(c->req);
-				c->req = NULL;
-			}
+			c->why = n == 0 ? "client closed" : "client read error";
+			req_free(c->req);
+			c->req = NULL;
 			return STEP_CLOSE;
 		}
 		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
@@ -1526,7 +1867,8 @@ try_retry(struct conn *c)
  * with it (max_fails), and the request goes to another server when that
  * is safe (nothing of it can have been acted on, or it is idempotent and
  * bodiless), within retries and retry_timeout. connecting: the failure
- * came before the request was sent.
+ * came before the request was sent. status 504 says a timeout, any
+ * other a failure.
  */
 static enum step
 upstream_failed(struct conn *c, int status, const char *what,
@@ -1539,8 +1881,11 @@ upstream_failed(struct conn *c, int status, const char *what,
 	up_warn(c, what, detail);
 	snprintf(why, sizeof(why), "%s%s%s", what, detail ? ": " : "",
 	    detail ? detail : "");
-	/* A pooled connection the server closed is no sign of trouble. */
-	if (r->uc != NULL && !r->uc->reused)
+	/*
+	 * A pooled connection the server closed is no sign of trouble; a
+	 * server that does not answer in time is, on any connection.
+	 */
+	if (r->uc != NULL && (!r->uc->reused || status == 504))
 		balance_failed(c, r->slot, why);
 	if (r->uc == NULL || r->ntried > up->retries || r->resp_started ||
 	    r->up_status != 0 ||
@@ -1586,7 +1931,7 @@ conn_connect(struct conn *c)
 			return upstream_failed(c, 502, "connect failed",
 			    strerror(err), true);
 		set_client_events(c, 0);
-		conn_timer(c, U(c)->connect_timeout_ms);
+		conn_wait(c, WAIT_CONNECT);
 		return STEP_WAIT;
 	}
 	if (!r->uc->connected) {
@@ -1610,7 +1955,7 @@ conn_connect(struct conn *c)
 			    why, true);
 	}
 	conn_enter(c, CONN_SEND_REQUEST);
-	conn_timer(c, U(c)->send_timeout_ms);
+	conn_wait(c, WAIT_UP_SEND);
 	return STEP_AGAIN;
 }
 
@@ -1747,10 +2092,9 @@ conn_send_request(struct conn *c)
 		if (c->out != NULL && buf_len(c->out) > 0) {
 			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
 			    NULL, 0, &blocked, NULL);
-			if (n == -1) {
-				c->why = "client write error";
-				return STEP_CLOSE;
-			}
+			if (n == -1)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", io_error(c));
 		}
 		pass = request_body_fill(c);
 		if (pass == -1)
@@ -1782,7 +2126,9 @@ conn_send_request(struct conn *c)
 			conn_enter(c, CONN_READ_RESPONSE);
 			upstream_watch(uc, EPOLLIN);
 			client_wait(c, false);
-			conn_timer(c, U(c)->read_timeout_ms);
+			r->head_deadline_ms = ev_now(c->w->loop) +
+			    U(c)->header_timeout_ms;
+			conn_wait(c, WAIT_UP_HEAD);
 			/*
 			 * The answer cannot be there yet: wait for epoll
 			 * rather than spend a read on EAGAIN.
@@ -1801,9 +2147,10 @@ conn_send_request(struct conn *c)
 		if (n == -2)
 			break;
 		if (n == 0 || n == -1) {
-			c->why = "client closed during the request body";
 			r->status = 0;
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client closed during the request body", n == -1 ?
+			    io_error(c) : NULL);
 		}
 		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
 		progress = true;
@@ -1817,7 +2164,9 @@ conn_send_request(struct conn *c)
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
 		upstream_watch(uc, EPOLLIN);
-		conn_timer(c, U(c)->read_timeout_ms);
+		r->head_deadline_ms = ev_now(c->w->loop) +
+		    U(c)->header_timeout_ms;
+		conn_wait(c, WAIT_UP_HEAD);
 		return STEP_AGAIN;
 	}
 	if (!r->req_done && buf_room(c->in) > 0)
@@ -1827,8 +2176,7 @@ conn_send_request(struct conn *c)
 	set_client_events(c, cev);
 	upstream_watch(uc, (up_blocked ? EPOLLOUT : 0) | EPOLLIN);
 	if (progress)
-		conn_timer(c, up_blocked ? U(c)->send_timeout_ms :
-		    G(c)->client_body_timeout_ms);
+		conn_wait(c, up_blocked ? WAIT_UP_SEND : WAIT_BODY);
 	return STEP_WAIT;
 }
 
@@ -2003,7 +2351,7 @@ cache_serve(struct conn *c)
 	}
 	r->up_end_ms = ev_now(c->w->loop);
 	conn_enter(c, CONN_SEND_RESPONSE);
-	conn_timer(c, G(c)->send_timeout_ms);
+	conn_wait(c, WAIT_SEND);
 	return STEP_AGAIN;
 }
 
@@ -2057,7 +2405,7 @@ conn_read_response(struct conn *c)
 			    "response", n == -1 ? strerror(errno) : NULL,
 			    false);
 		}
-		conn_timer(c, U(c)->read_timeout_ms);
+		conn_wait(c, WAIT_UP_HEAD);
 	}
 	/* The head is at up_in->start: make its slices absolute. */
 	buf_compact(r->up_in);
@@ -2067,9 +2415,9 @@ conn_read_response(struct conn *c)
 		http_parser_init(&r->rparser);
 		return STEP_AGAIN;
 	}
-	if (r->resp.status == 101 && !r->upgrade) {
-		up_warn(c, "invalid response", "101 without an Upgrade "
-		    "request");
+	if (r->resp.status == 101 && !upgrade_accepted(c)) {
+		up_warn(c, "invalid response", r->upgrade ? "101 to a protocol "
+		    "not asked for" : "101 without an Upgrade request");
 		return conn_fail(c, 502, "unexpected 101");
 	}
 	balance_succeeded(c, r->slot);
@@ -2104,10 +2452,12 @@ conn_read_response(struct conn *c)
 	if (r->resp.status == 101) {
 		r->up_end_ms = ev_now(c->w->loop);
 		conn_enter(c, CONN_TUNNEL);
-		conn_timer(c, R(c)->tunnel_timeout_ms);
+		conn_wait(c, WAIT_TUNNEL);
 		return STEP_AGAIN;
 	}
+	/* The head is in: the server is no longer waited for as a try. */
 	conn_enter(c, CONN_SEND_RESPONSE);
+	conn_wait(c, WAIT_UP_READ);
 	return STEP_AGAIN;
 }
 
@@ -2224,11 +2574,10 @@ splice_response(struct conn *c)
 				conn_nodelay(c);
 				break;
 			}
-			if (n <= 0) {
-				c->why = "client write error";
-				r->reusable = false;
-				return STEP_CLOSE;
-			}
+			if (n <= 0)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", n == -1 ?
+				    strerror(errno) : NULL);
 			r->pipe_len -= (size_t)n;
 			r->bytes_out += (uint64_t)n;
 			progress = true;
@@ -2250,8 +2599,7 @@ splice_response(struct conn *c)
 	client_wait(c, cblk);
 	upstream_watch(uc, cblk ? 0 : EPOLLIN);
 	if (progress)
-		conn_timer(c, cblk ? G(c)->send_timeout_ms :
-		    U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, cblk));
 	return STEP_WAIT;
 }
 
@@ -2359,18 +2707,16 @@ send_compressed(struct conn *c)
 		    r->resp_mode == BODY_LENGTH && r->resp_left <=
 		    COMPRESS_WHOLE_MAX)) {
 			if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, &r->bytes_out) == -1) {
-				c->why = "client write error";
-				r->reusable = false;
-				return STEP_CLOSE;
-			}
+			    NULL, 0, &blocked, &r->bytes_out) == -1)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", io_error(c));
 			if (r->bytes_out > 0)
 				r->resp_started = true;
 			if (blocked) {
 				conn_nodelay(c);
 				client_wait(c, true);
 				upstream_watch(uc, 0);
-				conn_timer(c, G(c)->send_timeout_ms);
+				conn_wait(c, WAIT_SEND);
 				return STEP_WAIT;
 			}
 		}
@@ -2515,7 +2861,7 @@ got_input:
 		if (n == -2) {
 			client_wait(c, false);
 			upstream_watch(uc, EPOLLIN);
-			conn_timer(c, U(c)->read_timeout_ms);
+			conn_wait(c, body_wait(c, false));
 			return STEP_WAIT;
 		}
 		if (n == 0 && r->resp_mode == BODY_CLOSE) {
@@ -2524,7 +2870,7 @@ got_input:
 		}
 		if (n <= 0)
 			return upstream_cut(c, n);
-		conn_timer(c, U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, false));
 	}
 }
 
@@ -2569,11 +2915,9 @@ conn_send_response(struct conn *c)
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
 		    (size_t)pass, &blocked,
 		    &r->bytes_out);
-		if (n == -1) {
-			c->why = "client write error";
-			r->reusable = false;
-			return STEP_CLOSE;
-		}
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", io_error(c));
 		if (r->bytes_out > 0)
 			r->resp_started = true;
 		if (n > 0) {
@@ -2617,8 +2961,7 @@ conn_send_response(struct conn *c)
 	client_wait(c, client_blocked);
 	upstream_watch(uc, client_blocked ? 0 : EPOLLIN);
 	if (progress)
-		conn_timer(c, client_blocked ? G(c)->send_timeout_ms :
-		    U(c)->read_timeout_ms);
+		conn_wait(c, body_wait(c, client_blocked));
 	return STEP_WAIT;
 }
 
@@ -2654,7 +2997,7 @@ conn_finish(struct conn *c)
 	if (c->in != NULL && buf_len(c->in) > 0) {
 		/* Pipelined: the next request is already here. */
 		conn_enter(c, CONN_READ_HEAD);
-		conn_timer(c, G(c)->client_header_timeout_ms);
+		conn_wait(c, WAIT_HEADER);
 		return STEP_AGAIN;
 	}
 	buf_put(c->in);
@@ -2668,8 +3011,10 @@ conn_finish(struct conn *c)
 	 * so the connection stays to answer that with Connection: close,
 	 * and is closed only once it has been quiet.
 	 */
-	conn_timer(c, c->w->draining ? drain_quiet_ms(c) :
-	    G(c)->keepalive_timeout_ms);
+	if (c->w->draining)
+		conn_wait_ms(c, WAIT_IDLE, drain_quiet_ms(c));
+	else
+		conn_wait(c, WAIT_IDLE);
 	return STEP_WAIT;
 }
 
@@ -2690,10 +3035,9 @@ conn_tunnel(struct conn *c)
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
 		    buf_len(r->up_in),
 		    &blocked, &r->bytes_out);
-		if (n == -1) {
-			c->why = "client write error in tunnel";
-			return STEP_CLOSE;
-		}
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error in the tunnel", io_error(c));
 		cblk = blocked;
 		if (!cblk && !up_eof) {
 			n = read_into(uc->fd, uc->ssl, r->up_in);
@@ -2710,7 +3054,9 @@ conn_tunnel(struct conn *c)
 		n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in, buf_len(c->in),
 		    &blocked, NULL);
 		if (n == -1) {
-			c->why = "upstream write error in tunnel";
+			up_warn(c, "write error in the tunnel",
+			    uc->ssl == NULL ? strerror(errno) : NULL);
+			c->why = "upstream write error in the tunnel";
 			return STEP_CLOSE;
 		}
 		ublk = blocked;
@@ -2740,7 +3086,7 @@ conn_tunnel(struct conn *c)
 	upstream_watch(uc, (ublk ? EPOLLOUT : 0) |
 	    (!up_eof && !cblk ? EPOLLIN : 0));
 	if (progress)
-		conn_timer(c, R(c)->tunnel_timeout_ms);
+		conn_wait(c, WAIT_TUNNEL);
 	return STEP_WAIT;
 }
 
@@ -2761,12 +3107,18 @@ conn_respond(struct conn *c)
 	struct req	*r = c->req;
 
 	if (c->out != NULL && buf_len(c->out) > 0) {
+		size_t before = buf_len(c->out);
+
 		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, NULL, 0,
 		    &blocked, r ?
 		    &r->bytes_out : NULL);
 		if (n == -1)
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", io_error(c));
 		if (blocked) {
+			/* send_timeout is between two writes, not in all. */
+			if (buf_len(c->out) < before)
+				conn_wait(c, WAIT_SEND);
 			set_client_events(c, EPOLLOUT);
 			return STEP_WAIT;
 		}
@@ -2789,10 +3141,13 @@ conn_respond(struct conn *c)
 			return STEP_WAIT;
 		}
 		if (n <= 0)
-			return STEP_CLOSE;
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", n == -1 ? io_error(c) :
+			    NULL);
 		r->local_body += n;
 		r->local_left -= (size_t)n;
 		r->bytes_out += (uint64_t)n;
+		conn_wait(c, WAIT_SEND);
 	}
 	if (r != NULL && r->local && !c->close_after && !c->lingering) {
 		/* A redirect or page of ours: the connection goes on. */
@@ -2806,7 +3161,7 @@ conn_respond(struct conn *c)
 		if (c->ssl != NULL)
 			tlsio_close(c->ssl);
 		shutdown(c->fd, SHUT_WR);
-		conn_timer(c, LINGER_MS);
+		conn_wait(c, WAIT_LINGER);
 	}
 	for (int i = 0; i < 16; i++) {
 		n = read(c->fd, sink, sizeof(sink));
@@ -2859,10 +3214,12 @@ conn_close(struct conn *c)
 }
 
 /*
- * Graceful stop: an idle keep-alive connection is closed now; one with a
- * request in progress finishes it and then closes. A connection accepted
- * moments ago whose request has not arrived yet is kept: its client has
- * sent or is sending that request. The header timer still bounds it.
+ * Graceful stop, never racing a client's next request: a request in
+ * progress finishes, with Connection: close if its head is not out yet;
+ * an idle keep-alive connection closes once quiet (see the cases). A
+ * connection accepted moments ago whose request has not arrived yet is
+ * kept: its client has sent or is sending that request. The header timer
+ * still bounds it.
  */
 void
 conn_drain(struct conn *c)
@@ -2884,7 +3241,7 @@ conn_drain(struct conn *c)
 		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
 			c->close_after = true;
 			conn_enter(c, CONN_READ_HEAD);
-			conn_timer(c, G(c)->client_header_timeout_ms);
+			conn_wait(c, WAIT_HEADER);
 			return;
 		}
 		quiet_ms = drain_quiet_ms(c) -
@@ -2894,7 +3251,7 @@ conn_drain(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		conn_timer(c, quiet_ms);
+		conn_wait_ms(c, WAIT_IDLE, quiet_ms);
 		return;
 	case CONN_HANDSHAKE:
 	case CONN_READ_HEAD:
@@ -2919,7 +3276,40 @@ conn_drain(struct conn *c)
 	/* A handshake or a request head that has not begun: a moment more. */
 	if (c->state == CONN_HANDSHAKE || (c->state == CONN_READ_HEAD &&
 	    (c->in == NULL || buf_len(c->in) == 0) && c->req == NULL))
-		conn_timer(c, DRAIN_GRACE_MS);
+		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
+}
+
+/*
+ * At max_connections: closes up to n idle keep-alive connections, the
+ * longest idle first, to make room for new ones, as nginx does. Returns
+ * how many it closed. Logged at most once every RECLAIM_LOG_MS, with the
+ * count since the last line: a full house is a state, not an event.
+ */
+size_t
+conn_reclaim_idle(struct worker *w, size_t n)
+{
+	int64_t	now = ev_now(w->loop);
+	size_t	done = 0;
+
+	while (done < n && w->idle_head != NULL) {
+		w->idle_head->why = "closed to make room (max_connections)";
+		conn_close(w->idle_head);
+		done++;
+	}
+	if (done == 0)
+		return 0;
+	counter_add(w->env->counters, CNT_RECLAIMED, done);
+	w->reclaimed += done;
+	if (w->reclaim_log_ms == 0 || now - w->reclaim_log_ms >=
+	    RECLAIM_LOG_MS) {
+		log_warn("max_connections (%d) reached: closed %zu idle "
+		    "keep-alive connection%s, the longest idle first, to make "
+		    "room", w->env->cfg->global.max_connections, w->reclaimed,
+		    w->reclaimed == 1 ? "" : "s");
+		w->reclaim_log_ms = now;
+		w->reclaimed = 0;
+	}
+	return done;
 }
 
 /* How long a draining worker's idle connection must be quiet to close. */

@@ -30,6 +30,25 @@ enum conn_state {
 	CONN_DONE		/* closed, freed after the event batch */
 };
 
+/*
+ * What the connection's one timer waits for. Its kind, not the state,
+ * says whose fault an expiry is: the client's waits are logged and
+ * counted as the client's and never charged to a server.
+ */
+enum conn_wait {
+	WAIT_HEADER,		/* client: TLS handshake, request head */
+	WAIT_BODY,		/* client: more of the request body */
+	WAIT_SEND,		/* client: room for our response */
+	WAIT_IDLE,		/* client: the next request (keep-alive) */
+	WAIT_LINGER,		/* client: what it sends after our close */
+	WAIT_CONNECT,		/* upstream: connection, TLS handshake */
+	WAIT_UP_SEND,		/* upstream: room for the request */
+	WAIT_UP_HEAD,		/* upstream: the response head */
+	WAIT_UP_READ,		/* upstream: more of the response body */
+	WAIT_TUNNEL,		/* either: any byte in a tunnel */
+	WAIT_CACHE		/* another's fetch: a poll */
+};
+
 enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 
 /* Room for a rewritten target: prefixes and replacements may add to it. */
@@ -47,6 +66,8 @@ struct conn {
 	uint64_t		 id;
 	struct worker		*w;
 	enum conn_state		 state;
+	enum conn_wait		 wait;		/* what the timer is for */
+	int64_t			 wait_len_ms;	/* and how long it is */
 	int			 fd;
 	struct ev_io		 io;
 	struct ev_timer		 timer;
@@ -65,8 +86,10 @@ struct conn {
 	bool			 lingering;	/* our side shut, draining input */
 	bool			 nodelay;	/* TCP_NODELAY is set */
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
+	bool			 tls_sniffed;	/* its first byte was TLS */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
+	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
 };
 
 /* Rate limit of upstream failure lines, per server (health slot). */
@@ -82,6 +105,11 @@ struct worker {
 	struct ev_loop		*loop;
 	struct conn		*conns;
 	size_t			 nconns;
+	/* Keep-alive connections between requests, oldest first. */
+	struct conn		*idle_head, *idle_tail;
+	size_t			 nidle;
+	int64_t			 reclaim_log_ms;	/* last line about it */
+	size_t			 reclaimed;	/* since that line */
 	uint64_t		 next_id;
 	bool			 draining;
 	size_t			*rr;		/* round robin per upstream */
@@ -106,10 +134,12 @@ struct worker {
 void	conn_accept(struct worker *, int fd, const struct addr *,
 	    const struct proc_listen *);
 void	conn_drain(struct conn *);
+size_t	conn_reclaim_idle(struct worker *, size_t);
 void	conn_close_all(struct worker *);
 void	conn_trim_caches(void);
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);
+void	worker_conn_idle(struct worker *);
 
 #endif

@@ -286,10 +286,7 @@ out_request_head(const struct conn *c, const struct req *r,
 		case HTTP_H_TRANSFER_ENCODING:
 			continue;
 		case HTTP_H_UPGRADE:
-			if (!r->upgrade)
-				continue;
-			/* Connection names it, but it is what we forward. */
-			put(&o, b + f->line_off, f->line_len);
+			/* Written below: what the route allows of it. */
 			continue;
 		case HTTP_H_PROXY_AUTHORIZATION:
 			if (!route->pass_proxy_authorization)
@@ -322,6 +319,16 @@ out_request_head(const struct conn *c, const struct req *r,
 			seen_real = true;
 			break;
 		default:
+			/*
+			 * Hop-by-hop, for an h2c upgrade only (RFC 7540 3.2.1):
+			 * forwarded with it, never without.
+			 */
+			if (f->name.len == 14 && strncasecmp(b + f->name.off,
+			    "http2-settings", 14) == 0) {
+				if (r->upgrade_h2c)
+					put(&o, b + f->line_off, f->line_len);
+				continue;
+			}
 			break;
 		}
 		if (named_by_connection(b, h, f))
@@ -404,9 +411,20 @@ out_request_head(const struct conn *c, const struct req *r,
 		put_u64(&o, h->content_length);
 		put(&o, "\r\n", 2);
 	}
-	if (r->upgrade)
-		puts_(&o, "Connection: upgrade\r\n\r\n");
-	else
+	if (r->upgrade) {
+		const char *sep = "Upgrade: ";
+
+		for (size_t i = 0; i < route->nupgrade; i++)
+			if (r->upgrade_mask & (1u << i)) {
+				puts_(&o, sep);
+				puts_(&o, route->upgrade[i]);
+				sep = ", ";
+			}
+		puts_(&o, "\r\nConnection: upgrade");
+		if (r->upgrade_h2c)
+			puts_(&o, ", HTTP2-Settings");
+		puts_(&o, "\r\n\r\n");
+	} else
 		puts_(&o, "Connection: keep-alive\r\n\r\n");
 	return o.full ? 0 : o.len;
 }

@@ -60,7 +60,11 @@ struct req {
 	bool			 http10;
 	bool			 head_method;
 	bool			 idempotent;
-	bool			 upgrade;	/* client asked for Upgrade */
+	bool			 upgrade;	/* Upgrade is forwarded */
+	bool			 upgrade_h2c;	/* h2c among them: with
+						   HTTP2-Settings */
+	uint32_t		 upgrade_mask;	/* bits of route->upgrade
+						   the client offered */
 	bool			 retried;
 	bool			 reusable;	/* upstream may be pooled after */
 
@@ -70,6 +74,8 @@ struct req {
 	int64_t			 start_ms;
 	int64_t			 up_start_ms;
 	int64_t			 up_end_ms;
+	int64_t			 head_deadline_ms;	/* for the response
+							   head */
 	const char		*upstream_name;	/* worker's slot name, or NULL */
 
 	bool			 parsed;	/* a whole head was read */

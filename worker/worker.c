@@ -152,7 +152,8 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	int			 cfd;
 
 	for (int i = 0; i < ACCEPT_BATCH && !W.draining; i++) {
-		if (W.nconns >= (size_t)W.env->cfg->global.max_connections) {
+		if (W.nconns >= (size_t)W.env->cfg->global.max_connections &&
+		    W.nidle == 0) {
 			/* Full: new connections wait in the backlog. */
 			if (!full)
 				log_warn("max_connections (%d) reached; not "
@@ -196,6 +197,10 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 				return;
 			}
 		}
+		/* Full, but with idle keep-alive ones: the oldest goes. */
+		if (W.nconns >= (size_t)W.env->cfg->global.max_connections)
+			conn_reclaim_idle(&W, W.nconns + 1 -
+			    (size_t)W.env->cfg->global.max_connections);
 		conn_accept(&W, cfd, &peer, lw->listen);
 	}
 }
@@ -315,4 +320,14 @@ worker_conn_closed(struct worker *w)
 		listeners_watch(true);
 	}
 	worker_check_done();
+}
+
+/* Called by conn.c when a connection goes idle: it can make room now. */
+void
+worker_conn_idle(struct worker *w)
+{
+	if (full && !w->draining) {
+		full = false;
+		listeners_watch(true);
+	}
 }
