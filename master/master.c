@@ -18,6 +18,7 @@
 
 #include "common/cache_store.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/tls.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -44,6 +45,8 @@ static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
 static int	 cache_build(struct config *, char *, size_t);
 static void	 startup_failed(const char *) __attribute__((noreturn));
+static void	 sandbox_announce(const struct config *,
+		    const struct config *);
 
 static size_t
 generation_size(const struct config *cfg)
@@ -99,6 +102,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	sandbox_announce(cfg, NULL);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
 	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
@@ -157,6 +161,30 @@ startup_failed(const char *msg)
 	if (M.daemon_fd != -1)
 		daemon_ready(1, msg);
 	exit(1);
+}
+
+/*
+ * Says once, at start and when a reload changes it, whether the children
+ * run sandboxed, and that Landlock is missing when it is.
+ */
+static void
+sandbox_announce(const struct config *cfg, const struct config *old)
+{
+	int	abi;
+
+	if (old != NULL && old->global.sandbox == cfg->global.sandbox)
+		return;
+	if (!cfg->global.sandbox) {
+		log_notice("sandbox = off: the worker and checker processes "
+		    "run without seccomp filter and landlock");
+		return;
+	}
+	if ((abi = sandbox_landlock_abi()) == 0)
+		log_notice("sandbox on, without landlock: this kernel lacks "
+		    "it, so file access is not narrowed");
+	else
+		log_info("sandbox on: seccomp filter and landlock (ABI %d) "
+		    "for the worker and checker processes", abi);
 }
 
 /*
@@ -528,6 +556,7 @@ reload_start(void)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	sandbox_announce(cfg, M.cfg);
 	/* New ticket keys for the new workers; the last one still decrypts. */
 	if (tls_keys_rotate() == -1)
 		log_error("reload: cannot make new TLS ticket keys: %s",
