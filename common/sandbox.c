@@ -18,9 +18,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +58,14 @@
 	LANDLOCK_ACCESS_FS_READ_DIR)
 
 #define LL_DIRS_MAX	32	/* distinct directories of a CA store */
+
+const char *const sandbox_test_names[] = {
+	[SANDBOX_TEST_NONE] = "none",
+	[SANDBOX_TEST_EXECVE] = "execve",
+	[SANDBOX_TEST_PTRACE] = "ptrace",
+	[SANDBOX_TEST_OPEN] = "open",
+	NULL
+};
 
 /*
  * The system calls of both roles, whatever their arguments; names this
@@ -183,6 +193,73 @@ sandbox_describe(char *buf, size_t len)
 #endif
 	snprintf(buf, len, "seccomp (libseccomp %u.%u.%u), landlock (%s)",
 	    v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, ll);
+}
+
+/* FRONTD_SANDBOX_SELFTEST's value: the test, or -1 when unknown. */
+int
+sandbox_test_parse(const char *s)
+{
+	for (int i = SANDBOX_TEST_EXECVE; sandbox_test_names[i] != NULL; i++)
+		if (strcmp(s, sandbox_test_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Does what a sandboxed worker must not be able to do, so that an admin
+ * sees the sandbox hold: execve and ptrace kill the process (the master
+ * logs it and starts a new one), reading the configuration is refused.
+ * Whatever gets through is logged as an error.
+ */
+void
+sandbox_selftest(enum sandbox_test test, const char *config_path,
+    pid_t master)
+{
+	static char	 true_name[] = "true";
+	char		*argv[] = { true_name, NULL };
+	char		*envp[] = { NULL };
+	int		 fd, status;
+
+	if (test == SANDBOX_TEST_NONE)
+		return;
+	log_notice("sandbox self-test (FRONTD_SANDBOX_SELFTEST=%s): trying "
+	    "what the sandbox must stop", sandbox_test_names[test]);
+	switch (test) {
+	case SANDBOX_TEST_EXECVE:
+		execve("/bin/true", argv, envp);
+		log_error("sandbox self-test: execve of /bin/true was not "
+		    "stopped by the sandbox (it failed: %s)", strerror(errno));
+		break;
+	case SANDBOX_TEST_PTRACE:
+		if (ptrace(PTRACE_ATTACH, master, NULL, NULL) == -1) {
+			log_error("sandbox self-test: ptrace was not stopped "
+			    "by the sandbox (it failed: %s)", strerror(errno));
+			break;
+		}
+		/* It worked: let the master go on at once. */
+		waitpid(master, &status, __WALL);
+		ptrace(PTRACE_DETACH, master, NULL, NULL);
+		log_error("sandbox self-test: ptrace attached to the master "
+		    "process %d: the sandbox does not hold", (int)master);
+		break;
+	case SANDBOX_TEST_OPEN:
+		if ((fd = open(config_path, O_RDONLY | O_CLOEXEC)) != -1) {
+			close(fd);
+			log_error("sandbox self-test: %s could be opened for "
+			    "reading: file access is not narrowed",
+			    config_path);
+		} else if (errno == EACCES)
+			log_notice("sandbox self-test: reading %s was refused "
+			    "(%s), as it should be", config_path,
+			    strerror(errno));
+		else
+			log_error("sandbox self-test: reading %s failed with "
+			    "\"%s\", not with a refusal", config_path,
+			    strerror(errno));
+		break;
+	default:
+		break;
+	}
 }
 
 /* --- seccomp ---------------------------------------------------------- */

@@ -45,6 +45,7 @@ static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
 static int	 cache_build(struct config *, char *, size_t);
 static void	 startup_failed(const char *) __attribute__((noreturn));
+static int	 selftest_get(bool);
 static void	 sandbox_announce(const struct config *,
 		    const struct config *);
 
@@ -65,6 +66,8 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	M.foreground = foreground;
 	log_set_role("master");
 	log_set_level(cfg->global.log_level);
+	if ((M.sandbox_test = selftest_get(foreground)) == -1)
+		return 1;
 
 	/*
 	 * Until the error log is open, messages go to stderr only; after,
@@ -161,6 +164,32 @@ startup_failed(const char *msg)
 	if (M.daemon_fd != -1)
 		daemon_ready(1, msg);
 	exit(1);
+}
+
+/*
+ * FRONTD_SANDBOX_SELFTEST names what the first worker tries once it is
+ * sandboxed (sandbox_selftest()). It is for an admin watching frontd -f,
+ * so a daemon ignores it. Returns the test, or -1 for an unknown one.
+ */
+static int
+selftest_get(bool foreground)
+{
+	const char	*v = getenv("FRONTD_SANDBOX_SELFTEST");
+	int		 test;
+
+	if (v == NULL || *v == '\0')
+		return SANDBOX_TEST_NONE;
+	if ((test = sandbox_test_parse(v)) == -1) {
+		fprintf(stderr, "frontd: FRONTD_SANDBOX_SELFTEST: unknown test "
+		    "\"%s\" (expected execve, ptrace or open)\n", v);
+		return -1;
+	}
+	if (!foreground) {
+		fprintf(stderr, "frontd: FRONTD_SANDBOX_SELFTEST is only "
+		    "honoured with -f; ignored\n");
+		return SANDBOX_TEST_NONE;
+	}
+	return test;
 }
 
 /*

@@ -2,8 +2,10 @@
 # default): no_new_privs and a seccomp filter in /proc/PID/status, never in
 # the master; what still works inside it (plain and TLS requests both
 # ways, the cache with cache_file, compression, health checks over TLS,
-# logs reopened on USR1); sandbox = off, and on again by a reload; and
-# what frontd -V says.
+# logs reopened on USR1); FRONTD_SANDBOX_SELFTEST (execve and ptrace kill
+# the worker, the master logs it and starts another; reading the
+# configuration is refused where the kernel has Landlock); sandbox = off;
+# and what frontd -V says.
 use strict;
 use warnings;
 use FindBin;
@@ -14,6 +16,7 @@ use Test::FrontdTLS;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 
 my $ts = qr/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/;
+my $KILLED = qr/was killed by the sandbox \(SIGSYS\): it made a system call outside its allow-list/;
 
 my $T0 = Test::Frontd->new;
 my ($code, $out, $err) = $T0->run_frontd('-V');
@@ -150,21 +153,79 @@ EOF
 	    'a worker writes to the new error.log');
 	is_deeply([ sort { $a <=> $b } $t->workers, $t->checker ], [ sort { $a <=> $b } @kids ],
 	    'no process was replaced');
+	unlike($t->error_log . $t->slurp("$dir/error.log.1"), $KILLED, 'none was killed by the sandbox');
 	$t->check_logs;
 };
+
+# FRONTD_SANDBOX_SELFTEST=execve or ptrace: the first worker tries once it
+# is sandboxed and dies; the master reports it and starts another, which
+# does not try again.
+for my $what (qw(execve ptrace)) {
+	subtest "FRONTD_SANDBOX_SELFTEST=$what: the worker is killed and replaced" => sub {
+		my $t = Test::Frontd->new;
+		my $be = $t->backend(body => "still served\n");
+		{
+			local $ENV{FRONTD_SANDBOX_SELFTEST} = $what;
+			$t->start(app($be), foreground => 1);
+		}
+		my $m = $t->master_pid;
+		my $victim;
+		$t->wait_for(sub {
+			($victim) = $t->error_log =~ /^$ts error master\[$m\]: worker process (\d+) $KILLED; starting a new one in \d+ms$/m;
+			$victim;
+		}, 10, 'the master logs the kill as an error, with the respawn') or diag($t->error_log);
+		$victim //= 0;
+		like($t->error_log, qr/^$ts notice worker\[$victim\]: sandbox self-test \(FRONTD_SANDBOX_SELFTEST=$what\)/m,
+		    'the worker said what it tries');
+		unlike($t->error_log, qr/sandbox self-test: .*not stopped|does not hold/,
+		    'nothing got through');
+		my $new;
+		$t->wait_for(sub { ($new) = $t->workers; $new && $new != $victim }, 5,
+		    'a new worker takes its place');
+		is(sandbox_of($t, $new), '1/2', 'sandboxed as well') if $new;
+		is($t->get('/')->summary, "200 still served\n", 'and it serves');
+		my $n = () = $t->error_log =~ /$KILLED/g;
+		is($n, 1, 'only the first worker tries');
+		$t->check_logs(allow => [ $KILLED ]);
+	};
+}
+
+SKIP: {
+	skip 'no landlock in this kernel', 1 unless $LANDLOCK;
+	subtest 'FRONTD_SANDBOX_SELFTEST=open: reading the configuration is refused' => sub {
+		my $t = Test::Frontd->new;
+		my $be = $t->backend(body => "ok\n");
+		{
+			local $ENV{FRONTD_SANDBOX_SELFTEST} = 'open';
+			$t->start(app($be), foreground => 1);
+		}
+		my $conf = $t->conf;
+		$t->wait_for(sub { $t->error_log =~ /notice worker\[\d+\]: sandbox self-test: reading \Q$conf\E was refused \(Permission denied\), as it should be/ },
+		    5, 'the worker cannot read the configuration file') or diag($t->error_log);
+		is($t->get('/')->summary, "200 ok\n", 'and goes on serving');
+		is(scalar(() = $t->workers), 1, 'it was not replaced');
+		$t->check_logs;
+	};
+}
 
 subtest 'sandbox = off' => sub {
 	my $t = Test::Frontd->new;
 	my $be = $t->backend(body => "unsandboxed\n");
-	$t->start(app($be), foreground => 1, global => 'sandbox = off');
+	{
+		local $ENV{FRONTD_SANDBOX_SELFTEST} = 'open';
+		$t->start(app($be), foreground => 1, global => 'sandbox = off');
+	}
 	my $m = $t->master_pid;
 	$t->wait_for(sub { $t->workers == 1 && $t->checker == 1 }, 5, 'a worker and a checker');
 	is(sandbox_of($t, $_), '0/0', "process $_ (" . $t->title($_) . "): no NoNewPrivs, Seccomp 0")
 	    for $t->workers, $t->checker;
 	like($t->error_log, qr/^$ts notice master\[$m\]: sandbox = off: the worker and checker processes run without seccomp filter and landlock$/m,
 	    'the master says so at start');
+	my $conf = $t->conf;
+	$t->wait_for(sub { $t->error_log =~ /error worker\[\d+\]: sandbox self-test: \Q$conf\E could be opened for reading: file access is not narrowed/ },
+	    5, 'the self-test reports that nothing stops it');
 	is($t->get('/')->summary, "200 unsandboxed\n", 'requests are served');
-	$t->check_logs;
+	$t->check_logs(allow => [ qr/sandbox self-test: .* could be opened/ ]);
 };
 
 subtest 'sandbox = on again by a reload' => sub {
@@ -178,6 +239,30 @@ subtest 'sandbox = on again by a reload' => sub {
 	is(sandbox_of($t, $w), '1/2', 'the new worker is sandboxed');
 	is(sandbox_of($t, $_), '1/2', 'and so is the new checker') for $t->checker;
 	is($t->get('/')->summary, "200 reloaded\n", 'and serves');
+	$t->check_logs;
+};
+
+subtest 'FRONTD_SANDBOX_SELFTEST: an unknown test, and a daemon' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->backend(body => "daemon\n");
+	my $conf = $t->write_config(app($be));
+	{
+		local $ENV{FRONTD_SANDBOX_SELFTEST} = 'fork';
+		my ($c, $o, $e) = $t->run_frontd('-f', '-c', $conf);
+		is($c, 1, 'an unknown test: exit 1');
+		is($e, "frontd: FRONTD_SANDBOX_SELFTEST: unknown test \"fork\" (expected execve, ptrace or open)\n",
+		    'and says which ones there are');
+	}
+	{
+		local $ENV{FRONTD_SANDBOX_SELFTEST} = 'execve';
+		$t->start(app($be));
+	}
+	like($t->{start_stderr}, qr/^frontd: FRONTD_SANDBOX_SELFTEST is only honoured with -f; ignored$/m,
+	    'a daemon ignores it, and says so');
+	is($t->get('/')->summary, "200 daemon\n", 'it serves');
+	my ($w) = $t->workers;
+	is(sandbox_of($t, $w), '1/2', 'with its sandbox');
+	unlike($t->error_log, qr/self-test|$KILLED/, 'and no worker tried anything');
 	$t->check_logs;
 };
 

@@ -126,6 +126,7 @@ worker_main(struct proc_env *env)
 	proc_report_ready(env);
 	log_debug("worker %d of generation %d ready", env->slot,
 	    env->generation);
+	sandbox_selftest(env->sandbox_test, env->config_path, env->master_pid);
 	ev_run(W.loop);
 	conn_close_all(&W);
 	return exit_status;
