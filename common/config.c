@@ -121,6 +121,7 @@ cfg_defaults(struct config *cfg)
 	g->log_format = LOG_FORMAT_COMBINED;
 	g->cache_max_object_size = 8 * 1024 * 1024;
 	g->cache_lock_timeout_ms = 5 * 1000;
+	g->sandbox = true;
 }
 
 static void

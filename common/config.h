@@ -322,6 +322,8 @@ struct cfg_global {
 	char			*cache_file;
 	uint64_t		 cache_max_object_size;
 	int64_t			 cache_lock_timeout_ms;
+
+	bool			 sandbox;	/* seccomp + landlock */
 };
 
 struct config {

@@ -149,6 +149,7 @@ DURATION_SETTER(u_header_timeout, struct cfg_upstream, header_timeout_ms)
 DURATION_SETTER(u_read_timeout, struct cfg_upstream, read_timeout_ms)
 DURATION_SETTER(u_send_timeout, struct cfg_upstream, send_timeout_ms)
 DURATION_SETTER(r_tunnel_timeout, struct cfg_route, tunnel_timeout_ms)
+BOOL_SETTER(g_sandbox, struct cfg_global, sandbox)
 BOOL_SETTER(r_x_forwarded_for, struct cfg_route, x_forwarded_for)
 BOOL_SETTER(r_x_forwarded_proto, struct cfg_route, x_forwarded_proto)
 BOOL_SETTER(r_x_forwarded_host, struct cfg_route, x_forwarded_host)
@@ -1591,6 +1592,7 @@ static const struct cfg_key global_keys[] = {
 	{ "error_page", CFG_LIST, g_error_page,
 	    "one or more status codes from 400 to 599, then an absolute "
 	    "path" },
+	{ "sandbox", CFG_ONE, g_sandbox, ONOFF },
 	{ NULL }
 };
 

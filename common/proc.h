@@ -42,6 +42,7 @@ struct proc_env {
 	uid_t			 uid;
 	gid_t			 gid;
 	const char		*user;
+	int			 sandbox_test;	/* enum sandbox_test */
 };
 
 int	worker_main(struct proc_env *);

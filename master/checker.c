@@ -28,6 +28,7 @@
 #include "common/http_parse.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/sandbox.h"
 #include "common/shm.h"
 #include "common/util.h"
 #include "common/tls.h"
@@ -202,6 +203,13 @@ checker_main(struct proc_env *env)
 	ev_io_add(chk_loop, &sig_io, sigfd, EPOLLIN, checker_signal, NULL);
 	ev_io_add(chk_loop, &life_io, env->life_fd, EPOLLIN, checker_life,
 	    NULL);
+	if (env->cfg->global.sandbox &&
+	    sandbox_enter(SANDBOX_CHECKER, env->cfg) == -1) {
+		chk_cleanup();
+		ev_loop_free(chk_loop);
+		close(sigfd);
+		return 1;
+	}
 	proc_report_ready(env);
 	log_debug("health checker of generation %d ready, %zu of %llu servers "
 	    "checked", env->generation, nchks,

@@ -19,6 +19,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/sandbox.h"
 #include "common/util.h"
 #include "master/master.h"
 
@@ -48,12 +49,15 @@ static void
 version(void)
 {
 	uint32_t	b = BrotliEncoderVersion();
+	char		sb[256];
 
 	printf("frontd version %s\n", PACKAGE_VERSION);
 	printf("built with %s, running with %s\n", OPENSSL_VERSION_TEXT,
 	    OpenSSL_version(OPENSSL_VERSION));
 	printf("zlib %s, brotli %u.%u.%u, inih %s\n", zlibVersion(),
 	    b >> 24, (b >> 12) & 0xfff, b & 0xfff, INIH_VERSION);
+	sandbox_describe(sb, sizeof(sb));
+	printf("sandbox: %s\n", sb);
 	printf("sanitizers: %s\n", FRONTD_SANITIZERS);
 	printf("configure arguments:%s\n", FRONTD_CONFIGURE_ARGS);
 }

@@ -18,6 +18,7 @@
 
 #include "common/cache_store.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/tls.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -44,6 +45,9 @@ static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
 static int	 cache_build(struct config *, char *, size_t);
 static void	 startup_failed(const char *) __attribute__((noreturn));
+static int	 selftest_get(bool);
+static void	 sandbox_announce(const struct config *,
+		    const struct config *);
 
 static size_t
 generation_size(const struct config *cfg)
@@ -62,6 +66,8 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	M.foreground = foreground;
 	log_set_role("master");
 	log_set_level(cfg->global.log_level);
+	if ((M.sandbox_test = selftest_get(foreground)) == -1)
+		return 1;
 
 	/*
 	 * Until the error log is open, messages go to stderr only; after,
@@ -99,6 +105,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	sandbox_announce(cfg, NULL);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
 	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
@@ -157,6 +164,56 @@ startup_failed(const char *msg)
 	if (M.daemon_fd != -1)
 		daemon_ready(1, msg);
 	exit(1);
+}
+
+/*
+ * FRONTD_SANDBOX_SELFTEST names what the first worker tries once it is
+ * sandboxed (sandbox_selftest()). It is for an admin watching frontd -f,
+ * so a daemon ignores it. Returns the test, or -1 for an unknown one.
+ */
+static int
+selftest_get(bool foreground)
+{
+	const char	*v = getenv("FRONTD_SANDBOX_SELFTEST");
+	int		 test;
+
+	if (v == NULL || *v == '\0')
+		return SANDBOX_TEST_NONE;
+	if ((test = sandbox_test_parse(v)) == -1) {
+		fprintf(stderr, "frontd: FRONTD_SANDBOX_SELFTEST: unknown test "
+		    "\"%s\" (expected execve, ptrace or open)\n", v);
+		return -1;
+	}
+	if (!foreground) {
+		fprintf(stderr, "frontd: FRONTD_SANDBOX_SELFTEST is only "
+		    "honoured with -f; ignored\n");
+		return SANDBOX_TEST_NONE;
+	}
+	return test;
+}
+
+/*
+ * Says once, at start and when a reload changes it, whether the children
+ * run sandboxed, and that Landlock is missing when it is.
+ */
+static void
+sandbox_announce(const struct config *cfg, const struct config *old)
+{
+	int	abi;
+
+	if (old != NULL && old->global.sandbox == cfg->global.sandbox)
+		return;
+	if (!cfg->global.sandbox) {
+		log_notice("sandbox = off: the worker and checker processes "
+		    "run without seccomp filter and landlock");
+		return;
+	}
+	if ((abi = sandbox_landlock_abi()) == 0)
+		log_notice("sandbox on, without landlock: this kernel lacks "
+		    "it, so file access is not narrowed");
+	else
+		log_info("sandbox on: seccomp filter and landlock (ABI %d) "
+		    "for the worker and checker processes", abi);
 }
 
 /*
@@ -528,6 +585,7 @@ reload_start(void)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	sandbox_announce(cfg, M.cfg);
 	/* New ticket keys for the new workers; the last one still decrypts. */
 	if (tls_keys_rotate() == -1)
 		log_error("reload: cannot make new TLS ticket keys: %s",

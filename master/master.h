@@ -70,6 +70,7 @@ struct master {
 	struct ev_timer		 kill_timer;
 	int			 daemon_fd;	/* tell the parent we run */
 	bool			 started;
+	int			 sandbox_test;	/* for the next worker */
 };
 
 extern struct master	 M;

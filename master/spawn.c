@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,8 @@ static int		 slots_gen = -1;
 
 static pid_t	spawn_one(enum role, int slot, int gen);
 static void	respawn_cb(struct ev_loop *, void *);
+static void	say(enum log_level, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 static int
 close_from(int lo, int hi)
@@ -156,10 +159,10 @@ spawn_adopt_generation(int gen, int nworkers)
 	slots_reset(gen, nworkers);
 }
 
-/* Schedules a slot's next start with its back-off. */
+/* Schedules a slot's next start with its back-off; says why at level. */
 static void
 slot_schedule(struct slot *s, int64_t lived_ms, const char *what,
-    pid_t pid, const char *why)
+    pid_t pid, const char *why, enum log_level level)
 {
 	int64_t	delay_ms = 0;
 
@@ -174,7 +177,7 @@ slot_schedule(struct slot *s, int64_t lived_ms, const char *what,
 	}
 	s->crashes++;
 	if (pid > 0)
-		log_warn("%s process %d %s; starting a new one in %lldms",
+		say(level, "%s process %d %s; starting a new one in %lldms",
 		    what, (int)pid, why, (long long)delay_ms);
 	ev_timer_start(M.loop, &s->timer, delay_ms, respawn_cb, s);
 }
@@ -194,7 +197,7 @@ spawn_one(enum role role, int slot, int gen)
 		    strerror(errno));
 		/* Try again later, as if it had crashed at once. */
 		if (gen == slots_gen && (sl = slot_get(role, slot)) != NULL)
-			slot_schedule(sl, 0, r->name, 0, NULL);
+			slot_schedule(sl, 0, r->name, 0, NULL, LOG_LVL_WARN);
 		return -1;
 	}
 	if (pid == 0) {
@@ -215,6 +218,8 @@ spawn_one(enum role role, int slot, int gen)
 		env.uid = M.uid;
 		env.gid = M.gid;
 		env.user = M.user;
+		if (role == ROLE_WORKER)
+			env.sandbox_test = M.sandbox_test;
 		/*
 		 * Signals stay blocked: each role takes them from its own
 		 * signalfd, so one sent before that exists waits, pending.
@@ -245,6 +250,9 @@ spawn_one(enum role role, int slot, int gen)
 		status = r->main(&env);
 		exit(status);
 	}
+	/* The self-test is for the first worker alone, not a crash loop. */
+	if (role == ROLE_WORKER)
+		M.sandbox_test = 0;
 	if (nchildren == capchildren) {
 		capchildren = capchildren ? capchildren * 2 : 16;
 		children = xrealloc(children, capchildren, sizeof(*children));
@@ -261,12 +269,20 @@ spawn_one(enum role role, int slot, int gen)
 	return pid;
 }
 
+/*
+ * What became of a child, for the log. A seccomp kill is named for what it
+ * is: the process made a system call its sandbox does not allow.
+ */
 static void
 describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exited with status %d",
 		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "was killed by the sandbox (SIGSYS): it "
+		    "made a system call outside its allow-list%s",
+		    WCOREDUMP(status) ? ", core dumped" : "");
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "was killed by signal %d (%s)%s",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -289,10 +305,12 @@ respawn_cb(struct ev_loop *loop, void *arg)
 void
 spawn_reap(void)
 {
-	char	 why[128];
-	pid_t	 pid;
-	int	 status;
-	size_t	 i;
+	char		 why[128];
+	pid_t		 pid;
+	int		 status;
+	size_t		 i;
+	bool		 sandboxed;
+	enum log_level	 level;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child	 c;
@@ -311,13 +329,17 @@ spawn_reap(void)
 		if (c.role == ROLE_WORKER && M.old_cache != NULL)
 			cs_zone_recover(M.old_cache, false);
 		describe_status(status, why, sizeof(why));
+		/* A sandbox kill is a bug or an attack, never routine. */
+		sandboxed = WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;
 		if (c.quitting || M.stopping || c.gen != M.generation) {
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-				log_info("%s process %d (generation %d) %s",
-				    roles[c.role].name, (int)pid, c.gen, why);
+			if (sandboxed)
+				level = LOG_LVL_ERROR;
+			else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				level = LOG_LVL_INFO;
 			else
-				log_notice("%s process %d (generation %d) %s",
-				    roles[c.role].name, (int)pid, c.gen, why);
+				level = LOG_LVL_NOTICE;
+			say(level, "%s process %d (generation %d) %s",
+			    roles[c.role].name, (int)pid, c.gen, why);
 			continue;
 		}
 		if ((s = slot_get(c.role, c.slot)) == NULL)
@@ -325,7 +347,7 @@ spawn_reap(void)
 		if (M.counters != NULL)
 			counter_add(M.counters, CNT_WORKER_RESPAWNS, 1);
 		slot_schedule(s, now_ms() - c.started_ms, roles[c.role].name,
-		    pid, why);
+		    pid, why, sandboxed ? LOG_LVL_ERROR : LOG_LVL_WARN);
 	}
 }
 
@@ -440,4 +462,14 @@ spawn_broadcast(int sig)
 {
 	for (size_t i = 0; i < nchildren; i++)
 		kill(children[i].pid, sig);
+}
+
+static void
+say(enum log_level level, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
 }

@@ -219,6 +219,11 @@ EOF
 		],
 	},
 	{
+		name => 'sandbox is on or off',
+		conf => "[global]\nsandbox = maybe\n\n$LISTEN",
+		errors => [ 'frontd.conf:2: bad sandbox "maybe" in [global] (expected on or off)' ],
+	},
+	{
 		name => 'durations with a floor: 0 is refused',
 		conf => <<'EOF',
 [listener public]

@@ -17,6 +17,7 @@
 #include "common/ev.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/sandbox.h"
 #include "common/util.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
@@ -120,9 +121,12 @@ worker_main(struct proc_env *env)
 	}
 	listeners_watch(true);
 	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
+	if (cfg->global.sandbox && sandbox_enter(SANDBOX_WORKER, cfg) == -1)
+		return 1;
 	proc_report_ready(env);
 	log_debug("worker %d of generation %d ready", env->slot,
 	    env->generation);
+	sandbox_selftest(env->sandbox_test, env->config_path, env->master_pid);
 	ev_run(W.loop);
 	conn_close_all(&W);
 	return exit_status;
