@@ -16,6 +16,7 @@
 #include "common/log.h"
 
 #define CFG_LINE_MAX		4096	/* bytes in one line, newline excluded */
+#define CFG_FILE_MAX		(64 * 1024 * 1024)	/* bytes in one file */
 #define CFG_INCLUDE_DEPTH	16
 #define CFG_MAX_KEYS		64	/* keys in one section's table */
 #define CFG_WORKERS_MAX		256
