@@ -472,6 +472,12 @@ subtest 'files that are not regular, cannot be read or never end' => sub {
 		is($out, '', "include = $path: not \"configuration ok\"");
 		ok($took < 5, sprintf "include = %s: answered in %.1f s", $path, $took);
 	}
+	# A page that frontd reads at load time, the same way.
+	$t->spew("$d/main.conf", "include = ok.conf\n\n[global]\nerror_page = 502 $d/fifo\n");
+	my ($code, $out, $err) = $t->run_frontd({ timeout => 10 }, '-t', '-c', "$d/main.conf");
+	is($code, 1, 'error_page = 502 FIFO: exit 1');
+	is($err, "$d/main.conf:4: cannot use error_page file $d/fifo: not a regular file of at most 1M\n",
+	    'error_page = 502 FIFO: the error, at once') or diag($err);
 	for my $path ('/dev/zero', "$d/fifo", "$d/dir") {
 		my ($code, $out, $err) = $t->run_frontd({ timeout => 10 }, '-t', '-c', $path);
 		is($code, 1, "-c $path: exit 1");
@@ -487,7 +493,7 @@ subtest 'files that are not regular, cannot be read or never end' => sub {
 	chmod 0644, "$d/main.conf";
 	chmod 0755, $d;
 	my @run = ('-t', '-c', "$d/main.conf");
-	my ($code, $out, $err);
+	$code = undef;
 	if ($root) {
 		my @pw = getpwnam('nobody');
 		SKIP: {
