@@ -22,6 +22,7 @@
 #define CFG_WORKERS_MAX		256
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
+#define CFG_NOFILE_MAX		1073741816	/* the kernel's highest nr_open */
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -288,6 +289,7 @@ struct cfg_global {
 
 	/* client side */
 	int			 max_connections;	/* per worker */
+	uint64_t		 worker_rlimit_nofile;	/* 0: automatic */
 	int64_t			 client_header_timeout_ms;
 	int64_t			 client_body_timeout_ms;
 	int64_t			 send_timeout_ms;
@@ -322,6 +324,8 @@ struct config {
 	size_t			 nroutes;
 
 	struct router		*router;	/* built after the checks */
+	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
+						   workers; 0: theirs */
 
 	char			**files;	/* every file read, for where */
 	size_t			 nfiles;

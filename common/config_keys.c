@@ -184,6 +184,22 @@ INT_SETTER(g_keepalive_requests, struct cfg_global, keepalive_requests, 1,
     1000000000)
 
 static enum cfg_set_result
+g_worker_rlimit_nofile(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	long			 n;
+
+	if (strcmp(v, "auto") == 0) {
+		g->worker_rlimit_nofile = 0;
+		return CFG_OK;
+	}
+	if (set_long(v, 1, CFG_NOFILE_MAX, &n) != CFG_OK)
+		return CFG_BAD;
+	g->worker_rlimit_nofile = (uint64_t)n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
 g_max_headers(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	long	n;
@@ -1459,6 +1475,8 @@ static const struct cfg_key global_keys[] = {
 	{ "shutdown_timeout", CFG_ONE, g_shutdown_timeout, DURATION },
 	{ "max_connections", CFG_ONE, g_max_connections,
 	    "a number from 16 to 1000000" },
+	{ "worker_rlimit_nofile", CFG_ONE, g_worker_rlimit_nofile,
+	    "auto or a number from 1 to 1073741816" },
 	{ "client_header_timeout", CFG_ONE, g_client_header_timeout, DURATION },
 	{ "client_body_timeout", CFG_ONE, g_client_body_timeout, DURATION },
 	{ "send_timeout", CFG_ONE, g_send_timeout, DURATION },

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/addr.h"
@@ -38,6 +39,7 @@ struct proc_env {
 	int			 generation;
 	pid_t			 master_pid;
 	int			 slot;		/* worker number from 0 */
+	uint64_t		 nofile;	/* soft RLIMIT_NOFILE; 0: as is */
 	bool			 drop;		/* switch to uid/gid */
 	uid_t			 uid;
 	gid_t			 gid;

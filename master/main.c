@@ -73,6 +73,8 @@ test_config(const char *path)
 	struct config	*cfg = config_load(path);
 	int		 r = cfg->nerrors == 0 ? 0 : 1;
 
+	if (r == 0)
+		rlimit_plan(cfg);
 	print_messages(cfg);
 	if (r == 0)
 		printf("configuration ok\n");
@@ -251,6 +253,7 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	rlimit_plan(cfg);
 	print_messages(cfg);
 	if (realpath(path, abs) == NULL)
 		strlcpy_(abs, path, sizeof(abs));

@@ -99,6 +99,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	rlimit_log(cfg);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
 	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
@@ -485,6 +486,7 @@ reload_start(void)
 		reload_refuse(cfg, why);
 		return;
 	}
+	rlimit_plan(cfg);
 	err[0] = '\0';
 	if (strcmp(cfg->global.pid_file, M.cfg->global.pid_file) != 0)
 		snprintf(err, sizeof(err), "pid_file cannot change on reload "
@@ -528,6 +530,7 @@ reload_start(void)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
+	rlimit_log(cfg);
 	/* New ticket keys for the new workers; the last one still decrypts. */
 	if (tls_keys_rotate() == -1)
 		log_error("reload: cannot make new TLS ticket keys: %s",

@@ -110,6 +110,11 @@ void	reload_status_write(const char *pid_file, int token, bool ok,
 int	logs_prepare(const struct config *, uid_t, gid_t, bool drop,
 	    char *, size_t);
 
+/* rlimit.c */
+uint64_t rlimit_need(const struct config *);
+void	rlimit_plan(struct config *);
+void	rlimit_log(const struct config *);
+
 /* notify.c */
 void	notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));
 

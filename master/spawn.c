@@ -211,6 +211,7 @@ spawn_one(enum role role, int slot, int gen)
 		env.generation = gen;
 		env.master_pid = getppid();
 		env.slot = slot;
+		env.nofile = role == ROLE_WORKER ? M.cfg->worker_nofile : 0;
 		env.drop = M.drop;
 		env.uid = M.uid;
 		env.gid = M.gid;

@@ -264,6 +264,7 @@ my %EXPECT = (
 	backlog          => 'expected a number from 1 to 65535',
 	address          => 'expected HOST:PORT, [IPv6]:PORT or *:PORT',
 	server           => 'expected HOST:PORT',
+	worker_rlimit_nofile => 'expected auto or a number from 1 to 1073741816',
 );
 my @bad_values = (
 	[ workers => qw(x 0 257 -1 2x) ],
@@ -272,6 +273,7 @@ my @bad_values = (
 	[ backlog => qw(0 65536 abc) ],
 	[ address => qw(1.2.3:80 127.0.0.1 127.0.0.1:65536 localhost:80 [::1) ],
 	[ server => qw(x 127.0.0.1 127.0.0.1:99999) ],
+	[ worker_rlimit_nofile => qw(0 -1 many 1073741817) ],
 );
 for my $bv (@bad_values) {
 	my ($key, @values) = @$bv;
@@ -374,6 +376,8 @@ for my $v (qw(debug info notice warn error)) {
 	push @good, { name => "log_level = $v", conf => "[global]\nlog_level = $v\n\n$LISTEN" };
 }
 push @good, { name => 'backlog = 65535', conf => "${LISTEN}backlog = 65535\n" };
+push @good, { name => 'worker_rlimit_nofile = auto',
+    conf => "[global]\nworker_rlimit_nofile = auto\n\n$LISTEN" };
 push @good, { name => 'error_log and access_log special values',
     conf => "[global]\nerror_log = syslog\naccess_log = off\n\n$LISTEN" };
 
