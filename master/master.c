@@ -75,9 +75,10 @@ master_run(const char *path, struct config *cfg, bool foreground)
 		fprintf(stderr, "frontd: %s\n", err);
 		return 1;
 	}
-	if (!foreground && log_open(cfg->global.error_log) == -1) {
+	if (!foreground && log_open(cfg->global.error_log, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: cannot open error log %s: %s\n",
-		    cfg->global.error_log, strerror(errno));
+		    cfg->global.error_log, err);
 		return 1;
 	}
 	if (listen_open(cfg, NULL, 0, &M.listens, &M.nlistens, err,
@@ -318,13 +319,21 @@ master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			stop_start(false);
 			break;
 		case SIGUSR1:
+			/*
+			 * Each file on its own: one that is refused (a link
+			 * put in its place, say) keeps its old descriptor in
+			 * every process, and the reason is logged.
+			 */
 			log_notice("reopening log files");
-			if (logs_prepare(M.cfg, M.uid, M.gid, M.drop, err,
-			    sizeof(err)) == -1)
+			if (log_prepare(M.cfg->global.error_log, M.uid, M.gid,
+			    M.drop, err, sizeof(err)) == -1)
 				log_error("%s", err);
-			if (log_reopen() == -1)
+			if (log_prepare(M.cfg->global.access_log, M.uid,
+			    M.gid, M.drop, err, sizeof(err)) == -1)
+				log_error("%s", err);
+			if (log_reopen(err, sizeof(err)) == -1)
 				log_error("cannot reopen %s: %s", log_target(),
-				    strerror(errno));
+				    err);
 			spawn_broadcast(SIGUSR1);
 			break;
 		case SIGCHLD:
@@ -523,9 +532,10 @@ reload_start(void)
 	}
 	free(ouser);
 	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(cfg->global.error_log) == -1)
+	    !M.foreground && log_open(cfg->global.error_log, err,
+	    sizeof(err)) == -1)
 		log_error("cannot open error log %s: %s; keeping %s",
-		    cfg->global.error_log, strerror(errno), log_target());
+		    cfg->global.error_log, err, log_target());
 	log_set_level(cfg->global.log_level);
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
@@ -556,6 +566,7 @@ static void
 reload_rollback(void)
 {
 	struct config	*failed = M.cfg;
+	char		 why[256];
 
 	log_error("reload: the new processes did not become ready within %ds; "
 	    "stopping them, generation %d keeps running (see the errors "
@@ -583,9 +594,10 @@ reload_rollback(void)
 	M.old_cache = NULL;
 	M.generation--;
 	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(M.cfg->global.error_log) == -1)
+	    !M.foreground && log_open(M.cfg->global.error_log, why,
+	    sizeof(why)) == -1)
 		log_error("cannot reopen error log %s: %s",
-		    M.cfg->global.error_log, strerror(errno));
+		    M.cfg->global.error_log, why);
 	spawn_adopt_generation(M.generation, M.cfg->global.workers);
 	log_set_level(M.cfg->global.log_level);
 	M.reloading = false;

@@ -61,11 +61,12 @@ worker_main(struct proc_env *env)
 	const struct config	*cfg = env->cfg;
 	size_t			 base = 0;
 	int			 sigfd;
+	char			 why[256];
 
 	W.env = env;
-	if (accesslog_open(cfg->global.access_log) == -1) {
+	if (accesslog_open(cfg->global.access_log, why, sizeof(why)) == -1) {
 		log_error("cannot open access log %s: %s",
-		    cfg->global.access_log, strerror(errno));
+		    cfg->global.access_log, why);
 		return 1;
 	}
 	W.slot_base = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
@@ -223,6 +224,7 @@ static void
 worker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo	si;
+	char			why[256];
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -236,12 +238,12 @@ worker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			ev_break(loop);
 			return;
 		case SIGUSR1:
-			if (log_reopen() == -1)
+			if (log_reopen(why, sizeof(why)) == -1)
 				log_error("cannot reopen %s: %s", log_target(),
-				    strerror(errno));
-			if (accesslog_reopen() == -1)
-				log_error("cannot reopen access log: %s",
-				    strerror(errno));
+				    why);
+			if (accesslog_reopen(why, sizeof(why)) == -1)
+				log_error("cannot reopen access log %s: %s",
+				    W.env->cfg->global.access_log, why);
 			break;
 		default:
 			break;		/* HUP is the master's business */
