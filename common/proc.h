@@ -18,6 +18,7 @@ struct config;
 struct health_zone;
 struct counters_zone;
 struct cs_zone;
+struct spread_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -34,6 +35,8 @@ struct proc_env {
 	struct health_zone	*health;
 	struct counters_zone	*counters;
 	struct cs_zone		*cache;		/* NULL: no cache_size */
+	struct spread_zone	*spread;	/* NULL: a single worker */
+	const int		*pokes;		/* eventfd of each worker slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */
 	int			 generation;

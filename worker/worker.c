@@ -1,6 +1,7 @@
 /*
  * A worker process: one epoll loop that accepts from the shared listening
- * sockets (EPOLLEXCLUSIVE, so one connection wakes one worker) and runs the
+ * sockets (EPOLLEXCLUSIVE, so one connection wakes one worker, and
+ * worker/spread.c, so that one worker does not take them all) and runs the
  * connections. QUIT drains: stop accepting, finish what is in flight, exit
  * (forced after shutdown_timeout). TERM, INT or the master's death: exit
  * now.
@@ -24,6 +25,7 @@
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
+#include "worker/spread.h"
 #include "worker/upstream.h"
 
 #define ACCEPT_BATCH		64
@@ -43,6 +45,7 @@ static struct ev_io		 sig_io, life_io;
 static struct ev_timer		 drain_timer, pause_timer, trim_timer;
 static int			 exit_status;
 static bool			 full;		/* at max_connections */
+static bool			 paused;	/* out of descriptors */
 static int64_t			 last_emfile_ms;
 
 static void	worker_accept(struct ev_loop *, int, uint32_t, void *);
@@ -52,6 +55,7 @@ static void	worker_drain(void);
 static void	worker_drain_timeout(struct ev_loop *, void *);
 static void	worker_check_done(void);
 static void	listeners_watch(bool);
+static void	accept_resume(void);
 static void	pause_done(struct ev_loop *, void *);
 static void	worker_trim(struct ev_loop *, void *);
 
@@ -119,6 +123,7 @@ worker_main(struct proc_env *env)
 		watches[i].io.fd = -1;
 		watches[i].listen = &env->listens[i];
 	}
+	spread_init(W.loop, env, accept_resume);
 	listeners_watch(true);
 	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 	proc_report_ready(env);
@@ -163,6 +168,11 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			listeners_watch(false);
 			return;
 		}
+		if (spread_defer(W.nconns)) {
+			/* Others hold fewer: this one is theirs. */
+			listeners_watch(false);
+			return;
+		}
 		peer.len = sizeof(peer.ss);
 		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -188,6 +198,7 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 					    W.nconns);
 					last_emfile_ms = ev_now(loop);
 				}
+				paused = true;
 				listeners_watch(false);
 				ev_timer_start(loop, &pause_timer,
 				    ACCEPT_PAUSE_MS, pause_done, NULL);
@@ -198,7 +209,21 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			}
 		}
 		conn_accept(&W, cfd, &peer, lw->listen);
+		spread_count(W.nconns);
 	}
+}
+
+/* Called by spread.c: take connections again, the queued ones first. */
+static void
+accept_resume(void)
+{
+	if (W.draining || full || paused)
+		return;
+	listeners_watch(true);
+	for (size_t i = 0; i < nwatches && !spread_deferring(); i++)
+		if (watches[i].io.fd != -1)
+			worker_accept(W.loop, watches[i].fd, EPOLLIN,
+			    &watches[i]);
 }
 
 /* Memory a burst left in the caches goes back within seconds. */
@@ -215,8 +240,9 @@ worker_trim(struct ev_loop *loop, void *arg)
 static void
 pause_done(struct ev_loop *loop, void *arg)
 {
-	/* Not while draining, nor while at max_connections. */
-	if (!W.draining && !full)
+	/* Not while draining, at max_connections, or leaving them to others. */
+	paused = false;
+	if (!W.draining && !full && !spread_deferring())
 		listeners_watch(true);
 }
 
@@ -269,8 +295,10 @@ worker_drain(void)
 		return;
 	/*
 	 * Take what is already queued on the listeners first: with
-	 * EPOLLEXCLUSIVE this worker may be the one woken for it.
+	 * EPOLLEXCLUSIVE this worker may be the one woken for it. All of it:
+	 * the spreading ends here.
 	 */
+	spread_stop();
 	for (size_t i = 0; i < nwatches; i++)
 		if (watches[i].io.fd != -1)
 			worker_accept(W.loop, watches[i].fd, EPOLLIN,
@@ -311,10 +339,12 @@ worker_check_done(void)
 void
 worker_conn_closed(struct worker *w)
 {
+	spread_count(w->nconns);
 	if (full && !w->draining &&
 	    w->nconns < (size_t)w->env->cfg->global.max_connections) {
 		full = false;
-		listeners_watch(true);
+		if (!paused && !spread_deferring())
+			listeners_watch(true);
 	}
 	worker_check_done();
 }
