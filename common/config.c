@@ -8,6 +8,7 @@
  * struct config is touched.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <grp.h>
 #include <limits.h>
@@ -34,7 +35,7 @@
 
 /* One file being read; files nest through include. */
 struct cfg_file {
-	FILE			*fp;
+	int			 fd;
 	const char		*path;		/* interned */
 	char			*realpath;
 	int			 line;
@@ -42,10 +43,15 @@ struct cfg_file {
 	const struct cfg_section_type *type;
 	bool			 bad_section;	/* header was wrong: skip keys */
 	struct cfg_file		*parent;
-	char			*buf;
-	size_t			 bufsize;
+	char			*buf;		/* the line: CFG_LINE_MAX + 2 */
+	char			*in;		/* read ahead: CFG_READ_SIZE */
+	size_t			 inpos, inlen;
+	uint64_t		 nread;		/* bytes, up to CFG_FILE_MAX */
+	bool			 done;		/* end, error or too large */
 	char			*stash;		/* value of a line too long for inih */
 };
+
+#define CFG_READ_SIZE	16384
 
 struct cfg_ctx {
 	struct config		*cfg;
@@ -57,6 +63,7 @@ struct cfg_ctx {
 static int	 cfg_parse_file(struct cfg_ctx *, const char *,
 		    const char *, const struct cfg_where *);
 static char	*cfg_read_line(char *, int, void *);
+static ssize_t	 cfg_getline(struct cfg_ctx *, struct cfg_file *, bool *);
 static int	 cfg_handler(void *, const char *, const char *, const char *);
 static void	 cfg_section_start(struct cfg_ctx *, char *);
 static void	 cfg_include(struct cfg_ctx *, const char *);
@@ -383,29 +390,50 @@ cfg_intern(struct config *cfg, const char *s)
 
 /* Reading. */
 
+/*
+ * Opens one file of the configuration. Only a regular file is read: a
+ * FIFO would block the master (O_NONBLOCK keeps even the open from
+ * waiting for a writer), a device or a directory never ends or never
+ * starts. The reading itself is bounded by cfg_getline().
+ */
 static int
 cfg_parse_file(struct cfg_ctx *ctx, const char *path, const char *as_written,
     const struct cfg_where *from)
 {
 	struct cfg_file	 f;
-	char		 rp[PATH_MAX];
+	struct stat	 st;
+	char		 rp[PATH_MAX], why[160];
+	const char	*verb = "read";
 
 	memset(&f, 0, sizeof(f));
 	f.path = cfg_intern(ctx->cfg, path);
-	if ((f.fp = fopen(path, "re")) == NULL) {
+	why[0] = '\0';
+	if ((f.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		verb = "open";
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	} else if (fstat(f.fd, &st) == -1)
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, sizeof(why), "it is %s, not a regular file",
+		    file_kind_name(st.st_mode));
+	if (why[0] != '\0') {
 		if (from == NULL)
-			cfg_error_at(ctx->cfg, NULL, "frontd: cannot open %s: %s",
-			    path, strerror(errno));
+			cfg_error_at(ctx->cfg, NULL, "frontd: cannot %s %s: %s",
+			    verb, path, why);
 		else
 			cfg_error_at(ctx->cfg, from,
-			    "cannot open include \"%s\": %s", as_written,
-			    strerror(errno));
+			    "cannot %s include \"%s\": %s", verb, as_written,
+			    why);
+		if (f.fd != -1)
+			close(f.fd);
 		return -1;
 	}
 	if (from == NULL)
 		ctx->cfg->opened = true;
 	if (realpath(path, rp) != NULL)
 		f.realpath = xstrdup(rp);
+	f.buf = xmalloc(CFG_LINE_MAX + 3);
+	f.in = xmalloc(CFG_READ_SIZE);
 	f.parent = ctx->file;
 	if (f.parent != NULL) {
 		/* An included file starts in the section of its include. */
@@ -418,14 +446,82 @@ cfg_parse_file(struct cfg_ctx *ctx, const char *path, const char *as_written,
 	ini_parse_stream(cfg_read_line, ctx, cfg_handler, ctx);
 	ctx->depth--;
 	ctx->file = f.parent;
-	if (ferror(f.fp))
-		cfg_error_at(ctx->cfg, from, "error reading %s: %s", path,
-		    strerror(errno));
-	fclose(f.fp);
+	close(f.fd);
 	free(f.buf);
+	free(f.in);
 	free(f.stash);
 	free(f.realpath);
 	return 0;
+}
+
+/*
+ * The next line of f into f->buf, without its newline and NUL-terminated:
+ * returns its length, or -1 at the end of the file. Memory and time are
+ * bounded whatever the file holds: a line longer than CFG_LINE_MAX (and
+ * a '\r' before its newline) is read to its end but not kept, only
+ * *toolong is set; and no more than CFG_FILE_MAX bytes of a file are
+ * read. A read error or a file too large is reported here, at the line
+ * where reading stopped, and ends the file.
+ */
+static ssize_t
+cfg_getline(struct cfg_ctx *ctx, struct cfg_file *f, bool *toolong)
+{
+	size_t	 n = 0;
+	bool	 any = false;
+	ssize_t	 r;
+	char	*nl;
+
+	if (f->done)
+		return -1;
+	for (;;) {
+		if (f->inpos == f->inlen) {
+			r = read(f->fd, f->in, CFG_READ_SIZE);
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r == -1) {
+				f->line++;
+				cfg_error(ctx, "read error: %s",
+				    strerror(errno));
+				f->done = true;
+				return -1;
+			}
+			if (r == 0) {
+				f->done = true;
+				if (!any)
+					return -1;
+				break;
+			}
+			f->inpos = 0;
+			f->inlen = (size_t)r;
+			f->nread += (uint64_t)r;
+			if (f->nread > CFG_FILE_MAX) {
+				f->line++;
+				cfg_error(ctx, "file too large (more than %dM); "
+				    "the rest is not read",
+				    CFG_FILE_MAX / (1024 * 1024));
+				f->done = true;
+				return -1;
+			}
+		}
+		any = true;
+		r = (ssize_t)(f->inlen - f->inpos);
+		nl = memchr(f->in + f->inpos, '\n', (size_t)r);
+		if (nl != NULL)
+			r = nl - (f->in + f->inpos);
+		/* Room for the line and a '\r' before its newline. */
+		if (!*toolong && n + (size_t)r <= CFG_LINE_MAX + 1) {
+			memcpy(f->buf + n, f->in + f->inpos, (size_t)r);
+			n += (size_t)r;
+		} else
+			*toolong = true;
+		f->inpos += (size_t)r;
+		if (nl != NULL) {
+			f->inpos++;
+			break;
+		}
+	}
+	f->buf[n] = '\0';
+	return (ssize_t)n;
 }
 
 static char *
@@ -456,15 +552,16 @@ cfg_read_line(char *str, int num, void *stream)
 	ssize_t		 n;
 	char		*s, *copy;
 	size_t		 max = (size_t)num - 3;
+	bool		 toolong = false;
 
-	if ((n = getline(&f->buf, &f->bufsize, f->fp)) == -1)
+	if ((n = cfg_getline(ctx, f, &toolong)) == -1)
 		return NULL;
 	f->line++;
 	if (max > CFG_LINE_MAX)
 		max = CFG_LINE_MAX;
-	while (n > 0 && (f->buf[n - 1] == '\n' || f->buf[n - 1] == '\r'))
+	while (n > 0 && f->buf[n - 1] == '\r')
 		f->buf[--n] = '\0';
-	if ((size_t)n > CFG_LINE_MAX) {
+	if (toolong || (size_t)n > CFG_LINE_MAX) {
 		cfg_error(ctx, "line too long (more than %d bytes)",
 		    CFG_LINE_MAX);
 		goto empty;

@@ -16,12 +16,14 @@
 #include "common/log.h"
 
 #define CFG_LINE_MAX		4096	/* bytes in one line, newline excluded */
+#define CFG_FILE_MAX		(64 * 1024 * 1024)	/* bytes in one file */
 #define CFG_INCLUDE_DEPTH	16
 #define CFG_MAX_KEYS		64	/* keys in one section's table */
 #define CFG_WORKERS_MAX		256
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
 #define CFG_UPGRADE_MAX		32	/* route "upgrade": bits of a mask */
+#define CFG_NOFILE_MAX		1073741816	/* the kernel's highest nr_open */
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -302,6 +304,7 @@ struct cfg_global {
 
 	/* client side */
 	int			 max_connections;	/* per worker */
+	uint64_t		 worker_rlimit_nofile;	/* 0: automatic */
 	int64_t			 client_header_timeout_ms;
 	int64_t			 client_body_timeout_ms;
 	int64_t			 send_timeout_ms;
@@ -338,6 +341,8 @@ struct config {
 	size_t			 nroutes;
 
 	struct router		*router;	/* built after the checks */
+	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
+						   workers; 0: theirs */
 
 	char			**files;	/* every file read, for where */
 	size_t			 nfiles;

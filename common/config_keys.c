@@ -7,11 +7,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -184,6 +186,22 @@ INT_SETTER(g_keepalive_requests, struct cfg_global, keepalive_requests, 1,
     1000000000)
 
 static enum cfg_set_result
+g_worker_rlimit_nofile(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	long			 n;
+
+	if (strcmp(v, "auto") == 0) {
+		g->worker_rlimit_nofile = 0;
+		return CFG_OK;
+	}
+	if (set_long(v, 1, CFG_NOFILE_MAX, &n) != CFG_OK)
+		return CFG_BAD;
+	g->worker_rlimit_nofile = (uint64_t)n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
 g_max_headers(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	long	n;
@@ -316,22 +334,25 @@ g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
 /*
  * Reads a page the configuration names (error_page, return): by the
  * master, at load time, so a missing file is a load error and workers
- * never touch the disk.
+ * never touch the disk. Opened with O_NONBLOCK, so that a FIFO is refused
+ * like any file that is not regular, rather than block the master.
  */
 static int
 read_small_file(struct cfg_ctx *ctx, const char *path, const char *what,
     char **body, size_t *len)
 {
-	FILE		*fp;
+	FILE		*fp = NULL;
 	struct stat	 st;
+	int		 fd;
 
-	if ((fp = fopen(path, "re")) == NULL || fstat(fileno(fp), &st) == -1 ||
-	    !S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > 1024 * 1024 || (fp = fdopen(fd, "r")) == NULL) {
 		cfg_error(ctx, "cannot use %s file %s: %s", what, path,
-		    fp == NULL ? strerror(errno) : "not a regular file of "
+		    fd == -1 ? strerror(errno) : "not a regular file of "
 		    "at most 1M");
-		if (fp != NULL)
-			fclose(fp);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	*body = xmalloc((size_t)st.st_size + 1);
@@ -1567,6 +1588,8 @@ static const struct cfg_key global_keys[] = {
 	{ "shutdown_timeout", CFG_ONE, g_shutdown_timeout, DURATION },
 	{ "max_connections", CFG_ONE, g_max_connections,
 	    "a number from 16 to 1000000" },
+	{ "worker_rlimit_nofile", CFG_ONE, g_worker_rlimit_nofile,
+	    "auto or a number from 1 to 1073741816" },
 	{ "client_header_timeout", CFG_ONE, g_client_header_timeout, DURATION },
 	{ "client_body_timeout", CFG_ONE, g_client_body_timeout, DURATION },
 	{ "send_timeout", CFG_ONE, g_send_timeout, DURATION },

@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,11 +69,88 @@ log_enabled(enum log_level level)
 }
 
 /*
- * Switches the log to target. On failure the previous target stays in use
- * and errno is kept for the caller's message.
+ * Opens the log file path for appending, by the rules every process
+ * follows, since the master runs as root and a log directory may be
+ * writable by the worker user: a symbolic link at path is never followed,
+ * only a regular file with one link is written to (O_NONBLOCK: a FIFO
+ * cannot block the open), and a missing file is created with O_EXCL, so
+ * *created (if not NULL) says whether this call made it, and only then
+ * may the caller change its owner. Returns the descriptor, or -1 with the
+ * reason in why.
  */
 int
-log_open(const char *target)
+log_file_open(const char *path, bool *created, char *why, size_t whylen)
+{
+	struct stat	st;
+	int		fd = -1;
+
+	if (created != NULL)
+		*created = false;
+	for (int tries = 0; tries < 2; tries++) {
+		if (lstat(path, &st) == 0) {
+			if (!S_ISREG(st.st_mode))
+				goto refuse;
+			fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW |
+			    O_NONBLOCK | O_CLOEXEC);
+			if (fd != -1 || errno != ENOENT)
+				break;		/* ENOENT: gone meanwhile */
+		} else if (errno != ENOENT)
+			goto fail;
+		else {
+			fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+			if (fd != -1 && created != NULL)
+				*created = true;
+			if (fd != -1 || errno != EEXIST)
+				break;		/* EEXIST: made meanwhile */
+		}
+	}
+	if (fd == -1) {
+		int	e = errno;
+
+		/* ELOOP, ENXIO: replaced since the lstat() by a link, a FIFO. */
+		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			goto refuse;
+		errno = e;
+		goto fail;
+	}
+	/* What was opened, not what the name showed a moment before. */
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode))
+		goto refuse;
+	if (st.st_nlink != 1) {
+		snprintf(why, whylen, "it has %ju hard links (frontd writes "
+		    "only to a file with one)", (uintmax_t)st.st_nlink);
+		close(fd);
+		return -1;
+	}
+	/* Writes to a regular file never wait; keep the flags plain. */
+	fcntl(fd, F_SETFL, O_APPEND);
+	return fd;
+fail:
+	snprintf(why, whylen, "%s", strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+refuse:
+	if (S_ISLNK(st.st_mode))
+		snprintf(why, whylen, "it is a symbolic link, which frontd "
+		    "does not follow");
+	else
+		snprintf(why, whylen, "it is %s, not a regular file",
+		    file_kind_name(st.st_mode));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Switches the log to target. On failure the previous target stays in use
+ * and the reason is in why.
+ */
+int
+log_open(const char *target, char *why, size_t whylen)
 {
 	int	fd;
 
@@ -87,9 +166,7 @@ log_open(const char *target)
 		lg.kind = LOG_KIND_SYSLOG;
 		openlog("frontd", LOG_NDELAY, LOG_DAEMON);
 	} else {
-		fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0644);
-		if (fd == -1)
+		if ((fd = log_file_open(target, NULL, why, whylen)) == -1)
 			return -1;
 		if (lg.fd != -1)
 			close(lg.fd);
@@ -101,11 +178,11 @@ log_open(const char *target)
 }
 
 int
-log_reopen(void)
+log_reopen(char *why, size_t whylen)
 {
 	if (lg.kind != LOG_KIND_FILE)
 		return 0;
-	return log_open(lg.path);
+	return log_open(lg.path, why, whylen);
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_DEBUG,
@@ -21,8 +22,9 @@ extern const char *const log_level_names[];
 
 void	log_set_role(const char *);
 void	log_set_level(enum log_level);
-int	log_open(const char *);		/* path, "syslog" or "stderr" */
-int	log_reopen(void);
+int	log_file_open(const char *, bool *created, char *why, size_t);
+int	log_open(const char *, char *why, size_t);	/* path, "syslog", "stderr" */
+int	log_reopen(char *why, size_t);
 void	log_also_stderr(bool);
 void	log_before_close_fds(void);
 void	log_after_close_fds(void);

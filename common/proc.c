@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -72,15 +73,28 @@ proc_title(const char *fmt, ...)
 }
 
 /*
- * Runs in a freshly forked child: privileges first (the parent-death signal
- * is cleared by a credential change, so it is set after), then the check
- * that the master did not die between fork and here.
+ * Runs in a freshly forked child: the open files limit the master chose
+ * for the role, privileges (the parent-death signal is cleared by a
+ * credential change, so it is set after), then the check that the master
+ * did not die between fork and here.
  */
 int
 proc_child_init(struct proc_env *env, const char *role)
 {
+	struct rlimit	rl;
+
 	log_set_role(role);
 	signal(SIGPIPE, SIG_IGN);
+	/* The master raised the hard limit where it could: within it. */
+	if (env->nofile != 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != env->nofile) {
+		rl.rlim_cur = env->nofile;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+			rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot set the open files limit to %llu: %s",
+			    (unsigned long long)rl.rlim_cur, strerror(errno));
+	}
 	if (env->drop) {
 		if (setgroups(0, NULL) == -1 && errno != EPERM)
 			goto fail;

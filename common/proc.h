@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/addr.h"
@@ -17,6 +18,7 @@ struct config;
 struct health_zone;
 struct counters_zone;
 struct cs_zone;
+struct spread_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -33,11 +35,14 @@ struct proc_env {
 	struct health_zone	*health;
 	struct counters_zone	*counters;
 	struct cs_zone		*cache;		/* NULL: no cache_size */
+	struct spread_zone	*spread;	/* NULL: a single worker */
+	const int		*pokes;		/* eventfd of each worker slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */
 	int			 generation;
 	pid_t			 master_pid;
 	int			 slot;		/* worker number from 0 */
+	uint64_t		 nofile;	/* soft RLIMIT_NOFILE; 0: as is */
 	bool			 drop;		/* switch to uid/gid */
 	uid_t			 uid;
 	gid_t			 gid;

@@ -77,8 +77,9 @@ static const char *const sc_calls[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl",
 	"read", "write", "writev", "recvfrom", "sendto", "close",
 	"connect", "getsockopt",
-	/* log files reopened on USR1 (Landlock says which) */
-	"openat", "fstat", "newfstatat",
+	/* log files reopened on USR1 (Landlock says which), never through
+	 * a link and never blocking on a FIFO: lstat, then fcntl to block */
+	"openat", "fstat", "newfstatat", "lstat", "fcntl",
 	/* OpenSSL looking a CA up by name in the system store */
 	"getdents64",
 	/* memory; mmap and mprotect are narrowed below */
@@ -93,7 +94,7 @@ static const char *const sc_calls[] = {
 
 /* What a worker does besides: accept, splice bodies, tune its sockets. */
 static const char *const sc_worker_calls[] = {
-	"accept4", "shutdown", "setsockopt", "splice", "pipe2", "fcntl",
+	"accept4", "shutdown", "setsockopt", "splice", "pipe2",
 	NULL
 };
 

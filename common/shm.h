@@ -25,7 +25,8 @@ struct shm_hdr {
 	uint64_t	nslots;
 };
 
-enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2, SHM_TLS_CACHE = 3 };
+enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2, SHM_TLS_CACHE = 3,
+    SHM_SPREAD = 5 };
 
 enum health_state {
 	HEALTH_UNKNOWN,		/* never checked: treated as up */
@@ -85,6 +86,25 @@ enum counter {
 struct counters_zone {
 	struct shm_hdr		hdr;
 	_Atomic uint64_t	c[CNT_MAX];
+};
+
+/*
+ * How a generation's workers spread new connections (worker/spread.c):
+ * one slot per worker, on a cache line of its own. The worker of the slot
+ * writes all of it; the master clears it when that worker dies. A new zone
+ * for each generation, so old workers draining never count in it.
+ */
+#define SHM_SPREAD_VERSION	1
+
+struct spread_slot {
+	_Alignas(64) _Atomic uint32_t present;	/* a worker runs in the slot */
+	_Atomic uint32_t	nconns;		/* its open connections */
+	_Atomic uint64_t	woken;		/* wake-ups it answered */
+};
+
+struct spread_zone {
+	struct shm_hdr		hdr;		/* nslots: the workers */
+	struct spread_slot	slots[];
 };
 
 void	*shm_zone_create(enum shm_kind, uint32_t version, size_t size,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/util.h"
@@ -118,4 +119,28 @@ fmt_duration(char *buf, size_t size, int64_t ms)
 		snprintf(buf, size, "%llds", (long long)(ms / 1000));
 	else
 		snprintf(buf, size, "%lldms", (long long)ms);
+}
+
+/* What a file that is not a regular file is, for messages: "a FIFO". */
+const char *
+file_kind_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFLNK:
+		return "a symbolic link";
+	default:
+		return "an unknown kind of file";
+	}
 }

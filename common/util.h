@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -24,5 +25,6 @@ uint64_t	 now_usec(void);	/* CLOCK_MONOTONIC, for sd_notify */
 
 size_t		 strlcpy_(char *, const char *, size_t);
 void		 fmt_duration(char *, size_t, int64_t);
+const char	*file_kind_name(mode_t);
 
 #endif

@@ -153,6 +153,7 @@ static void
 checker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo	si;
+	char			why[256];
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -162,9 +163,9 @@ checker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			ev_break(loop);
 			return;
 		case SIGUSR1:
-			if (log_reopen() == -1)
+			if (log_reopen(why, sizeof(why)) == -1)
 				log_error("cannot reopen %s: %s", log_target(),
-				    strerror(errno));
+				    why);
 			break;
 		default:
 			break;

@@ -2,10 +2,13 @@
  * Becoming a daemon and the files a daemon keeps: the pid file (locked
  * with flock for the master's life, so a second master is refused), the
  * reload outcome file that "frontd -s reload" waits on, and the log files
- * (created and handed to the worker user so workers can reopen them).
+ * (created, and only then handed to the worker user, so workers can
+ * reopen them). Each of these paths may lie in a directory that others
+ * can write to: none is opened through a symbolic link.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,19 +108,31 @@ daemon_ready(int status, const char *msg)
  * Creates and locks the pid file before anything is bound, so a second
  * master fails with a clear message whatever the file says. The lock is
  * held as long as the master runs (the descriptor survives daemon_start's
- * fork); the pid is written once the final process is known.
+ * fork); the pid is written once the final process is known. Its
+ * directory may be writable by others: a symbolic link there is not
+ * followed, and only a regular file with one link is truncated.
  */
 int
 pidfile_lock(const char *path, char *err, size_t errlen)
 {
-	char	buf[32];
-	int	fd;
-	ssize_t	n;
+	char		buf[32];
+	struct stat	st;
+	int		fd;
+	ssize_t		n;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot open pid file %s: %s", path,
-		    strerror(errno));
+		    errno == ELOOP ? "it is a symbolic link, which frontd "
+		    "does not follow" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		snprintf(err, errlen, "cannot use pid file %s: it is not a "
+		    "regular file with one link", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -170,14 +185,23 @@ pidfile_remove(const char *path)
 pid_t
 pidfile_read(const char *path, int *lockfd, char *err, size_t errlen)
 {
-	char	 buf[32], *end;
-	long	 pid;
-	ssize_t	 n;
-	int	 fd;
+	char		 buf[32], *end;
+	long		 pid;
+	ssize_t		 n;
+	int		 fd;
+	struct stat	 st;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "no running master: pid file %s: %s",
-		    path, strerror(errno));
+		    path, errno == ELOOP ? "it is a symbolic link, which "
+		    "frontd does not follow" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "no running master: pid file %s is not "
+		    "a regular file", path);
+		close(fd);
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -210,7 +234,10 @@ pidfile_held(int fd)
 /*
  * The outcome of a reload for one "frontd -s reload" caller, named by the
  * token it sent: "ok", or "failed" and the error lines. Written to a
- * temporary file and renamed, so the caller never reads half of it.
+ * temporary file and renamed, so the caller never reads half of it. The
+ * name is easy to guess and its directory may be writable by others:
+ * whatever is found at the temporary name is removed, and the file is
+ * made anew (O_EXCL), never opened through a link.
  */
 void
 reload_status_write(const char *pid_file, int token, bool ok,
@@ -218,10 +245,15 @@ reload_status_write(const char *pid_file, int token, bool ok,
 {
 	char	*path = xasprintf("%s.reload.%d", pid_file, token);
 	char	*tmp = xasprintf("%s.reload.%d.tmp", pid_file, token);
-	FILE	*fp;
+	FILE	*fp = NULL;
+	int	 fd;
 
-	if ((fp = fopen(tmp, "we")) == NULL) {
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
 		log_warn("cannot write %s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		goto out;
 	}
 	fprintf(fp, "%s\n", ok ? "ok" : "failed");
@@ -258,53 +290,108 @@ mkdir_parents(const char *file)
 }
 
 /*
- * Makes sure the log files can be opened by the workers: creates a missing
- * directory and the files, gives them to the worker user, and checks that
- * this user can open them (a directory it cannot enter would otherwise
- * show up only as workers dying at start). Returns -1 with the reason.
+ * Opens f as the worker user would: its uid, gid and supplementary
+ * groups (the fs ids alone would leave root's groups in the check).
+ * Returns 0, or -1 with errno.
  */
+static int
+open_as_worker(const char *f, uid_t uid, gid_t gid, const char *user)
+{
+	gid_t	*saved = NULL, *groups = NULL;
+	int	 nsaved, ngroups = 32, fd = -1, e;
+
+	if ((nsaved = getgroups(0, NULL)) == -1)
+		return -1;
+	saved = xcalloc((size_t)nsaved + 1, sizeof(gid_t));
+	if ((nsaved = getgroups(nsaved, saved)) == -1)
+		goto out;
+	groups = xcalloc((size_t)ngroups, sizeof(gid_t));
+	if (getgrouplist(user, gid, groups, &ngroups) == -1) {
+		groups = xrealloc(groups, (size_t)ngroups, sizeof(gid_t));
+		if (getgrouplist(user, gid, groups, &ngroups) == -1)
+			goto out;
+	}
+	if (setgroups((size_t)ngroups, groups) == -1)
+		goto out;
+	setfsgid(gid);
+	setfsuid(uid);
+	fd = open(f, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	e = errno;
+	setfsuid(0);
+	setfsgid(0);
+	if (setgroups((size_t)nsaved, saved) == -1)
+		fatal("cannot restore the master's groups: %s",
+		    strerror(errno));
+	errno = e;
+out:
+	e = errno;
+	free(saved);
+	free(groups);
+	if (fd == -1) {
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * Makes sure one log file can be opened by the workers: creates a missing
+ * directory and the file, gives the file to the worker user only if it
+ * was created here (changing the owner of a file found there would hand
+ * any file a link or a rename put in its place to that user), and checks
+ * that the worker user can open it (a directory it cannot enter, or a
+ * file of someone else, would otherwise show up only as workers failing).
+ * Returns -1 with the reason in err.
+ */
+int
+log_prepare(const char *f, uid_t uid, gid_t gid, bool drop, char *err,
+    size_t errlen)
+{
+	char		why[256];
+	bool		created;
+	int		fd;
+	struct stat	st;
+
+	if (f == NULL || f[0] != '/')
+		return 0;
+	if (mkdir_parents(f) == -1) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+		    f, strerror(errno));
+		return -1;
+	}
+	if ((fd = log_file_open(f, &created, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "cannot open %s: %s", f, why);
+		return -1;
+	}
+	if (created && drop && fchown(fd, uid, gid) == -1)
+		log_warn("cannot give %s to the worker user: %s", f,
+		    strerror(errno));
+	else if (created)
+		log_debug("created log file %s%s%s", f, drop ?
+		    " for user " : "", drop ? M.user : "");
+	if (fstat(fd, &st) == -1)
+		st.st_uid = uid;
+	close(fd);
+	if (drop && open_as_worker(f, uid, gid, M.user) == -1) {
+		snprintf(err, errlen, "%s cannot be opened by the worker user "
+		    "(uid %d): %s%s", f, (int)uid, strerror(errno),
+		    st.st_uid == uid ? "" : "; it belongs to another user, and "
+		    "frontd gives a log file to the worker user only when it "
+		    "creates it");
+		return -1;
+	}
+	return 0;
+}
+
+/* Both log files of cfg; the first failure ends it. */
 int
 logs_prepare(const struct config *cfg, uid_t uid, gid_t gid, bool drop,
     char *err, size_t errlen)
 {
-	const char	*files[2] = { cfg->global.error_log,
-			    cfg->global.access_log };
-	int		 fd;
-
-	for (size_t i = 0; i < nitems(files); i++) {
-		const char *f = files[i];
-
-		if (f == NULL || f[0] != '/')
-			continue;
-		if (mkdir_parents(f) == -1) {
-			snprintf(err, errlen, "cannot create the directory of "
-			    "%s: %s", f, strerror(errno));
-			return -1;
-		}
-		fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd == -1) {
-			snprintf(err, errlen, "cannot open %s: %s", f,
-			    strerror(errno));
-			return -1;
-		}
-		if (drop && fchown(fd, uid, gid) == -1)
-			log_warn("cannot give %s to the worker user: %s", f,
-			    strerror(errno));
-		close(fd);
-		if (!drop)
-			continue;
-		/* Open it again with the worker's file system identity. */
-		setfsgid(gid);
-		setfsuid(uid);
-		fd = open(f, O_WRONLY | O_APPEND | O_CLOEXEC);
-		setfsuid(0);
-		setfsgid(0);
-		if (fd == -1) {
-			snprintf(err, errlen, "%s cannot be opened by the worker "
-			    "user (uid %d): %s", f, (int)uid, strerror(errno));
-			return -1;
-		}
-		close(fd);
-	}
-	return 0;
+	if (log_prepare(cfg->global.error_log, uid, gid, drop, err,
+	    errlen) == -1)
+		return -1;
+	return log_prepare(cfg->global.access_log, uid, gid, drop, err,
+	    errlen);
 }

@@ -4,11 +4,13 @@
  * anything is bound or forked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +79,8 @@ test_config(const char *path)
 	struct config	*cfg = config_load(path);
 	int		 r = cfg->nerrors == 0 ? 0 : 1;
 
+	if (r == 0)
+		rlimit_plan(cfg);
 	print_messages(cfg);
 	if (r == 0)
 		printf("configuration ok\n");
@@ -99,13 +103,19 @@ sleep_ms(int ms)
 static int
 wait_reload(pid_t master, int lockfd, const char *status)
 {
-	char	 line[4096];
-	FILE	*fp = NULL;
-	int	 waited, r;
+	char		 line[4096];
+	FILE		*fp = NULL;
+	int		 waited, r, fd;
+	struct stat	 st;
 
 	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 50) {
-		if ((fp = fopen(status, "re")) != NULL)
+		/* The master renames a regular file there; nothing else. */
+		if ((fd = open(status, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC)) != -1 && fstat(fd, &st) == 0 &&
+		    S_ISREG(st.st_mode) && (fp = fdopen(fd, "r")) != NULL)
 			break;
+		if (fd != -1)
+			close(fd);
 		if (!pidfile_held(lockfd)) {
 			fprintf(stderr, "frontd: the master (pid %d) exited "
 			    "during the reload\n", (int)master);
@@ -255,6 +265,7 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	rlimit_plan(cfg);
 	print_messages(cfg);
 	if (realpath(path, abs) == NULL)
 		strlcpy_(abs, path, sizeof(abs));

@@ -81,9 +81,10 @@ master_run(const char *path, struct config *cfg, bool foreground)
 		fprintf(stderr, "frontd: %s\n", err);
 		return 1;
 	}
-	if (!foreground && log_open(cfg->global.error_log) == -1) {
+	if (!foreground && log_open(cfg->global.error_log, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: cannot open error log %s: %s\n",
-		    cfg->global.error_log, strerror(errno));
+		    cfg->global.error_log, err);
 		return 1;
 	}
 	if (listen_open(cfg, NULL, 0, &M.listens, &M.nlistens, err,
@@ -106,6 +107,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
 	sandbox_announce(cfg, NULL);
+	rlimit_log(cfg);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
 	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
@@ -374,13 +376,21 @@ master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			stop_start(false);
 			break;
 		case SIGUSR1:
+			/*
+			 * Each file on its own: one that is refused (a link
+			 * put in its place, say) keeps its old descriptor in
+			 * every process, and the reason is logged.
+			 */
 			log_notice("reopening log files");
-			if (logs_prepare(M.cfg, M.uid, M.gid, M.drop, err,
-			    sizeof(err)) == -1)
+			if (log_prepare(M.cfg->global.error_log, M.uid, M.gid,
+			    M.drop, err, sizeof(err)) == -1)
 				log_error("%s", err);
-			if (log_reopen() == -1)
+			if (log_prepare(M.cfg->global.access_log, M.uid,
+			    M.gid, M.drop, err, sizeof(err)) == -1)
+				log_error("%s", err);
+			if (log_reopen(err, sizeof(err)) == -1)
 				log_error("cannot reopen %s: %s", log_target(),
-				    strerror(errno));
+				    err);
 			spawn_broadcast(SIGUSR1);
 			break;
 		case SIGCHLD:
@@ -542,6 +552,7 @@ reload_start(void)
 		reload_refuse(cfg, why);
 		return;
 	}
+	rlimit_plan(cfg);
 	err[0] = '\0';
 	if (strcmp(cfg->global.pid_file, M.cfg->global.pid_file) != 0)
 		snprintf(err, sizeof(err), "pid_file cannot change on reload "
@@ -578,14 +589,16 @@ reload_start(void)
 	}
 	free(ouser);
 	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(cfg->global.error_log) == -1)
+	    !M.foreground && log_open(cfg->global.error_log, err,
+	    sizeof(err)) == -1)
 		log_error("cannot open error log %s: %s; keeping %s",
-		    cfg->global.error_log, strerror(errno), log_target());
+		    cfg->global.error_log, err, log_target());
 	log_set_level(cfg->global.log_level);
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
 	sandbox_announce(cfg, M.cfg);
+	rlimit_log(cfg);
 	/* New ticket keys for the new workers; the last one still decrypts. */
 	if (tls_keys_rotate() == -1)
 		log_error("reload: cannot make new TLS ticket keys: %s",
@@ -611,6 +624,7 @@ static void
 reload_rollback(void)
 {
 	struct config	*failed = M.cfg;
+	char		 why[256];
 
 	log_error("reload: the new processes did not become ready within %ds; "
 	    "stopping them, generation %d keeps running (see the errors "
@@ -638,9 +652,10 @@ reload_rollback(void)
 	M.old_cache = NULL;
 	M.generation--;
 	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(M.cfg->global.error_log) == -1)
+	    !M.foreground && log_open(M.cfg->global.error_log, why,
+	    sizeof(why)) == -1)
 		log_error("cannot reopen error log %s: %s",
-		    M.cfg->global.error_log, strerror(errno));
+		    M.cfg->global.error_log, why);
 	spawn_adopt_generation(M.generation, M.cfg->global.workers);
 	log_set_level(M.cfg->global.log_level);
 	M.reloading = false;

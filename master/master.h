@@ -108,8 +108,14 @@ pid_t	pidfile_read(const char *, int *, char *, size_t);
 bool	pidfile_held(int);
 void	reload_status_write(const char *pid_file, int token, bool ok,
 	    struct config *);
+int	log_prepare(const char *, uid_t, gid_t, bool drop, char *, size_t);
 int	logs_prepare(const struct config *, uid_t, gid_t, bool drop,
 	    char *, size_t);
+
+/* rlimit.c */
+uint64_t rlimit_need(const struct config *);
+void	rlimit_plan(struct config *);
+void	rlimit_log(const struct config *);
 
 /* notify.c */
 void	notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));

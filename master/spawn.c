@@ -2,7 +2,8 @@
  * The table of roles the master forks and the table of its children. A
  * child belongs to a generation (one per successful reload); only children
  * of the running generation are respawned when they die, with a back-off
- * that grows while a slot keeps crashing soon after its start.
+ * that grows while a slot keeps crashing soon after its start. The workers
+ * of a generation also get what they share to spread new connections.
  */
 
 #include <errno.h>
@@ -12,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cache_store.h"
 #include "common/log.h"
+#include "common/shm.h"
 #include "common/util.h"
 #include "master/master.h"
 
@@ -54,11 +57,25 @@ struct slot {
 	struct ev_timer	 timer;
 };
 
+/*
+ * What the workers of a generation share to spread new connections
+ * (worker/spread.c): a zone with a slot per worker, and an eventfd per
+ * worker by which the others wake it. Made anew for each generation; the
+ * running one is kept until a reload commits or rolls back.
+ */
+struct spread {
+	int			 gen;		/* -1: none */
+	struct spread_zone	*zone;
+	int			*pokes;
+	size_t			 n;
+};
+
 static struct child	*children;
 static size_t		 nchildren, capchildren;
 static struct slot	*slots;
 static size_t		 nslots;
 static int		 slots_gen = -1;
+static struct spread	 spread_cur = { .gen = -1 }, spread_old = { .gen = -1 };
 
 static pid_t	spawn_one(enum role, int slot, int gen);
 static void	respawn_cb(struct ev_loop *, void *);
@@ -88,7 +105,7 @@ cmp_int(const void *a, const void *b)
 
 /* In the child: close every fd but those the role inherits. */
 static void
-child_close_fds(void)
+child_close_fds(enum role role)
 {
 	int	keep[1024], n = 0, lo = 3;
 
@@ -98,6 +115,9 @@ child_close_fds(void)
 		keep[n++] = log_fd();
 	for (size_t i = 0; i < M.nlistens && n < (int)nitems(keep); i++)
 		keep[n++] = M.listens[i].fd;
+	for (size_t i = 0; role == ROLE_WORKER && spread_cur.pokes != NULL &&
+	    i < spread_cur.n && n < (int)nitems(keep); i++)
+		keep[n++] = spread_cur.pokes[i];
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
 	for (int i = 0; i < n; i++) {
 		if (keep[i] < lo)
@@ -115,6 +135,66 @@ slot_get(enum role role, int slot)
 		if (slots[i].role == role && slots[i].slot == slot)
 			return &slots[i];
 	return NULL;
+}
+
+static void
+spawn_spread_free(struct spread *sp)
+{
+	for (size_t i = 0; sp->pokes != NULL && i < sp->n; i++)
+		if (sp->pokes[i] != -1)
+			close(sp->pokes[i]);
+	free(sp->pokes);
+	shm_zone_destroy(sp->zone);
+	memset(sp, 0, sizeof(*sp));
+	sp->gen = -1;
+}
+
+/*
+ * The spreading of generation gen, for two workers or more. Without it
+ * (one worker, or no memory or descriptors for it) workers take
+ * connections as they come, as a single worker does.
+ */
+static void
+spawn_spread_make(struct spread *sp, int gen, int nworkers)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->gen = gen;
+	if (nworkers < 2)
+		return;
+	sp->n = (size_t)nworkers;
+	sp->pokes = xcalloc(sp->n, sizeof(int));
+	for (size_t i = 0; i < sp->n; i++)
+		sp->pokes[i] = -1;
+	sp->zone = shm_zone_create(SHM_SPREAD, SHM_SPREAD_VERSION,
+	    sizeof(*sp->zone) + sp->n * sizeof(sp->zone->slots[0]), sp->n);
+	if (sp->zone == NULL)
+		goto fail;
+	for (size_t i = 0; i < sp->n; i++)
+		if ((sp->pokes[i] = eventfd(0, EFD_NONBLOCK |
+		    EFD_CLOEXEC)) == -1)
+			goto fail;
+	return;
+fail:
+	log_warn("cannot set up the spreading of connections over the "
+	    "workers: %s; each takes them as they come", strerror(errno));
+	spawn_spread_free(sp);
+	sp->gen = gen;
+}
+
+/* A worker of gen is gone: it holds nothing and takes nothing. */
+static void
+spawn_spread_forget(int gen, int slot)
+{
+	struct spread		*sp = gen == spread_cur.gen ? &spread_cur :
+				    gen == spread_old.gen ? &spread_old : NULL;
+	struct spread_slot	*sl;
+
+	if (sp == NULL || sp->zone == NULL || slot < 0 ||
+	    (size_t)slot >= sp->n)
+		return;
+	sl = &sp->zone->slots[slot];
+	atomic_store(&sl->present, 0);
+	atomic_store(&sl->nconns, 0);
 }
 
 static void
@@ -140,6 +220,9 @@ spawn_generation(int gen)
 {
 	int	failed = 0, nworkers = M.cfg->global.workers;
 
+	spawn_spread_free(&spread_old);
+	spread_old = spread_cur;
+	spawn_spread_make(&spread_cur, gen, nworkers);
 	slots_reset(gen, nworkers);
 	for (int i = 0; i < nworkers; i++)
 		if (spawn_one(ROLE_WORKER, i, gen) == -1)
@@ -156,6 +239,11 @@ spawn_generation(int gen)
 void
 spawn_adopt_generation(int gen, int nworkers)
 {
+	if (spread_old.gen == gen) {
+		spawn_spread_free(&spread_cur);
+		spread_cur = spread_old;
+		spread_old = (struct spread){ .gen = -1 };
+	}
 	slots_reset(gen, nworkers);
 }
 
@@ -209,11 +297,16 @@ spawn_one(enum role role, int slot, int gen)
 		env.health = M.health;
 		env.counters = M.counters;
 		env.cache = M.cache;
+		if (role == ROLE_WORKER && gen == spread_cur.gen) {
+			env.spread = spread_cur.zone;
+			env.pokes = spread_cur.pokes;
+		}
 		env.life_fd = M.life_pipe[0];
 		env.status_fd = M.status_pipe[1];
 		env.generation = gen;
 		env.master_pid = getppid();
 		env.slot = slot;
+		env.nofile = role == ROLE_WORKER ? M.cfg->worker_nofile : 0;
 		env.drop = M.drop;
 		env.uid = M.uid;
 		env.gid = M.gid;
@@ -227,7 +320,7 @@ spawn_one(enum role role, int slot, int gen)
 		 * glibc would write to whatever reuses its number.
 		 */
 		log_before_close_fds();
-		child_close_fds();
+		child_close_fds(role);
 		log_after_close_fds();
 		if (!M.foreground) {
 			/* The terminal that started us is not ours to keep. */
@@ -323,6 +416,8 @@ spawn_reap(void)
 			continue;	/* the daemon parent, for instance */
 		c = children[i];
 		children[i] = children[--nchildren];
+		if (c.role == ROLE_WORKER)
+			spawn_spread_forget(c.gen, c.slot);
 		/* What it was writing to the cache is taken back. */
 		if (c.role == ROLE_WORKER && M.cache != NULL)
 			cs_zone_recover(M.cache, false);
@@ -366,6 +461,8 @@ spawn_mark_ready(pid_t pid)
 void
 spawn_retire_below(int gen, int64_t deadline_ms)
 {
+	if (spread_old.gen != -1 && spread_old.gen < gen)
+		spawn_spread_free(&spread_old);
 	for (size_t i = 0; i < nchildren; i++) {
 		struct child *c = &children[i];
 

@@ -6,7 +6,9 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Spec;
+use POSIX ();
 use Test::More;
+use Time::HiRes qw(time);
 use Test::Frontd;
 
 my $t = Test::Frontd->new;
@@ -307,6 +309,7 @@ my %EXPECT = (
 	backlog          => 'expected a number from 1 to 65535',
 	address          => 'expected HOST:PORT, [IPv6]:PORT or *:PORT',
 	server           => 'expected HOST:PORT',
+	worker_rlimit_nofile => 'expected auto or a number from 1 to 1073741816',
 );
 my @bad_values = (
 	[ workers => qw(x 0 257 -1 2x) ],
@@ -315,6 +318,7 @@ my @bad_values = (
 	[ backlog => qw(0 65536 abc) ],
 	[ address => qw(1.2.3:80 127.0.0.1 127.0.0.1:65536 localhost:80 [::1) ],
 	[ server => qw(x 127.0.0.1 127.0.0.1:99999) ],
+	[ worker_rlimit_nofile => qw(0 -1 many 1073741817) ],
 );
 # Addresses the parser can name the trouble of.
 my %WHY = (
@@ -437,6 +441,8 @@ push @good, { name => 'upgrade lists: off, several, a version, 32 of them',
     . "[route b]\npath = /b\nupstream = app\nupgrade = WebSocket, h2c foo/2\n\n"
     . "[route c]\npath = /c\nupstream = app\nupgrade = "
     . join(' ', map { "p$_" } 1 .. 32) . "\n" };
+push @good, { name => 'worker_rlimit_nofile = auto',
+    conf => "[global]\nworker_rlimit_nofile = auto\n\n$LISTEN" };
 push @good, { name => 'error_log and access_log special values',
     conf => "[global]\nerror_log = syslog\naccess_log = off\n\n$LISTEN" };
 
@@ -500,5 +506,120 @@ subtest 'the main file missing' => sub {
 	is($err, "frontd: cannot open $f: No such file or directory\n", 'names the file');
 };
 
+# Only regular files are read, and no more of them than the limits allow:
+# what is not one (a device, a FIFO that would block, a directory), what
+# cannot be read and what never ends are errors, reported at once.
+subtest 'files that are not regular, cannot be read or never end' => sub {
+	my $d = $t->dir . '/special';
+	$t->spew("$d/ok.conf", "[listener public]\naddress = 127.0.0.1:18080\n");
+	POSIX::mkfifo("$d/fifo", 0644) or die "mkfifo: $!";
+	mkdir "$d/dir" or die "mkdir: $!";
+	# One line of 8M without a newline, and a (sparse) file of 65M.
+	$t->spew("$d/long.conf", 'a' x (8 * 1024 * 1024));
+	open my $fh, '>', "$d/huge.conf" or die "huge.conf: $!";
+	truncate $fh, 65 * 1024 * 1024 or die "truncate: $!";
+	close $fh;
+	my @inc = (
+		[ '/dev/zero', 'cannot read include "/dev/zero": it is a character device, not a regular file' ],
+		[ "$d/fifo", "cannot read include \"$d/fifo\": it is a FIFO, not a regular file" ],
+		[ "$d/dir", "cannot read include \"$d/dir\": it is a directory, not a regular file" ],
+		[ "$d/long.conf", undef, "$d/long.conf:1: line too long (more than 4096 bytes)" ],
+		[ "$d/huge.conf", undef, "$d/huge.conf:1: file too large (more than 64M); the rest is not read" ],
+		[ '/proc/self/mem', undef, '/proc/self/mem:1: read error: Input/output error' ],
+	);
+	for my $i (@inc) {
+		my ($path, $at3, $own) = @$i;
+		$t->spew("$d/main.conf", "include = ok.conf\nworkers = 1\ninclude = $path\n");
+		my $want = defined $at3 ? "$d/main.conf:3: $at3\n" : "$own\n";
+		my $t0 = time;
+		my ($code, $out, $err) = $t->run_frontd({ timeout => 10 }, '-t', '-c', "$d/main.conf");
+		my $took = time - $t0;
+		is($code, 1, "include = $path: exit 1");
+		# workers = 1 at line 2 is outside any section: one more error.
+		is($err, "$d/main.conf:2: key \"workers\" outside any section\n$want",
+		    "include = $path: the error") or diag($err);
+		is($out, '', "include = $path: not \"configuration ok\"");
+		ok($took < 5, sprintf "include = %s: answered in %.1f s", $path, $took);
+	}
+	# A page that frontd reads at load time, the same way.
+	$t->spew("$d/main.conf", "include = ok.conf\n\n[global]\nerror_page = 502 $d/fifo\n");
+	my ($code, $out, $err) = $t->run_frontd({ timeout => 10 }, '-t', '-c', "$d/main.conf");
+	is($code, 1, 'error_page = 502 FIFO: exit 1');
+	is($err, "$d/main.conf:4: cannot use error_page file $d/fifo: not a regular file of at most 1M\n",
+	    'error_page = 502 FIFO: the error, at once') or diag($err);
+	for my $path ('/dev/zero', "$d/fifo", "$d/dir") {
+		my ($code, $out, $err) = $t->run_frontd({ timeout => 10 }, '-t', '-c', $path);
+		is($code, 1, "-c $path: exit 1");
+		like($err, qr/\Afrontd: cannot read \Q$path\E: it is an? [\w ]+, not a regular file\n\z/,
+		    "-c $path: not a regular file") or diag($err);
+	}
+
+	# A file the reader may not read (root reads everything: the check
+	# runs as nobody then).
+	$t->spew("$d/secret.conf", "[upstream app]\nserver = 127.0.0.1:9000\n");
+	chmod 0600, "$d/secret.conf";
+	$t->spew("$d/main.conf", "include = ok.conf\ninclude = secret.conf\n");
+	chmod 0644, "$d/main.conf";
+	chmod 0755, $d;
+	my @run = ('-t', '-c', "$d/main.conf");
+	$code = undef;
+	if ($root) {
+		my @pw = getpwnam('nobody');
+		SKIP: {
+			skip 'no user nobody', 2 unless @pw;
+			chown $pw[2], -1, "$d/secret.conf";
+			chmod 0, "$d/secret.conf";
+			($code, $out, $err) = run_as($pw[2], $pw[3], @run);
+		}
+	} else {
+		chmod 0, "$d/secret.conf";
+		($code, $out, $err) = $t->run_frontd(@run);
+	}
+	if (defined $code) {
+		is($code, 1, 'an include that cannot be read: exit 1');
+		is($err, "$d/main.conf:2: cannot open include \"secret.conf\": Permission denied\n",
+		    'Permission denied, at the include line') or diag($err);
+	}
+};
+
+# A reload reads through the same reader: a FIFO does not block the master.
+subtest 'a reload with an include that is a FIFO is refused at once' => sub {
+	my $r = Test::Frontd->new;
+	my $be = $r->backend(body => "ok\n");
+	my $conf = "[upstream app]\nserver = $be->{addr}\n\n[route all]\nupstream = app\n";
+	$r->start($conf);
+	my @w = $r->workers;
+	my $fifo = $r->dir . '/more.conf';
+	POSIX::mkfifo($fifo, 0644) or die "mkfifo: $!";
+	$r->write_config("$conf\ninclude = $fifo\n");
+	my $line = $r->line_of(qr/^include = /);
+	my ($code, $out, $err) = $r->run_frontd({ timeout => 15 }, '-s', 'reload', '-c', $r->conf);
+	is($code, 1, '-s reload: exit 1');
+	is($err, "reload failed:\n" . $r->conf . ":$line: cannot read include \"$fifo\": it is a FIFO, not a regular file\n",
+	    'the FIFO is named') or diag($err);
+	is_deeply([ $r->workers ], \@w, 'the workers keep running');
+	is($r->get('/')->content, "ok\n", 'and serve');
+	$r->check_logs;
+};
+
 $t->check_logs;
 done_testing;
+
+# Runs frontd as uid/gid in a child: (exit code, stdout, stderr).
+sub run_as {
+	my ($uid, $gid, @args) = @_;
+	my ($o, $e) = map { $t->dir . "/as-user.$_" } qw(out err);
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		open STDOUT, '>', $o or POSIX::_exit(127);
+		open STDERR, '>', $e or POSIX::_exit(127);
+		$) = "$gid $gid";
+		$( = $gid;
+		$< = $> = $uid;
+		POSIX::_exit(127) if $> != $uid;
+		{ no warnings 'exec'; exec $t->frontd, @args; }
+		POSIX::_exit(127);
+	}
+	waitpid($pid, 0);
+	return ($? >> 8, $t->slurp($o), $t->slurp($e));
+}

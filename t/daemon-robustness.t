@@ -10,7 +10,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use Fcntl qw(:flock O_RDONLY O_NONBLOCK);
+use Fcntl qw(:flock);
 use IO::Select;
 use IO::Socket::INET;
 use POSIX qw(WNOHANG SIG_BLOCK);
@@ -124,34 +124,22 @@ sub pending {
 	return hex(substr($hex, -1 - int($bit / 4), 1)) & (1 << ($bit % 4));
 }
 
-# Whether pid sleeps in open(2) of a FIFO that has no reader.
-my %OPEN_SYSCALLS = (x86_64 => [ 2, 257 ], aarch64 => [ 56 ]);
-sub blocked_in_fifo_open {
+# A configuration whose workers cannot start: they may open no file but
+# stdin, stdout and stderr, so each one fails on its access log and exits.
+sub stillborn {
+	my ($be, $extra) = @_;
+	return config($be) . "\n[global]\nworker_rlimit_nofile = 3\n" . ($extra // '');
+}
+my $STILLBORN = qr/ error worker\[\d+\]: cannot open access log \S+: Too many open files$/m;
+
+# Whether pid sleeps in write(2) on a full pipe.
+my %WRITE_SYSCALLS = (x86_64 => [ 1 ], aarch64 => [ 64 ]);
+sub blocked_in_write {
 	my ($t, $pid) = @_;
-	return 1 if $t->slurp("/proc/$pid/wchan") =~ /partner|fifo/;
+	return 1 if $t->slurp("/proc/$pid/wchan") =~ /pipe_write/;
 	my ($nr) = $t->slurp("/proc/$pid/syscall") =~ /^(\d+) /;
 	return defined $nr && ($t->proc_status($pid)->{State} // '') =~ /^S/
-	    && grep { $_ == $nr } @{ $OPEN_SYSCALLS{$ARCH} // [] };
-}
-
-# Wait until pid blocks opening a FIFO, at another call than the one whose
-# /proc/PID/syscall line is prev; one test named what.  Returns that line.
-sub wait_fifo_open {
-	my ($t, $pid, $prev, $what) = @_;
-	my $line;
-	$t->wait_for(sub {
-		return 0 unless blocked_in_fifo_open($t, $pid);
-		$line = $t->slurp("/proc/$pid/syscall");
-		return !defined $prev || $line ne $prev;
-	}, 10, $what);
-	return $line;
-}
-
-sub mkfifo_in {
-	my ($t, $name) = @_;
-	my $p = $t->dir . "/$name";
-	POSIX::mkfifo($p, 0600) or die "mkfifo $p: $!";
-	return $p;
+	    && grep { $_ == $nr } @{ $WRITE_SYSCALLS{$ARCH} // [] };
 }
 
 sub count_lines {
@@ -286,45 +274,36 @@ subtest 'a request made while a reload runs is answered by the next reload' => s
 	$t->start(config($be));
 	my $m = $t->master_pid;
 	my $conf = $t->conf;
-	# Reload A moves the access log to a FIFO nobody reads: the master
-	# parses the file, then blocks opening the FIFO, so reload A stays in
-	# progress until the test opens it.
-	my $fifo = mkfifo_in($t, 'access.fifo');
-	$t->write_config(config($be), global => "access_log = $fifo");
+	# Reload A starts workers that cannot start: it stays in progress
+	# until it is rolled back, 10 s later.
+	$t->write_config(stillborn($be));
 	my $a = launch($t, '-s', 'reload', '-c', $conf);
-	$t->wait_for(sub { blocked_in_fifo_open($t, $m) }, 10,
-	    'reload A: the master parsed the file and waits to open the FIFO');
+	$t->wait_for(sub { $t->error_log =~ $STILLBORN }, 10,
+	    'reload A: its new worker fails, the reload goes on');
 	my $bad = broken($t, $be);
 	my $b = launch($t, '-s', 'reload', '-c', $conf);
-	$t->wait_for(sub { pending($t, $m, $RELOAD_SIG) }, 10,
-	    'reload B: its SIGRTMIN+1 is pending while reload A runs');
-	sysopen(my $reader, $fifo, O_RDONLY | O_NONBLOCK) or die "open $fifo: $!";
 
 	my ($code, $out, $err) = finish($t, $a, 30);
-	is($code, 0, 'caller A gets the outcome of reload A: exit 0') or diag("$out$err");
-	is($out, "reload ok\n", 'caller A: reload ok');
+	is($code, 1, 'caller A gets the outcome of reload A: exit 1') or diag("$out$err");
+	is($err, "reload failed:\nthe new worker processes did not start; see the error log\n",
+	    'caller A: its workers did not start');
 	($code, $out, $err) = finish($t, $b, 30);
 	is($code, 1, 'caller B gets the outcome of the next reload, of the broken file: exit 1')
 	    or diag("$out$err");
 	like($err, qr/\Areload failed:\n$bad\n/, 'caller B: reload failed: and the error');
-	like($t->error_log, qr/generation 2 started\n(?:.*\n)*?$ts warn master\[$m\]: reload refused: /,
-	    'the log shows reload A done, then reload B refused');
+	like($t->error_log, qr/did not become ready within 10s; stopping them, generation 1 keeps running .*\n(?:.*\n)*?$ts warn master\[$m\]: reload refused: /,
+	    'the log shows reload A rolled back, then reload B refused');
 
 	$t->write_config(config($be));
 	($code, $out, $err) = $t->run_frontd('-s', 'reload', '-c', $conf);
-	is($code, 0, 'back to a regular access log') or diag("$out$err");
-	$t->wait_for(sub { $t->children == 2 }, 15, 'the FIFO generation is gone');
-	close $reader;
+	is($code, 0, 'a good file reloads') or diag("$out$err");
 	is($t->get('/')->summary, "200 ok\n", 'frontd serves');
-	$t->check_logs;
+	$t->check_logs(allow => [ $STILLBORN, qr/did not become ready within 10s/ ]);
 };
 
-# The new error log E and access log A are FIFOs.  Before it forks, the
-# master opens E, then A (both checks in logs_prepare), then E again to log
-# to it.  The test lets each open through in turn and takes A's reader
-# away while the master waits on E the second time: the new workers then
-# wait on A for ever, deterministically.  Whether the checker, ready at
-# once, may count as half of the generation is what workers = 1 shows.
+# The new configuration moves the error log and has workers that cannot
+# start.  Whether the checker, ready at once, may count as half of the
+# generation is what workers = 1 shows.
 for my $nworkers (2, 1) {
 	subtest "workers = $nworkers: a reload whose workers never get ready is rolled back after 10 s" => sub {
 		my $t = Test::Frontd->new;
@@ -333,42 +312,26 @@ for my $nworkers (2, 1) {
 		my $m = $t->master_pid;
 		my $conf = $t->conf;
 		my $log = $t->error_log_path;
+		my $newlog = $t->dir . '/new-error.log';
 		$t->wait_for(sub { $t->workers == $nworkers && $t->checker == 1 }, 5,
 		    'generation 1 is up');
 		my @w1 = $t->workers;
 		my ($c1) = $t->checker;
-		my $efifo = mkfifo_in($t, 'error.fifo');
-		my $afifo = mkfifo_in($t, 'access.fifo');
-		# From here until the next write_config, $t->error_log would
-		# read the FIFO: the test reads $log itself.
-		$t->write_config(config($be),
-		    global => "workers = $nworkers\nerror_log = $efifo\naccess_log = $afifo");
+		$t->write_config(stillborn($be, "error_log = $newlog\n"),
+		    global => "workers = $nworkers");
 		my $t0 = time;
 		my $r = launch($t, '-s', 'reload', '-c', $conf);
-		my $l1 = wait_fifo_open($t, $m, undef, 'the master opens the new error log');
-		{ sysopen(my $e, $efifo, O_RDONLY | O_NONBLOCK) or die "open $efifo: $!" }
-		my $l2 = wait_fifo_open($t, $m, $l1, 'then the new access log');
-		sysopen(my $areader, $afifo, O_RDONLY | O_NONBLOCK) or die "open $afifo: $!";
-		wait_fifo_open($t, $m, $l2, 'then the new error log again, to log to it');
-		close $areader;
-		sysopen(my $ereader, $efifo, O_RDONLY | O_NONBLOCK) or die "open $efifo: $!";
-		my $elog = '';
-		my $drain = sub { 1 while sysread($ereader, $elog, 65536, length $elog) };
-		$t->wait_for(sub {
-			$drain->();
-			my @new = grep { my $p = $_; !grep { $_ == $p } @w1 } $t->workers;
-			@new == $nworkers && !grep { !blocked_in_fifo_open($t, $_) } @new
-		}, 10, "the $nworkers new workers wait to open the access log");
+		$t->wait_for(sub { $t->slurp($newlog) =~ $STILLBORN }, 10,
+		    'the new workers fail, in the new error log');
 
 		my ($code, $out, $err) = finish($t, $r, 30);
 		my $took = time - $t0;
-		$drain->();
 		is($code, 1, '-s reload: exit 1') or diag("$out$err");
 		is($err, "reload failed:\nthe new worker processes did not start; see the error log\n",
 		    'reload failed: the new worker processes did not start');
 		ok($took >= 9.5, sprintf 'after the 10 s wait (%.1f s)', $took);
-		like($elog . $t->slurp($log), qr/^$ts error master\[$m\]: reload: the new processes did not become ready within 10s; stopping them, generation 1 keeps running /m,
-		    'the rollback is logged') or diag($elog);
+		like($t->slurp($newlog), qr/^$ts error master\[$m\]: reload: the new processes did not become ready within 10s; stopping them, generation 1 keeps running /m,
+		    'the rollback is logged');
 		$t->wait_for(sub { $t->children == $nworkers + 1 }, 5, 'the new processes are stopped');
 		is_deeply([ $t->workers ], \@w1, 'the old workers keep running');
 		is(($t->checker)[0], $c1, 'and the old checker');
@@ -377,11 +340,9 @@ for my $nworkers (2, 1) {
 		$t->write_config(config($be), global => "workers = $nworkers");
 		($code, $out, $err) = $t->run_frontd('-s', 'reload', '-c', $conf);
 		is($code, 0, 'the next reload works') or diag("$out$err");
-		$drain->();
 		like($t->slurp($log), qr/generation 2 started$/m,
-		    'it is generation 2, logged in the error log of the running configuration')
-		    or diag("logged to the FIFO instead:\n$elog");
-		close $ereader;
+		    'it is generation 2, logged in the error log of the running configuration');
+		unlike($t->slurp($newlog), qr/generation 2 started$/m, 'not in the new one');
 		$t->check_logs(allow => [ qr/did not become ready within 10s/ ]);
 	};
 }
@@ -438,26 +399,47 @@ subtest '-s does not trust the old pid while a new master starts' => sub {
 	my $pf = $t->pid_file;
 	my $sleep = sleeper($t);
 	$t->spew($pf, "$sleep\n");
-	# The new master locks the pid file, then blocks opening a FIFO access
-	# log, before it writes its pid: the file still names the sleep.
-	my $fifo = mkfifo_in($t, 'access.fifo');
-	$t->write_config(config($be), global => "access_log = $fifo");
-	my $start = launch($t, '-c', $t->conf);
-	$t->wait_for(sub { blocked_in_fifo_open($t, $start->{pid}) && held($pf) }, 10,
-	    'the new master holds the pid file lock and waits on the FIFO');
+	# The new master, in the foreground, logs to a pipe of one page that
+	# the test has filled: it locks the pid file, then blocks logging that
+	# it created the error log, before it writes its pid.  (A small
+	# max_connections: no warning about open files comes before.)
+	$t->write_config(config($be), global => "max_connections = 16\nlog_level = debug");
+	pipe(my $rd, my $wr) or die "pipe: $!";
+	fcntl($wr, 1031, 4096) or plan skip_all => "F_SETPIPE_SZ: $!";
+	is(syswrite($wr, 'x' x 4096), 4096, 'the pipe is full');
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		close $rd;
+		open STDIN, '<', '/dev/null';
+		open STDOUT, '>', $t->dir . '/fg.out' or POSIX::_exit(127);
+		open STDERR, '>&', $wr or POSIX::_exit(127);
+		{ no warnings 'exec'; exec { $t->frontd } $t->frontd, '-f', '-c', $t->conf; }
+		POSIX::_exit(127);
+	}
+	$t->track($pid);
+	close $wr;
+	$t->wait_for(sub { held($pf) && blocked_in_write($t, $pid) }, 10,
+	    'the new master holds the pid file lock and waits to log');
+	is($t->slurp($pf), '', 'the old pid is gone from the file');
 	my ($code, $out, $err) = $t->run_frontd({ timeout => 15 }, '-s', 'stop', '-c', $t->conf);
 	ok(still_sleeping($sleep), "-s stop did not signal pid $sleep, named by the old pid file")
 	    or diag("-s stop exited $code: $out$err");
 	isnt($code, 0, '-s stop does not report success') or diag("$out$err");
+	is($err, "frontd: no running master: pid file $pf is empty or damaged (a master may be starting)\n",
+	    'it says why');
 	end_sleeper($sleep) if still_sleeping($sleep);
 
-	sysopen(my $reader, $fifo, O_RDONLY | O_NONBLOCK) or die "open $fifo: $!";
-	($code, $out, $err) = finish($t, $start, 15);
-	note("the start exited " . ($code // 'not at all') . ": $out$err");
-	($code, $out, $err) = $t->run_frontd('-s', 'stop', '-c', $t->conf)
-	    if held($pf);
-	$t->wait_for(sub { !held($pf) }, 15, 'the new master is stopped');
-	close $reader;
+	my $log = '';
+	$rd->blocking(0);
+	my $drain = sub { 1 while sysread($rd, $log, 65536, length $log) };
+	$t->wait_for(sub { $drain->(); $log =~ /notice master\[$pid\]: frontd \S+ started: / }, 10,
+	    'once it can log again, the master starts');
+	like($log, qr/debug master\[$pid\]: created log file \Q${\ $t->error_log_path }\E\n/,
+	    'the line it waited on');
+	is($t->slurp($pf), "$pid\n", 'and writes its pid');
+	kill 'TERM', $pid;
+	$t->wait_for(sub { $drain->(); waitpid($pid, WNOHANG) == $pid }, 10, 'it stops on TERM');
+	close $rd;
 };
 
 for my $how (qw(stop quit)) {

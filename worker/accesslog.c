@@ -22,8 +22,13 @@
 static int	 access_fd = -1;
 static char	 access_path[4096];
 
+/*
+ * Opens the access log by the rules of log_file_open() (no symbolic link,
+ * a regular file); on failure the file in use stays, with the reason in
+ * why.
+ */
 int
-accesslog_open(const char *path)
+accesslog_open(const char *path, char *why, size_t whylen)
 {
 	int	fd;
 
@@ -31,8 +36,7 @@ accesslog_open(const char *path)
 		access_path[0] = '\0';
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1)
+	if ((fd = log_file_open(path, NULL, why, whylen)) == -1)
 		return -1;
 	if (access_fd != -1)
 		close(access_fd);
@@ -48,11 +52,11 @@ accesslog_enabled(void)
 }
 
 int
-accesslog_reopen(void)
+accesslog_reopen(char *why, size_t whylen)
 {
 	if (access_path[0] == '\0')
 		return 0;
-	return accesslog_open(access_path);
+	return accesslog_open(access_path, why, whylen);
 }
 
 struct line {

@@ -32,8 +32,8 @@ struct access_entry {
 	const char	*cache;		/* "hit", "miss"...; NULL: no cache */
 };
 
-int	accesslog_open(const char *);	/* NULL: off */
-int	accesslog_reopen(void);
+int	accesslog_open(const char *, char *why, size_t);	/* NULL: off */
+int	accesslog_reopen(char *why, size_t);
 bool	accesslog_enabled(void);
 void	accesslog_write(const struct access_entry *);
 

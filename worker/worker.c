@@ -1,6 +1,7 @@
 /*
  * A worker process: one epoll loop that accepts from the shared listening
- * sockets (EPOLLEXCLUSIVE, so one connection wakes one worker) and runs the
+ * sockets (EPOLLEXCLUSIVE, so one connection wakes one worker, and
+ * worker/spread.c, so that one worker does not take them all) and runs the
  * connections. QUIT drains: stop accepting, finish what is in flight, exit
  * (forced after shutdown_timeout). TERM, INT or the master's death: exit
  * now.
@@ -25,6 +26,7 @@
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
+#include "worker/spread.h"
 #include "worker/upstream.h"
 
 #define ACCEPT_BATCH		64
@@ -44,6 +46,7 @@ static struct ev_io		 sig_io, life_io;
 static struct ev_timer		 drain_timer, pause_timer, trim_timer;
 static int			 exit_status;
 static bool			 full;		/* at max_connections */
+static bool			 paused;	/* out of descriptors */
 static int64_t			 last_emfile_ms;
 
 static void	worker_accept(struct ev_loop *, int, uint32_t, void *);
@@ -53,6 +56,7 @@ static void	worker_drain(void);
 static void	worker_drain_timeout(struct ev_loop *, void *);
 static void	worker_check_done(void);
 static void	listeners_watch(bool);
+static void	accept_resume(void);
 static void	pause_done(struct ev_loop *, void *);
 static void	worker_trim(struct ev_loop *, void *);
 
@@ -62,11 +66,12 @@ worker_main(struct proc_env *env)
 	const struct config	*cfg = env->cfg;
 	size_t			 base = 0;
 	int			 sigfd;
+	char			 why[256];
 
 	W.env = env;
-	if (accesslog_open(cfg->global.access_log) == -1) {
+	if (accesslog_open(cfg->global.access_log, why, sizeof(why)) == -1) {
 		log_error("cannot open access log %s: %s",
-		    cfg->global.access_log, strerror(errno));
+		    cfg->global.access_log, why);
 		return 1;
 	}
 	W.slot_base = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
@@ -119,6 +124,7 @@ worker_main(struct proc_env *env)
 		watches[i].io.fd = -1;
 		watches[i].listen = &env->listens[i];
 	}
+	spread_init(W.loop, env, accept_resume);
 	listeners_watch(true);
 	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 	if (cfg->global.sandbox && sandbox_enter(SANDBOX_WORKER, cfg) == -1)
@@ -167,6 +173,11 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			listeners_watch(false);
 			return;
 		}
+		if (spread_defer(W.nconns)) {
+			/* Others hold fewer: this one is theirs. */
+			listeners_watch(false);
+			return;
+		}
 		peer.len = sizeof(peer.ss);
 		cfd = accept4(fd, (struct sockaddr *)&peer.ss, &peer.len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -192,6 +203,7 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 					    W.nconns);
 					last_emfile_ms = ev_now(loop);
 				}
+				paused = true;
 				listeners_watch(false);
 				ev_timer_start(loop, &pause_timer,
 				    ACCEPT_PAUSE_MS, pause_done, NULL);
@@ -206,7 +218,21 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			conn_reclaim_idle(&W, W.nconns + 1 -
 			    (size_t)W.env->cfg->global.max_connections);
 		conn_accept(&W, cfd, &peer, lw->listen);
+		spread_count(W.nconns);
 	}
+}
+
+/* Called by spread.c: take connections again, the queued ones first. */
+static void
+accept_resume(void)
+{
+	if (W.draining || full || paused)
+		return;
+	listeners_watch(true);
+	for (size_t i = 0; i < nwatches && !spread_deferring(); i++)
+		if (watches[i].io.fd != -1)
+			worker_accept(W.loop, watches[i].fd, EPOLLIN,
+			    &watches[i]);
 }
 
 /* Memory a burst left in the caches goes back within seconds. */
@@ -223,8 +249,9 @@ worker_trim(struct ev_loop *loop, void *arg)
 static void
 pause_done(struct ev_loop *loop, void *arg)
 {
-	/* Not while draining, nor while at max_connections. */
-	if (!W.draining && !full)
+	/* Not while draining, at max_connections, or leaving them to others. */
+	paused = false;
+	if (!W.draining && !full && !spread_deferring())
 		listeners_watch(true);
 }
 
@@ -232,6 +259,7 @@ static void
 worker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo	si;
+	char			why[256];
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
@@ -245,12 +273,12 @@ worker_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			ev_break(loop);
 			return;
 		case SIGUSR1:
-			if (log_reopen() == -1)
+			if (log_reopen(why, sizeof(why)) == -1)
 				log_error("cannot reopen %s: %s", log_target(),
-				    strerror(errno));
-			if (accesslog_reopen() == -1)
-				log_error("cannot reopen access log: %s",
-				    strerror(errno));
+				    why);
+			if (accesslog_reopen(why, sizeof(why)) == -1)
+				log_error("cannot reopen access log %s: %s",
+				    W.env->cfg->global.access_log, why);
 			break;
 		default:
 			break;		/* HUP is the master's business */
@@ -276,8 +304,10 @@ worker_drain(void)
 		return;
 	/*
 	 * Take what is already queued on the listeners first: with
-	 * EPOLLEXCLUSIVE this worker may be the one woken for it.
+	 * EPOLLEXCLUSIVE this worker may be the one woken for it. All of it:
+	 * the spreading ends here.
 	 */
+	spread_stop();
 	for (size_t i = 0; i < nwatches; i++)
 		if (watches[i].io.fd != -1)
 			worker_accept(W.loop, watches[i].fd, EPOLLIN,
@@ -318,10 +348,12 @@ worker_check_done(void)
 void
 worker_conn_closed(struct worker *w)
 {
+	spread_count(w->nconns);
 	if (full && !w->draining &&
 	    w->nconns < (size_t)w->env->cfg->global.max_connections) {
 		full = false;
-		listeners_watch(true);
+		if (!paused && !spread_deferring())
+			listeners_watch(true);
 	}
 	worker_check_done();
 }
