@@ -45,6 +45,7 @@ static int	 resolve_user(struct config *, char *, size_t);
 static int	 health_build(struct config *);
 static int	 cache_build(struct config *, char *, size_t);
 static void	 startup_failed(const char *) __attribute__((noreturn));
+static int	 start_abort(void);
 static int	 selftest_get(bool);
 static void	 sandbox_announce(const struct config *,
 		    const struct config *);
@@ -79,25 +80,25 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	    sizeof(err))) == -1 ||
 	    logs_prepare(cfg, M.uid, M.gid, M.drop, err, sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: %s\n", err);
-		return 1;
+		return start_abort();
 	}
 	if (!foreground && log_open(cfg->global.error_log, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: cannot open error log %s: %s\n",
 		    cfg->global.error_log, err);
-		return 1;
+		return start_abort();
 	}
 	if (listen_open(cfg, NULL, 0, &M.listens, &M.nlistens, err,
 	    sizeof(err)) == -1) {
 		log_error("%s", err);
 		if (!foreground)
 			fprintf(stderr, "frontd: %s\n", err);
-		return 1;
+		return start_abort();
 	}
 	if (!foreground && daemon_start(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		fprintf(stderr, "frontd: %s\n", err);
-		return 1;
+		return start_abort();
 	}
 	log_set_role("master");
 	if (pidfile_write(M.pid_fd, cfg->global.pid_file, err,
@@ -163,9 +164,26 @@ static void
 startup_failed(const char *msg)
 {
 	log_error("%s", msg);
+	start_abort();
 	if (M.daemon_fd != -1)
 		daemon_ready(1, msg);
 	exit(1);
+}
+
+/*
+ * A start that fails leaves no pid file: ours is empty, or holds the pid
+ * of a master that died, and either would mislead -s and init scripts.
+ * Holding its lock, no other master uses it. Returns the exit status.
+ */
+static int
+start_abort(void)
+{
+	if (M.pid_fd != -1) {
+		pidfile_remove(M.cfg->global.pid_file);
+		close(M.pid_fd);
+		M.pid_fd = -1;
+	}
+	return 1;
 }
 
 /*
