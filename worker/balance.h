@@ -10,15 +10,10 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "worker/lb.h"
 
 struct conn;
 struct worker;
-
-enum pick_result {
-	PICK_OK,
-	PICK_NONE,		/* no server available: 502 */
-	PICK_FULL		/* every available one is at max_conns: 503 */
-};
 
 void		 balance_init(struct worker *);
 enum pick_result balance_pick(struct conn *, const struct cfg_upstream *,

@@ -57,7 +57,7 @@ enum step { STEP_AGAIN, STEP_WAIT, STEP_CLOSE };
 extern const char *const conn_state_names[];
 
 struct buf;
-struct pick_cand;
+struct lb_state;
 struct upconn;
 struct worker;
 struct req;
@@ -112,15 +112,11 @@ struct worker {
 	size_t			 reclaimed;	/* since that line */
 	uint64_t		 next_id;
 	bool			 draining;
-	size_t			*rr;		/* round robin per upstream */
 	size_t			*slot_base;	/* first health slot per upstream */
 	char			**slot_names;	/* "addr:port" per health slot */
 	struct warn_limit	*warn;		/* per health slot */
 	struct warn_limit	*nolive;	/* per upstream */
-	int64_t			*cw;		/* smooth round robin, per slot */
-	uint32_t		*mark;		/* hash walk: seen, per slot */
-	uint32_t		 mark_gen;
-	struct pick_cand	*cand;		/* random: candidates */
+	struct lb_state		*lb;		/* balancing, per upstream */
 	/* The request being started: its normalized (then rewritten) path
 	 * and the target sent upstream when it differs from the client's. */
 	char			*path;

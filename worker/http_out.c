@@ -623,7 +623,8 @@ out_local_head(int status, const char *type, size_t len,
 		putf(&o, "Content-Type: %s\r\n", type);
 	if (extra != NULL)
 		puts_(&o, extra);
-	put(&o, set, setlen);
+	if (setlen > 0)
+		put(&o, set, setlen);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);

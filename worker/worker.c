@@ -75,12 +75,9 @@ worker_main(struct proc_env *env)
 		return 1;
 	}
 	W.slot_base = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
-	W.rr = xcalloc(cfg->nupstreams + 1, sizeof(size_t));
 	for (size_t i = 0; i < cfg->nupstreams; i++) {
 		W.slot_base[i] = base;
 		base += cfg->upstreams[i]->nservers;
-		/* Workers start at different servers. */
-		W.rr[i] = (size_t)env->slot;
 	}
 	W.slot_base[cfg->nupstreams] = base;
 	/* Server names for logs, formatted once rather than per request. */
