@@ -2770,8 +2770,8 @@ send_compressed(struct conn *c)
 			continue;
 		}
 		if (r->compressing && r->encoder == NULL && in_done &&
-		    r->coding == CODING_GZIP && len <= COMPRESS_WHOLE_MAX &&
-		    (n = gzip_whole(R(c)->gzip_level, p, len, whole,
+		    len <= COMPRESS_WHOLE_MAX && (n = encoder_whole(
+		    (enum coding)r->coding, R(c), p, len, whole,
 		    sizeof(whole))) > 0 && (size_t)n + CHUNK_FRAME_MAX + 5 <=
 		    buf_room(c->out)) {
 			/* All of it here, nothing encoded yet: one call. */
