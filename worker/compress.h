@@ -12,6 +12,8 @@
 
 #include "common/config.h"
 
+struct ae;
+
 enum coding { CODING_NONE, CODING_GZIP, CODING_BR, CODING_MAX };
 
 enum enc_op { ENC_PROCESS, ENC_FLUSH, ENC_FINISH };
@@ -19,12 +21,11 @@ enum enc_op { ENC_PROCESS, ENC_FLUSH, ENC_FINISH };
 struct encoder;
 
 /*
- * compress_policy.c, pure. The coding for an Accept-Encoding value among
+ * compress_policy.c, pure. The coding for a parsed Accept-Encoding among
  * those the route allows: q-values honoured, q=0 refuses, br preferred
  * when both are equally welcome.
  */
-enum coding	 coding_negotiate(const char *, size_t, bool gzip_ok,
-		    bool br_ok);
+enum coding	 coding_negotiate(const struct ae *, bool gzip_ok, bool br_ok);
 bool		 compress_type_ok(const struct cfg_route *, const char *type,
 		    size_t len);
 const char	*coding_name(enum coding);

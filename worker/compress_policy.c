@@ -1,18 +1,29 @@
 /*
  * What compression decides before any encoder runs: the coding a client
- * takes, from its Accept-Encoding and the route's codings, and whether a
- * response type is listed. Pure functions of their inputs.
+ * takes, from its parsed Accept-Encoding and the route's codings, and
+ * whether a response type is listed. Pure functions, unit-tested.
  */
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/util.h"
+#include "worker/accept_encoding.h"
 #include "worker/compress.h"
 
 static const char *const coding_names[CODING_MAX] = {
 	[CODING_NONE] = "identity",
 	[CODING_GZIP] = "gzip",
 	[CODING_BR] = "br",
+};
+
+/* In order of preference: of two equally welcome, the first is taken. */
+static const struct {
+	enum coding	 coding;
+	enum ae_name	 name;
+} prefer[] = {
+	{ CODING_BR, AE_BR },		/* smaller output */
+	{ CODING_GZIP, AE_GZIP },
 };
 
 const char *
@@ -22,73 +33,24 @@ coding_name(enum coding c)
 	    coding_names[CODING_NONE];
 }
 
-/* "q=0.5" -> 500; a bad or missing value counts as 1. */
-static int
-qvalue(const char *p, const char *end)
-{
-	int	q = 0, digits = 0;
-
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (end - p < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=')
-		return 1000;
-	p += 2;
-	if (p < end && *p == '1')
-		return 1000;
-	if (p >= end || *p != '0')
-		return 1000;
-	p++;
-	if (p < end && *p == '.')
-		for (p++; p < end && digits < 3 && *p >= '0' && *p <= '9';
-		    p++, digits++)
-			q = q * 10 + (*p - '0');
-	while (digits++ < 3)
-		q *= 10;
-	return q;
-}
-
+/* The welcome coding with the highest weight above 0, or CODING_NONE. */
 enum coding
-coding_negotiate(const char *v, size_t len, bool gzip_ok, bool br_ok)
+coding_negotiate(const struct ae *ae, bool gzip_ok, bool br_ok)
 {
-	const char	*p = v, *end = v + len;
-	int		 qg = -1, qb = -1, qstar = -1;
+	bool		 ok[CODING_MAX] = { [CODING_GZIP] = gzip_ok,
+			    [CODING_BR] = br_ok };
+	enum coding	 best = CODING_NONE;
+	int		 bestq = 0, q;
 
-	while (p < end) {
-		const char *comma = memchr(p, ',', (size_t)(end - p));
-		const char *e = comma ? comma : end, *semi, *te;
-		int q;
-
-		while (p < e && (*p == ' ' || *p == '\t'))
-			p++;
-		semi = e > p ? memchr(p, ';', (size_t)(e - p)) : NULL;
-		te = semi ? semi : e;
-		while (te > p && (te[-1] == ' ' || te[-1] == '\t'))
-			te--;
-		q = semi ? qvalue(semi + 1, e) : 1000;
-		if (te - p == 4 && strncasecmp(p, "gzip", 4) == 0)
-			qg = q;
-		else if (te - p == 6 && strncasecmp(p, "x-gzip", 6) == 0 &&
-		    qg < 0)
-			qg = q;
-		else if (te - p == 2 && strncasecmp(p, "br", 2) == 0)
-			qb = q;
-		else if (te - p == 1 && *p == '*')
-			qstar = q;
-		p = e + 1;
+	for (size_t i = 0; i < nitems(prefer); i++) {
+		if (!ok[prefer[i].coding])
+			continue;
+		if ((q = ae_weight(ae, prefer[i].name)) > bestq) {
+			best = prefer[i].coding;
+			bestq = q;
+		}
 	}
-	if (qg < 0)
-		qg = qstar;
-	if (qb < 0)
-		qb = qstar;
-	if (!gzip_ok)
-		qg = -1;
-	if (!br_ok)
-		qb = -1;
-	if (qb > 0 && qb >= qg)
-		return CODING_BR;
-	if (qg > 0)
-		return CODING_GZIP;
-	return CODING_NONE;
+	return best;
 }
 
 bool
