@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/shm.h"
+#include "worker/accept_encoding.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/compress.h"
@@ -473,68 +474,26 @@ head_age(const char *b, const struct http_head *h)
 
 /* --- keys --------------------------------------------------------------- */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Accept-Encoding as the codings it accepts (q > 0), sorted, so that
- * "gzip, br" and "br,gzip" share a variant and "gzip, zstd" does not. */
+/*
+ * Accept-Encoding as the cache keys it: the codings it accepts, from its
+ * lines from the first one on (ae_key() says how).
+ */
 static size_t
-accept_codings(const char *v, size_t len, char *dst, size_t room)
+accept_key(const struct conn *c, uint32_t first, char *dst, size_t room)
 {
-	char	 tok[16][24], *list[16];
-	int	 n = 0;
-	size_t	 i = 0, out = 0;
+	const struct req	*r = c->req;
+	const char		*b = c->in->data;
+	struct ae		 ae;
 
-	while (i < len && n < 16) {
-		size_t	s, e, k = 0;
-		bool	refused = false;
+	ae_init(&ae);
+	for (uint32_t i = first; i < r->head.nheaders; i++) {
+		const struct http_header *f = &r->head.headers[i];
 
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < len && v[i] != ',' && v[i] != ';' && v[i] != ' ' &&
-		    v[i] != '\t')
-			i++;
-		e = i;
-		while (i < len && v[i] != ',') {
-			/* ";q=0", ";q=0.0"...: not accepted. */
-			if ((v[i] == 'q' || v[i] == 'Q') && i + 2 < len &&
-			    v[i + 1] == '=' && v[i + 2] == '0') {
-				size_t z = i + 3;
-
-				if (z < len && v[z] == '.')
-					for (z++; z < len && v[z] == '0'; z++)
-						;
-				refused = z >= len || v[z] == ',' ||
-				    v[z] == ' ' || v[z] == ';';
-			}
-			i++;
-		}
-		if (e == s || refused || e - s >= sizeof(tok[0]))
-			continue;
-		for (k = 0; k < e - s; k++)
-			tok[n][k] = (char)tolower((unsigned char)v[s + k]);
-		tok[n][k] = '\0';
-		list[n] = tok[n];
-		n++;
+		if (f->name.len == 15 && strncasecmp(b + f->name.off,
+		    "accept-encoding", 15) == 0)
+			ae_parse(b + f->value.off, f->value.len, &ae);
 	}
-	qsort(list, (size_t)n, sizeof(list[0]), cmp_str);
-	for (int k = 0; k < n; k++) {
-		size_t l = strlen(list[k]);
-
-		if (k > 0 && strcmp(list[k], list[k - 1]) == 0)
-			continue;
-		if (out + l + 1 >= room)
-			break;
-		if (out > 0)
-			dst[out++] = ',';
-		memcpy(dst + out, list[k], l);
-		out += l;
-	}
-	return out;
+	return ae_key(&ae, dst, room);
 }
 
 /*
@@ -571,7 +530,7 @@ vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
 			continue;
 		if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) ==
 		    0)
-			return accept_codings(v, f->value.len, dst, room);
+			return accept_key(c, i, dst, room);
 		if (seen && n < room)
 			dst[n++] = ',';
 		seen = true;

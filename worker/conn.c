@@ -30,6 +30,7 @@
 #include "common/tls.h"
 #include "common/shm.h"
 #include "common/util.h"
+#include "worker/accept_encoding.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
@@ -1309,6 +1310,7 @@ request_resp_headers(struct conn *c, const struct cfg_route *route)
 /*
  * The coding this client takes, if the route compresses: none for HEAD
  * or a Range request (a range of the compressed body would be another).
+ * Accept-Encoding on several lines is one list.
  */
 static void
 request_coding(struct conn *c, const struct cfg_route *route)
@@ -1316,9 +1318,11 @@ request_coding(struct conn *c, const struct cfg_route *route)
 	struct req		*r = c->req;
 	const struct http_head	*h = &r->head;
 	const char		*b = c->in->data;
-	const struct http_header *ae = NULL;
+	struct ae		 ae;
+	bool			 listed = false;
 
 	r->coding = CODING_NONE;
+	ae_init(&ae);
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
 
@@ -1326,15 +1330,17 @@ request_coding(struct conn *c, const struct cfg_route *route)
 		    5) == 0)
 			return;
 		if (f->name.len == 15 && strncasecmp(b + f->name.off,
-		    "accept-encoding", 15) == 0)
-			ae = f;
+		    "accept-encoding", 15) == 0 && !r->head_method) {
+			ae_parse(b + f->value.off, f->value.len, &ae);
+			listed = true;
+		}
 	}
 	/* Vary even when this client takes nothing: caches must know. */
 	r->vary = true;
-	if (ae == NULL || r->head_method)
+	if (!listed)
 		return;
-	r->coding = (uint8_t)coding_negotiate(b + ae->value.off, ae->value.len,
-	    route->compress_gzip, route->compress_br);
+	r->coding = (uint8_t)coding_negotiate(&ae, route->compress_gzip,
+	    route->compress_br);
 }
 
 /* The index in route->upgrade of protocol p, or -1. */
@@ -2770,8 +2776,8 @@ send_compressed(struct conn *c)
 			continue;
 		}
 		if (r->compressing && r->encoder == NULL && in_done &&
-		    r->coding == CODING_GZIP && len <= COMPRESS_WHOLE_MAX &&
-		    (n = gzip_whole(R(c)->gzip_level, p, len, whole,
+		    len <= COMPRESS_WHOLE_MAX && (n = encoder_whole(
+		    (enum coding)r->coding, R(c), p, len, whole,
 		    sizeof(whole))) > 0 && (size_t)n + CHUNK_FRAME_MAX + 5 <=
 		    buf_room(c->out)) {
 			/* All of it here, nothing encoded yet: one call. */
