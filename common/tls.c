@@ -708,6 +708,47 @@ load_pair(struct config *cfg, struct cfg_listener *li, struct tls_server *ts,
 	}
 }
 
+/*
+ * Whether the file a TLS key names can be read without hanging the
+ * master: OpenSSL opens it blocking, and a FIFO (or a device) there
+ * would stop -t and a reload for good. Links are followed: certificate
+ * tools keep the files current through them. A file that is missing is
+ * reported by whoever opens it.
+ */
+static bool
+tls_file_ok(struct config *cfg, const struct cfg_where *w, const char *what,
+    const char *path)
+{
+	struct stat	st;
+
+	if (path == NULL || stat(path, &st) == -1 || S_ISREG(st.st_mode))
+		return true;
+	cfg_error_at(cfg, w, "cannot read %s %s: it is %s, not a regular "
+	    "file", what, path, file_kind_name(st.st_mode));
+	return false;
+}
+
+/* Every file of a listener's TLS keys, each reported at its line. */
+static bool
+listener_files_ok(struct config *cfg, struct cfg_listener *li)
+{
+	bool	ok = true;
+
+	for (size_t i = 0; i < li->ncerts; i++) {
+		ok &= tls_file_ok(cfg, &li->certs[i].cert_where, "certificate",
+		    li->certs[i].cert_file);
+		ok &= tls_file_ok(cfg, &li->certs[i].key_where,
+		    "certificate_key", li->certs[i].key_file);
+	}
+	ok &= tls_file_ok(cfg, cfg_key_where(&li->sec, "tls_client_ca"),
+	    "tls_client_ca", li->tls_client_ca);
+	ok &= tls_file_ok(cfg, cfg_key_where(&li->sec, "tls_ticket_key_file"),
+	    "tls_ticket_key_file", li->tls_ticket_key_file);
+	ok &= tls_file_ok(cfg, cfg_key_where(&li->sec, "tls_ocsp_staple_file"),
+	    "tls_ocsp_staple_file", li->tls_ocsp_staple_file);
+	return ok;
+}
+
 struct tls_server *
 tls_server_load(struct config *cfg, struct cfg_listener *li)
 {
@@ -723,6 +764,8 @@ tls_server_load(struct config *cfg, struct cfg_listener *li)
 		    "certificate", label);
 		return NULL;
 	}
+	if (!listener_files_ok(cfg, li))
+		return NULL;
 	ts = xcalloc(1, sizeof(*ts));
 	if (li->tls_ticket_key_file != NULL)
 		ts->file_keys = read_ticket_keys(cfg, li);
@@ -834,6 +877,13 @@ tls_upstream_load(struct config *cfg, struct cfg_upstream *u)
 	char		 label[300];
 
 	cfg_section_label(&u->sec, label, sizeof(label));
+	if (!tls_file_ok(cfg, cfg_key_where(&u->sec, "tls_ca_file"),
+	    "tls_ca_file", u->tls_ca_file) |
+	    !tls_file_ok(cfg, &u->tls_client.cert_where, "tls_certificate",
+	    u->tls_client.cert_file) |
+	    !tls_file_ok(cfg, &u->tls_client.key_where, "tls_certificate_key",
+	    u->tls_client.key_file))
+		return -1;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		cfg_error_at(cfg, &u->sec.where, "%s: cannot create a TLS "
 		    "context: %s", label, tls_error_string());

@@ -204,6 +204,18 @@ pidfile_read(const char *path, int *lockfd, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	/*
+	 * The master writes it as the user it starts as, the one who runs
+	 * -s. Another's file (planted in a directory others may write)
+	 * would make us signal a process of its choosing.
+	 */
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "pid file %s belongs to uid %ld, not to "
+		    "uid %ld running this command: not trusted, nothing "
+		    "signalled", path, (long)st.st_uid, (long)geteuid());
+		close(fd);
+		return -1;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	pid = strtol(buf, &end, 10);
