@@ -57,6 +57,9 @@
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 #define CACHE_POLL_MS	5	/* waiting for another's fetch */
 #define COMPRESS_WHOLE_MAX (64 * 1024)	/* compressed in one run */
+#define INTERIM_MAX	16		/* 1xx responses forwarded, a request */
+#define INTERIM_BYTES	(8 * 1024)	/* and their heads, in all: the final
+					   head keeps its room in c->out */
 
 const char *const conn_state_names[] = {
 	[CONN_HANDSHAKE] = "handshake",
@@ -907,7 +910,7 @@ conn_fail(struct conn *c, int status, const char *why)
 	struct req		*r = c->req;
 	const struct cfg_global	*g = G(c);
 	const char		*page = NULL;
-	size_t			 pagelen = 0, n;
+	size_t			 pagelen = 0, n, keep;
 
 	if (r != NULL && r->rc != NULL && !r->resp_started && !c->tls_stuck &&
 	    cache_stale_ok(c, status)) {
@@ -939,16 +942,24 @@ conn_fail(struct conn *c, int status, const char *why)
 		}
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return STEP_CLOSE;
-	c->out->start = c->out->end = 0;
+	/*
+	 * Interim heads not yet all sent go first, or the client would get
+	 * the rest of one glued to our page; a final head queued after
+	 * them never went out (resp_started) and is replaced.
+	 */
+	keep = req_interim_pending(r);
+	if (keep > buf_len(c->out))
+		keep = buf_len(c->out);
+	c->out->end = c->out->start + keep;
+	buf_compact(c->out);
 	n = out_error_page(status, page, pagelen, true, hsts_line(c),
-	    c->out->data,
-	    sizeof(c->out->data));
+	    c->out->data + c->out->end, buf_room(c->out));
 	if (n == 0)
 		n = out_error_page(status, NULL, 0, true, hsts_line(c),
-		    c->out->data,
-		    sizeof(c->out->data));
-	c->out->end = n;
-	r->bytes_out = 0;
+		    c->out->data + c->out->end, buf_room(c->out));
+	c->out->end += n;
+	if (r->bytes_out > r->interim_len)
+		r->bytes_out = r->interim_len;
 	if (status >= 500 || status == 408)
 		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
 		    peer_name(c), status, why);
@@ -1764,6 +1775,8 @@ request_start(struct conn *c)
 		memcpy(c->out->data + c->out->end,
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		c->out->end += 25;
+		r->interim_len += 25;
+		r->continue_sent = true;
 	}
 	return start_try(c, 0);
 }
@@ -2076,6 +2089,91 @@ request_body_fill(struct conn *c)
 	return 0;
 }
 
+/*
+ * An interim response (1xx other than 101) heads up_in, parsed into
+ * r->resp with offsets from up_in->data. An HTTP/1.1 client gets it in
+ * c->out, ahead of the final head (RFC 9110 15.2): any 1xx but a 100
+ * that the client did not ask for or that frontd has sent itself. At
+ * most INTERIM_MAX of them and INTERIM_BYTES in all; past that they are
+ * dropped, as they are for HTTP/1.0 clients. Then it leaves up_in and
+ * the parser is readied for the next head, whose fields start anew.
+ * -1: no memory for c->out.
+ */
+static int
+interim_take(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+	size_t			 n = 0, room;
+
+	if (!r->http10 && r->ninterim < INTERIM_MAX &&
+	    r->interim_len < INTERIM_BYTES && (h->status != 100 ||
+	    (r->head.expect_continue && !r->continue_sent))) {
+		if (c->out == NULL && (c->out = buf_get()) == NULL)
+			return -1;
+		buf_compact(c->out);
+		room = INTERIM_BYTES - r->interim_len;
+		if (room > buf_room(c->out))
+			room = buf_room(c->out);
+		if ((n = out_interim_head(c, r, c->out->data + c->out->end,
+		    room)) > 0) {
+			c->out->end += n;
+			r->interim_len += (uint32_t)n;
+			r->ninterim++;
+			if (h->status == 100)
+				r->continue_sent = true;
+		}
+	}
+	/* The server has answered: the request is not tried again. */
+	r->up_status = h->status;
+	log_debug("conn=%llu interim response %d %s",
+	    (unsigned long long)c->id, h->status, n > 0 ? "passed on" :
+	    "dropped");
+	r->up_in->start += h->head_len;
+	http_parser_init(&r->rparser);
+	return 0;
+}
+
+/*
+ * The upstream spoke while the request body is still being sent: reads
+ * what it says. Interim responses are taken (interim_take) and the
+ * upload goes on (0). A final head, a bad one, a close or an error end
+ * the upload (1), for conn_read_response to read again. -1: no memory.
+ */
+static int
+upstream_early(struct conn *c)
+{
+	struct req		*r = c->req;
+	enum http_result	 res;
+	ssize_t			 n;
+
+	r->up_readable = false;
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return -1;
+	for (;;) {
+		if (buf_len(r->up_in) > 0) {
+			buf_compact(r->up_in);
+			res = http_parse_response(&r->rparser, r->up_in->data,
+			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
+			if (res == HTTP_OK && r->resp.status < 200 &&
+			    r->resp.status != 101) {
+				if (interim_take(c) == -1)
+					return -1;
+				continue;
+			}
+			if (res != HTTP_AGAIN) {
+				http_parser_init(&r->rparser);
+				return 1;
+			}
+		}
+		n = read_into(r->uc->fd, r->uc->ssl, r->up_in);
+		if (n == -2)
+			return buf_room(r->up_in) == 0 ? 1 : 0;
+		if (n <= 0)
+			return 1;
+	}
+}
+
 static enum step
 conn_send_request(struct conn *c)
 {
@@ -2091,7 +2189,7 @@ conn_send_request(struct conn *c)
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
 			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, NULL);
+			    NULL, 0, &blocked, &r->bytes_out);
 			if (n == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
@@ -2157,9 +2255,20 @@ conn_send_request(struct conn *c)
 	}
 	/*
 	 * An early answer (or a close) from the upstream ends the upload:
-	 * the answer is relayed, then both connections close.
+	 * the answer is relayed, then both connections close. An interim
+	 * one (a 100 Continue, say) is passed on and the upload goes on.
 	 */
 	if (r->up_readable) {
+		switch (upstream_early(c)) {
+		case -1:
+			return conn_fail(c, 503, "out of memory");
+		case 0:
+			if (c->out != NULL && buf_len(c->out) > 0)
+				return STEP_AGAIN;	/* sent at the top */
+			goto wait;
+		default:
+			break;
+		}
 		c->close_after = true;
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
@@ -2169,6 +2278,7 @@ conn_send_request(struct conn *c)
 		conn_wait(c, WAIT_UP_HEAD);
 		return STEP_AGAIN;
 	}
+wait:
 	if (!r->req_done && buf_room(c->in) > 0)
 		cev |= EPOLLIN;
 	if (c->out != NULL && buf_len(c->out) > 0)
@@ -2363,10 +2473,16 @@ conn_read_response(struct conn *c)
 	enum http_result	 res;
 	ssize_t			 n;
 	size_t			 len;
+	bool			 blocked;
 
 	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
 	client_absorb(c);
+	/* Interim heads go as soon as the client takes them. */
+	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
+	    &c->tls_stuck, c->out, NULL, 0, &blocked, &r->bytes_out) == -1)
+		return client_failed(c, CNT_CLIENT_ABORTS, "client write error",
+		    io_error(c));
 	for (;;) {
 		if (buf_len(r->up_in) > 0) {
 			res = http_parse_response(&r->rparser,
@@ -2389,7 +2505,7 @@ conn_read_response(struct conn *c)
 				return conn_fail(c, 502, "upstream response "
 				    "head too large");
 			}
-			client_wait(c, false);
+			client_wait(c, c->out != NULL && buf_len(c->out) > 0);
 			return STEP_WAIT;
 		}
 		if (n <= 0) {
@@ -2410,9 +2526,8 @@ conn_read_response(struct conn *c)
 	/* The head is at up_in->start: make its slices absolute. */
 	buf_compact(r->up_in);
 	if (r->resp.status < 200 && r->resp.status != 101) {
-		/* Interim responses are not passed on; ours went already. */
-		r->up_in->start += r->resp.head_len;
-		http_parser_init(&r->rparser);
+		if (interim_take(c) == -1)
+			return conn_fail(c, 503, "out of memory");
 		return STEP_AGAIN;
 	}
 	if (r->resp.status == 101 && !upgrade_accepted(c)) {
@@ -2702,7 +2817,7 @@ send_compressed(struct conn *c)
 		 * one run: one write, where a lone head then the body meet
 		 * the client's delayed ACK.
 		 */
-		if (buf_len(c->out) > 0 && !(r->bytes_out == 0 &&
+		if (buf_len(c->out) > 0 && !(r->bytes_out == r->interim_len &&
 		    r->compressing && r->encoder == NULL && !r->resp_done &&
 		    r->resp_mode == BODY_LENGTH && r->resp_left <=
 		    COMPRESS_WHOLE_MAX)) {
@@ -2710,7 +2825,7 @@ send_compressed(struct conn *c)
 			    NULL, 0, &blocked, &r->bytes_out) == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
-			if (r->bytes_out > 0)
+			if (r->bytes_out > r->interim_len)
 				r->resp_started = true;
 			if (blocked) {
 				conn_nodelay(c);
@@ -2918,7 +3033,7 @@ conn_send_response(struct conn *c)
 		if (n == -1)
 			return client_failed(c, CNT_CLIENT_ABORTS,
 			    "client write error", io_error(c));
-		if (r->bytes_out > 0)
+		if (r->bytes_out > r->interim_len)
 			r->resp_started = true;
 		if (n > 0) {
 			progress = true;

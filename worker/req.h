@@ -96,6 +96,11 @@ struct req {
 	const char		*local_body;	/* still to send after c->out */
 	size_t			 local_left;
 
+	/* Interim (1xx) responses: heads in c->out before the final one. */
+	bool			 continue_sent;	/* our own 100 Continue */
+	uint8_t			 ninterim;	/* upstream's, forwarded */
+	uint32_t		 interim_len;	/* bytes of 1xx heads queued */
+
 	/* Tries: servers of the upstream used so far, for retries. */
 	int16_t			 tried[CFG_RETRIES_MAX + 2];
 	int			 ntried;
@@ -125,11 +130,25 @@ struct req {
 						   lines, expanded */
 };
 
+/*
+ * Bytes of interim heads queued in c->out and not sent yet. c->out is
+ * sent in order and bytes_out counts what went, so the final head (if
+ * any) starts after these.
+ */
+static inline size_t
+req_interim_pending(const struct req *r)
+{
+	return r->interim_len > r->bytes_out ? (size_t)(r->interim_len -
+	    r->bytes_out) : 0;
+}
+
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the
  * destination is too small. */
 size_t	out_request_head(const struct conn *, const struct req *,
 	    const struct cfg_route *, char *, size_t);
 size_t	out_response_head(const struct conn *, const struct req *, char *,
+	    size_t);
+size_t	out_interim_head(const struct conn *, const struct req *, char *,
 	    size_t);
 size_t	out_error_page(int status, const char *page, size_t pagelen,
 	    bool close, const char *extra, char *, size_t);
