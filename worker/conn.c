@@ -1320,6 +1320,8 @@ request_resp_headers(struct conn *c, const struct cfg_route *route)
 /*
  * The coding this client takes, if the route compresses: none for HEAD
  * or a Range request (a range of the compressed body would be another).
+ * A copy of If-None-Match is kept for a 304 from the upstream
+ * (response_coding): the client's head may be gone by then.
  */
 static void
 request_coding(struct conn *c, const struct cfg_route *route)
@@ -1327,7 +1329,7 @@ request_coding(struct conn *c, const struct cfg_route *route)
 	struct req		*r = c->req;
 	const struct http_head	*h = &r->head;
 	const char		*b = c->in->data;
-	const struct http_header *ae = NULL;
+	const struct http_header *ae = NULL, *inm = NULL;
 
 	r->coding = CODING_NONE;
 	for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -1339,6 +1341,14 @@ request_coding(struct conn *c, const struct cfg_route *route)
 		if (f->name.len == 15 && strncasecmp(b + f->name.off,
 		    "accept-encoding", 15) == 0)
 			ae = f;
+		else if (f->name.len == 13 && strncasecmp(b + f->name.off,
+		    "if-none-match", 13) == 0)
+			inm = f;
+	}
+	/* Longer lists are rare: their 304 keeps its strong ETag. */
+	if (inm != NULL && inm->value.len <= sizeof(r->inm)) {
+		memcpy(r->inm, b + inm->value.off, inm->value.len);
+		r->inm_len = (uint16_t)inm->value.len;
 	}
 	/* Vary even when this client takes nothing: caches must know. */
 	r->vary = true;
@@ -2355,6 +2365,74 @@ has_token_ci(const char *v, size_t len, const char *word)
 }
 
 /*
+ * Whether the client's If-None-Match (r->inm) lists the strong entity-tag
+ * tag as a weak one: W/"x" for "x", the ETag frontd gives what it
+ * compresses. Quoted tags may hold commas.
+ */
+static bool
+inm_lists_weak(const struct req *r, const char *tag, size_t len)
+{
+	const char	*p = r->inm, *end = r->inm + r->inm_len, *s;
+	bool		 weak;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		weak = end - p >= 2 && p[0] == 'W' && p[1] == '/';
+		if (weak)
+			p += 2;
+		s = p;
+		if (p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				;
+			if (p < end)
+				p++;
+		}
+		if (weak && (size_t)(p - s) == len && memcmp(s, tag, len) == 0)
+			return true;
+		while (p < end && *p != ',')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * A 304 stands for the 200 the client holds (RFC 9110 15.4.5), so it
+ * carries the ETag and Vary that one had. From the cache, that is the
+ * 200 this client would get now: compressed when it takes a coding and
+ * the entry is compressible (weak ETag, Vary), or not (Vary all the
+ * same). From the upstream, the request tells: a client that asks with
+ * W/"x" for the server's "x" holds what frontd compressed. type_ok: the
+ * 304 (from the cache: the stored head) has a type frontd compresses.
+ */
+static void
+not_modified_coding(struct conn *c, bool type_ok)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+	const char		*b = r->up_in->data;
+	bool			 z;
+
+	if (r->from_cache) {
+		z = (r->rc->found.meta.flags & CMF_COMPRESSIBLE) != 0;
+		r->weak_etag = z && r->coding != CODING_NONE;
+		r->vary = z || type_ok;
+	} else {
+		for (uint32_t i = 0; i < h->nheaders && r->inm_len > 0; i++) {
+			const struct http_header *f = &h->headers[i];
+
+			if (f->name.len == 4 && strncasecmp(b + f->name.off,
+			    "etag", 4) == 0 && f->value.len > 0 &&
+			    b[f->value.off] == '"')
+				r->weak_etag = inm_lists_weak(r, b +
+				    f->value.off, f->value.len);
+		}
+		r->vary = r->weak_etag || type_ok;
+	}
+	r->coding = CODING_NONE;
+}
+
+/*
  * Whether to compress this response: a 2xx with a body of a listed type,
  * not encoded already, not marked no-transform, not too short. Then it
  * goes out chunked (close-delimited to HTTP/1.0), compressed on the way.
@@ -2386,6 +2464,10 @@ response_coding(struct conn *c)
 		    12) == 0)
 			type_ok = compress_type_ok(route, b + f->value.off,
 			    f->value.len);
+	}
+	if (h->status == 304) {
+		not_modified_coding(c, type_ok);
+		return;
 	}
 	if (!type_ok || h->status < 200 || h->status > 203) {
 		r->vary = type_ok && h->status >= 200 && h->status < 300;

@@ -494,8 +494,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    strncasecmp(b + f->name.off, "content-encoding", 16) == 0)
 			continue;
 		/* A compressed body is another representation: its ETag
-		 * can only be weak (RFC 9110, 8.8.1). */
-		if (r->coded && f->name.len == 4 &&
+		 * can only be weak (RFC 9110, 8.8.1); so is that of a 304
+		 * for it (weak_etag). */
+		if ((r->coded || r->weak_etag) && f->name.len == 4 &&
 		    strncasecmp(b + f->name.off, "etag", 4) == 0 &&
 		    f->value.len > 0 && b[f->value.off] == '"') {
 			put(&o, b + f->name.off, f->name.len);

@@ -87,6 +87,8 @@ struct req {
 	bool			 from_cache;	/* head and body from the cache */
 	struct rcache		*rc;		/* the route caches */
 	bool			 vary;		/* add Vary: Accept-Encoding */
+	bool			 weak_etag;	/* a 304 for a compressed body:
+						   its ETag made weak */
 	struct encoder		*encoder;	/* compressing this response */
 	struct buf		*plain;		/* decoded chunked input */
 	bool			 plain_done;	/* all input is in the encoder */
@@ -110,6 +112,7 @@ struct req {
 	uint16_t		 hostlen;	/* host[], below: the name */
 	uint16_t		 hostport_len;	/* the name and any ":port" */
 	uint16_t		 resp_set_len;	/* resp_set[], below */
+	uint16_t		 inm_len;	/* inm[], below */
 
 	/*
 	 * Copied from the head for the access log, only when it is on.
@@ -128,6 +131,8 @@ struct req {
 						   any ":port" (request_host) */
 	char			 resp_set[1024];	/* set_response_header
 						   lines, expanded */
+	char			 inm[256];	/* the client's If-None-Match,
+						   when the route compresses */
 };
 
 /*
