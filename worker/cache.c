@@ -1518,10 +1518,10 @@ cache_stale_ok(struct conn *c, int status)
 	struct rcache		*rc = c->req->rc;
 	const struct cs_meta	*m = &rc->found.meta;
 
-	/* Not once a response of the server is on its way out. */
+	/* Not once a final response of the server is on its way out. */
 	if (!rc->have || rc->serving || rc->stored || c->req->compressing ||
-	    (c->out != NULL && buf_len(c->out) > 0) || (status != 500 &&
-	    status != 502 && status != 503 && status != 504))
+	    (c->out != NULL && buf_len(c->out) > req_interim_pending(c->req)) ||
+	    (status != 500 && status != 502 && status != 503 && status != 504))
 		return false;
 	/* The server's own stale-if-error overrides (RFC 5861 4); our
 	 * option does not override its must-revalidate or no-cache. */

@@ -58,6 +58,9 @@
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 #define CACHE_POLL_MS	5	/* waiting for another's fetch */
 #define COMPRESS_WHOLE_MAX (64 * 1024)	/* compressed in one run */
+#define INTERIM_MAX	16		/* 1xx responses forwarded, a request */
+#define INTERIM_BYTES	(8 * 1024)	/* and their heads, in all: the final
+					   head keeps its room in c->out */
 
 const char *const conn_state_names[] = {
 	[CONN_HANDSHAKE] = "handshake",
@@ -908,7 +911,7 @@ conn_fail(struct conn *c, int status, const char *why)
 	struct req		*r = c->req;
 	const struct cfg_global	*g = G(c);
 	const char		*page = NULL;
-	size_t			 pagelen = 0, n;
+	size_t			 pagelen = 0, n, keep;
 
 	if (r != NULL && r->rc != NULL && !r->resp_started && !c->tls_stuck &&
 	    cache_stale_ok(c, status)) {
@@ -940,16 +943,24 @@ conn_fail(struct conn *c, int status, const char *why)
 		}
 	if (c->out == NULL && (c->out = buf_get()) == NULL)
 		return STEP_CLOSE;
-	c->out->start = c->out->end = 0;
+	/*
+	 * Interim heads not yet all sent go first, or the client would get
+	 * the rest of one glued to our page; a final head queued after
+	 * them never went out (resp_started) and is replaced.
+	 */
+	keep = req_interim_pending(r);
+	if (keep > buf_len(c->out))
+		keep = buf_len(c->out);
+	c->out->end = c->out->start + keep;
+	buf_compact(c->out);
 	n = out_error_page(status, page, pagelen, true, hsts_line(c),
-	    c->out->data,
-	    sizeof(c->out->data));
+	    c->out->data + c->out->end, buf_room(c->out));
 	if (n == 0)
 		n = out_error_page(status, NULL, 0, true, hsts_line(c),
-		    c->out->data,
-		    sizeof(c->out->data));
-	c->out->end = n;
-	r->bytes_out = 0;
+		    c->out->data + c->out->end, buf_room(c->out));
+	c->out->end += n;
+	if (r->bytes_out > r->interim_len)
+		r->bytes_out = r->interim_len;
 	if (status >= 500 || status == 408)
 		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
 		    peer_name(c), status, why);
@@ -1311,6 +1322,8 @@ request_resp_headers(struct conn *c, const struct cfg_route *route)
  * The coding this client takes, if the route compresses: none for HEAD
  * or a Range request (a range of the compressed body would be another).
  * Accept-Encoding on several lines is one list.
+ * A copy of If-None-Match is kept for a 304 from the upstream
+ * (response_coding): the client's head may be gone by then.
  */
 static void
 request_coding(struct conn *c, const struct cfg_route *route)
@@ -1318,6 +1331,7 @@ request_coding(struct conn *c, const struct cfg_route *route)
 	struct req		*r = c->req;
 	const struct http_head	*h = &r->head;
 	const char		*b = c->in->data;
+	const struct http_header *inm = NULL;
 	struct ae		 ae;
 	bool			 listed = false;
 
@@ -1333,7 +1347,14 @@ request_coding(struct conn *c, const struct cfg_route *route)
 		    "accept-encoding", 15) == 0 && !r->head_method) {
 			ae_parse(b + f->value.off, f->value.len, &ae);
 			listed = true;
-		}
+		} else if (f->name.len == 13 && strncasecmp(b + f->name.off,
+		    "if-none-match", 13) == 0)
+			inm = f;
+	}
+	/* Longer lists are rare: their 304 keeps its strong ETag. */
+	if (inm != NULL && inm->value.len <= sizeof(r->inm)) {
+		memcpy(r->inm, b + inm->value.off, inm->value.len);
+		r->inm_len = (uint16_t)inm->value.len;
 	}
 	/* Vary even when this client takes nothing: caches must know. */
 	r->vary = true;
@@ -1770,6 +1791,8 @@ request_start(struct conn *c)
 		memcpy(c->out->data + c->out->end,
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		c->out->end += 25;
+		r->interim_len += 25;
+		r->continue_sent = true;
 	}
 	return start_try(c, 0);
 }
@@ -2082,6 +2105,91 @@ request_body_fill(struct conn *c)
 	return 0;
 }
 
+/*
+ * An interim response (1xx other than 101) heads up_in, parsed into
+ * r->resp with offsets from up_in->data. An HTTP/1.1 client gets it in
+ * c->out, ahead of the final head (RFC 9110 15.2): any 1xx but a 100
+ * that the client did not ask for or that frontd has sent itself. At
+ * most INTERIM_MAX of them and INTERIM_BYTES in all; past that they are
+ * dropped, as they are for HTTP/1.0 clients. Then it leaves up_in and
+ * the parser is readied for the next head, whose fields start anew.
+ * -1: no memory for c->out.
+ */
+static int
+interim_take(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+	size_t			 n = 0, room;
+
+	if (!r->http10 && r->ninterim < INTERIM_MAX &&
+	    r->interim_len < INTERIM_BYTES && (h->status != 100 ||
+	    (r->head.expect_continue && !r->continue_sent))) {
+		if (c->out == NULL && (c->out = buf_get()) == NULL)
+			return -1;
+		buf_compact(c->out);
+		room = INTERIM_BYTES - r->interim_len;
+		if (room > buf_room(c->out))
+			room = buf_room(c->out);
+		if ((n = out_interim_head(c, r, c->out->data + c->out->end,
+		    room)) > 0) {
+			c->out->end += n;
+			r->interim_len += (uint32_t)n;
+			r->ninterim++;
+			if (h->status == 100)
+				r->continue_sent = true;
+		}
+	}
+	/* The server has answered: the request is not tried again. */
+	r->up_status = h->status;
+	log_debug("conn=%llu interim response %d %s",
+	    (unsigned long long)c->id, h->status, n > 0 ? "passed on" :
+	    "dropped");
+	r->up_in->start += h->head_len;
+	http_parser_init(&r->rparser);
+	return 0;
+}
+
+/*
+ * The upstream spoke while the request body is still being sent: reads
+ * what it says. Interim responses are taken (interim_take) and the
+ * upload goes on (0). A final head, a bad one, a close or an error end
+ * the upload (1), for conn_read_response to read again. -1: no memory.
+ */
+static int
+upstream_early(struct conn *c)
+{
+	struct req		*r = c->req;
+	enum http_result	 res;
+	ssize_t			 n;
+
+	r->up_readable = false;
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return -1;
+	for (;;) {
+		if (buf_len(r->up_in) > 0) {
+			buf_compact(r->up_in);
+			res = http_parse_response(&r->rparser, r->up_in->data,
+			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
+			if (res == HTTP_OK && r->resp.status < 200 &&
+			    r->resp.status != 101) {
+				if (interim_take(c) == -1)
+					return -1;
+				continue;
+			}
+			if (res != HTTP_AGAIN) {
+				http_parser_init(&r->rparser);
+				return 1;
+			}
+		}
+		n = read_into(r->uc->fd, r->uc->ssl, r->up_in);
+		if (n == -2)
+			return buf_room(r->up_in) == 0 ? 1 : 0;
+		if (n <= 0)
+			return 1;
+	}
+}
+
 static enum step
 conn_send_request(struct conn *c)
 {
@@ -2097,7 +2205,7 @@ conn_send_request(struct conn *c)
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
 			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, NULL);
+			    NULL, 0, &blocked, &r->bytes_out);
 			if (n == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
@@ -2163,9 +2271,20 @@ conn_send_request(struct conn *c)
 	}
 	/*
 	 * An early answer (or a close) from the upstream ends the upload:
-	 * the answer is relayed, then both connections close.
+	 * the answer is relayed, then both connections close. An interim
+	 * one (a 100 Continue, say) is passed on and the upload goes on.
 	 */
 	if (r->up_readable) {
+		switch (upstream_early(c)) {
+		case -1:
+			return conn_fail(c, 503, "out of memory");
+		case 0:
+			if (c->out != NULL && buf_len(c->out) > 0)
+				return STEP_AGAIN;	/* sent at the top */
+			goto wait;
+		default:
+			break;
+		}
 		c->close_after = true;
 		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
@@ -2175,6 +2294,7 @@ conn_send_request(struct conn *c)
 		conn_wait(c, WAIT_UP_HEAD);
 		return STEP_AGAIN;
 	}
+wait:
 	if (!r->req_done && buf_room(c->in) > 0)
 		cev |= EPOLLIN;
 	if (c->out != NULL && buf_len(c->out) > 0)
@@ -2251,6 +2371,74 @@ has_token_ci(const char *v, size_t len, const char *word)
 }
 
 /*
+ * Whether the client's If-None-Match (r->inm) lists the strong entity-tag
+ * tag as a weak one: W/"x" for "x", the ETag frontd gives what it
+ * compresses. Quoted tags may hold commas.
+ */
+static bool
+inm_lists_weak(const struct req *r, const char *tag, size_t len)
+{
+	const char	*p = r->inm, *end = r->inm + r->inm_len, *s;
+	bool		 weak;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		weak = end - p >= 2 && p[0] == 'W' && p[1] == '/';
+		if (weak)
+			p += 2;
+		s = p;
+		if (p < end && *p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				;
+			if (p < end)
+				p++;
+		}
+		if (weak && (size_t)(p - s) == len && memcmp(s, tag, len) == 0)
+			return true;
+		while (p < end && *p != ',')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * A 304 stands for the 200 the client holds (RFC 9110 15.4.5), so it
+ * carries the ETag and Vary that one had. From the cache, that is the
+ * 200 this client would get now: compressed when it takes a coding and
+ * the entry is compressible (weak ETag, Vary), or not (Vary all the
+ * same). From the upstream, the request tells: a client that asks with
+ * W/"x" for the server's "x" holds what frontd compressed. type_ok: the
+ * 304 (from the cache: the stored head) has a type frontd compresses.
+ */
+static void
+not_modified_coding(struct conn *c, bool type_ok)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->resp;
+	const char		*b = r->up_in->data;
+	bool			 z;
+
+	if (r->from_cache) {
+		z = (r->rc->found.meta.flags & CMF_COMPRESSIBLE) != 0;
+		r->weak_etag = z && r->coding != CODING_NONE;
+		r->vary = z || type_ok;
+	} else {
+		for (uint32_t i = 0; i < h->nheaders && r->inm_len > 0; i++) {
+			const struct http_header *f = &h->headers[i];
+
+			if (f->name.len == 4 && strncasecmp(b + f->name.off,
+			    "etag", 4) == 0 && f->value.len > 0 &&
+			    b[f->value.off] == '"')
+				r->weak_etag = inm_lists_weak(r, b +
+				    f->value.off, f->value.len);
+		}
+		r->vary = r->weak_etag || type_ok;
+	}
+	r->coding = CODING_NONE;
+}
+
+/*
  * Whether to compress this response: a 2xx with a body of a listed type,
  * not encoded already, not marked no-transform, not too short. Then it
  * goes out chunked (close-delimited to HTTP/1.0), compressed on the way.
@@ -2282,6 +2470,10 @@ response_coding(struct conn *c)
 		    12) == 0)
 			type_ok = compress_type_ok(route, b + f->value.off,
 			    f->value.len);
+	}
+	if (h->status == 304) {
+		not_modified_coding(c, type_ok);
+		return;
 	}
 	if (!type_ok || h->status < 200 || h->status > 203) {
 		r->vary = type_ok && h->status >= 200 && h->status < 300;
@@ -2369,10 +2561,16 @@ conn_read_response(struct conn *c)
 	enum http_result	 res;
 	ssize_t			 n;
 	size_t			 len;
+	bool			 blocked;
 
 	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
 		return conn_fail(c, 503, "out of memory");
 	client_absorb(c);
+	/* Interim heads go as soon as the client takes them. */
+	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
+	    &c->tls_stuck, c->out, NULL, 0, &blocked, &r->bytes_out) == -1)
+		return client_failed(c, CNT_CLIENT_ABORTS, "client write error",
+		    io_error(c));
 	for (;;) {
 		if (buf_len(r->up_in) > 0) {
 			res = http_parse_response(&r->rparser,
@@ -2395,7 +2593,7 @@ conn_read_response(struct conn *c)
 				return conn_fail(c, 502, "upstream response "
 				    "head too large");
 			}
-			client_wait(c, false);
+			client_wait(c, c->out != NULL && buf_len(c->out) > 0);
 			return STEP_WAIT;
 		}
 		if (n <= 0) {
@@ -2416,9 +2614,8 @@ conn_read_response(struct conn *c)
 	/* The head is at up_in->start: make its slices absolute. */
 	buf_compact(r->up_in);
 	if (r->resp.status < 200 && r->resp.status != 101) {
-		/* Interim responses are not passed on; ours went already. */
-		r->up_in->start += r->resp.head_len;
-		http_parser_init(&r->rparser);
+		if (interim_take(c) == -1)
+			return conn_fail(c, 503, "out of memory");
 		return STEP_AGAIN;
 	}
 	if (r->resp.status == 101 && !upgrade_accepted(c)) {
@@ -2708,7 +2905,7 @@ send_compressed(struct conn *c)
 		 * one run: one write, where a lone head then the body meet
 		 * the client's delayed ACK.
 		 */
-		if (buf_len(c->out) > 0 && !(r->bytes_out == 0 &&
+		if (buf_len(c->out) > 0 && !(r->bytes_out == r->interim_len &&
 		    r->compressing && r->encoder == NULL && !r->resp_done &&
 		    r->resp_mode == BODY_LENGTH && r->resp_left <=
 		    COMPRESS_WHOLE_MAX)) {
@@ -2716,7 +2913,7 @@ send_compressed(struct conn *c)
 			    NULL, 0, &blocked, &r->bytes_out) == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
-			if (r->bytes_out > 0)
+			if (r->bytes_out > r->interim_len)
 				r->resp_started = true;
 			if (blocked) {
 				conn_nodelay(c);
@@ -2924,7 +3121,7 @@ conn_send_response(struct conn *c)
 		if (n == -1)
 			return client_failed(c, CNT_CLIENT_ABORTS,
 			    "client write error", io_error(c));
-		if (r->bytes_out > 0)
+		if (r->bytes_out > r->interim_len)
 			r->resp_started = true;
 		if (n > 0) {
 			progress = true;

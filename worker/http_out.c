@@ -75,6 +75,8 @@ status_reason(int status)
 	switch (status) {
 	case 100: return "Continue";
 	case 101: return "Switching Protocols";
+	case 102: return "Processing";
+	case 103: return "Early Hints";
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
@@ -492,8 +494,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		    strncasecmp(b + f->name.off, "content-encoding", 16) == 0)
 			continue;
 		/* A compressed body is another representation: its ETag
-		 * can only be weak (RFC 9110, 8.8.1). */
-		if (r->coded && f->name.len == 4 &&
+		 * can only be weak (RFC 9110, 8.8.1); so is that of a 304
+		 * for it (weak_etag). */
+		if ((r->coded || r->weak_etag) && f->name.len == 4 &&
 		    strncasecmp(b + f->name.off, "etag", 4) == 0 &&
 		    f->value.len > 0 && b[f->value.off] == '"') {
 			put(&o, b + f->name.off, f->name.len);
@@ -567,6 +570,59 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		puts_(&o, "Connection: close\r\n");
 	else if (r->http10)
 		puts_(&o, "Connection: keep-alive\r\n");
+	put(&o, "\r\n", 2);
+	return o.full ? 0 : o.len;
+}
+
+/*
+ * An interim (1xx) response of the upstream, as the client gets it: the
+ * status line and the fields, less the hop-by-hop ones and those the
+ * route removes. set_response_header is for the final response only.
+ */
+size_t
+out_interim_head(const struct conn *c, const struct req *r, char *dst,
+    size_t room)
+{
+	const char		*b = r->up_in->data;
+	const struct http_head	*h = &r->resp;
+	struct out		 o = { dst, 0, room, false };
+	const struct cfg_route	*route = r->route >= 0 ?
+				    c->w->env->cfg->routes[r->route] : NULL;
+
+	puts_(&o, "HTTP/1.1 ");
+	put_u64(&o, (uint64_t)h->status);
+	put(&o, " ", 1);
+	if (h->reason.len > 0)
+		put_slice(&o, b, h->reason);
+	else
+		puts_(&o, status_reason(h->status));
+	put(&o, "\r\n", 2);
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		switch (f->id) {
+		case HTTP_H_CONNECTION:
+		case HTTP_H_KEEP_ALIVE:
+		case HTTP_H_PROXY_CONNECTION:
+		case HTTP_H_TE:
+		case HTTP_H_TRAILER:
+		case HTTP_H_TRANSFER_ENCODING:
+		case HTTP_H_CONTENT_LENGTH:
+		case HTTP_H_UPGRADE:
+			continue;
+		default:
+			break;
+		}
+		if (named_by_connection(b, h, f))
+			continue;
+		if (route != NULL && op_matches(b, f, route->remove_resp,
+		    route->nremove_resp))
+			continue;
+		put(&o, b + f->line_off, f->line_len);
+	}
+	if (route != NULL && route->via)
+		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
+		    "Via: 1.1 frontd\r\n");
 	put(&o, "\r\n", 2);
 	return o.full ? 0 : o.len;
 }

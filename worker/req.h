@@ -87,6 +87,8 @@ struct req {
 	bool			 from_cache;	/* head and body from the cache */
 	struct rcache		*rc;		/* the route caches */
 	bool			 vary;		/* add Vary: Accept-Encoding */
+	bool			 weak_etag;	/* a 304 for a compressed body:
+						   its ETag made weak */
 	struct encoder		*encoder;	/* compressing this response */
 	struct buf		*plain;		/* decoded chunked input */
 	bool			 plain_done;	/* all input is in the encoder */
@@ -95,6 +97,11 @@ struct req {
 	uint8_t			 enc_op;	/* the call it came from */
 	const char		*local_body;	/* still to send after c->out */
 	size_t			 local_left;
+
+	/* Interim (1xx) responses: heads in c->out before the final one. */
+	bool			 continue_sent;	/* our own 100 Continue */
+	uint8_t			 ninterim;	/* upstream's, forwarded */
+	uint32_t		 interim_len;	/* bytes of 1xx heads queued */
 
 	/* Tries: servers of the upstream used so far, for retries. */
 	int16_t			 tried[CFG_RETRIES_MAX + 2];
@@ -105,6 +112,7 @@ struct req {
 	uint16_t		 hostlen;	/* host[], below: the name */
 	uint16_t		 hostport_len;	/* the name and any ":port" */
 	uint16_t		 resp_set_len;	/* resp_set[], below */
+	uint16_t		 inm_len;	/* inm[], below */
 
 	/*
 	 * Copied from the head for the access log, only when it is on.
@@ -123,13 +131,29 @@ struct req {
 						   any ":port" (request_host) */
 	char			 resp_set[1024];	/* set_response_header
 						   lines, expanded */
+	char			 inm[256];	/* the client's If-None-Match,
+						   when the route compresses */
 };
+
+/*
+ * Bytes of interim heads queued in c->out and not sent yet. c->out is
+ * sent in order and bytes_out counts what went, so the final head (if
+ * any) starts after these.
+ */
+static inline size_t
+req_interim_pending(const struct req *r)
+{
+	return r->interim_len > r->bytes_out ? (size_t)(r->interim_len -
+	    r->bytes_out) : 0;
+}
 
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the
  * destination is too small. */
 size_t	out_request_head(const struct conn *, const struct req *,
 	    const struct cfg_route *, char *, size_t);
 size_t	out_response_head(const struct conn *, const struct req *, char *,
+	    size_t);
+size_t	out_interim_head(const struct conn *, const struct req *, char *,
 	    size_t);
 size_t	out_error_page(int status, const char *page, size_t pagelen,
 	    bool close, const char *extra, char *, size_t);
