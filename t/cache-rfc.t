@@ -31,6 +31,15 @@ my $be = $t->raw_backend(handler => sub {
 			my ($name, $value) = unescape($v) =~ /\A([^:]+):(.*)\z/s;
 			push @h, $name, $value;
 		}
+		# /pv: answered late, so a pipelined request comes first; it
+		# varies on X-V and says which it got.
+		if ($q->{target} eq '/pv') {
+			select(undef, undef, undef, 0.8);
+			my $v = join ',', @{ $q->{headers}{'x-v'} // [] };
+			$c->respond(200, body => "v=$v", headers => [
+			    'Cache-Control' => 'max-age=600', Vary => 'X-V' ]) or last;
+			next;
+		}
 		my $range = join ',', @{ $q->{headers}{range} // [] };
 		push @h, 'X-Range-Seen', $range if length $range;
 		$c->respond(200, body => $BODY, headers => \@h) or last;
@@ -240,6 +249,28 @@ subtest 'Range from the cache' => sub {
 	is("$st $body", '206 01', 'a range is of the identity body');
 	my $after = () = $t->received_requests($be);
 	is($after, $before, 'none of these went upstream');
+};
+
+# The request's fields are read again when its response comes (the Vary
+# key, a retry): a pipelined request that arrives meanwhile must not
+# overwrite them.
+subtest 'a pipelined request does not change the Vary key of the one before' => sub {
+	# Heads of the same length: the second's X-V lies where the first's was.
+	my $c = $t->raw_client or return fail('connect');
+	$c->write("GET /pv HTTP/1.1\r\nHost: rfc.test\r\nX-V: aaaa\r\n\r\n");
+	select(undef, undef, undef, 0.2);
+	$c->write("GET /pw HTTP/1.1\r\nHost: rfc.test\r\nX-V: bbbb\r\n"
+	    . "Connection: close\r\n\r\n");
+	my $r1 = $c->read_response(timeout => 10);
+	my $r2 = $c->read_response(timeout => 10);
+	$c->close;
+	is($r1 && $r1->{body}, 'v=aaaa', 'the first is answered for aaaa');
+	my (undef, $cs, undef, $body) = ask('/pv', headers => ['X-V: bbbb']);
+	unlike($cs, qr/; hit/, 'X-V: bbbb is not a hit of what was made for aaaa')
+	    or diag("Cache-Status: $cs, body $body");
+	(undef, $cs, undef, $body) = ask('/pv', headers => ['X-V: aaaa']);
+	like($cs, qr/; hit/, 'X-V: aaaa is a hit') or diag("Cache-Status: $cs");
+	is($body, 'v=aaaa', 'with its own body');
 };
 
 subtest 'cache_control_targets errors' => sub {

@@ -47,17 +47,27 @@ buf_room(const struct buf *b)
 	return sizeof(b->data) - b->end;
 }
 
-/* Moves unread bytes to the front so the room is contiguous. */
+/*
+ * Moves unread bytes down to offset keep (the front: 0), so the room is
+ * contiguous; the keep bytes before it stay where they are (a head that
+ * is still read through its slices).
+ */
+static inline void
+buf_compact_above(struct buf *b, size_t keep)
+{
+	if (b->start <= keep)
+		return;
+	if (b->end > b->start)
+		__builtin_memmove(b->data + keep, b->data + b->start, b->end -
+		    b->start);
+	b->end -= b->start - keep;
+	b->start = keep;
+}
+
 static inline void
 buf_compact(struct buf *b)
 {
-	if (b->start == 0)
-		return;
-	if (b->end > b->start)
-		__builtin_memmove(b->data, b->data + b->start, b->end -
-		    b->start);
-	b->end -= b->start;
-	b->start = 0;
+	buf_compact_above(b, 0);
 }
 
 #endif

@@ -127,7 +127,8 @@ static enum step	client_failed(struct conn *, enum counter, const char *,
 			    const char *);
 static struct req	*req_new(void);
 static void		req_end(struct conn *);
-static ssize_t		read_into(int, void *, struct buf *);
+static ssize_t		read_into(int, void *, struct buf *, size_t);
+static size_t		in_pin(const struct conn *);
 static void		pipe_put(int[2], size_t);
 static int64_t		drain_quiet_ms(const struct conn *);
 
@@ -281,7 +282,7 @@ conn_sniff(struct conn *c)
 			return STEP_CLOSE;
 		}
 	}
-	n = read_into(c->fd, NULL, c->in);
+	n = read_into(c->fd, NULL, c->in, in_pin(c));
 	if (n == -2 && buf_len(c->in) == 0) {
 		set_client_events(c, EPOLLIN);
 		return STEP_WAIT;
@@ -588,7 +589,7 @@ client_absorb(struct conn *c)
 	c->client_readable = false;
 	if (c->client_eof || c->in == NULL)
 		return;
-	n = read_into(c->fd, c->ssl, c->in);
+	n = read_into(c->fd, c->ssl, c->in, in_pin(c));
 	if (n == 0 || n == -1)
 		c->client_eof = true;
 }
@@ -1055,13 +1056,28 @@ written:
 	return (ssize_t)((size_t)w - olen);
 }
 
-/* Reads into b; returns bytes, 0 on EOF, -1 error, -2 would block. */
+/*
+ * While a request is served, its head stays where it was parsed, at the
+ * front of c->in: the cache's Vary key, a retry and a 304 read it through
+ * its slices after more of the client's bytes (a body, a pipelined
+ * request) came in behind it.
+ */
+static size_t
+in_pin(const struct conn *c)
+{
+	return c->req != NULL && c->req->parsed ? c->req->head.head_len : 0;
+}
+
+/*
+ * Reads into b, compacted down to offset keep; returns bytes, 0 on EOF,
+ * -1 error, -2 would block.
+ */
 static ssize_t
-read_into(int fd, void *ssl, struct buf *b)
+read_into(int fd, void *ssl, struct buf *b, size_t keep)
 {
 	ssize_t	n;
 
-	buf_compact(b);
+	buf_compact_above(b, keep);
 	if (buf_room(b) == 0)
 		return -2;
 	if (ssl != NULL) {
@@ -1826,7 +1842,7 @@ conn_read_head(struct conn *c)
 		if (res == HTTP_ERROR)
 			return conn_fail(c, r->head.error_status,
 			    http_error_names[r->head.error]);
-		n = read_into(c->fd, c->ssl, c->in);
+		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
 		if (n == -2) {
 			if (buf_room(c->in) == 0)
 				return conn_fail(c, 431, "request head too "
@@ -2182,7 +2198,7 @@ upstream_early(struct conn *c)
 				return 1;
 			}
 		}
-		n = read_into(r->uc->fd, r->uc->ssl, r->up_in);
+		n = read_into(r->uc->fd, r->uc->ssl, r->up_in, 0);
 		if (n == -2)
 			return buf_room(r->up_in) == 0 ? 1 : 0;
 		if (n <= 0)
@@ -2257,7 +2273,7 @@ conn_send_request(struct conn *c)
 		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
 			continue;
 		/* Need body bytes from the client. */
-		n = read_into(c->fd, c->ssl, c->in);
+		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
 		if (n == -2)
 			break;
 		if (n == 0 || n == -1) {
@@ -2585,7 +2601,7 @@ conn_read_response(struct conn *c)
 			if (res == HTTP_OK)
 				break;
 		}
-		n = read_into(uc->fd, uc->ssl, r->up_in);
+		n = read_into(uc->fd, uc->ssl, r->up_in, 0);
 		if (n == -2) {
 			if (buf_room(r->up_in) == 0) {
 				up_warn(c, "invalid response", "head too "
@@ -2870,7 +2886,7 @@ source_read(struct conn *c)
 	ssize_t		 n;
 
 	if (!r->from_cache)
-		return read_into(r->uc->fd, r->uc->ssl, r->up_in);
+		return read_into(r->uc->fd, r->uc->ssl, r->up_in, 0);
 	if ((n = cache_body_read(c)) == -1) {
 		c->why = "cache entry evicted while read";
 		return -3;
@@ -3243,7 +3259,7 @@ conn_tunnel(struct conn *c)
 			    "client write error in the tunnel", io_error(c));
 		cblk = blocked;
 		if (!cblk && !up_eof) {
-			n = read_into(uc->fd, uc->ssl, r->up_in);
+			n = read_into(uc->fd, uc->ssl, r->up_in, 0);
 			if (n > 0)
 				moved = true;
 			else if (n == 0 || n == -1) {
@@ -3264,7 +3280,7 @@ conn_tunnel(struct conn *c)
 		}
 		ublk = blocked;
 		if (!ublk && !c->client_eof) {
-			n = read_into(c->fd, c->ssl, c->in);
+			n = read_into(c->fd, c->ssl, c->in, in_pin(c));
 			if (n > 0)
 				moved = true;
 			else if (n == 0 || n == -1) {
