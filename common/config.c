@@ -23,6 +23,7 @@
 #include <ini.h>
 
 #include "common/config.h"
+#include "common/config_int.h"
 #include "common/config_value.h"
 #include "common/route.h"
 #include "common/tls.h"
@@ -861,7 +862,8 @@ cfg_handler(void *user, const char *section, const char *name,
 	if (sec->seen[idx].file == NULL)
 		sec->seen[idx] = cfg_ctx_where(ctx);
 	ctx->key = k;
-	r = k->set(ctx, sec, value);
+	r = k->type == CFG_T_FN ? k->set(ctx, sec, value) :
+	    cfg_set_field(k, sec, value);
 	if (r == CFG_BAD) {
 		if (k->expect != NULL)
 			cfg_error(ctx, "bad %s \"%s\" in %s (expected %s)",
@@ -872,6 +874,88 @@ cfg_handler(void *user, const char *section, const char *name,
 	}
 	ctx->key = NULL;
 	return 1;
+}
+
+/* Typed rows. */
+
+/* Stores a number already within the row's bounds in a field of size. */
+static void
+store_number(void *field, size_t size, uint64_t n)
+{
+	uint32_t	n32 = (uint32_t)n;
+
+	if (size == sizeof(n32))
+		memcpy(field, &n32, size);
+	else if (size == sizeof(n))
+		memcpy(field, &n, size);
+	else
+		abort();	/* a row of the wrong size: t/unit/config */
+}
+
+/*
+ * The setter of every typed row: parses value as the row's type, checks
+ * its bounds, and stores it in the field of obj the row names.
+ */
+enum cfg_set_result
+cfg_set_field(const struct cfg_key *k, void *obj, const char *v)
+{
+	char		*field = (char *)obj + k->off;
+	long		 n;
+	int64_t		 ms;
+	uint64_t	 bytes;
+	int		 i;
+
+	switch (k->type) {
+	case CFG_T_BOOL:
+		if (k->size != sizeof(bool))
+			abort();
+		return cfg_parse_bool(v, (bool *)field) == 0 ? CFG_OK : CFG_BAD;
+	case CFG_T_INT:
+		if (cfg_parse_int(v, (long)k->min, (long)k->max, &n) == -1)
+			return CFG_BAD;
+		store_number(field, k->size, (uint64_t)n);
+		return CFG_OK;
+	case CFG_T_DURATION:
+		if (cfg_parse_duration(v, &ms) == -1 || ms < k->min ||
+		    (k->max != 0 && ms > k->max))
+			return CFG_BAD;
+		store_number(field, k->size, (uint64_t)ms);
+		return CFG_OK;
+	case CFG_T_SIZE:
+		if (cfg_parse_size(v, &bytes) == -1 ||
+		    bytes < (uint64_t)k->min ||
+		    (k->max != 0 && bytes > (uint64_t)k->max))
+			return CFG_BAD;
+		store_number(field, k->size, bytes);
+		return CFG_OK;
+	case CFG_T_ENUM:
+		if ((i = cfg_parse_enum(v, k->names)) == -1)
+			return CFG_BAD;
+		store_number(field, k->size, (uint64_t)i);
+		return CFG_OK;
+	case CFG_T_PATH:
+		if (*v != '/')
+			return CFG_BAD;
+		/* FALLTHROUGH */
+	case CFG_T_STR:
+		if (k->size != sizeof(char *))
+			abort();
+		return cfg_set_str((char **)field, v);
+	case CFG_T_FN:
+		break;
+	}
+	abort();
+}
+
+/* Replaces a string of the config; an empty value is refused. */
+enum cfg_set_result
+cfg_set_str(char **dst, const char *value)
+{
+	if (*value == '\0')
+		return CFG_BAD;
+	free(*dst);
+	*dst = xstrdup(value);
+	return CFG_OK;
 }
 
 static bool
@@ -1230,11 +1314,11 @@ cfg_check(struct config *cfg)
 		cfg_error_at(cfg, cfg_key_where(&g->sec, "cache_file"),
 		    "cache_file needs cache_size");
 	if (g->user_set && getpwnam(g->user) == NULL)
-		cfg_error_at(cfg, &g->sec.seen[1], "unknown user \"%s\" in "
-		    "[global]", g->user);
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "user"),
+		    "unknown user \"%s\" in [global]", g->user);
 	if (g->group != NULL && getgrnam(g->group) == NULL)
-		cfg_error_at(cfg, &g->sec.seen[2], "unknown group \"%s\" in "
-		    "[global]", g->group);
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "group"),
+		    "unknown group \"%s\" in [global]", g->group);
 
 	if (cfg->nlisteners == 0)
 		cfg_error_at(cfg, &top, "no [listener] defined");

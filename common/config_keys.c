@@ -20,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "common/config.h"
+#include "common/config_int.h"
 #include "common/config_value.h"
 #include "common/http_parse.h"
 #include "common/route.h"
@@ -62,30 +63,11 @@ g_user(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
-g_group(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return set_str(&((struct cfg_global *)obj)->group, v);
-}
-
-static enum cfg_set_result
-g_path(struct cfg_ctx *ctx, char **dst, const char *v, bool special)
-{
-	if (*v != '/' && !(special && (strcmp(v, "syslog") == 0 ||
-	    strcmp(v, "stderr") == 0)))
-		return CFG_BAD;
-	return set_str(dst, v);
-}
-
-static enum cfg_set_result
-g_pid_file(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return g_path(ctx, &((struct cfg_global *)obj)->pid_file, v, false);
-}
-
-static enum cfg_set_result
 g_error_log(struct cfg_ctx *ctx, void *obj, const char *v)
 {
-	return g_path(ctx, &((struct cfg_global *)obj)->error_log, v, true);
+	if (*v != '/' && strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0)
+		return CFG_BAD;
+	return set_str(&((struct cfg_global *)obj)->error_log, v);
 }
 
 static enum cfg_set_result
@@ -104,88 +86,6 @@ g_access_log(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
-g_log_level(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	int	i;
-
-	if ((i = cfg_parse_enum(v, log_level_names)) == -1)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->log_level = (enum log_level)i;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-g_shutdown_timeout(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_parse_duration(v,
-	    &((struct cfg_global *)obj)->shutdown_timeout_ms) == 0 ?
-	    CFG_OK : CFG_BAD;
-}
-
-/* Durations and numbers that live at a fixed offset of their section. */
-#define DURATION_SETTER(fn, type, field)				\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	return cfg_parse_duration(v, &((type *)obj)->field) == 0 ?	\
-	    CFG_OK : CFG_BAD;						\
-}
-#define BOOL_SETTER(fn, type, field)					\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	return cfg_parse_bool(v, &((type *)obj)->field) == 0 ?		\
-	    CFG_OK : CFG_BAD;						\
-}
-
-DURATION_SETTER(g_client_header_timeout, struct cfg_global,
-    client_header_timeout_ms)
-DURATION_SETTER(g_client_body_timeout, struct cfg_global,
-    client_body_timeout_ms)
-DURATION_SETTER(g_send_timeout, struct cfg_global, send_timeout_ms)
-DURATION_SETTER(g_keepalive_timeout, struct cfg_global, keepalive_timeout_ms)
-DURATION_SETTER(u_keepalive_timeout, struct cfg_upstream,
-    keepalive_timeout_ms)
-DURATION_SETTER(u_connect_timeout, struct cfg_upstream, connect_timeout_ms)
-DURATION_SETTER(u_header_timeout, struct cfg_upstream, header_timeout_ms)
-DURATION_SETTER(u_read_timeout, struct cfg_upstream, read_timeout_ms)
-DURATION_SETTER(u_send_timeout, struct cfg_upstream, send_timeout_ms)
-DURATION_SETTER(r_tunnel_timeout, struct cfg_route, tunnel_timeout_ms)
-BOOL_SETTER(g_sandbox, struct cfg_global, sandbox)
-BOOL_SETTER(r_x_forwarded_for, struct cfg_route, x_forwarded_for)
-BOOL_SETTER(r_x_forwarded_proto, struct cfg_route, x_forwarded_proto)
-BOOL_SETTER(r_x_forwarded_host, struct cfg_route, x_forwarded_host)
-BOOL_SETTER(r_x_real_ip, struct cfg_route, x_real_ip)
-BOOL_SETTER(r_via, struct cfg_route, via)
-BOOL_SETTER(r_pass_proxy_authorization, struct cfg_route,
-    pass_proxy_authorization)
-
-static enum cfg_set_result
-set_long(const char *v, long min, long max, long *out)
-{
-	return cfg_parse_int(v, min, max, out) == 0 ? CFG_OK : CFG_BAD;
-}
-
-/* Numbers that live at a fixed offset of their section. */
-#define INT_SETTER(fn, type, field, min, max)				\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	long	n;							\
-									\
-	if (set_long(v, (min), (max), &n) != CFG_OK)			\
-		return CFG_BAD;						\
-	((type *)obj)->field = (int)n;					\
-	return CFG_OK;							\
-}
-
-INT_SETTER(g_max_connections, struct cfg_global, max_connections, 16,
-    1000000)
-
-INT_SETTER(g_keepalive_requests, struct cfg_global, keepalive_requests, 1,
-    1000000000)
-
-static enum cfg_set_result
 g_worker_rlimit_nofile(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_global	*g = obj;
@@ -195,29 +95,10 @@ g_worker_rlimit_nofile(struct cfg_ctx *ctx, void *obj, const char *v)
 		g->worker_rlimit_nofile = 0;
 		return CFG_OK;
 	}
-	if (set_long(v, 1, CFG_NOFILE_MAX, &n) != CFG_OK)
+	if (cfg_parse_int(v, 1, CFG_NOFILE_MAX, &n) == -1)
 		return CFG_BAD;
 	g->worker_rlimit_nofile = (uint64_t)n;
 	return CFG_OK;
-}
-
-static enum cfg_set_result
-g_max_headers(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	long	n;
-
-	if (set_long(v, 8, 256, &n) != CFG_OK)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->max_headers = (uint32_t)n;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-g_client_max_body_size(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_parse_size(v,
-	    &((struct cfg_global *)obj)->client_max_body_size) == 0 ?
-	    CFG_OK : CFG_BAD;
 }
 
 /* 1M up to 64G: the index and the blocks are sized from it. */
@@ -230,75 +111,6 @@ g_cache_size(struct cfg_ctx *ctx, void *obj, const char *v)
 	    n > UINT64_C(64) * 1024 * 1024 * 1024)))
 		return CFG_BAD;
 	((struct cfg_global *)obj)->cache_size = n;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-g_cache_max_object_size(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	uint64_t	n;
-
-	if (cfg_parse_size(v, &n) == -1 || n < 1024)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->cache_max_object_size = n;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-g_cache_file(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	if (v[0] != '/')
-		return CFG_BAD;
-	return set_str(&((struct cfg_global *)obj)->cache_file, v);
-}
-
-static enum cfg_set_result
-g_cache_lock_timeout(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_global	*g = obj;
-
-	if (cfg_parse_duration(v, &g->cache_lock_timeout_ms) == -1 ||
-	    g->cache_lock_timeout_ms < 1 || g->cache_lock_timeout_ms >
-	    3600 * 1000)
-		return CFG_BAD;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-size_between(const char *v, uint64_t min, uint64_t max, uint32_t *out)
-{
-	uint64_t	n;
-
-	if (cfg_parse_size(v, &n) == -1 || n < min || n > max)
-		return CFG_BAD;
-	*out = (uint32_t)n;
-	return CFG_OK;
-}
-
-/* Both limits must fit the 64K request buffer the worker reads into. */
-static enum cfg_set_result
-g_max_request_line(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return size_between(v, 256, 64 * 1024,
-	    &((struct cfg_global *)obj)->max_request_line);
-}
-
-static enum cfg_set_result
-g_max_header_size(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return size_between(v, 1024, 64 * 1024,
-	    &((struct cfg_global *)obj)->max_header_size);
-}
-
-static enum cfg_set_result
-g_log_format(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	static const char *const names[] = { "combined", "json", NULL };
-	int	i;
-
-	if ((i = cfg_parse_enum(v, names)) == -1)
-		return CFG_BAD;
-	((struct cfg_global *)obj)->log_format = (enum log_format)i;
 	return CFG_OK;
 }
 
@@ -412,8 +224,6 @@ g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-INT_SETTER(u_keepalive, struct cfg_upstream, keepalive, 0, 65536)
-
 static enum cfg_set_result
 r_proxy_host(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -445,8 +255,6 @@ l_address(struct cfg_ctx *ctx, void *obj, const char *v)
 	li->addr_where[li->naddrs++] = cfg_ctx_where(ctx);
 	return CFG_OK;
 }
-
-INT_SETTER(l_backlog, struct cfg_listener, backlog, 1, 65535)
 
 static enum cfg_set_result
 r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -561,8 +369,6 @@ u_hash(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-INT_SETTER(u_retries, struct cfg_upstream, retries, 0, CFG_RETRIES_MAX)
-
 /* "GET /healthz", "HEAD /path" or "tcp" */
 static enum cfg_set_result
 u_health_check(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -628,32 +434,6 @@ u_health_host(struct cfg_ctx *ctx, void *obj, const char *v)
 			return CFG_BAD;
 	return set_str(&((struct cfg_upstream *)obj)->check_host, v);
 }
-
-
-INT_SETTER(u_rise, struct cfg_upstream, rise, 1, 100)
-INT_SETTER(u_fall, struct cfg_upstream, fall, 1, 100)
-INT_SETTER(u_max_fails, struct cfg_upstream, max_fails, 0, 1000)
-DURATION_SETTER(u_retry_timeout, struct cfg_upstream, retry_timeout_ms)
-/* Durations with a floor: zero would mean a busy loop or no window. */
-#define MIN_DURATION_SETTER(fn, type, field, min)			\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	int64_t	ms;							\
-									\
-	if (cfg_parse_duration(v, &ms) == -1 || ms < (min))		\
-		return CFG_BAD;						\
-	((type *)obj)->field = ms;					\
-	return CFG_OK;							\
-}
-
-MIN_DURATION_SETTER(u_health_interval, struct cfg_upstream,
-    check_interval_ms, 100)
-MIN_DURATION_SETTER(u_health_timeout, struct cfg_upstream, check_timeout_ms,
-    10)
-MIN_DURATION_SETTER(u_fail_timeout, struct cfg_upstream, fail_timeout_ms,
-    100)
-DURATION_SETTER(u_slow_start, struct cfg_upstream, slow_start_ms)
 
 /* ------------------------------------------------------------- routes --- */
 
@@ -1099,21 +879,37 @@ header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
 	return CFG_OK;
 }
 
-#define HEADER_OP_SETTER(fn, ops, n, with_value)			\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	struct cfg_route	*r = obj;				\
-									\
-	return header_op(ctx, &r->ops, &r->n, v, (with_value));		\
+static enum cfg_set_result
+r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_req, &r->nset_req, v, true);
 }
 
-HEADER_OP_SETTER(r_set_request_header, set_req, nset_req, true)
-HEADER_OP_SETTER(r_remove_request_header, remove_req, nremove_req, false)
-HEADER_OP_SETTER(r_set_response_header, set_resp, nset_resp, true)
-HEADER_OP_SETTER(r_remove_response_header, remove_resp, nremove_resp, false)
+static enum cfg_set_result
+r_remove_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
 
-BOOL_SETTER(r_rewrite_location, struct cfg_route, rewrite_location)
+	return header_op(ctx, &r->remove_req, &r->nremove_req, v, false);
+}
+
+static enum cfg_set_result
+r_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_resp, &r->nset_resp, v, true);
+}
+
+static enum cfg_set_result
+r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->remove_resp, &r->nremove_resp, v, false);
+}
 
 /* "gzip br", "gzip", "br" or "off" */
 static enum cfg_set_result
@@ -1219,17 +1015,6 @@ r_compress_types(struct cfg_ctx *ctx, void *obj, const char *v)
 	free(copy);
 	return res;
 }
-
-static enum cfg_set_result
-r_compress_min_length(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_parse_size(v, &((struct cfg_route *)obj)->
-	    compress_min_length) == 0 ? CFG_OK : CFG_BAD;
-}
-
-
-BOOL_SETTER(r_cache, struct cfg_route, cache)
-BOOL_SETTER(r_cache_use_stale, struct cfg_route, cache_use_stale)
 
 static enum cfg_set_result
 r_cache_key(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -1404,17 +1189,7 @@ r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-INT_SETTER(r_gzip_level, struct cfg_route, gzip_level, 1, 9)
-INT_SETTER(r_brotli_quality, struct cfg_route, brotli_quality, 0, 11)
 /* ---------------------------------------------------------------- TLS --- */
-
-BOOL_SETTER(l_tls, struct cfg_listener, tls)
-BOOL_SETTER(l_tls_session_tickets, struct cfg_listener, tls_session_tickets)
-BOOL_SETTER(l_tls_session_cache, struct cfg_listener, tls_session_cache)
-BOOL_SETTER(l_redirect_to_https, struct cfg_listener, redirect_to_https)
-BOOL_SETTER(u_tls, struct cfg_upstream, tls)
-BOOL_SETTER(u_tls_verify, struct cfg_upstream, tls_verify)
-BOOL_SETTER(u_tls_sni, struct cfg_upstream, tls_sni)
 
 static enum cfg_set_result
 set_file(struct cfg_ctx *ctx, char **dst, const char *v)
@@ -1499,40 +1274,6 @@ l_tls_protocols(struct cfg_ctx *ctx, void *obj, const char *v)
 	return r;
 }
 
-/* Strings and absolute paths at a fixed place of their section. */
-#define STR_SETTER(fn, type, field)					\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	return set_str(&((type *)obj)->field, v);			\
-}
-#define FILE_SETTER(fn, type, field)					\
-static enum cfg_set_result						\
-fn(struct cfg_ctx *ctx, void *obj, const char *v)			\
-{									\
-	return set_file(ctx, &((type *)obj)->field, v);			\
-}
-
-STR_SETTER(l_tls_ciphers, struct cfg_listener, tls_ciphers)
-STR_SETTER(l_tls_ciphersuites, struct cfg_listener, tls_ciphersuites)
-STR_SETTER(l_tls_curves, struct cfg_listener, tls_curves)
-FILE_SETTER(l_tls_ticket_key_file, struct cfg_listener, tls_ticket_key_file)
-FILE_SETTER(l_tls_ocsp_staple_file, struct cfg_listener, tls_ocsp_staple_file)
-FILE_SETTER(l_tls_client_ca, struct cfg_listener, tls_client_ca)
-FILE_SETTER(u_tls_ca_file, struct cfg_upstream, tls_ca_file)
-
-static enum cfg_set_result
-l_tls_verify_client(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	static const char *const names[] = { "off", "optional", "on", NULL };
-	int	i;
-
-	if ((i = cfg_parse_enum(v, names)) == -1)
-		return CFG_BAD;
-	((struct cfg_listener *)obj)->tls_verify_client = (enum cfg_verify)i;
-	return CFG_OK;
-}
-
 static enum cfg_set_result
 l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -1572,179 +1313,253 @@ u_tls_certificate_key(struct cfg_ctx *ctx, void *obj, const char *v)
 
 #define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
 #define ONOFF		"on or off"
+#define PATH		"an absolute path"
 
-/* Order matters for cfg_check(), which finds user and group at 1 and 2. */
+#define G(field)	CFG_FIELD(struct cfg_global, field)
+#define L(field)	CFG_FIELD(struct cfg_listener, field)
+#define U(field)	CFG_FIELD(struct cfg_upstream, field)
+#define R(field)	CFG_FIELD(struct cfg_route, field)
+
+static const char *const log_format_names[] = { "combined", "json", NULL };
+static const char *const verify_names[] = { "off", "optional", "on", NULL };
+
 static const struct cfg_key global_keys[] = {
-	{ "workers", CFG_ONE, g_workers,
-	    "auto or a number from 1 to 256" },
-	{ "user", CFG_ONE, g_user, "a user name" },
-	{ "group", CFG_ONE, g_group, "a group name" },
-	{ "pid_file", CFG_ONE, g_pid_file, "an absolute path" },
-	{ "error_log", CFG_ONE, g_error_log,
-	    "an absolute path, syslog or stderr" },
-	{ "access_log", CFG_ONE, g_access_log, "an absolute path or off" },
-	{ "log_level", CFG_ONE, g_log_level,
-	    "debug, info, notice, warn or error" },
-	{ "shutdown_timeout", CFG_ONE, g_shutdown_timeout, DURATION },
-	{ "max_connections", CFG_ONE, g_max_connections,
-	    "a number from 16 to 1000000" },
-	{ "worker_rlimit_nofile", CFG_ONE, g_worker_rlimit_nofile,
-	    "auto or a number from 1 to 1073741816" },
-	{ "client_header_timeout", CFG_ONE, g_client_header_timeout, DURATION },
-	{ "client_body_timeout", CFG_ONE, g_client_body_timeout, DURATION },
-	{ "send_timeout", CFG_ONE, g_send_timeout, DURATION },
-	{ "keepalive_timeout", CFG_ONE, g_keepalive_timeout, DURATION },
-	{ "keepalive_requests", CFG_ONE, g_keepalive_requests,
-	    "a number from 1 to 1000000000" },
-	{ "client_max_body_size", CFG_ONE, g_client_max_body_size,
-	    "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
-	{ "max_request_line", CFG_ONE, g_max_request_line,
-	    "a size from 256 to 64K" },
-	{ "max_header_size", CFG_ONE, g_max_header_size,
-	    "a size from 1K to 64K" },
-	{ "max_headers", CFG_ONE, g_max_headers, "a number from 8 to 256" },
-	{ "log_format", CFG_ONE, g_log_format, "combined or json" },
-	{ "trusted_proxies", CFG_LIST, g_trusted_proxies,
-	    "addresses or networks such as 10.0.0.0/8 or 2001:db8::/32" },
-	{ "cache_size", CFG_ONE, g_cache_size, "a size from 1M to 64G, or 0" },
-	{ "cache_file", CFG_ONE, g_cache_file, "an absolute path" },
-	{ "cache_max_object_size", CFG_ONE, g_cache_max_object_size,
-	    "a size of 1K or more" },
-	{ "cache_lock_timeout", CFG_ONE, g_cache_lock_timeout,
-	    "a duration from 1ms to 1h" },
-	{ "error_page", CFG_LIST, g_error_page,
-	    "one or more status codes from 400 to 599, then an absolute "
-	    "path" },
-	{ "sandbox", CFG_ONE, g_sandbox, ONOFF },
+	{ "workers", CFG_ONE, CFG_T_FN, .set = g_workers,
+	    .expect = "auto or a number from 1 to 256" },
+	{ "user", CFG_ONE, CFG_T_FN, .set = g_user, .expect = "a user name" },
+	{ "group", CFG_ONE, CFG_T_STR, G(group), .expect = "a group name" },
+	{ "pid_file", CFG_ONE, CFG_T_PATH, G(pid_file), .expect = PATH },
+	{ "error_log", CFG_ONE, CFG_T_FN, .set = g_error_log,
+	    .expect = "an absolute path, syslog or stderr" },
+	{ "access_log", CFG_ONE, CFG_T_FN, .set = g_access_log,
+	    .expect = "an absolute path or off" },
+	{ "log_level", CFG_ONE, CFG_T_ENUM, G(log_level),
+	    .names = log_level_names,
+	    .expect = "debug, info, notice, warn or error" },
+	{ "shutdown_timeout", CFG_ONE, CFG_T_DURATION, G(shutdown_timeout_ms),
+	    .expect = DURATION },
+	{ "max_connections", CFG_ONE, CFG_T_INT, G(max_connections),
+	    .min = 16, .max = 1000000,
+	    .expect = "a number from 16 to 1000000" },
+	{ "worker_rlimit_nofile", CFG_ONE, CFG_T_FN,
+	    .set = g_worker_rlimit_nofile,
+	    .expect = "auto or a number from 1 to 1073741816" },
+	{ "client_header_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(client_header_timeout_ms), .expect = DURATION },
+	{ "client_body_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(client_body_timeout_ms), .expect = DURATION },
+	{ "send_timeout", CFG_ONE, CFG_T_DURATION, G(send_timeout_ms),
+	    .expect = DURATION },
+	{ "keepalive_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(keepalive_timeout_ms), .expect = DURATION },
+	{ "keepalive_requests", CFG_ONE, CFG_T_INT, G(keepalive_requests),
+	    .min = 1, .max = 1000000000,
+	    .expect = "a number from 1 to 1000000000" },
+	{ "client_max_body_size", CFG_ONE, CFG_T_SIZE,
+	    G(client_max_body_size),
+	    .expect = "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
+	/* Both limits must fit the 64K request buffer the worker reads. */
+	{ "max_request_line", CFG_ONE, CFG_T_SIZE, G(max_request_line),
+	    .min = 256, .max = 64 * 1024, .expect = "a size from 256 to 64K" },
+	{ "max_header_size", CFG_ONE, CFG_T_SIZE, G(max_header_size),
+	    .min = 1024, .max = 64 * 1024, .expect = "a size from 1K to 64K" },
+	{ "max_headers", CFG_ONE, CFG_T_INT, G(max_headers),
+	    .min = 8, .max = 256, .expect = "a number from 8 to 256" },
+	{ "log_format", CFG_ONE, CFG_T_ENUM, G(log_format),
+	    .names = log_format_names, .expect = "combined or json" },
+	{ "trusted_proxies", CFG_LIST, CFG_T_FN, .set = g_trusted_proxies,
+	    .expect = "addresses or networks such as 10.0.0.0/8 or "
+	    "2001:db8::/32" },
+	{ "cache_size", CFG_ONE, CFG_T_FN, .set = g_cache_size,
+	    .expect = "a size from 1M to 64G, or 0" },
+	{ "cache_file", CFG_ONE, CFG_T_PATH, G(cache_file), .expect = PATH },
+	{ "cache_max_object_size", CFG_ONE, CFG_T_SIZE,
+	    G(cache_max_object_size), .min = 1024,
+	    .expect = "a size of 1K or more" },
+	{ "cache_lock_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(cache_lock_timeout_ms), .min = 1, .max = 3600 * 1000,
+	    .expect = "a duration from 1ms to 1h" },
+	{ "error_page", CFG_LIST, CFG_T_FN, .set = g_error_page,
+	    .expect = "one or more status codes from 400 to 599, then an "
+	    "absolute path" },
+	{ "sandbox", CFG_ONE, CFG_T_BOOL, G(sandbox), .expect = ONOFF },
 	{ NULL }
 };
 
 static const struct cfg_key listener_keys[] = {
-	{ "address", CFG_LIST, l_address,
-	    "HOST:PORT, [IPv6]:PORT or *:PORT" },
-	{ "backlog", CFG_ONE, l_backlog, "a number from 1 to 65535" },
-	{ "tls", CFG_ONE, l_tls, ONOFF },
-	{ "certificate", CFG_LIST, l_certificate, "an absolute path" },
-	{ "certificate_key", CFG_LIST, l_certificate_key, "an absolute path" },
-	{ "tls_protocols", CFG_ONE, l_tls_protocols, "TLSv1.2, TLSv1.3 or "
-	    "both" },
-	{ "tls_ciphers", CFG_ONE, l_tls_ciphers, "an OpenSSL cipher list" },
-	{ "tls_ciphersuites", CFG_ONE, l_tls_ciphersuites,
-	    "TLS 1.3 cipher suites separated by colons" },
-	{ "tls_curves", CFG_ONE, l_tls_curves, "groups such as X25519:P-256" },
-	{ "tls_session_tickets", CFG_ONE, l_tls_session_tickets, ONOFF },
-	{ "tls_session_cache", CFG_ONE, l_tls_session_cache, ONOFF },
-	{ "tls_ticket_key_file", CFG_ONE, l_tls_ticket_key_file,
-	    "an absolute path" },
-	{ "tls_ocsp_staple_file", CFG_ONE, l_tls_ocsp_staple_file,
-	    "an absolute path" },
-	{ "tls_client_ca", CFG_ONE, l_tls_client_ca, "an absolute path" },
-	{ "tls_verify_client", CFG_ONE, l_tls_verify_client,
-	    "off, optional or on" },
-	{ "redirect_to_https", CFG_ONE, l_redirect_to_https, ONOFF },
-	{ "hsts", CFG_ONE, l_hsts, "max-age=SECONDS, then any directives" },
+	{ "address", CFG_LIST, CFG_T_FN, .set = l_address,
+	    .expect = "HOST:PORT, [IPv6]:PORT or *:PORT" },
+	{ "backlog", CFG_ONE, CFG_T_INT, L(backlog), .min = 1, .max = 65535,
+	    .expect = "a number from 1 to 65535" },
+	{ "tls", CFG_ONE, CFG_T_BOOL, L(tls), .expect = ONOFF },
+	{ "certificate", CFG_LIST, CFG_T_FN, .set = l_certificate,
+	    .expect = PATH },
+	{ "certificate_key", CFG_LIST, CFG_T_FN, .set = l_certificate_key,
+	    .expect = PATH },
+	{ "tls_protocols", CFG_ONE, CFG_T_FN, .set = l_tls_protocols,
+	    .expect = "TLSv1.2, TLSv1.3 or both" },
+	{ "tls_ciphers", CFG_ONE, CFG_T_STR, L(tls_ciphers),
+	    .expect = "an OpenSSL cipher list" },
+	{ "tls_ciphersuites", CFG_ONE, CFG_T_STR, L(tls_ciphersuites),
+	    .expect = "TLS 1.3 cipher suites separated by colons" },
+	{ "tls_curves", CFG_ONE, CFG_T_STR, L(tls_curves),
+	    .expect = "groups such as X25519:P-256" },
+	{ "tls_session_tickets", CFG_ONE, CFG_T_BOOL, L(tls_session_tickets),
+	    .expect = ONOFF },
+	{ "tls_session_cache", CFG_ONE, CFG_T_BOOL, L(tls_session_cache),
+	    .expect = ONOFF },
+	{ "tls_ticket_key_file", CFG_ONE, CFG_T_PATH, L(tls_ticket_key_file),
+	    .expect = PATH },
+	{ "tls_ocsp_staple_file", CFG_ONE, CFG_T_PATH,
+	    L(tls_ocsp_staple_file), .expect = PATH },
+	{ "tls_client_ca", CFG_ONE, CFG_T_PATH, L(tls_client_ca),
+	    .expect = PATH },
+	{ "tls_verify_client", CFG_ONE, CFG_T_ENUM, L(tls_verify_client),
+	    .names = verify_names, .expect = "off, optional or on" },
+	{ "redirect_to_https", CFG_ONE, CFG_T_BOOL, L(redirect_to_https),
+	    .expect = ONOFF },
+	{ "hsts", CFG_ONE, CFG_T_FN, .set = l_hsts,
+	    .expect = "max-age=SECONDS, then any directives" },
 	{ NULL }
 };
 
 static const struct cfg_key upstream_keys[] = {
-	{ "server", CFG_LIST, u_server,
-	    "HOST:PORT [weight=N] [max_conns=N] [backup] [down] [drain]" },
-	{ "balance", CFG_ONE, u_balance,
-	    "round_robin, least_conn, ip_hash, hash or random" },
-	{ "hash", CFG_ONE, u_hash, "$uri, $request_uri, $remote_addr, $host, "
-	    "$http_NAME or $cookie_NAME" },
-	{ "retries", CFG_ONE, u_retries, "a number from 0 to 15" },
-	{ "retry_timeout", CFG_ONE, u_retry_timeout, DURATION },
-	{ "health_check", CFG_ONE, u_health_check,
-	    "GET /path, HEAD /path or tcp" },
-	{ "health_expect", CFG_ONE, u_health_expect,
-	    "a status such as 200, a range such as 200-399, or body text" },
-	{ "health_host", CFG_ONE, u_health_host, "a host name or host:port" },
-	{ "health_interval", CFG_ONE, u_health_interval,
-	    "a duration of at least 100ms" },
-	{ "health_timeout", CFG_ONE, u_health_timeout,
-	    "a duration of at least 10ms" },
-	{ "rise", CFG_ONE, u_rise, "a number from 1 to 100" },
-	{ "fall", CFG_ONE, u_fall, "a number from 1 to 100" },
-	{ "max_fails", CFG_ONE, u_max_fails, "a number from 0 to 1000" },
-	{ "fail_timeout", CFG_ONE, u_fail_timeout,
-	    "a duration of at least 100ms" },
-	{ "slow_start", CFG_ONE, u_slow_start, DURATION },
-	{ "tls", CFG_ONE, u_tls, ONOFF },
-	{ "tls_verify", CFG_ONE, u_tls_verify, ONOFF },
-	{ "tls_ca_file", CFG_ONE, u_tls_ca_file, "an absolute path" },
-	{ "tls_name", CFG_ONE, u_tls_name, "a host name" },
-	{ "tls_sni", CFG_ONE, u_tls_sni, ONOFF },
-	{ "tls_certificate", CFG_ONE, u_tls_certificate, "an absolute path" },
-	{ "tls_certificate_key", CFG_ONE, u_tls_certificate_key,
-	    "an absolute path" },
-	{ "keepalive", CFG_ONE, u_keepalive, "a number from 0 to 65536" },
-	{ "keepalive_timeout", CFG_ONE, u_keepalive_timeout, DURATION },
-	{ "upstream_connect_timeout", CFG_ONE, u_connect_timeout, DURATION },
-	{ "upstream_header_timeout", CFG_ONE, u_header_timeout, DURATION },
-	{ "upstream_read_timeout", CFG_ONE, u_read_timeout, DURATION },
-	{ "upstream_send_timeout", CFG_ONE, u_send_timeout, DURATION },
+	{ "server", CFG_LIST, CFG_T_FN, .set = u_server,
+	    .expect = "HOST:PORT [weight=N] [max_conns=N] [backup] [down] "
+	    "[drain]" },
+	{ "balance", CFG_ONE, CFG_T_FN, .set = u_balance,
+	    .expect = "round_robin, least_conn, ip_hash, hash or random" },
+	{ "hash", CFG_ONE, CFG_T_FN, .set = u_hash,
+	    .expect = "$uri, $request_uri, $remote_addr, $host, $http_NAME or "
+	    "$cookie_NAME" },
+	{ "retries", CFG_ONE, CFG_T_INT, U(retries),
+	    .min = 0, .max = CFG_RETRIES_MAX,
+	    .expect = "a number from 0 to 15" },
+	{ "retry_timeout", CFG_ONE, CFG_T_DURATION, U(retry_timeout_ms),
+	    .expect = DURATION },
+	{ "health_check", CFG_ONE, CFG_T_FN, .set = u_health_check,
+	    .expect = "GET /path, HEAD /path or tcp" },
+	{ "health_expect", CFG_ONE, CFG_T_FN, .set = u_health_expect,
+	    .expect = "a status such as 200, a range such as 200-399, or body "
+	    "text" },
+	{ "health_host", CFG_ONE, CFG_T_FN, .set = u_health_host,
+	    .expect = "a host name or host:port" },
+	/* Floors: zero would mean a busy loop or no window. */
+	{ "health_interval", CFG_ONE, CFG_T_DURATION, U(check_interval_ms),
+	    .min = 100, .expect = "a duration of at least 100ms" },
+	{ "health_timeout", CFG_ONE, CFG_T_DURATION, U(check_timeout_ms),
+	    .min = 10, .expect = "a duration of at least 10ms" },
+	{ "rise", CFG_ONE, CFG_T_INT, U(rise), .min = 1, .max = 100,
+	    .expect = "a number from 1 to 100" },
+	{ "fall", CFG_ONE, CFG_T_INT, U(fall), .min = 1, .max = 100,
+	    .expect = "a number from 1 to 100" },
+	{ "max_fails", CFG_ONE, CFG_T_INT, U(max_fails), .min = 0, .max = 1000,
+	    .expect = "a number from 0 to 1000" },
+	{ "fail_timeout", CFG_ONE, CFG_T_DURATION, U(fail_timeout_ms),
+	    .min = 100, .expect = "a duration of at least 100ms" },
+	{ "slow_start", CFG_ONE, CFG_T_DURATION, U(slow_start_ms),
+	    .expect = DURATION },
+	{ "tls", CFG_ONE, CFG_T_BOOL, U(tls), .expect = ONOFF },
+	{ "tls_verify", CFG_ONE, CFG_T_BOOL, U(tls_verify), .expect = ONOFF },
+	{ "tls_ca_file", CFG_ONE, CFG_T_PATH, U(tls_ca_file), .expect = PATH },
+	{ "tls_name", CFG_ONE, CFG_T_FN, .set = u_tls_name,
+	    .expect = "a host name" },
+	{ "tls_sni", CFG_ONE, CFG_T_BOOL, U(tls_sni), .expect = ONOFF },
+	{ "tls_certificate", CFG_ONE, CFG_T_FN, .set = u_tls_certificate,
+	    .expect = PATH },
+	{ "tls_certificate_key", CFG_ONE, CFG_T_FN,
+	    .set = u_tls_certificate_key, .expect = PATH },
+	{ "keepalive", CFG_ONE, CFG_T_INT, U(keepalive), .min = 0,
+	    .max = 65536, .expect = "a number from 0 to 65536" },
+	{ "keepalive_timeout", CFG_ONE, CFG_T_DURATION,
+	    U(keepalive_timeout_ms), .expect = DURATION },
+	{ "upstream_connect_timeout", CFG_ONE, CFG_T_DURATION,
+	    U(connect_timeout_ms), .expect = DURATION },
+	{ "upstream_header_timeout", CFG_ONE, CFG_T_DURATION,
+	    U(header_timeout_ms), .expect = DURATION },
+	{ "upstream_read_timeout", CFG_ONE, CFG_T_DURATION,
+	    U(read_timeout_ms), .expect = DURATION },
+	{ "upstream_send_timeout", CFG_ONE, CFG_T_DURATION,
+	    U(send_timeout_ms), .expect = DURATION },
 	{ NULL }
 };
 
 static const struct cfg_key route_keys[] = {
-	{ "host", CFG_LIST, r_host, "host names such as example.com or "
-	    "*.example.com" },
-	{ "path", CFG_ONE, r_path, "/prefix, = /exact, ~ regex or ~* regex" },
-	{ "methods", CFG_ONE, r_methods, "method names such as GET HEAD" },
-	{ "listener", CFG_LIST, r_listener, "names of [listener] sections" },
-	{ "upstream", CFG_ONE, r_upstream, "the name of an [upstream]" },
-	{ "redirect", CFG_ONE, r_redirect, "a status 301, 302, 303, 307 or "
-	    "308, then a URL" },
-	{ "return", CFG_ONE, r_return, "a status from 200 to 599, then "
-	    "optionally an absolute file path or text" },
-	{ "strip_prefix", CFG_ONE, r_strip_prefix, "a path such as /api" },
-	{ "add_prefix", CFG_ONE, r_add_prefix, "a path such as /v2" },
-	{ "rewrite", CFG_ONE, r_rewrite, "a regular expression, then a "
-	    "replacement path with $1..$9" },
-	{ "set_request_header", CFG_LIST, r_set_request_header,
-	    "Name: value" },
-	{ "remove_request_header", CFG_LIST, r_remove_request_header,
-	    "a header name" },
-	{ "set_response_header", CFG_LIST, r_set_response_header,
-	    "Name: value" },
-	{ "remove_response_header", CFG_LIST, r_remove_response_header,
-	    "a header name" },
-	{ "rewrite_location", CFG_ONE, r_rewrite_location, ONOFF },
-	{ "compress", CFG_ONE, r_compress, "gzip, br, gzip br, or off" },
-	{ "compress_types", CFG_LIST, r_compress_types,
-	    "media types such as text/* or application/json" },
-	{ "compress_min_length", CFG_ONE, r_compress_min_length,
-	    "a size such as 256 or 1K" },
-	{ "gzip_level", CFG_ONE, r_gzip_level, "a number from 1 to 9" },
-	{ "brotli_quality", CFG_ONE, r_brotli_quality,
-	    "a number from 0 to 11" },
-	{ "cache", CFG_ONE, r_cache, ONOFF },
-	{ "cache_key", CFG_ONE, r_cache_key, "a template such as "
-	    "$scheme://$authority$request_uri" },
-	{ "cache_methods", CFG_ONE, r_cache_methods, "GET, or GET HEAD" },
-	{ "cache_bypass", CFG_LIST, r_cache_bypass, "a template such as "
-	    "$cookie_session" },
-	{ "cache_valid", CFG_LIST, r_cache_valid, "status codes or any, then "
-	    "a duration" },
-	{ "cache_use_stale", CFG_ONE, r_cache_use_stale, ONOFF },
-	{ "cache_control_targets", CFG_ONE, r_cache_control_targets,
-	    "header field names, or none" },
-	{ "cache_purge_from", CFG_LIST, r_cache_purge_from,
-	    "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
-	{ "metrics", CFG_ONE, r_metrics, ONOFF },
-	{ "proxy_host", CFG_ONE, r_proxy_host, "a host name, host:port or "
-	    "address" },
-	{ "x_forwarded_for", CFG_ONE, r_x_forwarded_for, ONOFF },
-	{ "x_forwarded_proto", CFG_ONE, r_x_forwarded_proto, ONOFF },
-	{ "x_forwarded_host", CFG_ONE, r_x_forwarded_host, ONOFF },
-	{ "x_real_ip", CFG_ONE, r_x_real_ip, ONOFF },
-	{ "via", CFG_ONE, r_via, ONOFF },
-	{ "pass_proxy_authorization", CFG_ONE, r_pass_proxy_authorization,
-	    ONOFF },
-	{ "tunnel_timeout", CFG_ONE, r_tunnel_timeout, DURATION },
-	{ "upgrade", CFG_ONE, r_upgrade, "protocols such as websocket, at most "
-	    "32, or off" },
+	{ "host", CFG_LIST, CFG_T_FN, .set = r_host,
+	    .expect = "host names such as example.com or *.example.com" },
+	{ "path", CFG_ONE, CFG_T_FN, .set = r_path,
+	    .expect = "/prefix, = /exact, ~ regex or ~* regex" },
+	{ "methods", CFG_ONE, CFG_T_FN, .set = r_methods,
+	    .expect = "method names such as GET HEAD" },
+	{ "listener", CFG_LIST, CFG_T_FN, .set = r_listener,
+	    .expect = "names of [listener] sections" },
+	{ "upstream", CFG_ONE, CFG_T_FN, .set = r_upstream,
+	    .expect = "the name of an [upstream]" },
+	{ "redirect", CFG_ONE, CFG_T_FN, .set = r_redirect,
+	    .expect = "a status 301, 302, 303, 307 or 308, then a URL" },
+	{ "return", CFG_ONE, CFG_T_FN, .set = r_return,
+	    .expect = "a status from 200 to 599, then optionally an absolute "
+	    "file path or text" },
+	{ "strip_prefix", CFG_ONE, CFG_T_FN, .set = r_strip_prefix,
+	    .expect = "a path such as /api" },
+	{ "add_prefix", CFG_ONE, CFG_T_FN, .set = r_add_prefix,
+	    .expect = "a path such as /v2" },
+	{ "rewrite", CFG_ONE, CFG_T_FN, .set = r_rewrite,
+	    .expect = "a regular expression, then a replacement path with "
+	    "$1..$9" },
+	{ "set_request_header", CFG_LIST, CFG_T_FN,
+	    .set = r_set_request_header, .expect = "Name: value" },
+	{ "remove_request_header", CFG_LIST, CFG_T_FN,
+	    .set = r_remove_request_header, .expect = "a header name" },
+	{ "set_response_header", CFG_LIST, CFG_T_FN,
+	    .set = r_set_response_header, .expect = "Name: value" },
+	{ "remove_response_header", CFG_LIST, CFG_T_FN,
+	    .set = r_remove_response_header, .expect = "a header name" },
+	{ "rewrite_location", CFG_ONE, CFG_T_BOOL, R(rewrite_location),
+	    .expect = ONOFF },
+	{ "compress", CFG_ONE, CFG_T_FN, .set = r_compress,
+	    .expect = "gzip, br, gzip br, or off" },
+	{ "compress_types", CFG_LIST, CFG_T_FN, .set = r_compress_types,
+	    .expect = "media types such as text/* or application/json" },
+	{ "compress_min_length", CFG_ONE, CFG_T_SIZE, R(compress_min_length),
+	    .expect = "a size such as 256 or 1K" },
+	{ "gzip_level", CFG_ONE, CFG_T_INT, R(gzip_level), .min = 1, .max = 9,
+	    .expect = "a number from 1 to 9" },
+	{ "brotli_quality", CFG_ONE, CFG_T_INT, R(brotli_quality), .min = 0,
+	    .max = 11, .expect = "a number from 0 to 11" },
+	{ "cache", CFG_ONE, CFG_T_BOOL, R(cache), .expect = ONOFF },
+	{ "cache_key", CFG_ONE, CFG_T_FN, .set = r_cache_key,
+	    .expect = "a template such as $scheme://$authority$request_uri" },
+	{ "cache_methods", CFG_ONE, CFG_T_FN, .set = r_cache_methods,
+	    .expect = "GET, or GET HEAD" },
+	{ "cache_bypass", CFG_LIST, CFG_T_FN, .set = r_cache_bypass,
+	    .expect = "a template such as $cookie_session" },
+	{ "cache_valid", CFG_LIST, CFG_T_FN, .set = r_cache_valid,
+	    .expect = "status codes or any, then a duration" },
+	{ "cache_use_stale", CFG_ONE, CFG_T_BOOL, R(cache_use_stale),
+	    .expect = ONOFF },
+	{ "cache_control_targets", CFG_ONE, CFG_T_FN,
+	    .set = r_cache_control_targets,
+	    .expect = "header field names, or none" },
+	{ "cache_purge_from", CFG_LIST, CFG_T_FN, .set = r_cache_purge_from,
+	    .expect = "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
+	{ "metrics", CFG_ONE, CFG_T_FN, .set = r_metrics, .expect = ONOFF },
+	{ "proxy_host", CFG_ONE, CFG_T_FN, .set = r_proxy_host,
+	    .expect = "a host name, host:port or address" },
+	{ "x_forwarded_for", CFG_ONE, CFG_T_BOOL, R(x_forwarded_for),
+	    .expect = ONOFF },
+	{ "x_forwarded_proto", CFG_ONE, CFG_T_BOOL, R(x_forwarded_proto),
+	    .expect = ONOFF },
+	{ "x_forwarded_host", CFG_ONE, CFG_T_BOOL, R(x_forwarded_host),
+	    .expect = ONOFF },
+	{ "x_real_ip", CFG_ONE, CFG_T_BOOL, R(x_real_ip), .expect = ONOFF },
+	{ "via", CFG_ONE, CFG_T_BOOL, R(via), .expect = ONOFF },
+	{ "pass_proxy_authorization", CFG_ONE, CFG_T_BOOL,
+	    R(pass_proxy_authorization), .expect = ONOFF },
+	{ "tunnel_timeout", CFG_ONE, CFG_T_DURATION, R(tunnel_timeout_ms),
+	    .expect = DURATION },
+	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
+	    .expect = "protocols such as websocket, at most 32, or off" },
 	{ NULL }
 };
 
@@ -1753,7 +1568,7 @@ static const struct cfg_key route_keys[] = {
  * before looking at these tables. Listed here for the man page test.
  */
 const struct cfg_key cfg_anywhere_keys[] = {
-	{ "include", CFG_LIST, NULL, "a path or glob pattern" },
+	{ "include", CFG_LIST, CFG_T_FN, .expect = "a path or glob pattern" },
 	{ NULL }
 };
 
