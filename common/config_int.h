@@ -78,5 +78,35 @@ enum cfg_set_result cfg_set_cidrs(const char *, struct cidr **, size_t *);
 int	cfg_read_file(struct cfg_ctx *, const char *, const char *, char **,
 	    size_t *);
 bool	cfg_valid_host(const char *);
+enum cfg_set_result cfg_set_tpl(struct cfg_ctx *, struct cfg_tpl *,
+	    const char *, bool, const char *);
+void	*cfg_regex_compile(struct cfg_ctx *, const char *, bool,
+	    const char *);
+void	cfg_free_strings(char **, size_t);
+
+/*
+ * Each section's file: its key table, its defaults (init), its second
+ * pass over all sections of its kind (check), and freeing one.
+ */
+extern const struct cfg_key cfg_global_keys[];
+void	cfg_global_init(struct cfg_global *);
+void	cfg_global_check(struct config *);
+void	cfg_global_free(struct cfg_global *);
+
+extern const struct cfg_key cfg_listener_keys[];
+void	cfg_listener_init(struct cfg_listener *);
+void	cfg_listener_check(struct config *);
+void	cfg_listener_free(struct cfg_listener *);
+
+extern const struct cfg_key cfg_upstream_keys[];
+void	cfg_upstream_init(struct cfg_upstream *);
+void	cfg_upstream_check(struct config *);
+void	cfg_upstream_check_used(struct config *);
+void	cfg_upstream_free(struct cfg_upstream *);
+
+extern const struct cfg_key cfg_route_keys[];
+void	cfg_route_init(struct cfg_route *);
+void	cfg_route_check(struct config *);
+void	cfg_route_free(struct cfg_route *);
 
 #endif
