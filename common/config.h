@@ -359,37 +359,10 @@ void		 config_free(struct config *);
 int		  config_upstream_index(const struct config *, const char *);
 size_t		  config_nservers(const struct config *);
 
-/* Key tables, shared by the loader, -t and the man page test. */
-struct cfg_ctx;
-enum cfg_set_result { CFG_OK = 0, CFG_BAD = -1, CFG_REPORTED = -2 };
-typedef enum cfg_set_result cfg_set_fn(struct cfg_ctx *, void *obj,
-    const char *value);
-
-enum cfg_kind { CFG_ONE, CFG_LIST };
-
-struct cfg_key {
-	const char	*name;
-	enum cfg_kind	 kind;
-	cfg_set_fn	*set;
-	const char	*expect;	/* shown after a bad value */
-};
-
-struct cfg_section_type {
-	const char		*kind;
-	bool			 named;
-	const struct cfg_key	*keys;
-};
-
-extern const struct cfg_section_type cfg_section_types[];
-extern const struct cfg_key cfg_anywhere_keys[];
-
-void	cfg_error(struct cfg_ctx *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 void	cfg_error_at(struct config *, const struct cfg_where *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
 void	cfg_warn_at(struct config *, const struct cfg_where *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
-struct cfg_where cfg_ctx_where(struct cfg_ctx *);
 const struct cfg_where *cfg_key_where(const struct cfg_section *,
 	    const char *key);
 const char	*cfg_section_label(const struct cfg_section *, char *, size_t);

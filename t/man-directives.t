@@ -17,14 +17,27 @@ plan skip_all => "no common/config*.c under $src (set srcdir)" unless @c;
 my (%keys, %sections);
 for my $f (@c) {
 	my $n = 0;
-	for my $l (split /\n/, $t->slurp($f)) {
+	my $text = $t->slurp($f);
+	my $rows = 0;
+	for my $l (split /\n/, $text) {
 		$n++;
-		# Key table rows: { "server", CFG_LIST, u_server, "HOST:PORT" },
-		$keys{$1} //= "$f:$n" if $l =~ /\{\s*"([a-z_][a-z0-9_]*)",\s*CFG_/;
-		# Section table rows: { "listener", true, listener_keys },
+		# Key table rows:
+		# { "server", CFG_LIST, CFG_T_FN, .set = u_server, ... },
+		# { "backlog", CFG_ONE, CFG_T_INT, L(backlog), ... },
+		if ($l =~ /\{\s*"([a-z_][a-z0-9_]*)",\s*CFG_/) {
+			$keys{$1} //= "$f:$n";
+			$rows++;
+		}
+		# Section table rows: { "listener", true, cfg_listener_keys },
 		$sections{$1} //= "$f:$n" if $l =~ /\{\s*"([a-z_]+)",\s*(?:true|false),\s*\w+_keys\s*\}/;
 	}
+	# A row laid out otherwise (the name on a line of its own) would be
+	# missed above: every "CFG_ONE, CFG_T_..." must be on a row we read.
+	my $kinds = () = $text =~ /\bCFG_(?:ONE|LIST),\s*CFG_T_/g;
+	is($rows, $kinds, "every key row of $f is read ($rows)") if $kinds;
 }
+is(scalar keys %sections, 4, 'found the four section kinds')
+    or diag('sections: ' . join(' ', sort keys %sections));
 cmp_ok(scalar keys %keys, '>=', 10, 'found the keys of the config key tables')
     or diag('keys: ' . join(' ', sort keys %keys));
 

@@ -1,12 +1,16 @@
 /*
  * Unit tests for the config loader: messages with file:line, the line
- * counting reader in front of inih, includes. Files go to a temp dir.
+ * counting reader in front of inih, includes, the typed key rows. Files go
+ * to a temp dir.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/config_int.h"
 #include "t/unit/tap.h"
 
 static char	dir[] = "/tmp/frontd-unit-XXXXXX";
@@ -40,6 +44,34 @@ has_error(const struct config *cfg, const char *suffix)
 	return false;
 }
 
+/*
+ * Whether a typed row fits the field it names: the generic setter stores
+ * by the field's size, so a row of the wrong type would abort a load.
+ */
+static bool
+row_fits(const struct cfg_key *k)
+{
+	switch (k->type) {
+	case CFG_T_FN:
+		return k->set != NULL && k->off == 0 && k->size == 0;
+	case CFG_T_BOOL:
+		return k->size == sizeof(bool);
+	case CFG_T_INT:
+		return (k->size == 4 && k->max <= INT32_MAX) || k->size == 8;
+	case CFG_T_DURATION:
+		return k->size == sizeof(int64_t);
+	case CFG_T_SIZE:
+		return (k->size == 4 && k->max != 0 && k->max <= UINT32_MAX) ||
+		    k->size == 8;
+	case CFG_T_ENUM:
+		return k->names != NULL && k->size == sizeof(int);
+	case CFG_T_STR:
+	case CFG_T_PATH:
+		return k->size == sizeof(char *);
+	}
+	return false;
+}
+
 #define GOOD "[listener a]\naddress = 127.0.0.1:8080\n" \
 	"[upstream app]\nserver = 127.0.0.1:9000\n[route r]\nupstream = app\n"
 
@@ -51,6 +83,48 @@ main(void)
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
+
+	for (const struct cfg_section_type *t = cfg_section_types;
+	    t->kind != NULL; t++) {
+		int bad = 0, n = 0;
+
+		for (; t->keys[n].name != NULL; n++)
+			if (!row_fits(&t->keys[n])) {
+				printf("# row %s of [%s] does not fit its "
+				    "field\n", t->keys[n].name, t->kind);
+				bad++;
+			} else if (t->keys[n].type != CFG_T_FN &&
+			    t->keys[n].set != NULL)
+				bad++;
+		ok(bad == 0 && n <= CFG_MAX_KEYS, "[%s]: %d rows, each fits "
+		    "its field", t->kind, n);
+	}
+
+	cfg = config_load(put("typed.conf", "[global]\nmax_request_line = 64K\n"
+	    "max_headers = 256\ncache_lock_timeout = 1h\nlog_level = warn\n"
+	    "sandbox = off\nclient_max_body_size = 5G\n" GOOD
+	    "gzip_level = 9\ntunnel_timeout = 2m\n"));
+	ok(cfg->nerrors == 0 && cfg->global.max_request_line == 65536 &&
+	    cfg->global.max_headers == 256 &&
+	    cfg->global.cache_lock_timeout_ms == 3600000 &&
+	    cfg->global.log_level == LOG_LVL_WARN && !cfg->global.sandbox &&
+	    cfg->global.client_max_body_size == UINT64_C(5) << 30 &&
+	    cfg->routes[0]->gzip_level == 9 &&
+	    cfg->routes[0]->tunnel_timeout_ms == 120000,
+	    "typed rows store their values");
+	config_free(cfg);
+
+	cfg = config_load(put("bounds.conf", "[global]\n"
+	    "max_request_line = 65K\ncache_lock_timeout = 61m\n" GOOD
+	    "[upstream v]\nserver = 127.0.0.1:9002\nhealth_timeout = 9ms\n"));
+	ok(has_error(cfg, "bounds.conf:2: bad max_request_line \"65K\" in "
+	    "[global] (expected a size from 256 to 64K)") &&
+	    has_error(cfg, "bounds.conf:3: bad cache_lock_timeout \"61m\" in "
+	    "[global] (expected a duration from 1ms to 1h)") &&
+	    has_error(cfg, "bounds.conf:12: bad health_timeout \"9ms\" in "
+	    "[upstream v] (expected a duration of at least 10ms)"),
+	    "typed rows keep their bounds");
+	config_free(cfg);
 
 	cfg = config_load(put("good.conf", "; comment\n[global]\n"
 	    "workers = 3\nshutdown_timeout = 5m ; inline\n" GOOD));

@@ -1,0 +1,302 @@
+/*
+ * The [global] section: its keys, its defaults, the checks that need the
+ * whole section, and its freeing. There is one [global], inside struct
+ * config, so its defaults hold even when no file names it.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/config_int.h"
+#include "common/config_value.h"
+#include "common/util.h"
+
+static enum cfg_set_result
+g_workers(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	long			 n;
+
+	if (strcmp(v, "auto") == 0) {
+		g->workers = 0;
+		return CFG_OK;
+	}
+	if (cfg_parse_int(v, 1, CFG_WORKERS_MAX, &n) == -1)
+		return CFG_BAD;
+	g->workers = (int)n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+g_user(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	g->user_set = true;
+	return cfg_set_str(&g->user, v);
+}
+
+static enum cfg_set_result
+g_error_log(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	if (*v != '/' && strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0)
+		return CFG_BAD;
+	return cfg_set_str(&((struct cfg_global *)obj)->error_log, v);
+}
+
+static enum cfg_set_result
+g_access_log(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	if (strcmp(v, "off") == 0) {
+		free(g->access_log);
+		g->access_log = NULL;
+		return CFG_OK;
+	}
+	if (*v != '/')
+		return CFG_BAD;
+	return cfg_set_str(&g->access_log, v);
+}
+
+static enum cfg_set_result
+g_worker_rlimit_nofile(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	long			 n;
+
+	if (strcmp(v, "auto") == 0) {
+		g->worker_rlimit_nofile = 0;
+		return CFG_OK;
+	}
+	if (cfg_parse_int(v, 1, CFG_NOFILE_MAX, &n) == -1)
+		return CFG_BAD;
+	g->worker_rlimit_nofile = (uint64_t)n;
+	return CFG_OK;
+}
+
+/* 1M up to 64G: the index and the blocks are sized from it. */
+static enum cfg_set_result
+g_cache_size(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	uint64_t	n;
+
+	if (cfg_parse_size(v, &n) == -1 || (n != 0 && (n < 1024 * 1024 ||
+	    n > UINT64_C(64) * 1024 * 1024 * 1024)))
+		return CFG_BAD;
+	((struct cfg_global *)obj)->cache_size = n;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	return cfg_set_cidrs(v, &g->trusted_proxies, &g->ntrusted_proxies);
+}
+
+/*
+ * "error_page = 502 503 /path/file.html": the file is read now, by the
+ * master, so a missing page is a load error and workers never touch disk.
+ */
+static enum cfg_set_result
+g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	char			*path = NULL, *body = NULL;
+	int			 codes[16], ncodes = 0;
+	long			 n;
+	size_t			 len = 0;
+
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t", &save)) {
+		if (tok[0] == '/' && path == NULL)
+			path = tok;
+		else if (path == NULL && ncodes < 16 &&
+		    cfg_parse_int(tok, 400, 599, &n) == 0)
+			codes[ncodes++] = (int)n;
+		else {
+			free(copy);
+			return CFG_BAD;
+		}
+	}
+	if (path == NULL || ncodes == 0) {
+		free(copy);
+		return CFG_BAD;
+	}
+	if (cfg_read_file(ctx, path, "error_page", &body, &len) == -1) {
+		free(copy);
+		return CFG_REPORTED;
+	}
+	for (int i = 0; i < ncodes; i++) {
+		struct cfg_error_page *ep;
+
+		g->error_pages = xrealloc(g->error_pages, g->nerror_pages + 1,
+		    sizeof(*ep));
+		ep = &g->error_pages[g->nerror_pages++];
+		ep->status = codes[i];
+		ep->path = xstrdup(path);
+		ep->body = xmalloc(len + 1);
+		memcpy(ep->body, body, len);
+		ep->len = len;
+	}
+	free(body);
+	free(copy);
+	return CFG_OK;
+}
+
+#define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
+#define ONOFF		"on or off"
+#define PATH		"an absolute path"
+
+#define G(field)	CFG_FIELD(struct cfg_global, field)
+
+static const char *const log_format_names[] = { "combined", "json", NULL };
+
+const struct cfg_key cfg_global_keys[] = {
+	{ "workers", CFG_ONE, CFG_T_FN, .set = g_workers,
+	    .expect = "auto or a number from 1 to 256" },
+	{ "user", CFG_ONE, CFG_T_FN, .set = g_user, .expect = "a user name" },
+	{ "group", CFG_ONE, CFG_T_STR, G(group), .expect = "a group name" },
+	{ "pid_file", CFG_ONE, CFG_T_PATH, G(pid_file), .expect = PATH },
+	{ "error_log", CFG_ONE, CFG_T_FN, .set = g_error_log,
+	    .expect = "an absolute path, syslog or stderr" },
+	{ "access_log", CFG_ONE, CFG_T_FN, .set = g_access_log,
+	    .expect = "an absolute path or off" },
+	{ "log_level", CFG_ONE, CFG_T_ENUM, G(log_level),
+	    .names = log_level_names,
+	    .expect = "debug, info, notice, warn or error" },
+	{ "shutdown_timeout", CFG_ONE, CFG_T_DURATION, G(shutdown_timeout_ms),
+	    .expect = DURATION },
+	{ "max_connections", CFG_ONE, CFG_T_INT, G(max_connections),
+	    .min = 16, .max = 1000000,
+	    .expect = "a number from 16 to 1000000" },
+	{ "worker_rlimit_nofile", CFG_ONE, CFG_T_FN,
+	    .set = g_worker_rlimit_nofile,
+	    .expect = "auto or a number from 1 to 1073741816" },
+	{ "client_header_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(client_header_timeout_ms), .expect = DURATION },
+	{ "client_body_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(client_body_timeout_ms), .expect = DURATION },
+	{ "send_timeout", CFG_ONE, CFG_T_DURATION, G(send_timeout_ms),
+	    .expect = DURATION },
+	{ "keepalive_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(keepalive_timeout_ms), .expect = DURATION },
+	{ "keepalive_requests", CFG_ONE, CFG_T_INT, G(keepalive_requests),
+	    .min = 1, .max = 1000000000,
+	    .expect = "a number from 1 to 1000000000" },
+	{ "client_max_body_size", CFG_ONE, CFG_T_SIZE,
+	    G(client_max_body_size),
+	    .expect = "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
+	/* Both limits must fit the 64K request buffer the worker reads. */
+	{ "max_request_line", CFG_ONE, CFG_T_SIZE, G(max_request_line),
+	    .min = 256, .max = 64 * 1024, .expect = "a size from 256 to 64K" },
+	{ "max_header_size", CFG_ONE, CFG_T_SIZE, G(max_header_size),
+	    .min = 1024, .max = 64 * 1024, .expect = "a size from 1K to 64K" },
+	{ "max_headers", CFG_ONE, CFG_T_INT, G(max_headers),
+	    .min = 8, .max = 256, .expect = "a number from 8 to 256" },
+	{ "log_format", CFG_ONE, CFG_T_ENUM, G(log_format),
+	    .names = log_format_names, .expect = "combined or json" },
+	{ "trusted_proxies", CFG_LIST, CFG_T_FN, .set = g_trusted_proxies,
+	    .expect = "addresses or networks such as 10.0.0.0/8 or "
+	    "2001:db8::/32" },
+	{ "cache_size", CFG_ONE, CFG_T_FN, .set = g_cache_size,
+	    .expect = "a size from 1M to 64G, or 0" },
+	{ "cache_file", CFG_ONE, CFG_T_PATH, G(cache_file), .expect = PATH },
+	{ "cache_max_object_size", CFG_ONE, CFG_T_SIZE,
+	    G(cache_max_object_size), .min = 1024,
+	    .expect = "a size of 1K or more" },
+	{ "cache_lock_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(cache_lock_timeout_ms), .min = 1, .max = 3600 * 1000,
+	    .expect = "a duration from 1ms to 1h" },
+	{ "error_page", CFG_LIST, CFG_T_FN, .set = g_error_page,
+	    .expect = "one or more status codes from 400 to 599, then an "
+	    "absolute path" },
+	{ "sandbox", CFG_ONE, CFG_T_BOOL, G(sandbox), .expect = ONOFF },
+	{ NULL }
+};
+
+void
+cfg_global_init(struct cfg_global *g)
+{
+	g->sec.kind = "global";
+	g->workers = 0;
+	g->user = xstrdup("www-data");
+	g->pid_file = xstrdup(RUNSTATEDIR "/frontd.pid");
+	g->error_log = xstrdup(LOCALSTATEDIR "/log/frontd/error.log");
+	g->access_log = xstrdup(LOCALSTATEDIR "/log/frontd/access.log");
+	g->log_level = LOG_LVL_NOTICE;
+	g->shutdown_timeout_ms = 30 * 1000;
+	g->max_connections = 4096;
+	g->client_header_timeout_ms = 60 * 1000;
+	g->client_body_timeout_ms = 60 * 1000;
+	g->send_timeout_ms = 60 * 1000;
+	g->keepalive_timeout_ms = 75 * 1000;
+	g->keepalive_requests = 1000;
+	g->client_max_body_size = 1024 * 1024;
+	g->max_request_line = 8 * 1024;
+	g->max_header_size = 16 * 1024;
+	g->max_headers = 100;
+	g->log_format = LOG_FORMAT_COMBINED;
+	g->cache_max_object_size = 8 * 1024 * 1024;
+	g->cache_lock_timeout_ms = 5 * 1000;
+	g->sandbox = true;
+}
+
+/* Second pass: what depends on more than one key, or on the system. */
+void
+cfg_global_check(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+
+	if (g->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		g->workers = n < 1 ? 1 : n > CFG_WORKERS_MAX ?
+		    CFG_WORKERS_MAX : (int)n;
+	}
+	if (g->cache_size > 0 && g->cache_max_object_size > g->cache_size / 8) {
+		const struct cfg_where *w = cfg_key_where(&g->sec,
+		    "cache_max_object_size");
+
+		/* The default yields to a small cache; a set value does not. */
+		if (w == NULL)
+			g->cache_max_object_size = g->cache_size / 8;
+		else
+			cfg_error_at(cfg, w, "cache_max_object_size (%llu "
+			    "bytes) is more than an eighth of cache_size",
+			    (unsigned long long)g->cache_max_object_size);
+	}
+	if (g->cache_file != NULL && g->cache_size == 0)
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "cache_file"),
+		    "cache_file needs cache_size");
+	if (g->user_set && getpwnam(g->user) == NULL)
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "user"),
+		    "unknown user \"%s\" in [global]", g->user);
+	if (g->group != NULL && getgrnam(g->group) == NULL)
+		cfg_error_at(cfg, cfg_key_where(&g->sec, "group"),
+		    "unknown group \"%s\" in [global]", g->group);
+}
+
+/* Frees what g holds, not g: it is part of struct config. */
+void
+cfg_global_free(struct cfg_global *g)
+{
+	for (size_t i = 0; i < g->nerror_pages; i++) {
+		free(g->error_pages[i].path);
+		free(g->error_pages[i].body);
+	}
+	free(g->error_pages);
+	free(g->trusted_proxies);
+	free(g->cache_file);
+	free(g->user);
+	free(g->group);
+	free(g->pid_file);
+	free(g->error_log);
+	free(g->access_log);
+}

@@ -1,0 +1,112 @@
+/*
+ * What the loader (config.c) and the section files (config_global.c, ...)
+ * share, and nothing else includes: the key row, the typed setters, the
+ * helpers a section's own setters use, and each section's entry points.
+ */
+#ifndef COMMON_CONFIG_INT_H
+#define COMMON_CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+
+struct cfg_ctx;
+
+/*
+ * A setter's answer: CFG_BAD for the generic "bad KEY "VALUE" in [SECTION]
+ * (expected ...)" message, CFG_REPORTED when it said something more
+ * precise itself.
+ */
+enum cfg_set_result { CFG_OK = 0, CFG_BAD = -1, CFG_REPORTED = -2 };
+typedef enum cfg_set_result cfg_set_fn(struct cfg_ctx *, void *obj,
+    const char *value);
+
+enum cfg_kind { CFG_ONE, CFG_LIST };
+
+/*
+ * How a row's value is parsed and stored. A typed row names a field of its
+ * section by offset and size; the bounds apply to numbers, durations (in
+ * ms) and sizes (in bytes), and a max of 0 is no upper bound for the last
+ * two. Anything else has a setter of its own (CFG_T_FN).
+ */
+enum cfg_type {
+	CFG_T_FN,		/* set(): a setter of its own */
+	CFG_T_BOOL,		/* bool: on or off */
+	CFG_T_INT,		/* int or uint32_t: min..max */
+	CFG_T_DURATION,		/* int64_t ms: min..max */
+	CFG_T_SIZE,		/* uint32_t or uint64_t bytes: min..max */
+	CFG_T_ENUM,		/* an enum: the index of its name */
+	CFG_T_STR,		/* char *: any text but empty */
+	CFG_T_PATH		/* char *: an absolute path */
+};
+
+struct cfg_key {
+	const char		*name;
+	enum cfg_kind		 kind;
+	enum cfg_type		 type;
+	size_t			 off, size;	/* the field it sets */
+	cfg_set_fn		*set;		/* CFG_T_FN */
+	const char		*expect;	/* shown after a bad value */
+	int64_t			 min, max;
+	const char *const	*names;		/* CFG_T_ENUM */
+};
+
+/* The offset and size of a field, for a typed row: CFG_FIELD(T, f). */
+#define CFG_FIELD(type, field)						\
+	offsetof(type, field), sizeof(((type *)0)->field)
+
+struct cfg_section_type {
+	const char		*kind;
+	bool			 named;
+	const struct cfg_key	*keys;
+};
+
+extern const struct cfg_section_type cfg_section_types[];
+extern const struct cfg_key cfg_anywhere_keys[];
+
+/* Messages while loading: at the line being read. */
+void	cfg_error(struct cfg_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+struct cfg_where cfg_ctx_where(struct cfg_ctx *);
+
+/* Typed rows; and what more than one section's setters use. */
+enum cfg_set_result cfg_set_field(const struct cfg_key *, void *,
+	    const char *);
+enum cfg_set_result cfg_set_str(char **, const char *);
+enum cfg_set_result cfg_set_cidrs(const char *, struct cidr **, size_t *);
+int	cfg_read_file(struct cfg_ctx *, const char *, const char *, char **,
+	    size_t *);
+bool	cfg_valid_host(const char *);
+enum cfg_set_result cfg_set_tpl(struct cfg_ctx *, struct cfg_tpl *,
+	    const char *, bool, const char *);
+void	*cfg_regex_compile(struct cfg_ctx *, const char *, bool,
+	    const char *);
+void	cfg_free_strings(char **, size_t);
+
+/*
+ * Each section's file: its key table, its defaults (init), its second
+ * pass over all sections of its kind (check), and freeing one.
+ */
+extern const struct cfg_key cfg_global_keys[];
+void	cfg_global_init(struct cfg_global *);
+void	cfg_global_check(struct config *);
+void	cfg_global_free(struct cfg_global *);
+
+extern const struct cfg_key cfg_listener_keys[];
+void	cfg_listener_init(struct cfg_listener *);
+void	cfg_listener_check(struct config *);
+void	cfg_listener_free(struct cfg_listener *);
+
+extern const struct cfg_key cfg_upstream_keys[];
+void	cfg_upstream_init(struct cfg_upstream *);
+void	cfg_upstream_check(struct config *);
+void	cfg_upstream_check_used(struct config *);
+void	cfg_upstream_free(struct cfg_upstream *);
+
+extern const struct cfg_key cfg_route_keys[];
+void	cfg_route_init(struct cfg_route *);
+void	cfg_route_check(struct config *);
+void	cfg_route_free(struct cfg_route *);
+
+#endif

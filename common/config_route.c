@@ -1,0 +1,1053 @@
+/*
+ * The [route NAME] sections: their keys (what a route matches, the one
+ * thing it does, and how it shapes, compresses and caches what it
+ * proxies), defaults, checks and freeing. Values are normalized here,
+ * at load time, so that matching a request costs no parsing.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "common/config.h"
+#include "common/config_int.h"
+#include "common/config_value.h"
+#include "common/http_parse.h"
+#include "common/route.h"
+#include "common/tpl.h"
+#include "common/util.h"
+
+static void	check_route(struct config *, struct cfg_route *,
+		    const char *);
+static void	check_dead_routes(struct config *);
+
+static enum cfg_set_result
+r_proxy_host(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '/' || *p == '@')
+			return CFG_BAD;
+	return cfg_set_str(&((struct cfg_route *)obj)->proxy_host, v);
+}
+
+static enum cfg_set_result
+r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	if (!cfg_valid_name(v))
+		return CFG_BAD;
+	r->upstream_where = cfg_ctx_where(ctx);
+	r->action_where = r->upstream_where;
+	r->nactions++;
+	r->action = ACTION_PROXY;
+	return cfg_set_str(&r->upstream_name, v);
+}
+
+static enum cfg_set_result
+r_host(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		size_t len;
+
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		len = strlen(tok);
+		if (len > 1 && tok[len - 1] == '.')
+			tok[--len] = '\0';
+		if (!(strncmp(tok, "*.", 2) == 0 ? cfg_valid_host(tok + 2) &&
+		    strchr(tok + 2, '*') == NULL : cfg_valid_host(tok))) {
+			res = CFG_BAD;
+			break;
+		}
+		r->hosts = xrealloc(r->hosts, r->nhosts + 1, sizeof(char *));
+		r->hosts[r->nhosts++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->nhosts == 0 ? CFG_BAD : res;
+}
+
+static bool
+valid_path(const char *p)
+{
+	if (*p != '/')
+		return false;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '?' || *p == '#')
+			return false;
+	return true;
+}
+
+/*
+ * Stores a path normalized as request paths are (route.c), so that
+ * "/%7Euser" or "/a//b" in the config can match.
+ */
+static enum cfg_set_result
+set_path(char **dst, const char *p)
+{
+	size_t	len = strlen(p);
+	char	*n = xmalloc(len + 1);
+	ssize_t	nl = path_normalize(p, len, n);
+
+	if (nl == -1) {
+		free(n);
+		return CFG_BAD;
+	}
+	n[nl] = '\0';
+	free(*dst);
+	*dst = n;
+	return CFG_OK;
+}
+
+/* "/prefix", "= /exact", "~ regex", "~* regex" */
+static enum cfg_set_result
+r_path(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	const char		*p = v;
+	bool			 icase = false;
+
+	r->path_where = cfg_ctx_where(ctx);
+	if (*p == '=') {
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!valid_path(p))
+			return CFG_BAD;
+		r->path_kind = PATH_EXACT;
+		return set_path(&r->path, p);
+	}
+	if (*p == '~') {
+		if (*++p == '*') {
+			icase = true;
+			p++;
+		}
+		if (*p != ' ' && *p != '\t')
+			return CFG_BAD;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return CFG_BAD;
+		if ((r->path_re = cfg_regex_compile(ctx, p, icase, "path")) ==
+		    NULL)
+			return CFG_REPORTED;
+		r->path_kind = PATH_REGEX;
+		return cfg_set_str(&r->path, p);
+	}
+	if (!valid_path(p))
+		return CFG_BAD;
+	r->path_kind = PATH_PREFIX;
+	return set_path(&r->path, p);
+}
+
+static const char *const method_bits[] = {
+	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
+	[HTTP_M_PUT] = "PUT", [HTTP_M_DELETE] = "DELETE",
+	[HTTP_M_CONNECT] = "CONNECT", [HTTP_M_OPTIONS] = "OPTIONS",
+	[HTTP_M_TRACE] = "TRACE", [HTTP_M_PATCH] = "PATCH",
+};
+
+static enum cfg_set_result
+r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		size_t i;
+
+		for (i = 1; i < sizeof(method_bits) / sizeof(*method_bits);
+		    i++)
+			if (strcmp(tok, method_bits[i]) == 0)
+				break;
+		if (i < sizeof(method_bits) / sizeof(*method_bits)) {
+			r->methods |= 1u << i;
+			continue;
+		}
+		/* Any other token: an extension method, matched by name. */
+		for (char *p = tok; *p != '\0'; p++)
+			if (!isupper((unsigned char)*p) && *p != '-' &&
+			    *p != '_')
+				res = CFG_BAD;
+		if (res != CFG_OK)
+			break;
+		r->methods |= 1u << HTTP_M_OTHER;
+		r->method_names = xrealloc(r->method_names,
+		    r->nmethod_names + 1, sizeof(char *));
+		r->method_names[r->nmethod_names++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->methods == 0 ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_listener(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (!cfg_valid_name(tok)) {
+			res = CFG_BAD;
+			break;
+		}
+		r->listener_names = xrealloc(r->listener_names,
+		    r->nlistener_names + 1, sizeof(char *));
+		r->listener_names[r->nlistener_names++] = xstrdup(tok);
+	}
+	free(copy);
+	r->listener_where = cfg_ctx_where(ctx);
+	return r->nlistener_names == 0 ? CFG_BAD : res;
+}
+
+/* "301 https://example.com$request_uri" */
+static enum cfg_set_result
+r_redirect(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	long			 code;
+	char			 c[4];
+
+	if (strlen(v) < 5 || v[3] != ' ')
+		return CFG_BAD;
+	memcpy(c, v, 3);
+	c[3] = '\0';
+	if (cfg_parse_int(c, 301, 308, &code) == -1 || code == 304 ||
+	    code == 305 || code == 306)
+		return CFG_BAD;
+	v += 4;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return CFG_BAD;
+	if (*v == '\0')
+		return CFG_BAD;
+	r->status = (int)code;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_REDIRECT;
+	return cfg_set_tpl(ctx, &r->location, v, false, "redirect target");
+}
+
+static const char *
+type_by_extension(const char *path)
+{
+	const char	*dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return "text/plain";
+	if (strcasecmp(dot, ".html") == 0 || strcasecmp(dot, ".htm") == 0)
+		return "text/html";
+	if (strcasecmp(dot, ".json") == 0)
+		return "application/json";
+	if (strcasecmp(dot, ".xml") == 0)
+		return "application/xml";
+	if (strcasecmp(dot, ".css") == 0)
+		return "text/css";
+	if (strcasecmp(dot, ".js") == 0)
+		return "text/javascript";
+	return "text/plain";
+}
+
+/* "503 /srv/maintenance.html", "200 some text", "204" */
+static enum cfg_set_result
+r_return(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	long			 code;
+	char			 c[4];
+
+	if (strlen(v) < 3 || (v[3] != '\0' && v[3] != ' '))
+		return CFG_BAD;
+	memcpy(c, v, 3);
+	c[3] = '\0';
+	if (cfg_parse_int(c, 200, 599, &code) == -1)
+		return CFG_BAD;
+	r->status = (int)code;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_RETURN;
+	v += 3;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	free(r->body);
+	r->body = NULL;
+	r->bodylen = 0;
+	r->body_type = "text/plain";
+	if (*v == '/') {
+		if (cfg_read_file(ctx, v, "return", &r->body,
+		    &r->bodylen) == -1)
+			return CFG_REPORTED;
+		r->body_type = type_by_extension(v);
+	} else if (*v != '\0') {
+		r->bodylen = strlen(v);
+		r->body = xmalloc(r->bodylen + 2);
+		memcpy(r->body, v, r->bodylen);
+		r->body[r->bodylen++] = '\n';
+	}
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_prefix(struct cfg_ctx *ctx, char **dst, const char *v)
+{
+	if (!valid_path(v))
+		return CFG_BAD;
+	return cfg_set_str(dst, v);
+}
+
+static enum cfg_set_result
+r_strip_prefix(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return r_prefix(ctx, &((struct cfg_route *)obj)->strip_prefix, v);
+}
+
+static enum cfg_set_result
+r_add_prefix(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return r_prefix(ctx, &((struct cfg_route *)obj)->add_prefix, v);
+}
+
+/* "REGEX REPLACEMENT": the regex ends at the first unescaped blank. */
+static enum cfg_set_result
+r_rewrite(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	const char		*sp = v;
+	char			*re;
+	enum cfg_set_result	 res;
+
+	while (*sp != '\0' && *sp != ' ' && *sp != '\t') {
+		if (*sp == '\\' && sp[1] != '\0')
+			sp++;
+		sp++;
+	}
+	if (sp == v || *sp == '\0')
+		return CFG_BAD;
+	re = xmalloc((size_t)(sp - v) + 1);
+	memcpy(re, v, (size_t)(sp - v));
+	re[sp - v] = '\0';
+	while (*sp == ' ' || *sp == '\t')
+		sp++;
+	if (*sp != '/' || strchr(sp, ' ') != NULL) {
+		free(re);
+		return CFG_BAD;
+	}
+	if (r->rewrite_re != NULL)
+		pcre2_code_free(r->rewrite_re);
+	r->rewrite_re = cfg_regex_compile(ctx, re, false, "rewrite");
+	free(re);
+	if (r->rewrite_re == NULL)
+		return CFG_REPORTED;
+	res = cfg_set_tpl(ctx, &r->rewrite_to, sp, true, "rewrite replacement");
+	if (res != CFG_OK)
+		return res;
+	return CFG_OK;
+}
+
+/* An HTTP token (RFC 9110 5.6.2) of len bytes: a field name, a protocol. */
+static bool
+http_token(const char *s, size_t len)
+{
+	static const char	tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(tchar, s[i]) ==
+		    NULL)
+			return false;
+	return true;
+}
+
+/* Hop-by-hop and framing fields are frontd's to write, not the admin's. */
+static bool
+reserved_field(const char *s, size_t len)
+{
+	static const char *const names[] = { "connection", "keep-alive",
+	    "transfer-encoding", "content-length", "te", "trailer", "upgrade",
+	    "proxy-connection", "host", NULL };
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], s,
+		    len) == 0)
+			return true;
+	return false;
+}
+
+static enum cfg_set_result
+header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
+    const char *v, bool with_value)
+{
+	struct cfg_header_op	 op;
+	const char		*colon = with_value ? strchr(v, ':') :
+				    v + strlen(v);
+	const char		*val;
+	enum cfg_set_result	 res;
+
+	if (colon == NULL || !http_token(v, (size_t)(colon - v)))
+		return CFG_BAD;
+	if (reserved_field(v, (size_t)(colon - v))) {
+		cfg_error(ctx, "header \"%.*s\" cannot be changed here: frontd "
+		    "writes it", (int)(colon - v), v);
+		return CFG_REPORTED;
+	}
+	memset(&op, 0, sizeof(op));
+	op.namelen = (size_t)(colon - v);
+	op.name = xmalloc(op.namelen + 1);
+	memcpy(op.name, v, op.namelen);
+	op.name[op.namelen] = '\0';
+	if (with_value) {
+		for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+			;
+		for (const char *p = val; *p != '\0'; p++)
+			if ((unsigned char)*p < ' ' && *p != '\t') {
+				free(op.name);
+				return CFG_BAD;
+			}
+		res = cfg_set_tpl(ctx, &op.value, val, false, "header value");
+		if (res != CFG_OK) {
+			free(op.name);
+			return res;
+		}
+	}
+	*ops = xrealloc(*ops, *n + 1, sizeof(op));
+	(*ops)[(*n)++] = op;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_req, &r->nset_req, v, true);
+}
+
+static enum cfg_set_result
+r_remove_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->remove_req, &r->nremove_req, v, false);
+}
+
+static enum cfg_set_result
+r_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->set_resp, &r->nset_resp, v, true);
+}
+
+static enum cfg_set_result
+r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return header_op(ctx, &r->remove_resp, &r->nremove_resp, v, false);
+}
+
+/* "gzip br", "gzip", "br" or "off" */
+static enum cfg_set_result
+r_compress(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	r->compress_gzip = r->compress_br = false;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "gzip") == 0)
+			r->compress_gzip = true;
+		else if (strcmp(tok, "br") == 0)
+			r->compress_br = true;
+		else if (strcmp(tok, "off") != 0)
+			res = CFG_BAD;
+	}
+	free(copy);
+	return res;
+}
+
+/*
+ * The protocols a client may switch to on this route: "websocket h2c",
+ * or "off". Each is a protocol of the Upgrade header, a token with an
+ * optional "/version", kept in lower case; the value replaces the list.
+ */
+static enum cfg_set_result
+r_upgrade(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy, *tok, *save = NULL, *slash;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (size_t i = 0; i < r->nupgrade; i++)
+		free(r->upgrade[i]);
+	r->nupgrade = 0;
+	if (strcmp(v, "off") == 0)
+		return CFG_OK;
+	copy = xstrdup(v);
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		slash = strchr(tok, '/');
+		if (r->nupgrade == CFG_UPGRADE_MAX || strcmp(tok, "off") == 0 ||
+		    !http_token(tok, slash ? (size_t)(slash - tok) :
+		    strlen(tok)) || (slash != NULL && !http_token(slash + 1,
+		    strlen(slash + 1)))) {
+			res = CFG_BAD;
+			break;
+		}
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->upgrade = xrealloc(r->upgrade, r->nupgrade + 1,
+		    sizeof(char *));
+		r->upgrade[r->nupgrade++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->nupgrade == 0 ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_compress_types(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	/* The first line replaces the default list; more lines add. */
+	if (!r->compress_types_set) {
+		for (size_t i = 0; i < r->ncompress_types; i++)
+			free(r->compress_types[i]);
+		r->ncompress_types = 0;
+		r->compress_types_set = true;
+	}
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		char *slash = strchr(tok, '/');
+
+		if (slash == NULL || slash == tok || slash[1] == '\0') {
+			res = CFG_BAD;
+			break;
+		}
+		for (char *p = tok; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->compress_types = xrealloc(r->compress_types,
+		    r->ncompress_types + 1, sizeof(char *));
+		r->compress_types[r->ncompress_types++] = xstrdup(tok);
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_cache_key(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_tpl(ctx, &((struct cfg_route *)obj)->cache_key, v, false,
+	    "cache_key");
+}
+
+/* "GET HEAD" or "GET": GET is always looked up. */
+static enum cfg_set_result
+r_cache_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+	bool			 get = false;
+
+	r->cache_head = false;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(tok, "GET") == 0)
+			get = true;
+		else if (strcmp(tok, "HEAD") == 0)
+			r->cache_head = true;
+		else {
+			cfg_error(ctx, "cache_methods: %s cannot be cached "
+			    "(GET and HEAD can)", tok);
+			res = CFG_REPORTED;
+			break;
+		}
+	}
+	free(copy);
+	return res == CFG_OK && !get ? CFG_BAD : res;
+}
+
+/* "NAME [NAME...]" or "none": the fields this cache obeys (RFC 9213). */
+static enum cfg_set_result
+r_cache_control_targets(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	r->ncc_targets = 0;
+	r->cc_targets_set = true;
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL &&
+	    res == CFG_OK; tok = strtok_r(NULL, " \t,", &save)) {
+		size_t n = strlen(tok);
+
+		if (strcmp(tok, "none") == 0) {
+			if (r->ncc_targets == 0 && strtok_r(NULL, " \t,",
+			    &save) == NULL)
+				break;
+			cfg_error(ctx, "cache_control_targets: none stands "
+			    "alone");
+			res = CFG_REPORTED;
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)tok[i]) &&
+			    strchr(tchar, tok[i]) == NULL)
+				n = 0;
+		if (n == 0 || n >= sizeof(r->cc_targets[0])) {
+			cfg_error(ctx, "cache_control_targets: \"%s\" is not "
+			    "a header field name of at most %zu characters",
+			    tok, sizeof(r->cc_targets[0]) - 1);
+			res = CFG_REPORTED;
+		} else if (strcasecmp(tok, "cache-control") == 0) {
+			cfg_error(ctx, "cache_control_targets: Cache-Control "
+			    "is what applies when no target field does; list "
+			    "only targeted fields such as CDN-Cache-Control");
+			res = CFG_REPORTED;
+		} else if (r->ncc_targets == CFG_CC_TARGETS_MAX) {
+			cfg_error(ctx, "cache_control_targets: at most %d "
+			    "fields", CFG_CC_TARGETS_MAX);
+			res = CFG_REPORTED;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				r->cc_targets[r->ncc_targets][i] =
+				    (char)tolower((unsigned char)tok[i]);
+			r->cc_targets[r->ncc_targets++][n] = '\0';
+		}
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_cache_bypass(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	enum cfg_set_result	 res;
+
+	r->cache_bypass = xrealloc(r->cache_bypass, r->ncache_bypass + 1,
+	    sizeof(struct cfg_tpl));
+	memset(&r->cache_bypass[r->ncache_bypass], 0, sizeof(struct cfg_tpl));
+	res = cfg_set_tpl(ctx, &r->cache_bypass[r->ncache_bypass], v, false,
+	    "cache_bypass");
+	r->ncache_bypass++;
+	return res;
+}
+
+/* "[CODE ...|any] DURATION"; without codes: 200 301 302, as nginx. */
+static enum cfg_set_result
+r_cache_valid(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	char			*toks[32];
+	int			 n = 0;
+	int64_t			 ttl;
+	long			 code;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL && n < 32;
+	    tok = strtok_r(NULL, " \t", &save))
+		toks[n++] = tok;
+	if (n == 0 || tok != NULL || cfg_parse_duration(toks[n - 1], &ttl) ==
+	    -1) {
+		free(copy);
+		return CFG_BAD;
+	}
+	if (n == 1) {
+		static const int dflt[] = { 200, 301, 302 };
+
+		for (int i = 0; i < 3; i++) {
+			r->cache_valid = xrealloc(r->cache_valid,
+			    r->ncache_valid + 1, sizeof(*r->cache_valid));
+			r->cache_valid[r->ncache_valid].status = dflt[i];
+			r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
+		}
+	}
+	for (int i = 0; i < n - 1; i++) {
+		if (strcmp(toks[i], "any") == 0)
+			code = 0;
+		else if (cfg_parse_int(toks[i], 200, 599, &code) == -1) {
+			res = CFG_BAD;
+			break;
+		}
+		r->cache_valid = xrealloc(r->cache_valid, r->ncache_valid + 1,
+		    sizeof(*r->cache_valid));
+		r->cache_valid[r->ncache_valid].status = (int)code;
+		r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
+	}
+	free(copy);
+	return res;
+}
+
+static enum cfg_set_result
+r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return cfg_set_cidrs(v, &r->cache_purge_from, &r->ncache_purge_from);
+}
+
+/* "metrics = on": this route answers with frontd's counters. */
+static enum cfg_set_result
+r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	bool			 on;
+
+	if (cfg_parse_bool(v, &on) == -1)
+		return CFG_BAD;
+	if (!on)
+		return CFG_OK;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_METRICS;
+	return CFG_OK;
+}
+
+#define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
+#define ONOFF		"on or off"
+
+#define R(field)	CFG_FIELD(struct cfg_route, field)
+
+const struct cfg_key cfg_route_keys[] = {
+	{ "host", CFG_LIST, CFG_T_FN, .set = r_host,
+	    .expect = "host names such as example.com or *.example.com" },
+	{ "path", CFG_ONE, CFG_T_FN, .set = r_path,
+	    .expect = "/prefix, = /exact, ~ regex or ~* regex" },
+	{ "methods", CFG_ONE, CFG_T_FN, .set = r_methods,
+	    .expect = "method names such as GET HEAD" },
+	{ "listener", CFG_LIST, CFG_T_FN, .set = r_listener,
+	    .expect = "names of [listener] sections" },
+	{ "upstream", CFG_ONE, CFG_T_FN, .set = r_upstream,
+	    .expect = "the name of an [upstream]" },
+	{ "redirect", CFG_ONE, CFG_T_FN, .set = r_redirect,
+	    .expect = "a status 301, 302, 303, 307 or 308, then a URL" },
+	{ "return", CFG_ONE, CFG_T_FN, .set = r_return,
+	    .expect = "a status from 200 to 599, then optionally an absolute "
+	    "file path or text" },
+	{ "strip_prefix", CFG_ONE, CFG_T_FN, .set = r_strip_prefix,
+	    .expect = "a path such as /api" },
+	{ "add_prefix", CFG_ONE, CFG_T_FN, .set = r_add_prefix,
+	    .expect = "a path such as /v2" },
+	{ "rewrite", CFG_ONE, CFG_T_FN, .set = r_rewrite,
+	    .expect = "a regular expression, then a replacement path with "
+	    "$1..$9" },
+	{ "set_request_header", CFG_LIST, CFG_T_FN,
+	    .set = r_set_request_header, .expect = "Name: value" },
+	{ "remove_request_header", CFG_LIST, CFG_T_FN,
+	    .set = r_remove_request_header, .expect = "a header name" },
+	{ "set_response_header", CFG_LIST, CFG_T_FN,
+	    .set = r_set_response_header, .expect = "Name: value" },
+	{ "remove_response_header", CFG_LIST, CFG_T_FN,
+	    .set = r_remove_response_header, .expect = "a header name" },
+	{ "rewrite_location", CFG_ONE, CFG_T_BOOL, R(rewrite_location),
+	    .expect = ONOFF },
+	{ "compress", CFG_ONE, CFG_T_FN, .set = r_compress,
+	    .expect = "gzip, br, gzip br, or off" },
+	{ "compress_types", CFG_LIST, CFG_T_FN, .set = r_compress_types,
+	    .expect = "media types such as text/* or application/json" },
+	{ "compress_min_length", CFG_ONE, CFG_T_SIZE, R(compress_min_length),
+	    .expect = "a size such as 256 or 1K" },
+	{ "gzip_level", CFG_ONE, CFG_T_INT, R(gzip_level), .min = 1, .max = 9,
+	    .expect = "a number from 1 to 9" },
+	{ "brotli_quality", CFG_ONE, CFG_T_INT, R(brotli_quality), .min = 0,
+	    .max = 11, .expect = "a number from 0 to 11" },
+	{ "cache", CFG_ONE, CFG_T_BOOL, R(cache), .expect = ONOFF },
+	{ "cache_key", CFG_ONE, CFG_T_FN, .set = r_cache_key,
+	    .expect = "a template such as $scheme://$authority$request_uri" },
+	{ "cache_methods", CFG_ONE, CFG_T_FN, .set = r_cache_methods,
+	    .expect = "GET, or GET HEAD" },
+	{ "cache_bypass", CFG_LIST, CFG_T_FN, .set = r_cache_bypass,
+	    .expect = "a template such as $cookie_session" },
+	{ "cache_valid", CFG_LIST, CFG_T_FN, .set = r_cache_valid,
+	    .expect = "status codes or any, then a duration" },
+	{ "cache_use_stale", CFG_ONE, CFG_T_BOOL, R(cache_use_stale),
+	    .expect = ONOFF },
+	{ "cache_control_targets", CFG_ONE, CFG_T_FN,
+	    .set = r_cache_control_targets,
+	    .expect = "header field names, or none" },
+	{ "cache_purge_from", CFG_LIST, CFG_T_FN, .set = r_cache_purge_from,
+	    .expect = "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
+	{ "metrics", CFG_ONE, CFG_T_FN, .set = r_metrics, .expect = ONOFF },
+	{ "proxy_host", CFG_ONE, CFG_T_FN, .set = r_proxy_host,
+	    .expect = "a host name, host:port or address" },
+	{ "x_forwarded_for", CFG_ONE, CFG_T_BOOL, R(x_forwarded_for),
+	    .expect = ONOFF },
+	{ "x_forwarded_proto", CFG_ONE, CFG_T_BOOL, R(x_forwarded_proto),
+	    .expect = ONOFF },
+	{ "x_forwarded_host", CFG_ONE, CFG_T_BOOL, R(x_forwarded_host),
+	    .expect = ONOFF },
+	{ "x_real_ip", CFG_ONE, CFG_T_BOOL, R(x_real_ip), .expect = ONOFF },
+	{ "via", CFG_ONE, CFG_T_BOOL, R(via), .expect = ONOFF },
+	{ "pass_proxy_authorization", CFG_ONE, CFG_T_BOOL,
+	    R(pass_proxy_authorization), .expect = ONOFF },
+	{ "tunnel_timeout", CFG_ONE, CFG_T_DURATION, R(tunnel_timeout_ms),
+	    .expect = DURATION },
+	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
+	    .expect = "protocols such as websocket, at most 32, or off" },
+	{ NULL }
+};
+
+/* What compresses well and is not compressed already. */
+static const char *const default_compress_types[] = {
+	"text/*", "application/json", "application/javascript",
+	"application/xml", "application/xhtml+xml", "application/rss+xml",
+	"application/atom+xml", "application/ld+json", "application/wasm",
+	"image/svg+xml", "font/ttf", "font/otf", NULL
+};
+
+void
+cfg_route_init(struct cfg_route *r)
+{
+	r->upstream = -1;
+	r->x_forwarded_for = r->x_forwarded_proto = true;
+	r->x_forwarded_host = r->x_real_ip = r->via = true;
+	r->tunnel_timeout_ms = 3600 * 1000;
+	r->upgrade = xcalloc(1, sizeof(char *));
+	r->upgrade[r->nupgrade++] = xstrdup("websocket");
+	r->rewrite_location = true;
+	r->compress_min_length = 256;
+	r->gzip_level = 5;
+	r->brotli_quality = 4;
+	r->cache_head = true;
+	for (size_t i = 0; default_compress_types[i] != NULL; i++) {
+		r->compress_types = xrealloc(r->compress_types,
+		    r->ncompress_types + 1, sizeof(char *));
+		r->compress_types[r->ncompress_types++] =
+		    xstrdup(default_compress_types[i]);
+	}
+}
+
+/* Second pass: each route, then the routes that can never match. */
+void
+cfg_route_check(struct config *cfg)
+{
+	char	label[300];
+
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		struct cfg_route *r = cfg->routes[i];
+
+		cfg_section_label(&r->sec, label, sizeof(label));
+		check_route(cfg, r, label);
+	}
+	check_dead_routes(cfg);
+}
+
+static void
+check_route(struct config *cfg, struct cfg_route *r, const char *label)
+{
+	if (r->nactions == 0) {
+		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, redirect, "
+		    "return or metrics", label);
+		return;
+	}
+	if (r->nactions > 1) {
+		cfg_error_at(cfg, &r->action_where, "%s has more than one of "
+		    "upstream, redirect, return and metrics", label);
+		return;
+	}
+	for (size_t j = 0; j < r->nlistener_names; j++) {
+		size_t l;
+
+		for (l = 0; l < cfg->nlisteners; l++)
+			if (strcmp(cfg->listeners[l]->sec.name,
+			    r->listener_names[j]) == 0)
+				break;
+		if (l == cfg->nlisteners)
+			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
+			    "in %s is not defined", r->listener_names[j], label);
+		else if (l >= CFG_LISTENERS_MAX)
+			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
+			    "in %s: routes can name only the first %d "
+			    "listeners", r->listener_names[j], label,
+			    CFG_LISTENERS_MAX);
+		else
+			r->listeners |= UINT64_C(1) << l;
+	}
+	if (!r->cc_targets_set) {
+		strcpy(r->cc_targets[0], "cdn-cache-control");
+		r->ncc_targets = 1;
+	}
+	if (r->cache_key.nparts == 0) {
+		char err[100];
+
+		tpl_parse(&r->cache_key, "$scheme://$authority$request_uri", false,
+		    err, sizeof(err));
+	}
+	if (r->cache && cfg->global.cache_size == 0)
+		cfg_error_at(cfg, cfg_key_where(&r->sec, "cache"), "cache = on "
+		    "in %s needs cache_size in [global]", label);
+	if (r->action != ACTION_PROXY) {
+		/* What shapes a proxied request or response does nothing on
+		 * frontd's own answers: a mistake, not a no-op. */
+		static const char *const proxy_only[] = { "strip_prefix",
+		    "add_prefix", "rewrite", "set_request_header",
+		    "remove_request_header", "remove_response_header",
+		    "rewrite_location", "compress", "compress_types",
+		    "compress_min_length", "gzip_level", "brotli_quality",
+		    "cache", "cache_key", "cache_methods", "cache_bypass",
+		    "cache_valid", "cache_use_stale", "cache_purge_from",
+		    "cache_control_targets", "proxy_host", "x_forwarded_for",
+		    "x_forwarded_proto", "x_forwarded_host", "x_real_ip",
+		    "via", "pass_proxy_authorization", "tunnel_timeout",
+		    NULL };
+		static const char *const action_names[] = {
+		    [ACTION_PROXY] = "upstream", [ACTION_REDIRECT] = "redirect",
+		    [ACTION_RETURN] = "return", [ACTION_METRICS] = "metrics" };
+		const struct cfg_where *w;
+
+		for (int i = 0; proxy_only[i] != NULL; i++)
+			if ((w = cfg_key_where(&r->sec, proxy_only[i])) !=
+			    NULL)
+				cfg_error_at(cfg, w, "%s in %s does nothing on "
+				    "a route with %s: it is for a route with an "
+				    "upstream", proxy_only[i], label,
+				    action_names[r->action]);
+		return;
+	}
+	r->upstream = config_upstream_index(cfg, r->upstream_name);
+	if (r->upstream == -1)
+		cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" in %s "
+		    "is not defined", r->upstream_name, label);
+}
+
+static bool
+same_strings(char **a, size_t na, char **b, size_t nb)
+{
+	for (size_t i = 0; i < na; i++) {
+		size_t j;
+
+		for (j = 0; j < nb && strcmp(a[i], b[j]) != 0; j++)
+			;
+		if (j == nb)
+			return false;
+	}
+	return true;
+}
+
+/* Whether every request route b could take, a (before it) takes first. */
+static bool
+route_covers(const struct cfg_route *a, const struct cfg_route *b)
+{
+	bool	a_any = a->methods == 0 && a->nmethod_names == 0;
+	bool	b_any = b->methods == 0 && b->nmethod_names == 0;
+
+	if (a->nhosts != b->nhosts || !same_strings(a->hosts, a->nhosts,
+	    b->hosts, b->nhosts) || !same_strings(b->hosts, b->nhosts,
+	    a->hosts, a->nhosts))
+		return false;
+	if (a->path_kind != b->path_kind || (a->path == NULL) !=
+	    (b->path == NULL) || (a->path != NULL &&
+	    strcmp(a->path, b->path) != 0))
+		return false;
+	if (!a_any && (b_any || (b->methods & ~a->methods) != 0 ||
+	    !same_strings(b->method_names, b->nmethod_names,
+	    a->method_names, a->nmethod_names)))
+		return false;
+	return a->listeners == 0 || (b->listeners != 0 &&
+	    (b->listeners & ~a->listeners) == 0);
+}
+
+/*
+ * A route that an earlier one with the same hosts and path shadows
+ * entirely (file order decides among them) can never match: an error,
+ * or the admin would wonder why it never does.
+ */
+static void
+check_dead_routes(struct config *cfg)
+{
+	char	label[300], olabel[300];
+
+	for (size_t i = 1; i < cfg->nroutes; i++) {
+		struct cfg_route *b = cfg->routes[i];
+
+		for (size_t j = 0; j < i; j++) {
+			struct cfg_route *a = cfg->routes[j];
+
+			if (!route_covers(a, b))
+				continue;
+			cfg_section_label(&b->sec, label, sizeof(label));
+			cfg_section_label(&a->sec, olabel, sizeof(olabel));
+			if (a->nhosts == 0 && a->path == NULL)
+				cfg_error_at(cfg, &b->sec.where, "%s can never "
+				    "match: %s (%s:%d) is already the default "
+				    "route, and takes every request it would",
+				    label, olabel, a->sec.where.file,
+				    a->sec.where.line);
+			else
+				cfg_error_at(cfg, &b->sec.where, "%s can never "
+				    "match: %s (%s:%d) has the same hosts and "
+				    "path and takes every request it would",
+				    label, olabel, a->sec.where.file,
+				    a->sec.where.line);
+			break;
+		}
+	}
+}
+
+static void
+free_header_ops(struct cfg_header_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ops[i].name);
+		tpl_free(&ops[i].value);
+	}
+	free(ops);
+}
+
+void
+cfg_route_free(struct cfg_route *r)
+{
+	free(r->proxy_host);
+	free(r->upstream_name);
+	cfg_free_strings(r->hosts, r->nhosts);
+	free(r->path);
+	if (r->path_re != NULL)
+		pcre2_code_free(r->path_re);
+	cfg_free_strings(r->method_names, r->nmethod_names);
+	cfg_free_strings(r->listener_names, r->nlistener_names);
+	tpl_free(&r->location);
+	free(r->body);
+	free(r->strip_prefix);
+	free(r->add_prefix);
+	if (r->rewrite_re != NULL)
+		pcre2_code_free(r->rewrite_re);
+	tpl_free(&r->rewrite_to);
+	free_header_ops(r->set_req, r->nset_req);
+	free_header_ops(r->set_resp, r->nset_resp);
+	free_header_ops(r->remove_req, r->nremove_req);
+	free_header_ops(r->remove_resp, r->nremove_resp);
+	cfg_free_strings(r->compress_types, r->ncompress_types);
+	cfg_free_strings(r->upgrade, r->nupgrade);
+	tpl_free(&r->cache_key);
+	for (size_t i = 0; i < r->ncache_bypass; i++)
+		tpl_free(&r->cache_bypass[i]);
+	free(r->cache_bypass);
+	free(r->cache_valid);
+	free(r->cache_purge_from);
+	free(r->sec.name);
+	free(r);
+}
