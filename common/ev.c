@@ -159,10 +159,19 @@ void
 ev_timer_start(struct ev_loop *loop, struct ev_timer *t, int64_t ms,
     ev_timer_fn *cb, void *arg)
 {
-	ev_timer_stop(loop, t);
+	int64_t	old = t->deadline_ms;
+
 	t->deadline_ms = loop->now_ms + ms;
 	t->cb = cb;
 	t->arg = arg;
+	/* Armed already (a wait changing into the next): move it in place. */
+	if (t->idx != 0) {
+		if (t->deadline_ms < old)
+			heap_up(loop, t->idx - 1);
+		else if (t->deadline_ms > old)
+			heap_down(loop, t->idx - 1);
+		return;
+	}
 	if (loop->nheap == loop->heapcap) {
 		loop->heapcap = loop->heapcap ? loop->heapcap * 2 : 64;
 		loop->heap = xrealloc(loop->heap, loop->heapcap,

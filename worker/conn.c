@@ -1167,9 +1167,17 @@ request_host(struct conn *c)
 	r->hostlen = (uint16_t)n;
 	for (size_t i = 0; i < portlen; i++)
 		pn = pn * 10 + (unsigned)(port[i] - '0');
-	if (portlen > 0 && pn != (c->ssl != NULL ? 443u : 80u))
-		n += (size_t)snprintf(r->host + n, sizeof(r->host) - n,
-		    ":%u", pn);
+	if (portlen > 0 && pn != (c->ssl != NULL ? 443u : 80u)) {
+		char	 d[8], *q = d + sizeof(d);
+
+		/* Every request names its port: no printf for it. */
+		do
+			*--q = (char)('0' + pn % 10);
+		while ((pn /= 10) != 0);
+		r->host[n++] = ':';
+		memcpy(r->host + n, q, (size_t)(d + sizeof(d) - q));
+		n += (size_t)(d + sizeof(d) - q);
+	}
 	r->hostport_len = (uint16_t)n;
 	return 0;
 }
