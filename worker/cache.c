@@ -41,24 +41,12 @@
 
 #define POLL_MS		5		/* waiting for another's fetch */
 #define PASS_MS		10000		/* not cacheable: no waiting for so long */
-#define HEURISTIC_MAX	86400
 
 static struct cs_zone		*Z;
 static struct page_cache	 rc_cache = {
 	.size = sizeof(struct rcache), .keep = 256, .floor = 0
 };
 
-/* Directives of one Cache-Control (and Pragma) reading. */
-#define CC_NOVAL	(-5)	/* cc_directive(): no "=value" */
-
-/* Bare item types of a Structured Field (RFC 8941), as far as we care. */
-enum sf_type { SF_TRUE, SF_FALSE, SF_INT, SF_OTHER };
-
-struct cc {
-	bool	 no_store, no_cache, private_, public_, must_revalidate;
-	bool	 proxy_revalidate, only_if_cached, must_understand;
-	int64_t	 max_age, s_maxage, max_stale, min_fresh, swr, sie;
-};
 
 void
 cache_init(struct cs_zone *z)
@@ -92,385 +80,22 @@ lock_timeout(const struct conn *c)
 
 /* --- reading heads ------------------------------------------------------ */
 
-static bool
-name_is(const char *b, const struct http_header *f, const char *name)
-{
-	size_t	n = strlen(name);
 
-	return f->name.len == n && strncasecmp(b + f->name.off, name, n) == 0;
-}
 
-static const struct http_header *
-find(const char *b, const struct http_head *h, const char *name)
-{
-	for (uint32_t i = 0; i < h->nheaders; i++)
-		if (name_is(b, &h->headers[i], name))
-			return &h->headers[i];
-	return NULL;
-}
 
-static int64_t
-num(const char *s, size_t len)
-{
-	int64_t	v = 0;
-	size_t	i = 0;
-
-	if (i < len && s[i] == '"')
-		i++;
-	if (i == len || !isdigit((unsigned char)s[i]))
-		return -2;
-	for (; i < len && isdigit((unsigned char)s[i]); i++)
-		if ((v = v * 10 + (s[i] - '0')) > INT32_MAX)
-			v = INT32_MAX;	/* RFC 9111 1.2.2: 2^31 at most */
-	return v;
-}
-
-static bool	sf_bare_item(const char *, size_t, size_t *, int64_t *,
-		    enum sf_type *);
 static bool	if_range_ok(const struct conn *, const char *,
 		    const struct http_head *);
 
-static void
-cc_init(struct cc *cc)
-{
-	memset(cc, 0, sizeof(*cc));
-	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
-	cc->swr = cc->sie = -1;
-}
 
-/*
- * One directive into cc. val: its number, -2 when it has a value that is
- * no number, CC_NOVAL when it has none.
- */
-static void
-cc_directive(struct cc *cc, const char *n, size_t nl, int64_t val)
-{
-#define IS(s) (nl == sizeof(s) - 1 && strncasecmp(n, s, nl) == 0)
-	if (IS("no-store"))
-		cc->no_store = true;
-	else if (IS("no-cache"))
-		cc->no_cache = true;	/* qualified: as unqualified */
-	else if (IS("private"))
-		cc->private_ = true;
-	else if (IS("public"))
-		cc->public_ = true;
-	else if (IS("must-revalidate"))
-		cc->must_revalidate = true;
-	else if (IS("proxy-revalidate"))
-		cc->proxy_revalidate = true;
-	else if (IS("only-if-cached"))
-		cc->only_if_cached = true;
-	else if (IS("must-understand"))
-		cc->must_understand = true;
-	else if (IS("max-age"))
-		cc->max_age = val == CC_NOVAL ? -2 : val;
-	else if (IS("s-maxage"))
-		cc->s_maxage = val == CC_NOVAL ? -2 : val;
-	else if (IS("max-stale"))
-		cc->max_stale = val == CC_NOVAL ? INT32_MAX : val;
-	else if (IS("min-fresh"))
-		cc->min_fresh = val == CC_NOVAL ? -1 : val;
-	else if (IS("stale-while-revalidate"))
-		cc->swr = val == CC_NOVAL ? -1 : val;
-	else if (IS("stale-if-error"))
-		cc->sie = val == CC_NOVAL ? -1 : val;
-#undef IS
-}
 
-/* Adds the directives of one Cache-Control value. */
-static void
-cc_parse(struct cc *cc, const char *v, size_t len)
-{
-	size_t	i = 0;
 
-	while (i < len) {
-		size_t	 ns, nl, vs = 0, vl = 0;
-		bool	 quoted = false;
 
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		ns = i;
-		while (i < len && v[i] != '=' && v[i] != ',' && v[i] != ' ' &&
-		    v[i] != '\t')
-			i++;
-		nl = i - ns;
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		if (i < len && v[i] == '=') {
-			i++;
-			vs = i;
-			if (i < len && v[i] == '"') {
-				quoted = true;
-				for (i++; i < len && v[i] != '"'; i++)
-					;
-				if (i < len)
-					i++;
-			} else
-				while (i < len && v[i] != ',')
-					i++;
-			vl = i - vs;
-		}
-		while (i < len && v[i] != ',')
-			i++;
-		if (nl == 0)
-			continue;
-		cc_directive(cc, v + ns, nl, vl ? num(v + vs, vl) : CC_NOVAL);
-		(void)quoted;
-	}
-}
 
-/*
- * Reads one field into cc if it is Cache-Control or Pragma: no-cache;
- * false for any other field. *cc_seen, *pragma: what cc_done() needs.
- */
-static bool
-cc_field(struct cc *cc, const char *b, const struct http_header *f,
-    bool *cc_seen, bool *pragma)
-{
-	if (name_is(b, f, "cache-control")) {
-		cc_parse(cc, b + f->value.off, f->value.len);
-		*cc_seen = true;
-		return true;
-	}
-	if (name_is(b, f, "pragma")) {
-		if (f->value.len >= 8 && strncasecmp(b + f->value.off,
-		    "no-cache", 8) == 0)
-			*pragma = true;
-		return true;
-	}
-	return false;
-}
 
-/* Pragma: no-cache counts only without Cache-Control (RFC 9111 5.4). */
-static void
-cc_done(struct cc *cc, bool cc_seen, bool pragma)
-{
-	if (!cc_seen && pragma)
-		cc->no_cache = true;
-}
 
-/* Every Cache-Control field of a head. */
-static void
-cc_read(struct cc *cc, const char *b, const struct http_head *h)
-{
-	bool	seen = false, pragma = false;
 
-	cc_init(cc);
-	for (uint32_t i = 0; i < h->nheaders; i++)
-		cc_field(cc, b, &h->headers[i], &seen, &pragma);
-	cc_done(cc, seen, pragma);
-}
 
-/*
- * A targeted cache-control field (RFC 9213): a Structured Field Dictionary
- * (RFC 8941 4.2.2) of Cache-Control response directives, added to cc.
- * false when the value is empty or not a valid dictionary: then the field
- * is ignored as a whole. A directive whose value has the wrong type is
- * ignored alone; the last of a repeated key wins.
- */
-static bool
-cc_parse_sf(struct cc *cc, const char *v, size_t len)
-{
-	size_t	i = 0;
 
-	if (len == 0)
-		return false;
-	for (;;) {
-		size_t	 ks, kl;
-		int64_t		 ival = -1;
-		enum sf_type	 type = SF_TRUE;
-
-		/* key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_-.*" ) */
-		ks = i;
-		if (i >= len || !((v[i] >= 'a' && v[i] <= 'z') || v[i] == '*'))
-			return false;
-		while (i < len && ((v[i] >= 'a' && v[i] <= 'z') ||
-		    isdigit((unsigned char)v[i]) || strchr("_-.*", v[i]) != NULL))
-			i++;
-		kl = i - ks;
-		if (i < len && v[i] == '=') {
-			if (!sf_bare_item(v, len, &i, &ival, &type))
-				return false;
-		}
-		/* parameters: ( ";" *SP key [ "=" bare-item ] ), ignored */
-		while (i < len && v[i] == ';') {
-			int64_t		pv;
-			enum sf_type	pt;
-
-			for (i++; i < len && v[i] == ' '; i++)
-				;
-			if (i >= len || !((v[i] >= 'a' && v[i] <= 'z') ||
-			    v[i] == '*'))
-				return false;
-			while (i < len && ((v[i] >= 'a' && v[i] <= 'z') ||
-			    isdigit((unsigned char)v[i]) ||
-			    strchr("_-.*", v[i]) != NULL))
-				i++;
-			if (i < len && v[i] == '=' &&
-			    !sf_bare_item(v, len, &i, &pv, &pt))
-				return false;
-		}
-		if (type != SF_FALSE)
-			cc_directive(cc, v + ks, kl, type == SF_INT ? ival :
-			    type == SF_TRUE ? CC_NOVAL : -2);
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		if (i == len)
-			return true;
-		if (v[i++] != ',')
-			return false;
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		if (i == len)
-			return false;	/* a trailing comma */
-	}
-}
-
-/*
- * After "=" at *i: one bare item (RFC 8941 3.3). *type is SF_INT with
- * *ival for an integer, SF_TRUE/SF_FALSE for ?1/?0, SF_OTHER for the rest.
- */
-static bool
-sf_bare_item(const char *v, size_t len, size_t *ip, int64_t *ival,
-    enum sf_type *type)
-{
-	size_t	i = *ip + 1, n;
-
-	if (i >= len)
-		return false;
-	*type = SF_OTHER;
-	if (v[i] == '-' || isdigit((unsigned char)v[i])) {
-		bool	 neg = v[i] == '-', dec = false;
-		int64_t	 x = 0;
-
-		if (neg)
-			i++;
-		for (n = 0; i < len && isdigit((unsigned char)v[i]); i++, n++)
-			if (n < 15)
-				x = x * 10 + (v[i] - '0');
-		if (n == 0 || n > 15)
-			return false;
-		if (i < len && v[i] == '.') {
-			if (n > 12)
-				return false;
-			for (i++, n = 0; i < len &&
-			    isdigit((unsigned char)v[i]); i++)
-				n++;
-			if (n == 0 || n > 3)
-				return false;
-			dec = true;
-		}
-		if (!dec && !neg) {
-			*type = SF_INT;
-			*ival = x > INT32_MAX ? INT32_MAX : x;
-		}
-	} else if (v[i] == '"') {
-		for (i++; i < len && v[i] != '"'; i++) {
-			if (v[i] == '\\') {
-				if (++i >= len || (v[i] != '"' && v[i] != '\\'))
-					return false;
-			} else if (v[i] < 0x20 || v[i] > 0x7e)
-				return false;
-		}
-		if (i++ >= len)
-			return false;
-	} else if (isalpha((unsigned char)v[i]) || v[i] == '*') {
-		while (i < len && (isalnum((unsigned char)v[i]) ||
-		    strchr("!#$%&'*+-.^_`|~:/", v[i]) != NULL))
-			i++;
-	} else if (v[i] == ':') {
-		for (i++; i < len && (isalnum((unsigned char)v[i]) ||
-		    v[i] == '+' || v[i] == '/' || v[i] == '='); i++)
-			;
-		if (i >= len || v[i++] != ':')
-			return false;
-	} else if (v[i] == '?') {
-		if (i + 1 >= len || (v[i + 1] != '0' && v[i + 1] != '1'))
-			return false;
-		*type = v[i + 1] == '1' ? SF_TRUE : SF_FALSE;
-		i += 2;
-	} else
-		return false;
-	*ip = i;
-	return true;
-}
-
-/*
- * The response's cache policy (RFC 9111 5.2.2, RFC 9213): from the first
- * of the route's target fields present with a valid value, if any (then
- * *targeted is set, and Cache-Control and Expires do not count), else
- * from Cache-Control and Pragma.
- */
-static void
-cc_response(struct cc *cc, const struct cfg_route *route, const char *b,
-    const struct http_head *h, bool *targeted)
-{
-	*targeted = false;
-	for (int t = 0; t < route->ncc_targets; t++) {
-		const char	*name = route->cc_targets[t];
-		size_t		 nl = strlen(name);
-		bool		 seen = false, valid = true;
-
-		cc_init(cc);
-		for (uint32_t i = 0; i < h->nheaders && valid; i++) {
-			const struct http_header *f = &h->headers[i];
-
-			if (f->name.len != nl || strncasecmp(b + f->name.off,
-			    name, nl) != 0)
-				continue;
-			seen = true;
-			valid = cc_parse_sf(cc, b + f->value.off, f->value.len);
-		}
-		if (seen && valid) {
-			*targeted = true;
-			return;
-		}
-	}
-	cc_read(cc, b, h);
-}
-
-/* An HTTP-date field; -1 when absent or invalid. */
-static int64_t
-head_date(const char *b, const struct http_head *h, const char *name)
-{
-	const struct http_header *f = find(b, h, name);
-
-	return f == NULL ? -1 : http_date_parse(b + f->value.off,
-	    f->value.len, time(NULL));
-}
-
-/*
- * Age (RFC 9111 5.1): delta-seconds, or -1 when absent or invalid. Of a
- * list, or of several lines, the first counts.
- */
-static int64_t
-head_age(const char *b, const struct http_head *h)
-{
-	const struct http_header *f = find(b, h, "age");
-	const char		*p, *comma;
-	size_t			 n;
-	int64_t			 v = 0;
-
-	if (f == NULL)
-		return -1;
-	p = b + f->value.off;
-	n = f->value.len;
-	if ((comma = memchr(p, ',', n)) != NULL)
-		n = (size_t)(comma - p);
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char d = p[i];
-
-		if (!isdigit((unsigned char)d))
-			return -1;
-		if ((v = v * 10 + (d - '0')) > INT32_MAX)
-			v = INT32_MAX;	/* RFC 9111 1.2.2 */
-	}
-	return v;
-}
 
 /* --- keys --------------------------------------------------------------- */
 
@@ -604,13 +229,6 @@ coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
 
 /* --- answering from the cache ------------------------------------------- */
 
-static int64_t
-current_age(const struct cs_meta *m, int64_t now)
-{
-	int64_t	a = m->initial_age + (now - m->response_time);
-
-	return a < 0 ? 0 : a;
-}
 
 /* The entry's validators as conditional request lines. */
 static void
@@ -619,11 +237,11 @@ cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
 	const struct http_header	*f;
 	size_t				 n = 0;
 
-	if ((f = find(b, h, "etag")) != NULL && f->value.len < 400)
+	if ((f = cp_find(b, h, "etag")) != NULL && f->value.len < 400)
 		n += (size_t)snprintf(rc->cond, sizeof(rc->cond),
 		    "If-None-Match: %.*s\r\n", (int)f->value.len,
 		    b + f->value.off);
-	if ((f = find(b, h, "last-modified")) != NULL && f->value.len < 60 &&
+	if ((f = cp_find(b, h, "last-modified")) != NULL && f->value.len < 60 &&
 	    n < sizeof(rc->cond))
 		n += (size_t)snprintf(rc->cond + n, sizeof(rc->cond) - n,
 		    "If-Modified-Since: %.*s\r\n", (int)f->value.len,
@@ -631,38 +249,6 @@ cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
 	rc->cond_len = (uint16_t)(n < sizeof(rc->cond) ? n : 0);
 }
 
-/* Weak comparison of an entity tag against an If-None-Match list. */
-static bool
-etag_listed(const char *list, size_t llen, const char *tag, size_t tlen)
-{
-	size_t	i = 0;
-
-	if (tlen >= 2 && strncmp(tag, "W/", 2) == 0) {
-		tag += 2;
-		tlen -= 2;
-	}
-	while (i < llen) {
-		size_t s;
-
-		while (i < llen && (list[i] == ' ' || list[i] == ','))
-			i++;
-		if (i < llen && list[i] == '*')
-			return true;
-		if (i + 2 <= llen && strncmp(list + i, "W/", 2) == 0)
-			i += 2;
-		s = i;
-		if (i < llen && list[i] == '"')
-			for (i++; i < llen && list[i] != '"'; i++)
-				;
-		if (i < llen)
-			i++;
-		if (i - s == tlen && memcmp(list + s, tag, tlen) == 0)
-			return true;
-		while (i < llen && list[i] != ',')
-			i++;
-	}
-	return false;
-}
 
 /* Whether the client's conditionals let us answer 304 (RFC 9110 13.2.2). */
 static bool
@@ -678,15 +264,15 @@ client_not_modified(const struct conn *c, const char *sb,
 	if (sh->status < 200 || sh->status > 299)
 		return false;	/* RFC 9110 13.2.1 */
 	if (rc->rq_inm >= 0) {
-		f = find(sb, sh, "etag");
-		return f != NULL && etag_listed(b + hs[rc->rq_inm].value.off,
+		f = cp_find(sb, sh, "etag");
+		return f != NULL && cp_etag_listed(b + hs[rc->rq_inm].value.off,
 		    hs[rc->rq_inm].value.len, sb + f->value.off, f->value.len);
 	}
 	if (rc->rq_ims < 0 || (t = http_date_parse(b +
 	    hs[rc->rq_ims].value.off, hs[rc->rq_ims].value.len,
 	    time(NULL))) == -1)
 		return false;
-	lm = head_date(sb, sh, "last-modified");
+	lm = cp_head_date(sb, sh, "last-modified", time(NULL));
 	return lm != -1 && lm <= t;
 }
 
@@ -867,16 +453,16 @@ request_first(struct conn *c, const struct cfg_route *route)
 
 		if (cc_field(&cc, b, f, &cc_seen, &pragma))
 			continue;
-		if (name_is(b, f, "range")) {
+		if (cp_name_is(b, f, "range")) {
 			range = rc->rq_range >= 0;	/* two: pass on */
 			rc->rq_range = (int16_t)i;
-		} else if (name_is(b, f, "if-range"))
+		} else if (cp_name_is(b, f, "if-range"))
 			rc->rq_if_range = (int16_t)i;
-		else if (name_is(b, f, "if-none-match") && rc->rq_inm < 0)
+		else if (cp_name_is(b, f, "if-none-match") && rc->rq_inm < 0)
 			rc->rq_inm = (int16_t)i;
-		else if (name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
+		else if (cp_name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
 			rc->rq_ims = (int16_t)i;
-		else if (name_is(b, f, "authorization"))
+		else if (cp_name_is(b, f, "authorization"))
 			rc->rq_auth = (int16_t)i;
 	}
 	cc_done(&cc, cc_seen, pragma);
@@ -922,61 +508,20 @@ range_bypass(struct conn *c)
 }
 
 /*
- * Which part of the stored 200 a Range request gets (RFC 9110 14.2):
- * one byte range, first-last, first- or -suffix, is served as a 206; one
- * that starts past the end as a 416. Anything else (several ranges, an
- * unknown unit, bad syntax, an If-Range that does not match) gets all of
- * it, as the RFC allows.
+ * Which part of the stored 200 a Range request gets (cp_range): a 206,
+ * a 416, or all of it, which an If-Range that does not match gets too.
  */
 static void
 range_select(struct conn *c, const char *sb, const struct http_head *sh)
 {
 	struct rcache		*rc = c->req->rc;
-	const char		*b = c->in->data;
 	const struct http_header *f = &c->req->head.headers[rc->rq_range];
-	const char		*p = b + f->value.off, *e = p + f->value.len;
-	uint64_t		 len = rc->found.bodylen, first = 0, last = 0;
-	bool			 has_first = false, has_last = false;
 
 	rc->range = RANGE_WHOLE;
 	if (sh->status != 200 || !if_range_ok(c, sb, sh))
 		return;
-	if (e - p < 6 || strncasecmp(p, "bytes=", 6) != 0)
-		return;
-	for (p += 6; p < e && (*p == ' ' || *p == '\t'); p++)
-		;
-	for (; p < e && isdigit((unsigned char)*p); p++, has_first = true)
-		if ((first = first * 10 + (uint64_t)(*p - '0')) > INT64_MAX / 10)
-			return;
-	if (p == e || *p++ != '-')
-		return;
-	for (; p < e && isdigit((unsigned char)*p); p++, has_last = true)
-		if ((last = last * 10 + (uint64_t)(*p - '0')) > INT64_MAX / 10)
-			return;
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	if (p != e || (!has_first && !has_last) ||
-	    (has_first && has_last && last < first))
-		return;		/* several ranges, or not a range */
-	if (!has_first) {
-		/* -suffix: the last bytes */
-		if (last == 0 || len == 0) {
-			rc->range = RANGE_UNSATISFIABLE;
-			return;
-		}
-		first = last < len ? len - last : 0;
-		last = len - 1;
-	} else {
-		if (first >= len) {
-			rc->range = RANGE_UNSATISFIABLE;
-			return;
-		}
-		if (!has_last || last >= len)
-			last = len - 1;
-	}
-	rc->range = RANGE_PART;
-	rc->range_first = first;
-	rc->range_len = last - first + 1;
+	rc->range = cp_range(c->in->data + f->value.off, f->value.len,
+	    rc->found.bodylen, &rc->range_first, &rc->range_len);
 }
 
 /*
@@ -995,7 +540,7 @@ if_range_ok(const struct conn *c, const char *sb, const struct http_head *sh)
 		return true;
 	f = &c->req->head.headers[rc->rq_if_range];
 	if (f->value.len > 0 && b[f->value.off] == '"') {
-		s = find(sb, sh, "etag");
+		s = cp_find(sb, sh, "etag");
 		return s != NULL && s->value.len == f->value.len &&
 		    memcmp(sb + s->value.off, b + f->value.off,
 		    f->value.len) == 0;
@@ -1004,7 +549,8 @@ if_range_ok(const struct conn *c, const char *sb, const struct http_head *sh)
 	    b[f->value.off + 1] == '/')
 		return false;	/* a weak tag never matches */
 	t = http_date_parse(b + f->value.off, f->value.len, time(NULL));
-	return t != -1 && t == head_date(sb, sh, "last-modified");
+	return t != -1 &&
+	    t == cp_head_date(sb, sh, "last-modified", time(NULL));
 }
 
 /* Takes the fetch lock, or says to wait for the one who has it. */
@@ -1087,7 +633,7 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		rc->fwd = FWD_URI_MISS;
 		return fetch(c);
 	}
-	rc->age = current_age(m, now);
+	rc->age = cp_current_age(m, now);
 	rc->ttl = left = m->lifetime - rc->age;
 	reval = rc->rq_no_cache || (m->flags & CMF_NO_CACHE) ||
 	    (rc->rq_max_age >= 0 && rc->age > rc->rq_max_age) ||
@@ -1182,31 +728,7 @@ new_id(const struct conn *c)
 	    ++seq;
 }
 
-/* Statuses whose caching rules RFC 9110 and 9111 define, and we follow. */
-static bool
-understood_status(int s)
-{
-	switch (s) {
-	case 200: case 203: case 204: case 300: case 301: case 302:
-	case 303: case 307: case 308: case 404: case 405: case 410:
-	case 414: case 451: case 501:
-		return true;
-	default:
-		return false;
-	}
-}
 
-static bool
-heuristic_status(int s)
-{
-	switch (s) {
-	case 200: case 203: case 204: case 206: case 300: case 301:
-	case 308: case 404: case 405: case 410: case 414: case 501:
-		return true;
-	default:
-		return false;
-	}
-}
 
 /*
  * Whether the response may be stored, and for how long it is fresh
@@ -1215,112 +737,20 @@ heuristic_status(int s)
 static const char *
 storable(struct conn *c, const char *b, const struct http_head *h)
 {
-	struct req		*r = c->req;
-	struct rcache		*rc = r->rc;
-	const struct cfg_route	*route = route_of(c);
-	struct cs_meta		*m = &rc->meta;
-	const struct http_header *f;
-	struct cc		 cc;
-	int64_t			 now = (int64_t)time(NULL), date, exp, age;
-	int64_t			 apparent, corrected, lm;
-	bool			 explicit_ = false, auth = false, targeted;
-	int			 nexpires = 0;
-	int			 st = h->status;
+	struct req	*r = c->req;
+	struct rcache	*rc = r->rc;
+	const char	*why;
 
-	if (st == 206)
-		return "partial";
-	if (st < 200 || r->upgrade)
+	if (r->upgrade)
 		return "status";
-	cc_response(&cc, route, b, h, &targeted);
-	/*
-	 * must-understand (RFC 9111 5.2.2.3): stored only with a status
-	 * whose caching rules we follow, and then no-store gives way.
-	 */
-	if (cc.must_understand && !understood_status(st))
-		return "must-understand";
-	if (cc.no_store && !cc.must_understand)
-		return "no-store";
-	if (cc.private_)
-		return "private";
-	if (find(b, h, "set-cookie") != NULL)
-		return "set-cookie";
-	auth = rc->rq_auth >= 0;
-	if (auth && !cc.public_ && cc.s_maxage < 0 && !cc.must_revalidate)
-		return "authorization";
-	for (uint32_t i = 0; i < h->nheaders; i++) {
-		f = &h->headers[i];
-		if (name_is(b, f, "vary") && memchr(b + f->value.off, '*',
-		    f->value.len) != NULL)
-			return "vary-star";
+	why = cp_storable(b, h, route_of(c), rc->rq_auth >= 0,
+	    c->w->env->cfg->global.cache_max_object_size, (int64_t)time(NULL),
+	    rc->req_time, &rc->meta);
+	if (why == NULL) {
+		rc->meta.kind = CS_OBJECT;
+		rc->meta.id = new_id(c);
 	}
-	if (h->has_content_length && h->content_length >
-	    c->w->env->cfg->global.cache_max_object_size)
-		return "too-large";
-	if (h->head_len > CS_HEAD_MAX)
-		return "too-large";
-
-	memset(m, 0, sizeof(*m));
-	m->kind = CS_OBJECT;
-	m->id = new_id(c);
-	m->status = st;
-	m->swr = cc.swr;
-	m->sie = cc.sie;
-	date = head_date(b, h, "date");
-	if (date == -1)
-		date = now;
-	m->date = date;
-	if ((age = head_age(b, h)) < 0)
-		age = 0;
-	apparent = now - date > 0 ? now - date : 0;
-	corrected = age + (now - rc->req_time);
-	m->initial_age = apparent > corrected ? apparent : corrected;
-	m->response_time = now;
-	lm = head_date(b, h, "last-modified");
-	m->last_modified = lm > 0 ? lm : 0;
-	if (find(b, h, "etag") != NULL || lm > 0)
-		m->flags |= CMF_VALIDATOR;
-	if (cc.no_cache)
-		m->flags |= CMF_NO_CACHE;
-	if (cc.must_revalidate || cc.proxy_revalidate || cc.s_maxage >= 0)
-		m->flags |= CMF_MUST_REVALIDATE;
-
-	if (cc.s_maxage != -1) {
-		m->lifetime = cc.s_maxage < 0 ? 0 : cc.s_maxage;
-		explicit_ = true;
-	} else if (cc.max_age != -1) {
-		m->lifetime = cc.max_age < 0 ? 0 : cc.max_age;
-		explicit_ = true;
-	} else if (!targeted && (f = find(b, h, "expires")) != NULL) {
-		/* Invalid, or more than one: already expired (RFC 9111 5.3). */
-		for (uint32_t i = 0; i < h->nheaders; i++)
-			nexpires += name_is(b, &h->headers[i], "expires");
-		exp = nexpires > 1 ? -1 : http_date_parse(b + f->value.off,
-		    f->value.len, (time_t)now);
-		m->lifetime = exp == -1 || exp < date ? 0 : exp - date;
-		explicit_ = true;
-	}
-	if (!explicit_) {
-		size_t i;
-
-		for (i = 0; i < route->ncache_valid; i++)
-			if (route->cache_valid[i].status == st ||
-			    route->cache_valid[i].status == 0)
-				break;
-		if (i < route->ncache_valid)
-			m->lifetime = route->cache_valid[i].ttl_ms / 1000;
-		else if (!heuristic_status(st) && !cc.public_)
-			return "status";
-		else if (lm > 0 && lm <= date) {
-			/* 10% of the time since it changed (RFC 9111 4.2.2). */
-			m->lifetime = (date - lm) / 10;
-			if (m->lifetime > HEURISTIC_MAX)
-				m->lifetime = HEURISTIC_MAX;
-		} else if (m->flags & CMF_VALIDATOR)
-			m->lifetime = 0;	/* stored, revalidated on use */
-		else
-			return "no-freshness";
-	}
-	return NULL;
+	return why;
 }
 
 /* The lower-cased names a response's Vary lists, one per line. */
@@ -1333,7 +763,7 @@ vary_names(const char *b, const struct http_head *h, char *dst, size_t room)
 		const struct http_header *f = &h->headers[i];
 		const char *v = b + f->value.off;
 
-		if (!name_is(b, f, "vary"))
+		if (!cp_name_is(b, f, "vary"))
 			continue;
 		for (size_t k = 0; k < f->value.len; ) {
 			while (k < f->value.len && (v[k] == ' ' || v[k] ==
@@ -1607,7 +1037,7 @@ cache_serve_load(struct conn *c)
 	if (!rc->head_loaded) {
 		if (!lookup(c, rc->ohash, rc->okeylen, &rc->found))
 			return -1;
-		rc->age = current_age(&rc->found.meta, now);
+		rc->age = cp_current_age(&rc->found.meta, now);
 		rc->ttl = rc->found.meta.lifetime - rc->age;
 		rc->head_loaded = true;
 		rc->coded_hit = false;

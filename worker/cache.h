@@ -13,26 +13,16 @@
 
 #include "common/cache_store.h"
 #include "common/config.h"
+#include "worker/cache_policy.h"
 
 struct conn;
 struct proc_env;
 struct req;
 
-/* Entry flags (cs_meta.flags). */
-#define CMF_NO_CACHE		0x01	/* revalidate before each use */
-#define CMF_MUST_REVALIDATE	0x02	/* never served stale */
-#define CMF_COMPRESSIBLE	0x04	/* frontd may compress it */
-#define CMF_VALIDATOR		0x08	/* ETag or Last-Modified */
 
 enum cache_fwd {
 	FWD_NONE, FWD_URI_MISS, FWD_VARY_MISS, FWD_STALE, FWD_REQUEST,
 	FWD_BYPASS, FWD_METHOD
-};
-
-enum cache_range {
-	RANGE_WHOLE,		/* no Range, or one answered with all of it */
-	RANGE_PART,		/* 206 with one range */
-	RANGE_UNSATISFIABLE	/* 416 */
 };
 
 /* What request_start does next. */
