@@ -37,6 +37,7 @@
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
+#include "worker/conn_int.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
 #include "common/tlsio.h"
@@ -100,7 +101,6 @@ static struct page_cache	req_cache = {
 
 static void		conn_run(struct conn *);
 static enum step	conn_handshake(struct conn *);
-static void		set_client_events(struct conn *, uint32_t);
 static enum step	conn_idle(struct conn *);
 static enum step	conn_read_head(struct conn *);
 static enum step	conn_connect(struct conn *);
@@ -110,60 +110,27 @@ static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
 static enum step	request_start(struct conn *);
-static enum step	cache_serve(struct conn *);
-static enum step	conn_fail(struct conn *, int, const char *);
 static enum step	upstream_failed(struct conn *, int, const char *,
 			    const char *, bool);
 static enum step	start_try(struct conn *, int);
 static enum step	conn_finish(struct conn *);
-static void		conn_enter(struct conn *, enum conn_state);
 static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
-static void		conn_up_event(struct upconn *, uint32_t);
 static void		conn_timeout(struct ev_loop *, void *);
-static void		conn_wait(struct conn *, enum conn_wait);
 static void		conn_wait_ms(struct conn *, enum conn_wait, int64_t);
-static enum step	client_failed(struct conn *, enum counter, const char *,
-			    const char *);
 static struct req	*req_new(void);
 static void		req_end(struct conn *);
-static ssize_t		read_into(int, void *, struct buf *, size_t);
-static size_t		in_pin(const struct conn *);
 static void		pipe_put(int[2], size_t);
 static int64_t		drain_quiet_ms(const struct conn *);
 
 /* The client's address for a log line; formatted only when logging. */
-static const char *
+const char *
 peer_name(const struct conn *c)
 {
 	static char	buf[ADDR_STRLEN];
 
 	addr_format(&c->peer, buf, sizeof(buf));
 	return buf;
-}
-
-static const struct cfg_global *
-G(const struct conn *c)
-{
-	return &c->w->env->cfg->global;
-}
-
-static const struct cfg_upstream *
-U(const struct conn *c)
-{
-	return c->w->env->cfg->upstreams[c->req->upstream];
-}
-
-static const struct cfg_route *
-R(const struct conn *c)
-{
-	return c->w->env->cfg->routes[c->req->route];
-}
-
-static struct counters_zone *
-CNT(const struct conn *c)
-{
-	return c->w->env->counters;
 }
 
 void
@@ -379,7 +346,7 @@ idle_remove(struct conn *c)
 	w->nidle--;
 }
 
-static void
+void
 conn_enter(struct conn *c, enum conn_state s)
 {
 	if (log_enabled(LOG_LVL_DEBUG))
@@ -431,7 +398,7 @@ wait_ms(const struct conn *c, enum conn_wait w)
 }
 
 /* Arms the timer for what the connection now waits for. */
-static void
+void
 conn_wait(struct conn *c, enum conn_wait w)
 {
 	conn_wait_ms(c, w, wait_ms(c, w));
@@ -523,7 +490,7 @@ conn_event(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	conn_run(c);
 }
 
-static void
+void
 conn_up_event(struct upconn *uc, uint32_t events)
 {
 	struct conn	*c = uc->owner;
@@ -560,7 +527,7 @@ conn_kick(struct ev_loop *loop, void *arg)
 	conn_run(c);
 }
 
-static void
+void
 set_client_events(struct conn *c, uint32_t ev)
 {
 	ev_io_mod(c->w->loop, &c->io, ev);
@@ -579,7 +546,7 @@ set_client_events(struct conn *c, uint32_t ev)
  * from the mask when c->in is full or the client has closed, so a level-
  * triggered wakeup never repeats for data we leave unread.
  */
-static void
+void
 client_absorb(struct conn *c)
 {
 	ssize_t	n;
@@ -594,7 +561,7 @@ client_absorb(struct conn *c)
 		c->client_eof = true;
 }
 
-static void
+void
 client_wait(struct conn *c, bool want_out)
 {
 	uint32_t	ev = want_out ? EPOLLOUT : 0;
@@ -636,19 +603,12 @@ up_warn(struct conn *c, const char *what, const char *detail)
 	}
 }
 
-/* What a failed read or write on the client says, if anything. */
-static const char *
-io_error(const struct conn *c)
-{
-	return c->ssl == NULL ? strerror(errno) : NULL;
-}
-
 /*
  * The client failed the request: too slow, or gone in the middle. It is
  * counted apart from the upstream errors, never charged to a server, and
  * logged at info: clients do this all day.
  */
-static enum step
+enum step
 client_failed(struct conn *c, enum counter which, const char *why,
     const char *detail)
 {
@@ -906,7 +866,7 @@ hsts_line(const struct conn *c)
  * Answers with frontd's own response and closes afterwards. Whatever the
  * upstream was doing is dropped.
  */
-static enum step
+enum step
 conn_fail(struct conn *c, int status, const char *why)
 {
 	struct req		*r = c->req;
@@ -978,7 +938,7 @@ conn_fail(struct conn *c, int status, const char *why)
  * (passed through). Returns the bytes of src written, or -1 on error.
  * *blocked tells that the socket is full.
  */
-static ssize_t
+ssize_t
 send_two(int fd, void *ssl, bool *stuck, struct buf *out, struct buf *src,
     size_t n, bool *blocked, uint64_t *sent)
 {
@@ -1057,22 +1017,10 @@ written:
 }
 
 /*
- * While a request is served, its head stays where it was parsed, at the
- * front of c->in: the cache's Vary key, a retry and a 304 read it through
- * its slices after more of the client's bytes (a body, a pipelined
- * request) came in behind it.
- */
-static size_t
-in_pin(const struct conn *c)
-{
-	return c->req != NULL && c->req->parsed ? c->req->head.head_len : 0;
-}
-
-/*
  * Reads into b, compacted down to offset keep; returns bytes, 0 on EOF,
  * -1 error, -2 would block.
  */
-static ssize_t
+ssize_t
 read_into(int fd, void *ssl, struct buf *b, size_t keep)
 {
 	ssize_t	n;
@@ -1465,7 +1413,7 @@ request_upgrade(struct conn *c, const struct cfg_route *route)
  * Whether a 101 switches to what was asked for: each protocol of its
  * Upgrade one that went to the server.
  */
-static bool
+bool
 upgrade_accepted(const struct conn *c)
 {
 	const struct req	*r = c->req;
@@ -2048,7 +1996,7 @@ buf_append(struct buf *o, const char *s, size_t len)
  * them. Stops when o lacks room for a framed chunk, when in needs more
  * bytes, or at the end of the body (*done). -1: bad framing.
  */
-static int
+int
 chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
     bool reframe, bool trailers, bool *started, bool *done)
 {
@@ -2467,7 +2415,7 @@ not_modified_coding(struct conn *c, bool type_ok)
  * not encoded already, not marked no-transform, not too short. Then it
  * goes out chunked (close-delimited to HTTP/1.0), compressed on the way.
  */
-static void
+void
 response_coding(struct conn *c)
 {
 	struct req		*r = c->req;
@@ -2521,7 +2469,7 @@ response_coding(struct conn *c)
 
 /* The client's response head, added to c->out: its length, 0 when it
  * does not fit, (size_t)-1 without memory. */
-static size_t
+size_t
 client_head(struct conn *c)
 {
 	size_t	len;
@@ -2540,7 +2488,7 @@ client_head(struct conn *c)
  * same rules as an upstream's, the body is copied from shared memory as
  * the client takes it.
  */
-static enum step
+enum step
 cache_serve(struct conn *c)
 {
 	struct req	*r = c->req;
