@@ -38,6 +38,7 @@
 #include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
+#include "worker/proxy.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
 #include "common/tlsio.h"
@@ -51,7 +52,6 @@
 #define LINGER_MS	2000	/* reading what a client sends after our close */
 #define RECLAIM_LOG_MS	10000	/* one line at most about full houses */
 #define SNIFF_MAX	24	/* bytes of a method, and its space */
-#define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
 #define SPLICE_CHUNK	(256 * 1024)	/* pipe capacity we ask for */
 #define SPARE_PIPES	64
@@ -103,16 +103,12 @@ static void		conn_run(struct conn *);
 static enum step	conn_handshake(struct conn *);
 static enum step	conn_idle(struct conn *);
 static enum step	conn_read_head(struct conn *);
-static enum step	conn_connect(struct conn *);
 static enum step	conn_send_request(struct conn *);
 static enum step	conn_read_response(struct conn *);
 static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
 static enum step	request_start(struct conn *);
-static enum step	upstream_failed(struct conn *, int, const char *,
-			    const char *, bool);
-static enum step	start_try(struct conn *, int);
 static enum step	conn_finish(struct conn *);
 static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
@@ -440,7 +436,7 @@ conn_run(struct conn *c)
 			s = conn_read_head(c);
 			break;
 		case CONN_CONNECT:
-			s = conn_connect(c);
+			s = proxy_connect(c);
 			break;
 		case CONN_SEND_REQUEST:
 			s = conn_send_request(c);
@@ -572,38 +568,6 @@ client_wait(struct conn *c, bool want_out)
 }
 
 /*
- * Logs an upstream failure, naming the server. At most one line a second
- * per server and worker: a dead backend under load must not fill the
- * disk; the next line says how many were left out.
- */
-static void
-up_warn(struct conn *c, const char *what, const char *detail)
-{
-	struct req		*r = c->req;
-	struct warn_limit	*lim = &c->w->warn[r->slot];
-	int64_t			 now = ev_now(c->w->loop);
-
-	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
-	/* A burst of UP_WARN_BURST lines a second, then a summary. */
-	if (now - lim->window_ms >= 1000) {
-		lim->window_ms = now;
-		lim->count = 0;
-	}
-	if (++lim->count > UP_WARN_BURST) {
-		lim->skipped++;
-		return;
-	}
-	log_warn("conn=%llu %s upstream %s server %s: %s%s%s", (unsigned long
-	    long)c->id, peer_name(c), U(c)->sec.name, r->upstream_name, what,
-	    detail ? ": " : "", detail ? detail : "");
-	if (lim->skipped > 0) {
-		log_warn("upstream %s server %s: %u more failures not logged",
-		    U(c)->sec.name, r->upstream_name, lim->skipped);
-		lim->skipped = 0;
-	}
-}
-
-/*
  * The client failed the request: too slow, or gone in the middle. It is
  * counted apart from the upstream errors, never charged to a server, and
  * logged at info: clients do this all day.
@@ -671,28 +635,28 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		c->why = "lingering close done";
 		break;
 	case WAIT_CONNECT:
-		s = upstream_failed(c, 504, "connect timeout", d, true);
+		s = proxy_failed(c, 504, "connect timeout", d, true);
 		break;
 	case WAIT_UP_SEND:
-		s = upstream_failed(c, 504, "send timeout", d, false);
+		s = proxy_failed(c, 504, "send timeout", d, false);
 		break;
 	case WAIT_UP_HEAD:
 		if (ev_now(c->w->loop) >= r->head_deadline_ms) {
 			fmt_duration(d, sizeof(d), U(c)->header_timeout_ms);
-			s = upstream_failed(c, 504, "header timeout", d, false);
+			s = proxy_failed(c, 504, "header timeout", d, false);
 		} else
-			s = upstream_failed(c, 504, "read timeout", d, false);
+			s = proxy_failed(c, 504, "read timeout", d, false);
 		break;
 	case WAIT_UP_READ:
 		r->reusable = false;
 		if (r->resp_started) {
 			/* Too late for an error page: cut the response. */
-			up_warn(c, "read timeout during the response", d);
+			proxy_warn(c, "read timeout during the response", d);
 			c->why = "upstream read timeout during the response";
 			break;
 		}
 		/* The head waits for the body it is sent with. */
-		up_warn(c, "read timeout", d);
+		proxy_warn(c, "read timeout", d);
 		s = conn_fail(c, 504, "upstream timeout");
 		break;
 	case WAIT_TUNNEL:
@@ -1566,70 +1530,6 @@ route_action(struct conn *c, const struct cfg_route *route)
 	    "redirect");
 }
 
-/*
- * Logs "no live server" for an upstream at most once a second per worker,
- * with the count of what was left out.
- */
-static void
-nolive_warn(struct conn *c, const char *what)
-{
-	struct warn_limit	*lim = &c->w->nolive[c->req->upstream];
-	int64_t			 now = ev_now(c->w->loop);
-
-	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
-	if (now - lim->window_ms < 1000) {
-		lim->skipped++;
-		return;
-	}
-	lim->window_ms = now;
-	log_warn("upstream %s: %s%s", U(c)->sec.name, what, lim->skipped ?
-	    " (and more since the last line)" : "");
-	lim->skipped = 0;
-}
-
-/*
- * One try: picks a server not tried yet and gets a connection to it.
- * STEP_AGAIN in CONN_CONNECT, or an error answer: retry_status, the
- * answer of the failed try before, when there is none left to try.
- */
-static enum step
-start_try(struct conn *c, int retry_status)
-{
-	struct worker			*w = c->w;
-	struct req			*r = c->req;
-	const struct cfg_upstream	*up = U(c);
-	size_t				 idx;
-
-	switch (balance_pick(c, up, &idx)) {
-	case PICK_OK:
-		break;
-	case PICK_FULL:
-		if (retry_status != 0)
-			return conn_fail(c, retry_status, "upstream failed");
-		nolive_warn(c, "every available server is at max_conns");
-		return conn_fail(c, 503, "all servers at max_conns");
-	case PICK_NONE:
-		/* After a failed try: its answer, nothing else to try. */
-		if (retry_status != 0)
-			return conn_fail(c, retry_status, "upstream failed");
-		nolive_warn(c, "no live server for this request");
-		return conn_fail(c, 502, "no live upstream server");
-	}
-	r->slot = (int)(up->slot0 + idx);
-	r->upstream_name = w->slot_names[r->slot];
-	r->tried[r->ntried++] = (int16_t)idx;
-	if (r->ntried == 1)
-		r->first_try_ms = ev_now(w->loop);
-	r->uc = upstream_get(w, up, idx, r->slot, false);
-	if (r->uc == NULL)
-		return conn_fail(c, 503, "out of memory");
-	r->uc->owner = c;
-	r->uc->cb = conn_up_event;
-	atomic_fetch_add(&w->env->health->slots[r->slot].requests, 1);
-	conn_enter(c, CONN_CONNECT);
-	return STEP_AGAIN;
-}
-
 /* A complete, valid head: decide framing, route, and build the upstream
  * request head. */
 static enum step
@@ -1766,7 +1666,7 @@ request_start(struct conn *c)
 		r->interim_len += 25;
 		r->continue_sent = true;
 	}
-	return start_try(c, 0);
+	return proxy_start_try(c, 0);
 }
 
 static enum step
@@ -1828,136 +1728,6 @@ conn_read_head(struct conn *c)
 		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
 	}
 	return request_start(c);
-}
-
-/*
- * Retries a request that failed on a reused upstream connection before any
- * byte of response: the server closed it between our check and our write.
- * Only when nothing of a body went out, so the request can be sent again.
- */
-static bool
-try_retry(struct conn *c)
-{
-	struct req	*r = c->req;
-
-	if (!r->uc->reused || r->retried || r->up_status != 0 ||
-	    !r->idempotent || r->req_mode != BODY_NONE)
-		return false;
-	log_debug("conn=%llu retrying on a new connection to %s",
-	    (unsigned long long)c->id, r->upstream_name);
-	r->retried = true;
-	r->up_readable = false;
-	upstream_release(r->uc, false);
-	r->uc = upstream_get(c->w, U(c), (size_t)r->tried[r->ntried - 1],
-	    r->slot, true);
-	if (r->uc == NULL)
-		return false;
-	r->uc->owner = c;
-	r->uc->cb = conn_up_event;
-	r->up_out->start = 0;
-	r->up_out->end = r->up_head_len;
-	if (r->up_in != NULL)
-		r->up_in->start = r->up_in->end = 0;
-	http_parser_init(&r->rparser);
-	conn_enter(c, CONN_CONNECT);
-	return true;
-}
-
-/*
- * A try failed before any byte of the response: the server is charged
- * with it (max_fails), and the request goes to another server when that
- * is safe (nothing of it can have been acted on, or it is idempotent and
- * bodiless), within retries and retry_timeout. connecting: the failure
- * came before the request was sent. status 504 says a timeout, any
- * other a failure.
- */
-static enum step
-upstream_failed(struct conn *c, int status, const char *what,
-    const char *detail, bool connecting)
-{
-	struct req			*r = c->req;
-	const struct cfg_upstream	*up = U(c);
-	char				 why[160];
-
-	up_warn(c, what, detail);
-	snprintf(why, sizeof(why), "%s%s%s", what, detail ? ": " : "",
-	    detail ? detail : "");
-	/*
-	 * A pooled connection the server closed is no sign of trouble; a
-	 * server that does not answer in time is, on any connection.
-	 */
-	if (r->uc != NULL && (!r->uc->reused || status == 504))
-		balance_failed(c, r->slot, why);
-	if (r->uc == NULL || r->ntried > up->retries || r->resp_started ||
-	    r->up_status != 0 ||
-	    (up->retry_timeout_ms > 0 && ev_now(c->w->loop) -
-	    r->first_try_ms >= up->retry_timeout_ms) ||
-	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
-	    (r->up_in != NULL && buf_len(r->up_in) > 0))
-		return conn_fail(c, status, status == 504 ? "upstream timeout" :
-		    "upstream failed");
-	log_debug("conn=%llu retrying on another server after %s",
-	    (unsigned long long)c->id, why);
-	upstream_release(r->uc, false);
-	r->uc = NULL;
-	r->up_readable = false;
-	r->up_start_ms = 0;
-	r->up_out->start = 0;
-	r->up_out->end = r->up_head_len;
-	if (r->up_in != NULL)
-		r->up_in->start = r->up_in->end = 0;
-	http_parser_init(&r->rparser);
-	return start_try(c, status);
-}
-
-static enum step
-conn_connect(struct conn *c)
-{
-	struct req	*r = c->req;
-	int		 err = 0, rc;
-
-	if (r->uc->fd == -1) {
-		r->up_start_ms = ev_now(c->w->loop);
-		if ((rc = upstream_connect(r->uc, &err)) == -2) {
-			static int64_t last;	/* one line a second */
-
-			if (ev_now(c->w->loop) - last >= 1000) {
-				last = ev_now(c->w->loop);
-				log_warn("cannot open a connection to an "
-				    "upstream server: %s", strerror(err));
-			}
-			return conn_fail(c, 503, "no socket for the upstream");
-		}
-		if (rc == -1)
-			return upstream_failed(c, 502, "connect failed",
-			    strerror(err), true);
-		set_client_events(c, 0);
-		conn_wait(c, WAIT_CONNECT);
-		return STEP_WAIT;
-	}
-	if (!r->uc->connected) {
-		rc = upstream_finish_connect(r->uc, &err);
-		if (rc == 1)
-			return STEP_WAIT;
-		if (rc == -1)
-			return upstream_failed(c, 502, "connect failed",
-			    strerror(err), true);
-	} else if (r->up_start_ms == 0)
-		r->up_start_ms = ev_now(c->w->loop);
-	if (U(c)->tls && !r->uc->tls_done) {
-		const char *why = NULL;
-
-		/* Under the connect timer still. */
-		rc = upstream_tls_handshake(r->uc, &why);
-		if (rc == 1)
-			return STEP_WAIT;
-		if (rc == -1)
-			return upstream_failed(c, 502, "TLS handshake failed",
-			    why, true);
-	}
-	conn_enter(c, CONN_SEND_REQUEST);
-	conn_wait(c, WAIT_UP_SEND);
-	return STEP_AGAIN;
 }
 
 /* Appends one chunk: hex size line, data, CRLF. The caller made room. */
@@ -2192,9 +1962,9 @@ conn_send_request(struct conn *c)
 		    (size_t)pass, &blocked,
 		    NULL);
 		if (n == -1) {
-			if (try_retry(c))
+			if (proxy_retry(c))
 				return STEP_AGAIN;
-			return upstream_failed(c, 502, "send failed",
+			return proxy_failed(c, 502, "send failed",
 			    strerror(errno), false);
 		}
 		if (n > 0 || !blocked)
@@ -2285,7 +2055,7 @@ wait:
 static enum step
 upstream_cut(struct conn *c, ssize_t n)
 {
-	up_warn(c, "closed in the middle of the response", n == -1 ?
+	proxy_warn(c, "closed in the middle of the response", n == -1 ?
 	    strerror(errno) : NULL);
 	c->why = "upstream closed during the response";
 	c->req->reusable = false;
@@ -2549,7 +2319,7 @@ conn_read_response(struct conn *c)
 			    r->up_in->data + r->up_in->start,
 			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
 			if (res == HTTP_ERROR) {
-				up_warn(c, "invalid response",
+				proxy_warn(c, "invalid response",
 				    http_error_names[r->resp.error]);
 				return conn_fail(c, 502, "invalid upstream "
 				    "response");
@@ -2560,7 +2330,7 @@ conn_read_response(struct conn *c)
 		n = read_into(uc->fd, uc->ssl, r->up_in, 0);
 		if (n == -2) {
 			if (buf_room(r->up_in) == 0) {
-				up_warn(c, "invalid response", "head too "
+				proxy_warn(c, "invalid response", "head too "
 				    "large");
 				return conn_fail(c, 502, "upstream response "
 				    "head too large");
@@ -2569,15 +2339,15 @@ conn_read_response(struct conn *c)
 			return STEP_WAIT;
 		}
 		if (n <= 0) {
-			if (buf_len(r->up_in) == 0 && try_retry(c))
+			if (buf_len(r->up_in) == 0 && proxy_retry(c))
 				return STEP_AGAIN;
 			if (buf_len(r->up_in) > 0) {
-				up_warn(c, "closed in the response head",
+				proxy_warn(c, "closed in the response head",
 				    n == -1 ? strerror(errno) : NULL);
 				return conn_fail(c, 502, "upstream closed in "
 				    "the response head");
 			}
-			return upstream_failed(c, 502, "closed without a "
+			return proxy_failed(c, 502, "closed without a "
 			    "response", n == -1 ? strerror(errno) : NULL,
 			    false);
 		}
@@ -2591,8 +2361,8 @@ conn_read_response(struct conn *c)
 		return STEP_AGAIN;
 	}
 	if (r->resp.status == 101 && !upgrade_accepted(c)) {
-		up_warn(c, "invalid response", r->upgrade ? "101 to a protocol "
-		    "not asked for" : "101 without an Upgrade request");
+		proxy_warn(c, "invalid response", r->upgrade ? "101 to a "
+		    "protocol not asked for" : "101 without an Upgrade request");
 		return conn_fail(c, 502, "unexpected 101");
 	}
 	balance_succeeded(c, r->slot);
@@ -2618,7 +2388,7 @@ conn_read_response(struct conn *c)
 	if ((len = client_head(c)) == (size_t)-1)
 		return conn_fail(c, 503, "out of memory");
 	if (len == 0) {
-		up_warn(c, "invalid response", "head too large");
+		proxy_warn(c, "invalid response", "head too large");
 		return conn_fail(c, 502, "upstream response head too large");
 	}
 	r->up_in->start += r->resp.head_len;
@@ -2905,7 +2675,7 @@ send_compressed(struct conn *c)
 		}
 		buf_compact(c->out);
 		if (plain_next(c, &p, &len, &in_done) == -1) {
-			up_warn(c, "invalid chunked response body", NULL);
+			proxy_warn(c, "invalid chunked response body", NULL);
 			c->why = "bad chunked upstream response";
 			r->reusable = false;
 			return STEP_CLOSE;
@@ -3082,7 +2852,7 @@ conn_send_response(struct conn *c)
 			return splice_response(c);
 		pass = response_body_fill(c);
 		if (pass == -1) {
-			up_warn(c, "invalid chunked response body", NULL);
+			proxy_warn(c, "invalid chunked response body", NULL);
 			c->why = "bad chunked upstream response";
 			r->reusable = false;
 			return STEP_CLOSE;
@@ -3229,7 +2999,7 @@ conn_tunnel(struct conn *c)
 		n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in, buf_len(c->in),
 		    &blocked, NULL);
 		if (n == -1) {
-			up_warn(c, "write error in the tunnel",
+			proxy_warn(c, "write error in the tunnel",
 			    uc->ssl == NULL ? strerror(errno) : NULL);
 			c->why = "upstream write error in the tunnel";
 			return STEP_CLOSE;
