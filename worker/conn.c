@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,6 @@
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/compress.h"
-#include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "worker/proxy.h"
@@ -59,9 +57,6 @@
 #define TURN_BUDGET	(512 * 1024)	/* bytes per connection per wakeup */
 #define CACHE_POLL_MS	5	/* waiting for another's fetch */
 #define COMPRESS_WHOLE_MAX (64 * 1024)	/* compressed in one run */
-#define INTERIM_MAX	16		/* 1xx responses forwarded, a request */
-#define INTERIM_BYTES	(8 * 1024)	/* and their heads, in all: the final
-					   head keeps its room in c->out */
 
 const char *const conn_state_names[] = {
 	[CONN_HANDSHAKE] = "handshake",
@@ -103,8 +98,6 @@ static void		conn_run(struct conn *);
 static enum step	conn_handshake(struct conn *);
 static enum step	conn_idle(struct conn *);
 static enum step	conn_read_head(struct conn *);
-static enum step	conn_send_request(struct conn *);
-static enum step	conn_read_response(struct conn *);
 static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
@@ -439,10 +432,10 @@ conn_run(struct conn *c)
 			s = proxy_connect(c);
 			break;
 		case CONN_SEND_REQUEST:
-			s = conn_send_request(c);
+			s = proxy_send(c);
 			break;
 		case CONN_READ_RESPONSE:
-			s = conn_read_response(c);
+			s = proxy_read_head(c);
 			break;
 		case CONN_SEND_RESPONSE:
 			s = conn_send_response(c);
@@ -1820,235 +1813,6 @@ chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
 }
 
 /*
- * Moves request body bytes from c->in towards the upstream: returns how
- * many bytes of c->in may be passed through as they are (LENGTH), after
- * decoding chunked framing into up_out (CHUNKED). -1: bad chunked body,
- * -2: over client_max_body_size.
- */
-static ssize_t
-request_body_fill(struct conn *c)
-{
-	struct req		*r = c->req;
-	const struct cfg_global	*g = G(c);
-	struct buf		*in = c->in;
-
-	if (r->req_done || buf_len(in) == 0)
-		return 0;
-	if (r->req_mode == BODY_LENGTH)
-		return (ssize_t)(r->req_left < buf_len(in) ? r->req_left :
-		    buf_len(in));
-	/* Chunked: decoded, re-framed into up_out; trailers stay here. */
-	if (chunked_relay(&r->req_chunk, in, r->up_out, true, false, NULL,
-	    &r->req_done) == -1)
-		return -1;
-	if (g->client_max_body_size > 0 &&
-	    r->req_chunk.total > g->client_max_body_size)
-		return -2;
-	return 0;
-}
-
-/*
- * An interim response (1xx other than 101) heads up_in, parsed into
- * r->resp with offsets from up_in->data. An HTTP/1.1 client gets it in
- * c->out, ahead of the final head (RFC 9110 15.2): any 1xx but a 100
- * that the client did not ask for or that frontd has sent itself. At
- * most INTERIM_MAX of them and INTERIM_BYTES in all; past that they are
- * dropped, as they are for HTTP/1.0 clients. Then it leaves up_in and
- * the parser is readied for the next head, whose fields start anew.
- * -1: no memory for c->out.
- */
-static int
-interim_take(struct conn *c)
-{
-	struct req		*r = c->req;
-	const struct http_head	*h = &r->resp;
-	size_t			 n = 0, room;
-
-	if (!r->http10 && r->ninterim < INTERIM_MAX &&
-	    r->interim_len < INTERIM_BYTES && (h->status != 100 ||
-	    (r->head.expect_continue && !r->continue_sent))) {
-		if (c->out == NULL && (c->out = buf_get()) == NULL)
-			return -1;
-		buf_compact(c->out);
-		room = INTERIM_BYTES - r->interim_len;
-		if (room > buf_room(c->out))
-			room = buf_room(c->out);
-		if ((n = out_interim_head(c, r, c->out->data + c->out->end,
-		    room)) > 0) {
-			c->out->end += n;
-			r->interim_len += (uint32_t)n;
-			r->ninterim++;
-			if (h->status == 100)
-				r->continue_sent = true;
-		}
-	}
-	/* The server has answered: the request is not tried again. */
-	r->up_status = h->status;
-	log_debug("conn=%llu interim response %d %s",
-	    (unsigned long long)c->id, h->status, n > 0 ? "passed on" :
-	    "dropped");
-	r->up_in->start += h->head_len;
-	http_parser_init(&r->rparser);
-	return 0;
-}
-
-/*
- * The upstream spoke while the request body is still being sent: reads
- * what it says. Interim responses are taken (interim_take) and the
- * upload goes on (0). A final head, a bad one, a close or an error end
- * the upload (1), for conn_read_response to read again. -1: no memory.
- */
-static int
-upstream_early(struct conn *c)
-{
-	struct req		*r = c->req;
-	enum http_result	 res;
-	ssize_t			 n;
-
-	r->up_readable = false;
-	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
-		return -1;
-	for (;;) {
-		if (buf_len(r->up_in) > 0) {
-			buf_compact(r->up_in);
-			res = http_parse_response(&r->rparser, r->up_in->data,
-			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
-			if (res == HTTP_OK && r->resp.status < 200 &&
-			    r->resp.status != 101) {
-				if (interim_take(c) == -1)
-					return -1;
-				continue;
-			}
-			if (res != HTTP_AGAIN) {
-				http_parser_init(&r->rparser);
-				return 1;
-			}
-		}
-		n = read_into(r->uc->fd, r->uc->ssl, r->up_in, 0);
-		if (n == -2)
-			return buf_room(r->up_in) == 0 ? 1 : 0;
-		if (n <= 0)
-			return 1;
-	}
-}
-
-static enum step
-conn_send_request(struct conn *c)
-{
-	struct req	*r = c->req;
-	struct upconn	*uc = r->uc;
-	ssize_t		 pass, n;
-	bool		 blocked, progress = false, up_blocked = false;
-	uint32_t	 cev = 0;
-
-	for (;;) {
-		size_t before = c->in->start;
-
-		/* 100 Continue and other bytes owed to the client. */
-		if (c->out != NULL && buf_len(c->out) > 0) {
-			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, &r->bytes_out);
-			if (n == -1)
-				return client_failed(c, CNT_CLIENT_ABORTS,
-				    "client write error", io_error(c));
-		}
-		pass = request_body_fill(c);
-		if (pass == -1)
-			return conn_fail(c, 400, "bad chunked request body");
-		if (pass == -2)
-			return conn_fail(c, 413, "request body larger than "
-			    "client_max_body_size");
-		n = send_two(uc->fd, uc->ssl, NULL, r->up_out, c->in,
-		    (size_t)pass, &blocked,
-		    NULL);
-		if (n == -1) {
-			if (proxy_retry(c))
-				return STEP_AGAIN;
-			return proxy_failed(c, 502, "send failed",
-			    strerror(errno), false);
-		}
-		if (n > 0 || !blocked)
-			progress = true;
-		if (r->req_mode == BODY_LENGTH && n > 0) {
-			r->req_left -= (uint64_t)n;
-			if (r->req_left == 0)
-				r->req_done = true;
-		}
-		if (blocked) {
-			up_blocked = true;
-			break;
-		}
-		if (r->req_done && buf_len(r->up_out) == 0) {
-			conn_enter(c, CONN_READ_RESPONSE);
-			upstream_watch(uc, EPOLLIN);
-			client_wait(c, false);
-			r->head_deadline_ms = ev_now(c->w->loop) +
-			    U(c)->header_timeout_ms;
-			conn_wait(c, WAIT_UP_HEAD);
-			/*
-			 * The answer cannot be there yet: wait for epoll
-			 * rather than spend a read on EAGAIN.
-			 */
-			return STEP_WAIT;
-		}
-		/*
-		 * Body bytes still in c->in and the decoder moved: go on
-		 * (for chunked bodies pass is always 0; what counts is that
-		 * the input was consumed).
-		 */
-		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
-			continue;
-		/* Need body bytes from the client. */
-		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
-		if (n == -2)
-			break;
-		if (n == 0 || n == -1) {
-			r->status = 0;
-			return client_failed(c, CNT_CLIENT_ABORTS,
-			    "client closed during the request body", n == -1 ?
-			    io_error(c) : NULL);
-		}
-		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
-		progress = true;
-	}
-	/*
-	 * An early answer (or a close) from the upstream ends the upload:
-	 * the answer is relayed, then both connections close. An interim
-	 * one (a 100 Continue, say) is passed on and the upload goes on.
-	 */
-	if (r->up_readable) {
-		switch (upstream_early(c)) {
-		case -1:
-			return conn_fail(c, 503, "out of memory");
-		case 0:
-			if (c->out != NULL && buf_len(c->out) > 0)
-				return STEP_AGAIN;	/* sent at the top */
-			goto wait;
-		default:
-			break;
-		}
-		c->close_after = true;
-		conn_enter(c, CONN_READ_RESPONSE);
-		set_client_events(c, 0);
-		upstream_watch(uc, EPOLLIN);
-		r->head_deadline_ms = ev_now(c->w->loop) +
-		    U(c)->header_timeout_ms;
-		conn_wait(c, WAIT_UP_HEAD);
-		return STEP_AGAIN;
-	}
-wait:
-	if (!r->req_done && buf_room(c->in) > 0)
-		cev |= EPOLLIN;
-	if (c->out != NULL && buf_len(c->out) > 0)
-		cev |= EPOLLOUT;
-	set_client_events(c, cev);
-	upstream_watch(uc, (up_blocked ? EPOLLOUT : 0) | EPOLLIN);
-	if (progress)
-		conn_wait(c, up_blocked ? WAIT_UP_SEND : WAIT_BODY);
-	return STEP_WAIT;
-}
-
-/*
  * The upstream closed (n == 0) or failed (-1) with the response body not
  * all there: the client's connection is cut, never ended as if whole.
  */
@@ -2060,44 +1824,6 @@ upstream_cut(struct conn *c, ssize_t n)
 	c->why = "upstream closed during the response";
 	c->req->reusable = false;
 	return STEP_CLOSE;
-}
-
-/* Chooses how the response body is framed, both ways. */
-static void
-response_framing(struct conn *c)
-{
-	struct req		*r = c->req;
-	const struct http_head	*h = &r->resp;
-
-	r->up_status = h->status;
-	r->status = h->status;
-	r->reusable = !h->conn_close && (h->version_minor == 1 ||
-	    h->conn_keep_alive);
-	if (r->head_method || h->status == 204 || h->status == 304 ||
-	    h->status < 200)
-		r->resp_mode = BODY_NONE;
-	else if (h->chunked)
-		r->resp_mode = BODY_CHUNKED;
-	else if (h->has_content_length)
-		r->resp_mode = BODY_LENGTH;
-	else
-		r->resp_mode = BODY_CLOSE;
-	r->resp_left = h->content_length;
-	if (r->resp_mode == BODY_LENGTH && r->resp_left == 0)
-		r->resp_mode = BODY_NONE;
-	if (r->resp_mode == BODY_CHUNKED)
-		http_chunked_init(&r->resp_chunk);
-	if (r->resp_mode == BODY_CLOSE)
-		r->reusable = false;
-	r->rechunk = !r->http10 && (r->resp_mode == BODY_CHUNKED ||
-	    r->resp_mode == BODY_CLOSE);
-	if (r->http10 && (r->resp_mode == BODY_CHUNKED ||
-	    r->resp_mode == BODY_CLOSE))
-		c->close_after = true;
-	if (!r->req_done)
-		c->close_after = true;
-	if (r->resp_mode == BODY_NONE)
-		r->resp_done = true;
 }
 
 /* Whether v holds word, in any case (directive names, RFC 9111 5.2). */
@@ -2292,117 +2018,6 @@ cache_serve(struct conn *c)
 	r->up_end_ms = ev_now(c->w->loop);
 	conn_enter(c, CONN_SEND_RESPONSE);
 	conn_wait(c, WAIT_SEND);
-	return STEP_AGAIN;
-}
-
-static enum step
-conn_read_response(struct conn *c)
-{
-	struct req		*r = c->req;
-	struct upconn		*uc = r->uc;
-	enum http_result	 res;
-	ssize_t			 n;
-	size_t			 len;
-	bool			 blocked;
-
-	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
-		return conn_fail(c, 503, "out of memory");
-	client_absorb(c);
-	/* Interim heads go as soon as the client takes them. */
-	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
-	    &c->tls_stuck, c->out, NULL, 0, &blocked, &r->bytes_out) == -1)
-		return client_failed(c, CNT_CLIENT_ABORTS, "client write error",
-		    io_error(c));
-	for (;;) {
-		if (buf_len(r->up_in) > 0) {
-			res = http_parse_response(&r->rparser,
-			    r->up_in->data + r->up_in->start,
-			    buf_len(r->up_in), &c->w->resp_limits, &r->resp);
-			if (res == HTTP_ERROR) {
-				proxy_warn(c, "invalid response",
-				    http_error_names[r->resp.error]);
-				return conn_fail(c, 502, "invalid upstream "
-				    "response");
-			}
-			if (res == HTTP_OK)
-				break;
-		}
-		n = read_into(uc->fd, uc->ssl, r->up_in, 0);
-		if (n == -2) {
-			if (buf_room(r->up_in) == 0) {
-				proxy_warn(c, "invalid response", "head too "
-				    "large");
-				return conn_fail(c, 502, "upstream response "
-				    "head too large");
-			}
-			client_wait(c, c->out != NULL && buf_len(c->out) > 0);
-			return STEP_WAIT;
-		}
-		if (n <= 0) {
-			if (buf_len(r->up_in) == 0 && proxy_retry(c))
-				return STEP_AGAIN;
-			if (buf_len(r->up_in) > 0) {
-				proxy_warn(c, "closed in the response head",
-				    n == -1 ? strerror(errno) : NULL);
-				return conn_fail(c, 502, "upstream closed in "
-				    "the response head");
-			}
-			return proxy_failed(c, 502, "closed without a "
-			    "response", n == -1 ? strerror(errno) : NULL,
-			    false);
-		}
-		conn_wait(c, WAIT_UP_HEAD);
-	}
-	/* The head is at up_in->start: make its slices absolute. */
-	buf_compact(r->up_in);
-	if (r->resp.status < 200 && r->resp.status != 101) {
-		if (interim_take(c) == -1)
-			return conn_fail(c, 503, "out of memory");
-		return STEP_AGAIN;
-	}
-	if (r->resp.status == 101 && !upgrade_accepted(c)) {
-		proxy_warn(c, "invalid response", r->upgrade ? "101 to a "
-		    "protocol not asked for" : "101 without an Upgrade request");
-		return conn_fail(c, 502, "unexpected 101");
-	}
-	balance_succeeded(c, r->slot);
-	response_framing(c);
-	switch (r->rc != NULL ? cache_response(c) : CACHE_FORWARD) {
-	case CACHE_SERVE:
-		/* A 304 refreshed the entry, or it stands in for an error. */
-		upstream_release(r->uc, r->reusable && r->resp_mode ==
-		    BODY_NONE && r->req_done && buf_len(r->up_in) ==
-		    r->resp.head_len);
-		r->uc = NULL;
-		return cache_serve(c);
-	case CACHE_ANSWERED:
-		return conn_fail(c, r->status, "the cached response went "
-		    "away during its revalidation");
-	default:
-		break;
-	}
-	if (r->vary)
-		response_coding(c);
-	if (r->rc != NULL)
-		cache_head_lines(c);
-	if ((len = client_head(c)) == (size_t)-1)
-		return conn_fail(c, 503, "out of memory");
-	if (len == 0) {
-		proxy_warn(c, "invalid response", "head too large");
-		return conn_fail(c, 502, "upstream response head too large");
-	}
-	r->up_in->start += r->resp.head_len;
-	if (r->rc != NULL && r->rc->stored && r->resp_mode == BODY_NONE)
-		r->resp_done = true;
-	if (r->resp.status == 101) {
-		r->up_end_ms = ev_now(c->w->loop);
-		conn_enter(c, CONN_TUNNEL);
-		conn_wait(c, WAIT_TUNNEL);
-		return STEP_AGAIN;
-	}
-	/* The head is in: the server is no longer waited for as a try. */
-	conn_enter(c, CONN_SEND_RESPONSE);
-	conn_wait(c, WAIT_UP_READ);
 	return STEP_AGAIN;
 }
 

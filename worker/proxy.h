@@ -11,7 +11,8 @@
 
 enum step	 proxy_start_try(struct conn *, int);
 enum step	 proxy_connect(struct conn *);
-bool		 proxy_retry(struct conn *);
+enum step	 proxy_send(struct conn *);
+enum step	 proxy_read_head(struct conn *);
 enum step	 proxy_failed(struct conn *, int, const char *, const char *,
 		    bool);
 void		 proxy_warn(struct conn *, const char *, const char *);
