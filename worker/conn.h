@@ -1,6 +1,6 @@
 /*
  * A client connection and the request it is serving, as one explicit
- * state machine (conn.c), with the HTTP work in proxy.c. An idle
+ * state machine (conn.c), with the upstream side in proxy.c. An idle
  * keep-alive connection holds only this struct: buffers and the request
  * state are taken from free lists while a request is in progress.
  */

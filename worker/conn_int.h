@@ -1,0 +1,98 @@
+/*
+ * What conn.c shares with the files that serve its request (proxy.c): the
+ * client side's helpers, waits and failures. Internal to the connection:
+ * the policy files, which never see one, do not include it.
+ */
+#ifndef WORKER_CONN_INT_H
+#define WORKER_CONN_INT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "common/proc.h"
+#include "common/shm.h"
+#include "worker/conn.h"
+#include "worker/req.h"
+
+struct buf;
+struct http_chunked;
+struct upconn;
+
+static inline const struct cfg_global *
+G(const struct conn *c)
+{
+	return &c->w->env->cfg->global;
+}
+
+static inline const struct cfg_upstream *
+U(const struct conn *c)
+{
+	return c->w->env->cfg->upstreams[c->req->upstream];
+}
+
+static inline const struct cfg_route *
+R(const struct conn *c)
+{
+	return c->w->env->cfg->routes[c->req->route];
+}
+
+static inline struct counters_zone *
+CNT(const struct conn *c)
+{
+	return c->w->env->counters;
+}
+
+/*
+ * While a request is served, its head stays where it was parsed, at the
+ * front of c->in: the cache's Vary key, a retry and a 304 read it through
+ * its slices after more of the client's bytes (a body, a pipelined
+ * request) came in behind it.
+ */
+static inline size_t
+in_pin(const struct conn *c)
+{
+	return c->req != NULL && c->req->parsed ? c->req->head.head_len : 0;
+}
+
+/* What a failed read or write on the client says, if anything. */
+static inline const char *
+io_error(const struct conn *c)
+{
+	return c->ssl == NULL ? strerror(errno) : NULL;
+}
+
+/* The client's address for a log line; formatted only when logging. */
+const char	*peer_name(const struct conn *);
+
+/* The machine: states, waits, failures. */
+void		 conn_enter(struct conn *, enum conn_state);
+void		 conn_wait(struct conn *, enum conn_wait);
+enum step	 conn_fail(struct conn *, int, const char *);
+void		 conn_up_event(struct upconn *, uint32_t);
+
+/* The client socket. */
+void		 set_client_events(struct conn *, uint32_t);
+void		 client_absorb(struct conn *);
+void		 client_wait(struct conn *, bool);
+enum step	 client_failed(struct conn *, enum counter, const char *,
+		    const char *);
+
+/* Bytes and their framing. */
+ssize_t		 send_two(int, void *, bool *, struct buf *, struct buf *,
+		    size_t, bool *, uint64_t *);
+ssize_t		 read_into(int, void *, struct buf *, size_t);
+int		 chunked_relay(struct http_chunked *, struct buf *,
+		    struct buf *, bool, bool, bool *, bool *);
+
+/* The request and its response head. */
+bool		 upgrade_accepted(const struct conn *);
+void		 response_coding(struct conn *);
+size_t		 client_head(struct conn *);
+enum step	 cache_serve(struct conn *);
+
+#endif
