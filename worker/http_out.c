@@ -431,6 +431,21 @@ out_request_head(const struct conn *c, const struct req *r,
 	return o.full ? 0 : o.len;
 }
 
+/* "HTTP/1.x STATUS REASON", the upstream's reason or ours. */
+static void
+status_line(struct out *o, bool http10, const char *b,
+    const struct http_head *h)
+{
+	puts_(o, http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+	put_u64(o, (uint64_t)h->status);
+	put(o, " ", 1);
+	if (h->reason.len > 0)
+		put_slice(o, b, h->reason);
+	else
+		puts_(o, status_reason(h->status));
+	put(o, "\r\n", 2);
+}
+
 size_t
 out_response_head(const struct conn *c, const struct req *r, char *dst,
     size_t room)
@@ -443,14 +458,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	const struct cfg_route	*route = r->route >= 0 ?
 				    c->w->env->cfg->routes[r->route] : NULL;
 
-	puts_(&o, r->http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-	put_u64(&o, (uint64_t)h->status);
-	put(&o, " ", 1);
-	if (h->reason.len > 0)
-		put_slice(&o, b, h->reason);
-	else
-		puts_(&o, status_reason(h->status));
-	put(&o, "\r\n", 2);
+	status_line(&o, r->http10, b, h);
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
 
@@ -589,14 +597,7 @@ out_interim_head(const struct conn *c, const struct req *r, char *dst,
 	const struct cfg_route	*route = r->route >= 0 ?
 				    c->w->env->cfg->routes[r->route] : NULL;
 
-	puts_(&o, "HTTP/1.1 ");
-	put_u64(&o, (uint64_t)h->status);
-	put(&o, " ", 1);
-	if (h->reason.len > 0)
-		put_slice(&o, b, h->reason);
-	else
-		puts_(&o, status_reason(h->status));
-	put(&o, "\r\n", 2);
+	status_line(&o, false, b, h);
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
 
