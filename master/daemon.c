@@ -1,10 +1,10 @@
 /*
  * Becoming a daemon and the files a daemon keeps: the pid file (locked
- * with flock for the master's life, so a second master is refused), the
- * reload outcome file that "frontd -s reload" waits on, and the log files
- * (created, and only then handed to the worker user, so workers can
- * reopen them). Each of these paths may lie in a directory that others
- * can write to: none is opened through a symbolic link.
+ * with flock for the master's life, so a second master is refused) and
+ * the log files (created, and only then handed to the worker user, so
+ * workers can reopen them). Each of these paths may lie in a directory
+ * that others can write to: none is opened through a symbolic link, nor
+ * is the reload outcome file (reload.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -241,41 +241,6 @@ bool
 pidfile_held(int fd)
 {
 	return flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
-}
-
-/*
- * The outcome of a reload for one "frontd -s reload" caller, named by the
- * token it sent: "ok", or "failed" and the error lines. Written to a
- * temporary file and renamed, so the caller never reads half of it. The
- * name is easy to guess and its directory may be writable by others:
- * whatever is found at the temporary name is removed, and the file is
- * made anew (O_EXCL), never opened through a link.
- */
-void
-reload_status_write(const char *pid_file, int token, bool ok,
-    struct config *cfg)
-{
-	char	*path = xasprintf("%s.reload.%d", pid_file, token);
-	char	*tmp = xasprintf("%s.reload.%d.tmp", pid_file, token);
-	FILE	*fp = NULL;
-	int	 fd;
-
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warn("cannot write %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	fprintf(fp, "%s\n", ok ? "ok" : "failed");
-	for (size_t i = 0; cfg != NULL && i < cfg->nerrors; i++)
-		fprintf(fp, "%s\n", cfg->errors[i]);
-	if (fclose(fp) == EOF || rename(tmp, path) == -1)
-		log_warn("cannot write %s: %s", path, strerror(errno));
-out:
-	free(path);
-	free(tmp);
 }
 
 static int

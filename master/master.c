@@ -2,7 +2,8 @@
  * The master process: brings the first generation up, then only supervises.
  * It never handles client traffic. Signals arrive through a signalfd in the
  * same event loop as child readiness reports and timers, so every decision
- * (reload, stop, respawn) is made in one place, one at a time.
+ * (reload, stop, respawn) is made in one place, one at a time. A reload
+ * itself is in reload.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -23,35 +23,23 @@
 #include "common/util.h"
 #include "master/master.h"
 
-#define READY_TIMEOUT_MS	10000
 #define FAST_STOP_GRACE_MS	5000
-#define DRAIN_GRACE_MS		2000
 
 struct master	M = { .sigfd = -1, .pid_fd = -1, .daemon_fd = -1 };
 
 static void	 master_signal(struct ev_loop *, int, uint32_t, void *);
 static void	 master_status(struct ev_loop *, int, uint32_t, void *);
-static void	 reload_start(void);
-static void	 reload_finish(bool);
-static void	 reload_timeout(struct ev_loop *, void *);
 static void	 stop_start(bool);
 static void	 stop_kill(struct ev_loop *, void *);
-static void	 old_kill(struct ev_loop *, void *);
-static void	 arm_kill_timer(void);
-static void	 reload_rollback(void);
-static void	 reload_next(void);
 static void	 check_progress(void);
-static int	 resolve_user(struct config *, char *, size_t);
-static int	 health_build(struct config *);
-static int	 cache_build(struct config *, char *, size_t);
+static void	 start_timeout(struct ev_loop *, void *);
 static void	 startup_failed(const char *) __attribute__((noreturn));
 static int	 start_abort(void);
 static int	 selftest_get(bool);
-static void	 sandbox_announce(const struct config *,
-		    const struct config *);
 
-static size_t
-generation_size(const struct config *cfg)
+/* The processes of a generation: its workers and the checker. */
+size_t
+master_generation_size(const struct config *cfg)
 {
 	return (size_t)cfg->global.workers + 1;
 }
@@ -75,7 +63,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	 * startup errors go to both (once each), so the admin sees them on
 	 * the terminal and finds them in the log.
 	 */
-	if (resolve_user(cfg, err, sizeof(err)) == -1 ||
+	if (master_resolve_user(cfg, err, sizeof(err)) == -1 ||
 	    (M.pid_fd = pidfile_lock(cfg->global.pid_file, err,
 	    sizeof(err))) == -1 ||
 	    logs_prepare(cfg, M.uid, M.gid, M.drop, err, sizeof(err)) == -1) {
@@ -107,11 +95,11 @@ master_run(const char *path, struct config *cfg, bool foreground)
 
 	for (size_t i = 0; i < cfg->nwarnings; i++)
 		log_warn("%s", cfg->warnings[i]);
-	sandbox_announce(cfg, NULL);
+	master_sandbox_announce(cfg, NULL);
 	rlimit_log(cfg);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
-	    health_build(cfg) == -1 || tls_cache_init() == -1 ||
+	    reload_health_build(cfg) == -1 || tls_cache_init() == -1 ||
 	    tls_keys_rotate() == -1) {
 		snprintf(err, sizeof(err), "cannot create shared memory: %s",
 		    strerror(errno));
@@ -151,7 +139,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	M.generation = 1;
 	spawn_generation(M.generation);
 	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
-	    reload_timeout, NULL);
+	    start_timeout, NULL);
 	ev_run(M.loop);
 
 	/* cfg may have been replaced by a reload: use M.cfg from here. */
@@ -216,8 +204,8 @@ selftest_get(bool foreground)
  * Says once, at start and when a reload changes it, whether the children
  * run sandboxed, and that Landlock is missing when it is.
  */
-static void
-sandbox_announce(const struct config *cfg, const struct config *old)
+void
+master_sandbox_announce(const struct config *cfg, const struct config *old)
 {
 	int	abi;
 
@@ -240,8 +228,8 @@ sandbox_announce(const struct config *cfg, const struct config *old)
  * The worker user applies only when started as root. A missing default
  * user is an error then, since running workers as root is never silent.
  */
-static int
-resolve_user(struct config *cfg, char *err, size_t errlen)
+int
+master_resolve_user(struct config *cfg, char *err, size_t errlen)
 {
 	struct passwd	*pw;
 	struct group	*gr;
@@ -273,101 +261,6 @@ resolve_user(struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * One health slot per upstream server, keyed "upstream/server". A reload
- * whose servers are the same keeps the zone; otherwise a new zone takes
- * over the state of every server that is still there.
- */
-/*
- * The cache zone of a new generation: the running one when its size and
- * file are the same (its entries stay), else a new one. The old zone is
- * kept in old_cache until the reload commits or rolls back.
- */
-static int
-cache_build(struct config *cfg, char *err, size_t errlen)
-{
-	const struct cfg_global	*g = &cfg->global;
-	struct cs_zone		*z = NULL;
-
-	M.old_cache = M.cache;
-	if (g->cache_size == 0) {
-		M.cache = NULL;
-		return 0;
-	}
-	if (M.cache != NULL && cs_zone_fits(M.cache, g->cache_size,
-	    g->cache_file))
-		return 0;
-	if (M.cache != NULL && g->cache_file != NULL && M.cfg->global.
-	    cache_file != NULL && strcmp(g->cache_file,
-	    M.cfg->global.cache_file) == 0) {
-		/* Old workers still map that file: it cannot be resized. */
-		snprintf(err, errlen, "cache_size cannot change on reload "
-		    "while cache_file %s is in use (restart frontd)",
-		    g->cache_file);
-		M.old_cache = NULL;
-		return -1;
-	}
-	z = cs_zone_open(g->cache_size, g->cache_file, err, errlen);
-	if (z == NULL) {
-		M.old_cache = NULL;
-		return -1;
-	}
-	log_notice("reload: a new cache of %llu bytes replaces the old one",
-	    (unsigned long long)g->cache_size);
-	M.cache = z;
-	return 0;
-}
-
-static int
-health_build(struct config *cfg)
-{
-	struct health_zone	*z, *old = M.health;
-	size_t			 n = config_nservers(cfg), k = 0;
-	char			 key[SHM_KEY_LEN];
-	bool			 same;
-
-	same = old != NULL && old->hdr.nslots == n;
-	for (size_t i = 0; same && i < cfg->nupstreams; i++)
-		for (size_t j = 0; same && j < cfg->upstreams[i]->nservers;
-		    j++) {
-			snprintf(key, sizeof(key), "%s/%s",
-			    cfg->upstreams[i]->sec.name,
-			    cfg->upstreams[i]->servers[j].spec);
-			same = strcmp(old->slots[k++].key, key) == 0;
-		}
-	if (same)
-		return 0;
-	z = shm_zone_create(SHM_HEALTH, SHM_HEALTH_VERSION,
-	    sizeof(*z) + (n ? n : 1) * sizeof(z->slots[0]), n);
-	if (z == NULL)
-		return -1;
-	k = 0;
-	for (size_t i = 0; i < cfg->nupstreams; i++)
-		for (size_t j = 0; j < cfg->upstreams[i]->nservers; j++) {
-			struct health_slot *s = &z->slots[k++];
-
-			snprintf(s->key, sizeof(s->key), "%s/%s",
-			    cfg->upstreams[i]->sec.name,
-			    cfg->upstreams[i]->servers[j].spec);
-			for (size_t o = 0; old != NULL &&
-			    o < old->hdr.nslots; o++) {
-				struct health_slot *p = &old->slots[o];
-
-				if (strcmp(p->key, s->key) != 0)
-					continue;
-				/* All of its state but the connections
-				 * counted by old workers in the old zone. */
-				memcpy(s, p, sizeof(*s));
-				atomic_store(&s->active, 0);
-				break;
-			}
-		}
-	M.health = z;
-	/* Kept until the reload commits: a rollback goes back to it. */
-	shm_zone_destroy(M.old_health);
-	M.old_health = old;
-	return 0;
-}
 
 static void
 master_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -436,7 +329,7 @@ static void
 check_progress(void)
 {
 	char	where[512];
-	size_t	want = generation_size(M.cfg);
+	size_t	want = master_generation_size(M.cfg);
 
 	if (M.stopping) {
 		if (spawn_count_all() == 0)
@@ -462,278 +355,34 @@ check_progress(void)
 		reload_finish(false);
 }
 
+
+/*
+ * The first generation is late: run with the workers that are ready, or
+ * stop if there is none.
+ */
 static void
-reload_timeout(struct ev_loop *loop, void *arg)
+start_timeout(struct ev_loop *loop, void *arg)
 {
 	char	msg[256];
 
-	if (!M.started) {
-		if (spawn_count_workers(M.generation, true) > 0) {
-			log_warn("only %zu of %zu processes ready after %ds; "
-			    "running anyway", spawn_count(M.generation, true),
-			    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
-			M.started = true;
-			daemon_ready(0, NULL);
-			notify_send("READY=1\nMAINPID=%d", (int)getpid());
-			return;
-		}
-		snprintf(msg, sizeof(msg), "no worker became ready within %ds, "
-		    "see the error log", READY_TIMEOUT_MS / 1000);
-		log_error("%s", msg);
-		if (M.daemon_fd != -1)
-			daemon_ready(1, msg);
+	if (M.started)
+		return;
+	if (spawn_count_workers(M.generation, true) > 0) {
+		log_warn("only %zu of %zu processes ready after %ds; "
+		    "running anyway", spawn_count(M.generation, true),
+		    master_generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
 		M.started = true;
-		stop_start(false);
+		daemon_ready(0, NULL);
+		notify_send("READY=1\nMAINPID=%d", (int)getpid());
 		return;
 	}
-	if (!M.reloading)
-		return;
-	/* Half of the new workers at least (the checker does not count). */
-	if (spawn_count_workers(M.generation, true) > 0 &&
-	    spawn_count_workers(M.generation, true) * 2 >=
-	    (size_t)M.cfg->global.workers) {
-		log_warn("reload: only %zu of %zu new processes ready after "
-		    "%ds; switching anyway", spawn_count(M.generation, true),
-		    generation_size(M.cfg), READY_TIMEOUT_MS / 1000);
-		reload_finish(true);
-		return;
-	}
-	reload_rollback();
-}
-
-/* Tells every "frontd -s reload" caller of this reload how it went. */
-static void
-reload_report(bool ok, struct config *cfg)
-{
-	for (size_t i = 0; i < M.ncur_tokens; i++)
-		reload_status_write(M.cfg->global.pid_file, M.cur_tokens[i], ok,
-		    cfg);
-	M.ncur_tokens = 0;
-}
-
-static void
-reload_refuse(struct config *cfg, const char *why)
-{
-	log_warn("reload refused: %s; generation %d keeps running", why,
-	    M.generation);
-	for (size_t i = 0; i < cfg->nerrors; i++)
-		log_warn("%s", cfg->errors[i]);
-	reload_report(false, cfg);
-	notify_send("READY=1\nSTATUS=reload refused: %s", why);
-	config_free(cfg);
-	reload_next();
-}
-
-/* HUPs that came in during a reload are served by one more reload. */
-static void
-reload_next(void)
-{
-	if (M.reload_again || M.ntokens > 0) {
-		M.reload_again = false;
-		reload_start();
-	}
-}
-
-static void
-reload_start(void)
-{
-	struct config		*cfg;
-	struct proc_listen	*ls;
-	size_t			 nls;
-	char			 err[1024], why[64];
-	uid_t			 ouid = M.uid;
-	gid_t			 ogid = M.gid;
-	bool			 odrop = M.drop;
-	char			*ouser = M.user ? xstrdup(M.user) : NULL;
-
-	if (M.stopping) {
-		free(ouser);
-		return;
-	}
-	if (M.reloading || !M.started) {
-		M.reload_again = true;
-		free(ouser);
-		return;
-	}
-	/* This reload answers every request made before it began. */
-	memcpy(M.cur_tokens, M.tokens, M.ntokens * sizeof(int));
-	M.ncur_tokens = M.ntokens;
-	M.ntokens = 0;
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
-	    (unsigned long long)now_usec());
-	log_notice("reloading configuration %s", M.config_path);
-	cfg = config_load(M.config_path);
-	if (cfg->nerrors > 0) {
-		snprintf(why, sizeof(why), "%zu error%s in the configuration",
-		    cfg->nerrors, cfg->nerrors == 1 ? "" : "s");
-		free(ouser);
-		reload_refuse(cfg, why);
-		return;
-	}
-	rlimit_plan(cfg);
-	err[0] = '\0';
-	if (strcmp(cfg->global.pid_file, M.cfg->global.pid_file) != 0)
-		snprintf(err, sizeof(err), "pid_file cannot change on reload "
-		    "(it is %s; restart frontd to move it)",
-		    M.cfg->global.pid_file);
-	else if (resolve_user(cfg, err, sizeof(err)) == -1 ||
-	    logs_prepare(cfg, M.uid, M.gid, M.drop, err, sizeof(err)) == -1 ||
-	    listen_open(cfg, M.listens, M.nlistens, &ls, &nls, err,
-	    sizeof(err)) == -1)
-		;
-	else if (health_build(cfg) == -1) {
-		snprintf(err, sizeof(err), "cannot build the health table: %s",
-		    strerror(errno));
-		listen_close_unused(ls, nls, M.listens, M.nlistens);
-		free(ls);
-	} else if (cache_build(cfg, err, sizeof(err)) == -1) {
-		listen_close_unused(ls, nls, M.listens, M.nlistens);
-		free(ls);
-		if (M.old_health != NULL) {
-			shm_zone_destroy(M.health);
-			M.health = M.old_health;
-			M.old_health = NULL;
-		}
-	}
-	if (err[0] != '\0') {
-		M.uid = ouid;
-		M.gid = ogid;
-		M.drop = odrop;
-		free(M.user);
-		M.user = ouser;
-		cfg_error_at(cfg, NULL, "%s", err);
-		reload_refuse(cfg, "the configuration cannot be applied");
-		return;
-	}
-	free(ouser);
-	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(cfg->global.error_log, err,
-	    sizeof(err)) == -1)
-		log_error("cannot open error log %s: %s; keeping %s",
-		    cfg->global.error_log, err, log_target());
-	log_set_level(cfg->global.log_level);
-
-	for (size_t i = 0; i < cfg->nwarnings; i++)
-		log_warn("%s", cfg->warnings[i]);
-	sandbox_announce(cfg, M.cfg);
-	rlimit_log(cfg);
-	/* New ticket keys for the new workers; the last one still decrypts. */
-	if (tls_keys_rotate() == -1)
-		log_error("reload: cannot make new TLS ticket keys: %s",
-		    tls_error_string());
-	M.old_cfg = M.cfg;
-	M.old_listens = M.listens;
-	M.nold_listens = M.nlistens;
-	M.cfg = cfg;
-	M.listens = ls;
-	M.nlistens = nls;
-	M.generation++;
-	M.reloading = true;
-	spawn_generation(M.generation);
-	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
-	    reload_timeout, NULL);
-}
-
-/*
- * The new generation did not come up (its workers keep dying, say): stop
- * it and go on with the old one as if the reload had been refused.
- */
-static void
-reload_rollback(void)
-{
-	struct config	*failed = M.cfg;
-	char		 why[256];
-
-	log_error("reload: the new processes did not become ready within %ds; "
-	    "stopping them, generation %d keeps running (see the errors "
-	    "above)", READY_TIMEOUT_MS / 1000, M.generation - 1);
-	spawn_kill_generation(M.generation);
-	listen_close_unused(M.listens, M.nlistens, M.old_listens,
-	    M.nold_listens);
-	free(M.listens);
-	M.listens = M.old_listens;
-	M.nlistens = M.nold_listens;
-	M.old_listens = NULL;
-	M.nold_listens = 0;
-	M.cfg = M.old_cfg;
-	M.old_cfg = NULL;
-	tls_keys_restore();
-	if (M.old_health != NULL) {
-		shm_zone_destroy(M.health);
-		M.health = M.old_health;
-		M.old_health = NULL;
-	}
-	if (M.old_cache != M.cache) {
-		cs_zone_close(M.cache);
-		M.cache = M.old_cache;
-	}
-	M.old_cache = NULL;
-	M.generation--;
-	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(M.cfg->global.error_log, why,
-	    sizeof(why)) == -1)
-		log_error("cannot reopen error log %s: %s",
-		    M.cfg->global.error_log, why);
-	spawn_adopt_generation(M.generation, M.cfg->global.workers);
-	log_set_level(M.cfg->global.log_level);
-	M.reloading = false;
-	cfg_error_at(failed, NULL, "the new worker processes did not start; "
-	    "see the error log");
-	reload_report(false, failed);
-	notify_send("READY=1\nSTATUS=reload failed: workers did not start");
-	config_free(failed);
-	reload_next();
-}
-
-/* The new generation runs: retire the old one. */
-static void
-reload_finish(bool timed_out)
-{
-	ev_timer_stop(M.loop, &M.reload_timer);
-	spawn_retire_below(M.generation, now_ms() +
-	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS);
-	arm_kill_timer();
-	listen_close_unused(M.old_listens, M.nold_listens, M.listens,
-	    M.nlistens);
-	free(M.old_listens);
-	M.old_listens = NULL;
-	M.nold_listens = 0;
-	config_free(M.old_cfg);
-	M.old_cfg = NULL;
-	shm_zone_destroy(M.old_health);
-	M.old_health = NULL;
-	if (M.old_cache != M.cache)
-		cs_zone_close(M.old_cache);
-	M.old_cache = NULL;
-	counter_add(M.counters, CNT_RELOADS, 1);
-	M.reloading = false;
-	reload_report(true, NULL);
-	log_notice("reload: configuration %s loaded, generation %d started%s",
-	    M.config_path, M.generation, timed_out ?
-	    " (not every process was ready in time)" : "");
-	notify_send("READY=1\nSTATUS=running, %d workers, generation %d",
-	    M.cfg->global.workers, M.generation);
-	reload_next();
-}
-
-/* Old processes past their drain deadline are killed; one timer for all. */
-static void
-arm_kill_timer(void)
-{
-	int64_t	next = spawn_next_deadline();
-
-	if (next < 0)
-		ev_timer_stop(M.loop, &M.kill_timer);
-	else
-		ev_timer_start(M.loop, &M.kill_timer, next > now_ms() ?
-		    next - now_ms() : 0, old_kill, NULL);
-}
-
-static void
-old_kill(struct ev_loop *loop, void *arg)
-{
-	spawn_kill_overdue(now_ms());
-	arm_kill_timer();
+	snprintf(msg, sizeof(msg), "no worker became ready within %ds, "
+	    "see the error log", READY_TIMEOUT_MS / 1000);
+	log_error("%s", msg);
+	if (M.daemon_fd != -1)
+		daemon_ready(1, msg);
+	M.started = true;
+	stop_start(false);
 }
 
 static void

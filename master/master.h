@@ -24,6 +24,9 @@
 #define SIG_RELOAD_TOKEN	(SIGRTMIN + 1)
 #define RELOAD_TOKENS_MAX	64
 
+#define READY_TIMEOUT_MS	10000	/* for a generation to come up */
+#define DRAIN_GRACE_MS		2000	/* past shutdown_timeout */
+
 struct master {
 	char			*config_path;	/* absolute */
 	struct config		*cfg;		/* running generation */
@@ -106,8 +109,6 @@ int	pidfile_write(int, const char *, char *, size_t);
 void	pidfile_remove(const char *);
 pid_t	pidfile_read(const char *, int *, char *, size_t);
 bool	pidfile_held(int);
-void	reload_status_write(const char *pid_file, int token, bool ok,
-	    struct config *);
 int	log_prepare(const char *, uid_t, gid_t, bool drop, char *, size_t);
 int	logs_prepare(const struct config *, uid_t, gid_t, bool drop,
 	    char *, size_t);
@@ -122,5 +123,13 @@ void	notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /* master.c */
 int	master_run(const char *path, struct config *, bool foreground);
+size_t	master_generation_size(const struct config *);
+int	master_resolve_user(struct config *, char *, size_t);
+void	master_sandbox_announce(const struct config *, const struct config *);
+
+/* reload.c */
+void	reload_start(void);
+void	reload_finish(bool timed_out);
+int	reload_health_build(struct config *);
 
 #endif
