@@ -37,12 +37,12 @@
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "worker/proxy.h"
+#include "worker/request.h"
 #include "worker/req.h"
 #include "worker/upstream.h"
 #include "common/tlsio.h"
 #include "worker/vars.h"
 
-#define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define DRAIN_QUIET_MS	2000	/* draining: an idle connection this quiet
 				   is closed; a client that has not sent by
@@ -101,7 +101,6 @@ static enum step	conn_read_head(struct conn *);
 static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
-static enum step	request_start(struct conn *);
 static enum step	conn_finish(struct conn *);
 static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
@@ -711,7 +710,7 @@ copy_slice(char *dst, size_t size, const char *base, struct http_slice s)
 	return n;
 }
 
-static void
+void
 save_for_log(struct conn *c)
 {
 	struct req		*r = c->req;
@@ -1011,7 +1010,7 @@ conn_idle(struct conn *c)
 	return STEP_AGAIN;
 }
 
-static bool
+bool
 method_idempotent(enum http_method m)
 {
 	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
@@ -1027,7 +1026,7 @@ method_idempotent(enum http_method m)
  * of it, so nothing the client wrote differently reaches the backend
  * without also changing the key. -1: a name too long for any host (400).
  */
-static int
+int
 request_host(struct conn *c)
 {
 	struct req		*r = c->req;
@@ -1091,7 +1090,7 @@ request_host(struct conn *c)
  * The path for matching, normalized into w->path. -1: it climbs above
  * the root (a 400).
  */
-static int
+int
 request_path(struct conn *c)
 {
 	struct worker		*w = c->w;
@@ -1124,7 +1123,7 @@ request_path(struct conn *c)
  * strip_prefix, rewrite, add_prefix: the new target goes to w->target,
  * the query of the client's target kept unless a rewrite gave one.
  */
-static int
+int
 request_rewrite(struct conn *c, const struct cfg_route *route)
 {
 	struct worker		*w = c->w;
@@ -1215,7 +1214,7 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
  * line that does not fit the request's room (a client's huge header in a
  * variable) is left out rather than failing the request.
  */
-static void
+void
 request_resp_headers(struct conn *c, const struct cfg_route *route)
 {
 	struct req	*r = c->req;
@@ -1254,7 +1253,7 @@ request_resp_headers(struct conn *c, const struct cfg_route *route)
  * A copy of If-None-Match is kept for a 304 from the upstream
  * (response_coding): the client's head may be gone by then.
  */
-static void
+void
 request_coding(struct conn *c, const struct cfg_route *route)
 {
 	struct req		*r = c->req;
@@ -1349,7 +1348,7 @@ upgrade_mask(const struct cfg_route *route, const char *base,
  * The others are dropped from the request, which then goes as plain
  * HTTP/1.1.
  */
-static void
+void
 request_upgrade(struct conn *c, const struct cfg_route *route)
 {
 	struct req	*r = c->req;
@@ -1387,7 +1386,7 @@ upgrade_accepted(const struct conn *c)
  * frontd's own answer that keeps the connection (redirect, return, no
  * route): head in c->out, a large body sent from where it lies.
  */
-static enum step
+enum step
 conn_local(struct conn *c, int status, const char *type, const char *body,
     size_t len, const char *loc, size_t loclen, const char *why)
 {
@@ -1429,7 +1428,7 @@ conn_local(struct conn *c, int status, const char *type, const char *body,
 	return STEP_AGAIN;
 }
 
-static enum step
+enum step
 conn_not_found(struct conn *c)
 {
 	const struct cfg_global	*g = G(c);
@@ -1457,7 +1456,7 @@ conn_not_found(struct conn *c)
  * redirect_to_https: the same host and target on https, on the port of
  * the first TLS listener when it is not 443.
  */
-static enum step
+enum step
 redirect_https(struct conn *c)
 {
 	const struct config	*cfg = c->w->env->cfg;
@@ -1497,7 +1496,7 @@ redirect_https(struct conn *c)
 	    "redirect to https");
 }
 
-static enum step
+enum step
 route_action(struct conn *c, const struct cfg_route *route)
 {
 	char	*loc = c->w->target;
@@ -1525,142 +1524,6 @@ route_action(struct conn *c, const struct cfg_route *route)
 
 /* A complete, valid head: decide framing, route, and build the upstream
  * request head. */
-static enum step
-request_start(struct conn *c)
-{
-	struct worker		*w = c->w;
-	const struct config	*cfg = w->env->cfg;
-	const struct cfg_global	*g = &cfg->global;
-	struct req		*r = c->req;
-	struct http_head	*h = &r->head;
-	const struct cfg_route	*route;
-	struct route_query	 q;
-	size_t			 n;
-
-	if (!r->parsed) {
-		counter_add(CNT(c), CNT_REQUESTS, 1);
-		c->nrequests++;
-		r->parsed = true;
-		if (accesslog_enabled())
-			save_for_log(c);
-	}
-	r->http10 = h->version_minor == 0;
-	r->head_method = h->meth == HTTP_M_HEAD;
-	r->idempotent = method_idempotent(h->meth);
-	if (r->http10)
-		c->close_after = !h->conn_keep_alive || h->conn_close;
-	else
-		c->close_after = h->conn_close;
-	if (c->nrequests >= (unsigned)g->keepalive_requests || w->draining)
-		c->close_after = true;
-
-	if (h->chunked) {
-		r->req_mode = BODY_CHUNKED;
-		http_chunked_init(&r->req_chunk);
-	} else if (h->has_content_length && h->content_length > 0) {
-		r->req_mode = BODY_LENGTH;
-		r->req_left = h->content_length;
-	} else {
-		r->req_mode = BODY_NONE;
-		r->req_done = true;
-	}
-	if (g->client_max_body_size > 0 && h->has_content_length &&
-	    h->content_length > g->client_max_body_size)
-		return conn_fail(c, 413, "request body larger than "
-		    "client_max_body_size");
-	if (h->meth == HTTP_M_CONNECT)
-		return conn_fail(c, 405, "CONNECT is not supported");
-
-	if (request_host(c) == -1)
-		return conn_fail(c, 400, "host name longer than 255 bytes");
-	if (request_path(c) == -1)
-		return conn_fail(c, 400, "path climbs above the root");
-	if (cfg->listeners[c->listen->listener]->redirect_to_https) {
-		c->in->start += h->head_len;
-		return redirect_https(c);
-	}
-	q.host = r->host;
-	q.hostlen = r->hostlen;
-	q.path = w->path;
-	q.pathlen = w->path_len;
-	q.meth = h->meth;
-	q.method = c->in->data + h->method.off;
-	q.methodlen = h->method.len;
-	q.listener = c->listen->listener;
-	if ((r->route = router_match(cfg->router, cfg, &q)) < 0) {
-		if (r->route == -2) {
-			r->route = -1;
-			return conn_fail(c, 500, "a path regex hit its match "
-			    "limit");
-		}
-		/* Consumed here: the next request follows. */
-		c->in->start += h->head_len;
-		return conn_not_found(c);
-	}
-	route = cfg->routes[r->route];
-	if (route->action != ACTION_PROXY) {
-		c->in->start += h->head_len;
-		/* set_response_header holds for frontd's own answers too. */
-		if (route->nset_resp > 0)
-			request_resp_headers(c, route);
-		return route_action(c, route);
-	}
-	r->upstream = route->upstream;
-	if (!r->http10 && h->has_upgrade && h->conn_upgrade)
-		request_upgrade(c, route);
-	switch (request_rewrite(c, route)) {
-	case -1:
-		return conn_fail(c, 414, "rewritten target too long");
-	case -2:
-		return conn_fail(c, 500, "the rewrite regex hit its match "
-		    "limit");
-	}
-	if (route->nset_resp > 0)
-		request_resp_headers(c, route);
-	if (route->compress_gzip || route->compress_br)
-		request_coding(c, route);
-	if (route->cache && w->env->cache != NULL) {
-		switch (cache_request(c, route)) {
-		case CACHE_FORWARD:
-			break;
-		case CACHE_SERVE:
-			c->in->start += h->head_len;
-			return cache_serve(c);
-		case CACHE_WAIT:
-			/* The head stays: it is read again after the wait. */
-			set_client_events(c, 0);
-			conn_enter(c, CONN_CACHE_WAIT);
-			conn_wait(c, WAIT_CACHE);
-			return STEP_WAIT;
-		case CACHE_ANSWERED:
-			c->in->start += h->head_len;
-			return conn_local(c, r->status, "text/plain",
-			    r->rc->lines, r->rc->lines_len, NULL, 0, "cache");
-		}
-	}
-
-	if ((r->up_out = buf_get()) == NULL)
-		return conn_fail(c, 503, "out of memory");
-	n = out_request_head(c, r, route, r->up_out->data,
-	    sizeof(r->up_out->data) - CHUNK_FRAME_MAX);
-	if (n == 0)
-		return conn_fail(c, 431, "request head too large to forward");
-	r->up_out->end = n;
-	r->up_head_len = (uint32_t)n;
-	/* The client's head is consumed; body or next request follow. */
-	c->in->start += h->head_len;
-
-	if (h->expect_continue && r->req_mode != BODY_NONE && !r->http10) {
-		if (c->out == NULL && (c->out = buf_get()) == NULL)
-			return conn_fail(c, 503, "out of memory");
-		memcpy(c->out->data + c->out->end,
-		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		c->out->end += 25;
-		r->interim_len += 25;
-		r->continue_sent = true;
-	}
-	return proxy_start_try(c, 0);
-}
 
 static enum step
 conn_read_head(struct conn *c)

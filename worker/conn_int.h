@@ -19,6 +19,9 @@
 #include "worker/conn.h"
 #include "worker/req.h"
 
+/* Room kept for a chunk's framing: "%zx\r\n" + "\r\n" and then some. */
+#define CHUNK_FRAME_MAX	32
+
 struct buf;
 struct http_chunked;
 struct upconn;
@@ -88,6 +91,23 @@ ssize_t		 send_two(int, void *, bool *, struct buf *, struct buf *,
 ssize_t		 read_into(int, void *, struct buf *, size_t);
 int		 chunked_relay(struct http_chunked *, struct buf *,
 		    struct buf *, bool, bool, bool *, bool *);
+
+/* The request's phases (request.c) use these; they are the connection's
+ * until each moves into a phase file of its own. */
+void		 save_for_log(struct conn *);
+bool		 method_idempotent(enum http_method);
+int		 request_host(struct conn *);
+int		 request_path(struct conn *);
+int		 request_rewrite(struct conn *, const struct cfg_route *);
+void		 request_upgrade(struct conn *, const struct cfg_route *);
+void		 request_resp_headers(struct conn *, const struct cfg_route *);
+void		 request_coding(struct conn *, const struct cfg_route *);
+enum step	 redirect_https(struct conn *);
+enum step	 conn_not_found(struct conn *);
+enum step	 route_action(struct conn *, const struct cfg_route *);
+enum step	 conn_local(struct conn *, int status, const char *type,
+		    const char *body, size_t len, const char *loc,
+		    size_t loclen, const char *why);
 
 /* The request and its response head. */
 bool		 upgrade_accepted(const struct conn *);
