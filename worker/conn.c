@@ -42,7 +42,6 @@
 #include "common/tlsio.h"
 #include "worker/vars.h"
 
-#define CHUNK_FRAME_MAX	32	/* "%zx\r\n" + "\r\n" and then some */
 #define DRAIN_GRACE_MS	1000	/* for a request still on its way */
 #define DRAIN_QUIET_MS	2000	/* draining: an idle connection this quiet
 				   is closed; a client that has not sent by
@@ -102,7 +101,6 @@ static enum step	conn_send_response(struct conn *);
 static enum step	conn_tunnel(struct conn *);
 static enum step	conn_respond(struct conn *);
 static enum step	request_start(struct conn *);
-static enum step	conn_finish(struct conn *);
 static void		conn_close(struct conn *);
 static void		conn_event(struct ev_loop *, int, uint32_t, void *);
 static void		conn_timeout(struct ev_loop *, void *);
@@ -496,7 +494,7 @@ conn_up_event(struct upconn *uc, uint32_t events)
  * stalls on keep-alive connections. Like nginx, switch it off once a
  * connection is kept alive or a response does not fit the socket at once.
  */
-static void
+void
 conn_nodelay(struct conn *c)
 {
 	int	on = 1;
@@ -1723,35 +1721,6 @@ conn_read_head(struct conn *c)
 	return request_start(c);
 }
 
-/* Appends one chunk: hex size line, data, CRLF. The caller made room. */
-static void
-chunk_put(struct buf *o, const char *data, size_t len)
-{
-	static const char	hex[] = "0123456789abcdef";
-	char			size[2 * sizeof(size_t)];
-	size_t			v = len;
-	int			n = 0;
-
-	do
-		size[n++] = hex[v & 15];
-	while ((v >>= 4) != 0);
-	while (n > 0)
-		o->data[o->end++] = size[--n];
-	o->data[o->end++] = '\r';
-	o->data[o->end++] = '\n';
-	memcpy(o->data + o->end, data, len);
-	o->end += len;
-	o->data[o->end++] = '\r';
-	o->data[o->end++] = '\n';
-}
-
-static void
-buf_append(struct buf *o, const char *s, size_t len)
-{
-	memcpy(o->data + o->end, s, len);
-	o->end += len;
-}
-
 /*
  * Decodes a chunked body from in into o, as chunks again (reframe) or as
  * plain data. Trailer lines are copied only with trailers (which implies
@@ -2526,7 +2495,7 @@ conn_send_response(struct conn *c)
 }
 
 /* The response is complete: log, pool, and serve the next request. */
-static enum step
+enum step
 conn_finish(struct conn *c)
 {
 	struct req	*r = c->req;
