@@ -124,7 +124,6 @@ buf_append(struct buf *o, const char *s, size_t len)
 
 /* The request and its response head. */
 bool		 upgrade_accepted(const struct conn *);
-void		 response_coding(struct conn *);
 size_t		 client_head(struct conn *);
 enum step	 cache_serve(struct conn *);
 
