@@ -33,6 +33,7 @@
 #include "common/ev.h"
 #include "common/http_parse.h"
 #include "common/log.h"
+#include "common/tlsio.h"
 #include "worker/accept_encoding.h"
 #include "worker/body.h"
 #include "worker/buf.h"
@@ -225,6 +226,45 @@ body_pick_coding(struct conn *c)
 	r->rechunk = !r->http10;
 	if (r->http10)
 		c->close_after = true;
+}
+
+/*
+ * The body of an answer of frontd's own (r->local_body), after its head
+ * in c->out: STEP_AGAIN once all of it is sent.
+ */
+enum step
+body_send_local(struct conn *c)
+{
+	struct req	*r = c->req;
+	ssize_t		 n;
+
+	while (r->local_left > 0) {
+		if (c->ssl != NULL) {
+			n = tlsio_write2(c->ssl, r->local_body, r->local_left,
+			    NULL, 0);
+			c->tls_stuck = n == -2;
+			if (n == -2) {
+				n = -1;
+				errno = EAGAIN;
+			}
+		} else
+			do
+				n = write(c->fd, r->local_body, r->local_left);
+			while (n == -1 && errno == EINTR);
+		if (n == -1 && errno == EAGAIN) {
+			set_client_events(c, EPOLLOUT);
+			return STEP_WAIT;
+		}
+		if (n <= 0)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", n == -1 ? io_error(c) :
+			    NULL);
+		r->local_body += n;
+		r->local_left -= (size_t)n;
+		r->bytes_out += (uint64_t)n;
+		conn_wait(c, WAIT_SEND);
+	}
+	return STEP_AGAIN;
 }
 
 /* A request's splice pipe back to the spares, or closed if not empty. */

@@ -1957,10 +1957,10 @@ conn_tunnel(struct conn *c)
 static enum step
 conn_respond(struct conn *c)
 {
-	char	sink[4096];
-	bool	blocked;
-	ssize_t	n;
-
+	char		 sink[4096];
+	bool		 blocked;
+	ssize_t		 n;
+	enum step	 s;
 	struct req	*r = c->req;
 
 	if (c->out != NULL && buf_len(c->out) > 0) {
@@ -1980,32 +1980,9 @@ conn_respond(struct conn *c)
 			return STEP_WAIT;
 		}
 	}
-	while (r != NULL && r->local_left > 0) {
-		if (c->ssl != NULL) {
-			n = tlsio_write2(c->ssl, r->local_body, r->local_left,
-			    NULL, 0);
-			c->tls_stuck = n == -2;
-			if (n == -2) {
-				n = -1;
-				errno = EAGAIN;
-			}
-		} else
-			do
-				n = write(c->fd, r->local_body, r->local_left);
-			while (n == -1 && errno == EINTR);
-		if (n == -1 && errno == EAGAIN) {
-			set_client_events(c, EPOLLOUT);
-			return STEP_WAIT;
-		}
-		if (n <= 0)
-			return client_failed(c, CNT_CLIENT_ABORTS,
-			    "client write error", n == -1 ? io_error(c) :
-			    NULL);
-		r->local_body += n;
-		r->local_left -= (size_t)n;
-		r->bytes_out += (uint64_t)n;
-		conn_wait(c, WAIT_SEND);
-	}
+	if (r != NULL && r->local_left > 0 &&
+	    (s = body_send_local(c)) != STEP_AGAIN)
+		return s;
 	if (r != NULL && r->local && !c->close_after && !c->lingering) {
 		/* A redirect or page of ours: the connection goes on. */
 		r->resp_done = true;
