@@ -1,7 +1,7 @@
 /*
- * What conn.c shares with the files that serve its request (proxy.c): the
- * client side's helpers, waits and failures. Internal to the connection:
- * the policy files, which never see one, do not include it.
+ * What conn.c shares with the files that serve its request (proxy.c,
+ * body.c): the client side's helpers, waits and failures. Internal to the
+ * connection: the policy files, which never see one, do not include it.
  */
 #ifndef WORKER_CONN_INT_H
 #define WORKER_CONN_INT_H
@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/proc.h"
 #include "common/shm.h"
+#include "worker/buf.h"
 #include "worker/conn.h"
 #include "worker/req.h"
 
@@ -77,9 +78,11 @@ void		 conn_enter(struct conn *, enum conn_state);
 void		 conn_wait(struct conn *, enum conn_wait);
 enum step	 conn_fail(struct conn *, int, const char *);
 void		 conn_up_event(struct upconn *, uint32_t);
+enum step	 conn_finish(struct conn *);
 
 /* The client socket. */
 void		 set_client_events(struct conn *, uint32_t);
+void		 conn_nodelay(struct conn *);
 void		 client_absorb(struct conn *);
 void		 client_wait(struct conn *, bool);
 enum step	 client_failed(struct conn *, enum counter, const char *,
@@ -109,9 +112,37 @@ enum step	 conn_local(struct conn *, int status, const char *type,
 		    const char *body, size_t len, const char *loc,
 		    size_t loclen, const char *why);
 
+/* Appends one chunk: hex size line, data, CRLF. The caller made room. */
+static inline void
+chunk_put(struct buf *o, const char *data, size_t len)
+{
+	static const char	hex[] = "0123456789abcdef";
+	char			size[2 * sizeof(size_t)];
+	size_t			v = len;
+	int			n = 0;
+
+	do
+		size[n++] = hex[v & 15];
+	while ((v >>= 4) != 0);
+	while (n > 0)
+		o->data[o->end++] = size[--n];
+	o->data[o->end++] = '\r';
+	o->data[o->end++] = '\n';
+	memcpy(o->data + o->end, data, len);
+	o->end += len;
+	o->data[o->end++] = '\r';
+	o->data[o->end++] = '\n';
+}
+
+static inline void
+buf_append(struct buf *o, const char *s, size_t len)
+{
+	memcpy(o->data + o->end, s, len);
+	o->end += len;
+}
+
 /* The request and its response head. */
 bool		 upgrade_accepted(const struct conn *);
-void		 response_coding(struct conn *);
 size_t		 client_head(struct conn *);
 enum step	 cache_serve(struct conn *);
 

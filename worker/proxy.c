@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/shm.h"
 #include "worker/balance.h"
+#include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/conn.h"
@@ -342,7 +343,7 @@ proxy_read_head(struct conn *c)
 		break;
 	}
 	if (r->vary)
-		response_coding(c);
+		body_pick_coding(c);
 	if (r->rc != NULL)
 		cache_head_lines(c);
 	if ((len = client_head(c)) == (size_t)-1)
