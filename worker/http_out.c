@@ -431,6 +431,23 @@ out_request_head(const struct conn *c, const struct req *r,
 	return o.full ? 0 : o.len;
 }
 
+/* Fields of one hop that a response never carries past us (RFC 9110 7.6.1). */
+static bool
+hop_field(enum http_header_id id)
+{
+	switch (id) {
+	case HTTP_H_CONNECTION:
+	case HTTP_H_KEEP_ALIVE:
+	case HTTP_H_PROXY_CONNECTION:
+	case HTTP_H_TE:
+	case HTTP_H_TRAILER:
+	case HTTP_H_TRANSFER_ENCODING:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* "HTTP/1.x STATUS REASON", the upstream's reason or ours. */
 static void
 status_line(struct out *o, bool http10, const char *b,
@@ -462,14 +479,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
 
-		switch (f->id) {
-		case HTTP_H_CONNECTION:
-		case HTTP_H_KEEP_ALIVE:
-		case HTTP_H_PROXY_CONNECTION:
-		case HTTP_H_TE:
-		case HTTP_H_TRAILER:
-		case HTTP_H_TRANSFER_ENCODING:
+		if (hop_field(f->id))
 			continue;
+		switch (f->id) {
 		case HTTP_H_UPGRADE:
 			if (h->status != 101)
 				continue;
@@ -601,19 +613,10 @@ out_interim_head(const struct conn *c, const struct req *r, char *dst,
 	for (uint32_t i = 0; i < h->nheaders; i++) {
 		const struct http_header *f = &h->headers[i];
 
-		switch (f->id) {
-		case HTTP_H_CONNECTION:
-		case HTTP_H_KEEP_ALIVE:
-		case HTTP_H_PROXY_CONNECTION:
-		case HTTP_H_TE:
-		case HTTP_H_TRAILER:
-		case HTTP_H_TRANSFER_ENCODING:
-		case HTTP_H_CONTENT_LENGTH:
-		case HTTP_H_UPGRADE:
+		/* An interim head has no body, and no upgrade to carry. */
+		if (hop_field(f->id) || f->id == HTTP_H_CONTENT_LENGTH ||
+		    f->id == HTTP_H_UPGRADE)
 			continue;
-		default:
-			break;
-		}
 		if (named_by_connection(b, h, f))
 			continue;
 		if (route != NULL && op_matches(b, f, route->remove_resp,
