@@ -17,7 +17,7 @@
 #include "common/http_parse.h"
 #include "worker/cache_policy.h"
 
-#define HEURISTIC_MAX	86400	/* heuristic freshness: one day at most */
+#define HEURISTIC_MAX	86400	/* heuristic freshness at most (s) */
 
 /* Bare item types of a Structured Field (RFC 8941), as far as we care. */
 enum sf_type { SF_TRUE, SF_FALSE, SF_INT, SF_OTHER };
@@ -279,7 +279,8 @@ cc_parse_sf(struct cc *cc, const char *v, size_t len)
 		if (i >= len || !((v[i] >= 'a' && v[i] <= 'z') || v[i] == '*'))
 			return false;
 		while (i < len && ((v[i] >= 'a' && v[i] <= 'z') ||
-		    isdigit((unsigned char)v[i]) || strchr("_-.*", v[i]) != NULL))
+		    isdigit((unsigned char)v[i]) ||
+		    strchr("_-.*", v[i]) != NULL))
 			i++;
 		kl = i - ks;
 		if (i < len && v[i] == '=') {
@@ -595,7 +596,8 @@ cp_range(const char *p, size_t vlen, uint64_t len, uint64_t *firstp,
 	for (p += 6; p < e && (*p == ' ' || *p == '\t'); p++)
 		;
 	for (; p < e && isdigit((unsigned char)*p); p++, has_first = true)
-		if ((first = first * 10 + (uint64_t)(*p - '0')) > INT64_MAX / 10)
+		if ((first = first * 10 + (uint64_t)(*p - '0')) >
+		    INT64_MAX / 10)
 			return RANGE_WHOLE;
 	if (p == e || *p++ != '-')
 		return RANGE_WHOLE;

@@ -43,16 +43,22 @@ static enum phase_result	phase_rewrite(struct conn *, enum step *);
 static enum phase_result	phase_cache(struct conn *, enum step *);
 static enum phase_result	phase_proxy(struct conn *, enum step *);
 
-/* In order. The last one always answers: the request goes upstream. */
+/*
+ * In order. The last one always answers: the request goes upstream.
+ * framing: keep-alive, the body, its limits; target: host and path,
+ * normalized; https: redirect_to_https; route: which route, 404 if none;
+ * local: return, redirect, metrics; rewrite: the target, headers and
+ * coding; cache: a hit, a wait, or on; proxy: to the upstream.
+ */
 static const struct phase phases[] = {
-	{ "framing",	phase_framing },	/* keep-alive, body, limits */
-	{ "target",	phase_target },		/* host and path, normalized */
-	{ "https",	phase_https },		/* redirect_to_https */
-	{ "route",	phase_route },		/* which route: 404 if none */
-	{ "local",	phase_local },		/* return, redirect, metrics */
-	{ "rewrite",	phase_rewrite },	/* target, headers, coding */
-	{ "cache",	phase_cache },		/* hit, wait, or go on */
-	{ "proxy",	phase_proxy },		/* to the upstream */
+	{ "framing", phase_framing },
+	{ "target", phase_target },
+	{ "https", phase_https },
+	{ "route", phase_route },
+	{ "local", phase_local },
+	{ "rewrite", phase_rewrite },
+	{ "cache", phase_cache },
+	{ "proxy", phase_proxy },
 };
 
 enum step
