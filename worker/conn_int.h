@@ -95,19 +95,10 @@ ssize_t		 read_into(int, void *, struct buf *, size_t);
 int		 chunked_relay(struct http_chunked *, struct buf *,
 		    struct buf *, bool, bool, bool *, bool *);
 
-/* The request's phases (request.c) use these; they are the connection's
- * until each moves into a phase file of its own. */
-void		 save_for_log(struct conn *);
-bool		 method_idempotent(enum http_method);
-int		 request_host(struct conn *);
-int		 request_path(struct conn *);
-int		 request_rewrite(struct conn *, const struct cfg_route *);
-void		 request_upgrade(struct conn *, const struct cfg_route *);
-void		 request_resp_headers(struct conn *, const struct cfg_route *);
-void		 request_coding(struct conn *, const struct cfg_route *);
-enum step	 redirect_https(struct conn *);
-enum step	 conn_not_found(struct conn *);
-enum step	 route_action(struct conn *, const struct cfg_route *);
+/* The route's upgrade protocols a head names, as bits (request.c). */
+uint32_t	 upgrade_mask(const struct cfg_route *, const char *,
+		    const struct http_head *, bool *other);
+/* frontd's own answer that keeps the connection (request.c). */
 enum step	 conn_local(struct conn *, int status, const char *type,
 		    const char *body, size_t len, const char *loc,
 		    size_t loclen, const char *why);

@@ -5,6 +5,7 @@
  * an access rule or a rate limit, is a function and one row.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,14 +14,17 @@
 #include "common/http_parse.h"
 #include "common/route.h"
 #include "common/shm.h"
+#include "worker/accept_encoding.h"
 #include "worker/accesslog.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
+#include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/conn_int.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
 #include "worker/request.h"
+#include "worker/vars.h"
 
 enum phase_result {
 	PHASE_NEXT,		/* go on with the next phase */
@@ -60,6 +64,440 @@ static const struct phase phases[] = {
 	{ "cache", phase_cache },
 	{ "proxy", phase_proxy },
 };
+
+/* --- what the phases do ------------------------------------------------ */
+
+static size_t
+copy_slice(char *dst, size_t size, const char *base, struct http_slice s)
+{
+	size_t	n = s.len < size ? s.len : size;
+
+	memcpy(dst, base + s.off, n);
+	return n;
+}
+
+static void
+save_for_log(struct conn *c)
+{
+	struct req		*r = c->req;
+	const char		*b = c->in->data;
+	const struct http_head	*h = &r->head;
+
+	r->log_method_len = (uint8_t)copy_slice(r->log_method,
+	    sizeof(r->log_method), b, h->method);
+	r->log_target_len = (uint16_t)copy_slice(r->log_target,
+	    sizeof(r->log_target), b, h->target);
+	r->log_minor = (uint8_t)h->version_minor;
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		if (h->headers[i].id == HTTP_H_USER_AGENT)
+			r->log_ua_len = (uint16_t)copy_slice(r->log_ua,
+			    sizeof(r->log_ua), b, h->headers[i].value);
+		else if (h->headers[i].id == HTTP_H_REFERER)
+			r->log_ref_len = (uint16_t)copy_slice(r->log_ref,
+			    sizeof(r->log_ref), b, h->headers[i].value);
+	}
+}
+
+static bool
+method_idempotent(enum http_method m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
+	    m == HTTP_M_TRACE || m == HTTP_M_PUT || m == HTTP_M_DELETE;
+}
+
+/*
+ * The request's host, from the absolute-form target or else Host (RFC 9112
+ * 3.2.2), normalized once: the name in lower case without a final dot,
+ * then ":port" when the client gave a port other than the scheme's
+ * default, in plain decimal. Routing and $host use the name; Host and
+ * X-Forwarded-Host upstream and $authority (the default cache key) use all
+ * of it, so nothing the client wrote differently reaches the backend
+ * without also changing the key. -1: a name too long for any host (400).
+ */
+static int
+request_host(struct conn *c)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->head;
+	struct http_slice	 sl;
+	const char		*p, *e, *port = NULL;
+	size_t			 n, portlen = 0;
+	unsigned		 pn = 0;
+
+	r->hostlen = r->hostport_len = 0;
+	if (h->form == HTTP_TARGET_ABSOLUTE)
+		sl = h->authority;
+	else if (h->host >= 0)
+		sl = h->headers[h->host].value;
+	else
+		return 0;
+	p = c->in->data + sl.off;
+	n = sl.len;
+	if ((e = memchr(p, '@', n)) != NULL) {
+		n -= (size_t)(e + 1 - p);
+		p = e + 1;
+	}
+	/* The parser checked the form: a name or [v6], then 1-5 digits. */
+	if (n > 0 && p[0] == '[')
+		e = memchr(p, ']', n);
+	else
+		e = memchr(p, ':', n);
+	if (e != NULL && *e == ']')
+		e++;
+	if (e != NULL && e < p + n && *e == ':') {
+		port = e + 1;
+		portlen = n - (size_t)(port - p);
+		n = (size_t)(e - p);
+	}
+	if (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n > 255)
+		return -1;	/* RFC 1035: no name is that long */
+	for (size_t i = 0; i < n; i++)
+		r->host[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 :
+		    p[i]);
+	r->hostlen = (uint16_t)n;
+	for (size_t i = 0; i < portlen; i++)
+		pn = pn * 10 + (unsigned)(port[i] - '0');
+	if (portlen > 0 && pn != (c->ssl != NULL ? 443u : 80u)) {
+		char	 d[8], *q = d + sizeof(d);
+
+		/* Every request names its port: no printf for it. */
+		do
+			*--q = (char)('0' + pn % 10);
+		while ((pn /= 10) != 0);
+		r->host[n++] = ':';
+		memcpy(r->host + n, q, (size_t)(d + sizeof(d) - q));
+		n += (size_t)(d + sizeof(d) - q);
+	}
+	r->hostport_len = (uint16_t)n;
+	return 0;
+}
+
+/*
+ * The path for matching, normalized into w->path. -1: it climbs above
+ * the root (a 400).
+ */
+static int
+request_path(struct conn *c)
+{
+	struct worker		*w = c->w;
+	const struct http_head	*h = &c->req->head;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	const char		*p = c->in->data + t.off, *q;
+	size_t			 len = t.len;
+	ssize_t			 n;
+
+	if ((q = memchr(p, '?', len)) != NULL)
+		len = (size_t)(q - p);
+	if (len == 0 || p[0] != '/') {
+		/* "*" (OPTIONS) or an empty absolute-form path. */
+		if (len == 0) {
+			w->path[0] = '/';
+			len = 1;
+		} else
+			memcpy(w->path, p, len);
+		w->path_len = len;
+		return 0;
+	}
+	if ((n = path_normalize(p, len, w->path)) == -1)
+		return -1;
+	w->path_len = (size_t)n;
+	return 0;
+}
+
+/*
+ * strip_prefix, rewrite, add_prefix: the new target goes to w->target,
+ * the query of the client's target kept unless a rewrite gave one.
+ */
+static int
+request_rewrite(struct conn *c, const struct cfg_route *route)
+{
+	struct worker		*w = c->w;
+	const struct http_head	*h = &c->req->head;
+	size_t			 room = TARGET_ROOM(G(c)->max_request_line);
+	const char		*path = w->path, *args = NULL;
+	size_t			 plen = w->path_len, alen = 0, n, o = 0;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	bool			 keep_args = true;
+	/* Thirds of w->target: the result, the rewrite's, the strip's. */
+	char			*tmp = w->target + room / 3;
+	char			*stripped = w->target + 2 * (room / 3);
+
+	w->target_len = 0;
+	if (route->strip_prefix == NULL && route->add_prefix == NULL &&
+	    route->rewrite_re == NULL)
+		return 0;
+	if ((args = memchr(c->in->data + t.off, '?', t.len)) != NULL) {
+		alen = t.len - (size_t)(args - (c->in->data + t.off));
+	}
+	if (route->strip_prefix != NULL) {
+		size_t sl = strlen(route->strip_prefix);
+
+		if (plen >= sl && memcmp(path, route->strip_prefix, sl) == 0) {
+			path += sl;
+			plen -= sl;
+			/*
+			 * "/api" from "/api/x" leaves "/x", from "/api" "/";
+			 * "/api/" from "/api/x" "/x" (its own slash again);
+			 * "/api" from "/apix" "/x", as nginx does.
+			 */
+			if (plen == 0 || path[0] != '/') {
+				if (route->strip_prefix[sl - 1] == '/') {
+					path--;
+					plen++;
+				} else if (plen == 0) {
+					path = "/";
+					plen = 1;
+				} else {
+					stripped[0] = '/';
+					memcpy(stripped + 1, path, plen);
+					path = stripped;
+					plen++;
+				}
+			}
+		}
+	}
+	if (route->rewrite_re != NULL) {
+		const size_t	*ov;
+		int		 rc;
+
+		if ((rc = regex_match(route->rewrite_re, path, plen, &ov)) < 0)
+			return -2;
+		if (rc > 0) {
+			n = tpl_expand(c, &route->rewrite_to, path, ov, rc, tmp,
+			    room / 3);
+			if (n == (size_t)-1)
+				return -1;
+			if (memchr(tmp, '?', n) != NULL)
+				keep_args = false;
+			path = tmp;
+			plen = n;
+		}
+	}
+	if (route->add_prefix != NULL) {
+		n = strlen(route->add_prefix);
+		if (n > 0 && route->add_prefix[n - 1] == '/' && plen > 0 &&
+		    path[0] == '/')
+			n--;
+		memcpy(w->target, route->add_prefix, n);
+		o = n;
+	}
+	if (o + plen + (keep_args ? alen : 0) > room / 3)
+		return -1;
+	memmove(w->target + o, path, plen);
+	o += plen;
+	if (keep_args && args != NULL) {
+		memcpy(w->target + o, args, alen);
+		o += alen;
+	}
+	w->target_len = o;
+	return 0;
+}
+
+/*
+ * set_response_header values, expanded now while the request is here. A
+ * line that does not fit the request's room (a client's huge header in a
+ * variable) is left out rather than failing the request.
+ */
+static void
+request_resp_headers(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	size_t		 o = 0, n, start;
+
+	for (size_t i = 0; i < route->nset_resp; i++) {
+		const struct cfg_header_op *op = &route->set_resp[i];
+
+		start = o;
+		if (o + op->namelen + 4 > sizeof(r->resp_set))
+			continue;
+		memcpy(r->resp_set + o, op->name, op->namelen);
+		o += op->namelen;
+		r->resp_set[o++] = ':';
+		r->resp_set[o++] = ' ';
+		n = tpl_expand(c, &op->value, NULL, NULL, 0, r->resp_set + o,
+		    sizeof(r->resp_set) - o - 2);
+		if (n == (size_t)-1) {
+			log_debug("conn=%llu set_response_header %s: value "
+			    "too long, left out", (unsigned long long)c->id,
+			    op->name);
+			o = start;
+			continue;
+		}
+		o += n;
+		r->resp_set[o++] = '\r';
+		r->resp_set[o++] = '\n';
+	}
+	r->resp_set_len = (uint16_t)o;
+}
+
+/*
+ * The coding this client takes, if the route compresses: none for HEAD
+ * or a Range request (a range of the compressed body would be another).
+ * Accept-Encoding on several lines is one list.
+ * A copy of If-None-Match is kept for a 304 from the upstream
+ * (body_pick_coding): the client's head may be gone by then.
+ */
+static void
+request_coding(struct conn *c, const struct cfg_route *route)
+{
+	struct req		*r = c->req;
+	const struct http_head	*h = &r->head;
+	const char		*b = c->in->data;
+	const struct http_header *inm = NULL;
+	struct ae		 ae;
+	bool			 listed = false;
+
+	r->coding = CODING_NONE;
+	ae_init(&ae);
+	for (uint32_t i = 0; i < h->nheaders; i++) {
+		const struct http_header *f = &h->headers[i];
+
+		if (f->name.len == 5 && strncasecmp(b + f->name.off, "range",
+		    5) == 0)
+			return;
+		if (f->name.len == 15 && strncasecmp(b + f->name.off,
+		    "accept-encoding", 15) == 0 && !r->head_method) {
+			ae_parse(b + f->value.off, f->value.len, &ae);
+			listed = true;
+		} else if (f->name.len == 13 && strncasecmp(b + f->name.off,
+		    "if-none-match", 13) == 0)
+			inm = f;
+	}
+	/* Longer lists are rare: their 304 keeps its strong ETag. */
+	if (inm != NULL && inm->value.len <= sizeof(r->inm)) {
+		memcpy(r->inm, b + inm->value.off, inm->value.len);
+		r->inm_len = (uint16_t)inm->value.len;
+	}
+	/* Vary even when this client takes nothing: caches must know. */
+	r->vary = true;
+	if (!listed)
+		return;
+	r->coding = (uint8_t)coding_negotiate(&ae, route->compress_gzip,
+	    route->compress_br);
+}
+
+
+/*
+ * A 101 turns the connection into a tunnel that no route sees again, so
+ * only the protocols the route lists may be asked for (websocket by
+ * default; h2c would let a client reach any path through one request).
+ * The others are dropped from the request, which then goes as plain
+ * HTTP/1.1.
+ */
+static void
+request_upgrade(struct conn *c, const struct cfg_route *route)
+{
+	struct req	*r = c->req;
+	bool		 other;
+
+	r->upgrade_mask = upgrade_mask(route, c->in->data, &r->head, &other);
+	r->upgrade = r->upgrade_mask != 0;
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if ((r->upgrade_mask & (1u << i)) &&
+		    strcmp(route->upgrade[i], "h2c") == 0)
+			r->upgrade_h2c = true;
+	if (other)
+		log_debug("conn=%llu Upgrade to a protocol the route does not "
+		    "allow: dropped", (unsigned long long)c->id);
+}
+
+static enum step
+conn_not_found(struct conn *c)
+{
+	const struct cfg_global	*g = G(c);
+	const char		*page = NULL;
+	size_t			 len = 0;
+	char			 body[512];
+
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == 404) {
+			page = g->error_pages[i].body;
+			len = g->error_pages[i].len;
+		}
+	if (page == NULL) {
+		len = (size_t)snprintf(body, sizeof(body), "<html>\r\n<head>"
+		    "<title>404 Not Found</title></head>\r\n<body>\r\n"
+		    "<center><h1>404 Not Found</h1></center>\r\n<hr>"
+		    "<center>frontd</center>\r\n</body>\r\n</html>\r\n");
+		page = body;
+		/* Fits c->out: conn_local copies it there. */
+	}
+	return conn_local(c, 404, "text/html", page, len, NULL, 0, "no route");
+}
+
+/*
+ * redirect_to_https: the same host and target on https, on the port of
+ * the first TLS listener when it is not 443.
+ */
+static enum step
+redirect_https(struct conn *c)
+{
+	const struct config	*cfg = c->w->env->cfg;
+	const struct http_head	*h = &c->req->head;
+	struct http_slice	 t = h->form == HTTP_TARGET_ABSOLUTE ? h->path :
+				    h->target;
+	char			*loc = c->w->target;
+	size_t			 room = TARGET_ROOM(G(c)->max_request_line);
+	int			 port = 443, n;
+
+	for (size_t i = 0; i < c->w->env->nlistens; i++)
+		if (cfg->listeners[c->w->env->listens[i].listener]->tls) {
+			port = addr_port(&c->w->env->listens[i].addr);
+			break;
+		}
+	if (c->req->hostlen == 0)
+		return conn_fail(c, 400, "no host to redirect to https");
+	/* Only what a host name or address holds goes into Location. */
+	for (size_t i = 0; i < c->req->hostlen; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:",
+		    c->req->host[i]) == NULL || c->req->host[i] == '\0')
+			return conn_fail(c, 400, "no host fit to redirect to "
+			    "https");
+	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
+	    c->req->host);
+	if (port != 443)
+		n += snprintf(loc + n, room - (size_t)n, ":%d", port);
+	if ((size_t)n + t.len + 1 >= room)
+		return conn_fail(c, 414, "target too long to redirect");
+	if (t.len == 0)
+		loc[n++] = '/';
+	else {
+		memcpy(loc + n, c->in->data + t.off, t.len);
+		n += (int)t.len;
+	}
+	return conn_local(c, 301, "text/html", "", 0, loc, (size_t)n,
+	    "redirect to https");
+}
+
+static enum step
+route_action(struct conn *c, const struct cfg_route *route)
+{
+	char	*loc = c->w->target;
+	size_t	 n;
+
+	if (route->action == ACTION_METRICS) {
+		n = cache_metrics(c->w->env, loc,
+		    TARGET_ROOM(G(c)->max_request_line));
+		if (n == (size_t)-1)
+			return conn_fail(c, 500, "metrics too long");
+		return conn_local(c, 200, "text/plain; version=0.0.4", loc, n,
+		    NULL, 0, "metrics");
+	}
+	if (route->action == ACTION_RETURN)
+		return conn_local(c, route->status, route->body_type,
+		    route->body ? route->body : "", route->bodylen, NULL, 0,
+		    "return");
+	n = tpl_expand(c, &route->location, NULL, NULL, 0, loc,
+	    TARGET_ROOM(G(c)->max_request_line));
+	if (n == (size_t)-1)
+		return conn_fail(c, 500, "redirect target too long");
+	return conn_local(c, route->status, "text/html", "", 0, loc, n,
+	    "redirect");
+}
 
 enum step
 request_start(struct conn *c)
