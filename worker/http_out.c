@@ -29,9 +29,12 @@ struct out {
 	bool	 full;
 };
 
+/* n bytes of s, which may be NULL when n is 0. */
 static void
 put(struct out *o, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (o->full || o->len + n > o->room) {
 		o->full = true;
 		return;
@@ -683,8 +686,7 @@ out_local_head(int status, const char *type, size_t len,
 		putf(&o, "Content-Type: %s\r\n", type);
 	if (extra != NULL)
 		puts_(&o, extra);
-	if (setlen > 0)
-		put(&o, set, setlen);
+	put(&o, set, setlen);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);

@@ -512,7 +512,7 @@ request_start(struct conn *c)
 
 /* An answer that ends the head: the bytes after it are the next request. */
 static enum phase_result
-answered(struct conn *c, enum step *s, enum step step)
+answered(enum step *s, enum step step)
 {
 	*s = step;
 	return PHASE_ANSWERED;
@@ -588,7 +588,7 @@ phase_https(struct conn *c, enum step *s)
 	if (!cfg->listeners[c->listen->listener]->redirect_to_https)
 		return PHASE_NEXT;
 	c->in->start += c->req->head.head_len;
-	return answered(c, s, redirect_https(c));
+	return answered(s, redirect_https(c));
 }
 
 static enum phase_result
@@ -616,7 +616,7 @@ phase_route(struct conn *c, enum step *s)
 	}
 	/* Consumed here: the next request follows. */
 	c->in->start += h->head_len;
-	return answered(c, s, conn_not_found(c));
+	return answered(s, conn_not_found(c));
 }
 
 /* frontd's own answers: return, redirect, metrics. */
@@ -631,7 +631,7 @@ phase_local(struct conn *c, enum step *s)
 	/* set_response_header holds for frontd's own answers too. */
 	if (route->nset_resp > 0)
 		request_resp_headers(c, route);
-	return answered(c, s, route_action(c, route));
+	return answered(s, route_action(c, route));
 }
 
 /* What the route does to the request and to its response's head. */
@@ -673,7 +673,7 @@ phase_cache(struct conn *c, enum step *s)
 		return PHASE_NEXT;
 	case CACHE_SERVE:
 		c->in->start += h->head_len;
-		return answered(c, s, cache_serve(c));
+		return answered(s, cache_serve(c));
 	case CACHE_WAIT:
 		/* The head stays: it is read again after the wait. */
 		set_client_events(c, 0);
@@ -683,7 +683,7 @@ phase_cache(struct conn *c, enum step *s)
 		return PHASE_WAIT;
 	case CACHE_ANSWERED:
 		c->in->start += h->head_len;
-		return answered(c, s, conn_local(c, r->status, "text/plain",
+		return answered(s, conn_local(c, r->status, "text/plain",
 		    r->rc->lines, r->rc->lines_len, NULL, 0, "cache"));
 	}
 	return PHASE_NEXT;
@@ -717,5 +717,5 @@ phase_proxy(struct conn *c, enum step *s)
 		r->interim_len += 25;
 		r->continue_sent = true;
 	}
-	return answered(c, s, proxy_start_try(c, 0));
+	return answered(s, proxy_start_try(c, 0));
 }

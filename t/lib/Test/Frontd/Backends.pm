@@ -24,30 +24,40 @@ our %OWN_CHILDREN;
 # code ref called with the request hash), status (200), delay (seconds
 # before answering), headers ({name => value}).  One process per connection.
 # Returns { addr => "127.0.0.1:PORT", port => PORT, pid => PID }.
-sub backend {
-	my ($self, %o) = @_;
+# Listen on 127.0.0.1 (port, or a free one) and fork a server that runs
+# serve->(listening socket, pipe end); it exits when the read end of that
+# pipe sees EOF, that is when the test process is gone, however it ended.
+# The backend's record (addr, port, pid, keep) is kept and returned.
+sub _fork_server {
+	my ($self, $what, $port, $serve) = @_;
 	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-	    LocalPort => $o{port} // 0,
+	    LocalPort => $port // 0,
 	    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
-	    or croak "backend: cannot listen: $!";
-	my $port = $srv->sockport;
-	# The backend exits when the read end of this pipe sees EOF, that
-	# is when the test process is gone, however it ended.
+	    or croak "$what: cannot listen: $!";
+	$port = $srv->sockport;
 	pipe(my $r, my $w) or croak "pipe: $!";
 	my $pid = fork // croak "fork: $!";
 	if ($pid == 0) {
 		close $w;
 		close $_->{keep} for @{ $self->{backends} };
 		setpgrp(0, 0);
-		eval { _backend_serve($srv, $r, \%o) };
+		eval { $serve->($srv, $r) };
 		POSIX::_exit(0);
 	}
 	$OWN_CHILDREN{$pid} = 1;
 	close $r;
 	close $srv;
-	my $b = { addr => "127.0.0.1:$port", port => $port, pid => $pid, keep => $w };
+	my $b = { addr => "127.0.0.1:$port", port => $port, pid => $pid,
+	    keep => $w };
 	push @{ $self->{backends} }, $b;
-	return { addr => $b->{addr}, port => $port, pid => $pid };
+	return $b;
+}
+
+sub backend {
+	my ($self, %o) = @_;
+	my $b = $self->_fork_server('backend', $o{port},
+	    sub { _backend_serve($_[0], $_[1], \%o) });
+	return { addr => $b->{addr}, port => $b->{port}, pid => $b->{pid} };
 }
 
 sub _backend_serve {
@@ -203,27 +213,11 @@ sub raw_backend {
 	my $id = ++$self->{nraw};
 	my $rec = "$self->{dir}/raw-backend$id";
 	$self->spew($_, '') for $rec, "$rec.conns", "$rec.notes";
-	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-	    LocalPort => $o{port} // 0,
-	    Proto => 'tcp', Listen => 128, ReuseAddr => 1)
-	    or croak "raw_backend: cannot listen: $!";
-	my $port = $srv->sockport;
-	pipe(my $r, my $w) or croak "pipe: $!";
-	my $pid = fork // croak "fork: $!";
-	if ($pid == 0) {
-		close $w;
-		close $_->{keep} for @{ $self->{backends} };
-		setpgrp(0, 0);
-		eval { _raw_serve($srv, $r, $rec, \%o) };
-		POSIX::_exit(0);
-	}
-	$OWN_CHILDREN{$pid} = 1;
-	close $r;
-	close $srv;
-	my $b = { addr => "127.0.0.1:$port", port => $port, pid => $pid,
-	    keep => $w, rec => $rec };
-	push @{ $self->{backends} }, $b;
-	return { addr => $b->{addr}, port => $port, pid => $pid, rec => $rec };
+	my $b = $self->_fork_server('raw_backend', $o{port},
+	    sub { _raw_serve($_[0], $_[1], $rec, \%o) });
+	$b->{rec} = $rec;
+	return { addr => $b->{addr}, port => $b->{port}, pid => $b->{pid},
+	    rec => $rec };
 }
 
 sub _raw_serve {
