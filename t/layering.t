@@ -97,13 +97,15 @@ ok(!@cycles, 'no include cycle among our headers')
 # The policies are pure functions of their inputs: neither they nor any
 # header they reach may bring in the connection or the request.
 my @policy = grep {
-	m{^worker/(?:lb[\w]*|accept_encoding|compress_policy|spread)\.[ch]$}
+	m{^worker/(?:lb[\w]*|accept_encoding|compress_policy|cache_policy|
+	    spread)\.[ch]$}x
 } sort keys %inc;
 ok(scalar(grep { /\.c$/ } @policy) >= 3, 'found the policy files')
     or diag("policy files: @policy");
-my %forbidden = map { $_ => 1 } qw(worker/conn.h worker/req.h);
-for my $f (@policy) {
-	# Breadth first from f, remembering how each header was reached.
+# The first header of %$forbidden that file f reaches, directly or through
+# others, with the chain that leads there; () when none.
+sub reaches {
+	my ($f, $forbidden) = @_;
 	my (%via, @queue);
 	@queue = ($f);
 	$via{$f} = '';
@@ -113,7 +115,7 @@ for my $f (@policy) {
 			my $to = $i->[0];
 			next if exists $via{$to} || !exists $inc{$to};
 			$via{$to} = $h;
-			if ($forbidden{$to}) {
+			if ($forbidden->{$to}) {
 				$hit = $to;
 				last;
 			}
@@ -121,11 +123,31 @@ for my $f (@policy) {
 		}
 		last if $hit;
 	}
+	return () unless $hit;
 	my @chain;
 	for (my $h = $hit; defined $h && $h ne ''; $h = $via{$h}) {
 		unshift @chain, $h;
 	}
-	ok(!$hit, "$f does not include worker/conn.h or worker/req.h")
+	return @chain;
+}
+
+my %forbidden = map { $_ => 1 } qw(worker/conn.h worker/req.h);
+for my $f (@policy) {
+	my @chain = reaches($f, \%forbidden);
+	ok(!@chain, "$f does not include worker/conn.h or worker/req.h")
+	    or diag('through ' . join(' -> ', @chain));
+}
+
+# The connection is the socket alone: what it carries is its protocol's,
+# so conn.c and conn.h reach nothing of requests, routes, caches or
+# upstreams.
+my %request_side = map { $_ => 1 } qw(worker/req.h worker/req_int.h
+    worker/request.h worker/proxy.h worker/body.h worker/cache.h
+    worker/upstream.h worker/balance.h common/route.h);
+for my $f (qw(worker/conn.c worker/conn.h)) {
+	next unless exists $inc{$f};
+	my @chain = reaches($f, \%request_side);
+	ok(!@chain, "$f reaches nothing of the request side")
 	    or diag('through ' . join(' -> ', @chain));
 }
 

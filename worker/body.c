@@ -2,8 +2,8 @@
  * The response body, from the upstream or the cache to the client,
  * through fixed buffers: a Content-Length body passes untouched (by
  * splice(2) when long and both sides are plain), any other is decoded and
- * framed by frontd itself. conn_run() calls body_send() in
- * CONN_SEND_RESPONSE until the response is done or cut.
+ * framed by frontd itself. request_step() calls body_send() in REQ_BODY
+ * until the response is done or cut.
  *
  * The filters, in order, each taking what the one before it let through:
  *
@@ -40,9 +40,9 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
-#include "worker/conn_int.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
+#include "worker/req_int.h"
 #include "worker/upstream.h"
 
 #define SPLICE_MIN	(16 * 1024)	/* body left worth a splice */
@@ -75,7 +75,7 @@ static int	spare_pipes[SPARE_PIPES][2];
 static int	nspare_pipes;
 
 /*
- * CONN_SEND_RESPONSE: the body to the client, as fast as both sides go
+ * REQ_BODY: the body to the client, as fast as both sides go
  * and no more than TURN_BUDGET bytes a wakeup. Through the encoder or
  * the cache store (send_compressed), by splice, or as it comes with the
  * client's framing.
@@ -93,7 +93,7 @@ body_send(struct conn *c)
 	if (r->compressing || (r->rc != NULL && r->rc->stored &&
 	    !r->from_cache))
 		return send_compressed(c);
-	client_absorb(c);
+	client_absorb(c, in_pin(c));
 	for (;;) {
 		size_t before = r->up_in->start;
 
@@ -140,7 +140,7 @@ body_send(struct conn *c)
 			break;
 		}
 		if (r->resp_done && buf_len(c->out) == 0)
-			return conn_finish(c);
+			return request_done(c);
 		/* Loop while the buffers make progress on their own. */
 		if (buf_len(r->up_in) > 0 && (n > 0 || r->up_in->start !=
 		    before))
@@ -167,7 +167,7 @@ body_send(struct conn *c)
 	client_wait(c, client_blocked);
 	upstream_watch(uc, client_blocked ? 0 : EPOLLIN);
 	if (progress)
-		conn_wait(c, body_wait(c, client_blocked));
+		req_wait(c, body_wait(c, client_blocked));
 	return STEP_WAIT;
 }
 
@@ -262,7 +262,7 @@ body_send_local(struct conn *c)
 		r->local_body += n;
 		r->local_left -= (size_t)n;
 		r->bytes_out += (uint64_t)n;
-		conn_wait(c, WAIT_SEND);
+		req_wait(c, WAIT_SEND);
 	}
 	return STEP_AGAIN;
 }
@@ -378,7 +378,7 @@ splice_response(struct conn *c)
 	for (;;) {
 		if (r->pipe_len == 0 && r->resp_left == 0) {
 			r->resp_done = true;
-			return conn_finish(c);
+			return request_done(c);
 		}
 		if (r->bytes_out - out0 >= TURN_BUDGET) {
 			/*
@@ -423,7 +423,7 @@ splice_response(struct conn *c)
 	client_wait(c, cblk);
 	upstream_watch(uc, cblk ? 0 : EPOLLIN);
 	if (progress)
-		conn_wait(c, body_wait(c, cblk));
+		req_wait(c, body_wait(c, cblk));
 	return STEP_WAIT;
 }
 
@@ -519,7 +519,7 @@ send_compressed(struct conn *c)
 	uint64_t	 out0 = r->bytes_out;
 	enum enc_op	 op;
 
-	client_absorb(c);
+	client_absorb(c, in_pin(c));
 	for (;;) {
 		/*
 		 * The head waits for the body when all of it will come in
@@ -540,12 +540,12 @@ send_compressed(struct conn *c)
 				conn_nodelay(c);
 				client_wait(c, true);
 				upstream_watch(uc, 0);
-				conn_wait(c, WAIT_SEND);
+				req_wait(c, WAIT_SEND);
 				return STEP_WAIT;
 			}
 		}
 		if (r->resp_done)
-			return conn_finish(c);
+			return request_done(c);
 		if (r->bytes_out - out0 >= TURN_BUDGET) {
 			/* Let other connections run; back when writable. */
 			client_wait(c, true);
@@ -685,7 +685,7 @@ got_input:
 		if (n == -2) {
 			client_wait(c, false);
 			upstream_watch(uc, EPOLLIN);
-			conn_wait(c, body_wait(c, false));
+			req_wait(c, body_wait(c, false));
 			return STEP_WAIT;
 		}
 		if (n == 0 && r->resp_mode == BODY_CLOSE) {
@@ -694,7 +694,7 @@ got_input:
 		}
 		if (n <= 0)
 			return upstream_cut(c, n);
-		conn_wait(c, body_wait(c, false));
+		req_wait(c, body_wait(c, false));
 	}
 }
 

@@ -1,7 +1,7 @@
 /*
- * The response body (body.c), as the connection's state machine calls it:
- * the coding chosen at the response head, then the CONN_SEND_RESPONSE step;
- * and the body of frontd's own answers, from CONN_RESPOND.
+ * The response body (body.c), as the request's state machine calls it:
+ * the coding chosen at the response head, then the REQ_BODY step; and
+ * the body of frontd's own answers, from REQ_RESPOND.
  */
 #ifndef WORKER_BODY_H
 #define WORKER_BODY_H

@@ -1,32 +1,32 @@
 /*
- * A client connection and the request it is serving, as one explicit
- * state machine (conn.c), with the upstream side in proxy.c. An idle
- * keep-alive connection holds only this struct: buffers and the request
- * state are taken from free lists while a request is in progress.
+ * A client connection (conn.c): the socket, its TLS, its buffers and its
+ * one timer, as a small state machine. What travels on it is the
+ * protocol's business (proto.h: HTTP/1.1 in h1.c), and each request has
+ * states of its own (req.h). An idle keep-alive connection holds only
+ * this struct: buffers and the request are taken from free lists while a
+ * request is in progress.
  */
 #ifndef WORKER_CONN_H
 #define WORKER_CONN_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
 
 #include "common/addr.h"
+#include "common/config.h"
 #include "common/ev.h"
 #include "common/http_parse.h"
 #include "common/proc.h"
 
 enum conn_state {
 	CONN_HANDSHAKE,		/* TLS handshake; header timer */
+	CONN_ACTIVE,		/* the protocol reads, serves and writes */
 	CONN_IDLE,		/* keep-alive, between requests; idle timer */
-	CONN_READ_HEAD,		/* reading the request head; header timer */
-	CONN_CONNECT,		/* getting an upstream connection; connect timer */
-	CONN_SEND_REQUEST,	/* head and body to the upstream; body/send timers */
-	CONN_READ_RESPONSE,	/* waiting for the response head; read timer */
-	CONN_SEND_RESPONSE,	/* response body to the client; read/send timers */
-	CONN_TUNNEL,		/* after 101: bytes both ways; tunnel timer */
-	CONN_RESPOND,		/* our own response; send timer */
-	CONN_CACHE_WAIT,	/* another fetches what we want; poll timer */
+	CONN_LINGER,		/* our side shut, reading what still comes */
 	CONN_DONE		/* closed, freed after the event batch */
 };
 
@@ -58,6 +58,7 @@ extern const char *const conn_state_names[];
 
 struct buf;
 struct lb_state;
+struct proto;
 struct upconn;
 struct worker;
 struct req;
@@ -77,16 +78,18 @@ struct conn {
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads, framing) */
-	struct req		*req;		/* NULL between requests */
+	const struct proto	*proto;		/* what travels on it */
+	struct req		*req;		/* the protocol's: the request
+						   in progress, NULL between */
 	unsigned		 nrequests;
 	int64_t			 idle_since_ms;	/* when it last went idle */
 	bool			 client_eof;	/* client sent FIN */
 	bool			 client_readable;	/* EPOLLIN seen, not read */
 	bool			 close_after;	/* no keep-alive after this one */
-	bool			 lingering;	/* our side shut, draining input */
 	bool			 nodelay;	/* TCP_NODELAY is set */
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
 	bool			 tls_sniffed;	/* its first byte was TLS */
+	bool			 plain_on_tls;	/* plain HTTP came instead */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
@@ -127,12 +130,46 @@ struct worker {
 	struct http_limits	 resp_limits;
 };
 
+static inline const struct cfg_global *
+G(const struct conn *c)
+{
+	return &c->w->env->cfg->global;
+}
+
+static inline struct counters_zone *
+CNT(const struct conn *c)
+{
+	return c->w->env->counters;
+}
+
 void	conn_accept(struct worker *, int fd, const struct addr *,
 	    const struct proc_listen *);
 void	conn_drain(struct conn *);
 size_t	conn_reclaim_idle(struct worker *, size_t);
 void	conn_close_all(struct worker *);
-void	conn_trim_caches(void);
+
+/* For the protocol: the machine, its waits, the client socket. */
+void		 conn_run(struct conn *);
+void		 conn_enter(struct conn *, enum conn_state);
+void		 conn_wait(struct conn *, enum conn_wait);
+void		 conn_wait_ms(struct conn *, enum conn_wait, int64_t);
+enum step	 conn_keep_alive(struct conn *);
+enum step	 conn_linger(struct conn *);
+const char	*peer_name(const struct conn *);
+void		 set_client_events(struct conn *, uint32_t);
+void		 conn_nodelay(struct conn *);
+void		 client_absorb(struct conn *, size_t);
+void		 client_wait(struct conn *, bool);
+ssize_t		 send_two(int, void *, bool *, struct buf *, struct buf *,
+		    size_t, bool *, uint64_t *);
+ssize_t		 read_into(int, void *, struct buf *, size_t);
+
+/* What a failed read or write on the client says, if anything. */
+static inline const char *
+io_error(const struct conn *c)
+{
+	return c->ssl == NULL ? strerror(errno) : NULL;
+}
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);

@@ -20,9 +20,10 @@
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/conn.h"
-#include "worker/conn_int.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
+#include "worker/req_int.h"
+#include "worker/request.h"
 #include "worker/upstream.h"
 
 #define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
@@ -30,6 +31,7 @@
 #define INTERIM_BYTES	(8 * 1024)	/* and their heads, in all: the final
 					   head keeps its room in c->out */
 
+static void	proxy_up_event(struct upconn *, uint32_t);
 static bool	proxy_retry(struct conn *);
 static void	nolive_warn(struct conn *, const char *);
 static ssize_t	request_body_fill(struct conn *);
@@ -39,7 +41,7 @@ static void	response_framing(struct conn *);
 
 /*
  * One try: picks a server not tried yet and gets a connection to it.
- * STEP_AGAIN in CONN_CONNECT, or an error answer: retry_status, the
+ * STEP_AGAIN in REQ_CONNECT, or an error answer: retry_status, the
  * answer of the failed try before, when there is none left to try.
  */
 enum step
@@ -55,15 +57,15 @@ proxy_start_try(struct conn *c, int retry_status)
 		break;
 	case PICK_FULL:
 		if (retry_status != 0)
-			return conn_fail(c, retry_status, "upstream failed");
+			return proxy_give_up(c, retry_status, "upstream failed");
 		nolive_warn(c, "every available server is at max_conns");
-		return conn_fail(c, 503, "all servers at max_conns");
+		return proxy_give_up(c, 503, "all servers at max_conns");
 	case PICK_NONE:
 		/* After a failed try: its answer, nothing else to try. */
 		if (retry_status != 0)
-			return conn_fail(c, retry_status, "upstream failed");
+			return proxy_give_up(c, retry_status, "upstream failed");
 		nolive_warn(c, "no live server for this request");
-		return conn_fail(c, 502, "no live upstream server");
+		return proxy_give_up(c, 502, "no live upstream server");
 	}
 	r->slot = (int)(up->slot0 + idx);
 	r->upstream_name = w->slot_names[r->slot];
@@ -72,11 +74,11 @@ proxy_start_try(struct conn *c, int retry_status)
 		r->first_try_ms = ev_now(w->loop);
 	r->uc = upstream_get(w, up, idx, r->slot, false);
 	if (r->uc == NULL)
-		return conn_fail(c, 503, "out of memory");
+		return proxy_give_up(c, 503, "out of memory");
 	r->uc->owner = c;
-	r->uc->cb = conn_up_event;
+	r->uc->cb = proxy_up_event;
 	atomic_fetch_add(&w->env->health->slots[r->slot].requests, 1);
-	conn_enter(c, CONN_CONNECT);
+	req_enter(c, REQ_CONNECT);
 	return STEP_AGAIN;
 }
 
@@ -97,14 +99,13 @@ proxy_connect(struct conn *c)
 				log_warn("cannot open a connection to an "
 				    "upstream server: %s", strerror(err));
 			}
-			return conn_fail(c, 503, "no socket for the upstream");
+			return proxy_give_up(c, 503, "no socket for the upstream");
 		}
 		if (rc == -1)
 			return proxy_failed(c, 502, "connect failed",
 			    strerror(err), true);
 		set_client_events(c, 0);
-		conn_wait(c, WAIT_CONNECT);
-		return STEP_WAIT;
+		return STEP_WAIT;	/* under the connect timer */
 	}
 	if (!r->uc->connected) {
 		rc = upstream_finish_connect(r->uc, &err);
@@ -126,8 +127,7 @@ proxy_connect(struct conn *c)
 			return proxy_failed(c, 502, "TLS handshake failed",
 			    why, true);
 	}
-	conn_enter(c, CONN_SEND_REQUEST);
-	conn_wait(c, WAIT_UP_SEND);
+	req_enter(c, REQ_SEND);
 	return STEP_AGAIN;
 }
 
@@ -157,9 +157,9 @@ proxy_send(struct conn *c)
 		}
 		pass = request_body_fill(c);
 		if (pass == -1)
-			return conn_fail(c, 400, "bad chunked request body");
+			return request_fail(c, 400, "bad chunked request body");
 		if (pass == -2)
-			return conn_fail(c, 413, "request body larger than "
+			return request_fail(c, 413, "request body larger than "
 			    "client_max_body_size");
 		n = send_two(uc->fd, uc->ssl, NULL, r->up_out, c->in,
 		    (size_t)pass, &blocked,
@@ -182,12 +182,11 @@ proxy_send(struct conn *c)
 			break;
 		}
 		if (r->req_done && buf_len(r->up_out) == 0) {
-			conn_enter(c, CONN_READ_RESPONSE);
 			upstream_watch(uc, EPOLLIN);
 			client_wait(c, false);
 			r->head_deadline_ms = ev_now(c->w->loop) +
 			    U(c)->header_timeout_ms;
-			conn_wait(c, WAIT_UP_HEAD);
+			req_enter(c, REQ_UP_HEAD);
 			/*
 			 * The answer cannot be there yet: wait for epoll
 			 * rather than spend a read on EAGAIN.
@@ -222,7 +221,7 @@ proxy_send(struct conn *c)
 	if (r->up_readable) {
 		switch (upstream_early(c)) {
 		case -1:
-			return conn_fail(c, 503, "out of memory");
+			return proxy_give_up(c, 503, "out of memory");
 		case 0:
 			if (c->out != NULL && buf_len(c->out) > 0)
 				return STEP_AGAIN;	/* sent at the top */
@@ -231,12 +230,11 @@ proxy_send(struct conn *c)
 			break;
 		}
 		c->close_after = true;
-		conn_enter(c, CONN_READ_RESPONSE);
 		set_client_events(c, 0);
 		upstream_watch(uc, EPOLLIN);
 		r->head_deadline_ms = ev_now(c->w->loop) +
 		    U(c)->header_timeout_ms;
-		conn_wait(c, WAIT_UP_HEAD);
+		req_enter(c, REQ_UP_HEAD);
 		return STEP_AGAIN;
 	}
 wait:
@@ -247,7 +245,7 @@ wait:
 	set_client_events(c, cev);
 	upstream_watch(uc, (up_blocked ? EPOLLOUT : 0) | EPOLLIN);
 	if (progress)
-		conn_wait(c, up_blocked ? WAIT_UP_SEND : WAIT_BODY);
+		req_wait(c, up_blocked ? WAIT_UP_SEND : WAIT_BODY);
 	return STEP_WAIT;
 }
 
@@ -266,8 +264,8 @@ proxy_read_head(struct conn *c)
 	bool			 blocked;
 
 	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
-		return conn_fail(c, 503, "out of memory");
-	client_absorb(c);
+		return proxy_give_up(c, 503, "out of memory");
+	client_absorb(c, in_pin(c));
 	/* Interim heads go as soon as the client takes them. */
 	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
 	    &c->tls_stuck, c->out, NULL, 0, &blocked, &r->bytes_out) == -1)
@@ -281,7 +279,7 @@ proxy_read_head(struct conn *c)
 			if (res == HTTP_ERROR) {
 				proxy_warn(c, "invalid response",
 				    http_error_names[r->resp.error]);
-				return conn_fail(c, 502, "invalid upstream "
+				return proxy_give_up(c, 502, "invalid upstream "
 				    "response");
 			}
 			if (res == HTTP_OK)
@@ -292,7 +290,7 @@ proxy_read_head(struct conn *c)
 			if (buf_room(r->up_in) == 0) {
 				proxy_warn(c, "invalid response", "head too "
 				    "large");
-				return conn_fail(c, 502, "upstream response "
+				return proxy_give_up(c, 502, "upstream response "
 				    "head too large");
 			}
 			client_wait(c, c->out != NULL && buf_len(c->out) > 0);
@@ -304,27 +302,27 @@ proxy_read_head(struct conn *c)
 			if (buf_len(r->up_in) > 0) {
 				proxy_warn(c, "closed in the response head",
 				    n == -1 ? strerror(errno) : NULL);
-				return conn_fail(c, 502, "upstream closed in "
+				return proxy_give_up(c, 502, "upstream closed in "
 				    "the response head");
 			}
 			return proxy_failed(c, 502, "closed without a "
 			    "response", n == -1 ? strerror(errno) : NULL,
 			    false);
 		}
-		conn_wait(c, WAIT_UP_HEAD);
+		req_wait(c, WAIT_UP_HEAD);
 	}
 	/* The head is at up_in->start: make its slices absolute. */
 	buf_compact(r->up_in);
 	if (r->resp.status < 200 && r->resp.status != 101) {
 		if (interim_take(c) == -1)
-			return conn_fail(c, 503, "out of memory");
+			return proxy_give_up(c, 503, "out of memory");
 		return STEP_AGAIN;
 	}
 	if (r->resp.status == 101 && !upgrade_accepted(c)) {
 		proxy_warn(c, "invalid response", r->upgrade ? "101 to a "
 		    "protocol not asked for" : "101 without an Upgrade "
 		    "request");
-		return conn_fail(c, 502, "unexpected 101");
+		return proxy_give_up(c, 502, "unexpected 101");
 	}
 	balance_succeeded(c, r->slot);
 	response_framing(c);
@@ -335,9 +333,9 @@ proxy_read_head(struct conn *c)
 		    BODY_NONE && r->req_done && buf_len(r->up_in) ==
 		    r->resp.head_len);
 		r->uc = NULL;
-		return cache_serve(c);
+		return request_from_cache(c);
 	case CACHE_ANSWERED:
-		return conn_fail(c, r->status, "the cached response went "
+		return proxy_give_up(c, r->status, "the cached response went "
 		    "away during its revalidation");
 	default:
 		break;
@@ -346,24 +344,22 @@ proxy_read_head(struct conn *c)
 		body_pick_coding(c);
 	if (r->rc != NULL)
 		cache_head_lines(c);
-	if ((len = client_head(c)) == (size_t)-1)
-		return conn_fail(c, 503, "out of memory");
+	if ((len = request_head(c)) == (size_t)-1)
+		return proxy_give_up(c, 503, "out of memory");
 	if (len == 0) {
 		proxy_warn(c, "invalid response", "head too large");
-		return conn_fail(c, 502, "upstream response head too large");
+		return proxy_give_up(c, 502, "upstream response head too large");
 	}
 	r->up_in->start += r->resp.head_len;
 	if (r->rc != NULL && r->rc->stored && r->resp_mode == BODY_NONE)
 		r->resp_done = true;
 	if (r->resp.status == 101) {
 		r->up_end_ms = ev_now(c->w->loop);
-		conn_enter(c, CONN_TUNNEL);
-		conn_wait(c, WAIT_TUNNEL);
+		req_enter(c, REQ_TUNNEL);
 		return STEP_AGAIN;
 	}
 	/* The head is in: the server is no longer waited for as a try. */
-	conn_enter(c, CONN_SEND_RESPONSE);
-	conn_wait(c, WAIT_UP_READ);
+	req_enter(c, REQ_BODY);
 	return STEP_AGAIN;
 }
 
@@ -390,13 +386,13 @@ proxy_retry(struct conn *c)
 	if (r->uc == NULL)
 		return false;
 	r->uc->owner = c;
-	r->uc->cb = conn_up_event;
+	r->uc->cb = proxy_up_event;
 	r->up_out->start = 0;
 	r->up_out->end = r->up_head_len;
 	if (r->up_in != NULL)
 		r->up_in->start = r->up_in->end = 0;
 	http_parser_init(&r->rparser);
-	conn_enter(c, CONN_CONNECT);
+	req_enter(c, REQ_CONNECT);
 	return true;
 }
 
@@ -431,7 +427,7 @@ proxy_failed(struct conn *c, int status, const char *what,
 	    r->first_try_ms >= up->retry_timeout_ms) ||
 	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
 	    (r->up_in != NULL && buf_len(r->up_in) > 0))
-		return conn_fail(c, status, status == 504 ? "upstream timeout" :
+		return proxy_give_up(c, status, status == 504 ? "upstream timeout" :
 		    "upstream failed");
 	log_debug("conn=%llu retrying on another server after %s",
 	    (unsigned long long)c->id, why);
@@ -445,6 +441,37 @@ proxy_failed(struct conn *c, int status, const char *what,
 		r->up_in->start = r->up_in->end = 0;
 	http_parser_init(&r->rparser);
 	return proxy_start_try(c, status);
+}
+
+/*
+ * The upstream failed the request for good. A stale cached response
+ * stands in when the entry or the route allows it (stale-if-error,
+ * cache_use_stale); else frontd's error answer.
+ */
+enum step
+proxy_give_up(struct conn *c, int status, const char *why)
+{
+	struct req	*r = c->req;
+
+	if (r->rc != NULL && !r->resp_started && !c->tls_stuck &&
+	    cache_stale_ok(c, status)) {
+		log_info("conn=%llu %s: %s; a stale cached response is served",
+		    (unsigned long long)c->id, peer_name(c), why);
+		return request_from_cache(c);
+	}
+	return request_fail(c, status, why);
+}
+
+/* The upstream connection spoke, closed, or has room: the request goes
+ * on. Seen while uploading, it means the upstream answers early. */
+static void
+proxy_up_event(struct upconn *uc, uint32_t events)
+{
+	struct conn	*c = uc->owner;
+
+	if (c->req != NULL && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
+		c->req->up_readable = true;
+	conn_run(c);
 }
 
 /*

@@ -15,6 +15,7 @@ enum step	 proxy_send(struct conn *);
 enum step	 proxy_read_head(struct conn *);
 enum step	 proxy_failed(struct conn *, int, const char *, const char *,
 		    bool);
+enum step	 proxy_give_up(struct conn *, int, const char *);
 void		 proxy_warn(struct conn *, const char *, const char *);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * The state of one request while it is in progress: both parsed heads,
- * the upstream connection and its buffers, and how each body is framed.
- * Taken from a free list when a request head is complete, returned when
- * the request ends.
+ * One request while it is in progress (req.c): its own states, each with
+ * the timer it waits under; both parsed heads, the upstream connection
+ * and its buffers, and how each body is framed. Taken from a free list
+ * when its head begins to arrive, returned when the request ends. The
+ * request_* calls are how the request's files answer the client, through
+ * the connection's protocol (proto.h).
  */
 #ifndef WORKER_REQ_H
 #define WORKER_REQ_H
@@ -13,12 +15,29 @@
 #include "common/addr.h"
 #include "common/config.h"
 #include "common/http_parse.h"
+#include "common/shm.h"
+#include "worker/conn.h"
 
 struct buf;
 struct conn;
 struct encoder;
 struct rcache;
 struct upconn;
+
+/*
+ * Entering a state arms its timer (req_enter(), from a table in req.c):
+ * no transition can leave a wait without one.
+ */
+enum req_state {
+	REQ_HEAD,		/* its head is arriving; header timer */
+	REQ_CACHE_WAIT,		/* another fetches what it wants; poll timer */
+	REQ_CONNECT,		/* an upstream connection; connect timer */
+	REQ_SEND,		/* head and body upstream; send, body timers */
+	REQ_UP_HEAD,		/* the response head; upstream head timer */
+	REQ_BODY,		/* the response body; read (or send) timer */
+	REQ_TUNNEL,		/* after 101: bytes both ways; tunnel timer */
+	REQ_RESPOND		/* frontd's own answer; send timer */
+};
 
 enum body_mode {
 	BODY_NONE,		/* no body */
@@ -28,6 +47,7 @@ enum body_mode {
 };
 
 struct req {
+	enum req_state		 state;
 	struct http_parser	 parser;
 	struct http_head	 head;		/* client's, slices into c->in */
 	struct http_parser	 rparser;
@@ -146,6 +166,28 @@ req_interim_pending(const struct req *r)
 	return r->interim_len > r->bytes_out ? (size_t)(r->interim_len -
 	    r->bytes_out) : 0;
 }
+
+extern const char *const req_state_names[];
+
+/* req.c: the request's life, states and waits. */
+struct req	*req_new(int64_t);
+void		 req_enter(struct conn *, enum req_state);
+void		 req_wait(struct conn *, enum conn_wait);
+enum step	 request_step(struct conn *);
+enum step	 request_timeout(struct conn *);
+void		 req_end(struct conn *);
+void		 req_complete(struct conn *);
+void		 req_trim(void);
+enum step	 client_failed(struct conn *, enum counter, const char *,
+		    const char *);
+
+/* Answers to the client, through its protocol. */
+size_t		 request_head(struct conn *);
+enum step	 request_fail(struct conn *, int, const char *);
+enum step	 request_local(struct conn *, int status, const char *type,
+		    const char *body, size_t len, const char *loc,
+		    size_t loclen, const char *why);
+enum step	 request_done(struct conn *);
 
 /* http_out.c: heads frontd writes. Each returns bytes written, 0 if the
  * destination is too small. */

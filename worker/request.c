@@ -16,14 +16,16 @@
 #include "common/shm.h"
 #include "worker/accept_encoding.h"
 #include "worker/accesslog.h"
+#include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
-#include "worker/conn_int.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
+#include "worker/req_int.h"
 #include "worker/request.h"
+#include "worker/upstream.h"
 #include "worker/vars.h"
 
 enum phase_result {
@@ -424,9 +426,9 @@ conn_not_found(struct conn *c)
 		    "<center><h1>404 Not Found</h1></center>\r\n<hr>"
 		    "<center>frontd</center>\r\n</body>\r\n</html>\r\n");
 		page = body;
-		/* Fits c->out: conn_local copies it there. */
+		/* Fits c->out: request_local copies it there. */
 	}
-	return conn_local(c, 404, "text/html", page, len, NULL, 0, "no route");
+	return request_local(c, 404, "text/html", page, len, NULL, 0, "no route");
 }
 
 /*
@@ -450,26 +452,26 @@ redirect_https(struct conn *c)
 			break;
 		}
 	if (c->req->hostlen == 0)
-		return conn_fail(c, 400, "no host to redirect to https");
+		return request_fail(c, 400, "no host to redirect to https");
 	/* Only what a host name or address holds goes into Location. */
 	for (size_t i = 0; i < c->req->hostlen; i++)
 		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:",
 		    c->req->host[i]) == NULL || c->req->host[i] == '\0')
-			return conn_fail(c, 400, "no host fit to redirect to "
+			return request_fail(c, 400, "no host fit to redirect to "
 			    "https");
 	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
 	    c->req->host);
 	if (port != 443)
 		n += snprintf(loc + n, room - (size_t)n, ":%d", port);
 	if ((size_t)n + t.len + 1 >= room)
-		return conn_fail(c, 414, "target too long to redirect");
+		return request_fail(c, 414, "target too long to redirect");
 	if (t.len == 0)
 		loc[n++] = '/';
 	else {
 		memcpy(loc + n, c->in->data + t.off, t.len);
 		n += (int)t.len;
 	}
-	return conn_local(c, 301, "text/html", "", 0, loc, (size_t)n,
+	return request_local(c, 301, "text/html", "", 0, loc, (size_t)n,
 	    "redirect to https");
 }
 
@@ -483,20 +485,127 @@ route_action(struct conn *c, const struct cfg_route *route)
 		n = cache_metrics(c->w->env, loc,
 		    TARGET_ROOM(G(c)->max_request_line));
 		if (n == (size_t)-1)
-			return conn_fail(c, 500, "metrics too long");
-		return conn_local(c, 200, "text/plain; version=0.0.4", loc, n,
+			return request_fail(c, 500, "metrics too long");
+		return request_local(c, 200, "text/plain; version=0.0.4", loc, n,
 		    NULL, 0, "metrics");
 	}
 	if (route->action == ACTION_RETURN)
-		return conn_local(c, route->status, route->body_type,
+		return request_local(c, route->status, route->body_type,
 		    route->body ? route->body : "", route->bodylen, NULL, 0,
 		    "return");
 	n = tpl_expand(c, &route->location, NULL, NULL, 0, loc,
 	    TARGET_ROOM(G(c)->max_request_line));
 	if (n == (size_t)-1)
-		return conn_fail(c, 500, "redirect target too long");
-	return conn_local(c, route->status, "text/html", "", 0, loc, n,
+		return request_fail(c, 500, "redirect target too long");
+	return request_local(c, route->status, "text/html", "", 0, loc, n,
 	    "redirect");
+}
+
+/* The index in route->upgrade of protocol p, or -1. */
+static int
+upgrade_index(const struct cfg_route *route, const char *p, size_t len)
+{
+	for (size_t i = 0; i < route->nupgrade; i++)
+		if (strlen(route->upgrade[i]) == len &&
+		    strncasecmp(route->upgrade[i], p, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The protocols named by the Upgrade fields of head h (values in base)
+ * that the route allows, as bits over route->upgrade; *other tells that
+ * some other protocol was named.
+ */
+uint32_t
+upgrade_mask(const struct cfg_route *route, const char *base,
+    const struct http_head *h, bool *other)
+{
+	const char	*p, *e, *q, *s, *t;
+	uint32_t	 mask = 0;
+	int		 i;
+
+	*other = false;
+	for (uint32_t k = 0; k < h->nheaders; k++) {
+		if (h->headers[k].id != HTTP_H_UPGRADE)
+			continue;
+		p = base + h->headers[k].value.off;
+		e = p + h->headers[k].value.len;
+		for (; p < e; p = q + 1) {
+			if ((q = memchr(p, ',', (size_t)(e - p))) == NULL)
+				q = e;
+			for (s = p; s < q && (*s == ' ' || *s == '\t'); s++)
+				;
+			for (t = q; t > s && (t[-1] == ' ' || t[-1] == '\t');
+			    t--)
+				;
+			if (t == s)
+				continue;
+			if ((i = upgrade_index(route, s, (size_t)(t - s))) >= 0)
+				mask |= 1u << i;
+			else
+				*other = true;
+		}
+	}
+	return mask;
+}
+
+/*
+ * Whether a 101 switches to what was asked for: each protocol of its
+ * Upgrade one that went to the server.
+ */
+bool
+upgrade_accepted(const struct conn *c)
+{
+	const struct req	*r = c->req;
+	uint32_t		 mask;
+	bool			 other;
+
+	if (!r->upgrade)
+		return false;
+	mask = upgrade_mask(R(c), r->up_in->data, &r->resp, &other);
+	return mask != 0 && !other && (mask & ~r->upgrade_mask) == 0;
+}
+
+/*
+ * The response comes from the cache: the stored head goes through the
+ * same rules as an upstream's, the body is copied from shared memory as
+ * the client takes it.
+ */
+enum step
+request_from_cache(struct conn *c)
+{
+	struct req	*r = c->req;
+	size_t		 len;
+
+	if (r->uc != NULL) {
+		upstream_release(r->uc, false);
+		r->uc = NULL;
+	}
+	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
+		return request_fail(c, 503, "out of memory");
+	if (cache_serve_load(c) == -1) {
+		r->up_in->start = r->up_in->end = 0;
+		return request_fail(c, 502, "the cache entry went away");
+	}
+	if (!r->req_done)
+		c->close_after = true;
+	if (r->vary && !r->coded)
+		body_pick_coding(c);
+	cache_head_lines(c);
+	if ((len = request_head(c)) == (size_t)-1)
+		return request_fail(c, 503, "out of memory");
+	if (len == 0)
+		return request_fail(c, 500, "stored response head too large");
+	r->up_in->start = r->up_in->end = 0;
+	/* The first of the body rides with the head. */
+	if (r->resp_mode != BODY_NONE && cache_body_read(c) < 0) {
+		c->why = "cache entry evicted while read";
+		return STEP_CLOSE;
+	}
+	r->up_end_ms = ev_now(c->w->loop);
+	req_enter(c, REQ_BODY);
+	return STEP_AGAIN;
 }
 
 enum step
@@ -521,7 +630,7 @@ answered(enum step *s, enum step step)
 static enum phase_result
 failed(struct conn *c, enum step *s, int status, const char *why)
 {
-	*s = conn_fail(c, status, why);
+	*s = request_fail(c, status, why);
 	return PHASE_FAIL;
 }
 
@@ -673,17 +782,16 @@ phase_cache(struct conn *c, enum step *s)
 		return PHASE_NEXT;
 	case CACHE_SERVE:
 		c->in->start += h->head_len;
-		return answered(s, cache_serve(c));
+		return answered(s, request_from_cache(c));
 	case CACHE_WAIT:
 		/* The head stays: it is read again after the wait. */
 		set_client_events(c, 0);
-		conn_enter(c, CONN_CACHE_WAIT);
-		conn_wait(c, WAIT_CACHE);
+		req_enter(c, REQ_CACHE_WAIT);
 		*s = STEP_WAIT;
 		return PHASE_WAIT;
 	case CACHE_ANSWERED:
 		c->in->start += h->head_len;
-		return answered(s, conn_local(c, r->status, "text/plain",
+		return answered(s, request_local(c, r->status, "text/plain",
 		    r->rc->lines, r->rc->lines_len, NULL, 0, "cache"));
 	}
 	return PHASE_NEXT;

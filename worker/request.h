@@ -9,5 +9,7 @@
 
 /* Runs the phases of c's request, its head parsed; again after a wait. */
 enum step	request_start(struct conn *);
+/* The answer from the cache: a hit, a refreshed entry, a stale stand-in. */
+enum step	request_from_cache(struct conn *);
 
 #endif

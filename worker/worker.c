@@ -26,6 +26,7 @@
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
+#include "worker/req.h"
 #include "worker/spread.h"
 #include "worker/upstream.h"
 
@@ -237,7 +238,7 @@ static void
 worker_trim(struct ev_loop *loop, void *arg)
 {
 	buf_trim();
-	conn_trim_caches();
+	req_trim();
 	encoder_trim();
 	cache_trim();
 	ev_timer_start(loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);

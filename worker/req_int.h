@@ -1,10 +1,10 @@
 /*
- * What conn.c shares with the files that serve its request (proxy.c,
- * body.c): the client side's helpers, waits and failures. Internal to the
- * connection: the policy files, which never see one, do not include it.
+ * What the files that serve a request share (h1.c, req.c, request.c,
+ * proxy.c, body.c): its configuration, its pinned head, HTTP/1.1 framing
+ * helpers. The policy files, which never see a request, do not include it.
  */
-#ifndef WORKER_CONN_INT_H
-#define WORKER_CONN_INT_H
+#ifndef WORKER_REQ_INT_H
+#define WORKER_REQ_INT_H
 
 #include <errno.h>
 #include <stdbool.h>
@@ -27,12 +27,6 @@ struct buf;
 struct http_chunked;
 struct upconn;
 
-static inline const struct cfg_global *
-G(const struct conn *c)
-{
-	return &c->w->env->cfg->global;
-}
-
 static inline const struct cfg_upstream *
 U(const struct conn *c)
 {
@@ -43,12 +37,6 @@ static inline const struct cfg_route *
 R(const struct conn *c)
 {
 	return c->w->env->cfg->routes[c->req->route];
-}
-
-static inline struct counters_zone *
-CNT(const struct conn *c)
-{
-	return c->w->env->counters;
 }
 
 /*
@@ -63,45 +51,14 @@ in_pin(const struct conn *c)
 	return c->req != NULL && c->req->parsed ? c->req->head.head_len : 0;
 }
 
-/* What a failed read or write on the client says, if anything. */
-static inline const char *
-io_error(const struct conn *c)
-{
-	return c->ssl == NULL ? strerror(errno) : NULL;
-}
-
-/* The client's address for a log line; formatted only when logging. */
-const char	*peer_name(const struct conn *);
-
-/* The machine: states, waits, failures. */
-void		 conn_enter(struct conn *, enum conn_state);
-void		 conn_wait(struct conn *, enum conn_wait);
-enum step	 conn_fail(struct conn *, int, const char *);
-void		 conn_up_event(struct upconn *, uint32_t);
-enum step	 conn_finish(struct conn *);
-
-/* The client socket. */
-void		 set_client_events(struct conn *, uint32_t);
-void		 conn_nodelay(struct conn *);
-void		 client_absorb(struct conn *);
-void		 client_wait(struct conn *, bool);
-enum step	 client_failed(struct conn *, enum counter, const char *,
-		    const char *);
-
-/* Bytes and their framing. */
-ssize_t		 send_two(int, void *, bool *, struct buf *, struct buf *,
-		    size_t, bool *, uint64_t *);
-ssize_t		 read_into(int, void *, struct buf *, size_t);
+/* HTTP/1.1 framing (h1.c): a chunked body decoded, and framed again. */
 int		 chunked_relay(struct http_chunked *, struct buf *,
 		    struct buf *, bool, bool, bool *, bool *);
 
 /* The route's upgrade protocols a head names, as bits (request.c). */
 uint32_t	 upgrade_mask(const struct cfg_route *, const char *,
 		    const struct http_head *, bool *other);
-/* frontd's own answer that keeps the connection (request.c). */
-enum step	 conn_local(struct conn *, int status, const char *type,
-		    const char *body, size_t len, const char *loc,
-		    size_t loclen, const char *why);
+bool		 upgrade_accepted(const struct conn *);
 
 /* Appends one chunk: hex size line, data, CRLF. The caller made room. */
 static inline void
@@ -131,10 +88,5 @@ buf_append(struct buf *o, const char *s, size_t len)
 	memcpy(o->data + o->end, s, len);
 	o->end += len;
 }
-
-/* The request and its response head. */
-bool		 upgrade_accepted(const struct conn *);
-size_t		 client_head(struct conn *);
-enum step	 cache_serve(struct conn *);
 
 #endif

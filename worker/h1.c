@@ -1,0 +1,547 @@
+/*
+ * HTTP/1.1 on a client connection (the protocol table proto_h1): request
+ * heads parsed from c->in one after another (pipelining), frontd's own
+ * answers and error pages, the client's response head, chunked framing,
+ * the tunnel after a 101, and keep-alive or the close after each
+ * response. What a request does between its head and its answer is the
+ * request's files' (req.c, request.c, proxy.c, body.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/http_parse.h"
+#include "common/log.h"
+#include "common/shm.h"
+#include "common/tlsio.h"
+#include "worker/body.h"
+#include "worker/buf.h"
+#include "worker/conn.h"
+#include "worker/proto.h"
+#include "worker/proxy.h"
+#include "worker/req.h"
+#include "worker/req_int.h"
+#include "worker/request.h"
+#include "worker/upstream.h"
+
+#define DRAIN_GRACE_MS	1000	/* for a request still on its way */
+
+static enum step	h1_run(struct conn *);
+static enum step	h1_timeout(struct conn *);
+static void		h1_lost(struct conn *, const char *);
+static void		h1_drain(struct conn *);
+static size_t		h1_head(struct conn *);
+static enum step	h1_fail(struct conn *, int, const char *);
+static enum step	h1_local(struct conn *, int, const char *,
+			    const char *, size_t, const char *, size_t,
+			    const char *);
+static enum step	h1_done(struct conn *);
+static enum step	h1_tunnel(struct conn *);
+static enum step	h1_respond(struct conn *);
+
+const struct proto	proto_h1 = {
+	.name = "http/1.1",
+	.run = h1_run,
+	.timeout = h1_timeout,
+	.lost = h1_lost,
+	.drain = h1_drain,
+	.end = req_end,
+	.head = h1_head,
+	.fail = h1_fail,
+	.local = h1_local,
+	.done = h1_done,
+};
+
+/*
+ * Plain HTTP sent to a TLS listener: answered in plain text, as nginx
+ * does, rather than with a reset the user cannot make sense of. conn.c
+ * found it and dropped TLS; the connection lingers to be read.
+ */
+static enum step
+h1_plain_on_tls(struct conn *c)
+{
+	static const char	 body[] =
+	    "plain HTTP request sent to a TLS port\n";
+	struct req		*r;
+	size_t			 n;
+
+	log_info("conn=%llu %s plain HTTP request sent to a TLS port",
+	    (unsigned long long)c->id, peer_name(c));
+	c->plain_on_tls = false;
+	c->close_after = true;
+	c->why = "plain HTTP on a TLS port";
+	buf_put(c->in);
+	c->in = NULL;
+	if ((r = c->req = req_new(ev_now(c->w->loop))) == NULL ||
+	    (c->out == NULL && (c->out = buf_get()) == NULL))
+		return STEP_CLOSE;
+	r->status = 400;
+	n = out_local_head(400, "text/plain", sizeof(body) - 1, NULL, 0,
+	    true, false, NULL, NULL, 0, c->out->data, sizeof(c->out->data));
+	memcpy(c->out->data + n, body, sizeof(body) - 1);
+	c->out->start = 0;
+	c->out->end = n + sizeof(body) - 1;
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/* Reads and parses a request head, then runs the request's phases. */
+static enum step
+h1_read_head(struct conn *c)
+{
+	struct req	*r;
+	enum http_result res;
+	ssize_t		 n;
+
+	if (c->in == NULL && (c->in = buf_get()) == NULL) {
+		c->why = "out of memory for a buffer";
+		return STEP_CLOSE;
+	}
+	if (c->req == NULL &&
+	    (c->req = req_new(ev_now(c->w->loop))) == NULL) {
+		c->why = "out of memory for a request";
+		return STEP_CLOSE;
+	}
+	r = c->req;
+	c->client_readable = false;	/* we read here */
+	buf_compact(c->in);
+	for (;;) {
+		res = http_parse_request(&r->parser, c->in->data,
+		    buf_len(c->in), &c->w->req_limits, &r->head);
+		if (res == HTTP_OK)
+			break;
+		if (res == HTTP_ERROR)
+			return h1_fail(c, r->head.error_status,
+			    http_error_names[r->head.error]);
+		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
+		if (n == -2) {
+			if (buf_room(c->in) == 0)
+				return h1_fail(c, 431, "request head too "
+				    "large");
+			if (buf_len(c->in) == 0) {
+				/* Nothing yet: hold no memory while waiting. */
+				buf_put(c->in);
+				c->in = NULL;
+				req_end(c);
+			}
+			set_client_events(c, EPOLLIN);
+			return STEP_WAIT;
+		}
+		if (n <= 0 && buf_len(c->in) > 0)
+			return client_failed(c, CNT_CLIENT_ABORTS, n == 0 ?
+			    "client closed in the request head" :
+			    "client read error in the request head", n == -1 ?
+			    io_error(c) : NULL);
+		if (n <= 0) {
+			/* Nothing to log for a connection never used. */
+			c->why = n == 0 ? "client closed" : "client read error";
+			req_end(c);
+			return STEP_CLOSE;
+		}
+		counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
+	}
+	return request_start(c);
+}
+
+/*
+ * One step: the head of the next request (or the rest of it), our own
+ * answer, the tunnel; the request's other states are its own.
+ */
+static enum step
+h1_run(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	if (r == NULL || r->state == REQ_HEAD)
+		return c->plain_on_tls ? h1_plain_on_tls(c) :
+		    h1_read_head(c);
+	switch (r->state) {
+	case REQ_TUNNEL:
+		return h1_tunnel(c);
+	case REQ_RESPOND:
+		return h1_respond(c);
+	default:
+		return request_step(c);
+	}
+}
+
+/* The header timer is the protocol's; the others are the request's. */
+static enum step
+h1_timeout(struct conn *c)
+{
+	if (c->wait != WAIT_HEADER)
+		return request_timeout(c);
+	if (c->in == NULL || buf_len(c->in) == 0) {
+		c->why = "no request before the header timeout";
+		return STEP_CLOSE;
+	}
+	counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
+	return h1_fail(c, 408, "client header timeout");
+}
+
+static void
+h1_lost(struct conn *c, const char *why)
+{
+	if (c->req != NULL)
+		client_failed(c, CNT_CLIENT_ABORTS, why, NULL);
+}
+
+/*
+ * Graceful stop: a response whose head is still to be written says
+ * Connection: close; one whose head is out promised what it promised,
+ * and the connection goes idle after it (conn_drain() handles that). A
+ * request head that has not begun to arrive gets a moment more.
+ */
+static void
+h1_drain(struct conn *c)
+{
+	struct req	*r = c->req;
+
+	if (r == NULL || r->state <= REQ_UP_HEAD)
+		c->close_after = true;
+	if (r == NULL && (c->in == NULL || buf_len(c->in) == 0))
+		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
+}
+
+/* The Strict-Transport-Security line of frontd's own answers, or NULL. */
+static const char *
+hsts_line(const struct conn *c)
+{
+	static char	line[600];
+	const char	*hsts;
+
+	if (c->ssl == NULL || (hsts = c->w->env->cfg->listeners[
+	    c->listen->listener]->hsts) == NULL)
+		return NULL;
+	snprintf(line, sizeof(line), "Strict-Transport-Security: %s\r\n",
+	    hsts);
+	return line;
+}
+
+/*
+ * frontd's own error answer; the connection closes after it (the rest of
+ * the request's bytes cannot be told from a next request).
+ */
+static enum step
+h1_fail(struct conn *c, int status, const char *why)
+{
+	struct req		*r = c->req;
+	const struct cfg_global	*g = G(c);
+	const char		*page = NULL;
+	size_t			 pagelen = 0, n, keep;
+
+	c->why = why;
+	c->close_after = true;
+	if ((r != NULL && r->resp_started) || c->tls_stuck) {
+		/* Part of a response is out: only a cut can tell. */
+		return STEP_CLOSE;
+	}
+	if (r == NULL && (r = c->req = req_new(ev_now(c->w->loop))) == NULL)
+		return STEP_CLOSE;
+	r->status = status;
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == status) {
+			page = g->error_pages[i].body;
+			pagelen = g->error_pages[i].len;
+			break;
+		}
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return STEP_CLOSE;
+	/*
+	 * Interim heads not yet all sent go first, or the client would get
+	 * the rest of one glued to our page; a final head queued after
+	 * them never went out (resp_started) and is replaced.
+	 */
+	keep = req_interim_pending(r);
+	if (keep > buf_len(c->out))
+		keep = buf_len(c->out);
+	c->out->end = c->out->start + keep;
+	buf_compact(c->out);
+	n = out_error_page(status, page, pagelen, true, hsts_line(c),
+	    c->out->data + c->out->end, buf_room(c->out));
+	if (n == 0)
+		n = out_error_page(status, NULL, 0, true, hsts_line(c),
+		    c->out->data + c->out->end, buf_room(c->out));
+	c->out->end += n;
+	if (r->bytes_out > r->interim_len)
+		r->bytes_out = r->interim_len;
+	if (status >= 500 || status == 408)
+		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    peer_name(c), status, why);
+	else
+		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    peer_name(c), status, why);
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/*
+ * frontd's own answer that keeps the connection (redirect, return, no
+ * route): head in c->out, a large body sent from where it lies.
+ */
+static enum step
+h1_local(struct conn *c, int status, const char *type, const char *body,
+    size_t len, const char *loc, size_t loclen, const char *why)
+{
+	struct req	*r = c->req;
+	size_t		 n, room;
+
+	c->why = why;
+	/* An unread request body would be taken for the next request. */
+	if (!r->req_done)
+		c->close_after = true;
+	r->status = status;
+	r->local = true;
+	if (status == 204 || status == 304)
+		len = 0;	/* these never have a body */
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return h1_fail(c, 503, "out of memory");
+	buf_compact(c->out);
+	room = buf_room(c->out);
+	n = out_local_head(status, type, len, loc, loclen, c->close_after,
+	    r->http10, hsts_line(c), r->resp_set, r->resp_set_len,
+	    c->out->data + c->out->end, room);
+	if (n == 0)
+		return h1_fail(c, 500, "redirect target too long");
+	c->out->end += n;
+	if (!r->head_method) {
+		/* Small bodies ride in the same write. */
+		if (len <= room - n) {
+			memcpy(c->out->data + c->out->end, body, len);
+			c->out->end += len;
+		} else {
+			r->local_body = body;
+			r->local_left = len;
+		}
+	}
+	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+	    peer_name(c), status, why);
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/* The client's response head, added to c->out: its length, 0 when it
+ * does not fit, (size_t)-1 without memory. */
+static size_t
+h1_head(struct conn *c)
+{
+	size_t	len;
+
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return (size_t)-1;
+	buf_compact(c->out);
+	len = out_response_head(c, c->req, c->out->data + c->out->end,
+	    buf_room(c->out) - CHUNK_FRAME_MAX);
+	c->out->end += len;
+	return len;
+}
+
+/*
+ * The response went out whole: the request ends, and the connection goes
+ * on to the next one (pipelined, or after keep-alive) or closes.
+ */
+static enum step
+h1_done(struct conn *c)
+{
+	bool	body_left = !c->req->req_done;
+
+	req_complete(c);
+	if (c->client_eof)
+		c->close_after = true;
+	if (c->close_after) {
+		c->why = "done, no keep-alive";
+		/* Linger only when the client may still be sending. */
+		if (body_left || (c->in != NULL && buf_len(c->in) > 0))
+			return conn_linger(c);
+		return STEP_CLOSE;
+	}
+	if (c->out != NULL && buf_len(c->out) == 0) {
+		buf_put(c->out);
+		c->out = NULL;
+	}
+	if (c->in != NULL && buf_len(c->in) > 0) {
+		/* Pipelined: the next request is already here. */
+		set_client_events(c, EPOLLIN);
+		conn_wait(c, WAIT_HEADER);
+		return STEP_AGAIN;
+	}
+	return conn_keep_alive(c);
+}
+
+/* After 101: bytes both ways until both sides are done. */
+static enum step
+h1_tunnel(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 n;
+	bool		 blocked, progress = false, cblk = false, ublk = false;
+	bool		 up_eof = r->tunnel_up_eof;
+
+	for (int turn = 0; turn < 8; turn++) {
+		bool moved = false;
+
+		/* upstream -> client */
+		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
+		    buf_len(r->up_in),
+		    &blocked, &r->bytes_out);
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error in the tunnel", io_error(c));
+		cblk = blocked;
+		if (!cblk && !up_eof) {
+			n = read_into(uc->fd, uc->ssl, r->up_in, 0);
+			if (n > 0)
+				moved = true;
+			else if (n == 0 || n == -1) {
+				up_eof = r->tunnel_up_eof = true;
+				if (c->ssl != NULL)
+					tlsio_close(c->ssl);
+				shutdown(c->fd, SHUT_WR);
+			}
+		}
+		/* client -> upstream */
+		n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in, buf_len(c->in),
+		    &blocked, NULL);
+		if (n == -1) {
+			proxy_warn(c, "write error in the tunnel",
+			    uc->ssl == NULL ? strerror(errno) : NULL);
+			c->why = "upstream write error in the tunnel";
+			return STEP_CLOSE;
+		}
+		ublk = blocked;
+		if (!ublk && !c->client_eof) {
+			n = read_into(c->fd, c->ssl, c->in, in_pin(c));
+			if (n > 0)
+				moved = true;
+			else if (n == 0 || n == -1) {
+				c->client_eof = true;
+				if (uc->ssl != NULL)
+					tlsio_close(uc->ssl);
+				shutdown(uc->fd, SHUT_WR);
+			}
+		}
+		if (moved)
+			progress = true;
+		else
+			break;
+	}
+	if (up_eof && c->client_eof && buf_len(r->up_in) == 0 &&
+	    buf_len(c->in) == 0) {
+		c->why = "tunnel closed";
+		return STEP_CLOSE;
+	}
+	set_client_events(c, (cblk ? EPOLLOUT : 0) |
+	    (!c->client_eof && !ublk ? EPOLLIN : 0));
+	upstream_watch(uc, (ublk ? EPOLLOUT : 0) |
+	    (!up_eof && !cblk ? EPOLLIN : 0));
+	if (progress)
+		req_wait(c, WAIT_TUNNEL);
+	return STEP_WAIT;
+}
+
+/*
+ * Sends frontd's own answer (c->out, then a large body from where it
+ * lies); a page that keeps the connection goes on to the next request,
+ * any other answer ends in a lingering close (conn_linger()).
+ */
+static enum step
+h1_respond(struct conn *c)
+{
+	bool		 blocked;
+	ssize_t		 n;
+	enum step	 s;
+	struct req	*r = c->req;
+
+	if (c->out != NULL && buf_len(c->out) > 0) {
+		size_t before = buf_len(c->out);
+
+		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, NULL, 0,
+		    &blocked, r != NULL ? &r->bytes_out : NULL);
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "client write error", io_error(c));
+		if (blocked) {
+			/* send_timeout is between two writes, not in all. */
+			if (buf_len(c->out) < before)
+				req_wait(c, WAIT_SEND);
+			set_client_events(c, EPOLLOUT);
+			return STEP_WAIT;
+		}
+	}
+	if (r != NULL && r->local_left > 0 &&
+	    (s = body_send_local(c)) != STEP_AGAIN)
+		return s;
+	if (r != NULL && r->local && !c->close_after) {
+		/* A redirect or page of ours: the connection goes on. */
+		r->resp_done = true;
+		return h1_done(c);
+	}
+	if (r != NULL)
+		req_end(c);
+	return conn_linger(c);
+}
+
+/*
+ * Decodes a chunked body from in into o, as chunks again (reframe) or as
+ * plain data. Trailer lines are copied only with trailers (which implies
+ * reframe); *started tells whether the last chunk has been written before
+ * them. Stops when o lacks room for a framed chunk, when in needs more
+ * bytes, or at the end of the body (*done). -1: bad framing.
+ */
+int
+chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
+    bool reframe, bool trailers, bool *started, bool *done)
+{
+	size_t			used, off, len, room, avail;
+	enum http_chunk_result	cr;
+
+	buf_compact(o);
+	while (buf_len(in) > 0 && !*done) {
+		room = buf_room(o);
+		if (room <= CHUNK_FRAME_MAX)
+			break;
+		/* Offer no more than fits once framed: data <= input. */
+		avail = buf_len(in) < room - CHUNK_FRAME_MAX ? buf_len(in) :
+		    room - CHUNK_FRAME_MAX;
+		cr = http_chunked_next(ch, in->data + in->start, avail, &used,
+		    &off, &len);
+		switch (cr) {
+		case HTTP_CHUNK_ERROR:
+			return -1;
+		case HTTP_CHUNK_DATA:
+			if (reframe)
+				chunk_put(o, in->data + in->start + off, len);
+			else
+				buf_append(o, in->data + in->start + off, len);
+			break;
+		case HTTP_CHUNK_TRAILER:
+			if (!trailers)
+				break;
+			if (!*started) {
+				buf_append(o, "0\r\n", 3);
+				*started = true;
+			}
+			buf_append(o, in->data + in->start + off, len);
+			break;
+		case HTTP_CHUNK_DONE:
+			if (reframe) {
+				if (started == NULL || !*started)
+					buf_append(o, "0\r\n", 3);
+				buf_append(o, "\r\n", 2);
+			}
+			*done = true;
+			break;
+		case HTTP_CHUNK_AGAIN:
+			break;
+		}
+		in->start += used;
+		if (cr == HTTP_CHUNK_AGAIN)
+			break;
+	}
+	return 0;
+}

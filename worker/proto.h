@@ -1,0 +1,43 @@
+/*
+ * How requests travel on a client connection: the protocol's side of the
+ * seam between conn.c (the socket) and the requests on it. conn.c calls
+ * the connection-wide entries; the request's files reach the client only
+ * through the request_* calls of req.h, which come here. HTTP/1.1 is
+ * h1.c; HTTP/2 will be a second table beside it.
+ */
+#ifndef WORKER_PROTO_H
+#define WORKER_PROTO_H
+
+#include <stddef.h>
+
+#include "worker/conn.h"
+
+struct proto {
+	const char	*name;
+
+	/* The connection, CONN_ACTIVE: one step on input, output or due. */
+	enum step	(*run)(struct conn *);
+	/* Its timer ran out, on a wait of the protocol or a request. */
+	enum step	(*timeout)(struct conn *);
+	/* The client is gone (an error or hang-up epoll reported). */
+	void		(*lost)(struct conn *, const char *);
+	/* Graceful stop: finish what is in progress, promise no more. */
+	void		(*drain)(struct conn *);
+	/* The connection closes: end and log what is in progress. */
+	void		(*end)(struct conn *);
+
+	/* For the request: its response head queued for the client (the
+	 * length, 0 when it does not fit, (size_t)-1 without memory). */
+	size_t		(*head)(struct conn *);
+	/* frontd's own answers: an error that ends the connection, or a
+	 * page, redirect or return that keeps it. */
+	enum step	(*fail)(struct conn *, int, const char *);
+	enum step	(*local)(struct conn *, int, const char *, const char *,
+			    size_t, const char *, size_t, const char *);
+	/* The response went out whole: the next request, or the close. */
+	enum step	(*done)(struct conn *);
+};
+
+extern const struct proto	proto_h1;
+
+#endif
