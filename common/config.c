@@ -1,10 +1,10 @@
 /*
  * Loads a configuration generation from INI files: the generic part. Each
  * section kind's keys, defaults and checks are in its own file
- * (config_global.c, config_listener.c, config_upstream.c, config_route.c),
- * the setters they share in config_set.c; here are the reader, includes,
- * sections, the dispatch of a key to its section's table, the order of
- * the checks, freeing.
+ * (config_global.c, config_listener.c, config_upstream.c, config_route.c
+ * with config_route_check.c), the setters they share in config_set.c;
+ * here are the reader, includes, sections, the dispatch of a key to its
+ * section's table, the order of the checks, freeing.
  *
  * inih does the tokenising; our own reader in front of it counts lines,
  * tracks sections (Debian's inih passes no line numbers and does not
