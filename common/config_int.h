@@ -70,7 +70,10 @@ void	cfg_error(struct cfg_ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 struct cfg_where cfg_ctx_where(struct cfg_ctx *);
 
-/* Typed rows; and what more than one section's setters use. */
+/*
+ * Typed rows; and what more than one section's setters use. In
+ * config_set.c.
+ */
 enum cfg_set_result cfg_set_field(const struct cfg_key *, void *,
 	    const char *);
 enum cfg_set_result cfg_set_str(char **, const char *);

@@ -1,9 +1,10 @@
 /*
- * Strict HTTP/1.1 head parser and chunked body decoder. Every byte of a head
- * is checked against the RFC 9110/9112 grammar before the proxy acts on it:
- * whatever two implementations might frame differently (bare CR or LF,
- * obs-fold, Content-Length beside Transfer-Encoding) is refused, never
- * repaired. Heads are parsed in place; nothing is allocated or copied.
+ * Strict HTTP/1.1 head parser. Every byte of a head is checked against the
+ * RFC 9110/9112 grammar before the proxy acts on it: whatever two
+ * implementations might frame differently (bare CR or LF, obs-fold,
+ * Content-Length beside Transfer-Encoding) is refused, never repaired.
+ * Heads are parsed in place; nothing is allocated or copied. The chunked
+ * body decoder is in http_chunked.c.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,36 +13,10 @@
 #include <string.h>
 
 #include "common/http_parse.h"
-
-/* Byte classes in chars[]. */
-#define CHAR_TOKEN	0x01	/* tchar (RFC 9110 5.6.2) */
-#define CHAR_VALUE	0x02	/* field-vchar, SP or HTAB; obs-text too */
-#define CHAR_PATH	0x04	/* pchar, "/", "?" and what browsers leave
-				   unencoded ([]{}|^"<>\`); "%" is checked apart */
-#define CHAR_HOST	0x08	/* reg-name: unreserved and sub-delims */
-#define CHAR_HEX	0x10
-#define CHAR_DIGIT	0x20
+#include "common/http_parse_int.h"
 
 #define MAX_LEADING_CRLF	4	/* RFC 9112 2.2 asks for at least one */
 #define MAX_CONTENT_LENGTH	(1ULL << 62)
-#define MAX_CHUNK_SIZE		(1ULL << 62)
-#define MAX_CHUNK_DIGITS	16
-#define MAX_CHUNK_EXT_BYTES	4096
-#define MAX_TRAILER_BYTES	8192
-
-/* Where http_chunked_next() is inside a chunk extension (ext_state). */
-enum chunk_ext {
-	EXT_WS,			/* BWS after the size or a value: ";" next */
-	EXT_NAME_BWS,		/* after ";": BWS, then a name */
-	EXT_NAME,		/* in a name */
-	EXT_NAME_WS,		/* BWS after a name: "=" or ";" next */
-	EXT_VALUE_BWS,		/* after "=": BWS, then a value */
-	EXT_TOKEN,		/* in a token value */
-	EXT_QUOTED,		/* in a quoted-string value */
-	EXT_QUOTED_PAIR,	/* after a backslash in a quoted-string */
-	EXT_QUOTED_END,		/* after the closing quote */
-	EXT_CR			/* the CR ending the size line */
-};
 
 /* What the Transfer-Encoding fields said, judged once all are read. */
 struct te_state {
@@ -66,8 +41,6 @@ static enum http_error	 status_line(const char *, size_t, size_t,
 static enum http_error	 header_lines(const char *, size_t, size_t,
 			    const struct http_limits *, struct http_head *,
 			    bool);
-static enum http_error	 field_line(const char *, const char *,
-			    const char *, struct http_header *, const char **);
 static enum http_error	 field_meaning(const char *, struct http_head *,
 			    struct te_state *, bool);
 static enum http_error	 framing(struct http_head *, const struct te_state *,
@@ -85,8 +58,6 @@ static bool		 lc_eq(const char *, const char *, size_t);
 static bool		 ci_eq(const char *, const char *, size_t);
 static enum http_method	 method_id(const char *, size_t);
 static enum http_header_id header_id(const char *, size_t);
-static int		 hex_value(unsigned char);
-static int		 ext_next(int, unsigned char);
 
 const char *const http_error_names[] = {
 	[HTTP_ERR_NONE] = "no error",
@@ -119,7 +90,7 @@ const char *const http_error_names[] = {
 };
 
 /* CHAR_* classes of every byte; bytes 0x80-0xff are obs-text. */
-static const uint8_t chars[256] = {
+const uint8_t http_chars[256] = {
 	/* 00 */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 		 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 	/* 10 */ 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -154,8 +125,6 @@ static const uint8_t chars[256] = {
 		 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02
 };
 
-#define IS(c, cls)	((chars[(unsigned char)(c)] & (cls)) != 0)
-#define OWS(c)		((c) == ' ' || (c) == '\t')
 #define VCHAR(c)	((unsigned char)(c) > 0x20 && (unsigned char)(c) < 0x7f)
 
 /*
@@ -214,161 +183,6 @@ bool
 http_slice_eq(const char *buf, struct http_slice sl, const char *s)
 {
 	return strlen(s) == sl.len && ci_eq(buf + sl.off, s, sl.len);
-}
-
-void
-http_chunked_init(struct http_chunked *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->state = HTTP_CHUNK_SIZE;
-}
-
-/*
- * One call returns at most one piece of body or one trailer line, so the
- * caller can forward it before asking for more. The state machine keeps
- * everything it needs between calls except a trailer line being collected,
- * which the caller re-feeds from its start (line_scanned saves the search).
- */
-enum http_chunk_result
-http_chunked_next(struct http_chunked *c, const char *buf, size_t len,
-    size_t *consumed, size_t *data_off, size_t *data_len)
-{
-	struct http_header	 hd;
-	const char		*lf, *next;
-	size_t			 pos = 0, n;
-	int			 d, st;
-
-	*consumed = 0;
-	*data_off = 0;
-	*data_len = 0;
-	for (;;) {
-		switch (c->state) {
-		case HTTP_CHUNK_SIZE:
-			while (pos < len && (d = hex_value(buf[pos])) >= 0) {
-				if (++c->size_digits > MAX_CHUNK_DIGITS)
-					goto fail;
-				c->remaining = c->remaining << 4 | (uint64_t)d;
-				if (c->remaining > MAX_CHUNK_SIZE)
-					goto fail;
-				pos++;
-			}
-			if (pos == len)
-				goto again;
-			if (c->size_digits == 0)
-				goto fail;
-			c->ext_bytes = 0;
-			if (buf[pos] == '\r') {
-				pos++;
-				c->state = HTTP_CHUNK_SIZE_LF;
-			} else {
-				/* this byte is read again by ext_next() */
-				c->state = HTTP_CHUNK_EXT;
-				c->ext_state = EXT_WS;
-			}
-			break;
-		case HTTP_CHUNK_EXT:
-			for (; pos < len; pos++) {
-				if ((st = ext_next(c->ext_state, buf[pos])) < 0)
-					goto fail;
-				if (st == EXT_CR)
-					break;
-				if (++c->ext_bytes > MAX_CHUNK_EXT_BYTES)
-					goto fail;
-				c->ext_state = st;
-			}
-			if (pos == len)
-				goto again;
-			pos++;
-			c->state = HTTP_CHUNK_SIZE_LF;
-			break;
-		case HTTP_CHUNK_SIZE_LF:
-			if (pos == len)
-				goto again;
-			if (buf[pos++] != '\n')
-				goto fail;
-			if (c->remaining == 0) {
-				c->state = HTTP_CHUNK_TRAILERS;
-				c->trailer_bytes = 0;
-				c->line_scanned = 0;
-			} else
-				c->state = HTTP_CHUNK_BODY;
-			break;
-		case HTTP_CHUNK_BODY:
-			if (pos == len)
-				goto again;
-			n = len - pos;
-			if (n > c->remaining)
-				n = c->remaining;
-			*data_off = pos;
-			*data_len = n;
-			*consumed = pos + n;
-			c->remaining -= n;
-			c->total += n;
-			if (c->remaining == 0)
-				c->state = HTTP_CHUNK_BODY_CR;
-			return HTTP_CHUNK_DATA;
-		case HTTP_CHUNK_BODY_CR:
-			if (pos == len)
-				goto again;
-			if (buf[pos++] != '\r')
-				goto fail;
-			c->state = HTTP_CHUNK_BODY_LF;
-			break;
-		case HTTP_CHUNK_BODY_LF:
-			if (pos == len)
-				goto again;
-			if (buf[pos++] != '\n')
-				goto fail;
-			c->state = HTTP_CHUNK_SIZE;
-			c->size_digits = 0;
-			c->ext_bytes = 0;
-			break;
-		case HTTP_CHUNK_TRAILERS:
-			if ((n = len - pos) == 0)
-				goto again;
-			/* a caller that did not re-feed the line: look again */
-			if (c->line_scanned > n)
-				c->line_scanned = 0;
-			lf = memchr(buf + pos + c->line_scanned, '\n',
-			    n - c->line_scanned);
-			if (lf == NULL) {
-				if (c->trailer_bytes + n > MAX_TRAILER_BYTES)
-					goto fail;
-				c->line_scanned = n;
-				*consumed = pos;
-				return HTTP_CHUNK_AGAIN;
-			}
-			n = lf - (buf + pos) + 1;
-			if (c->trailer_bytes + n > MAX_TRAILER_BYTES ||
-			    n < 2 || lf[-1] != '\r')
-				goto fail;
-			c->trailer_bytes += n;
-			c->line_scanned = 0;
-			if (n == 2) {
-				c->state = HTTP_CHUNK_END;
-				*consumed = pos + 2;
-				return HTTP_CHUNK_DONE;
-			}
-			if (field_line(buf, buf + pos, lf + 1, &hd, &next) !=
-			    HTTP_ERR_NONE)
-				goto fail;
-			*data_off = pos;
-			*data_len = n;
-			*consumed = pos + n;
-			return HTTP_CHUNK_TRAILER;
-		case HTTP_CHUNK_END:
-			*consumed = pos;
-			return HTTP_CHUNK_DONE;
-		default:
-			goto fail;
-		}
-	}
-again:
-	*consumed = pos;
-	return HTTP_CHUNK_AGAIN;
-fail:
-	*consumed = pos;
-	return HTTP_CHUNK_ERROR;
 }
 
 /*
@@ -651,7 +465,8 @@ header_lines(const char *buf, size_t off, size_t end,
 	while (p < e) {
 		if (h->nheaders == max)
 			return HTTP_ERR_TOO_MANY_HEADERS;
-		err = field_line(buf, p, e + 2, &h->headers[h->nheaders], &p);
+		err = http_field_line(buf, p, e + 2,
+		    &h->headers[h->nheaders], &p);
 		if (err != HTTP_ERR_NONE)
 			return err;
 		h->nheaders++;
@@ -666,8 +481,8 @@ header_lines(const char *buf, size_t off, size_t end,
  * One field line starting at p; lim bounds the bytes that may be read and
  * a CRLF is known to come before it. Sets *next past the line's LF.
  */
-static enum http_error
-field_line(const char *buf, const char *p, const char *lim,
+enum http_error
+http_field_line(const char *buf, const char *p, const char *lim,
     struct http_header *hd, const char **next)
 {
 	const char	*line = p, *v, *ve;
@@ -1112,74 +927,4 @@ header_id(const char *p, size_t n)
 	}
 	return HTTP_H_OTHER;
 #undef NAME
-}
-
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/*
- * One step through chunk-ext (RFC 9112 7.1.1): the state after ch, EXT_CR
- * where the line may end, -1 on a byte the grammar does not allow there.
- * EXT_WS is also the state right after the size, where only BWS and ";"
- * may come (a CR there was taken by the caller).
- */
-static int
-ext_next(int st, unsigned char ch)
-{
-	switch (st) {
-	case EXT_WS:
-		if (OWS(ch))
-			return EXT_WS;
-		return ch == ';' ? EXT_NAME_BWS : -1;
-	case EXT_NAME_BWS:
-		if (OWS(ch))
-			return EXT_NAME_BWS;
-		return IS(ch, CHAR_TOKEN) ? EXT_NAME : -1;
-	case EXT_NAME:
-		if (IS(ch, CHAR_TOKEN))
-			return EXT_NAME;
-		if (ch == '\r')
-			return EXT_CR;
-		/* FALLTHROUGH */
-	case EXT_NAME_WS:
-		if (OWS(ch))
-			return EXT_NAME_WS;
-		if (ch == '=')
-			return EXT_VALUE_BWS;
-		return ch == ';' ? EXT_NAME_BWS : -1;
-	case EXT_VALUE_BWS:
-		if (OWS(ch))
-			return EXT_VALUE_BWS;
-		if (ch == '"')
-			return EXT_QUOTED;
-		return IS(ch, CHAR_TOKEN) ? EXT_TOKEN : -1;
-	case EXT_TOKEN:
-		if (IS(ch, CHAR_TOKEN))
-			return EXT_TOKEN;
-		/* FALLTHROUGH */
-	case EXT_QUOTED_END:
-		if (ch == '\r')
-			return EXT_CR;
-		if (OWS(ch))
-			return EXT_WS;
-		return ch == ';' ? EXT_NAME_BWS : -1;
-	case EXT_QUOTED:
-		if (ch == '"')
-			return EXT_QUOTED_END;
-		if (ch == '\\')
-			return EXT_QUOTED_PAIR;
-		return IS(ch, CHAR_VALUE) ? EXT_QUOTED : -1;
-	case EXT_QUOTED_PAIR:
-		return IS(ch, CHAR_VALUE) ? EXT_QUOTED : -1;
-	default:
-		return -1;
-	}
 }

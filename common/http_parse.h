@@ -1,8 +1,9 @@
 /*
- * Strict HTTP/1.1 message head parser (RFC 9110, RFC 9112) and chunked
- * body decoder, shared by the client side and the upstream side. Zero
- * copy: the parsed head holds (offset, length) slices into the caller's
- * buffer, which must stay unchanged while the head is used. No allocation.
+ * Strict HTTP/1.1 message head parser (RFC 9110, RFC 9112; http_parse.c)
+ * and chunked body decoder (http_chunked.c), shared by the client side and
+ * the upstream side. Zero copy: the parsed head holds (offset, length)
+ * slices into the caller's buffer, which must stay unchanged while the
+ * head is used. No allocation.
  * Incremental: with partial input it answers HTTP_AGAIN and remembers how
  * far it has looked for the end of the head, so feeding the same growing
  * buffer again costs only the new bytes.

@@ -1,9 +1,10 @@
 /*
- * libFuzzer target for common/http_parse.c. Both head parsers and the
- * chunked decoder are fed the input whole, split in two at a point the
- * input chooses, and (for short inputs) one byte at a time: the answers
- * must agree, and every slice must lie inside the bytes offered. Each
- * piece is copied to a buffer of its exact size so ASan sees overreads.
+ * libFuzzer target for common/http_parse.c and common/http_chunked.c.
+ * Both head parsers and the chunked decoder are fed the input whole, split
+ * in two at a point the input chooses, and (for short inputs) one byte at
+ * a time: the answers must agree, and every slice must lie inside the
+ * bytes offered. Each piece is copied to a buffer of its exact size so
+ * ASan sees overreads.
  *
  * Build: CC=clang ./configure --enable-fuzz && make t/fuzz/http_parse_fuzz
  * Run:   t/fuzz/http_parse_fuzz -max_len=4096 corpus/

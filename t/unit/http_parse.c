@@ -1,7 +1,8 @@
 /*
- * Unit tests for common/http_parse.c: every rule of the head parsers has an
- * accepted and a refused case, each checked whole and fed one byte at a
- * time; the chunked decoder is run over every split of its input.
+ * Unit tests for common/http_parse.c and common/http_chunked.c: every rule
+ * of the head parsers has an accepted and a refused case, each checked
+ * whole and fed one byte at a time; the chunked decoder is run over every
+ * split of its input.
  */
 #include <dirent.h>
 #include <stdbool.h>
