@@ -34,24 +34,26 @@
 #include "worker/accept_encoding.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
+#include "worker/cache_int.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/vars.h"
 
-#define POLL_MS		5		/* waiting for another's fetch */
-#define PASS_MS		10000		/* not cacheable: no waiting for so long */
+#define PASS_MS		10000	/* not cacheable: no waiting for so long */
 
-static struct cs_zone		*Z;
+struct cs_zone			*cache_zone;
 static struct page_cache	 rc_cache = {
 	.size = sizeof(struct rcache), .keep = 256, .floor = 0
 };
 
+static bool	if_range_ok(const struct conn *, const char *,
+		    const struct http_head *);
 
 void
 cache_init(struct cs_zone *z)
 {
-	Z = z;
+	cache_zone = z;
 }
 
 void
@@ -60,42 +62,11 @@ cache_trim(void)
 	pc_trim(&rc_cache);
 }
 
-static const struct cfg_route *
-route_of(const struct conn *c)
-{
-	return c->w->env->cfg->routes[c->req->route];
-}
-
-static int64_t
-now_ms(const struct conn *c)
-{
-	return ev_now(c->w->loop);
-}
-
 static int64_t
 lock_timeout(const struct conn *c)
 {
 	return c->w->env->cfg->global.cache_lock_timeout_ms;
 }
-
-/* --- reading heads ------------------------------------------------------ */
-
-
-
-
-static bool	if_range_ok(const struct conn *, const char *,
-		    const struct http_head *);
-
-
-
-
-
-
-
-
-
-
-
 
 /* --- keys --------------------------------------------------------------- */
 
@@ -177,8 +148,8 @@ vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
  * From a vary entry's text ("NONCE\nname\nname"), the object key: the
  * primary key, the nonce and each named field's value.
  */
-static int
-variant_key(struct conn *c, const char *text, size_t len)
+int
+cache_key_variant(struct conn *c, const char *text, size_t len)
 {
 	struct rcache	*rc = c->req->rc;
 	size_t		 n = rc->keylen, room = sizeof(rc->key);
@@ -212,8 +183,8 @@ variant_key(struct conn *c, const char *text, size_t len)
 }
 
 /* The key of frontd's compressed copy: the object key, NUL, "~CODING". */
-static size_t
-coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
+size_t
+cache_key_coded(struct rcache *rc, enum coding cd, uint64_t *hash)
 {
 	const char	*name = coding_name(cd);
 	size_t		 n = rc->okeylen, l = strlen(name);
@@ -231,8 +202,9 @@ coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
 
 
 /* The entry's validators as conditional request lines. */
-static void
-cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
+void
+cache_revalidate_cond(struct rcache *rc, const char *b,
+    const struct http_head *h)
 {
 	const struct http_header	*f;
 	size_t				 n = 0;
@@ -251,8 +223,8 @@ cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
 
 
 /* Whether the client's conditionals let us answer 304 (RFC 9110 13.2.2). */
-static bool
-client_not_modified(const struct conn *c, const char *sb,
+bool
+cache_serve_not_modified(const struct conn *c, const char *sb,
     const struct http_head *sh)
 {
 	const struct rcache		*rc = c->req->rc;
@@ -279,15 +251,15 @@ client_not_modified(const struct conn *c, const char *sb,
 /*
  * Looks up key[0..len) and copies its head to r->up_in. 1 found, 0 not.
  */
-static int
-lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
+int
+cache_lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
 {
 	struct req	*r = c->req;
 
 	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
 		return 0;
 	r->up_in->start = r->up_in->end = 0;
-	if (cs_lookup(Z, hash, r->rc->key, len, f, r->up_in->data,
+	if (cs_lookup(cache_zone, hash, r->rc->key, len, f, r->up_in->data,
 	    sizeof(r->up_in->data) - 1) != 1)
 		return 0;
 	r->up_in->end = f->headlen;
@@ -295,8 +267,8 @@ lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
 }
 
 /* Parses the stored head in r->up_in into r->resp. */
-static int
-parse_stored(struct conn *c)
+int
+cache_parse_stored(struct conn *c)
 {
 	struct req	*r = c->req;
 
@@ -307,8 +279,8 @@ parse_stored(struct conn *c)
 }
 
 /* The nonce and a hash of the names of the vary entry just read. */
-static void
-vary_seen(struct rcache *rc, const char *text, size_t len)
+void
+cache_key_vary_seen(struct rcache *rc, const char *text, size_t len)
 {
 	const char	*nl = memchr(text, '\n', len);
 
@@ -340,15 +312,15 @@ lookup_object(struct conn *c)
 
 	rc->okeylen = rc->keylen;
 	rc->ohash = rc->hash;
-	if (!lookup(c, rc->hash, rc->keylen, &rc->found))
+	if (!cache_lookup(c, rc->hash, rc->keylen, &rc->found))
 		return LK_MISS;
 	if (rc->found.meta.kind != CS_VARY)
 		return LK_FOUND;
 	in = c->req->up_in;
-	vary_seen(rc, in->data, buf_len(in));
-	if (variant_key(c, in->data, buf_len(in)) == -1)
+	cache_key_vary_seen(rc, in->data, buf_len(in));
+	if (cache_key_variant(c, in->data, buf_len(in)) == -1)
 		return LK_VARY_MISS;
-	if (!lookup(c, rc->ohash, rc->okeylen, &rc->found) ||
+	if (!cache_lookup(c, rc->ohash, rc->okeylen, &rc->found) ||
 	    rc->found.meta.kind != CS_OBJECT)
 		return LK_VARY_MISS;
 	return LK_FOUND;
@@ -384,10 +356,10 @@ purge(struct conn *c, const struct cfg_route *route)
 		return CACHE_ANSWERED;
 	}
 	if (rc->keylen > 0 && rc->key[rc->keylen - 1] == '*')
-		n = cs_remove_prefix(Z, rc->key, rc->keylen - 1u);
+		n = cs_remove_prefix(cache_zone, rc->key, rc->keylen - 1u);
 	else
-		n = cs_remove(Z, rc->hash, rc->key, rc->keylen);
-	cs_stat_add(Z, CS_PURGES, (uint64_t)n);
+		n = cs_remove(cache_zone, rc->hash, rc->key, rc->keylen);
+	cs_stat_add(cache_zone, CS_PURGES, (uint64_t)n);
 	r->status = n > 0 ? 200 : 404;
 	rc->lines_len = (uint16_t)snprintf(rc->lines, sizeof(rc->lines),
 	    n > 0 ? "purged %d\n" : "not in cache\n", n);
@@ -460,7 +432,8 @@ request_first(struct conn *c, const struct cfg_route *route)
 			rc->rq_if_range = (int16_t)i;
 		else if (cp_name_is(b, f, "if-none-match") && rc->rq_inm < 0)
 			rc->rq_inm = (int16_t)i;
-		else if (cp_name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
+		else if (cp_name_is(b, f, "if-modified-since") &&
+		    rc->rq_ims < 0)
 			rc->rq_ims = (int16_t)i;
 		else if (cp_name_is(b, f, "authorization"))
 			rc->rq_auth = (int16_t)i;
@@ -511,8 +484,8 @@ range_bypass(struct conn *c)
  * Which part of the stored 200 a Range request gets (cp_range): a 206,
  * a 416, or all of it, which an If-Range that does not match gets too.
  */
-static void
-range_select(struct conn *c, const char *sb, const struct http_head *sh)
+void
+cache_serve_range(struct conn *c, const char *sb, const struct http_head *sh)
 {
 	struct rcache		*rc = c->req->rc;
 	const struct http_header *f = &c->req->head.headers[rc->rq_range];
@@ -559,7 +532,7 @@ fetch(struct conn *c)
 {
 	struct req	*r = c->req;
 	struct rcache	*rc = r->rc;
-	int64_t		 t = now_ms(c);
+	int64_t		 t = cache_now_ms(c);
 
 	forget_head(c);
 	if (rc->rq_only_if_cached) {
@@ -575,7 +548,7 @@ fetch(struct conn *c)
 		rc->store = false;
 		rc->detail = "lock-timeout";
 	} else if (rc->store && !r->head_method) {
-		switch (cs_lock(Z, rc->hash, t, lock_timeout(c))) {
+		switch (cs_lock(cache_zone, rc->hash, t, lock_timeout(c))) {
 		case CS_LOCK_TAKEN:
 			rc->locked = true;
 			break;
@@ -587,7 +560,7 @@ fetch(struct conn *c)
 			break;
 		}
 	}
-	cs_stat_add(Z, CS_MISSES, 1);
+	cs_stat_add(cache_zone, CS_MISSES, 1);
 	return CACHE_FORWARD;
 }
 
@@ -602,7 +575,7 @@ cache_request(struct conn *c, const struct cfg_route *route)
 	int64_t			 now = (int64_t)time(NULL), left;
 	bool			 reval;
 
-	if (Z == NULL)
+	if (cache_zone == NULL)
 		return CACHE_FORWARD;
 	if (rc == NULL) {
 		if ((rc = pc_get(&rc_cache)) == NULL)
@@ -629,7 +602,7 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		return fetch(c);
 	}
 	m = &rc->found.meta;
-	if (parse_stored(c) == -1) {
+	if (cache_parse_stored(c) == -1) {
 		rc->fwd = FWD_URI_MISS;
 		return fetch(c);
 	}
@@ -648,8 +621,9 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		if (may && m->swr >= 0 && -left <= m->swr) {
 			/* One request revalidates; the others get it stale.
 			 * A range is served, never fetched: stale too. */
-			if (rc->rq_range >= 0 || cs_lock(Z, rc->hash,
-			    now_ms(c), lock_timeout(c)) != CS_LOCK_TAKEN) {
+			if (rc->rq_range >= 0 || cs_lock(cache_zone, rc->hash,
+			    cache_now_ms(c), lock_timeout(c)) !=
+			    CS_LOCK_TAKEN) {
 				rc->detail = "stale-while-revalidate";
 				goto hit;
 			}
@@ -665,38 +639,41 @@ cache_request(struct conn *c, const struct cfg_route *route)
 	rc->fwd = rc->rq_no_cache || rc->rq_max_age == 0 ? FWD_REQUEST :
 	    FWD_STALE;
 	if (m->flags & CMF_VALIDATOR) {
-		cond_lines(rc, r->up_in->data, &r->resp);
+		cache_revalidate_cond(rc, r->up_in->data, &r->resp);
 		rc->revalidating = rc->cond_len > 0;
 	}
 	forget_head(c);
 	if (rc->locked) {
-		cs_stat_add(Z, CS_MISSES, 1);
+		cs_stat_add(cache_zone, CS_MISSES, 1);
 		return CACHE_FORWARD;
 	}
 	return fetch(c);
 
 hit:
 	if (rc->detail != NULL)
-		cs_stat_add(Z, CS_STALE, 1);
-	cs_stat_add(Z, CS_HITS, 1);
+		cs_stat_add(cache_zone, CS_STALE, 1);
+	cs_stat_add(cache_zone, CS_HITS, 1);
 	rc->fwd = FWD_NONE;
 	rc->serving = true;
 	rc->head_loaded = true;
-	rc->not_modified = client_not_modified(c, r->up_in->data, &r->resp);
+	rc->not_modified = cache_serve_not_modified(c, r->up_in->data,
+	    &r->resp);
 	if (rc->rq_range >= 0 && !rc->not_modified) {
-		range_select(c, r->up_in->data, &r->resp);
-		r->coding = CODING_NONE;	/* ranges of the identity body */
+		cache_serve_range(c, r->up_in->data, &r->resp);
+		/* Ranges are of the identity body. */
+		r->coding = CODING_NONE;
 	}
 	if (r->coding != CODING_NONE && (m->flags & CMF_COMPRESSIBLE) &&
 	    !rc->not_modified && !r->head_method) {
 		struct cs_found	 f;
 		struct buf	*in = r->up_in;
 		uint64_t	 h;
-		size_t		 n = coded_key(rc, (enum coding)r->coding, &h);
+		size_t		 n;
 
 		/* Its head is the same: read past ours, then dropped. */
-		if (n > 0 && cs_lookup(Z, h, rc->key, n, &f, in->data +
-		    in->end, sizeof(in->data) - in->end - 1) == 1 &&
+		n = cache_key_coded(rc, (enum coding)r->coding, &h);
+		if (n > 0 && cs_lookup(cache_zone, h, rc->key, n, &f,
+		    in->data + in->end, sizeof(in->data) - in->end - 1) == 1 &&
 		    f.meta.id == m->id && f.meta.coding == r->coding) {
 			rc->found = f;
 			rc->coded_hit = true;
@@ -709,9 +686,9 @@ enum cache_step
 cache_poll(struct conn *c)
 {
 	struct rcache	*rc = c->req->rc;
-	int64_t		 t = now_ms(c);
+	int64_t		 t = cache_now_ms(c);
 
-	if (t < rc->wait_until_ms && cs_lock_held(Z, rc->hash, t))
+	if (t < rc->wait_until_ms && cs_lock_held(cache_zone, rc->hash, t))
 		return CACHE_WAIT;
 	return CACHE_FORWARD;
 }
@@ -724,7 +701,7 @@ new_id(const struct conn *c)
 {
 	static uint64_t	seq;
 
-	return ((uint64_t)now_ms(c) << 22) ^ ((uint64_t)getpid() << 44) ^
+	return ((uint64_t)cache_now_ms(c) << 22) ^ ((uint64_t)getpid() << 44) ^
 	    ++seq;
 }
 
@@ -734,8 +711,8 @@ new_id(const struct conn *c)
  * Whether the response may be stored, and for how long it is fresh
  * (RFC 9111 3, 4.2). NULL when it may, with rc->meta filled; else why not.
  */
-static const char *
-storable(struct conn *c, const char *b, const struct http_head *h)
+const char *
+cache_fill_storable(struct conn *c, const char *b, const struct http_head *h)
 {
 	struct req	*r = c->req;
 	struct rcache	*rc = r->rc;
@@ -743,7 +720,7 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 
 	if (r->upgrade)
 		return "status";
-	why = cp_storable(b, h, route_of(c), rc->rq_auth >= 0,
+	why = cp_storable(b, h, cache_route(c), rc->rq_auth >= 0,
 	    c->w->env->cfg->global.cache_max_object_size, (int64_t)time(NULL),
 	    rc->req_time, &rc->meta);
 	if (why == NULL) {
@@ -754,8 +731,9 @@ storable(struct conn *c, const char *b, const struct http_head *h)
 }
 
 /* The lower-cased names a response's Vary lists, one per line. */
-static size_t
-vary_names(const char *b, const struct http_head *h, char *dst, size_t room)
+size_t
+cache_key_vary_names(const char *b, const struct http_head *h, char *dst,
+    size_t room)
 {
 	size_t	n = 0;
 
@@ -795,7 +773,7 @@ store_vary(struct conn *c, const char *b, const struct http_head *h)
 	struct cs_meta	 m;
 
 	hex = 16;
-	n = vary_names(b, h, text + hex, sizeof(text) - (size_t)hex);
+	n = cache_key_vary_names(b, h, text + hex, sizeof(text) - (size_t)hex);
 	if (n == (size_t)-1)
 		return -1;
 	if (n == 0)
@@ -808,27 +786,29 @@ store_vary(struct conn *c, const char *b, const struct http_head *h)
 		text[hex] = '\n';
 		memset(&m, 0, sizeof(m));
 		m.kind = CS_VARY;
-		if (cs_begin(Z, &w, rc->key, rc->keylen, sizeof(text)) == -1)
+		if (cs_begin(cache_zone, &w, rc->key, rc->keylen,
+		    sizeof(text)) == -1)
 			return -1;
-		cs_write(Z, &w, text, (size_t)hex + n);
+		cs_write(cache_zone, &w, text, (size_t)hex + n);
 		cs_head_done(&w);
-		if (cs_commit(Z, &w, rc->hash, &m) == -1)
+		if (cs_commit(cache_zone, &w, rc->hash, &m) == -1)
 			return -1;
 	} else {
 		snprintf(text, sizeof(text), "%016llx",
 		    (unsigned long long)rc->nonce);
 		text[hex] = '\n';
 	}
-	return variant_key(c, text, (size_t)hex + n);
+	return cache_key_variant(c, text, (size_t)hex + n);
 }
 
-static void
-unlock_key(struct conn *c, bool pass)
+void
+cache_unlock(struct conn *c, bool pass)
 {
 	struct rcache	*rc = c->req->rc;
 
 	if (rc->locked) {
-		cs_unlock(Z, rc->hash, now_ms(c), pass ? PASS_MS : 0);
+		cs_unlock(cache_zone, rc->hash, cache_now_ms(c),
+		    pass ? PASS_MS : 0);
 		rc->locked = false;
 	}
 }
@@ -853,8 +833,8 @@ not_updated(const char *name, size_t len)
  * (RFC 9111 4.3.4), stored anew with the same body. -1: the entry is
  * gone and cannot be served.
  */
-static int
-revalidated(struct conn *c)
+int
+cache_revalidate_freshen(struct conn *c)
 {
 	struct req		*r = c->req;
 	struct rcache		*rc = r->rc;
@@ -870,8 +850,8 @@ revalidated(struct conn *c)
 
 	if (old == NULL || mb == NULL)
 		goto out;
-	if (cs_lookup(Z, rc->ohash, rc->key, rc->okeylen, &f, old->data,
-	    sizeof(old->data)) != 1)
+	if (cs_lookup(cache_zone, rc->ohash, rc->key, rc->okeylen, &f,
+	    old->data, sizeof(old->data)) != 1)
 		goto out;
 	rv = 0;
 	if (f.meta.id != rc->found.meta.id)
@@ -920,22 +900,23 @@ revalidated(struct conn *c)
 	/* Its freshness, as if it had just arrived. */
 	http_parser_init(&r->rparser);
 	if (http_parse_response(&r->rparser, mb->data, n, &c->w->resp_limits,
-	    &r->resp) != HTTP_OK || storable(c, mb->data, &r->resp) != NULL)
+	    &r->resp) != HTTP_OK ||
+	    cache_fill_storable(c, mb->data, &r->resp) != NULL)
 		goto out;
 	rc->meta.flags |= f.meta.flags & CMF_COMPRESSIBLE;
-	if (cs_begin(Z, &rc->w, rc->key, rc->okeylen, f.bodylen) == -1)
+	if (cs_begin(cache_zone, &rc->w, rc->key, rc->okeylen, f.bodylen) == -1)
 		goto out;
-	cs_write(Z, &rc->w, mb->data, n);
+	cs_write(cache_zone, &rc->w, mb->data, n);
 	cs_head_done(&rc->w);
 	cs_cursor_init(&cur, &f);
-	while (cur.left > 0 && (k = cs_read(Z, &cur, old->data,
+	while (cur.left > 0 && (k = cs_read(cache_zone, &cur, old->data,
 	    sizeof(old->data))) > 0)
-		cs_write(Z, &rc->w, old->data, (size_t)k);
+		cs_write(cache_zone, &rc->w, old->data, (size_t)k);
 	if (cur.left > 0)
-		cs_abort(Z, &rc->w);
+		cs_abort(cache_zone, &rc->w);
 	else
-		cs_commit(Z, &rc->w, rc->ohash, &rc->meta);
-	cs_stat_add(Z, CS_REVALIDATED, 1);
+		cs_commit(cache_zone, &rc->w, rc->ohash, &rc->meta);
+	cs_stat_add(cache_zone, CS_REVALIDATED, 1);
 out:
 	buf_put(old);
 	buf_put(mb);
@@ -957,7 +938,7 @@ cache_stale_ok(struct conn *c, int status)
 	 * option does not override its must-revalidate or no-cache. */
 	if (m->sie >= 0 && -rc->ttl <= m->sie)
 		rc->detail = "stale-if-error";
-	else if (route_of(c)->cache_use_stale && !(m->flags &
+	else if (cache_route(c)->cache_use_stale && !(m->flags &
 	    (CMF_MUST_REVALIDATE | CMF_NO_CACHE)))
 		rc->detail = "stale-upstream-down";
 	else
@@ -965,8 +946,8 @@ cache_stale_ok(struct conn *c, int status)
 	rc->fwd = FWD_NONE;
 	rc->serving = true;
 	rc->head_loaded = false;
-	cs_stat_add(Z, CS_STALE, 1);
-	unlock_key(c, false);
+	cs_stat_add(cache_zone, CS_STALE, 1);
+	cache_unlock(c, false);
 	return true;
 }
 
@@ -982,11 +963,11 @@ cache_response(struct conn *c)
 	rc->fwd_status = h->status;
 	if (rc->invalidate) {
 		if (h->status < 400)
-			cs_remove(Z, rc->hash, rc->key, rc->keylen);
+			cs_remove(cache_zone, rc->hash, rc->key, rc->keylen);
 		return CACHE_FORWARD;
 	}
 	if (rc->have && rc->revalidating && h->status == 304) {
-		if (revalidated(c) == -1) {
+		if (cache_revalidate_freshen(c) == -1) {
 			/* Gone while we asked: never a 304 the client did
 			 * not ask for. */
 			log_warn("conn=%llu a cached response went away while "
@@ -998,28 +979,28 @@ cache_response(struct conn *c)
 		}
 		rc->serving = true;
 		rc->head_loaded = false;
-		unlock_key(c, false);
+		cache_unlock(c, false);
 		return CACHE_SERVE;
 	}
 	if (cache_stale_ok(c, h->status))
 		return CACHE_SERVE;
 	if (!rc->store || r->head_method) {
-		unlock_key(c, false);
+		cache_unlock(c, false);
 		return CACHE_FORWARD;
 	}
-	if ((why = storable(c, b, h)) != NULL) {
+	if ((why = cache_fill_storable(c, b, h)) != NULL) {
 		rc->detail = why;
-		unlock_key(c, true);
+		cache_unlock(c, true);
 		return CACHE_FORWARD;
 	}
-	if (store_vary(c, b, h) == -1 || cs_begin(Z, &rc->w, rc->key,
+	if (store_vary(c, b, h) == -1 || cs_begin(cache_zone, &rc->w, rc->key,
 	    rc->okeylen, c->w->env->cfg->global.cache_max_object_size) ==
 	    -1) {
 		rc->detail = "no-space";
-		unlock_key(c, false);
+		cache_unlock(c, false);
 		return CACHE_FORWARD;
 	}
-	cs_write(Z, &rc->w, b, h->head_len);
+	cs_write(cache_zone, &rc->w, b, h->head_len);
 	cs_head_done(&rc->w);
 	rc->stored = true;
 	return CACHE_FORWARD;
@@ -1035,15 +1016,15 @@ cache_serve_load(struct conn *c)
 	int64_t		 now = (int64_t)time(NULL);
 
 	if (!rc->head_loaded) {
-		if (!lookup(c, rc->ohash, rc->okeylen, &rc->found))
+		if (!cache_lookup(c, rc->ohash, rc->okeylen, &rc->found))
 			return -1;
 		rc->age = cp_current_age(&rc->found.meta, now);
 		rc->ttl = rc->found.meta.lifetime - rc->age;
 		rc->head_loaded = true;
 		rc->coded_hit = false;
-		if (parse_stored(c) == -1)
+		if (cache_parse_stored(c) == -1)
 			return -1;
-		rc->not_modified = client_not_modified(c, r->up_in->data,
+		rc->not_modified = cache_serve_not_modified(c, r->up_in->data,
 		    &r->resp);
 	}
 	cs_cursor_init(&rc->cur, &rc->found);
@@ -1129,11 +1110,12 @@ cache_head_lines(struct conn *c)
 	if (r->compressing && (rc->stored || rc->serving) &&
 	    rc->wenc.idx == CS_NIL) {
 		uint64_t	h;
-		size_t		k = coded_key(rc, (enum coding)r->coding, &h);
+		size_t		k;
 
-		if (k > 0 && cs_begin(Z, &rc->wenc, rc->key, k,
+		k = cache_key_coded(rc, (enum coding)r->coding, &h);
+		if (k > 0 && cs_begin(cache_zone, &rc->wenc, rc->key, k,
 		    c->w->env->cfg->global.cache_max_object_size) == 0) {
-			cs_write(Z, &rc->wenc, r->up_in->data,
+			cs_write(cache_zone, &rc->wenc, r->up_in->data,
 			    r->resp.head_len);
 			cs_head_done(&rc->wenc);
 		}
@@ -1153,7 +1135,7 @@ cache_body_read(struct conn *c)
 	buf_compact(in);
 	if ((room = buf_room(in)) == 0)
 		return -2;
-	if ((n = cs_read(Z, &rc->cur, in->data + in->end, room)) <= 0)
+	if ((n = cs_read(cache_zone, &rc->cur, in->data + in->end, room)) <= 0)
 		return -1;
 	in->end += (size_t)n;
 	return n;
@@ -1162,8 +1144,8 @@ cache_body_read(struct conn *c)
 static void
 store_bytes(struct cs_writer *w, const char *p, size_t n)
 {
-	if (w->idx != CS_NIL && cs_write(Z, w, p, n) == -1)
-		cs_abort(Z, w);
+	if (w->idx != CS_NIL && cs_write(cache_zone, w, p, n) == -1)
+		cs_abort(cache_zone, w);
 }
 
 void
@@ -1177,7 +1159,7 @@ cache_store_plain(struct conn *c, const char *p, size_t n)
 	if (rc->w.idx == CS_NIL) {
 		/* Too large after all: waiters need not wait for it. */
 		rc->detail = "too-large";
-		unlock_key(c, true);
+		cache_unlock(c, true);
 	}
 }
 
@@ -1201,18 +1183,18 @@ cache_finish(struct conn *c)
 		m = rc->meta;
 		if (r->compressible)
 			m.flags |= CMF_COMPRESSIBLE;
-		cs_commit(Z, &rc->w, rc->ohash, &m);
+		cs_commit(cache_zone, &rc->w, rc->ohash, &m);
 	}
 	if (rc->wenc.idx != CS_NIL) {
 		m = rc->serving ? rc->found.meta : rc->meta;
 		m.flags |= CMF_COMPRESSIBLE;
 		m.coding = r->coding;
-		if (coded_key(rc, (enum coding)r->coding, &h) > 0)
-			cs_commit(Z, &rc->wenc, h, &m);
+		if (cache_key_coded(rc, (enum coding)r->coding, &h) > 0)
+			cs_commit(cache_zone, &rc->wenc, h, &m);
 		else
-			cs_abort(Z, &rc->wenc);
+			cs_abort(cache_zone, &rc->wenc);
 	}
-	unlock_key(c, false);
+	cache_unlock(c, false);
 }
 
 void
@@ -1222,10 +1204,10 @@ cache_req_end(struct req *r)
 
 	if (rc == NULL)
 		return;
-	cs_abort(Z, &rc->w);
-	cs_abort(Z, &rc->wenc);
+	cs_abort(cache_zone, &rc->w);
+	cs_abort(cache_zone, &rc->wenc);
 	if (rc->locked)
-		cs_unlock(Z, rc->hash, 0, 0);
+		cs_unlock(cache_zone, rc->hash, 0, 0);
 	pc_put(&rc_cache, rc);
 	r->rc = NULL;
 }
@@ -1296,8 +1278,8 @@ cache_metrics(const struct proc_env *env, char *dst, size_t room)
 		OUT("frontd_responses_total{class=\"%dxx\"} %llu\n", i + 1,
 		    (unsigned long long)atomic_load(&env->counters->c[
 		    CNT_STATUS_1XX + i]));
-	if (Z != NULL) {
-		cs_stats(Z, st, &entries, &bytes, &size);
+	if (cache_zone != NULL) {
+		cs_stats(cache_zone, st, &entries, &bytes, &size);
 		for (int i = 0; i < CS_STAT_MAX; i++)
 			OUT("frontd_cache_%s_total %llu\n", sn[i],
 			    (unsigned long long)st[i]);
