@@ -1,37 +1,22 @@
 /*
- * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status).
- *
- * Keys: the route's cache_key (by default $scheme://$authority$request_uri) is
- * the primary key and the name of the fetch lock. A response with Vary is
- * stored under the primary key plus the request's values of the fields it
- * names; a small "vary" entry under the primary key lists those names,
- * with a nonce, so replacing or purging it makes every old variant
- * unreachable at once. A compressed copy made by frontd is stored beside
- * its identity object, under the object's key plus "\0~br" or "\0~gzip"
- * (no key holds a NUL), with the object's id to tell it belongs to it.
- *
- * Stored heads are the upstream's own head: a hit parses it again and
- * goes through the same out_response_head() as a miss, so response
- * header rules, hsts and compression apply alike.
+ * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status): a
+ * request's way in. Its directives and key, PURGE, the lookup through a
+ * vary entry, and whether what is found is served, revalidated or
+ * fetched again; the fetch lock lets one request per key go upstream
+ * while the others wait for what it stores (collapsing). The keys are
+ * cache_key.c, serving cache_serve.c, revalidation cache_revalidate.c,
+ * storing cache_fill.c; the rules cache_policy.c, the zone
+ * common/cache_store.c.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/addr.h"
 #include "common/config.h"
-#include "common/http_date.h"
 #include "common/http_parse.h"
 #include "common/log.h"
-#include "common/proc.h"
-#include "common/shm.h"
-#include "worker/accept_encoding.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/cache_int.h"

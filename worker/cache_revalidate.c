@@ -15,7 +15,6 @@
 
 #include "common/cache_store.h"
 #include "common/http_parse.h"
-#include "common/log.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/cache_int.h"
