@@ -3,7 +3,8 @@
  * the master (anonymous, or a file so it outlives a restart). A hash index
  * of entries, each a chain of fixed-size blocks holding the key, the
  * stored response head and the body. What HTTP means by fresh or
- * cacheable is worker/cache.c's business; this file stores bytes.
+ * cacheable is the worker's business (worker/cache*.c); this file
+ * stores bytes.
  *
  * Locking: one robust process-shared mutex guards the index, the lists
  * and the free lists. Bodies are read without it: a reader copies a block,
@@ -28,11 +29,11 @@
 
 enum cs_kind { CS_OBJECT = 1, CS_VARY = 2 };
 
-/* What worker/cache.c keeps with an entry; times are wall seconds. */
+/* What the worker's cache keeps with an entry; times are wall seconds. */
 struct cs_meta {
 	uint8_t		 kind;		/* enum cs_kind */
 	uint8_t		 coding;	/* of the stored body: enum coding */
-	uint16_t	 flags;		/* CM_* in worker/cache.c */
+	uint16_t	 flags;		/* CMF_* in worker/cache_policy.h */
 	int32_t		 status;
 	int64_t		 response_time;
 	int64_t		 initial_age;	/* corrected initial age */

@@ -1,57 +1,41 @@
 /*
- * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status).
- *
- * Keys: the route's cache_key (by default $scheme://$authority$request_uri) is
- * the primary key and the name of the fetch lock. A response with Vary is
- * stored under the primary key plus the request's values of the fields it
- * names; a small "vary" entry under the primary key lists those names,
- * with a nonce, so replacing or purging it makes every old variant
- * unreachable at once. A compressed copy made by frontd is stored beside
- * its identity object, under the object's key plus "\0~br" or "\0~gzip"
- * (no key holds a NUL), with the object's id to tell it belongs to it.
- *
- * Stored heads are the upstream's own head: a hit parses it again and
- * goes through the same out_response_head() as a miss, so response
- * header rules, hsts and compression apply alike.
+ * The response cache, HTTP side (RFC 9111, RFC 9211's Cache-Status): a
+ * request's way in. Its directives and key, PURGE, the lookup through a
+ * vary entry, and whether what is found is served, revalidated or
+ * fetched again; the fetch lock lets one request per key go upstream
+ * while the others wait for what it stores (collapsing). The keys are
+ * cache_key.c, serving cache_serve.c, revalidation cache_revalidate.c,
+ * storing cache_fill.c; the rules cache_policy.c, the zone
+ * common/cache_store.c.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "common/addr.h"
 #include "common/config.h"
-#include "common/http_date.h"
 #include "common/http_parse.h"
 #include "common/log.h"
-#include "common/proc.h"
-#include "common/shm.h"
-#include "worker/accept_encoding.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
+#include "worker/cache_int.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/req.h"
 #include "worker/vars.h"
 
-#define POLL_MS		5		/* waiting for another's fetch */
-#define PASS_MS		10000		/* not cacheable: no waiting for so long */
+#define PASS_MS		10000	/* not cacheable: no waiting for so long */
 
-static struct cs_zone		*Z;
+struct cs_zone			*cache_zone;
 static struct page_cache	 rc_cache = {
 	.size = sizeof(struct rcache), .keep = 256, .floor = 0
 };
 
-
 void
 cache_init(struct cs_zone *z)
 {
-	Z = z;
+	cache_zone = z;
 }
 
 void
@@ -60,234 +44,24 @@ cache_trim(void)
 	pc_trim(&rc_cache);
 }
 
-static const struct cfg_route *
-route_of(const struct conn *c)
-{
-	return c->w->env->cfg->routes[c->req->route];
-}
-
-static int64_t
-now_ms(const struct conn *c)
-{
-	return ev_now(c->w->loop);
-}
-
 static int64_t
 lock_timeout(const struct conn *c)
 {
 	return c->w->env->cfg->global.cache_lock_timeout_ms;
 }
 
-/* --- reading heads ------------------------------------------------------ */
-
-
-
-
-static bool	if_range_ok(const struct conn *, const char *,
-		    const struct http_head *);
-
-
-
-
-
-
-
-
-
-
-
-
-/* --- keys --------------------------------------------------------------- */
-
-/*
- * Accept-Encoding as the cache keys it: the codings it accepts, from its
- * lines from the first one on (ae_key() says how).
- */
-static size_t
-accept_key(const struct conn *c, uint32_t first, char *dst, size_t room)
-{
-	const struct req	*r = c->req;
-	const char		*b = c->in->data;
-	struct ae		 ae;
-
-	ae_init(&ae);
-	for (uint32_t i = first; i < r->head.nheaders; i++) {
-		const struct http_header *f = &r->head.headers[i];
-
-		if (f->name.len == 15 && strncasecmp(b + f->name.off,
-		    "accept-encoding", 15) == 0)
-			ae_parse(b + f->value.off, f->value.len, &ae);
-	}
-	return ae_key(&ae, dst, room);
-}
-
-/*
- * The request's value of a field named by Vary: its lines joined, as
- * sent (Accept-Encoding normalized). (size_t)-1: the request has none,
- * which is not the same as an empty value.
- */
-/* Whether p[0..len) is white space up to a comma. */
-static bool
-ws_then_comma(const char *p, size_t len)
-{
-	size_t	i = 0;
-
-	while (i < len && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	return i < len && p[i] == ',';
-}
-
-static size_t
-vary_value(const struct conn *c, const char *name, size_t nlen, char *dst,
-    size_t room)
-{
-	const struct req	*r = c->req;
-	const char		*b = c->in->data;
-	size_t			 n = 0;
-	bool			 seen = false;
-
-	for (uint32_t i = 0; i < r->head.nheaders; i++) {
-		const struct http_header *f = &r->head.headers[i];
-		const char *v = b + f->value.off;
-
-		if (f->name.len != nlen || strncasecmp(b + f->name.off, name,
-		    nlen) != 0)
-			continue;
-		if (nlen == 15 && strncasecmp(name, "accept-encoding", 15) ==
-		    0)
-			return accept_key(c, i, dst, room);
-		if (seen && n < room)
-			dst[n++] = ',';
-		seen = true;
-		/* White space around commas does not make another value. */
-		for (size_t k = 0; k < f->value.len && n < room; k++) {
-			if ((v[k] == ' ' || v[k] == '\t') &&
-			    ((n > 0 && dst[n - 1] == ',') ||
-			    ws_then_comma(v + k, f->value.len - k)))
-				continue;
-			dst[n++] = v[k];
-		}
-	}
-	if (!seen)
-		return (size_t)-1;
-	return n < room ? n : room;
-}
-
-/*
- * From a vary entry's text ("NONCE\nname\nname"), the object key: the
- * primary key, the nonce and each named field's value.
- */
-static int
-variant_key(struct conn *c, const char *text, size_t len)
-{
-	struct rcache	*rc = c->req->rc;
-	size_t		 n = rc->keylen, room = sizeof(rc->key);
-	const char	*p = text, *end = text + len, *nl;
-
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		if (n + 2 + (size_t)(nl - p) >= room)
-			return -1;
-		rc->key[n++] = '\n';
-		memcpy(rc->key + n, p, (size_t)(nl - p));
-		n += (size_t)(nl - p);
-		if (p != text) {	/* a name, not the nonce */
-			size_t v = vary_value(c, p, (size_t)(nl - p),
-			    rc->key + n + 1, room - n - 1);
-
-			if (v != (size_t)-1) {
-				rc->key[n++] = '=';
-				n += v;
-			}
-		}
-		p = nl + 1;
-	}
-	if (n > CS_KEY_MAX)
-		return -1;
-	rc->okeylen = (uint16_t)n;
-	rc->ohash = cs_hash(rc->key, n);
-	return 0;
-}
-
-/* The key of frontd's compressed copy: the object key, NUL, "~CODING". */
-static size_t
-coded_key(struct rcache *rc, enum coding cd, uint64_t *hash)
-{
-	const char	*name = coding_name(cd);
-	size_t		 n = rc->okeylen, l = strlen(name);
-
-	if (n + 3 + l > CS_KEY_MAX)
-		return 0;
-	rc->key[n] = '\0';
-	rc->key[n + 1] = '~';
-	memcpy(rc->key + n + 2, name, l);
-	*hash = cs_hash(rc->key, n + 2 + l);
-	return n + 2 + l;
-}
-
-/* --- answering from the cache ------------------------------------------- */
-
-
-/* The entry's validators as conditional request lines. */
-static void
-cond_lines(struct rcache *rc, const char *b, const struct http_head *h)
-{
-	const struct http_header	*f;
-	size_t				 n = 0;
-
-	if ((f = cp_find(b, h, "etag")) != NULL && f->value.len < 400)
-		n += (size_t)snprintf(rc->cond, sizeof(rc->cond),
-		    "If-None-Match: %.*s\r\n", (int)f->value.len,
-		    b + f->value.off);
-	if ((f = cp_find(b, h, "last-modified")) != NULL && f->value.len < 60 &&
-	    n < sizeof(rc->cond))
-		n += (size_t)snprintf(rc->cond + n, sizeof(rc->cond) - n,
-		    "If-Modified-Since: %.*s\r\n", (int)f->value.len,
-		    b + f->value.off);
-	rc->cond_len = (uint16_t)(n < sizeof(rc->cond) ? n : 0);
-}
-
-
-/* Whether the client's conditionals let us answer 304 (RFC 9110 13.2.2). */
-static bool
-client_not_modified(const struct conn *c, const char *sb,
-    const struct http_head *sh)
-{
-	const struct rcache		*rc = c->req->rc;
-	const char			*b = c->in->data;
-	const struct http_header	*hs = c->req->head.headers;
-	const struct http_header	*f;
-	int64_t				 t, lm;
-
-	if (sh->status < 200 || sh->status > 299)
-		return false;	/* RFC 9110 13.2.1 */
-	if (rc->rq_inm >= 0) {
-		f = cp_find(sb, sh, "etag");
-		return f != NULL && cp_etag_listed(b + hs[rc->rq_inm].value.off,
-		    hs[rc->rq_inm].value.len, sb + f->value.off, f->value.len);
-	}
-	if (rc->rq_ims < 0 || (t = http_date_parse(b +
-	    hs[rc->rq_ims].value.off, hs[rc->rq_ims].value.len,
-	    time(NULL))) == -1)
-		return false;
-	lm = cp_head_date(sb, sh, "last-modified", time(NULL));
-	return lm != -1 && lm <= t;
-}
-
 /*
  * Looks up key[0..len) and copies its head to r->up_in. 1 found, 0 not.
  */
-static int
-lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
+int
+cache_lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
 {
 	struct req	*r = c->req;
 
 	if (r->up_in == NULL && (r->up_in = buf_get()) == NULL)
 		return 0;
 	r->up_in->start = r->up_in->end = 0;
-	if (cs_lookup(Z, hash, r->rc->key, len, f, r->up_in->data,
+	if (cs_lookup(cache_zone, hash, r->rc->key, len, f, r->up_in->data,
 	    sizeof(r->up_in->data) - 1) != 1)
 		return 0;
 	r->up_in->end = f->headlen;
@@ -295,8 +69,8 @@ lookup(struct conn *c, uint64_t hash, size_t len, struct cs_found *f)
 }
 
 /* Parses the stored head in r->up_in into r->resp. */
-static int
-parse_stored(struct conn *c)
+int
+cache_parse_stored(struct conn *c)
 {
 	struct req	*r = c->req;
 
@@ -304,17 +78,6 @@ parse_stored(struct conn *c)
 	return http_parse_response(&r->rparser, r->up_in->data,
 	    buf_len(r->up_in), &c->w->resp_limits, &r->resp) == HTTP_OK ?
 	    0 : -1;
-}
-
-/* The nonce and a hash of the names of the vary entry just read. */
-static void
-vary_seen(struct rcache *rc, const char *text, size_t len)
-{
-	const char	*nl = memchr(text, '\n', len);
-
-	rc->nonce = strtoull(text, NULL, 16);
-	rc->vary_names = nl == NULL ? 0 : cs_hash(nl + 1, len - (size_t)(nl +
-	    1 - text));
 }
 
 /* What a lookup left in up_in and the response parser goes. */
@@ -340,15 +103,15 @@ lookup_object(struct conn *c)
 
 	rc->okeylen = rc->keylen;
 	rc->ohash = rc->hash;
-	if (!lookup(c, rc->hash, rc->keylen, &rc->found))
+	if (!cache_lookup(c, rc->hash, rc->keylen, &rc->found))
 		return LK_MISS;
 	if (rc->found.meta.kind != CS_VARY)
 		return LK_FOUND;
 	in = c->req->up_in;
-	vary_seen(rc, in->data, buf_len(in));
-	if (variant_key(c, in->data, buf_len(in)) == -1)
+	cache_key_vary_seen(rc, in->data, buf_len(in));
+	if (cache_key_variant(c, in->data, buf_len(in)) == -1)
 		return LK_VARY_MISS;
-	if (!lookup(c, rc->ohash, rc->okeylen, &rc->found) ||
+	if (!cache_lookup(c, rc->ohash, rc->okeylen, &rc->found) ||
 	    rc->found.meta.kind != CS_OBJECT)
 		return LK_VARY_MISS;
 	return LK_FOUND;
@@ -384,10 +147,10 @@ purge(struct conn *c, const struct cfg_route *route)
 		return CACHE_ANSWERED;
 	}
 	if (rc->keylen > 0 && rc->key[rc->keylen - 1] == '*')
-		n = cs_remove_prefix(Z, rc->key, rc->keylen - 1u);
+		n = cs_remove_prefix(cache_zone, rc->key, rc->keylen - 1u);
 	else
-		n = cs_remove(Z, rc->hash, rc->key, rc->keylen);
-	cs_stat_add(Z, CS_PURGES, (uint64_t)n);
+		n = cs_remove(cache_zone, rc->hash, rc->key, rc->keylen);
+	cs_stat_add(cache_zone, CS_PURGES, (uint64_t)n);
 	r->status = n > 0 ? 200 : 404;
 	rc->lines_len = (uint16_t)snprintf(rc->lines, sizeof(rc->lines),
 	    n > 0 ? "purged %d\n" : "not in cache\n", n);
@@ -460,7 +223,8 @@ request_first(struct conn *c, const struct cfg_route *route)
 			rc->rq_if_range = (int16_t)i;
 		else if (cp_name_is(b, f, "if-none-match") && rc->rq_inm < 0)
 			rc->rq_inm = (int16_t)i;
-		else if (cp_name_is(b, f, "if-modified-since") && rc->rq_ims < 0)
+		else if (cp_name_is(b, f, "if-modified-since") &&
+		    rc->rq_ims < 0)
 			rc->rq_ims = (int16_t)i;
 		else if (cp_name_is(b, f, "authorization"))
 			rc->rq_auth = (int16_t)i;
@@ -507,59 +271,13 @@ range_bypass(struct conn *c)
 	return CACHE_FORWARD;
 }
 
-/*
- * Which part of the stored 200 a Range request gets (cp_range): a 206,
- * a 416, or all of it, which an If-Range that does not match gets too.
- */
-static void
-range_select(struct conn *c, const char *sb, const struct http_head *sh)
-{
-	struct rcache		*rc = c->req->rc;
-	const struct http_header *f = &c->req->head.headers[rc->rq_range];
-
-	rc->range = RANGE_WHOLE;
-	if (sh->status != 200 || !if_range_ok(c, sb, sh))
-		return;
-	rc->range = cp_range(c->in->data + f->value.off, f->value.len,
-	    rc->found.bodylen, &rc->range_first, &rc->range_len);
-}
-
-/*
- * If-Range (RFC 9110 13.1.5): the range applies only when the validator
- * is the stored one: a strong ETag equal to ours, or our Last-Modified.
- */
-static bool
-if_range_ok(const struct conn *c, const char *sb, const struct http_head *sh)
-{
-	const struct rcache		*rc = c->req->rc;
-	const char			*b = c->in->data;
-	const struct http_header	*f, *s;
-	int64_t				 t;
-
-	if (rc->rq_if_range < 0)
-		return true;
-	f = &c->req->head.headers[rc->rq_if_range];
-	if (f->value.len > 0 && b[f->value.off] == '"') {
-		s = cp_find(sb, sh, "etag");
-		return s != NULL && s->value.len == f->value.len &&
-		    memcmp(sb + s->value.off, b + f->value.off,
-		    f->value.len) == 0;
-	}
-	if (f->value.len >= 2 && b[f->value.off] == 'W' &&
-	    b[f->value.off + 1] == '/')
-		return false;	/* a weak tag never matches */
-	t = http_date_parse(b + f->value.off, f->value.len, time(NULL));
-	return t != -1 &&
-	    t == cp_head_date(sb, sh, "last-modified", time(NULL));
-}
-
 /* Takes the fetch lock, or says to wait for the one who has it. */
 static enum cache_step
 fetch(struct conn *c)
 {
 	struct req	*r = c->req;
 	struct rcache	*rc = r->rc;
-	int64_t		 t = now_ms(c);
+	int64_t		 t = cache_now_ms(c);
 
 	forget_head(c);
 	if (rc->rq_only_if_cached) {
@@ -575,7 +293,7 @@ fetch(struct conn *c)
 		rc->store = false;
 		rc->detail = "lock-timeout";
 	} else if (rc->store && !r->head_method) {
-		switch (cs_lock(Z, rc->hash, t, lock_timeout(c))) {
+		switch (cs_lock(cache_zone, rc->hash, t, lock_timeout(c))) {
 		case CS_LOCK_TAKEN:
 			rc->locked = true;
 			break;
@@ -587,7 +305,7 @@ fetch(struct conn *c)
 			break;
 		}
 	}
-	cs_stat_add(Z, CS_MISSES, 1);
+	cs_stat_add(cache_zone, CS_MISSES, 1);
 	return CACHE_FORWARD;
 }
 
@@ -602,7 +320,7 @@ cache_request(struct conn *c, const struct cfg_route *route)
 	int64_t			 now = (int64_t)time(NULL), left;
 	bool			 reval;
 
-	if (Z == NULL)
+	if (cache_zone == NULL)
 		return CACHE_FORWARD;
 	if (rc == NULL) {
 		if ((rc = pc_get(&rc_cache)) == NULL)
@@ -629,7 +347,7 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		return fetch(c);
 	}
 	m = &rc->found.meta;
-	if (parse_stored(c) == -1) {
+	if (cache_parse_stored(c) == -1) {
 		rc->fwd = FWD_URI_MISS;
 		return fetch(c);
 	}
@@ -648,8 +366,9 @@ cache_request(struct conn *c, const struct cfg_route *route)
 		if (may && m->swr >= 0 && -left <= m->swr) {
 			/* One request revalidates; the others get it stale.
 			 * A range is served, never fetched: stale too. */
-			if (rc->rq_range >= 0 || cs_lock(Z, rc->hash,
-			    now_ms(c), lock_timeout(c)) != CS_LOCK_TAKEN) {
+			if (rc->rq_range >= 0 || cs_lock(cache_zone, rc->hash,
+			    cache_now_ms(c), lock_timeout(c)) !=
+			    CS_LOCK_TAKEN) {
 				rc->detail = "stale-while-revalidate";
 				goto hit;
 			}
@@ -665,38 +384,41 @@ cache_request(struct conn *c, const struct cfg_route *route)
 	rc->fwd = rc->rq_no_cache || rc->rq_max_age == 0 ? FWD_REQUEST :
 	    FWD_STALE;
 	if (m->flags & CMF_VALIDATOR) {
-		cond_lines(rc, r->up_in->data, &r->resp);
+		cache_revalidate_cond(rc, r->up_in->data, &r->resp);
 		rc->revalidating = rc->cond_len > 0;
 	}
 	forget_head(c);
 	if (rc->locked) {
-		cs_stat_add(Z, CS_MISSES, 1);
+		cs_stat_add(cache_zone, CS_MISSES, 1);
 		return CACHE_FORWARD;
 	}
 	return fetch(c);
 
 hit:
 	if (rc->detail != NULL)
-		cs_stat_add(Z, CS_STALE, 1);
-	cs_stat_add(Z, CS_HITS, 1);
+		cs_stat_add(cache_zone, CS_STALE, 1);
+	cs_stat_add(cache_zone, CS_HITS, 1);
 	rc->fwd = FWD_NONE;
 	rc->serving = true;
 	rc->head_loaded = true;
-	rc->not_modified = client_not_modified(c, r->up_in->data, &r->resp);
+	rc->not_modified = cache_serve_not_modified(c, r->up_in->data,
+	    &r->resp);
 	if (rc->rq_range >= 0 && !rc->not_modified) {
-		range_select(c, r->up_in->data, &r->resp);
-		r->coding = CODING_NONE;	/* ranges of the identity body */
+		cache_serve_range(c, r->up_in->data, &r->resp);
+		/* Ranges are of the identity body. */
+		r->coding = CODING_NONE;
 	}
 	if (r->coding != CODING_NONE && (m->flags & CMF_COMPRESSIBLE) &&
 	    !rc->not_modified && !r->head_method) {
 		struct cs_found	 f;
 		struct buf	*in = r->up_in;
 		uint64_t	 h;
-		size_t		 n = coded_key(rc, (enum coding)r->coding, &h);
+		size_t		 n;
 
 		/* Its head is the same: read past ours, then dropped. */
-		if (n > 0 && cs_lookup(Z, h, rc->key, n, &f, in->data +
-		    in->end, sizeof(in->data) - in->end - 1) == 1 &&
+		n = cache_key_coded(rc, (enum coding)r->coding, &h);
+		if (n > 0 && cs_lookup(cache_zone, h, rc->key, n, &f,
+		    in->data + in->end, sizeof(in->data) - in->end - 1) == 1 &&
 		    f.meta.id == m->id && f.meta.coding == r->coding) {
 			rc->found = f;
 			rc->coded_hit = true;
@@ -709,510 +431,23 @@ enum cache_step
 cache_poll(struct conn *c)
 {
 	struct rcache	*rc = c->req->rc;
-	int64_t		 t = now_ms(c);
+	int64_t		 t = cache_now_ms(c);
 
-	if (t < rc->wait_until_ms && cs_lock_held(Z, rc->hash, t))
+	if (t < rc->wait_until_ms && cs_lock_held(cache_zone, rc->hash, t))
 		return CACHE_WAIT;
 	return CACHE_FORWARD;
 }
 
-/* --- storing -------------------------------------------------------------- */
-
-/* An id no other object has had: time, pid and a count. */
-static uint64_t
-new_id(const struct conn *c)
-{
-	static uint64_t	seq;
-
-	return ((uint64_t)now_ms(c) << 22) ^ ((uint64_t)getpid() << 44) ^
-	    ++seq;
-}
-
-
-
-/*
- * Whether the response may be stored, and for how long it is fresh
- * (RFC 9111 3, 4.2). NULL when it may, with rc->meta filled; else why not.
- */
-static const char *
-storable(struct conn *c, const char *b, const struct http_head *h)
-{
-	struct req	*r = c->req;
-	struct rcache	*rc = r->rc;
-	const char	*why;
-
-	if (r->upgrade)
-		return "status";
-	why = cp_storable(b, h, route_of(c), rc->rq_auth >= 0,
-	    c->w->env->cfg->global.cache_max_object_size, (int64_t)time(NULL),
-	    rc->req_time, &rc->meta);
-	if (why == NULL) {
-		rc->meta.kind = CS_OBJECT;
-		rc->meta.id = new_id(c);
-	}
-	return why;
-}
-
-/* The lower-cased names a response's Vary lists, one per line. */
-static size_t
-vary_names(const char *b, const struct http_head *h, char *dst, size_t room)
-{
-	size_t	n = 0;
-
-	for (uint32_t i = 0; i < h->nheaders; i++) {
-		const struct http_header *f = &h->headers[i];
-		const char *v = b + f->value.off;
-
-		if (!cp_name_is(b, f, "vary"))
-			continue;
-		for (size_t k = 0; k < f->value.len; ) {
-			while (k < f->value.len && (v[k] == ' ' || v[k] ==
-			    ',' || v[k] == '\t'))
-				k++;
-			if (k == f->value.len)
-				break;
-			if (n + 1 >= room)
-				return (size_t)-1;
-			dst[n++] = '\n';
-			while (k < f->value.len && v[k] != ',' && v[k] != ' ' &&
-			    v[k] != '\t' && n < room)
-				dst[n++] = (char)tolower((unsigned char)v[k++]);
-		}
-	}
-	return n < room ? n : (size_t)-1;
-}
-
-/* With Vary: the vary entry (unless the same one is there) and the
- * object key. */
-static int
-store_vary(struct conn *c, const char *b, const struct http_head *h)
-{
-	struct rcache	*rc = c->req->rc;
-	char		 text[1024];
-	size_t		 n;
-	int		 hex;
-	struct cs_writer w;
-	struct cs_meta	 m;
-
-	hex = 16;
-	n = vary_names(b, h, text + hex, sizeof(text) - (size_t)hex);
-	if (n == (size_t)-1)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (rc->nonce == 0 || rc->vary_names != cs_hash(text + hex + 1,
-	    n - 1)) {
-		rc->nonce = new_id(c);
-		snprintf(text, sizeof(text), "%016llx",
-		    (unsigned long long)rc->nonce);
-		text[hex] = '\n';
-		memset(&m, 0, sizeof(m));
-		m.kind = CS_VARY;
-		if (cs_begin(Z, &w, rc->key, rc->keylen, sizeof(text)) == -1)
-			return -1;
-		cs_write(Z, &w, text, (size_t)hex + n);
-		cs_head_done(&w);
-		if (cs_commit(Z, &w, rc->hash, &m) == -1)
-			return -1;
-	} else {
-		snprintf(text, sizeof(text), "%016llx",
-		    (unsigned long long)rc->nonce);
-		text[hex] = '\n';
-	}
-	return variant_key(c, text, (size_t)hex + n);
-}
-
-static void
-unlock_key(struct conn *c, bool pass)
+void
+cache_unlock(struct conn *c, bool pass)
 {
 	struct rcache	*rc = c->req->rc;
 
 	if (rc->locked) {
-		cs_unlock(Z, rc->hash, now_ms(c), pass ? PASS_MS : 0);
+		cs_unlock(cache_zone, rc->hash, cache_now_ms(c),
+		    pass ? PASS_MS : 0);
 		rc->locked = false;
 	}
-}
-
-/* Lines of the stored head that a 304 does not replace. */
-static bool
-not_updated(const char *name, size_t len)
-{
-	static const char *const keep[] = { "content-length",
-	    "transfer-encoding", "connection", "keep-alive", "te", "trailer",
-	    "upgrade", "proxy-connection", "content-encoding", NULL };
-
-	for (int i = 0; keep[i] != NULL; i++)
-		if (strlen(keep[i]) == len && strncasecmp(name, keep[i], len) ==
-		    0)
-			return true;
-	return false;
-}
-
-/*
- * A 304 for a stale entry: the stored head updated with the 304's fields
- * (RFC 9111 4.3.4), stored anew with the same body. -1: the entry is
- * gone and cannot be served.
- */
-static int
-revalidated(struct conn *c)
-{
-	struct req		*r = c->req;
-	struct rcache		*rc = r->rc;
-	const char		*b = r->up_in->data;
-	const struct http_head	*h = &r->resp;
-	struct buf		*old = buf_get(), *mb = buf_get();
-	struct cs_found		 f;
-	struct cs_cursor	 cur;
-	const char		*p, *end, *nl;
-	size_t			 n = 0;
-	ssize_t			 k;
-	int			 rv = -1;
-
-	if (old == NULL || mb == NULL)
-		goto out;
-	if (cs_lookup(Z, rc->ohash, rc->key, rc->okeylen, &f, old->data,
-	    sizeof(old->data)) != 1)
-		goto out;
-	rv = 0;
-	if (f.meta.id != rc->found.meta.id)
-		goto out;	/* replaced meanwhile: serve that one */
-	/* Status line, then each stored line the 304 does not replace. */
-	p = old->data;
-	end = old->data + f.headlen;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	if (nl == NULL)
-		goto out;
-	memcpy(mb->data, p, (size_t)(nl + 1 - p));
-	n = (size_t)(nl + 1 - p);
-	for (p = nl + 1; p < end && !(p[0] == '\r' || p[0] == '\n'); p = nl +
-	    1) {
-		const char	*colon = memchr(p, ':', (size_t)(end - p));
-		bool		 replaced = false;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL || colon == NULL || colon > nl)
-			goto out;
-		for (uint32_t i = 0; i < h->nheaders; i++)
-			if (h->headers[i].name.len == (size_t)(colon - p) &&
-			    strncasecmp(b + h->headers[i].name.off, p,
-			    (size_t)(colon - p)) == 0 &&
-			    !not_updated(p, (size_t)(colon - p)))
-				replaced = true;
-		if (replaced)
-			continue;
-		if (n + (size_t)(nl + 1 - p) + 2 > CS_HEAD_MAX)
-			goto out;
-		memcpy(mb->data + n, p, (size_t)(nl + 1 - p));
-		n += (size_t)(nl + 1 - p);
-	}
-	for (uint32_t i = 0; i < h->nheaders; i++) {
-		const struct http_header *hf = &h->headers[i];
-
-		if (not_updated(b + hf->name.off, hf->name.len))
-			continue;
-		if (n + hf->line_len + 2 > CS_HEAD_MAX)
-			goto out;
-		memcpy(mb->data + n, b + hf->line_off, hf->line_len);
-		n += hf->line_len;
-	}
-	memcpy(mb->data + n, "\r\n", 2);
-	n += 2;
-	/* Its freshness, as if it had just arrived. */
-	http_parser_init(&r->rparser);
-	if (http_parse_response(&r->rparser, mb->data, n, &c->w->resp_limits,
-	    &r->resp) != HTTP_OK || storable(c, mb->data, &r->resp) != NULL)
-		goto out;
-	rc->meta.flags |= f.meta.flags & CMF_COMPRESSIBLE;
-	if (cs_begin(Z, &rc->w, rc->key, rc->okeylen, f.bodylen) == -1)
-		goto out;
-	cs_write(Z, &rc->w, mb->data, n);
-	cs_head_done(&rc->w);
-	cs_cursor_init(&cur, &f);
-	while (cur.left > 0 && (k = cs_read(Z, &cur, old->data,
-	    sizeof(old->data))) > 0)
-		cs_write(Z, &rc->w, old->data, (size_t)k);
-	if (cur.left > 0)
-		cs_abort(Z, &rc->w);
-	else
-		cs_commit(Z, &rc->w, rc->ohash, &rc->meta);
-	cs_stat_add(Z, CS_REVALIDATED, 1);
-out:
-	buf_put(old);
-	buf_put(mb);
-	return rv;
-}
-
-bool
-cache_stale_ok(struct conn *c, int status)
-{
-	struct rcache		*rc = c->req->rc;
-	const struct cs_meta	*m = &rc->found.meta;
-
-	/* Not once a final response of the server is on its way out. */
-	if (!rc->have || rc->serving || rc->stored || c->req->compressing ||
-	    (c->out != NULL && buf_len(c->out) > req_interim_pending(c->req)) ||
-	    (status != 500 && status != 502 && status != 503 && status != 504))
-		return false;
-	/* The server's own stale-if-error overrides (RFC 5861 4); our
-	 * option does not override its must-revalidate or no-cache. */
-	if (m->sie >= 0 && -rc->ttl <= m->sie)
-		rc->detail = "stale-if-error";
-	else if (route_of(c)->cache_use_stale && !(m->flags &
-	    (CMF_MUST_REVALIDATE | CMF_NO_CACHE)))
-		rc->detail = "stale-upstream-down";
-	else
-		return false;
-	rc->fwd = FWD_NONE;
-	rc->serving = true;
-	rc->head_loaded = false;
-	cs_stat_add(Z, CS_STALE, 1);
-	unlock_key(c, false);
-	return true;
-}
-
-enum cache_step
-cache_response(struct conn *c)
-{
-	struct req		*r = c->req;
-	struct rcache		*rc = r->rc;
-	const char		*b = r->up_in->data;
-	const struct http_head	*h = &r->resp;
-	const char		*why;
-
-	rc->fwd_status = h->status;
-	if (rc->invalidate) {
-		if (h->status < 400)
-			cs_remove(Z, rc->hash, rc->key, rc->keylen);
-		return CACHE_FORWARD;
-	}
-	if (rc->have && rc->revalidating && h->status == 304) {
-		if (revalidated(c) == -1) {
-			/* Gone while we asked: never a 304 the client did
-			 * not ask for. */
-			log_warn("conn=%llu a cached response went away while "
-			    "it was revalidated: 502", (unsigned long long)
-			    c->id);
-			rc->have = false;	/* nothing stale to give */
-			r->status = 502;
-			return CACHE_ANSWERED;
-		}
-		rc->serving = true;
-		rc->head_loaded = false;
-		unlock_key(c, false);
-		return CACHE_SERVE;
-	}
-	if (cache_stale_ok(c, h->status))
-		return CACHE_SERVE;
-	if (!rc->store || r->head_method) {
-		unlock_key(c, false);
-		return CACHE_FORWARD;
-	}
-	if ((why = storable(c, b, h)) != NULL) {
-		rc->detail = why;
-		unlock_key(c, true);
-		return CACHE_FORWARD;
-	}
-	if (store_vary(c, b, h) == -1 || cs_begin(Z, &rc->w, rc->key,
-	    rc->okeylen, c->w->env->cfg->global.cache_max_object_size) ==
-	    -1) {
-		rc->detail = "no-space";
-		unlock_key(c, false);
-		return CACHE_FORWARD;
-	}
-	cs_write(Z, &rc->w, b, h->head_len);
-	cs_head_done(&rc->w);
-	rc->stored = true;
-	return CACHE_FORWARD;
-}
-
-/* --- serving ---------------------------------------------------------------- */
-
-int
-cache_serve_load(struct conn *c)
-{
-	struct req	*r = c->req;
-	struct rcache	*rc = r->rc;
-	int64_t		 now = (int64_t)time(NULL);
-
-	if (!rc->head_loaded) {
-		if (!lookup(c, rc->ohash, rc->okeylen, &rc->found))
-			return -1;
-		rc->age = cp_current_age(&rc->found.meta, now);
-		rc->ttl = rc->found.meta.lifetime - rc->age;
-		rc->head_loaded = true;
-		rc->coded_hit = false;
-		if (parse_stored(c) == -1)
-			return -1;
-		rc->not_modified = client_not_modified(c, r->up_in->data,
-		    &r->resp);
-	}
-	cs_cursor_init(&rc->cur, &rc->found);
-	r->up_status = rc->fwd_status;
-	rc->serve_len = rc->found.bodylen;
-	if (rc->not_modified) {
-		r->resp.status = 304;
-		r->resp.reason.len = 0;
-	} else if (rc->range == RANGE_PART) {
-		r->resp.status = 206;
-		r->resp.reason.len = 0;
-		rc->cur.skip += rc->range_first;
-		rc->cur.left = rc->serve_len = rc->range_len;
-	} else if (rc->range == RANGE_UNSATISFIABLE) {
-		r->resp.status = 416;
-		r->resp.reason.len = 0;
-		rc->cur.left = rc->serve_len = 0;
-	}
-	r->status = r->resp.status;
-	r->resp_left = rc->serve_len;
-	r->resp_mode = r->head_method || rc->not_modified ||
-	    r->status == 204 || r->status == 304 || r->resp_left == 0 ?
-	    BODY_NONE : BODY_LENGTH;
-	r->resp_done = r->resp_mode == BODY_NONE;
-	r->rechunk = false;
-	r->from_cache = true;
-	r->coded = rc->coded_hit;
-	if (!rc->coded_hit && r->coding != CODING_NONE &&
-	    !(rc->found.meta.flags & CMF_COMPRESSIBLE))
-		r->coding = CODING_NONE;
-	return 0;
-}
-
-static const char *const fwd_names[] = {
-	[FWD_NONE] = "", [FWD_URI_MISS] = "uri-miss",
-	[FWD_VARY_MISS] = "vary-miss", [FWD_STALE] = "stale",
-	[FWD_REQUEST] = "request", [FWD_BYPASS] = "bypass",
-	[FWD_METHOD] = "method"
-};
-
-/* Age and Cache-Status for the response head; the compressed copy's
- * writer, when frontd compresses what it stores or serves. */
-void
-cache_head_lines(struct conn *c)
-{
-	struct req	*r = c->req;
-	struct rcache	*rc = r->rc;
-	char		*p = rc->lines;
-	size_t		 room = sizeof(rc->lines), n = 0;
-
-	if (rc->serving)
-		n += (size_t)snprintf(p + n, room - n, "Age: %lld\r\n",
-		    (long long)rc->age);
-	if (rc->range == RANGE_PART)
-		n += (size_t)snprintf(p + n, room - n, "Content-Range: bytes "
-		    "%llu-%llu/%llu\r\n", (unsigned long long)rc->range_first,
-		    (unsigned long long)(rc->range_first + rc->range_len - 1),
-		    (unsigned long long)rc->found.bodylen);
-	else if (rc->range == RANGE_UNSATISFIABLE)
-		n += (size_t)snprintf(p + n, room - n, "Content-Range: bytes "
-		    "*/%llu\r\n", (unsigned long long)rc->found.bodylen);
-	if (rc->fwd == FWD_NONE)
-		n += (size_t)snprintf(p + n, room - n, "Cache-Status: frontd; "
-		    "hit; ttl=%lld", (long long)rc->ttl);
-	else {
-		n += (size_t)snprintf(p + n, room - n, "Cache-Status: frontd; "
-		    "fwd=%s", fwd_names[rc->fwd]);
-		if (rc->fwd_status != 0 && n < room)
-			n += (size_t)snprintf(p + n, room - n,
-			    "; fwd-status=%d", rc->fwd_status);
-		if (rc->stored && n < room)
-			n += (size_t)snprintf(p + n, room - n, "; stored");
-	}
-	if (rc->detail != NULL && n < room)
-		n += (size_t)snprintf(p + n, room - n, "; detail=%s",
-		    rc->detail);
-	if (rc->collapsed && n < room)
-		n += (size_t)snprintf(p + n, room - n, "; collapsed");
-	if (n < room)
-		n += (size_t)snprintf(p + n, room - n, "\r\n");
-	rc->lines_len = (uint16_t)(n < room ? n : 0);
-
-	if (r->compressing && (rc->stored || rc->serving) &&
-	    rc->wenc.idx == CS_NIL) {
-		uint64_t	h;
-		size_t		k = coded_key(rc, (enum coding)r->coding, &h);
-
-		if (k > 0 && cs_begin(Z, &rc->wenc, rc->key, k,
-		    c->w->env->cfg->global.cache_max_object_size) == 0) {
-			cs_write(Z, &rc->wenc, r->up_in->data,
-			    r->resp.head_len);
-			cs_head_done(&rc->wenc);
-		}
-	}
-}
-
-ssize_t
-cache_body_read(struct conn *c)
-{
-	struct rcache	*rc = c->req->rc;
-	struct buf	*in = c->req->up_in;
-	size_t		 room;
-	ssize_t		 n;
-
-	if (rc->cur.left == 0)
-		return 0;
-	buf_compact(in);
-	if ((room = buf_room(in)) == 0)
-		return -2;
-	if ((n = cs_read(Z, &rc->cur, in->data + in->end, room)) <= 0)
-		return -1;
-	in->end += (size_t)n;
-	return n;
-}
-
-static void
-store_bytes(struct cs_writer *w, const char *p, size_t n)
-{
-	if (w->idx != CS_NIL && cs_write(Z, w, p, n) == -1)
-		cs_abort(Z, w);
-}
-
-void
-cache_store_plain(struct conn *c, const char *p, size_t n)
-{
-	struct rcache	*rc = c->req->rc;
-
-	if (rc == NULL || rc->w.idx == CS_NIL)
-		return;
-	store_bytes(&rc->w, p, n);
-	if (rc->w.idx == CS_NIL) {
-		/* Too large after all: waiters need not wait for it. */
-		rc->detail = "too-large";
-		unlock_key(c, true);
-	}
-}
-
-void
-cache_store_coded(struct conn *c, const char *p, size_t n)
-{
-	if (c->req->rc != NULL)
-		store_bytes(&c->req->rc->wenc, p, n);
-}
-
-/* The response went out whole: what was written is stored. */
-void
-cache_finish(struct conn *c)
-{
-	struct req	*r = c->req;
-	struct rcache	*rc = r->rc;
-	struct cs_meta	 m;
-	uint64_t	 h;
-
-	if (rc->w.idx != CS_NIL) {
-		m = rc->meta;
-		if (r->compressible)
-			m.flags |= CMF_COMPRESSIBLE;
-		cs_commit(Z, &rc->w, rc->ohash, &m);
-	}
-	if (rc->wenc.idx != CS_NIL) {
-		m = rc->serving ? rc->found.meta : rc->meta;
-		m.flags |= CMF_COMPRESSIBLE;
-		m.coding = r->coding;
-		if (coded_key(rc, (enum coding)r->coding, &h) > 0)
-			cs_commit(Z, &rc->wenc, h, &m);
-		else
-			cs_abort(Z, &rc->wenc);
-	}
-	unlock_key(c, false);
 }
 
 void
@@ -1222,10 +457,10 @@ cache_req_end(struct req *r)
 
 	if (rc == NULL)
 		return;
-	cs_abort(Z, &rc->w);
-	cs_abort(Z, &rc->wenc);
+	cs_abort(cache_zone, &rc->w);
+	cs_abort(cache_zone, &rc->wenc);
 	if (rc->locked)
-		cs_unlock(Z, rc->hash, 0, 0);
+		cs_unlock(cache_zone, rc->hash, 0, 0);
 	pc_put(&rc_cache, rc);
 	r->rc = NULL;
 }
@@ -1254,57 +489,4 @@ cache_log_word(const struct req *r)
 	default:
 		return rc->purge ? "purge" : "pass";
 	}
-}
-
-/* --- metrics ------------------------------------------------------------- */
-
-size_t
-cache_metrics(const struct proc_env *env, char *dst, size_t room)
-{
-	static const struct { enum counter c; const char *name; } cn[] = {
-		{ CNT_ACCEPTED, "frontd_connections_accepted_total" },
-		{ CNT_REQUESTS, "frontd_requests_total" },
-		{ CNT_BYTES_IN, "frontd_bytes_in_total" },
-		{ CNT_BYTES_OUT, "frontd_bytes_out_total" },
-		{ CNT_UPSTREAM_ERRORS, "frontd_upstream_errors_total" },
-		{ CNT_CLIENT_TIMEOUTS,
-		    "frontd_client_errors_total{reason=\"timeout\"}" },
-		{ CNT_CLIENT_ABORTS,
-		    "frontd_client_errors_total{reason=\"aborted\"}" },
-		{ CNT_RECLAIMED, "frontd_connections_reclaimed_total" },
-		{ CNT_RELOADS, "frontd_reloads_total" },
-		{ CNT_WORKER_RESPAWNS, "frontd_worker_respawns_total" },
-		{ CNT_COMPRESSED, "frontd_compressed_responses_total" },
-	};
-	static const char *const sn[CS_STAT_MAX] = {
-		"hits", "misses", "stale", "revalidated", "stores",
-		"evictions", "purges"
-	};
-	size_t		 n = 0;
-	uint64_t	 st[CS_STAT_MAX], entries = 0, bytes = 0, size = 0;
-
-#define OUT(...) do {							\
-	int k_ = snprintf(dst + n, room - n, __VA_ARGS__);		\
-	if (k_ < 0 || (size_t)k_ >= room - n)				\
-		return (size_t)-1;					\
-	n += (size_t)k_;						\
-} while (0)
-	for (size_t i = 0; i < sizeof(cn) / sizeof(cn[0]); i++)
-		OUT("%s %llu\n", cn[i].name, (unsigned long long)
-		    atomic_load(&env->counters->c[cn[i].c]));
-	for (int i = 0; i < 5; i++)
-		OUT("frontd_responses_total{class=\"%dxx\"} %llu\n", i + 1,
-		    (unsigned long long)atomic_load(&env->counters->c[
-		    CNT_STATUS_1XX + i]));
-	if (Z != NULL) {
-		cs_stats(Z, st, &entries, &bytes, &size);
-		for (int i = 0; i < CS_STAT_MAX; i++)
-			OUT("frontd_cache_%s_total %llu\n", sn[i],
-			    (unsigned long long)st[i]);
-	}
-	OUT("frontd_cache_entries %llu\nfrontd_cache_bytes %llu\n"
-	    "frontd_cache_size_bytes %llu\n", (unsigned long long)entries,
-	    (unsigned long long)bytes, (unsigned long long)size);
-#undef OUT
-	return n;
 }

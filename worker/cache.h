@@ -47,8 +47,8 @@ struct rcache {
 	bool			 not_modified;	/* answer the client 304 */
 	bool			 stored;	/* writers running */
 	bool			 coded_hit;	/* stored compressed variant */
-	bool			 head_loaded;
-	bool			 purge;		/* a PURGE request */	/* its head is in r->up_in */
+	bool			 head_loaded;	/* its head is in r->up_in */
+	bool			 purge;		/* a PURGE request */
 	const char		*detail;	/* Cache-Status detail, or NULL */
 	int			 fwd_status;	/* upstream's, on revalidation */
 	int64_t			 ttl;		/* freshness left, seconds */

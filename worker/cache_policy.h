@@ -1,7 +1,7 @@
 /*
  * The cache's HTTP rules as pure functions of a head and the time (RFC
  * 9111, RFC 9213): Cache-Control and targeted fields, storability and
- * freshness, age, entity tags, byte ranges. worker/cache.c applies them.
+ * freshness, age, entity tags, byte ranges. worker/cache*.c apply them.
  */
 #ifndef WORKER_CACHE_POLICY_H
 #define WORKER_CACHE_POLICY_H
