@@ -276,3 +276,14 @@ cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
 		return true;
 	return ((a[full] ^ c->addr[full]) & (0xff << (8 - rest))) == 0;
 }
+
+/* A network as cidr_parse() reads it: "10.0.0.0/8", "2001:db8::/32". */
+void
+cidr_format(const struct cidr *c, char *buf, size_t size)
+{
+	char	a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(c->family, c->addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, size, "%s/%d", a, c->bits);
+}

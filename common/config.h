@@ -18,7 +18,7 @@
 #define CFG_LINE_MAX		4096	/* bytes in one line, newline excluded */
 #define CFG_FILE_MAX		(64 * 1024 * 1024)	/* bytes in one file */
 #define CFG_INCLUDE_DEPTH	16
-#define CFG_MAX_KEYS		64	/* keys in one section's table */
+#define CFG_MAX_KEYS		96	/* keys in one section's table */
 #define CFG_WORKERS_MAX		256
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
@@ -47,6 +47,18 @@ struct cfg_cert {
 
 enum cfg_verify { VERIFY_OFF, VERIFY_OPTIONAL, VERIFY_ON };
 
+/* allow and deny, in the order written: the first rule that matches. */
+struct cfg_acl_rule {
+	struct cidr		 net;
+	bool			 all;		/* "all": any address */
+	bool			 allow;
+};
+
+struct cfg_acl {
+	struct cfg_acl_rule	*rules;
+	size_t			 n;
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -71,6 +83,8 @@ struct cfg_listener {
 	enum cfg_verify		 tls_verify_client;
 	bool			 redirect_to_https;
 	char			*hsts;
+	struct cfg_acl		 acl;		/* allow, deny */
+	char			*real_ip_header;	/* NULL: [global]'s */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 };
 
@@ -195,6 +209,20 @@ struct cfg_header_op {
 	struct cfg_tpl		 value;		/* set only */
 };
 
+/* deny_path: a prefix of the normalized path. */
+struct cfg_deny_path {
+	char			*prefix;
+	size_t			 len;
+	bool			 icase;
+};
+
+/* deny_header: a field whose value matches. */
+struct cfg_deny_header {
+	char			*name;
+	size_t			 namelen;
+	void			*re;		/* pcre2_code */
+};
+
 /* cache_valid: freshness for statuses, when the response gives none. */
 struct cfg_cache_valid {
 	int			 status;	/* 0: any */
@@ -216,6 +244,20 @@ struct cfg_route {
 	bool			 via;
 	bool			 pass_proxy_authorization;
 	int64_t			 tunnel_timeout_ms;
+
+	/* Who may come in, and what is refused (worker/access.c) */
+	struct cfg_acl		 acl;		/* allow, deny */
+	struct cfg_deny_path	*deny_paths;
+	size_t			 ndeny_paths;
+	uint32_t		 deny_methods;	/* 1 << enum http_method */
+	char			**deny_method_names;	/* others, as written */
+	size_t			 ndeny_method_names;
+	struct cfg_deny_header	*deny_headers;
+	size_t			 ndeny_headers;
+	void			*deny_query_re;	/* pcre2_code */
+	int			 deny_status;	/* 403 unless set */
+	uint64_t		 client_max_body_size;	/* UINT64_MAX: the
+							   global one */
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -317,6 +359,7 @@ struct cfg_global {
 	enum log_format		 log_format;
 	struct cidr		*trusted_proxies;
 	size_t			 ntrusted_proxies;
+	char			*real_ip_header;	/* NULL: none */
 	struct cfg_error_page	*error_pages;
 	size_t			 nerror_pages;
 

@@ -92,6 +92,13 @@ g_cache_size(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
+g_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_field_name(&((struct cfg_global *)obj)->real_ip_header,
+	    v);
+}
+
+static enum cfg_set_result
 g_trusted_proxies(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_global	*g = obj;
@@ -205,6 +212,8 @@ const struct cfg_key cfg_global_keys[] = {
 	{ "trusted_proxies", CFG_LIST, CFG_T_FN, .set = g_trusted_proxies,
 	    .expect = "addresses or networks such as 10.0.0.0/8 or "
 	    "2001:db8::/32" },
+	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = g_real_ip_header,
+	    .expect = "a header name such as X-Forwarded-For" },
 	{ "cache_size", CFG_ONE, CFG_T_FN, .set = g_cache_size,
 	    .expect = "a size from 1M to 64G, or 0" },
 	{ "cache_file", CFG_ONE, CFG_T_PATH, G(cache_file), .expect = PATH },
@@ -293,6 +302,7 @@ cfg_global_free(struct cfg_global *g)
 	}
 	free(g->error_pages);
 	free(g->trusted_proxies);
+	free(g->real_ip_header);
 	free(g->cache_file);
 	free(g->user);
 	free(g->group);

@@ -78,6 +78,9 @@ enum cfg_set_result cfg_set_field(const struct cfg_key *, void *,
 	    const char *);
 enum cfg_set_result cfg_set_str(char **, const char *);
 enum cfg_set_result cfg_set_cidrs(const char *, struct cidr **, size_t *);
+enum cfg_set_result cfg_set_acl(const char *, struct cfg_acl *, bool);
+enum cfg_set_result cfg_set_field_name(char **, const char *);
+bool	cfg_token(const char *, size_t);
 int	cfg_read_file(struct cfg_ctx *, const char *, const char *, char **,
 	    size_t *);
 bool	cfg_valid_host(const char *);

@@ -38,6 +38,25 @@ l_address(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
+static enum cfg_set_result
+l_allow(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_acl(v, &((struct cfg_listener *)obj)->acl, true);
+}
+
+static enum cfg_set_result
+l_deny(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_acl(v, &((struct cfg_listener *)obj)->acl, false);
+}
+
+static enum cfg_set_result
+l_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_field_name(&((struct cfg_listener *)obj)->real_ip_header,
+	    v);
+}
+
 /* certificate and certificate_key come in pairs, in that order. */
 static enum cfg_set_result
 l_certificate(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -165,6 +184,12 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .expect = ONOFF },
 	{ "hsts", CFG_ONE, CFG_T_FN, .set = l_hsts,
 	    .expect = "max-age=SECONDS, then any directives" },
+	{ "allow", CFG_LIST, CFG_T_FN, .set = l_allow,
+	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
+	{ "deny", CFG_LIST, CFG_T_FN, .set = l_deny,
+	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
+	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = l_real_ip_header,
+	    .expect = "a header name such as X-Forwarded-For" },
 	{ NULL }
 };
 
@@ -243,6 +268,8 @@ cfg_listener_free(struct cfg_listener *li)
 	free(li->tls_ocsp_staple_file);
 	free(li->tls_client_ca);
 	free(li->hsts);
+	free(li->acl.rules);
+	free(li->real_ip_header);
 	tls_server_free(li->tls_server);
 	free(li);
 }

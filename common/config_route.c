@@ -6,6 +6,7 @@
  * that matching a request costs no parsing.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,21 +357,6 @@ r_rewrite(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
-/* An HTTP token (RFC 9110 5.6.2) of len bytes: a field name, a protocol. */
-static bool
-http_token(const char *s, size_t len)
-{
-	static const char	tchar[] = "!#$%&'*+-.^_`|~";
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr(tchar, s[i]) ==
-		    NULL)
-			return false;
-	return true;
-}
-
 /* Hop-by-hop and framing fields are frontd's to write, not the admin's. */
 static bool
 reserved_field(const char *s, size_t len)
@@ -396,7 +382,7 @@ header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
 	const char		*val;
 	enum cfg_set_result	 res;
 
-	if (colon == NULL || !http_token(v, (size_t)(colon - v)))
+	if (colon == NULL || !cfg_token(v, (size_t)(colon - v)))
 		return CFG_BAD;
 	if (reserved_field(v, (size_t)(colon - v))) {
 		cfg_error(ctx, "header \"%.*s\" cannot be changed here: frontd "
@@ -424,6 +410,118 @@ header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
 	}
 	*ops = xrealloc(*ops, *n + 1, sizeof(op));
 	(*ops)[(*n)++] = op;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_allow(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_acl(v, &((struct cfg_route *)obj)->acl, true);
+}
+
+static enum cfg_set_result
+r_deny(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_acl(v, &((struct cfg_route *)obj)->acl, false);
+}
+
+/* deny_path = PREFIX [icase] */
+static enum cfg_set_result
+r_deny_path(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	struct cfg_deny_path	 d;
+	const char		*sp = strpbrk(v, " \t"), *opt;
+
+	memset(&d, 0, sizeof(d));
+	d.len = sp != NULL ? (size_t)(sp - v) : strlen(v);
+	if (d.len == 0 || v[0] != '/')
+		return CFG_BAD;
+	if (sp != NULL) {
+		for (opt = sp; *opt == ' ' || *opt == '\t'; opt++)
+			;
+		if (strcmp(opt, "icase") != 0)
+			return CFG_BAD;
+		d.icase = true;
+	}
+	d.prefix = xmalloc(d.len + 1);
+	memcpy(d.prefix, v, d.len);
+	d.prefix[d.len] = '\0';
+	r->deny_paths = xrealloc(r->deny_paths, r->ndeny_paths + 1,
+	    sizeof(d));
+	r->deny_paths[r->ndeny_paths++] = d;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_deny_method(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		size_t i;
+
+		for (i = 1; i < sizeof(method_bits) / sizeof(*method_bits);
+		    i++)
+			if (strcmp(tok, method_bits[i]) == 0)
+				break;
+		if (i < sizeof(method_bits) / sizeof(*method_bits)) {
+			r->deny_methods |= 1u << i;
+			continue;
+		}
+		if (!cfg_token(tok, strlen(tok))) {
+			res = CFG_BAD;
+			break;
+		}
+		r->deny_methods |= 1u << HTTP_M_OTHER;
+		r->deny_method_names = xrealloc(r->deny_method_names,
+		    r->ndeny_method_names + 1, sizeof(char *));
+		r->deny_method_names[r->ndeny_method_names++] = xstrdup(tok);
+	}
+	free(copy);
+	return r->deny_methods == 0 ? CFG_BAD : res;
+}
+
+/* deny_header = NAME REGEX */
+static enum cfg_set_result
+r_deny_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	struct cfg_deny_header	 d;
+	const char		*sp = strpbrk(v, " \t"), *re;
+
+	if (sp == NULL || !cfg_token(v, (size_t)(sp - v)))
+		return CFG_BAD;
+	for (re = sp; *re == ' ' || *re == '\t'; re++)
+		;
+	if (*re == '\0')
+		return CFG_BAD;
+	memset(&d, 0, sizeof(d));
+	if ((d.re = cfg_regex_compile(ctx, re, false, "deny_header")) == NULL)
+		return CFG_REPORTED;
+	d.namelen = (size_t)(sp - v);
+	d.name = xmalloc(d.namelen + 1);
+	memcpy(d.name, v, d.namelen);
+	d.name[d.namelen] = '\0';
+	r->deny_headers = xrealloc(r->deny_headers, r->ndeny_headers + 1,
+	    sizeof(d));
+	r->deny_headers[r->ndeny_headers++] = d;
+	return CFG_OK;
+}
+
+static enum cfg_set_result
+r_deny_query(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	if (r->deny_query_re != NULL)
+		pcre2_code_free(r->deny_query_re);
+	if ((r->deny_query_re = cfg_regex_compile(ctx, v, false,
+	    "deny_query")) == NULL)
+		return CFG_REPORTED;
 	return CFG_OK;
 }
 
@@ -503,8 +601,8 @@ r_upgrade(struct cfg_ctx *ctx, void *obj, const char *v)
 	    tok = strtok_r(NULL, " \t,", &save)) {
 		slash = strchr(tok, '/');
 		if (r->nupgrade == CFG_UPGRADE_MAX || strcmp(tok, "off") == 0 ||
-		    !http_token(tok, slash ? (size_t)(slash - tok) :
-		    strlen(tok)) || (slash != NULL && !http_token(slash + 1,
+		    !cfg_token(tok, slash ? (size_t)(slash - tok) :
+		    strlen(tok)) || (slash != NULL && !cfg_token(slash + 1,
 		    strlen(slash + 1)))) {
 			res = CFG_BAD;
 			break;
@@ -805,6 +903,23 @@ const struct cfg_key cfg_route_keys[] = {
 	    .expect = DURATION },
 	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
 	    .expect = "protocols such as websocket, at most 32, or off" },
+	{ "allow", CFG_LIST, CFG_T_FN, .set = r_allow,
+	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
+	{ "deny", CFG_LIST, CFG_T_FN, .set = r_deny,
+	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
+	{ "deny_path", CFG_LIST, CFG_T_FN, .set = r_deny_path,
+	    .expect = "a path prefix such as /admin, and icase if wanted" },
+	{ "deny_method", CFG_ONE, CFG_T_FN, .set = r_deny_method,
+	    .expect = "methods such as TRACE, DELETE" },
+	{ "deny_header", CFG_LIST, CFG_T_FN, .set = r_deny_header,
+	    .expect = "a header name and a regular expression" },
+	{ "deny_query", CFG_ONE, CFG_T_FN, .set = r_deny_query,
+	    .expect = "a regular expression" },
+	{ "deny_status", CFG_ONE, CFG_T_INT, R(deny_status), .min = 400,
+	    .max = 599, .expect = "a status from 400 to 599" },
+	{ "client_max_body_size", CFG_ONE, CFG_T_SIZE,
+	    R(client_max_body_size),
+	    .expect = "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
 	{ NULL }
 };
 
@@ -823,6 +938,8 @@ cfg_route_init(struct cfg_route *r)
 	r->x_forwarded_for = r->x_forwarded_proto = true;
 	r->x_forwarded_host = r->x_real_ip = r->via = true;
 	r->tunnel_timeout_ms = 3600 * 1000;
+	r->deny_status = 403;
+	r->client_max_body_size = UINT64_MAX;
 	r->upgrade = xcalloc(1, sizeof(char *));
 	r->upgrade[r->nupgrade++] = xstrdup("websocket");
 	r->rewrite_location = true;
@@ -878,6 +995,18 @@ cfg_route_free(struct cfg_route *r)
 	free(r->cache_bypass);
 	free(r->cache_valid);
 	free(r->cache_purge_from);
+	free(r->acl.rules);
+	for (size_t i = 0; i < r->ndeny_paths; i++)
+		free(r->deny_paths[i].prefix);
+	free(r->deny_paths);
+	cfg_free_strings(r->deny_method_names, r->ndeny_method_names);
+	for (size_t i = 0; i < r->ndeny_headers; i++) {
+		free(r->deny_headers[i].name);
+		pcre2_code_free(r->deny_headers[i].re);
+	}
+	free(r->deny_headers);
+	if (r->deny_query_re != NULL)
+		pcre2_code_free(r->deny_query_re);
 	free(r->sec.name);
 	free(r);
 }

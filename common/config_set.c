@@ -19,6 +19,7 @@
 
 #include "common/config.h"
 #include "common/config_int.h"
+#include "common/http_parse.h"
 #include "common/config_value.h"
 #include "common/tpl.h"
 #include "common/util.h"
@@ -122,6 +123,59 @@ cfg_set_cidrs(const char *v, struct cidr **list, size_t *n)
 	}
 	free(copy);
 	return r;
+}
+
+/*
+ * allow or deny: addresses, networks or "all", appended to the rules in
+ * the order written, so that allow and deny lines interleave.
+ */
+enum cfg_set_result
+cfg_set_acl(const char *v, struct cfg_acl *acl, bool allow)
+{
+	struct cfg_acl_rule	 rule;
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 r = CFG_OK;
+	size_t			 before = acl->n;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		memset(&rule, 0, sizeof(rule));
+		rule.allow = allow;
+		if (strcmp(tok, "all") == 0)
+			rule.all = true;
+		else if (cidr_parse(&rule.net, tok) == -1) {
+			r = CFG_BAD;
+			break;
+		}
+		acl->rules = xrealloc(acl->rules, acl->n + 1, sizeof(rule));
+		acl->rules[acl->n++] = rule;
+	}
+	free(copy);
+	return r == CFG_OK && acl->n == before ? CFG_BAD : r;
+}
+
+/* An HTTP token (RFC 9110 5.6.2) of len bytes: a field name, a protocol. */
+bool
+cfg_token(const char *s, size_t len)
+{
+	static const char	tchar[] = "!#$%&'*+-.^_`|~";
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr(tchar, s[i]) ==
+		    NULL)
+			return false;
+	return true;
+}
+
+/* A header field name (a token), as written. */
+enum cfg_set_result
+cfg_set_field_name(char **dst, const char *v)
+{
+	if (!cfg_token(v, strlen(v)))
+		return CFG_BAD;
+	return cfg_set_str(dst, v);
 }
 
 /*

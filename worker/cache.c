@@ -138,7 +138,7 @@ purge(struct conn *c, const struct cfg_route *route)
 
 	rc->purge = true;
 	for (size_t i = 0; i < route->ncache_purge_from; i++)
-		if (cidr_match(&route->cache_purge_from[i], &c->peer.ss))
+		if (cidr_match(&route->cache_purge_from[i], &c->req->client.ss))
 			ok = true;
 	if (!ok) {
 		r->status = 403;

@@ -383,6 +383,8 @@ out_request_head(const struct conn *c, const struct req *r,
 		put(&o, "\r\n", 2);
 	}
 	if (route->x_real_ip && !seen_real) {
+		/* The client, even behind trusted proxies (real_ip_header). */
+		addr_format_ip(&r->client, ip, sizeof(ip));
 		puts_(&o, "X-Real-IP: ");
 		puts_(&o, ip);
 		put(&o, "\r\n", 2);

@@ -537,7 +537,6 @@ static ssize_t
 request_body_fill(struct conn *c)
 {
 	struct req		*r = c->req;
-	const struct cfg_global	*g = G(c);
 	struct buf		*in = c->in;
 
 	if (r->req_done || buf_len(in) == 0)
@@ -549,8 +548,7 @@ request_body_fill(struct conn *c)
 	if (chunked_relay(&r->req_chunk, in, r->up_out, true, false, NULL,
 	    &r->req_done) == -1)
 		return -1;
-	if (g->client_max_body_size > 0 &&
-	    r->req_chunk.total > g->client_max_body_size)
+	if (r->max_body > 0 && r->req_chunk.total > r->max_body)
 		return -2;
 	return 0;
 }

@@ -263,7 +263,7 @@ req_log(struct conn *c)
 	counter_add(CNT(c), CNT_BYTES_OUT, r->bytes_out);
 	if (!accesslog_enabled())
 		return;
-	addr_format_ip(&c->peer, client, sizeof(client));
+	addr_format_ip(req_client(c), client, sizeof(client));
 	memset(&e, 0, sizeof(e));
 	e.format = G(c)->log_format;
 	e.tls = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;

@@ -48,6 +48,10 @@ enum body_mode {
 
 struct req {
 	enum req_state		 state;
+	struct addr		 client;	/* phase_client: the peer, or
+						   who a trusted proxy names */
+	uint64_t		 max_body;	/* the route's body limit, 0
+						   none (phase_filter) */
 	struct http_parser	 parser;
 	struct http_head	 head;		/* client's, slices into c->in */
 	struct http_parser	 rparser;

@@ -51,6 +51,17 @@ in_pin(const struct conn *c)
 	return c->req != NULL && c->req->parsed ? c->req->head.head_len : 0;
 }
 
+/*
+ * The client's address: the peer's, or the one its trusted proxy names
+ * (phase_client); the peer's for a request refused before that phase.
+ */
+static inline const struct addr *
+req_client(const struct conn *c)
+{
+	return c->req != NULL && c->req->client.ss.ss_family != 0 ?
+	    &c->req->client : &c->peer;
+}
+
 /* HTTP/1.1 framing (h1.c): a chunked body decoded, and framed again. */
 int		 chunked_relay(struct http_chunked *, struct buf *,
 		    struct buf *, bool, bool, bool *, bool *);

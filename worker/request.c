@@ -15,30 +15,20 @@
 #include "common/route.h"
 #include "common/shm.h"
 #include "worker/accept_encoding.h"
+#include "worker/access.h"
 #include "worker/accesslog.h"
 #include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/phase.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
 #include "worker/req_int.h"
 #include "worker/request.h"
 #include "worker/upstream.h"
 #include "worker/vars.h"
-
-enum phase_result {
-	PHASE_NEXT,		/* go on with the next phase */
-	PHASE_ANSWERED,		/* an answer is on its way */
-	PHASE_WAIT,		/* waiting (another's fetch) */
-	PHASE_FAIL		/* an error answer is on its way */
-};
-
-struct phase {
-	const char	*name;
-	enum phase_result (*run)(struct conn *, enum step *);
-};
 
 static enum phase_result	phase_framing(struct conn *, enum step *);
 static enum phase_result	phase_target(struct conn *, enum step *);
@@ -51,16 +41,22 @@ static enum phase_result	phase_proxy(struct conn *, enum step *);
 
 /*
  * In order. The last one always answers: the request goes upstream.
- * framing: keep-alive, the body, its limits; target: host and path,
+ * framing: keep-alive, the body; client: its address (access.c);
+ * listener_access: the listener's allow and deny; target: host and path,
  * normalized; https: redirect_to_https; route: which route, 404 if none;
- * local: return, redirect, metrics; rewrite: the target, headers and
- * coding; cache: a hit, a wait, or on; proxy: to the upstream.
+ * route_access: the route's allow and deny; filter: deny_* and the body
+ * limit; local: return, redirect, metrics; rewrite: the target, headers
+ * and coding; cache: a hit, a wait, or on; proxy: to the upstream.
  */
 static const struct phase phases[] = {
 	{ "framing", phase_framing },
+	{ "client", phase_client },
+	{ "listener_access", phase_listener_access },
 	{ "target", phase_target },
 	{ "https", phase_https },
 	{ "route", phase_route },
+	{ "route_access", phase_route_access },
+	{ "filter", phase_filter },
 	{ "local", phase_local },
 	{ "rewrite", phase_rewrite },
 	{ "cache", phase_cache },
@@ -670,10 +666,6 @@ phase_framing(struct conn *c, enum step *s)
 		r->req_mode = BODY_NONE;
 		r->req_done = true;
 	}
-	if (g->client_max_body_size > 0 && h->has_content_length &&
-	    h->content_length > g->client_max_body_size)
-		return failed(c, s, 413, "request body larger than "
-		    "client_max_body_size");
 	if (h->meth == HTTP_M_CONNECT)
 		return failed(c, s, 405, "CONNECT is not supported");
 	return PHASE_NEXT;

@@ -139,7 +139,7 @@ var_get(const struct conn *c, enum cfg_var var, const char *name,
 		*len = r->hostport_len;
 		break;
 	case VAR_REMOTE_ADDR:
-		addr_format_ip(&c->peer, scratch, VAR_SCRATCH);
+		addr_format_ip(&c->req->client, scratch, VAR_SCRATCH);
 		*val = scratch;
 		*len = strlen(scratch);
 		break;

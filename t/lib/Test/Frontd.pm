@@ -774,12 +774,14 @@ sub check_logs {
 
 # Send one HTTP/1.1 request with Connection: close; returns a handle for
 # read_response (or a response with status 0 when the connection fails).
-# opts: method, headers (hash or array ref), body, port, host, timeout.
+# opts: method, headers (hash or array ref), body, port, host, timeout,
+# from (a loopback source address such as 127.0.0.2).
 sub send_request {
 	my ($self, $path, %o) = @_;
 	my $port = $o{port} // $self->{port};
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-	    Proto => 'tcp', Timeout => $o{timeout} // 5);
+	    Proto => 'tcp', Timeout => $o{timeout} // 5,
+	    defined $o{from} ? (LocalAddr => $o{from}) : ());
 	unless ($s) {
 		my $refused = ($! == ECONNREFUSED) ? 1 : 0;
 		return Test::Frontd::Response->failed("connect to 127.0.0.1:$port: $!",
