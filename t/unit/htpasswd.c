@@ -1,0 +1,499 @@
+/*
+ * Unit tests for basic authentication's pure parts: htpasswd files (hashes
+ * of every method taken, made here with libcrypt; refusals and other
+ * errors with their line numbers) and verification.
+ */
+#include <crypt.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+
+#include "common/htpasswd.h"
+#include "common/util.h"
+#include "t/unit/tap.h"
+
+#define MSGS_MAX	64
+
+static char	dir[] = "/tmp/frontd-htpasswd-XXXXXX";
+static char	*msgs[MSGS_MAX];
+static size_t	nmsgs;
+
+/* --- files and messages ------------------------------------------------ */
+
+static const char *
+path_of(const char *name)
+{
+	static char	path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+static const char *
+put(const char *name, const char *text, size_t len)
+{
+	const char	*path = path_of(name);
+	FILE		*fp;
+
+	fp = fopen(path, "w");
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	return path;
+}
+
+static void
+collect(void *arg, const char *msg)
+{
+	(void)arg;
+	if (nmsgs < MSGS_MAX)
+		msgs[nmsgs++] = strdup(msg);
+}
+
+static void
+forget(void)
+{
+	while (nmsgs > 0)
+		free(msgs[--nmsgs]);
+}
+
+static struct htpasswd *
+load(const char *name, const char *text)
+{
+	forget();
+	return htpasswd_load(put(name, text, strlen(text)), collect, NULL);
+}
+
+/* Whether a message reads "DIR/want" exactly; prints them all if not. */
+static bool
+said(const char *want)
+{
+	char	full[1024];
+
+	snprintf(full, sizeof(full), "%s/%s", dir, want);
+	for (size_t i = 0; i < nmsgs; i++)
+		if (strcmp(msgs[i], full) == 0)
+			return true;
+	printf("# wanted: %s\n", full);
+	for (size_t i = 0; i < nmsgs; i++)
+		printf("# got:    %s\n", msgs[i]);
+	return false;
+}
+
+/* A hash of pass made by libcrypt with prefix and count; static. */
+static const char *
+mkhash(const char *prefix, unsigned long count, const char *pass)
+{
+	static struct crypt_data	cd;
+	static char			out[8][CRYPT_OUTPUT_SIZE];
+	static int			next;
+	char				setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char				*h;
+
+	if (crypt_gensalt_rn(prefix, count, NULL, 0, setting,
+	    sizeof(setting)) == NULL ||
+	    (h = crypt_rn(pass, setting, &cd, sizeof(cd))) == NULL) {
+		printf("# cannot make a %s hash: %s\n", prefix,
+		    strerror(errno));
+		return "*";
+	}
+	next = (next + 1) % 8;
+	snprintf(out[next], sizeof(out[next]), "%s", h);
+	return out[next];
+}
+
+static bool
+verify(const struct htpasswd *h, const char *user, const char *pass)
+{
+	return htpasswd_verify(h, user, strlen(user), pass, strlen(pass));
+}
+
+static double
+seconds(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The temp dir and what the tests left in it. */
+static void
+cleanup(void)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				unlink(path_of(de->d_name));
+		closedir(d);
+	}
+	if (rmdir(dir) == -1)
+		ok(0, "rmdir %s: %s", dir, strerror(errno));
+}
+
+/* --- htpasswd ---------------------------------------------------------- */
+
+static void
+test_methods(void)
+{
+	struct htpasswd	*h;
+	char		 text[4096];
+
+	snprintf(text, sizeof(text),
+	    "# made by htpasswd -B and friends\n"
+	    "\n"
+	    "y2:%s\n"
+	    "b2:%s\r\n"
+	    "  a2:%s  \n"
+	    "\t# an indented comment\n"
+	    "yes:%s\n"
+	    "s512:%s\n"
+	    "s256:%s\n"
+	    "s512r:%s\n"
+	    "long name with spaces:%s",
+	    mkhash("$2y$", 4, "pw-y2"), mkhash("$2b$", 4, "pw-b2"),
+	    mkhash("$2a$", 4, "pw-a2"), mkhash("$y$", 3, "pw-yes"),
+	    mkhash("$6$", 0, "pw-512"), mkhash("$5$", 0, "pw-256"),
+	    mkhash("$6$", 5000, "pw-512r"), mkhash("$2y$", 4, "pw:colon"));
+	h = load("methods", text);
+	ok(h != NULL && nmsgs == 0 && htpasswd_count(h) == 8,
+	    "bcrypt ($2y$ $2b$ $2a$), yescrypt, sha512- and sha256-crypt load");
+	if (h == NULL)
+		return;
+	ok(strcmp(htpasswd_path(h), path_of("methods")) == 0,
+	    "the path is kept");
+	ok(verify(h, "y2", "pw-y2") && verify(h, "b2", "pw-b2") &&
+	    verify(h, "a2", "pw-a2"), "bcrypt passwords verify");
+	ok(verify(h, "yes", "pw-yes"), "a yescrypt password verifies");
+	ok(verify(h, "s512", "pw-512") && verify(h, "s512r", "pw-512r"),
+	    "sha512-crypt passwords verify, with and without rounds=");
+	ok(verify(h, "s256", "pw-256"), "a sha256-crypt password verifies");
+	ok(verify(h, "long name with spaces", "pw:colon"),
+	    "a name with spaces, a password with a colon");
+	ok(!verify(h, "y2", "pw-y") && !verify(h, "y2", "pw-y2x") &&
+	    !verify(h, "y2", "") && !verify(h, "y2", "PW-Y2"),
+	    "a wrong bcrypt password does not");
+	ok(!verify(h, "yes", "pw-ye") && !verify(h, "s512", "pw-5120") &&
+	    !verify(h, "s256", "pw-255"),
+	    "nor a wrong yescrypt or sha-crypt one");
+	ok(!verify(h, "y2", "pw-b2") && !verify(h, "b2", "pw-y2"),
+	    "nor another user's password");
+	ok(!verify(h, "Y2", "pw-y2") && !verify(h, "y", "pw-y2") &&
+	    !verify(h, "y22", "pw-y2") && !verify(h, "", "pw-y2") &&
+	    !verify(h, "nobody", "pw-y2"),
+	    "user names are exact: case, prefixes, empty, unknown");
+	ok(!htpasswd_verify(h, "y2", 2, "pw-y2\0", 6) &&
+	    !htpasswd_verify(h, "y2\0", 3, "pw-y2", 5),
+	    "a NUL in the password or the name never matches");
+	htpasswd_free(h);
+}
+
+static void
+test_long_password(void)
+{
+	struct htpasswd	*h;
+	char		 pw[HTPASSWD_PASS_MAX + 2], text[512];
+
+	memset(pw, 'p', sizeof(pw));
+	pw[HTPASSWD_PASS_MAX] = '\0';
+	snprintf(text, sizeof(text), "u:%s\n", mkhash("$6$", 1000, pw));
+	h = load("longpw", text);
+	ok(h != NULL && verify(h, "u", pw), "a password of %d bytes verifies",
+	    HTPASSWD_PASS_MAX);
+	pw[HTPASSWD_PASS_MAX] = 'p';
+	pw[HTPASSWD_PASS_MAX + 1] = '\0';
+	ok(h != NULL && !verify(h, "u", pw), "one byte more never matches");
+	htpasswd_free(h);
+}
+
+static void
+test_refused(void)
+{
+	struct htpasswd	*h;
+	char		 text[4096], hint[700];
+	const char	*b = mkhash("$2y$", 4, "x");
+	const char	*s = mkhash("$6$", 1000, "x");
+	const char	*y = mkhash("$y$", 3, "x");
+
+	snprintf(text, sizeof(text),
+	    "good:%s\n"				/* 1 */
+	    "apr:$apr1$Fq1.Zq/S$5vKz6zYjxN3Q5kf5yX0Aa.\n"
+	    "sha:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\n"
+	    "des:abJnggxhB/yWI\n"
+	    "plain:secret\n"			/* 5 */
+	    "md5:$1$saltsalt$qjXMvbEw8oaL.CzflDugX/\n"
+	    "scrypt:$7$CU..../....abcdefgh$abcdefghijklmnopqrstuvwxyz"
+	    "0123456789ABCDEFG\n"
+	    "short:%.40s\n"
+	    "cost:$2y$03%s\n"
+	    "x2x:$2x$%s\n"			/* 10 */
+	    "s6:%.100s\n"
+	    "s6salt:$6$rounds=5000$0123456789abcdefX$%s\n"
+	    "yy:%.50s\n"
+	    "nocolon\n"
+	    ":%s\n"				/* 15 */
+	    "nohash:\n"
+	    "ctl\001:%s\n",
+	    b, b, b + 6, b + 4, s, s + strlen(s) - 86, y, b, b);
+	h = load("refused", text);
+	ok(h == NULL, "a file with refused entries does not load");
+#define REFUSED(line, user, what) do {					\
+		char w[1024];						\
+		snprintf(w, sizeof(w), "refused:%d: user \"%s\" has %s, " \
+		    "which is refused: %s %s", line, user, what, hint, user); \
+		ok(said(w), "line %d: %s refused, with how to make a "	\
+		    "bcrypt one", line, what);				\
+	} while (0)
+	snprintf(hint, sizeof(hint), "make a bcrypt one with htpasswd -B %s",
+	    path_of("refused"));
+	REFUSED(2, "apr", "an MD5 (apr1) hash");
+	REFUSED(3, "sha", "an unsalted SHA-1 hash");
+	REFUSED(4, "des", "a DES crypt hash");
+	REFUSED(5, "plain", "a plaintext password or a hash of an unknown "
+	    "format");
+	REFUSED(6, "md5", "an MD5-crypt hash");
+	REFUSED(7, "scrypt", "a hash of a method not taken here");
+#undef REFUSED
+	ok(said("refused:8: user \"short\" has a malformed bcrypt hash") &&
+	    said("refused:9: user \"cost\" has a malformed bcrypt hash") &&
+	    said("refused:10: user \"x2x\" has a malformed bcrypt hash"),
+	    "bcrypt: truncated, cost 03, $2x$: malformed");
+	ok(said("refused:11: user \"s6\" has a malformed sha512-crypt hash") &&
+	    said("refused:12: user \"s6salt\" has a malformed sha512-crypt "
+	    "hash"), "sha512-crypt: truncated, salt over 16: malformed");
+	ok(said("refused:13: user \"yy\" has a malformed yescrypt hash"),
+	    "yescrypt: truncated: malformed");
+	ok(said("refused:14: no \":\" between user and hash (expected "
+	    "USER:HASH)"), "a line without colon");
+	ok(said("refused:15: empty user name"), "an empty user name");
+	ok(said("refused:16: user \"nohash\" has no hash"), "an empty hash");
+	ok(said("refused:17: user \"ctl?\" has a control character in its "
+	    "name"), "a control character in a name");
+	ok(nmsgs == 16, "one message per bad line, none for the good one "
+	    "(%zu)", nmsgs);
+	for (size_t i = 0; i < nmsgs; i++)
+		if (strstr(msgs[i], "secret") != NULL ||
+		    strstr(msgs[i], "W6ph5Mm5") != NULL)
+			ok(0, "a message shows a password or a hash: %s",
+			    msgs[i]);
+}
+
+static void
+test_lines(void)
+{
+	struct htpasswd	*h;
+	char		 text[8192], longline[2100];
+	const char	*b = mkhash("$2y$", 4, "x");
+	size_t		 n;
+
+	memset(longline, 'a', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	snprintf(text, sizeof(text),
+	    "bob:%s\n"			/* 1 */
+	    "alice:%s\n"
+	    "# a comment\n"
+	    "%s\n"			/* 4: too long */
+	    "bob:%s\n"			/* 5 */
+	    "\n"
+	    "alice:%s\n"		/* 7 */
+	    "bob:%s\n"			/* 8 */
+	    "carol:%s",			/* 9, no newline */
+	    b, b, longline, b, b, b, b);
+	h = load("lines", text);
+	ok(h == NULL, "duplicates and a long line: no load");
+	ok(said("lines:4: line is longer than 1024 bytes"),
+	    "a line over the limit is an error with its number");
+	ok(said("lines:5: user \"bob\" is already defined at line 1") &&
+	    said("lines:8: user \"bob\" is already defined at line 1") &&
+	    said("lines:7: user \"alice\" is already defined at line 2"),
+	    "each duplicate names the line of the first definition");
+	ok(nmsgs == 4, "and nothing else (%zu)", nmsgs);
+
+	/* A NUL inside a line. */
+	forget();
+	n = (size_t)snprintf(text, sizeof(text), "a:%s\nb:%s", b, b);
+	text[n - 3] = '\0';
+	h = htpasswd_load(put("nul", text, n), collect, NULL);
+	ok(h == NULL && said("nul:2: line holds a NUL byte"),
+	    "a NUL byte is an error");
+
+	/* Errors stop after HTPASSWD_ERRORS_MAX. */
+	text[0] = '\0';
+	for (int i = 0; i < 40; i++)
+		strcat(text, "plain:text\n");
+	h = load("many", text);
+	ok(h == NULL && nmsgs == HTPASSWD_ERRORS_MAX + 1 &&
+	    said("many: too many errors, stopped reading"),
+	    "after %d errors, one line says it stopped", HTPASSWD_ERRORS_MAX);
+
+	h = load("empty", "# nobody yet\n\n");
+	ok(h != NULL && nmsgs == 0 && htpasswd_count(h) == 0 &&
+	    !verify(h, "nobody", ""), "a file without users loads; nobody "
+	    "gets in");
+	htpasswd_free(h);
+	h = load("zero", "");
+	ok(h != NULL && htpasswd_count(h) == 0, "an empty file loads");
+	htpasswd_free(h);
+}
+
+static void
+test_files(void)
+{
+	struct htpasswd	*h;
+	char		 path[600], target[600];
+	int		 fd;
+
+	forget();
+	h = htpasswd_load(path_of("missing"), collect, NULL);
+	ok(h == NULL && said("missing: cannot open: No such file or "
+	    "directory"), "a missing file");
+
+	snprintf(path, sizeof(path), "%s", path_of("adir"));
+	mkdir(path, 0700);
+	forget();
+	h = htpasswd_load(path, collect, NULL);
+	ok(h == NULL && said("adir: cannot read: it is a directory, not a "
+	    "regular file"), "a directory");
+	rmdir(path);
+
+	snprintf(path, sizeof(path), "%s", path_of("fifo"));
+	mkfifo(path, 0600);
+	forget();
+	h = htpasswd_load(path, collect, NULL);
+	ok(h == NULL && said("fifo: cannot read: it is a FIFO, not a "
+	    "regular file"), "a FIFO is refused without waiting for a writer");
+	unlink(path);
+
+	snprintf(target, sizeof(target), "%s",
+	    put("target", "u:x\n", 4));
+	snprintf(path, sizeof(path), "%s", path_of("link"));
+	if (symlink(target, path) == -1)
+		printf("# symlink: %s\n", strerror(errno));
+	forget();
+	h = htpasswd_load(path, collect, NULL);
+	ok(h == NULL && said("link: cannot open: it is a symbolic link"),
+	    "a symbolic link is refused");
+	unlink(path);
+	unlink(target);
+
+	snprintf(path, sizeof(path), "%s", path_of("huge"));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
+		if (ftruncate(fd, HTPASSWD_FILE_MAX + 1) == -1)
+			printf("# ftruncate: %s\n", strerror(errno));
+		close(fd);
+	}
+	forget();
+	h = htpasswd_load(path, collect, NULL);
+	ok(h == NULL && said("huge: cannot read: larger than 4M"),
+	    "a file over %d bytes is refused unread", HTPASSWD_FILE_MAX);
+	unlink(path);
+}
+
+static void
+test_lookup(void)
+{
+	struct htpasswd	*h, *h2;
+	char		*text, *p;
+	const char	*b = mkhash("$2y$", 4, "pw");
+	const char	*names[] = { "a", "ab", "abc", "b",
+	    "\xc3\xa9t\xc3\xa9" };
+	size_t		 cap = 1100 * 90;
+	bool		 all = true;
+
+	p = text = calloc(1, cap);
+	/* Descending, so the file order is not the sorted order. */
+	for (int i = 999; i >= 0; i--)
+		p += snprintf(p, cap - (size_t)(p - text), "user%d:%s\n", i, b);
+	for (size_t i = 0; i < nitems(names); i++)
+		p += snprintf(p, cap - (size_t)(p - text), "%s:%s\n", names[i],
+		    b);
+	h = load("thousand", text);
+	ok(h != NULL && htpasswd_count(h) == 1005, "1005 users load");
+	if (h == NULL) {
+		free(text);
+		return;
+	}
+	ok(verify(h, "user0", "pw") && verify(h, "user999", "pw") &&
+	    verify(h, "user500", "pw") && verify(h, "user77", "pw"),
+	    "first, last and middle users are found");
+	for (size_t i = 0; i < nitems(names); i++)
+		all = all && verify(h, names[i], "pw");
+	ok(all, "names that prefix each other, and UTF-8, are found");
+	ok(!verify(h, "user1000", "pw") && !verify(h, "user", "pw") &&
+	    !verify(h, "abcd", "pw") && !verify(h, "c", "pw") &&
+	    !verify(h, "\xc3\xa9t", "pw"), "names not there are not found");
+
+	h2 = load("thousand2", text);
+	ok(h2 != NULL && htpasswd_generation(h) != 0 &&
+	    htpasswd_generation(h2) != htpasswd_generation(h),
+	    "each load has its own generation");
+	htpasswd_free(h2);
+	htpasswd_free(h);
+	free(text);
+}
+
+/*
+ * A name not in the file costs a crypt like a wrong password: with cost 8
+ * a bcrypt takes milliseconds, a lookup alone microseconds.
+ */
+static void
+test_timing(void)
+{
+	struct htpasswd	*h;
+	char		 text[256];
+	double		 t, known = 1e9, unknown = 1e9;
+
+	snprintf(text, sizeof(text), "first:%s\nsecond:%s\n",
+	    mkhash("$2y$", 8, "one"), mkhash("$2y$", 4, "two"));
+	h = load("timing", text);
+	if (h == NULL) {
+		ok(0, "timing file loads");
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		t = seconds();
+		verify(h, "first", "wrong");
+		t = seconds() - t;
+		known = t < known ? t : known;
+		t = seconds();
+		verify(h, "stranger", "wrong");
+		t = seconds() - t;
+		unknown = t < unknown ? t : unknown;
+	}
+	ok(unknown > known / 4, "an unknown user costs a crypt like the first "
+	    "user's (%.1f ms, %.1f ms)", unknown * 1e3, known * 1e3);
+	ok(!verify(h, "stranger", "one"),
+	    "the first user's password does not let an unknown user in");
+	htpasswd_free(h);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror(dir);
+		return 1;
+	}
+	test_methods();
+	test_long_password();
+	test_refused();
+	test_lines();
+	test_files();
+	test_lookup();
+	test_timing();
+	forget();
+	cleanup();
+	return tap_done();
+}
