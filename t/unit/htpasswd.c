@@ -1,7 +1,8 @@
 /*
  * Unit tests for basic authentication's pure parts: htpasswd files (hashes
  * of every method taken, made here with libcrypt; refusals and other
- * errors with their line numbers) and verification.
+ * errors with their line numbers), verification, and the Authorization
+ * value decoder.
  */
 #include <crypt.h>
 #include <dirent.h>
@@ -16,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 
+#include "common/auth_basic.h"
 #include "common/htpasswd.h"
 #include "common/util.h"
 #include "t/unit/tap.h"
@@ -479,6 +482,132 @@ test_timing(void)
 	htpasswd_free(h);
 }
 
+/* --- Authorization values ------------------------------------------------ */
+
+static const char *
+b64(const char *s, size_t len)
+{
+	static char	out[2048];
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s,
+	    (int)len);
+	return out;
+}
+
+static enum auth_basic_result
+decode(const char *value, struct auth_basic_cred *cred)
+{
+	static char	buf[AUTH_BASIC_DECODED_MAX];
+
+	memset(cred, 0, sizeof(*cred));
+	return auth_basic_decode(value, strlen(value), buf, sizeof(buf), cred);
+}
+
+static bool
+cred_is(const struct auth_basic_cred *c, const char *user, const char *pass)
+{
+	return c->ulen == strlen(user) && memcmp(c->user, user, c->ulen) == 0 &&
+	    c->plen == strlen(pass) && memcmp(c->pass, pass, c->plen) == 0;
+}
+
+static void
+test_decode(void)
+{
+	struct auth_basic_cred	 c;
+	char			 v[2100], buf[16], big[1100];
+	enum auth_basic_result	 r;
+	size_t			 n;
+
+	snprintf(v, sizeof(v), "Basic %s", b64("user:pass", 9));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "user", "pass"),
+	    "Basic user:pass");
+	snprintf(v, sizeof(v), "bAsIc %s", b64("user:pass", 9));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "user", "pass"),
+	    "the scheme in any case");
+	snprintf(v, sizeof(v), " \tBASIC   %s \t", b64("user:pass", 9));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "user", "pass"),
+	    "spaces around and after the scheme");
+	snprintf(v, sizeof(v), "Basic %s", b64("user:", 5));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "user", ""),
+	    "an empty password");
+	snprintf(v, sizeof(v), "Basic %s", b64("u:p:a:ss", 8));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "u", "p:a:ss"),
+	    "split at the first colon");
+	snprintf(v, sizeof(v), "Basic %s", b64("\xc3\xa9t\xc3\xa9:\xe2\x82\xac",
+	    9));
+	ok(decode(v, &c) == AUTH_BASIC_OK &&
+	    cred_is(&c, "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac"), "UTF-8");
+	snprintf(v, sizeof(v), "Basic %s", b64("ab:c", 4));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "ab", "c"),
+	    "two padding characters");
+	snprintf(v, sizeof(v), "Basic %s", b64("ab:cd", 5));
+	ok(decode(v, &c) == AUTH_BASIC_OK && cred_is(&c, "ab", "cd"),
+	    "one padding character");
+
+	ok(decode("Bearer abc.def", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("Digest username=\"u\"", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("Basic", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("Basic   ", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("BasicdXNlcjpwYXNz", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("Basic\tdXNlcjpwYXNz", &c) == AUTH_BASIC_OTHER_SCHEME &&
+	    decode("Basi dXNlcjpwYXNz", &c) == AUTH_BASIC_OTHER_SCHEME,
+	    "other schemes, or no credentials");
+	ok(c.user == NULL, "cred untouched on failure");
+
+	ok(decode("Basic dXNlcjpwYXM", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic dXNlcjpwYX", &c) == AUTH_BASIC_BAD_BASE64,
+	    "padding left out");
+	ok(decode("Basic dXNlcjpwYXN=", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic YWI6Yx==", &c) == AUTH_BASIC_BAD_BASE64,
+	    "non-zero bits under the padding");
+	ok(decode("Basic dXNl=jpwYXM=", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic ====", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic YQ==YQ==", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic Y===", &c) == AUTH_BASIC_BAD_BASE64,
+	    "padding anywhere but the end");
+	ok(decode("Basic dXNlcj pwYXM=", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic dXNlcjpw*XM=", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic dXNlcjpw-XM_", &c) == AUTH_BASIC_BAD_BASE64 &&
+	    decode("Basic dXNlcjpwYXM=\r\n", &c) == AUTH_BASIC_BAD_BASE64,
+	    "spaces inside, other characters, the URL-safe alphabet");
+
+	snprintf(v, sizeof(v), "Basic %s", b64("user", 4));
+	ok(decode(v, &c) == AUTH_BASIC_NO_COLON, "no colon");
+	snprintf(v, sizeof(v), "Basic %s", b64(":pass", 5));
+	ok(decode(v, &c) == AUTH_BASIC_EMPTY_USER, "an empty user");
+	snprintf(v, sizeof(v), "Basic %s", b64("us\ter:pass", 10));
+	ok(decode(v, &c) == AUTH_BASIC_CONTROL, "a tab in the user");
+	snprintf(v, sizeof(v), "Basic %s", b64("user:pa\0ss", 10));
+	ok(decode(v, &c) == AUTH_BASIC_CONTROL, "a NUL in the password");
+	snprintf(v, sizeof(v), "Basic %s", b64("user:pass\x7f", 10));
+	ok(decode(v, &c) == AUTH_BASIC_CONTROL, "a DEL in the password");
+
+	/* Bounds: the longest value taken, one byte more, a small buffer. */
+	memset(big, 'p', sizeof(big));
+	n = (AUTH_BASIC_VALUE_MAX - 6) / 4 * 3;
+	memcpy(big, "u:", 2);
+	snprintf(v, sizeof(v), "Basic %s", b64(big, n));
+	ok(strlen(v) <= AUTH_BASIC_VALUE_MAX &&
+	    decode(v, &c) == AUTH_BASIC_OK && c.ulen == 1 && c.plen == n - 2,
+	    "a value of %zu bytes decodes within %d", strlen(v),
+	    AUTH_BASIC_DECODED_MAX);
+	snprintf(v, sizeof(v), "Basic %s%*s", b64(big, n),
+	    (int)(AUTH_BASIC_VALUE_MAX + 1 - 6 - (n + 2) / 3 * 4), "");
+	ok(strlen(v) == AUTH_BASIC_VALUE_MAX + 1 &&
+	    decode(v, &c) == AUTH_BASIC_TOO_LONG, "one byte more is too long");
+	snprintf(v, sizeof(v), "Basic %s", b64("user:password", 13));
+	r = auth_basic_decode(v, strlen(v), buf, 12, &c);
+	ok(r == AUTH_BASIC_TOO_LONG, "a buffer too small for the decoded "
+	    "bytes");
+	r = auth_basic_decode(v, strlen(v), buf, 13, &c);
+	ok(r == AUTH_BASIC_OK && cred_is(&c, "user", "password"),
+	    "a buffer just big enough");
+	ok(strcmp(auth_basic_results[AUTH_BASIC_BAD_BASE64], "bad base64") == 0
+	    && auth_basic_results[AUTH_BASIC_CONTROL] != NULL,
+	    "results have names");
+}
+
 int
 main(void)
 {
@@ -493,6 +622,7 @@ main(void)
 	test_files();
 	test_lookup();
 	test_timing();
+	test_decode();
 	forget();
 	cleanup();
 	return tap_done();
