@@ -1,8 +1,8 @@
 /*
  * Unit tests for basic authentication's pure parts: htpasswd files (hashes
  * of every method taken, made here with libcrypt; refusals and other
- * errors with their line numbers), verification, and the Authorization
- * value decoder.
+ * errors with their line numbers), verification, the Authorization value
+ * decoder, and the verified-credentials cache under a fake clock.
  */
 #include <crypt.h>
 #include <dirent.h>
@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "common/auth_basic.h"
+#include "common/auth_cache.h"
 #include "common/htpasswd.h"
 #include "common/util.h"
 #include "t/unit/tap.h"
@@ -608,6 +609,140 @@ test_decode(void)
 	    "results have names");
 }
 
+/* --- the cache ---------------------------------------------------------- */
+
+static const uint8_t	secret[AUTH_CACHE_SECRET_LEN] =
+    "0123456789abcdef0123456789abcde";
+
+static struct auth_cache_key
+key_of(struct auth_cache *c, uint64_t gen, const char *value)
+{
+	struct auth_cache_key	k;
+
+	if (auth_cache_key(c, gen, value, strlen(value), &k) == -1)
+		ok(0, "key of %s", value);
+	return k;
+}
+
+/* n values whose keys fall in one set, as "Basic <tag><i>". */
+static void
+same_set(struct auth_cache *c, const char *tag, struct auth_cache_key *k,
+    int n)
+{
+	char	v[64];
+	int	found = 0, set = -1;
+
+	for (int i = 0; found < n && i < 100000; i++) {
+		snprintf(v, sizeof(v), "Basic %s%d", tag, i);
+		k[found] = key_of(c, 1, v);
+		if (set == -1)
+			set = k[found].d[0] % AUTH_CACHE_SETS;
+		if (k[found].d[0] % AUTH_CACHE_SETS == set)
+			found++;
+	}
+}
+
+static void
+test_cache(void)
+{
+	struct auth_cache	*c, *c2;
+	struct auth_cache_key	 a, a2, b, k[5];
+	char			 v[64];
+	int			 hits = 0;
+
+	c = auth_cache_new(60000, secret);
+	ok(c != NULL, "a cache");
+	if (c == NULL)
+		return;
+	a = key_of(c, 1, "Basic dXNlcjpwYXNz");
+	a2 = key_of(c, 1, "Basic dXNlcjpwYXNz");
+	ok(memcmp(&a, &a2, sizeof(a)) == 0, "a value has one key");
+	ok(!auth_cache_hit(c, &a, 1000), "empty: a miss");
+	auth_cache_put(c, &a, 1000);
+	ok(auth_cache_hit(c, &a, 1000) && auth_cache_hit(c, &a, 60999),
+	    "stored: a hit until the TTL");
+	ok(!auth_cache_hit(c, &a, 61000), "expired at the TTL");
+	ok(!auth_cache_hit(c, &a, 999), "a clock gone back is an expiry");
+	ok(auth_cache_count(c, 1000) == 1 && auth_cache_count(c, 61000) == 0,
+	    "count: live entries only");
+
+	auth_cache_put(c, &a, 100000);
+	ok(auth_cache_hit(c, &a, 130000) && !auth_cache_hit(c, &a, 160000),
+	    "a hit does not extend the life");
+	auth_cache_put(c, &a, 200000);
+	b = key_of(c, 2, "Basic dXNlcjpwYXNz");
+	ok(!auth_cache_hit(c, &b, 200001), "another generation: a miss");
+	b = key_of(c, 1, "Basic dXNlcjpwYXNa");
+	ok(!auth_cache_hit(c, &b, 200001), "another value: a miss");
+	b = key_of(c, 1, "basic dXNlcjpwYXNz");
+	ok(!auth_cache_hit(c, &b, 200001), "the value as sent: case counts");
+	auth_cache_put(c, &a, 200500);
+	ok(auth_cache_count(c, 200500) == 1, "storing again does not "
+	    "duplicate");
+
+	c2 = auth_cache_new(60000, NULL);
+	b = key_of(c2, 1, "Basic dXNlcjpwYXNz");
+	ok(c2 != NULL && memcmp(&a, &b, sizeof(a)) != 0,
+	    "another secret, another key");
+	auth_cache_free(c2);
+
+	/* LRU within a set: k[0] used lately stays, k[1] goes. */
+	auth_cache_free(c);
+	c = auth_cache_new(60000, secret);
+	same_set(c, "lru", k, 5);
+	for (int i = 0; i < 4; i++)
+		auth_cache_put(c, &k[i], 1 + i);
+	ok(auth_cache_hit(c, &k[0], 10), "a full set: the first still there");
+	auth_cache_put(c, &k[4], 11);
+	ok(auth_cache_hit(c, &k[4], 12) && auth_cache_hit(c, &k[0], 12) &&
+	    !auth_cache_hit(c, &k[1], 12) && auth_cache_hit(c, &k[2], 12) &&
+	    auth_cache_hit(c, &k[3], 12), "one more: the least recently "
+	    "used goes");
+
+	/* An expired entry goes before the least recently used. */
+	auth_cache_free(c);
+	c = auth_cache_new(60000, secret);
+	auth_cache_put(c, &k[0], 0);
+	auth_cache_put(c, &k[1], 10);
+	auth_cache_put(c, &k[2], 20);
+	auth_cache_put(c, &k[3], 30);
+	auth_cache_hit(c, &k[0], 40);
+	auth_cache_put(c, &k[4], 60005);
+	ok(auth_cache_hit(c, &k[1], 60005) && auth_cache_hit(c, &k[4], 60005)
+	    && !auth_cache_hit(c, &k[0], 60005), "an expired entry is "
+	    "replaced first");
+
+	/* Full: never more than the table, the newest always in. */
+	auth_cache_free(c);
+	c = auth_cache_new(60000, secret);
+	for (int i = 0; i < 4000; i++) {
+		snprintf(v, sizeof(v), "Basic many%d", i);
+		b = key_of(c, 1, v);
+		auth_cache_put(c, &b, i);
+	}
+	for (int i = 0; i < 4000; i++) {
+		snprintf(v, sizeof(v), "Basic many%d", i);
+		b = key_of(c, 1, v);
+		hits += auth_cache_hit(c, &b, 4000);
+	}
+	ok(auth_cache_count(c, 4000) == AUTH_CACHE_ENTRIES &&
+	    hits == AUTH_CACHE_ENTRIES, "4000 stored: %d kept, %d hits",
+	    AUTH_CACHE_ENTRIES, hits);
+	ok(auth_cache_hit(c, &b, 4001), "the newest is kept");
+	auth_cache_free(c);
+
+	c = auth_cache_new(0, secret);
+	auth_cache_put(c, &a, 0);
+	ok(!auth_cache_hit(c, &a, 0), "TTL 0: nothing is kept");
+	auth_cache_free(c);
+	c = auth_cache_new(3600000, secret);
+	auth_cache_put(c, &a, 0);
+	ok(auth_cache_hit(c, &a, AUTH_CACHE_TTL_MAX_MS - 1) &&
+	    !auth_cache_hit(c, &a, AUTH_CACHE_TTL_MAX_MS),
+	    "a TTL over the maximum is cut to it");
+	auth_cache_free(c);
+}
+
 int
 main(void)
 {
@@ -623,6 +758,7 @@ main(void)
 	test_lookup();
 	test_timing();
 	test_decode();
+	test_cache();
 	forget();
 	cleanup();
 	return tap_done();
