@@ -59,6 +59,20 @@ struct cfg_acl {
 	size_t			 n;
 };
 
+/*
+ * Maintenance mode, as a route, an upstream or [global] sets it: what is
+ * unset here comes from the next of those (worker/maintenance.c).
+ */
+struct cfg_maintenance {
+	bool			 on;		/* route and upstream only */
+	struct cidr		*allow;		/* who still gets the site */
+	size_t			 nallow;
+	char			*page;		/* read at load time */
+	size_t			 pagelen;
+	const char		*page_type;
+	int64_t			 retry_after_ms;	/* 0: unset */
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -184,6 +198,8 @@ struct cfg_upstream {
 	struct cfg_cert		 tls_client;	/* files may be NULL */
 	struct cfg_where	 tls_where;
 	void			*tls_ctx;	/* SSL_CTX, tls_upstream_load() */
+
+	struct cfg_maintenance	 maint;
 };
 
 enum cfg_path_kind { PATH_ANY, PATH_PREFIX, PATH_EXACT, PATH_REGEX };
@@ -258,6 +274,7 @@ struct cfg_route {
 	int			 deny_status;	/* 403 unless set */
 	uint64_t		 client_max_body_size;	/* UINT64_MAX: the
 							   global one */
+	struct cfg_maintenance	 maint;
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -370,6 +387,7 @@ struct cfg_global {
 	int64_t			 cache_lock_timeout_ms;
 
 	bool			 sandbox;	/* seccomp + landlock */
+	struct cfg_maintenance	 maint;		/* allow, page, retry after */
 };
 
 struct config {

@@ -92,6 +92,20 @@ g_cache_size(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
+g_maintenance_allow(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_maintenance	*m = &((struct cfg_global *)obj)->maint;
+
+	return cfg_set_cidrs(v, &m->allow, &m->nallow);
+}
+
+static enum cfg_set_result
+g_maintenance_page(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_maint_page(ctx, &((struct cfg_global *)obj)->maint, v);
+}
+
+static enum cfg_set_result
 g_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_field_name(&((struct cfg_global *)obj)->real_ip_header,
@@ -212,6 +226,13 @@ const struct cfg_key cfg_global_keys[] = {
 	{ "trusted_proxies", CFG_LIST, CFG_T_FN, .set = g_trusted_proxies,
 	    .expect = "addresses or networks such as 10.0.0.0/8 or "
 	    "2001:db8::/32" },
+	{ "maintenance_allow", CFG_LIST, CFG_T_FN, .set = g_maintenance_allow,
+	    .expect = "addresses or networks such as 10.0.0.0/8" },
+	{ "maintenance_page", CFG_ONE, CFG_T_FN, .set = g_maintenance_page,
+	    .expect = "an absolute path" },
+	{ "maintenance_retry_after", CFG_ONE, CFG_T_DURATION,
+	    G(maint.retry_after_ms), .min = 1000, .max = 7 * 86400 * 1000LL,
+	    .expect = "a duration from 1s to 7d" },
 	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = g_real_ip_header,
 	    .expect = "a header name such as X-Forwarded-For" },
 	{ "cache_size", CFG_ONE, CFG_T_FN, .set = g_cache_size,
@@ -303,6 +324,7 @@ cfg_global_free(struct cfg_global *g)
 	free(g->error_pages);
 	free(g->trusted_proxies);
 	free(g->real_ip_header);
+	cfg_maint_free(&g->maint);
 	free(g->cache_file);
 	free(g->user);
 	free(g->group);

@@ -80,6 +80,9 @@ enum cfg_set_result cfg_set_str(char **, const char *);
 enum cfg_set_result cfg_set_cidrs(const char *, struct cidr **, size_t *);
 enum cfg_set_result cfg_set_acl(const char *, struct cfg_acl *, bool);
 enum cfg_set_result cfg_set_field_name(char **, const char *);
+enum cfg_set_result cfg_set_maint_page(struct cfg_ctx *,
+	    struct cfg_maintenance *, const char *);
+void	cfg_maint_free(struct cfg_maintenance *);
 bool	cfg_token(const char *, size_t);
 int	cfg_read_file(struct cfg_ctx *, const char *, const char *, char **,
 	    size_t *);

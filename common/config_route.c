@@ -526,6 +526,20 @@ r_deny_query(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
+r_maintenance_allow(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_maintenance	*m = &((struct cfg_route *)obj)->maint;
+
+	return cfg_set_cidrs(v, &m->allow, &m->nallow);
+}
+
+static enum cfg_set_result
+r_maintenance_page(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_maint_page(ctx, &((struct cfg_route *)obj)->maint, v);
+}
+
+static enum cfg_set_result
 r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
@@ -903,6 +917,14 @@ const struct cfg_key cfg_route_keys[] = {
 	    .expect = DURATION },
 	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
 	    .expect = "protocols such as websocket, at most 32, or off" },
+	{ "maintenance", CFG_ONE, CFG_T_BOOL, R(maint.on), .expect = ONOFF },
+	{ "maintenance_allow", CFG_LIST, CFG_T_FN, .set = r_maintenance_allow,
+	    .expect = "addresses or networks such as 10.0.0.0/8" },
+	{ "maintenance_page", CFG_ONE, CFG_T_FN, .set = r_maintenance_page,
+	    .expect = "an absolute path" },
+	{ "maintenance_retry_after", CFG_ONE, CFG_T_DURATION,
+	    R(maint.retry_after_ms), .min = 1000, .max = 7 * 86400 * 1000LL,
+	    .expect = "a duration from 1s to 7d" },
 	{ "allow", CFG_LIST, CFG_T_FN, .set = r_allow,
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
 	{ "deny", CFG_LIST, CFG_T_FN, .set = r_deny,
@@ -996,6 +1018,7 @@ cfg_route_free(struct cfg_route *r)
 	free(r->cache_valid);
 	free(r->cache_purge_from);
 	free(r->acl.rules);
+	cfg_maint_free(&r->maint);
 	for (size_t i = 0; i < r->ndeny_paths; i++)
 		free(r->deny_paths[i].prefix);
 	free(r->deny_paths);

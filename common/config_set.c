@@ -178,6 +178,32 @@ cfg_set_field_name(char **dst, const char *v)
 	return cfg_set_str(dst, v);
 }
 
+/* maintenance_page: a file read now, its type by its name. */
+enum cfg_set_result
+cfg_set_maint_page(struct cfg_ctx *ctx, struct cfg_maintenance *m,
+    const char *v)
+{
+	size_t	len = strlen(v);
+
+	if (*v != '/')
+		return CFG_BAD;
+	free(m->page);
+	m->page = NULL;
+	if (cfg_read_file(ctx, v, "maintenance_page", &m->page,
+	    &m->pagelen) == -1)
+		return CFG_REPORTED;
+	m->page_type = len > 4 && strcmp(v + len - 4, ".txt") == 0 ?
+	    "text/plain" : "text/html";
+	return CFG_OK;
+}
+
+void
+cfg_maint_free(struct cfg_maintenance *m)
+{
+	free(m->allow);
+	free(m->page);
+}
+
 /*
  * Reads a page the configuration names (error_page, return): by the
  * master, at load time, so a missing file is a load error and workers

@@ -218,6 +218,20 @@ u_tls_certificate_key(struct cfg_ctx *ctx, void *obj, const char *v)
 #define ONOFF		"on or off"
 #define PATH		"an absolute path"
 
+static enum cfg_set_result
+u_maintenance_allow(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_maintenance	*m = &((struct cfg_upstream *)obj)->maint;
+
+	return cfg_set_cidrs(v, &m->allow, &m->nallow);
+}
+
+static enum cfg_set_result
+u_maintenance_page(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_maint_page(ctx, &((struct cfg_upstream *)obj)->maint, v);
+}
+
 #define U(field)	CFG_FIELD(struct cfg_upstream, field)
 
 const struct cfg_key cfg_upstream_keys[] = {
@@ -232,6 +246,14 @@ const struct cfg_key cfg_upstream_keys[] = {
 	{ "retries", CFG_ONE, CFG_T_INT, U(retries),
 	    .min = 0, .max = CFG_RETRIES_MAX,
 	    .expect = "a number from 0 to 15" },
+	{ "maintenance", CFG_ONE, CFG_T_BOOL, U(maint.on), .expect = ONOFF },
+	{ "maintenance_allow", CFG_LIST, CFG_T_FN, .set = u_maintenance_allow,
+	    .expect = "addresses or networks such as 10.0.0.0/8" },
+	{ "maintenance_page", CFG_ONE, CFG_T_FN, .set = u_maintenance_page,
+	    .expect = "an absolute path" },
+	{ "maintenance_retry_after", CFG_ONE, CFG_T_DURATION,
+	    U(maint.retry_after_ms), .min = 1000, .max = 7 * 86400 * 1000LL,
+	    .expect = "a duration from 1s to 7d" },
 	{ "retry_timeout", CFG_ONE, CFG_T_DURATION, U(retry_timeout_ms),
 	    .expect = DURATION },
 	{ "health_check", CFG_ONE, CFG_T_FN, .set = u_health_check,
@@ -350,6 +372,7 @@ cfg_upstream_check_used(struct config *cfg)
 void
 cfg_upstream_free(struct cfg_upstream *u)
 {
+	cfg_maint_free(&u->maint);
 	for (size_t i = 0; i < u->nservers; i++)
 		free(u->servers[i].spec);
 	free(u->servers);
