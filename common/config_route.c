@@ -154,10 +154,14 @@ static const char *const method_bits[] = {
 	[HTTP_M_TRACE] = "TRACE", [HTTP_M_PATCH] = "PATCH",
 };
 
+/*
+ * A list of methods, separated by spaces or commas: the known ones as
+ * bits of *bits, any other (an extension method, matched by name) in
+ * *names with the HTTP_M_OTHER bit.
+ */
 static enum cfg_set_result
-r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+method_list(const char *v, uint32_t *bits, char ***names, size_t *n)
 {
-	struct cfg_route	*r = obj;
 	char			*copy = xstrdup(v), *tok, *save = NULL;
 	enum cfg_set_result	 res = CFG_OK;
 
@@ -170,23 +174,30 @@ r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
 			if (strcmp(tok, method_bits[i]) == 0)
 				break;
 		if (i < sizeof(method_bits) / sizeof(*method_bits)) {
-			r->methods |= 1u << i;
+			*bits |= 1u << i;
 			continue;
 		}
-		/* Any other token: an extension method, matched by name. */
 		for (char *p = tok; *p != '\0'; p++)
 			if (!isupper((unsigned char)*p) && *p != '-' &&
 			    *p != '_')
 				res = CFG_BAD;
 		if (res != CFG_OK)
 			break;
-		r->methods |= 1u << HTTP_M_OTHER;
-		r->method_names = xrealloc(r->method_names,
-		    r->nmethod_names + 1, sizeof(char *));
-		r->method_names[r->nmethod_names++] = xstrdup(tok);
+		*bits |= 1u << HTTP_M_OTHER;
+		*names = xrealloc(*names, *n + 1, sizeof(char *));
+		(*names)[(*n)++] = xstrdup(tok);
 	}
 	free(copy);
-	return r->methods == 0 ? CFG_BAD : res;
+	return *bits == 0 ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return method_list(v, &r->methods, &r->method_names,
+	    &r->nmethod_names);
 }
 
 static enum cfg_set_result
@@ -457,32 +468,9 @@ static enum cfg_set_result
 r_deny_method(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	enum cfg_set_result	 res = CFG_OK;
 
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t,", &save)) {
-		size_t i;
-
-		for (i = 1; i < sizeof(method_bits) / sizeof(*method_bits);
-		    i++)
-			if (strcmp(tok, method_bits[i]) == 0)
-				break;
-		if (i < sizeof(method_bits) / sizeof(*method_bits)) {
-			r->deny_methods |= 1u << i;
-			continue;
-		}
-		if (!cfg_token(tok, strlen(tok))) {
-			res = CFG_BAD;
-			break;
-		}
-		r->deny_methods |= 1u << HTTP_M_OTHER;
-		r->deny_method_names = xrealloc(r->deny_method_names,
-		    r->ndeny_method_names + 1, sizeof(char *));
-		r->deny_method_names[r->ndeny_method_names++] = xstrdup(tok);
-	}
-	free(copy);
-	return r->deny_methods == 0 ? CFG_BAD : res;
+	return method_list(v, &r->deny_methods, &r->deny_method_names,
+	    &r->ndeny_method_names);
 }
 
 /* deny_header = NAME REGEX */

@@ -233,14 +233,7 @@ subtest 'mistakes are errors at their line' => sub {
 	    [ "deny_header = User-Agent (", 'deny_header' ],
 	    [ "deny_query = (", 'deny_query' ],
 	    [ "deny_status = 200", 'deny_status' ]) {
-		my ($line, $key) = @$case;
-		$t->write_config("[upstream app]\nserver = 127.0.0.1:9\n\n"
-		    . "[route r]\n$line\nupstream = app\n");
-		my ($rc, $o, $e) = $t->run_frontd("-t", "-c", $t->conf);
-		my $out = "$o$e";
-		isnt($rc, 0, "-t refuses: $line");
-		like($out, qr/frontd\.conf:\d+: .*\Q$key\E/, "  at its line, naming $key")
-		    or diag $out;
+		$t->route_key_refused(@$case);
 	}
 };
 

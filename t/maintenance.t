@@ -171,12 +171,7 @@ subtest 'mistakes are errors at their line' => sub {
 	    [ "maintenance_allow = 10.0.0.0/40", 'maintenance_allow' ],
 	    [ "maintenance_page = /nonexistent/page.html", 'maintenance_page' ],
 	    [ "maintenance_retry_after = 10ms", 'maintenance_retry_after' ]) {
-		my ($line, $key) = @$case;
-		$t->write_config("[upstream app]\nserver = 127.0.0.1:9\n\n"
-		    . "[route r]\n$line\nupstream = app\n");
-		my ($rc, $o, $e) = $t->run_frontd('-t', '-c', $t->conf);
-		isnt($rc, 0, "-t refuses: $line");
-		like("$o$e", qr/frontd\.conf:\d+: .*\Q$key\E/, "  at its line");
+		$t->route_key_refused(@$case);
 	}
 };
 

@@ -371,6 +371,25 @@ sub run_frontd {
 	return @r;
 }
 
+# Writes a configuration and runs "frontd -t" on it: its exit code and
+# all it printed.
+sub test_config {
+	my ($self, $text) = @_;
+	$self->write_config($text);
+	my ($rc, $out, $err) = $self->run_frontd('-t', '-c', $self->conf);
+	return ($rc, "$out$err");
+}
+
+# One test per line of a route: -t refuses it, at its line, naming key.
+sub route_key_refused {
+	my ($self, $line, $key) = @_;
+	my ($rc, $out) = $self->test_config("[upstream app]\n"
+	    . "server = 127.0.0.1:9\n\n[route r]\n$line\nupstream = app\n");
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	Test::More::ok($rc != 0 && $out =~ /frontd\.conf:\d+: .*\Q$key\E/,
+	    "-t refuses \"$line\" at its line") or Test::More::diag($out);
+}
+
 # Write the config and start frontd.  Daemonized by default (returns once
 # the command returned 0 and the daemon answers); opts{foreground} runs
 # "frontd -f" as a child of the test.  Dies with the reasons on failure.
