@@ -2,8 +2,8 @@
 # remove_response_header in [global], a listener and a route (inherited,
 # the route's set winning over the listener's over [global]'s, removes
 # adding up), on proxied responses and on frontd's own answers (404, 502,
-# 400, redirect, return, HEAD, 304); the security_headers preset with and
-# without TLS; server_tokens = off.
+# 400, redirect, return, HEAD, 304, the cache's 504); the security_headers
+# preset with and without TLS; server_tokens = off.
 use strict;
 use warnings;
 use FindBin;
@@ -49,10 +49,7 @@ sub closed_port {
 subtest 'inherited fields on every kind of response' => sub {
 	my $t = Test::Frontd->new;
 	my $be = $t->raw_backend(headers => [ 'X-Powered-By' => 'php/5',
-	    'X-Over' => 'backend', 'X-Backend' => 'yes' ], body => sub {
-		my ($q) = @_;
-		return 'fine';
-	});
+	    'X-Over' => 'backend', 'X-Backend' => 'yes' ], body => 'fine');
 	my $e500 = $t->raw_backend(status => 500, body => 'backend broke');
 	my $nm = $t->raw_backend(handler => sub {
 		my ($c) = @_;
@@ -65,6 +62,7 @@ subtest 'inherited fields on every kind of response' => sub {
 	my $p = $t->port;
 	$t->start(<<"EOF");
 [global]
+cache_size = 1M
 set_response_header = X-Global: g
 set_response_header = X-Over: global
 set_response_header = X-Both: global
@@ -104,6 +102,11 @@ upstream = app
 path = /err
 upstream = e500
 
+[route cached]
+path = /cached
+upstream = app
+cache = on
+
 [route nm]
 path = /nm
 upstream = nm
@@ -138,6 +141,7 @@ EOF
 		'redirect'           => [ 'GET', '/old', 301 ],
 		'return page'        => [ 'GET', '/ret', 200 ],
 		'return page, HEAD'  => [ 'HEAD', '/ret', 200 ],
+		'cache\'s 504'       => [ 'GET', '/cached', 504, headers => [ 'Cache-Control: only-if-cached' ] ],
 	);
 	for my $k (sort keys %kinds) {
 		my ($m, $path, $status, %o) = @{ $kinds{$k} };
@@ -272,10 +276,7 @@ subtest 'security_headers and hsts on TLS' => sub {
 	tls_certs({ def => $pki->cert('def', names => ['a.example']) });
 	my $t = Test::Frontd->new;
 	my ($p, $q) = ($t->port, $t->port);
-	my $be = $t->raw_backend(body => sub {
-		my ($r) = @_;
-		return 'ok';
-	});
+	my $be = $t->raw_backend(body => 'ok');
 	my $sts = $t->raw_backend(headers => [ 'Strict-Transport-Security' => 'max-age=5' ],
 	    body => 'ok');
 	$t->start(tls_listener(port => $p, extra => "security_headers = on\n")
