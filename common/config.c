@@ -124,8 +124,11 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	cfg_global_free(&cfg->global);
-	for (i = 0; i < cfg->nlisteners; i++)
+	for (i = 0; i < cfg->nlisteners; i++) {
+		cfg_fields_free(cfg->listeners[i], cfg->nroutes);
 		cfg_listener_free(cfg->listeners[i]);
+	}
+	cfg_fields_preset_free(cfg);
 	for (i = 0; i < cfg->nupstreams; i++)
 		cfg_upstream_free(cfg->upstreams[i]);
 	for (i = 0; i < cfg->nroutes; i++)
@@ -795,7 +798,9 @@ cfg_check(struct config *cfg)
 	cfg_upstream_check(cfg);
 	cfg_route_check(cfg);
 	cfg_upstream_check_used(cfg);
-	if (cfg->nerrors == 0)
+	if (cfg->nerrors == 0) {
 		cfg->router = router_build(cfg);
+		cfg_fields_build(cfg);
+	}
 }
 

@@ -100,6 +100,14 @@ struct cfg_listener {
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
+
+	/* Response fields, for every route on this listener. */
+	struct cfg_header_op	*set_resp, *remove_resp;
+	size_t			 nset_resp, nremove_resp;
+	int			 security_headers;	/* -1: not set here */
+	struct cfg_header_op	*hsts_op;	/* hsts, as a set line */
+	struct cfg_resp_fields	*fields;	/* [1 + nroutes]: no route,
+						   then each route */
 };
 
 struct cfg_server {
@@ -312,6 +320,7 @@ struct cfg_route {
 	struct cfg_header_op	*remove_req, *remove_resp;
 	size_t			 nremove_req, nremove_resp;
 	bool			 rewrite_location;
+	int			 security_headers;	/* -1: not set here */
 
 	/* Compression of responses */
 	bool			 compress_gzip, compress_br;
@@ -338,6 +347,35 @@ struct cfg_route {
 	bool			 cc_targets_set;
 	struct cidr		*cache_purge_from;
 	size_t			 ncache_purge_from;
+};
+
+/*
+ * The response fields of one listener and route (or no route), merged at
+ * load time from [global], the listener and the route (config_fields.c):
+ * what every response there carries, frontd's own answers included. The
+ * ops belong to their sections; these arrays only point at them.
+ */
+#define CFG_PRESET_MAX		4	/* security_headers lines */
+
+struct cfg_resp_fields {
+	const struct cfg_header_op **set;	/* in order; each replaces the
+						   upstream's field */
+	size_t			 nset;
+	const struct cfg_header_op **strip;	/* upstream fields that go:
+						   the removed, then the set */
+	size_t			 nstrip;
+	size_t			 nremove;	/* strip[0..nremove): removed */
+	const struct cfg_header_op **preset;	/* sent unless the upstream
+						   sent the field */
+	size_t			 npreset;
+	char			*lines;		/* the set lines, rendered,
+						   if no value has variables */
+	size_t			 lineslen;
+	bool			 vars;		/* a set value has a variable */
+	bool			 sts;		/* a line is Strict-Transport-
+						   Security */
+	bool			 server;	/* "Server: frontd" on frontd's
+						   own answers */
 };
 
 struct cfg_error_page {
@@ -388,6 +426,12 @@ struct cfg_global {
 
 	bool			 sandbox;	/* seccomp + landlock */
 	struct cfg_maintenance	 maint;		/* allow, page, retry after */
+
+	/* Response fields, for every listener and route. */
+	struct cfg_header_op	*set_resp, *remove_resp;
+	size_t			 nset_resp, nremove_resp;
+	int			 security_headers;	/* -1: not set */
+	bool			 server_tokens;
 };
 
 struct config {
@@ -404,6 +448,8 @@ struct config {
 	struct router		*router;	/* built after the checks */
 	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
 						   workers; 0: theirs */
+	struct cfg_header_op	*preset;	/* security_headers lines,
+						   CFG_PRESET_MAX of them */
 
 	char			**files;	/* every file read, for where */
 	size_t			 nfiles;

@@ -171,6 +171,30 @@ g_error_page(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
+static enum cfg_set_result
+g_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	return cfg_header_op_add(ctx, &g->set_resp, &g->nset_resp, v, true);
+}
+
+static enum cfg_set_result
+g_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	return cfg_header_op_add(ctx, &g->remove_resp, &g->nremove_resp, v,
+	    false);
+}
+
+static enum cfg_set_result
+g_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_inherited_flag(
+	    &((struct cfg_global *)obj)->security_headers, v);
+}
+
 #define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
 #define ONOFF		"on or off"
 #define PATH		"an absolute path"
@@ -248,6 +272,14 @@ const struct cfg_key cfg_global_keys[] = {
 	    .expect = "one or more status codes from 400 to 599, then an "
 	    "absolute path" },
 	{ "sandbox", CFG_ONE, CFG_T_BOOL, G(sandbox), .expect = ONOFF },
+	{ "set_response_header", CFG_LIST, CFG_T_FN,
+	    .set = g_set_response_header, .expect = "Name: value" },
+	{ "remove_response_header", CFG_LIST, CFG_T_FN,
+	    .set = g_remove_response_header, .expect = "a header name" },
+	{ "security_headers", CFG_ONE, CFG_T_FN, .set = g_security_headers,
+	    .expect = ONOFF },
+	{ "server_tokens", CFG_ONE, CFG_T_BOOL, G(server_tokens),
+	    .expect = ONOFF },
 	{ NULL }
 };
 
@@ -276,6 +308,8 @@ cfg_global_init(struct cfg_global *g)
 	g->cache_max_object_size = 8 * 1024 * 1024;
 	g->cache_lock_timeout_ms = 5 * 1000;
 	g->sandbox = true;
+	g->security_headers = -1;
+	g->server_tokens = true;
 }
 
 /* Second pass: what depends on more than one key, or on the system. */
@@ -322,6 +356,8 @@ cfg_global_free(struct cfg_global *g)
 		free(g->error_pages[i].body);
 	}
 	free(g->error_pages);
+	cfg_header_ops_free(g->set_resp, g->nset_resp);
+	cfg_header_ops_free(g->remove_resp, g->nremove_resp);
 	free(g->trusted_proxies);
 	free(g->real_ip_header);
 	cfg_maint_free(&g->maint);

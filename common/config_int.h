@@ -77,6 +77,7 @@ struct cfg_where cfg_ctx_where(struct cfg_ctx *);
 enum cfg_set_result cfg_set_field(const struct cfg_key *, void *,
 	    const char *);
 enum cfg_set_result cfg_set_str(char **, const char *);
+enum cfg_set_result cfg_set_inherited_flag(int *, const char *);
 enum cfg_set_result cfg_set_cidrs(const char *, struct cidr **, size_t *);
 enum cfg_set_result cfg_set_acl(const char *, struct cfg_acl *, bool);
 enum cfg_set_result cfg_set_field_name(char **, const char *);
@@ -92,6 +93,17 @@ enum cfg_set_result cfg_set_tpl(struct cfg_ctx *, struct cfg_tpl *,
 void	*cfg_regex_compile(struct cfg_ctx *, const char *, bool,
 	    const char *);
 void	cfg_free_strings(char **, size_t);
+
+/*
+ * Response and request fields (config_route.c), and the merge of the
+ * response fields of [global], listeners and routes (config_fields.c).
+ */
+enum cfg_set_result cfg_header_op_add(struct cfg_ctx *,
+	    struct cfg_header_op **, size_t *, const char *, bool);
+void	cfg_header_ops_free(struct cfg_header_op *, size_t);
+void	cfg_fields_build(struct config *);
+void	cfg_fields_free(struct cfg_listener *, size_t);
+void	cfg_fields_preset_free(struct config *);
 
 /*
  * Each section's file: its key table, its defaults (init), its second

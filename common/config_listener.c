@@ -143,6 +143,30 @@ l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&((struct cfg_listener *)obj)->hsts, v);
 }
 
+static enum cfg_set_result
+l_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_header_op_add(ctx, &li->set_resp, &li->nset_resp, v, true);
+}
+
+static enum cfg_set_result
+l_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_header_op_add(ctx, &li->remove_resp, &li->nremove_resp, v,
+	    false);
+}
+
+static enum cfg_set_result
+l_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_inherited_flag(
+	    &((struct cfg_listener *)obj)->security_headers, v);
+}
+
 #define ONOFF		"on or off"
 #define PATH		"an absolute path"
 
@@ -190,6 +214,12 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
 	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = l_real_ip_header,
 	    .expect = "a header name such as X-Forwarded-For" },
+	{ "set_response_header", CFG_LIST, CFG_T_FN,
+	    .set = l_set_response_header, .expect = "Name: value" },
+	{ "remove_response_header", CFG_LIST, CFG_T_FN,
+	    .set = l_remove_response_header, .expect = "a header name" },
+	{ "security_headers", CFG_ONE, CFG_T_FN, .set = l_security_headers,
+	    .expect = ONOFF },
 	{ NULL }
 };
 
@@ -200,6 +230,7 @@ cfg_listener_init(struct cfg_listener *li)
 	li->tls_min = TLS1_2_VERSION;
 	li->tls_max = TLS1_3_VERSION;
 	li->tls_session_tickets = li->tls_session_cache = true;
+	li->security_headers = -1;
 }
 
 /* Second pass: every listener has an address that no other one uses. */
@@ -270,6 +301,9 @@ cfg_listener_free(struct cfg_listener *li)
 	free(li->hsts);
 	free(li->acl.rules);
 	free(li->real_ip_header);
+	cfg_header_ops_free(li->set_resp, li->nset_resp);
+	cfg_header_ops_free(li->remove_resp, li->nremove_resp);
+	cfg_header_ops_free(li->hsts_op, li->hsts_op != NULL ? 1 : 0);
 	tls_server_free(li->tls_server);
 	free(li);
 }

@@ -383,8 +383,13 @@ reserved_field(const char *s, size_t len)
 	return false;
 }
 
-static enum cfg_set_result
-header_op(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
+/*
+ * "Name: value" (with_value) or "Name", added to ops: for the route's
+ * request and response fields, and the response fields of [global] and a
+ * listener.
+ */
+enum cfg_set_result
+cfg_header_op_add(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
     const char *v, bool with_value)
 {
 	struct cfg_header_op	 op;
@@ -532,7 +537,7 @@ r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
 
-	return header_op(ctx, &r->set_req, &r->nset_req, v, true);
+	return cfg_header_op_add(ctx, &r->set_req, &r->nset_req, v, true);
 }
 
 static enum cfg_set_result
@@ -540,7 +545,8 @@ r_remove_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
 
-	return header_op(ctx, &r->remove_req, &r->nremove_req, v, false);
+	return cfg_header_op_add(ctx, &r->remove_req, &r->nremove_req, v,
+	    false);
 }
 
 static enum cfg_set_result
@@ -548,7 +554,7 @@ r_set_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
 
-	return header_op(ctx, &r->set_resp, &r->nset_resp, v, true);
+	return cfg_header_op_add(ctx, &r->set_resp, &r->nset_resp, v, true);
 }
 
 static enum cfg_set_result
@@ -556,7 +562,15 @@ r_remove_response_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
 
-	return header_op(ctx, &r->remove_resp, &r->nremove_resp, v, false);
+	return cfg_header_op_add(ctx, &r->remove_resp, &r->nremove_resp, v,
+	    false);
+}
+
+static enum cfg_set_result
+r_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_inherited_flag(
+	    &((struct cfg_route *)obj)->security_headers, v);
 }
 
 /* "gzip br", "gzip", "br" or "off" */
@@ -860,6 +874,8 @@ const struct cfg_key cfg_route_keys[] = {
 	    .set = r_set_response_header, .expect = "Name: value" },
 	{ "remove_response_header", CFG_LIST, CFG_T_FN,
 	    .set = r_remove_response_header, .expect = "a header name" },
+	{ "security_headers", CFG_ONE, CFG_T_FN, .set = r_security_headers,
+	    .expect = ONOFF },
 	{ "rewrite_location", CFG_ONE, CFG_T_BOOL, R(rewrite_location),
 	    .expect = ONOFF },
 	{ "compress", CFG_ONE, CFG_T_FN, .set = r_compress,
@@ -953,6 +969,7 @@ cfg_route_init(struct cfg_route *r)
 	r->upgrade = xcalloc(1, sizeof(char *));
 	r->upgrade[r->nupgrade++] = xstrdup("websocket");
 	r->rewrite_location = true;
+	r->security_headers = -1;
 	r->compress_min_length = 256;
 	r->gzip_level = 5;
 	r->brotli_quality = 4;
@@ -965,8 +982,8 @@ cfg_route_init(struct cfg_route *r)
 	}
 }
 
-static void
-free_header_ops(struct cfg_header_op *ops, size_t n)
+void
+cfg_header_ops_free(struct cfg_header_op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(ops[i].name);
@@ -993,10 +1010,10 @@ cfg_route_free(struct cfg_route *r)
 	if (r->rewrite_re != NULL)
 		pcre2_code_free(r->rewrite_re);
 	tpl_free(&r->rewrite_to);
-	free_header_ops(r->set_req, r->nset_req);
-	free_header_ops(r->set_resp, r->nset_resp);
-	free_header_ops(r->remove_req, r->nremove_req);
-	free_header_ops(r->remove_resp, r->nremove_resp);
+	cfg_header_ops_free(r->set_req, r->nset_req);
+	cfg_header_ops_free(r->set_resp, r->nset_resp);
+	cfg_header_ops_free(r->remove_req, r->nremove_req);
+	cfg_header_ops_free(r->remove_resp, r->nremove_resp);
 	cfg_free_strings(r->compress_types, r->ncompress_types);
 	cfg_free_strings(r->upgrade, r->nupgrade);
 	tpl_free(&r->cache_key);

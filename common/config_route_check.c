@@ -81,7 +81,7 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		 * frontd's own answers: a mistake, not a no-op. */
 		static const char *const proxy_only[] = { "strip_prefix",
 		    "add_prefix", "rewrite", "set_request_header",
-		    "remove_request_header", "remove_response_header",
+		    "remove_request_header",
 		    "rewrite_location", "compress", "compress_types",
 		    "compress_min_length", "gzip_level", "brotli_quality",
 		    "cache", "cache_key", "cache_methods", "cache_bypass",

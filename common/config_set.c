@@ -104,6 +104,21 @@ cfg_set_str(char **dst, const char *value)
 	return CFG_OK;
 }
 
+/*
+ * on or off, into a flag that a more specific section may leave unset
+ * (-1) to take a wider one's: 1 or 0.
+ */
+enum cfg_set_result
+cfg_set_inherited_flag(int *dst, const char *value)
+{
+	bool	on;
+
+	if (cfg_parse_bool(value, &on) == -1)
+		return CFG_BAD;
+	*dst = on;
+	return CFG_OK;
+}
+
 /* One or several addresses or networks per line, added to a list. */
 enum cfg_set_result
 cfg_set_cidrs(const char *v, struct cidr **list, size_t *n)

@@ -62,7 +62,7 @@ for my $a (@alive) {
 
 for my $key ('strip_prefix = /a', 'rewrite = ^/a /b', 'compress = gzip',
     'cache = on', 'proxy_host = x.test', 'via = off',
-    'remove_response_header = X-A', 'set_request_header = X-A: 1',
+    'remove_request_header = X-A', 'set_request_header = X-A: 1',
     'tunnel_timeout = 10s') {
 	my ($name) = $key =~ /^(\w+)/;
 	for my $action ('return = 503', 'redirect = 301 https://x.test/', 'metrics = on') {

@@ -226,6 +226,39 @@ EOF
 		errors => [ 'frontd.conf:2: bad sandbox "maybe" in [global] (expected on or off)' ],
 	},
 	{
+		name => 'response fields in [global], a listener and a route',
+		conf => <<'EOF',
+[global]
+security_headers = maybe
+server_tokens = hidden
+set_response_header = X-No-Colon
+remove_response_header = Bad Name
+
+[listener public]
+address = 127.0.0.1:18080
+security_headers = 1x
+set_response_header = Content-Length: 5
+remove_response_header = Transfer-Encoding
+
+[upstream app]
+server = 127.0.0.1:9000
+
+[route api]
+upstream = app
+security_headers = sometimes
+EOF
+		errors => [
+			'frontd.conf:2: bad security_headers "maybe" in [global] (expected on or off)',
+			'frontd.conf:3: bad server_tokens "hidden" in [global] (expected on or off)',
+			'frontd.conf:4: bad set_response_header "X-No-Colon" in [global] (expected Name: value)',
+			'frontd.conf:5: bad remove_response_header "Bad Name" in [global] (expected a header name)',
+			'frontd.conf:9: bad security_headers "1x" in [listener public] (expected on or off)',
+			'frontd.conf:10: header "Content-Length" cannot be changed here: frontd writes it',
+			'frontd.conf:11: header "Transfer-Encoding" cannot be changed here: frontd writes it',
+			'frontd.conf:18: bad security_headers "sometimes" in [route api] (expected on or off)',
+		],
+	},
+	{
 		name => 'durations with a floor: 0 is refused',
 		conf => <<'EOF',
 [listener public]

@@ -80,8 +80,8 @@ h1_plain_on_tls(struct conn *c)
 	    (c->out == NULL && (c->out = buf_get()) == NULL))
 		return STEP_CLOSE;
 	r->status = 400;
-	n = out_local_head(400, "text/plain", sizeof(body) - 1, NULL, 0,
-	    true, false, NULL, NULL, 0, c->out->data, sizeof(c->out->data));
+	n = out_local_head(c, r, 400, "text/plain", sizeof(body) - 1, NULL, 0,
+	    true, c->out->data, sizeof(c->out->data));
 	memcpy(c->out->data + n, body, sizeof(body) - 1);
 	c->out->start = 0;
 	c->out->end = n + sizeof(body) - 1;
@@ -207,21 +207,6 @@ h1_drain(struct conn *c)
 		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
 }
 
-/* The Strict-Transport-Security line of frontd's own answers, or NULL. */
-static const char *
-hsts_line(const struct conn *c)
-{
-	static char	line[600];
-	const char	*hsts;
-
-	if (c->ssl == NULL || (hsts = c->w->env->cfg->listeners[
-	    c->listen->listener]->hsts) == NULL)
-		return NULL;
-	snprintf(line, sizeof(line), "Strict-Transport-Security: %s\r\n",
-	    hsts);
-	return line;
-}
-
 /*
  * frontd's own error answer; the connection closes after it (the rest of
  * the request's bytes cannot be told from a next request).
@@ -261,10 +246,10 @@ h1_fail(struct conn *c, int status, const char *why)
 		keep = buf_len(c->out);
 	c->out->end = c->out->start + keep;
 	buf_compact(c->out);
-	n = out_error_page(status, page, pagelen, true, hsts_line(c),
+	n = out_error_page(c, r, status, page, pagelen, true,
 	    c->out->data + c->out->end, buf_room(c->out));
 	if (n == 0)
-		n = out_error_page(status, NULL, 0, true, hsts_line(c),
+		n = out_error_page(c, r, status, NULL, 0, true,
 		    c->out->data + c->out->end, buf_room(c->out));
 	c->out->end += n;
 	if (r->bytes_out > r->interim_len)
@@ -302,9 +287,8 @@ h1_local(struct conn *c, int status, const char *type, const char *body,
 		return h1_fail(c, 503, "out of memory");
 	buf_compact(c->out);
 	room = buf_room(c->out);
-	n = out_local_head(status, type, len, loc, loclen, c->close_after,
-	    r->http10, hsts_line(c), r->resp_set, r->resp_set_len,
-	    c->out->data + c->out->end, room);
+	n = out_local_head(c, r, status, type, len, loc, loclen,
+	    c->close_after, c->out->data + c->out->end, room);
 	if (n == 0)
 		return h1_fail(c, 500, "redirect target too long");
 	c->out->end += n;

@@ -21,6 +21,7 @@
 #include "worker/compress.h"
 #include "worker/conn.h"
 #include "worker/req.h"
+#include "worker/req_int.h"
 #include "worker/vars.h"
 
 struct out {
@@ -174,6 +175,78 @@ op_matches(const char *base, const struct http_header *f,
 		    base + f->name.off, f->name.len) == 0)
 			return true;
 	return false;
+}
+
+/* Whether f is one of the n fields of a merged list (config_fields.c). */
+static bool
+op_listed(const char *base, const struct http_header *f,
+    const struct cfg_header_op *const *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i]->namelen == f->name.len &&
+		    strncasecmp(ops[i]->name, base + f->name.off,
+		    f->name.len) == 0)
+			return true;
+	return false;
+}
+
+/* The Via of a response: frontd names itself unless server_tokens = off. */
+static void
+put_via(struct out *o, const struct conn *c, const struct http_head *h)
+{
+	puts_(o, h->version_minor == 0 ? "Via: 1.0 " : "Via: 1.1 ");
+	puts_(o, c->w->env->cfg->global.server_tokens ? "frontd\r\n" :
+	    "proxy\r\n");
+}
+
+static bool
+sts_op(const struct cfg_header_op *op)
+{
+	return op->namelen == 25 && strcasecmp(op->name,
+	    "strict-transport-security") == 0;
+}
+
+/* "Name: value" of an op, unless its value has a variable. */
+static void
+put_literal(struct out *o, const struct cfg_header_op *op)
+{
+	for (size_t i = 0; i < op->value.nparts; i++)
+		if (op->value.parts[i].var != VAR_NONE)
+			return;
+	put(o, op->name, op->namelen);
+	put(o, ": ", 2);
+	for (size_t i = 0; i < op->value.nparts; i++)
+		put(o, op->value.parts[i].text, op->value.parts[i].len);
+	put(o, "\r\n", 2);
+}
+
+/*
+ * The admin's response fields (set_response_header, hsts,
+ * security_headers; merged at load time): the set lines, then each
+ * preset line whose bit in seen is clear (the upstream sent none). Values
+ * with variables were expanded into r->resp_set once the request had a
+ * route (request.c); before that, such lines are left out.
+ * Strict-Transport-Security goes over TLS only (RFC 6797 7.2): the merge
+ * kept it off plain listeners, this keeps it off plain HTTP on a TLS
+ * port.
+ */
+static void
+put_fields(struct out *o, const struct conn *c, const struct req *r,
+    const struct cfg_resp_fields *f, unsigned seen)
+{
+	bool	tls = c->ssl != NULL;
+
+	if (f->lines != NULL && (tls || !f->sts))
+		put(o, f->lines, f->lineslen);
+	else if (f->vars && r->route >= 0)
+		put(o, r->resp_set, r->resp_set_len);
+	else
+		for (size_t i = 0; i < f->nset; i++)
+			if (tls || !sts_op(f->set[i]))
+				put_literal(o, f->set[i]);
+	for (size_t i = 0; i < f->npreset; i++)
+		if (!(seen & (1u << i)) && (tls || !sts_op(f->preset[i])))
+			put_literal(o, f->preset[i]);
 }
 
 /* A header the route removes, or sets (which replaces the client's). */
@@ -476,9 +549,10 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	const struct http_head	*h = &r->resp;
 	struct out		 o = { dst, 0, room, false };
 	bool			 seen_date = false;
-
+	unsigned		 seen = 0;
 	const struct cfg_route	*route = r->route >= 0 ?
 				    c->w->env->cfg->routes[r->route] : NULL;
+	const struct cfg_resp_fields *fl = F(c);
 
 	status_line(&o, r->http10, b, h);
 	for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -506,10 +580,14 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 		}
 		if (named_by_connection(b, h, f))
 			continue;
-		if (route != NULL && (op_matches(b, f, route->remove_resp,
-		    route->nremove_resp) || op_matches(b, f, route->set_resp,
-		    route->nset_resp)))
+		if (fl->nstrip > 0 && op_listed(b, f, fl->strip, fl->nstrip))
 			continue;
+		/* The upstream's own value of a preset field stands. */
+		for (size_t j = 0; j < fl->npreset; j++)
+			if (fl->preset[j]->namelen == f->name.len &&
+			    strncasecmp(fl->preset[j]->name, b + f->name.off,
+			    f->name.len) == 0)
+				seen |= 1u << j;
 		/* Computed anew for what the cache serves. */
 		if (r->from_cache && f->name.len == 3 &&
 		    strncasecmp(b + f->name.off, "age", 3) == 0)
@@ -530,12 +608,6 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 			put(&o, "\r\n", 2);
 			continue;
 		}
-		/* Ours replaces the server's (hsts). */
-		if (f->name.len == 25 && c->ssl != NULL &&
-		    strncasecmp(b + f->name.off, "strict-transport-security",
-		    25) == 0 && c->w->env->cfg->listeners[
-		    c->listen->listener]->hsts != NULL)
-			continue;
 		if (route != NULL && route->rewrite_location &&
 		    (f->id == HTTP_H_LOCATION || (f->name.len == 16 &&
 		    strncasecmp(b + f->name.off, "content-location", 16) ==
@@ -543,8 +615,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 			continue;
 		put(&o, b + f->line_off, f->line_len);
 	}
-	if (r->resp_set_len > 0)
-		put(&o, r->resp_set, r->resp_set_len);
+	put_fields(&o, c, r, fl, seen);
 	/*
 	 * A response without Date gets the time it was received (RFC 9110
 	 * 6.6.1): now, or when it came into the cache.
@@ -560,8 +631,7 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	/* Ours goes after the upstream's: a list in the order of hops. */
 	if (route != NULL && route->via)
-		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
-		    "Via: 1.1 frontd\r\n");
+		put_via(&o, c, h);
 	if (r->from_cache && !r->rechunk && !r->compressing &&
 	    h->status != 304 && h->status != 204) {
 		puts_(&o, "Content-Length: ");
@@ -577,16 +647,6 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 	}
 	if (r->vary)
 		puts_(&o, "Vary: Accept-Encoding\r\n");
-	if (c->ssl != NULL) {
-		const char *hsts = c->w->env->cfg->listeners[
-		    c->listen->listener]->hsts;
-
-		if (hsts != NULL) {
-			puts_(&o, "Strict-Transport-Security: ");
-			puts_(&o, hsts);
-			put(&o, "\r\n", 2);
-		}
-	}
 	if (r->rechunk)
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
 	if (h->status == 101)
@@ -601,8 +661,9 @@ out_response_head(const struct conn *c, const struct req *r, char *dst,
 
 /*
  * An interim (1xx) response of the upstream, as the client gets it: the
- * status line and the fields, less the hop-by-hop ones and those the
- * route removes. set_response_header is for the final response only.
+ * status line and the fields, less the hop-by-hop ones and those
+ * remove_response_header names. The set lines and the preset are for
+ * the final response only.
  */
 size_t
 out_interim_head(const struct conn *c, const struct req *r, char *dst,
@@ -613,6 +674,7 @@ out_interim_head(const struct conn *c, const struct req *r, char *dst,
 	struct out		 o = { dst, 0, room, false };
 	const struct cfg_route	*route = r->route >= 0 ?
 				    c->w->env->cfg->routes[r->route] : NULL;
+	const struct cfg_resp_fields *fl = F(c);
 
 	status_line(&o, false, b, h);
 	for (uint32_t i = 0; i < h->nheaders; i++) {
@@ -624,61 +686,86 @@ out_interim_head(const struct conn *c, const struct req *r, char *dst,
 			continue;
 		if (named_by_connection(b, h, f))
 			continue;
-		if (route != NULL && op_matches(b, f, route->remove_resp,
-		    route->nremove_resp))
+		if (fl->nremove > 0 && op_listed(b, f, fl->strip,
+		    fl->nremove))
 			continue;
 		put(&o, b + f->line_off, f->line_len);
 	}
 	if (route != NULL && route->via)
-		puts_(&o, h->version_minor == 0 ? "Via: 1.0 frontd\r\n" :
-		    "Via: 1.1 frontd\r\n");
+		put_via(&o, c, h);
 	put(&o, "\r\n", 2);
 	return o.full ? 0 : o.len;
 }
 
 /*
- * frontd's own response: a small HTML page, or the error_page body the
- * configuration loaded for this status.
+ * frontd's default page for a status: a small HTML page, which names
+ * frontd unless server_tokens = off. Returns its length, at most room.
  */
 size_t
-out_error_page(int status, const char *page, size_t pagelen, bool close,
-    const char *extra, char *dst, size_t room)
+out_default_page(const struct conn *c, int status, char *dst, size_t room)
 {
-	struct out	o = { dst, 0, room, false };
-	char		body[512];
-	int		n = 0;
+	int	n;
+
+	n = snprintf(dst, room, "<html>\r\n<head><title>%d %s</title></head>"
+	    "\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n%s</body>\r\n"
+	    "</html>\r\n", status, status_reason(status), status,
+	    status_reason(status), c->w->env->cfg->global.server_tokens ?
+	    "<hr><center>frontd</center>\r\n" : "");
+	if (n < 0)
+		return 0;
+	return (size_t)n < room ? (size_t)n : room - 1;
+}
+
+/*
+ * The head every answer of frontd's own starts with: status line, Server
+ * (unless server_tokens = off or the admin's fields name it) and Date.
+ */
+static void
+local_status(struct out *o, const struct cfg_resp_fields *fl, int status)
+{
+	putf(o, "HTTP/1.1 %d %s\r\n%sDate: %s\r\n", status,
+	    status_reason(status), fl->server ? "Server: frontd\r\n" : "",
+	    http_date());
+}
+
+/*
+ * frontd's own error response: the default page, or the error_page body
+ * the configuration loaded for this status; with the admin's fields.
+ */
+size_t
+out_error_page(const struct conn *c, const struct req *r, int status,
+    const char *page, size_t pagelen, bool close, char *dst, size_t room)
+{
+	struct out	 o = { dst, 0, room, false };
+	const struct cfg_resp_fields *fl = F(c);
+	char		 body[512];
 
 	if (page == NULL) {
-		n = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d "
-		    "%s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1>"
-		    "</center>\r\n<hr><center>frontd</center>\r\n</body>\r\n"
-		    "</html>\r\n", status, status_reason(status), status,
-		    status_reason(status));
+		pagelen = out_default_page(c, status, body, sizeof(body));
 		page = body;
-		pagelen = (size_t)n;
 	}
-	putf(&o, "HTTP/1.1 %d %s\r\nServer: frontd\r\nDate: %s\r\n"
-	    "Content-Type: text/html\r\nContent-Length: %zu\r\n%s%s\r\n",
-	    status, status_reason(status), http_date(), pagelen,
-	    extra ? extra : "", close ? "Connection: close\r\n" : "");
+	local_status(&o, fl, status);
+	putf(&o, "Content-Type: text/html\r\nContent-Length: %zu\r\n",
+	    pagelen);
+	put_fields(&o, c, r, fl, 0);
+	puts_(&o, close ? "Connection: close\r\n\r\n" : "\r\n");
 	put(&o, page, pagelen);
 	return o.full ? 0 : o.len;
 }
 
 /*
- * Head of frontd's own answer with a body of len bytes; extra and the
- * route's set_response_header lines (set, setlen) go in as they are.
+ * Head of frontd's own answer with a body of len bytes, with the admin's
+ * fields for the request's listener and route.
  */
 size_t
-out_local_head(int status, const char *type, size_t len,
-    const char *location, size_t loclen, bool close, bool http10,
-    const char *extra, const char *set, size_t setlen, char *dst,
-    size_t room)
+out_local_head(const struct conn *c, const struct req *r, int status,
+    const char *type, size_t len, const char *location, size_t loclen,
+    bool close, char *dst, size_t room)
 {
-	struct out	o = { dst, 0, room, false };
+	struct out	 o = { dst, 0, room, false };
+	const struct cfg_resp_fields *fl = F(c);
 
-	putf(&o, "HTTP/1.1 %d %s\r\nServer: frontd\r\nDate: %s\r\n", status,
-	    status_reason(status), http_date());
+	local_status(&o, fl, status);
 	if (location != NULL) {
 		puts_(&o, "Location: ");
 		put(&o, location, loclen);
@@ -686,13 +773,11 @@ out_local_head(int status, const char *type, size_t len,
 	}
 	if (len > 0)
 		putf(&o, "Content-Type: %s\r\n", type);
-	if (extra != NULL)
-		puts_(&o, extra);
-	put(&o, set, setlen);
+	put_fields(&o, c, r, fl, 0);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);
-	putf(&o, "%s\r\n", close ? "Connection: close\r\n" : http10 ?
+	putf(&o, "%s\r\n", close ? "Connection: close\r\n" : r->http10 ?
 	    "Connection: keep-alive\r\n" : "");
 	return o.full ? 0 : o.len;
 }

@@ -201,11 +201,12 @@ size_t	out_response_head(const struct conn *, const struct req *, char *,
 	    size_t);
 size_t	out_interim_head(const struct conn *, const struct req *, char *,
 	    size_t);
-size_t	out_error_page(int status, const char *page, size_t pagelen,
-	    bool close, const char *extra, char *, size_t);
-size_t	out_local_head(int status, const char *type, size_t len,
-	    const char *location, size_t loclen, bool close, bool http10,
-	    const char *extra, const char *set, size_t setlen, char *, size_t);
+size_t	out_error_page(const struct conn *, const struct req *, int status,
+	    const char *page, size_t pagelen, bool close, char *, size_t);
+size_t	out_local_head(const struct conn *, const struct req *, int status,
+	    const char *type, size_t len, const char *location,
+	    size_t loclen, bool close, char *, size_t);
+size_t	out_default_page(const struct conn *, int status, char *, size_t);
 const char *status_reason(int);
 
 #endif

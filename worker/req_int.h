@@ -40,6 +40,17 @@ R(const struct conn *c)
 }
 
 /*
+ * The response fields of the request's listener and route, or of the
+ * listener alone before a route is found (config_fields.c).
+ */
+static inline const struct cfg_resp_fields *
+F(const struct conn *c)
+{
+	return &c->w->env->cfg->listeners[c->listen->listener]->fields[
+	    c->req->route + 1];
+}
+
+/*
  * While a request is served, its head stays where it was parsed, at the
  * front of c->in: the cache's Vary key, a retry and a 304 read it through
  * its slices after more of the client's bytes (a body, a pipelined

@@ -298,18 +298,19 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 }
 
 /*
- * set_response_header values, expanded now while the request is here. A
- * line that does not fit the request's room (a client's huge header in a
- * variable) is left out rather than failing the request.
+ * set_response_header values of the request's listener and route, when
+ * one has a variable: expanded now while the request is here. A line that
+ * does not fit the request's room (a client's huge header in a variable)
+ * is left out rather than failing the request.
  */
 static void
-request_resp_headers(struct conn *c, const struct cfg_route *route)
+request_resp_headers(struct conn *c, const struct cfg_resp_fields *f)
 {
 	struct req	*r = c->req;
 	size_t		 o = 0, n, start;
 
-	for (size_t i = 0; i < route->nset_resp; i++) {
-		const struct cfg_header_op *op = &route->set_resp[i];
+	for (size_t i = 0; i < f->nset; i++) {
+		const struct cfg_header_op *op = f->set[i];
 
 		start = o;
 		if (o + op->namelen + 4 > sizeof(r->resp_set))
@@ -419,10 +420,7 @@ conn_not_found(struct conn *c)
 			len = g->error_pages[i].len;
 		}
 	if (page == NULL) {
-		len = (size_t)snprintf(body, sizeof(body), "<html>\r\n<head>"
-		    "<title>404 Not Found</title></head>\r\n<body>\r\n"
-		    "<center><h1>404 Not Found</h1></center>\r\n<hr>"
-		    "<center>frontd</center>\r\n</body>\r\n</html>\r\n");
+		len = out_default_page(c, 404, body, sizeof(body));
 		page = body;
 		/* Fits c->out: request_local copies it there. */
 	}
@@ -711,8 +709,12 @@ phase_route(struct conn *c, enum step *s)
 	q.method = c->in->data + h->method.off;
 	q.methodlen = h->method.len;
 	q.listener = c->listen->listener;
-	if ((r->route = router_match(cfg->router, cfg, &q)) >= 0)
+	if ((r->route = router_match(cfg->router, cfg, &q)) >= 0) {
+		/* Before any answer: every one carries these. */
+		if (F(c)->vars)
+			request_resp_headers(c, F(c));
 		return PHASE_NEXT;
+	}
 	if (r->route == -2) {
 		r->route = -1;
 		return failed(c, s, 500, "a path regex hit its match limit");
@@ -731,9 +733,6 @@ phase_local(struct conn *c, enum step *s)
 	if (route->action == ACTION_PROXY)
 		return PHASE_NEXT;
 	c->in->start += c->req->head.head_len;
-	/* set_response_header holds for frontd's own answers too. */
-	if (route->nset_resp > 0)
-		request_resp_headers(c, route);
 	return answered(s, route_action(c, route));
 }
 
@@ -755,8 +754,6 @@ phase_rewrite(struct conn *c, enum step *s)
 		return failed(c, s, 500, "the rewrite regex hit its match "
 		    "limit");
 	}
-	if (route->nset_resp > 0)
-		request_resp_headers(c, route);
 	if (route->compress_gzip || route->compress_br)
 		request_coding(c, route);
 	return PHASE_NEXT;
