@@ -748,6 +748,8 @@ out_error_page(const struct conn *c, const struct req *r, int status,
 	putf(&o, "Content-Type: text/html\r\nContent-Length: %zu\r\n",
 	    pagelen);
 	put_fields(&o, c, r, fl, 0);
+	if (r != NULL)
+		put(&o, r->answer, r->answer_len);
 	puts_(&o, close ? "Connection: close\r\n\r\n" : "\r\n");
 	put(&o, page, pagelen);
 	return o.full ? 0 : o.len;
@@ -774,6 +776,7 @@ out_local_head(const struct conn *c, const struct req *r, int status,
 	if (len > 0)
 		putf(&o, "Content-Type: %s\r\n", type);
 	put_fields(&o, c, r, fl, 0);
+	put(&o, r->answer, r->answer_len);
 	/* 204 and 304 carry neither a body nor its length (RFC 9110). */
 	if (status != 204 && status != 304)
 		putf(&o, "Content-Length: %zu\r\n", len);

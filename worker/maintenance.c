@@ -47,7 +47,6 @@ phase_maintenance(struct conn *c, enum step *s)
 	const char		*body = default_page, *type = "text/html";
 	size_t			 len = sizeof(default_page) - 1, n = 0;
 	char			 client[ADDR_STRLEN];
-	int			 k;
 
 	m[n++] = &route->maint;
 	if (route->upstream >= 0)
@@ -79,11 +78,9 @@ phase_maintenance(struct conn *c, enum step *s)
 				break;
 			}
 	}
-	k = snprintf(r->resp_set + r->resp_set_len, sizeof(r->resp_set) -
-	    r->resp_set_len, "Retry-After: %lld\r\nCache-Control: no-store\r\n",
+	req_answer_line(c, "Retry-After: %lld",
 	    (long long)((retry_ms + 999) / 1000));
-	if (k > 0 && (size_t)k < sizeof(r->resp_set) - r->resp_set_len)
-		r->resp_set_len += (uint16_t)k;
+	req_answer_line(c, "Cache-Control: no-store");
 	addr_format_ip(req_client(c), client, sizeof(client));
 	log_debug("conn=%llu %s 503: maintenance of route %s",
 	    (unsigned long long)c->id, client, route->sec.name);

@@ -5,7 +5,9 @@
  * protocol's business (proto.h); what happens between its head and its
  * answer is request.c's phases, then proxy.c and body.c.
  */
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -334,6 +336,30 @@ req_complete(struct conn *c)
 	if (r->rc != NULL && r->resp_done)
 		cache_finish(c);
 	req_end(c);
+}
+
+/*
+ * Adds a header line ("Name: value", without CRLF) to frontd's own
+ * answer to the request, such as Retry-After on a 503 or the challenge
+ * of a 401; false when it does not fit.
+ */
+bool
+req_answer_line(struct conn *c, const char *fmt, ...)
+{
+	struct req	*r = c->req;
+	size_t		 room = sizeof(r->answer) - r->answer_len;
+	va_list		 ap;
+	int		 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->answer + r->answer_len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + 2 >= room)
+		return false;
+	r->answer_len += (uint16_t)n;
+	r->answer[r->answer_len++] = '\r';
+	r->answer[r->answer_len++] = '\n';
+	return true;
 }
 
 /* The answers, through the protocol of the request's connection. */

@@ -137,6 +137,7 @@ struct req {
 	uint16_t		 hostport_len;	/* the name and any ":port" */
 	uint16_t		 resp_set_len;	/* resp_set[], below */
 	uint16_t		 inm_len;	/* inm[], below */
+	uint16_t		 answer_len;	/* answer[], below */
 
 	/*
 	 * Copied from the head for the access log, only when it is on.
@@ -153,6 +154,10 @@ struct req {
 	/* Also not cleared: their lengths are above. */
 	char			 host[256 + 8];	/* normalized name, then
 						   any ":port" (request_host) */
+	char			 answer[512];	/* lines frontd's own answer
+						   adds: Retry-After,
+						   WWW-Authenticate
+						   (req_answer_line) */
 	char			 resp_set[1024];	/* set_response_header
 						   lines, expanded */
 	char			 inm[256];	/* the client's If-None-Match,
@@ -186,6 +191,8 @@ enum step	 client_failed(struct conn *, enum counter, const char *,
 		    const char *);
 
 /* Answers to the client, through its protocol. */
+bool		 req_answer_line(struct conn *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 size_t		 request_head(struct conn *);
 enum step	 request_fail(struct conn *, int, const char *);
 enum step	 request_local(struct conn *, int status, const char *type,
