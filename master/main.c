@@ -23,6 +23,7 @@
 #include "common/proc.h"
 #include "common/sandbox.h"
 #include "common/util.h"
+#include "master/explain.h"
 #include "master/master.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/frontd/frontd.conf"
@@ -30,16 +31,17 @@
 
 static void	usage(FILE *);
 static void	version(void);
-static int	test_config(const char *);
+static int	test_config(const char *, const struct explain_req *);
 static int	send_signal(const char *, const char *);
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: frontd [-ftVh] [-c file] [-s signal]\n"
+	    "usage: frontd [-ftVh] [-c file] [-e request] [-s signal]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -t         test the configuration and exit\n"
+	    "  -e request with -t: explain what \"METHOD URL\" would meet\n"
 	    "  -f         stay in the foreground, log to stderr\n"
 	    "  -s signal  send reload, stop, quit or reopen to the running "
 	    "master\n"
@@ -74,7 +76,7 @@ print_messages(const struct config *cfg)
 }
 
 static int
-test_config(const char *path)
+test_config(const char *path, const struct explain_req *rq)
 {
 	struct config	*cfg = config_load(path);
 	int		 r = cfg->nerrors == 0 ? 0 : 1;
@@ -84,6 +86,8 @@ test_config(const char *path)
 	print_messages(cfg);
 	if (r == 0)
 		printf("configuration ok\n");
+	if (r == 0 && rq != NULL)
+		explain_print(cfg, rq, stdout);
 	config_free(cfg);
 	return r;
 }
@@ -218,17 +222,21 @@ send_signal(const char *path, const char *name)
 int
 main(int argc, char **argv)
 {
-	const char	*path = DEFAULT_CONFIG, *sig = NULL;
-	char		 abs[PATH_MAX];
+	const char	*path = DEFAULT_CONFIG, *sig = NULL, *req = NULL;
+	char		 abs[PATH_MAX], err[512];
+	struct explain_req *rq = NULL;
 	bool		 test = false, fg = false;
 	struct config	*cfg;
-	int		 ch;
+	int		 ch, r;
 
 	proc_title_init(argc, argv);
-	while ((ch = getopt(argc, argv, "c:fs:tVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:e:fs:tVh")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'e':
+			req = optarg;
 			break;
 		case 'f':
 			fg = true;
@@ -250,12 +258,20 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (req != NULL && !test)) {
 		usage(stderr);
 		return 2;
 	}
-	if (test)
-		return test_config(path);
+	if (req != NULL && (rq = explain_parse(req, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "frontd: -e: %s\n", err);
+		return 2;
+	}
+	if (test) {
+		r = test_config(path, rq);
+		explain_free(rq);
+		return r;
+	}
 	if (sig != NULL)
 		return send_signal(path, sig);
 
