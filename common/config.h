@@ -85,6 +85,10 @@ struct cfg_listener {
 	char			*hsts;
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
+	/* PROXY protocol from a load balancer in front (worker/conn.c) */
+	bool			 proxy_protocol;
+	struct cidr		*proxy_protocol_from;
+	size_t			 nproxy_protocol_from;
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 };
 

@@ -23,6 +23,7 @@
 #include "common/proc.h"
 
 enum conn_state {
+	CONN_PROXY,		/* PROXY protocol header; header timer */
 	CONN_HANDSHAKE,		/* TLS handshake; header timer */
 	CONN_ACTIVE,		/* the protocol reads, serves and writes */
 	CONN_IDLE,		/* keep-alive, between requests; idle timer */
@@ -74,7 +75,10 @@ struct conn {
 	struct ev_timer		 timer;
 	struct ev_timer		 kick;		/* TLS: decrypted data waits */
 	void			*ssl;		/* SSL, NULL on plain listeners */
-	struct addr		 peer;
+	struct addr		 peer;		/* the client, as a PROXY
+						   header names it */
+	struct addr		 proxy_peer;	/* who sent that header */
+	struct addr		 local;		/* where the client came in */
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads, framing) */
@@ -90,6 +94,7 @@ struct conn {
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
 	bool			 tls_sniffed;	/* its first byte was TLS */
 	bool			 plain_on_tls;	/* plain HTTP came instead */
+	bool			 local_known;	/* local is set */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
@@ -170,6 +175,11 @@ io_error(const struct conn *c)
 {
 	return c->ssl == NULL ? strerror(errno) : NULL;
 }
+
+/* conn_proxy.c: the PROXY protocol on a listener */
+bool		 conn_proxy_allowed(struct conn *);
+enum step	 conn_proxy_read(struct conn *);
+enum step	 conn_proxy_timeout(struct conn *);
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);
