@@ -101,6 +101,8 @@ struct cfg_server {
 	bool			 backup;	/* only when every primary is down */
 	bool			 down;		/* out of service */
 	bool			 drain;		/* no new requests */
+	int			 proxy_protocol;	/* 0, or the PROXY
+						   protocol version sent */
 };
 
 enum cfg_balance {

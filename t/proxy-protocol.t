@@ -2,7 +2,9 @@
 # v1 and v2 headers from proxy_protocol_from name the client for the
 # access rules, X-Forwarded-For and the logs, and anything else is closed
 # before HTTP (plain requests, garbage, other senders, a header cut short
-# at the header timeout), before TLS too.
+# at the header timeout), before TLS too; on a server line, frontd sends
+# the header to the backend, one per client, and its health checks say
+# LOCAL or UNKNOWN.
 use strict;
 use warnings;
 use FindBin;
@@ -96,11 +98,18 @@ subtest 'configuration: proxy_protocol_from is required, and only with it' => su
 		is($code, 1, "refused: $c->[0]");
 		like("$out$err", $c->[1], 'saying where and why');
 	}
+	$t->spew("$d/frontd.conf", "[listener l]\naddress = 127.0.0.1:1\n\n"
+	    . "[upstream u]\nserver = 127.0.0.1:2 proxy_protocol=v3\n\n"
+	    . "[route r]\nupstream = u\n");
+	my ($code, $out, $err) = $t->run_frontd('-t', '-c', "$d/frontd.conf");
+	like("$out$err", qr/frontd\.conf:5: bad server option "proxy_protocol=v3".*proxy_protocol=v1\|v2/,
+	    'a server option other than v1 or v2 is refused');
 	$t->spew("$d/frontd.conf", "[listener l]\naddress = 127.0.0.1:1\n"
 	    . "proxy_protocol = on\nproxy_protocol_from = 10.0.0.0/8, ::1\n\n"
-	    . "[route r]\nreturn = 200 ok\n");
-	my ($code, $out, $err) = $t->run_frontd('-t', '-c', "$d/frontd.conf");
-	is($code, 0, 'a listener with the PROXY protocol passes')
+	    . "[upstream u]\nserver = 127.0.0.1:2 proxy_protocol=v2 weight=2\n\n"
+	    . "[route r]\nupstream = u\n");
+	($code, $out, $err) = $t->run_frontd('-t', '-c', "$d/frontd.conf");
+	is($code, 0, 'a listener and a server with the PROXY protocol pass')
 	    or diag("$out$err");
 };
 
@@ -299,6 +308,148 @@ subtest 'a TLS listener behind the PROXY protocol' => sub {
 	isnt($r->{status}, 200, 'TLS without the header is refused');
 	like(new_log($t, $log0), qr/127\.0\.0\.1:\d+ PROXY protocol: /,
 	    'and logged');
+	$t->check_logs;
+};
+
+# The header a backend read first on a connection, in words.
+sub read_pp {
+	my ($c) = @_;
+	while (length $c->buffered < 16 && $c->buffered !~ /\r\n/) {
+		$c->fill(10) or return undef;
+	}
+	if ($c->buffered =~ /\APROXY /) {
+		$c->fill(10) while $c->buffered !~ /\r\n/ && !$c->at_eof;
+		my $line = $c->read_bytes(index($c->buffered, "\r\n") + 2);
+		$line =~ s/\r\n\z//;
+		return $line;
+	}
+	return 'no header: ' . $c->buffered
+	    unless substr($c->buffered, 0, 12) eq $SIG2;
+	my $h = $c->read_bytes(16);
+	my ($vc, $fam, $len) = unpack('x12 C C n', $h);
+	my $a = $c->read_bytes($len);
+	return 'v2 LOCAL' if $vc == 0x20;
+	return sprintf('v2 bad %02x', $vc) if $vc != 0x21;
+	if ($fam == 0x11) {
+		my ($s, $d, $sp, $dp) = unpack('a4 a4 n n', $a);
+		return 'v2 TCP4 ' . inet_ntop(AF_INET, $s) . ' '
+		    . inet_ntop(AF_INET, $d) . " $sp $dp";
+	}
+	if ($fam == 0x21) {
+		my ($s, $d, $sp, $dp) = unpack('a16 a16 n n', $a);
+		return 'v2 TCP6 ' . inet_ntop(AF_INET6, $s) . ' '
+		    . inet_ntop(AF_INET6, $d) . " $sp $dp";
+	}
+	return sprintf('v2 family %02x', $fam);
+}
+
+# Answers each request with the header its connection began with.
+sub pp_backend {
+	my ($t) = @_;
+	return $t->raw_backend(handler => sub {
+		my ($c) = @_;
+		my $pp = read_pp($c) // return;
+		while (my $q = $c->read_request) {
+			my $close = grep { /close/i }
+			    @{ $q->{headers}{connection} // [] };
+			$c->respond(200, body => "$q->{target} $pp\n",
+			    headers => [ $close ? (Connection => 'close') : () ])
+			    or last;
+			last if $close;
+		}
+	});
+}
+
+subtest 'to a backend: a header per client, and for health checks' => sub {
+	my $t = Test::Frontd->new;
+	my $b1 = pp_backend($t);
+	my $b2 = pp_backend($t);
+	my $port = $t->port;
+	my $pport = $t->port;
+	$t->start(<<"EOF");
+[listener plain]
+address = 127.0.0.1:$port
+
+[listener lb]
+address = 127.0.0.1:$pport
+proxy_protocol = on
+proxy_protocol_from = 127.0.0.1
+
+[upstream v1]
+server = $b1->{addr} proxy_protocol=v1
+health_check = GET /healthz
+health_interval = 200ms
+
+[upstream v2]
+server = $b2->{addr} proxy_protocol=v2
+health_check = GET /healthz
+health_interval = 200ms
+
+[route v1]
+path = /v1/
+upstream = v1
+
+[route v2]
+path = /v2/
+upstream = v2
+EOF
+	for my $v (qw(v1 v2)) {
+		my $be = $v eq 'v1' ? $b1 : $b2;
+		my $want = $v eq 'v1' ? 'PROXY UNKNOWN' : 'v2 LOCAL';
+		$t->wait_for(sub { $t->received($be) =~ m{GET /healthz} }, 5,
+		    "$v: a health check came");
+		my ($check) = grep { m{GET /healthz} } $t->received_by_connection($be);
+		my $hdr = $v eq 'v1' ? "PROXY UNKNOWN\r\n" : v2('LOCAL');
+		is(substr($check // '', 0, length $hdr), $hdr,
+		    "$v: the check began with $want");
+
+		# One keep-alive client: one connection, one header.
+		my $c1 = $t->raw_client;
+		my $lport = $c1->sock->sockport;
+		my $n0 = $t->connections($be);
+		my @got;
+		for my $i (1, 2) {
+			$c1->write("GET /$v/a$i HTTP/1.1\r\nHost: x\r\n\r\n");
+			my $r = $c1->read_response;
+			push @got, $r ? $r->{body} : '';
+		}
+		my $fh = $v eq 'v1'
+		    ? "PROXY TCP4 127.0.0.1 127.0.0.1 $lport $port"
+		    : "v2 TCP4 127.0.0.1 127.0.0.1 $lport $port";
+		is_deeply(\@got, [ "/$v/a1 $fh\n", "/$v/a2 $fh\n" ],
+		    "$v: the backend was told the client and where it came in");
+
+		# Another client meanwhile: a connection of its own.
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+		    PeerPort => $port, LocalAddr => '127.0.0.2') or die $!;
+		my $c2 = Test::Frontd::RawClient->new($s);
+		my $lport2 = $s->sockport;
+		$c2->write("GET /$v/b HTTP/1.1\r\nHost: x\r\n\r\n");
+		my $r = $c2->read_response;
+		my $fh2 = $v eq 'v1'
+		    ? "PROXY TCP4 127.0.0.2 127.0.0.1 $lport2 $port"
+		    : "v2 TCP4 127.0.0.2 127.0.0.1 $lport2 $port";
+		is($r ? $r->{body} : '', "/$v/b $fh2\n",
+		    "$v: a second client gets its own header");
+		$c1->write("GET /$v/a3 HTTP/1.1\r\nHost: x\r\n\r\n");
+		$r = $c1->read_response;
+		is($r ? $r->{body} : '', "/$v/a3 $fh\n",
+		    "$v: the first client still its own");
+		my $n = grep { !m{GET /healthz} }
+		    ($t->received_by_connection($be))[$n0 .. $t->connections($be) - 1];
+		is($n, 2, "$v: two connections for two clients");
+		$c1->close;
+		$c2->close;
+
+		# Behind a PROXY listener: the client its header named.
+		my ($out) = talk($pport, [ "PROXY TCP4 203.0.113.7 192.0.2.1 "
+		    . "40000 8443\r\n" . req("/$v/c") ]);
+		my $fh3 = $v eq 'v1'
+		    ? 'PROXY TCP4 203.0.113.7 192.0.2.1 40000 8443'
+		    : 'v2 TCP4 203.0.113.7 192.0.2.1 40000 8443';
+		is(body_of($out), "/$v/c $fh3\n",
+		    "$v: a client behind a load balancer is passed on");
+	}
 	$t->check_logs;
 };
 

@@ -85,6 +85,23 @@ peer_name(const struct conn *c)
 	return buf;
 }
 
+/*
+ * The address the client connected to, for a PROXY header to a backend:
+ * the one a PROXY header named, else the socket's, asked once.
+ */
+const struct addr *
+conn_local(struct conn *c)
+{
+	if (!c->local_known) {
+		c->local.len = sizeof(c->local.ss);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local.ss,
+		    &c->local.len) == -1)
+			memset(&c->local, 0, sizeof(c->local));
+		c->local_known = true;
+	}
+	return &c->local;
+}
+
 void
 conn_accept(struct worker *w, int fd, const struct addr *peer,
     const struct proc_listen *l)

@@ -78,7 +78,8 @@ struct conn {
 	struct addr		 peer;		/* the client, as a PROXY
 						   header names it */
 	struct addr		 proxy_peer;	/* who sent that header */
-	struct addr		 local;		/* where the client came in */
+	struct addr		 local;		/* where the client came in:
+						   conn_local() */
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads, framing) */
@@ -161,6 +162,7 @@ void		 conn_wait_ms(struct conn *, enum conn_wait, int64_t);
 enum step	 conn_keep_alive(struct conn *);
 enum step	 conn_linger(struct conn *);
 const char	*peer_name(const struct conn *);
+const struct addr *conn_local(struct conn *);
 void		 set_client_events(struct conn *, uint32_t);
 void		 conn_nodelay(struct conn *);
 void		 client_absorb(struct conn *, size_t);
