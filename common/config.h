@@ -99,6 +99,10 @@ struct cfg_listener {
 	char			*hsts;
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
+	/* PROXY protocol from a load balancer in front (worker/conn.c) */
+	bool			 proxy_protocol;
+	struct cidr		*proxy_protocol_from;
+	size_t			 nproxy_protocol_from;
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 
 	/* Response fields, for every route on this listener. */
@@ -119,6 +123,8 @@ struct cfg_server {
 	bool			 backup;	/* only when every primary is down */
 	bool			 down;		/* out of service */
 	bool			 drain;		/* no new requests */
+	int			 proxy_protocol;	/* 0, or the PROXY
+						   protocol version sent */
 };
 
 enum cfg_balance {

@@ -14,6 +14,7 @@
 #include "common/util.h"
 
 static void	check_listener_tls(struct config *, struct cfg_listener *);
+static void	check_listener_proxy(struct config *, struct cfg_listener *);
 
 static enum cfg_set_result
 l_address(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -55,6 +56,15 @@ l_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_field_name(&((struct cfg_listener *)obj)->real_ip_header,
 	    v);
+}
+
+static enum cfg_set_result
+l_proxy_protocol_from(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_set_cidrs(v, &li->proxy_protocol_from,
+	    &li->nproxy_protocol_from);
 }
 
 /* certificate and certificate_key come in pairs, in that order. */
@@ -220,6 +230,11 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .set = l_remove_response_header, .expect = "a header name" },
 	{ "security_headers", CFG_ONE, CFG_T_FN, .set = l_security_headers,
 	    .expect = ONOFF },
+	{ "proxy_protocol", CFG_ONE, CFG_T_BOOL, L(proxy_protocol),
+	    .expect = ONOFF },
+	{ "proxy_protocol_from", CFG_LIST, CFG_T_FN,
+	    .set = l_proxy_protocol_from,
+	    .expect = "addresses or networks such as 10.0.0.0/8" },
 	{ NULL }
 };
 
@@ -278,6 +293,7 @@ cfg_listener_check(struct config *cfg)
 next_addr:		;
 		}
 		check_listener_tls(cfg, li);
+		check_listener_proxy(cfg, li);
 	}
 }
 
@@ -304,6 +320,7 @@ cfg_listener_free(struct cfg_listener *li)
 	cfg_header_ops_free(li->set_resp, li->nset_resp);
 	cfg_header_ops_free(li->remove_resp, li->nremove_resp);
 	cfg_header_ops_free(li->hsts_op, li->hsts_op != NULL ? 1 : 0);
+	free(li->proxy_protocol_from);
 	tls_server_free(li->tls_server);
 	free(li);
 }
@@ -336,4 +353,26 @@ check_listener_tls(struct config *cfg, struct cfg_listener *li)
 		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_verify_client"),
 		    "tls_verify_client in %s needs tls_client_ca", label);
 	li->tls_server = tls_server_load(cfg, li);
+}
+
+/*
+ * A PROXY header says who the client is: taken from anyone, it would let
+ * any client pick its own address. So the senders must be named, and
+ * naming them on a listener that reads no header is a mistake.
+ */
+static void
+check_listener_proxy(struct config *cfg, struct cfg_listener *li)
+{
+	const struct cfg_where	*w;
+	char			 label[300];
+
+	cfg_section_label(&li->sec, label, sizeof(label));
+	if (li->proxy_protocol && li->nproxy_protocol_from == 0)
+		cfg_error_at(cfg, cfg_key_where(&li->sec, "proxy_protocol"),
+		    "proxy_protocol in %s needs proxy_protocol_from (the "
+		    "addresses of the load balancers that send it)", label);
+	if (!li->proxy_protocol &&
+	    (w = cfg_key_where(&li->sec, "proxy_protocol_from")) != NULL)
+		cfg_error_at(cfg, w, "proxy_protocol_from in %s needs "
+		    "proxy_protocol = on", label);
 }

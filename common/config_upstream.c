@@ -17,7 +17,10 @@
 
 static void	check_upstream(struct config *, struct cfg_upstream *);
 
-/* "HOST:PORT [weight=N] [max_conns=N] [backup] [down] [drain]" */
+/*
+ * "HOST:PORT [weight=N] [max_conns=N] [backup] [down] [drain]
+ * [proxy_protocol=v1|v2]"
+ */
 static enum cfg_set_result
 u_server(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -58,10 +61,14 @@ u_server(struct cfg_ctx *ctx, void *obj, const char *v)
 			s.down = true;
 		else if (strcmp(tok, "drain") == 0)
 			s.drain = true;
+		else if (strcmp(tok, "proxy_protocol=v1") == 0)
+			s.proxy_protocol = 1;
+		else if (strcmp(tok, "proxy_protocol=v2") == 0)
+			s.proxy_protocol = 2;
 		else {
 			cfg_error(ctx, "bad server option \"%s\" in %s "
 			    "(expected weight=1..1000, max_conns=N, backup, "
-			    "down or drain)", tok, label);
+			    "down, drain or proxy_protocol=v1|v2)", tok, label);
 			free(s.spec);
 			free(copy);
 			return CFG_REPORTED;

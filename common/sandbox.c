@@ -92,9 +92,13 @@ static const char *const sc_calls[] = {
 	NULL
 };
 
-/* What a worker does besides: accept, splice bodies, tune its sockets. */
+/*
+ * What a worker does besides: accept, splice bodies, tune its sockets,
+ * ask where a client connected to (a PROXY header to a backend).
+ */
 static const char *const sc_worker_calls[] = {
 	"accept4", "shutdown", "setsockopt", "splice", "pipe2",
+	"getsockname",
 	NULL
 };
 

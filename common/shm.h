@@ -14,7 +14,7 @@
 
 #define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
 #define SHM_HEALTH_VERSION	2
-#define SHM_COUNTERS_VERSION	3
+#define SHM_COUNTERS_VERSION	4
 #define SHM_KEY_LEN		160
 
 struct shm_hdr {
@@ -80,6 +80,8 @@ enum counter {
 	CNT_CLIENT_TIMEOUTS,	/* a client too slow to send or take */
 	CNT_CLIENT_ABORTS,	/* a client gone in the middle */
 	CNT_RECLAIMED,		/* idle ones closed at max_connections */
+	CNT_CLIENT_PROXY,	/* no valid PROXY header, or not from
+				   proxy_protocol_from */
 	CNT_MAX
 };
 

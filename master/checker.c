@@ -28,6 +28,7 @@
 #include "common/http_parse.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/proxy_proto.h"
 #include "common/sandbox.h"
 #include "common/shm.h"
 #include "common/util.h"
@@ -108,6 +109,7 @@ struct chk {
 };
 
 static enum step	 chk_connect(struct chk *);
+static int		 chk_proxy_header(struct chk *);
 static enum step	 chk_handshake(struct chk *);
 static enum step	 chk_send(struct chk *);
 static enum step	 chk_read(struct chk *);
@@ -436,6 +438,9 @@ chk_connect(struct chk *c)
 		return STEP_WAIT;
 	if (err != 0)
 		return chk_fail(c, "connect failed: %s", strerror(err));
+	if (c->sv->proxy_protocol != 0 && chk_proxy_header(c) == -1)
+		return chk_fail(c, "cannot send the PROXY header: %s",
+		    strerror(errno));
 	if (c->u->tls) {
 		chk_enter(c, CHK_HANDSHAKE);
 		return STEP_AGAIN;
@@ -444,6 +449,34 @@ chk_connect(struct chk *c)
 		return STEP_DONE;		/* tcp: connected is healthy */
 	chk_enter(c, CHK_SEND);
 	return STEP_AGAIN;
+}
+
+/*
+ * A server with proxy_protocol refuses a connection without its header:
+ * ours says it is the proxy's own (v2 LOCAL, v1 UNKNOWN), so the server
+ * keeps our address as the peer. An empty socket buffer takes it whole.
+ */
+static int
+chk_proxy_header(struct chk *c)
+{
+	char	h[PROXY_PROTO_BUILD_BYTES];
+	ssize_t	len, n;
+
+	len = c->sv->proxy_protocol == 1 ?
+	    proxy_proto_build_v1(NULL, NULL, h, sizeof(h)) :
+	    proxy_proto_build_v2(NULL, NULL, h, sizeof(h));
+	if (len == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		n = send(c->fd, h, (size_t)len, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == len)
+		return 0;
+	if (n != -1)
+		errno = EAGAIN;
+	return -1;
 }
 
 /* For a tcp check of a TLS upstream, a completed handshake is healthy. */

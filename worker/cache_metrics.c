@@ -28,6 +28,8 @@ cache_metrics(const struct proc_env *env, char *dst, size_t room)
 		    "frontd_client_errors_total{reason=\"timeout\"}" },
 		{ CNT_CLIENT_ABORTS,
 		    "frontd_client_errors_total{reason=\"aborted\"}" },
+		{ CNT_CLIENT_PROXY,
+		    "frontd_client_errors_total{reason=\"proxy_protocol\"}" },
 		{ CNT_RECLAIMED, "frontd_connections_reclaimed_total" },
 		{ CNT_RELOADS, "frontd_reloads_total" },
 		{ CNT_WORKER_RESPAWNS, "frontd_worker_respawns_total" },

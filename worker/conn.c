@@ -1,6 +1,6 @@
 /*
  * A client connection: the socket and its TLS, as a small state machine
- * (HANDSHAKE, ACTIVE, IDLE, LINGER, DONE). conn_run() drives it until a
+ * (PROXY, HANDSHAKE, ACTIVE, IDLE, LINGER, DONE). conn_run() drives it until a
  * step must wait for I/O or a timer, or the connection is finished; every
  * wait has a timer. While ACTIVE, its protocol (c->proto, HTTP/1.1 in
  * h1.c) reads, serves and writes; this file knows nothing of requests,
@@ -41,6 +41,7 @@
 #define SNIFF_MAX	24	/* bytes of a method, and its space */
 
 const char *const conn_state_names[] = {
+	[CONN_PROXY] = "proxy",
 	[CONN_HANDSHAKE] = "handshake",
 	[CONN_ACTIVE] = "active",
 	[CONN_IDLE] = "idle",
@@ -82,6 +83,23 @@ peer_name(const struct conn *c)
 
 	addr_format(&c->peer, buf, sizeof(buf));
 	return buf;
+}
+
+/*
+ * The address the client connected to, for a PROXY header to a backend:
+ * the one a PROXY header named, else the socket's, asked once.
+ */
+const struct addr *
+conn_local(struct conn *c)
+{
+	if (!c->local_known) {
+		c->local.len = sizeof(c->local.ss);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local.ss,
+		    &c->local.len) == -1)
+			memset(&c->local, 0, sizeof(c->local));
+		c->local_known = true;
+	}
+	return &c->local;
 }
 
 void
@@ -126,6 +144,14 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 		}
 		SSL_set_accept_state(c->ssl);
 		c->state = CONN_HANDSHAKE;
+	}
+	/* A PROXY header comes first, before TLS as before HTTP. */
+	if (w->env->cfg->listeners[l->listener]->proxy_protocol) {
+		if (!conn_proxy_allowed(c)) {
+			conn_close(c);
+			return;
+		}
+		c->state = CONN_PROXY;
 	}
 	conn_wait(c, WAIT_HEADER);
 	/* Most clients send at once: try without waiting for epoll. */
@@ -325,6 +351,9 @@ conn_run(struct conn *c)
 
 	do {
 		switch (c->state) {
+		case CONN_PROXY:
+			s = conn_proxy_read(c);
+			break;
 		case CONN_HANDSHAKE:
 			s = conn_handshake(c);
 			break;
@@ -456,6 +485,9 @@ conn_timeout(struct ev_loop *loop, void *arg)
 		    conn_state_names[c->state], waits[c->wait].side);
 	}
 	switch (c->state) {
+	case CONN_PROXY:
+		s = conn_proxy_timeout(c);
+		break;
 	case CONN_HANDSHAKE:
 		c->why = "TLS handshake timeout";
 		log_info("conn=%llu %s TLS handshake timed out",
@@ -746,8 +778,9 @@ conn_drain(struct conn *c)
 		}
 		conn_wait_ms(c, WAIT_IDLE, quiet_ms);
 		return;
+	case CONN_PROXY:
 	case CONN_HANDSHAKE:
-		/* A handshake on its way: a moment more. */
+		/* A header or handshake on its way: a moment more. */
 		c->close_after = true;
 		conn_wait_ms(c, WAIT_HEADER, DRAIN_GRACE_MS);
 		return;

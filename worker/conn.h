@@ -23,6 +23,7 @@
 #include "common/proc.h"
 
 enum conn_state {
+	CONN_PROXY,		/* PROXY protocol header; header timer */
 	CONN_HANDSHAKE,		/* TLS handshake; header timer */
 	CONN_ACTIVE,		/* the protocol reads, serves and writes */
 	CONN_IDLE,		/* keep-alive, between requests; idle timer */
@@ -74,7 +75,11 @@ struct conn {
 	struct ev_timer		 timer;
 	struct ev_timer		 kick;		/* TLS: decrypted data waits */
 	void			*ssl;		/* SSL, NULL on plain listeners */
-	struct addr		 peer;
+	struct addr		 peer;		/* the client, as a PROXY
+						   header names it */
+	struct addr		 proxy_peer;	/* who sent that header */
+	struct addr		 local;		/* where the client came in:
+						   conn_local() */
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads, framing) */
@@ -90,6 +95,7 @@ struct conn {
 	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
 	bool			 tls_sniffed;	/* its first byte was TLS */
 	bool			 plain_on_tls;	/* plain HTTP came instead */
+	bool			 local_known;	/* local is set */
 	const char		*why;		/* close reason, logged at debug */
 	struct conn		*prev, *next;	/* the worker's list */
 	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
@@ -156,6 +162,7 @@ void		 conn_wait_ms(struct conn *, enum conn_wait, int64_t);
 enum step	 conn_keep_alive(struct conn *);
 enum step	 conn_linger(struct conn *);
 const char	*peer_name(const struct conn *);
+const struct addr *conn_local(struct conn *);
 void		 set_client_events(struct conn *, uint32_t);
 void		 conn_nodelay(struct conn *);
 void		 client_absorb(struct conn *, size_t);
@@ -170,6 +177,11 @@ io_error(const struct conn *c)
 {
 	return c->ssl == NULL ? strerror(errno) : NULL;
 }
+
+/* conn_proxy.c: the PROXY protocol on a listener */
+bool		 conn_proxy_allowed(struct conn *);
+enum step	 conn_proxy_read(struct conn *);
+enum step	 conn_proxy_timeout(struct conn *);
 
 /* worker.c */
 void	worker_conn_closed(struct worker *);

@@ -72,7 +72,8 @@ proxy_start_try(struct conn *c, int retry_status)
 	r->tried[r->ntried++] = (int16_t)idx;
 	if (r->ntried == 1)
 		r->first_try_ms = ev_now(w->loop);
-	r->uc = upstream_get(w, up, idx, r->slot, false);
+	r->uc = upstream_get(w, up, idx, r->slot, false, &r->client,
+	    up->servers[idx].proxy_protocol ? conn_local(c) : NULL);
 	if (r->uc == NULL)
 		return proxy_give_up(c, 503, "out of memory");
 	r->uc->owner = c;
@@ -382,7 +383,7 @@ proxy_retry(struct conn *c)
 	r->up_readable = false;
 	upstream_release(r->uc, false);
 	r->uc = upstream_get(c->w, U(c), (size_t)r->tried[r->ntried - 1],
-	    r->slot, true);
+	    r->slot, true, &r->client, conn_local(c));
 	if (r->uc == NULL)
 		return false;
 	r->uc->owner = c;

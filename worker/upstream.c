@@ -3,7 +3,9 @@
  * to the server when one is alive, else a fresh unconnected one; the owner
  * connects, uses and releases it. Active connection counts in the shared
  * health table follow every connection from get to release, so
- * least_conn sees all workers.
+ * least_conn sees all workers. To a server with proxy_protocol, a new
+ * connection starts with a PROXY header naming the client, so a pooled
+ * one goes only to the client (address and port) it was opened for.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -22,6 +24,7 @@
 
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/proxy_proto.h"
 #include "common/shm.h"
 #include "common/util.h"
 #include "worker/conn.h"
@@ -39,9 +42,13 @@ struct pool {
 static struct pool	*pools;
 static size_t		 npools;
 
+static void	pool_drop(struct upconn *);
 static void	pool_event(struct ev_loop *, int, uint32_t, void *);
 static void	pool_idle_timeout(struct ev_loop *, void *);
 static void	upconn_event(struct ev_loop *, int, uint32_t, void *);
+static struct upconn *pool_find(struct pool *, const struct cfg_server *,
+		    const struct addr *, const struct addr *);
+static int	send_proxy_header(struct upconn *, int *);
 
 /* A server's newest session (a TLS 1.3 ticket comes after the handshake). */
 static int
@@ -97,19 +104,24 @@ upconn_free(struct upconn *uc)
 	ev_defer_free(w->loop, free, uc);
 }
 
+/*
+ * client and local (the address it connected to) are only read for a
+ * server with proxy_protocol; NULL for a connection of frontd's own.
+ */
 struct upconn *
 upstream_get(struct worker *w, const struct cfg_upstream *up, size_t server,
-    int slot, bool fresh)
+    int slot, bool fresh, const struct addr *client, const struct addr *local)
 {
 	struct pool	*p = &pools[slot];
 	struct upconn	*uc;
+	const struct cfg_server *sv = &up->servers[server];
 
 	/*
 	 * A pooled connection the server closed is normally dropped by
 	 * pool_event() before we get here; one that closes in between is
 	 * caught by the retry of idempotent requests. No syscall to check.
 	 */
-	if (!fresh && (uc = p->idle) != NULL) {
+	if (!fresh && (uc = pool_find(p, sv, client, local)) != NULL) {
 		pool_unlink(uc);
 		uc->io.cb = upconn_event;
 		ev_timer_stop(w->loop, &uc->idle_timer);
@@ -123,8 +135,14 @@ upstream_get(struct worker *w, const struct cfg_upstream *up, size_t server,
 		uc->io.fd = -1;
 		uc->w = w;
 		uc->up = up;
-		uc->server = &up->servers[server];
+		uc->server = sv;
 		uc->slot = slot;
+		if (sv->proxy_protocol != 0) {
+			if (client != NULL)
+				uc->pp_src = *client;
+			if (local != NULL)
+				uc->pp_dst = *local;
+		}
 	}
 	/* Counted while a request uses it, not while it idles in the pool. */
 	atomic_fetch_add(&w->env->health->slots[slot].active, 1);
@@ -177,7 +195,42 @@ upstream_finish_connect(struct upconn *uc, int *err)
 		return 1;
 	if (*err != 0)
 		return -1;
+	if (uc->server->proxy_protocol != 0 && send_proxy_header(uc, err) == -1)
+		return -1;
 	uc->connected = true;
+	return 0;
+}
+
+/*
+ * The PROXY header, first on a new connection (before TLS): it fits an
+ * empty socket buffer, so it goes out whole or the connection failed.
+ * Without a client (frontd's own connection), v2 says LOCAL, v1 UNKNOWN.
+ */
+static int
+send_proxy_header(struct upconn *uc, int *err)
+{
+	char			 h[PROXY_PROTO_BUILD_BYTES];
+	const struct addr	*src = NULL, *dst = NULL;
+	ssize_t			 len, n;
+
+	if (uc->pp_src.ss.ss_family != AF_UNSPEC) {
+		src = &uc->pp_src;
+		dst = uc->pp_dst.ss.ss_family != AF_UNSPEC ? &uc->pp_dst : NULL;
+	}
+	len = uc->server->proxy_protocol == 1 ?
+	    proxy_proto_build_v1(src, dst, h, sizeof(h)) :
+	    proxy_proto_build_v2(src, dst, h, sizeof(h));
+	if (len == -1) {
+		*err = EINVAL;
+		return -1;
+	}
+	do
+		n = send(uc->fd, h, (size_t)len, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n != len) {
+		*err = n == -1 ? errno : EAGAIN;
+		return -1;
+	}
 	return 0;
 }
 
@@ -280,10 +333,24 @@ upstream_release(struct upconn *uc, bool reusable)
 	atomic_fetch_sub(&w->env->health->slots[uc->slot].active, 1);
 	/* A parked fd (io.fd == -1) had an error or hang-up: never reuse. */
 	if (!reusable || !uc->connected || uc->io.fd == -1 ||
-	    uc->up->keepalive == 0 ||
-	    p->nidle >= uc->up->keepalive || w->draining) {
+	    uc->up->keepalive == 0 || w->draining) {
 		upconn_free(uc);
 		return;
+	}
+	if (p->nidle >= uc->up->keepalive) {
+		struct upconn *old = p->idle;
+
+		if (uc->server->proxy_protocol == 0) {
+			upconn_free(uc);
+			return;
+		}
+		/*
+		 * Each of these serves one client only: the newest is the
+		 * likeliest to be asked for again, the oldest makes room.
+		 */
+		while (old->next != NULL)
+			old = old->next;
+		pool_drop(old);
 	}
 	ev_io_mod(w->loop, &uc->io, EPOLLIN | EPOLLRDHUP);
 	uc->io.cb = pool_event;
@@ -295,6 +362,27 @@ upstream_release(struct upconn *uc, bool reusable)
 	p->nidle++;
 	ev_timer_start(w->loop, &uc->idle_timer, uc->up->keepalive_timeout_ms,
 	    pool_idle_timeout, uc);
+}
+
+/*
+ * The pooled connection to hand out: any, or for a server with
+ * proxy_protocol, one that was opened for this client.
+ */
+static struct upconn *
+pool_find(struct pool *p, const struct cfg_server *sv,
+    const struct addr *client, const struct addr *local)
+{
+	struct upconn	*uc;
+
+	if (sv->proxy_protocol == 0)
+		return p->idle;
+	if (client == NULL)
+		return NULL;
+	for (uc = p->idle; uc != NULL; uc = uc->next)
+		if (uc->server == sv && addr_equal(&uc->pp_src, client) &&
+		    (local == NULL || addr_equal(&uc->pp_dst, local)))
+			return uc;
+	return NULL;
 }
 
 /* An idle connection that timed out, or saw anything (a close, junk). */

@@ -2,7 +2,8 @@
  * Connections to upstream servers and the per-worker keep-alive pool. A
  * pooled connection is watched while idle: if the server closes it (or
  * sends anything unasked), it is dropped at once, and it is checked once
- * more just before reuse.
+ * more just before reuse. A connection to a server with proxy_protocol
+ * told the server whom it is for, and is reused only for that client.
  */
 #ifndef WORKER_UPSTREAM_H
 #define WORKER_UPSTREAM_H
@@ -31,6 +32,8 @@ struct upconn {
 	int			 slot;		/* health slot */
 	bool			 reused;	/* came from the pool */
 	bool			 connected;
+	/* proxy_protocol: the client and where it connected to */
+	struct addr		 pp_src, pp_dst;
 	upconn_fn		*cb;		/* owner's event handler */
 	void			*owner;
 	struct upconn		*next, *prev;	/* pool list */
@@ -38,7 +41,8 @@ struct upconn {
 
 void		 upstream_init(size_t nslots);
 struct upconn	*upstream_get(struct worker *, const struct cfg_upstream *,
-		    size_t server, int slot, bool fresh);
+		    size_t server, int slot, bool fresh,
+		    const struct addr *client, const struct addr *local);
 int		 upstream_connect(struct upconn *, int *err);
 int		 upstream_finish_connect(struct upconn *, int *err);
 /* 0: done, 1: in progress (watched), -1: failed, *why says how. */
