@@ -59,6 +59,37 @@ struct cfg_acl {
 	size_t			 n;
 };
 
+/*
+ * rate_limit and limit_conn lines of a listener or a route, in the order
+ * written (worker/limit.c); their buckets are in [global]
+ * rate_limit_zone, under the id "KIND NAME #INDEX".
+ */
+#define CFG_LIMITS_MAX		8	/* lines of each key in a section */
+
+enum cfg_limit_kind { CFG_LIMIT_RATE, CFG_LIMIT_CONN };
+
+struct cfg_limit {
+	enum cfg_limit_kind	 kind;
+	uint64_t		 interval_us;	/* rate: one request per */
+	uint32_t		 quota;		/* rate: N as written, */
+	uint32_t		 window_s;	/* per 1, 60 or 3600 s */
+	uint32_t		 burst;		/* rate: more at once */
+	uint32_t		 max;		/* conn: requests at once */
+	struct cfg_tpl		*key;		/* NULL: the client address */
+	bool			 key_route;	/* key=$route */
+	int			 status;	/* the refusal's */
+	char			*id;		/* in the zone */
+	char			*policy;	/* RateLimit's name */
+	struct cfg_where	 where;
+};
+
+struct cfg_limits {
+	struct cfg_limit	*v;
+	size_t			 n;
+	size_t			 nrate, nconn;
+	bool			 dry_run;	/* log, refuse nothing */
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -85,6 +116,7 @@ struct cfg_listener {
 	char			*hsts;
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
+	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 };
 
@@ -258,6 +290,7 @@ struct cfg_route {
 	int			 deny_status;	/* 403 unless set */
 	uint64_t		 client_max_body_size;	/* UINT64_MAX: the
 							   global one */
+	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -368,6 +401,9 @@ struct cfg_global {
 	char			*cache_file;
 	uint64_t		 cache_max_object_size;
 	int64_t			 cache_lock_timeout_ms;
+
+	/* Shared rate and connection limits: UINT64_MAX until checked. */
+	uint64_t		 rate_limit_zone;
 
 	bool			 sandbox;	/* seccomp + landlock */
 };

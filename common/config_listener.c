@@ -143,6 +143,22 @@ l_hsts(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&((struct cfg_listener *)obj)->hsts, v);
 }
 
+static enum cfg_set_result
+l_rate_limit(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_set_rate_limit(ctx, &li->sec, &li->limits, v);
+}
+
+static enum cfg_set_result
+l_limit_conn(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_set_limit_conn(ctx, &li->sec, &li->limits, v);
+}
+
 #define ONOFF		"on or off"
 #define PATH		"an absolute path"
 
@@ -190,6 +206,13 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
 	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = l_real_ip_header,
 	    .expect = "a header name such as X-Forwarded-For" },
+	/* Shared limits (config_limit.c, worker/limit.c). */
+	{ "rate_limit", CFG_LIST, CFG_T_FN, .set = l_rate_limit,
+	    .expect = RATE_LIMIT },
+	{ "limit_conn", CFG_LIST, CFG_T_FN, .set = l_limit_conn,
+	    .expect = LIMIT_CONN },
+	{ "rate_limit_dry_run", CFG_ONE, CFG_T_BOOL, L(limits.dry_run),
+	    .expect = ONOFF },
 	{ NULL }
 };
 
@@ -270,6 +293,7 @@ cfg_listener_free(struct cfg_listener *li)
 	free(li->hsts);
 	free(li->acl.rules);
 	free(li->real_ip_header);
+	cfg_limits_free(&li->limits);
 	tls_server_free(li->tls_server);
 	free(li);
 }
