@@ -80,6 +80,9 @@ enum counter {
 	CNT_CLIENT_TIMEOUTS,	/* a client too slow to send or take */
 	CNT_CLIENT_ABORTS,	/* a client gone in the middle */
 	CNT_RECLAIMED,		/* idle ones closed at max_connections */
+	CNT_RATE_LIMITED,	/* refused by a rate_limit */
+	CNT_CONN_LIMITED,	/* refused by a limit_conn */
+	CNT_LIMIT_DRY_RUN,	/* would have been, in a dry run */
 	CNT_MAX
 };
 
