@@ -798,6 +798,7 @@ cfg_check(struct config *cfg)
 	cfg_upstream_check(cfg);
 	cfg_route_check(cfg);
 	cfg_upstream_check_used(cfg);
+	cfg_limits_check(cfg);
 	if (cfg->nerrors == 0) {
 		cfg->router = router_build(cfg);
 		cfg_fields_build(cfg);

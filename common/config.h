@@ -73,6 +73,37 @@ struct cfg_maintenance {
 	int64_t			 retry_after_ms;	/* 0: unset */
 };
 
+/*
+ * rate_limit and limit_conn lines of a listener or a route, in the order
+ * written (worker/limit.c); their buckets are in [global]
+ * rate_limit_zone, under the id "KIND NAME #INDEX".
+ */
+#define CFG_LIMITS_MAX		8	/* lines of each key in a section */
+
+enum cfg_limit_kind { CFG_LIMIT_RATE, CFG_LIMIT_CONN };
+
+struct cfg_limit {
+	enum cfg_limit_kind	 kind;
+	uint64_t		 interval_us;	/* rate: one request per */
+	uint32_t		 quota;		/* rate: N as written, */
+	uint32_t		 window_s;	/* per 1, 60 or 3600 s */
+	uint32_t		 burst;		/* rate: more at once */
+	uint32_t		 max;		/* conn: requests at once */
+	struct cfg_tpl		*key;		/* NULL: the client address */
+	bool			 key_route;	/* key=$route */
+	int			 status;	/* the refusal's */
+	char			*id;		/* in the zone */
+	char			*policy;	/* RateLimit's name */
+	struct cfg_where	 where;
+};
+
+struct cfg_limits {
+	struct cfg_limit	*v;
+	size_t			 n;
+	size_t			 nrate, nconn;
+	bool			 dry_run;	/* log, refuse nothing */
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -103,6 +134,7 @@ struct cfg_listener {
 	bool			 proxy_protocol;
 	struct cidr		*proxy_protocol_from;
 	size_t			 nproxy_protocol_from;
+	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 
 	/* Response fields, for every route on this listener. */
@@ -289,6 +321,7 @@ struct cfg_route {
 	uint64_t		 client_max_body_size;	/* UINT64_MAX: the
 							   global one */
 	struct cfg_maintenance	 maint;
+	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -429,6 +462,9 @@ struct cfg_global {
 	char			*cache_file;
 	uint64_t		 cache_max_object_size;
 	int64_t			 cache_lock_timeout_ms;
+
+	/* Shared rate and connection limits: UINT64_MAX until checked. */
+	uint64_t		 rate_limit_zone;
 
 	bool			 sandbox;	/* seccomp + landlock */
 	struct cfg_maintenance	 maint;		/* allow, page, retry after */

@@ -271,6 +271,9 @@ const struct cfg_key cfg_global_keys[] = {
 	{ "error_page", CFG_LIST, CFG_T_FN, .set = g_error_page,
 	    .expect = "one or more status codes from 400 to 599, then an "
 	    "absolute path" },
+	{ "rate_limit_zone", CFG_ONE, CFG_T_FN,
+	    .set = cfg_set_rate_limit_zone,
+	    .expect = "a size from 64K to 1G, or 0" },
 	{ "sandbox", CFG_ONE, CFG_T_BOOL, G(sandbox), .expect = ONOFF },
 	{ "set_response_header", CFG_LIST, CFG_T_FN,
 	    .set = g_set_response_header, .expect = "Name: value" },
@@ -307,6 +310,7 @@ cfg_global_init(struct cfg_global *g)
 	g->log_format = LOG_FORMAT_COMBINED;
 	g->cache_max_object_size = 8 * 1024 * 1024;
 	g->cache_lock_timeout_ms = 5 * 1000;
+	g->rate_limit_zone = UINT64_MAX;
 	g->sandbox = true;
 	g->security_headers = -1;
 	g->server_tokens = true;

@@ -94,6 +94,21 @@ void	*cfg_regex_compile(struct cfg_ctx *, const char *, bool,
 	    const char *);
 void	cfg_free_strings(char **, size_t);
 
+#define RATE_LIMIT	"a rate such as 50r/s or 600r/m, then burst=N, " \
+			"key=TEMPLATE, status=CODE, name=NAME"
+#define LIMIT_CONN	"a number of requests at once, then key=TEMPLATE, " \
+			"status=CODE"
+
+/* rate_limit and limit_conn, in any section that has them (config_limit.c). */
+enum cfg_set_result cfg_set_rate_limit(struct cfg_ctx *,
+	    const struct cfg_section *, struct cfg_limits *, const char *);
+enum cfg_set_result cfg_set_limit_conn(struct cfg_ctx *,
+	    const struct cfg_section *, struct cfg_limits *, const char *);
+enum cfg_set_result cfg_set_rate_limit_zone(struct cfg_ctx *, void *,
+	    const char *);
+void	cfg_limits_free(struct cfg_limits *);
+void	cfg_limits_check(struct config *);
+
 /*
  * Response and request fields (config_route.c), and the merge of the
  * response fields of [global], listeners and routes (config_fields.c).

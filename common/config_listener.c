@@ -175,6 +175,19 @@ l_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_inherited_flag(
 	    &((struct cfg_listener *)obj)->security_headers, v);
+l_rate_limit(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_set_rate_limit(ctx, &li->sec, &li->limits, v);
+}
+
+static enum cfg_set_result
+l_limit_conn(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_listener	*li = obj;
+
+	return cfg_set_limit_conn(ctx, &li->sec, &li->limits, v);
 }
 
 #define ONOFF		"on or off"
@@ -235,6 +248,13 @@ const struct cfg_key cfg_listener_keys[] = {
 	{ "proxy_protocol_from", CFG_LIST, CFG_T_FN,
 	    .set = l_proxy_protocol_from,
 	    .expect = "addresses or networks such as 10.0.0.0/8" },
+	/* Shared limits (config_limit.c, worker/limit.c). */
+	{ "rate_limit", CFG_LIST, CFG_T_FN, .set = l_rate_limit,
+	    .expect = RATE_LIMIT },
+	{ "limit_conn", CFG_LIST, CFG_T_FN, .set = l_limit_conn,
+	    .expect = LIMIT_CONN },
+	{ "rate_limit_dry_run", CFG_ONE, CFG_T_BOOL, L(limits.dry_run),
+	    .expect = ONOFF },
 	{ NULL }
 };
 
@@ -321,6 +341,7 @@ cfg_listener_free(struct cfg_listener *li)
 	cfg_header_ops_free(li->remove_resp, li->nremove_resp);
 	cfg_header_ops_free(li->hsts_op, li->hsts_op != NULL ? 1 : 0);
 	free(li->proxy_protocol_from);
+	cfg_limits_free(&li->limits);
 	tls_server_free(li->tls_server);
 	free(li);
 }

@@ -838,6 +838,22 @@ r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
+static enum cfg_set_result
+r_rate_limit(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return cfg_set_rate_limit(ctx, &r->sec, &r->limits, v);
+}
+
+static enum cfg_set_result
+r_limit_conn(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return cfg_set_limit_conn(ctx, &r->sec, &r->limits, v);
+}
+
 #define DURATION	"a duration such as 500ms, 30s, 5m or 1h"
 #define ONOFF		"on or off"
 
@@ -946,6 +962,13 @@ const struct cfg_key cfg_route_keys[] = {
 	{ "client_max_body_size", CFG_ONE, CFG_T_SIZE,
 	    R(client_max_body_size),
 	    .expect = "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
+	/* Shared limits (config_limit.c, worker/limit.c). */
+	{ "rate_limit", CFG_LIST, CFG_T_FN, .set = r_rate_limit,
+	    .expect = RATE_LIMIT },
+	{ "limit_conn", CFG_LIST, CFG_T_FN, .set = r_limit_conn,
+	    .expect = LIMIT_CONN },
+	{ "rate_limit_dry_run", CFG_ONE, CFG_T_BOOL, R(limits.dry_run),
+	    .expect = ONOFF },
 	{ NULL }
 };
 
@@ -1033,6 +1056,7 @@ cfg_route_free(struct cfg_route *r)
 		pcre2_code_free(r->deny_headers[i].re);
 	}
 	free(r->deny_headers);
+	cfg_limits_free(&r->limits);
 	if (r->deny_query_re != NULL)
 		pcre2_code_free(r->deny_query_re);
 	free(r->sec.name);

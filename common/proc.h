@@ -19,6 +19,7 @@ struct health_zone;
 struct counters_zone;
 struct cs_zone;
 struct spread_zone;
+struct limit_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -36,6 +37,7 @@ struct proc_env {
 	struct counters_zone	*counters;
 	struct cs_zone		*cache;		/* NULL: no cache_size */
 	struct spread_zone	*spread;	/* NULL: a single worker */
+	struct limit_zone	*limits;	/* NULL: no limit configured */
 	const int		*pokes;		/* eventfd of each worker slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */

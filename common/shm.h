@@ -82,6 +82,9 @@ enum counter {
 	CNT_RECLAIMED,		/* idle ones closed at max_connections */
 	CNT_CLIENT_PROXY,	/* no valid PROXY header, or not from
 				   proxy_protocol_from */
+	CNT_RATE_LIMITED,	/* refused by a rate_limit */
+	CNT_CONN_LIMITED,	/* refused by a limit_conn */
+	CNT_LIMIT_DRY_RUN,	/* would have been, in a dry run */
 	CNT_MAX
 };
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cache_store.h"
+#include "common/limit_zone.h"
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/tls.h"
@@ -109,6 +110,13 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	    cfg->global.cache_size, cfg->global.cache_file, err,
 	    sizeof(err))) == NULL)
 		startup_failed(err);
+	if (cfg->global.rate_limit_zone > 0 && (M.limits = limit_zone_create(
+	    cfg->global.rate_limit_zone)) == NULL) {
+		snprintf(err, sizeof(err), "cannot create the rate_limit_zone "
+		    "of %llu bytes: %s", (unsigned long long)
+		    cfg->global.rate_limit_zone, strerror(errno));
+		startup_failed(err);
+	}
 	if (pipe2(M.life_pipe, O_CLOEXEC) == -1 ||
 	    pipe2(M.status_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		snprintf(err, sizeof(err), "pipe: %s", strerror(errno));

@@ -41,6 +41,8 @@ struct master {
 	struct counters_zone	*counters;
 	struct cs_zone		*cache;
 	struct cs_zone		*old_cache;	/* until a reload commits */
+	struct limit_zone	*limits;	/* rate_limit, limit_conn */
+	struct limit_zone	*old_limits;	/* until a reload commits */
 
 	struct ev_loop		*loop;
 	int			 sigfd;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cache_store.h"
+#include "common/limit_zone.h"
 #include "common/log.h"
 #include "common/tls.h"
 #include "common/util.h"
@@ -29,6 +30,7 @@ static void	 reload_status_write(const char *, int, bool,
 static void	 arm_kill_timer(void);
 static void	 old_kill(struct ev_loop *, void *);
 static int	 cache_build(struct config *, char *, size_t);
+static int	 limits_build(struct config *, char *, size_t);
 
 void
 reload_start(void)
@@ -90,6 +92,19 @@ reload_start(void)
 			M.health = M.old_health;
 			M.old_health = NULL;
 		}
+	} else if (limits_build(cfg, err, sizeof(err)) == -1) {
+		listen_close_unused(ls, nls, M.listens, M.nlistens);
+		free(ls);
+		if (M.old_health != NULL) {
+			shm_zone_destroy(M.health);
+			M.health = M.old_health;
+			M.old_health = NULL;
+		}
+		if (M.old_cache != M.cache) {
+			cs_zone_close(M.cache);
+			M.cache = M.old_cache;
+		}
+		M.old_cache = NULL;
 	}
 	if (err[0] != '\0') {
 		M.uid = ouid;
@@ -216,6 +231,11 @@ reload_rollback(void)
 		M.cache = M.old_cache;
 	}
 	M.old_cache = NULL;
+	if (M.old_limits != M.limits) {
+		limit_zone_destroy(M.limits);
+		M.limits = M.old_limits;
+	}
+	M.old_limits = NULL;
 	M.generation--;
 	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
 	    !M.foreground && log_open(M.cfg->global.error_log, why,
@@ -253,6 +273,10 @@ reload_finish(bool timed_out)
 	if (M.old_cache != M.cache)
 		cs_zone_close(M.old_cache);
 	M.old_cache = NULL;
+	/* Old workers keep their mapping of a replaced zone to the end. */
+	if (M.old_limits != M.limits)
+		limit_zone_destroy(M.old_limits);
+	M.old_limits = NULL;
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
 	reload_report(true, NULL);
@@ -378,6 +402,40 @@ cache_build(struct config *cfg, char *err, size_t errlen)
 	log_notice("reload: a new cache of %llu bytes replaces the old one",
 	    (unsigned long long)g->cache_size);
 	M.cache = z;
+	return 0;
+}
+
+/*
+ * The zone of rate_limit and limit_conn for a new generation: the running
+ * one when its size is the same, so that every bucket and every count of
+ * requests in flight carries over; else a new one, where limits start
+ * afresh. The old one is kept in old_limits until the reload commits.
+ */
+static int
+limits_build(struct config *cfg, char *err, size_t errlen)
+{
+	uint64_t		 size = cfg->global.rate_limit_zone;
+	struct limit_zone	*z;
+
+	M.old_limits = M.limits;
+	if (size == 0) {
+		M.limits = NULL;
+		return 0;
+	}
+	if (M.limits != NULL && limit_zone_fits(M.limits, size))
+		return 0;
+	if ((z = limit_zone_create(size)) == NULL) {
+		snprintf(err, errlen, "cannot create the rate_limit_zone of "
+		    "%llu bytes: %s", (unsigned long long)size,
+		    strerror(errno));
+		M.old_limits = NULL;
+		return -1;
+	}
+	if (M.limits != NULL)
+		log_notice("reload: a new rate_limit_zone of %llu bytes "
+		    "replaces the old one; limits start afresh",
+		    (unsigned long long)size);
+	M.limits = z;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/cache_store.h"
+#include "common/limit_zone.h"
 #include "common/log.h"
 #include "common/shm.h"
 #include "common/util.h"
@@ -297,6 +298,7 @@ spawn_one(enum role role, int slot, int gen)
 		env.health = M.health;
 		env.counters = M.counters;
 		env.cache = M.cache;
+		env.limits = M.limits;
 		if (role == ROLE_WORKER && gen == spread_cur.gen) {
 			env.spread = spread_cur.zone;
 			env.pokes = spread_cur.pokes;
@@ -423,6 +425,12 @@ spawn_reap(void)
 			cs_zone_recover(M.cache, false);
 		if (c.role == ROLE_WORKER && M.old_cache != NULL)
 			cs_zone_recover(M.old_cache, false);
+		/* And the requests it counted against limit_conn. */
+		if (c.role == ROLE_WORKER && M.limits != NULL)
+			limit_zone_reap(M.limits, pid);
+		if (c.role == ROLE_WORKER && M.old_limits != NULL &&
+		    M.old_limits != M.limits)
+			limit_zone_reap(M.old_limits, pid);
 		describe_status(status, why, sizeof(why));
 		/* A sandbox kill is a bug or an attack, never routine. */
 		sandboxed = WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS;

@@ -34,6 +34,11 @@ cache_metrics(const struct proc_env *env, char *dst, size_t room)
 		{ CNT_RELOADS, "frontd_reloads_total" },
 		{ CNT_WORKER_RESPAWNS, "frontd_worker_respawns_total" },
 		{ CNT_COMPRESSED, "frontd_compressed_responses_total" },
+		{ CNT_RATE_LIMITED,
+		    "frontd_requests_limited_total{limit=\"rate_limit\"}" },
+		{ CNT_CONN_LIMITED,
+		    "frontd_requests_limited_total{limit=\"limit_conn\"}" },
+		{ CNT_LIMIT_DRY_RUN, "frontd_requests_limited_dry_run_total" },
 	};
 	static const char *const sn[CS_STAT_MAX] = {
 		"hits", "misses", "stale", "revalidated", "stores",

@@ -22,6 +22,7 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/limit.h"
 #include "worker/proto.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
@@ -313,6 +314,8 @@ req_end(struct conn *c)
 		r->uc = NULL;
 	}
 	cache_req_end(r);
+	if (r->nholds > 0)
+		limit_release(c);
 	body_pipe_put(r->pipe, r->pipe_len);
 	buf_put(r->up_out);
 	buf_put(r->up_in);

@@ -15,6 +15,7 @@
 #include "common/addr.h"
 #include "common/config.h"
 #include "common/http_parse.h"
+#include "common/limit_zone.h"
 #include "common/shm.h"
 #include "worker/conn.h"
 
@@ -138,6 +139,12 @@ struct req {
 	uint16_t		 resp_set_len;	/* resp_set[], below */
 	uint16_t		 inm_len;	/* inm[], below */
 	uint16_t		 answer_len;	/* answer[], below */
+
+	/* limit.c: limits are counted once; limit_conn holds until
+	 * req_end() gives them back. */
+	bool			 limited;
+	uint8_t			 nholds;
+	struct limit_hold	 holds[2 * CFG_LIMITS_MAX];
 
 	/*
 	 * Copied from the head for the access log, only when it is on.

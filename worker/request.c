@@ -22,6 +22,7 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/limit.h"
 #include "worker/maintenance.h"
 #include "worker/phase.h"
 #include "worker/proxy.h"
@@ -46,8 +47,10 @@ static enum phase_result	phase_proxy(struct conn *, enum step *);
  * listener_access: the listener's allow and deny; target: host and path,
  * normalized; https: redirect_to_https; route: which route, 404 if none;
  * route_access: the route's allow and deny; filter: deny_* and the body
- * limit; maintenance: its 503; local: return, redirect, metrics; rewrite: the target, headers
- * and coding; cache: a hit, a wait, or on; proxy: to the upstream.
+ * limit; limit: the listener's and the route's shared limits (limit.c);
+ * maintenance: its 503 (maintenance.c); local: return, redirect,
+ * metrics; rewrite: the target, headers and coding; cache: a hit, a
+ * wait, or on; proxy: to the upstream.
  */
 static const struct phase phases[] = {
 	{ "framing", phase_framing },
@@ -58,6 +61,8 @@ static const struct phase phases[] = {
 	{ "route", phase_route },
 	{ "route_access", phase_route_access },
 	{ "filter", phase_filter },
+	/* auth_basic and forward_auth go here, before the limits. */
+	{ "limit", phase_limit },	/* rate_limit, limit_conn (limit.c) */
 	{ "maintenance", phase_maintenance },
 	{ "local", phase_local },
 	{ "rewrite", phase_rewrite },
