@@ -175,6 +175,9 @@ l_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_inherited_flag(
 	    &((struct cfg_listener *)obj)->security_headers, v);
+}
+
+static enum cfg_set_result
 l_rate_limit(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_listener	*li = obj;

@@ -153,8 +153,8 @@ refuse(struct conn *c, enum step *s, int status, const char *rule,
 	    (unsigned long long)c->id, client, status, rule,
 	    detail != NULL ? " " : "", detail != NULL ? detail : "",
 	    route != NULL ? " in route " : "", route != NULL ? route : "");
-	*s = request_fail(c, status, "refused");
-	return PHASE_FAIL;
+	*s = request_refuse(c, status, "refused");
+	return PHASE_ANSWERED;
 }
 
 static enum phase_result

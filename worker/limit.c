@@ -184,43 +184,18 @@ static enum phase_result
 refuse(struct conn *c, enum step *s, const struct cfg_limit *l,
     int64_t retry_ms)
 {
-	struct req		*r = c->req;
-	const struct cfg_global	*g = G(c);
-	static char		 page[512];
-	const char		*body = NULL;
-	size_t			 len = 0, room;
-	long long		 secs;
-	int			 n;
+	long long	secs;
 
 	if (l->kind == CFG_LIMIT_RATE) {
 		secs = retry_ms > 0 ? (retry_ms + 999) / 1000 : 1;
-		room = sizeof(r->resp_set) - r->resp_set_len;
-		n = snprintf(r->resp_set + r->resp_set_len, room,
-		    "Retry-After: %lld\r\nRateLimit-Policy: \"%s\";q=%u;"
-		    "w=%u\r\nRateLimit: \"%s\";r=0;t=%lld\r\n", secs,
-		    l->policy, l->quota, l->window_s, l->policy, secs);
-		if (n > 0 && (size_t)n < room)
-			r->resp_set_len += (uint16_t)n;
+		req_answer_line(c, "Retry-After: %lld", secs);
+		req_answer_line(c, "RateLimit-Policy: \"%s\";q=%u;w=%u",
+		    l->policy, l->quota, l->window_s);
+		req_answer_line(c, "RateLimit: \"%s\";r=0;t=%lld", l->policy,
+		    secs);
 	}
-	for (size_t i = 0; i < g->nerror_pages; i++)
-		if (g->error_pages[i].status == l->status) {
-			body = g->error_pages[i].body;
-			len = g->error_pages[i].len;
-			break;
-		}
-	if (body == NULL) {
-		/* Copied into the head's buffer at once: it is small. */
-		n = snprintf(page, sizeof(page), "<html>\r\n<head><title>%d "
-		    "%s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1>"
-		    "</center>\r\n<hr><center>frontd</center>\r\n</body>\r\n"
-		    "</html>\r\n", l->status, status_reason(l->status),
-		    l->status, status_reason(l->status));
-		body = page;
-		len = n > 0 && (size_t)n < sizeof(page) ? (size_t)n : 0;
-	}
-	c->in->start += r->head.head_len;
-	*s = request_local(c, l->status, "text/html", body, len, NULL, 0,
-	    l->kind == CFG_LIMIT_RATE ? "rate_limit" : "limit_conn");
+	*s = request_refuse(c, l->status, l->kind == CFG_LIMIT_RATE ?
+	    "rate_limit" : "limit_conn");
 	return PHASE_ANSWERED;
 }
 

@@ -21,11 +21,6 @@
 
 #define RETRY_AFTER_MS	(300 * 1000)	/* when none is set */
 
-static const char default_page[] =
-    "<html>\r\n<head><title>503 Service Unavailable</title></head>\r\n"
-    "<body>\r\n<center><h1>Down for maintenance</h1></center>\r\n"
-    "<center>Please come back soon.</center>\r\n</body>\r\n</html>\r\n";
-
 static bool
 allowed(const struct cfg_maintenance *m, const struct addr *a)
 {
@@ -44,8 +39,7 @@ phase_maintenance(struct conn *c, enum step *s)
 	const struct cfg_maintenance *m[3];
 	const struct cfg_maintenance *allow = NULL, *page = NULL;
 	int64_t			 retry_ms = 0;
-	const char		*body = default_page, *type = "text/html";
-	size_t			 len = sizeof(default_page) - 1, n = 0;
+	size_t			 n = 0;
 	char			 client[ADDR_STRLEN];
 
 	m[n++] = &route->maint;
@@ -66,25 +60,19 @@ phase_maintenance(struct conn *c, enum step *s)
 		return PHASE_NEXT;
 	if (retry_ms == 0)
 		retry_ms = RETRY_AFTER_MS;
-	if (page != NULL) {
-		body = page->page;
-		len = page->pagelen;
-		type = page->page_type;
-	} else {
-		for (size_t i = 0; i < cfg->global.nerror_pages; i++)
-			if (cfg->global.error_pages[i].status == 503) {
-				body = cfg->global.error_pages[i].body;
-				len = cfg->global.error_pages[i].len;
-				break;
-			}
-	}
 	req_answer_line(c, "Retry-After: %lld",
 	    (long long)((retry_ms + 999) / 1000));
 	req_answer_line(c, "Cache-Control: no-store");
 	addr_format_ip(req_client(c), client, sizeof(client));
 	log_debug("conn=%llu %s 503: maintenance of route %s",
 	    (unsigned long long)c->id, client, route->sec.name);
+	if (page == NULL) {
+		/* error_page 503, or frontd's own page. */
+		*s = request_refuse(c, 503, "maintenance");
+		return PHASE_ANSWERED;
+	}
 	c->in->start += r->head.head_len;
-	*s = request_local(c, 503, type, body, len, NULL, 0, "maintenance");
+	*s = request_local(c, 503, page->page_type, page->page, page->pagelen,
+	    NULL, 0, "maintenance");
 	return PHASE_ANSWERED;
 }

@@ -390,6 +390,35 @@ request_fail(struct conn *c, int status, const char *why)
 	return c->proto->fail(c, status, why);
 }
 
+/*
+ * A phase refuses the request (403, 429, 503...): frontd's answer with
+ * the admin's error_page for the status or its own short page, and any
+ * req_answer_line()s; the connection is kept when the request has no
+ * body left unread. The head is consumed here.
+ */
+enum step
+request_refuse(struct conn *c, int status, const char *why)
+{
+	const struct cfg_global	*g = G(c);
+	static char		 page[512];
+	const char		*body = NULL;
+	size_t			 len = 0;
+
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == status) {
+			body = g->error_pages[i].body;
+			len = g->error_pages[i].len;
+			break;
+		}
+	if (body == NULL) {
+		/* Copied into the head's buffer at once: it is small. */
+		len = out_default_page(c, status, page, sizeof(page));
+		body = page;
+	}
+	c->in->start += c->req->head.head_len;
+	return request_local(c, status, "text/html", body, len, NULL, 0, why);
+}
+
 enum step
 request_local(struct conn *c, int status, const char *type,
     const char *body, size_t len, const char *loc, size_t loclen,

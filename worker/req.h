@@ -202,6 +202,7 @@ bool		 req_answer_line(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 size_t		 request_head(struct conn *);
 enum step	 request_fail(struct conn *, int, const char *);
+enum step	 request_refuse(struct conn *, int, const char *);
 enum step	 request_local(struct conn *, int status, const char *type,
 		    const char *body, size_t len, const char *loc,
 		    size_t loclen, const char *why);
