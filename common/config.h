@@ -59,6 +59,22 @@ struct cfg_acl {
 	size_t			 n;
 };
 
+/*
+ * auth_basic and auth_basic_file of a listener or a route (config_auth.c,
+ * worker/auth.c). The file is loaded by the check, once per path and
+ * generation; the challenge is the WWW-Authenticate line, realm escaped.
+ */
+struct htpasswd;
+
+struct cfg_auth {
+	char			*realm;		/* as written; NULL: not set */
+	bool			 off;		/* "auth_basic = off" */
+	char			*file;
+	struct htpasswd		*users;		/* config->htpasswds owns it */
+	char			*challenge;	/* "WWW-Authenticate: ...\r\n" */
+	size_t			 challenge_len;
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -85,6 +101,7 @@ struct cfg_listener {
 	char			*hsts;
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
+	struct cfg_auth		 auth;		/* routes that set none */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 };
 
@@ -258,6 +275,7 @@ struct cfg_route {
 	int			 deny_status;	/* 403 unless set */
 	uint64_t		 client_max_body_size;	/* UINT64_MAX: the
 							   global one */
+	struct cfg_auth		 auth;		/* unset: the listener's */
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -384,6 +402,8 @@ struct config {
 	size_t			 nroutes;
 
 	struct router		*router;	/* built after the checks */
+	struct htpasswd		**htpasswds;	/* auth_basic_file, loaded */
+	size_t			 nhtpasswds;
 	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
 						   workers; 0: theirs */
 

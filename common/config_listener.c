@@ -51,6 +51,12 @@ l_deny(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
+l_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_auth_basic(&((struct cfg_listener *)obj)->auth, v);
+}
+
+static enum cfg_set_result
 l_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_field_name(&((struct cfg_listener *)obj)->real_ip_header,
@@ -190,6 +196,10 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
 	{ "real_ip_header", CFG_ONE, CFG_T_FN, .set = l_real_ip_header,
 	    .expect = "a header name such as X-Forwarded-For" },
+	{ "auth_basic", CFG_ONE, CFG_T_FN, .set = l_auth_basic,
+	    .expect = "a realm of printable characters, or off" },
+	{ "auth_basic_file", CFG_ONE, CFG_T_PATH, L(auth.file),
+	    .expect = PATH },
 	{ NULL }
 };
 
@@ -270,6 +280,7 @@ cfg_listener_free(struct cfg_listener *li)
 	free(li->hsts);
 	free(li->acl.rules);
 	free(li->real_ip_header);
+	cfg_auth_free(&li->auth);
 	tls_server_free(li->tls_server);
 	free(li);
 }

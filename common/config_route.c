@@ -805,6 +805,12 @@ r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_cidrs(v, &r->cache_purge_from, &r->ncache_purge_from);
 }
 
+static enum cfg_set_result
+r_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_auth_basic(&((struct cfg_route *)obj)->auth, v);
+}
+
 /* "metrics = on": this route answers with frontd's counters. */
 static enum cfg_set_result
 r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -920,6 +926,10 @@ const struct cfg_key cfg_route_keys[] = {
 	{ "client_max_body_size", CFG_ONE, CFG_T_SIZE,
 	    R(client_max_body_size),
 	    .expect = "a size such as 512, 64K, 10M or 1G; 0 for no limit" },
+	{ "auth_basic", CFG_ONE, CFG_T_FN, .set = r_auth_basic,
+	    .expect = "a realm of printable characters, or off" },
+	{ "auth_basic_file", CFG_ONE, CFG_T_PATH, R(auth.file),
+	    .expect = "an absolute path" },
 	{ NULL }
 };
 
@@ -1007,6 +1017,7 @@ cfg_route_free(struct cfg_route *r)
 	free(r->deny_headers);
 	if (r->deny_query_re != NULL)
 		pcre2_code_free(r->deny_query_re);
+	cfg_auth_free(&r->auth);
 	free(r->sec.name);
 	free(r);
 }

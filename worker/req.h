@@ -52,6 +52,8 @@ struct req {
 						   who a trusted proxy names */
 	uint64_t		 max_body;	/* the route's body limit, 0
 						   none (phase_filter) */
+	const char		*remote_user;	/* whom auth_basic let in, as
+						   its file has it; NULL none */
 	struct http_parser	 parser;
 	struct http_head	 head;		/* client's, slices into c->in */
 	struct http_parser	 rparser;

@@ -17,6 +17,7 @@
 #include "worker/accept_encoding.h"
 #include "worker/access.h"
 #include "worker/accesslog.h"
+#include "worker/auth.h"
 #include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
@@ -57,6 +58,8 @@ static const struct phase phases[] = {
 	{ "route", phase_route },
 	{ "route_access", phase_route_access },
 	{ "filter", phase_filter },
+	/* auth_basic: the user of an htpasswd file, or 401 (auth.c) */
+	{ "auth_basic", phase_auth_basic },
 	{ "local", phase_local },
 	{ "rewrite", phase_rewrite },
 	{ "cache", phase_cache },
