@@ -141,7 +141,8 @@ enum cfg_var {
 	VAR_CAPTURE,		/* $1..$9, rewrite replacement only */
 	VAR_SSL_CLIENT_S_DN,	/* client certificate subject, RFC 2253 */
 	VAR_SSL_PROTOCOL,
-	VAR_SSL_CIPHER
+	VAR_SSL_CIPHER,
+	VAR_REMOTE_USER		/* who auth_basic let in */
 };
 
 /* One point of a consistent hash ring. */

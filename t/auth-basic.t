@@ -2,12 +2,14 @@
 # listener's) htpasswd file lets users in; anything else gets 401 with the
 # challenge, on a connection that stays open, logged with the user and
 # never the password. Authorization stays at frontd unless
-# pass_proxy_authorization. A keep-alive client costs one crypt, not one per request. The
+# pass_proxy_authorization; $remote_user and the access log name the
+# user. A keep-alive client costs one crypt, not one per request. The
 # file is read by the master: -t reports its errors by line, a reload
 # reads it again.
 use strict;
 use warnings;
 use FindBin;
+use JSON::PP ();
 use lib "$FindBin::Bin/lib";
 use MIME::Base64 qw(encode_base64);
 use Test::More;
@@ -51,7 +53,7 @@ subtest 'users in, everyone else 401, logged without the password' => sub {
 	my $be = echo_backend($t);
 	my $file = $t->dir . '/htpasswd';
 	$t->spew($file, "# admins\nalice:" . bcrypt('wonder land')
-	    . "\nbob:" . sha512('b0b') . "\n");
+	    . "\nbob:" . sha512('b0b') . "\nann lee:" . bcrypt('a') . "\n");
 	$t->start(<<"EOF");
 [upstream app]
 server = $be->{addr}
@@ -60,6 +62,7 @@ server = $be->{addr}
 path = /admin
 auth_basic = Admin "zone" \\ 1
 auth_basic_file = $file
+set_request_header = X-User: \$remote_user
 upstream = app
 
 [route open]
@@ -73,10 +76,14 @@ EOF
 	like($r->content, qr/401 Unauthorized/, 'with a small page');
 	$r = $t->get('/admin/x', headers => [ basic('alice:wonder land') ]);
 	is($r->status, 200, 'the right password: 200');
-	like($r->content, qr/^path=\/admin\/x user= auth=$/m,
-	    'Authorization did not reach the backend');
-	$r = $t->get('/admin/y', headers => [ basic('bob:b0b') ]);
-	is($r->status, 200, 'a sha512-crypt user');
+	like($r->content, qr/^path=\/admin\/x user=alice auth=$/m,
+	    '$remote_user is alice; Authorization did not reach the backend');
+	$r = $t->get('/admin/y', headers => [ basic('bob:b0b'),
+	    'X-User' => 'root' ]);
+	like($r->content, qr/user=bob auth=$/m,
+	    'a sha512-crypt user; the client cannot name itself');
+	$r = $t->get('/admin/space', headers => [ basic('ann lee:a') ]);
+	like($r->content, qr/user=ann lee auth=$/m, 'a name with a space');
 	my %refused = (
 	    'wrong password' => [ basic('alice:wonderland') ],
 	    'unknown user' => [ basic('mallory:wonder land') ],
@@ -96,7 +103,7 @@ EOF
 	is($t->get('/open', headers => [ basic('x:y') ])->content,
 	    "path=/open user= auth=Basic eDp5\n",
 	    'and Authorization passes there');
-	is(seen_by($t, $be), 4, 'no refused request reached the backend');
+	is(seen_by($t, $be), 5, 'no refused request reached the backend');
 	my $log = $t->error_log;
 	like($log, qr/127\.0\.0\.1 401: bad password for user alice in route admin/,
 	    'a wrong password is logged with the user');
@@ -108,6 +115,12 @@ EOF
 	    'two fields');
 	unlike($log, qr/no credentials/, 'no credentials: not at info');
 	unlike($log, qr/wonderland|wonder land|b0b/, 'no password in the log');
+	like($t->access_log, qr/^127\.0\.0\.1 - alice \[.*"GET \/admin\/x HTTP\/1\.1" 200 /m,
+	    'the access log names the user');
+	like($t->access_log, qr/^127\.0\.0\.1 - ann\\x20lee \[.*"GET \/admin\/space /m,
+	    'a space in it escaped, so the fields stay in place');
+	like($t->access_log, qr/^127\.0\.0\.1 - - \[.*"GET \/admin\/z HTTP\/1\.1" 401 /m,
+	    'and no user for a 401');
 	$t->check_logs;
 };
 
@@ -158,12 +171,12 @@ EOF
 	$t->check_logs;
 };
 
-subtest 'pass_proxy_authorization' => sub {
+subtest 'pass_proxy_authorization; the user in the JSON log' => sub {
 	my $t = Test::Frontd->new;
 	my $be = echo_backend($t);
 	my $file = $t->dir . '/htpasswd';
 	$t->spew($file, 'carol:' . bcrypt('pw') . "\n");
-	$t->start(<<"EOF");
+	$t->start(<<"EOF", global => "log_format = json");
 [upstream app]
 server = $be->{addr}
 
@@ -176,6 +189,11 @@ EOF
 	my $r = $t->get('/a', headers => [ basic('carol:pw') ]);
 	is($r->content, "path=/a user= auth=Basic " . encode_base64('carol:pw', '')
 	    . "\n", 'pass_proxy_authorization = on: the backend gets it');
+	$t->get('/b');
+	my @j = map { JSON::PP->new->decode($_) } split /\n/, $t->access_log;
+	is($j[0]{user}, 'carol', 'JSON: "user" names the user');
+	ok(exists $j[1]{user} && !defined $j[1]{user},
+	    'and is null without one');
 	$t->check_logs;
 };
 
