@@ -29,6 +29,7 @@
 #include "common/config.h"
 #include "common/config_int.h"
 #include "common/config_value.h"
+#include "common/htpasswd.h"
 #include "common/route.h"
 #include "common/util.h"
 
@@ -134,6 +135,9 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nroutes; i++)
 		cfg_route_free(cfg->routes[i]);
 	router_free(cfg->router);
+	for (i = 0; i < cfg->nhtpasswds; i++)
+		htpasswd_free(cfg->htpasswds[i]);
+	free(cfg->htpasswds);
 	free(cfg->listeners);
 	free(cfg->upstreams);
 	free(cfg->routes);
@@ -797,6 +801,7 @@ cfg_check(struct config *cfg)
 	cfg_listener_check(cfg);
 	cfg_upstream_check(cfg);
 	cfg_route_check(cfg);
+	cfg_auth_check(cfg);
 	cfg_upstream_check_used(cfg);
 	cfg_limits_check(cfg);
 	if (cfg->nerrors == 0) {

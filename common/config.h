@@ -104,6 +104,22 @@ struct cfg_limits {
 	bool			 dry_run;	/* log, refuse nothing */
 };
 
+/*
+ * auth_basic and auth_basic_file of a listener or a route (config_auth.c,
+ * worker/auth.c). The file is loaded by the check, once per path and
+ * generation; the challenge is the WWW-Authenticate line, realm escaped.
+ */
+struct htpasswd;
+
+struct cfg_auth {
+	char			*realm;		/* as written; NULL: not set */
+	bool			 off;		/* "auth_basic = off" */
+	char			*file;
+	struct htpasswd		*users;		/* config->htpasswds owns it */
+	char			*challenge;	/* "WWW-Authenticate: ...\r\n" */
+	size_t			 challenge_len;
+};
+
 struct cfg_listener {
 	struct cfg_section	 sec;
 	struct addr		*addrs;
@@ -135,6 +151,7 @@ struct cfg_listener {
 	struct cidr		*proxy_protocol_from;
 	size_t			 nproxy_protocol_from;
 	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
+	struct cfg_auth		 auth;		/* routes that set none */
 	struct tls_server	*tls_server;	/* built by tls_listener_load() */
 
 	/* Response fields, for every route on this listener. */
@@ -184,7 +201,8 @@ enum cfg_var {
 	VAR_CAPTURE,		/* $1..$9, rewrite replacement only */
 	VAR_SSL_CLIENT_S_DN,	/* client certificate subject, RFC 2253 */
 	VAR_SSL_PROTOCOL,
-	VAR_SSL_CIPHER
+	VAR_SSL_CIPHER,
+	VAR_REMOTE_USER		/* who auth_basic let in */
 };
 
 /* One point of a consistent hash ring. */
@@ -322,6 +340,7 @@ struct cfg_route {
 							   global one */
 	struct cfg_maintenance	 maint;
 	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
+	struct cfg_auth		 auth;		/* unset: the listener's */
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
@@ -488,6 +507,8 @@ struct config {
 	size_t			 nroutes;
 
 	struct router		*router;	/* built after the checks */
+	struct htpasswd		**htpasswds;	/* auth_basic_file, loaded */
+	size_t			 nhtpasswds;
 	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
 						   workers; 0: theirs */
 	struct cfg_header_op	*preset;	/* security_headers lines,

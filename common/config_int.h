@@ -145,4 +145,9 @@ void	cfg_route_init(struct cfg_route *);
 void	cfg_route_check(struct config *);
 void	cfg_route_free(struct cfg_route *);
 
+/* Basic authentication of listeners and routes (config_auth.c). */
+enum cfg_set_result cfg_set_auth_basic(struct cfg_auth *, const char *);
+void	cfg_auth_check(struct config *);
+void	cfg_auth_free(struct cfg_auth *);
+
 #endif

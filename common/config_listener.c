@@ -52,6 +52,12 @@ l_deny(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
+l_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_auth_basic(&((struct cfg_listener *)obj)->auth, v);
+}
+
+static enum cfg_set_result
 l_real_ip_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_field_name(&((struct cfg_listener *)obj)->real_ip_header,
@@ -258,6 +264,10 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .expect = LIMIT_CONN },
 	{ "rate_limit_dry_run", CFG_ONE, CFG_T_BOOL, L(limits.dry_run),
 	    .expect = ONOFF },
+	{ "auth_basic", CFG_ONE, CFG_T_FN, .set = l_auth_basic,
+	    .expect = "a realm of printable characters, or off" },
+	{ "auth_basic_file", CFG_ONE, CFG_T_PATH, L(auth.file),
+	    .expect = PATH },
 	{ NULL }
 };
 
@@ -345,6 +355,7 @@ cfg_listener_free(struct cfg_listener *li)
 	cfg_header_ops_free(li->hsts_op, li->hsts_op != NULL ? 1 : 0);
 	free(li->proxy_protocol_from);
 	cfg_limits_free(&li->limits);
+	cfg_auth_free(&li->auth);
 	tls_server_free(li->tls_server);
 	free(li);
 }

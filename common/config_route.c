@@ -821,6 +821,12 @@ r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_cidrs(v, &r->cache_purge_from, &r->ncache_purge_from);
 }
 
+static enum cfg_set_result
+r_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return cfg_set_auth_basic(&((struct cfg_route *)obj)->auth, v);
+}
+
 /* "metrics = on": this route answers with frontd's counters. */
 static enum cfg_set_result
 r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -969,6 +975,10 @@ const struct cfg_key cfg_route_keys[] = {
 	    .expect = LIMIT_CONN },
 	{ "rate_limit_dry_run", CFG_ONE, CFG_T_BOOL, R(limits.dry_run),
 	    .expect = ONOFF },
+	{ "auth_basic", CFG_ONE, CFG_T_FN, .set = r_auth_basic,
+	    .expect = "a realm of printable characters, or off" },
+	{ "auth_basic_file", CFG_ONE, CFG_T_PATH, R(auth.file),
+	    .expect = "an absolute path" },
 	{ NULL }
 };
 
@@ -1059,6 +1069,7 @@ cfg_route_free(struct cfg_route *r)
 	cfg_limits_free(&r->limits);
 	if (r->deny_query_re != NULL)
 		pcre2_code_free(r->deny_query_re);
+	cfg_auth_free(&r->auth);
 	free(r->sec.name);
 	free(r);
 }

@@ -193,6 +193,14 @@ htpasswd_verify(const struct htpasswd *h, const char *user, size_t ulen,
 	return e != NULL && usable && same;
 }
 
+const char *
+htpasswd_user(const struct htpasswd *h, const char *user, size_t ulen)
+{
+	const struct htpasswd_entry	*e = hp_find(h, user, ulen);
+
+	return e != NULL ? e->user : NULL;
+}
+
 size_t
 htpasswd_count(const struct htpasswd *h)
 {
@@ -234,7 +242,9 @@ hp_error(struct hp_load *ld, unsigned line, const char *fmt, ...)
 /*
  * The whole file, NUL-terminated, its length in *n; NULL after telling
  * why. Only a regular file is read: O_NONBLOCK keeps the open of a FIFO
- * from waiting for a writer, O_NOFOLLOW refuses a link to elsewhere.
+ * from waiting for a writer. A symbolic link is followed, as for the
+ * configuration's other files (include, error_page, certificates): the
+ * admin names it, and root reads it, before anyone else could plant one.
  */
 static char *
 hp_read(struct hp_load *ld, size_t *n)
@@ -245,10 +255,8 @@ hp_read(struct hp_load *ld, size_t *n)
 	size_t		 size;
 	int		 fd;
 
-	if ((fd = open(ld->path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		hp_error(ld, 0, "cannot open: %s", errno == ELOOP ?
-		    "it is a symbolic link" : strerror(errno));
+	if ((fd = open(ld->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		hp_error(ld, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {

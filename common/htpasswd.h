@@ -43,6 +43,13 @@ void		 htpasswd_free(struct htpasswd *);
 bool		 htpasswd_verify(const struct htpasswd *, const char *user,
 		    size_t ulen, const char *pass, size_t plen);
 
+/*
+ * The name of user[0..ulen) as the file holds it, NUL-terminated and
+ * valid as long as the loaded file; NULL when the file has no such user.
+ */
+const char	*htpasswd_user(const struct htpasswd *, const char *user,
+		    size_t ulen);
+
 size_t		 htpasswd_count(const struct htpasswd *);
 const char	*htpasswd_path(const struct htpasswd *);
 uint64_t	 htpasswd_generation(const struct htpasswd *);

@@ -27,6 +27,7 @@ static const struct {
 	{ "ssl_client_s_dn", VAR_SSL_CLIENT_S_DN },
 	{ "ssl_protocol", VAR_SSL_PROTOCOL },
 	{ "ssl_cipher", VAR_SSL_CIPHER },
+	{ "remote_user", VAR_REMOTE_USER },
 	{ NULL, VAR_NONE }
 };
 

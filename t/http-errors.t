@@ -239,10 +239,11 @@ subtest 'log_format = json' => sub {
 	my @j = map { my $l = $_; eval { JSON::PP->new->decode($l) } } @l;
 	is(scalar(grep { ref eq 'HASH' } @j), 2, 'each is valid JSON') or diag(join "\n", @l);
 	my $j = $j[0] // {};
-	is_deeply([ sort keys %$j ], [ sort qw(time client method target protocol
+	is_deeply([ sort keys %$j ], [ sort qw(time client user method target protocol
 	    status bytes referer user_agent request_time upstream upstream_status
 	    upstream_time tls cache) ], 'with the documented keys');
 	is($j->{client}, '127.0.0.1', 'client');
+	is($j->{user}, undef, 'user: null without auth_basic');
 	is($j->{method}, 'GET', 'method');
 	is($j->{target}, '/j1?a=1', 'target');
 	is($j->{protocol}, 'HTTP/1.1', 'protocol');

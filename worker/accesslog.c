@@ -118,6 +118,17 @@ add_esc(struct line *l, const char *s, size_t n, bool json)
 	}
 }
 
+/* The combined format's user field: escaped, a space too. */
+static void
+add_user(struct line *l, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == ' ')
+			adds(l, "\\x20");
+		else
+			add_esc(l, s, 1, false);
+}
+
 static void
 add_secs(struct line *l, int64_t ms)
 {
@@ -159,8 +170,15 @@ accesslog_write(const struct access_entry *e)
 	t = time(NULL);
 	if (json) {
 		log_time(t, true, tbuf, sizeof(tbuf));
-		addf(&l, "{\"time\":\"%s\",\"client\":\"%s\",\"method\":\"",
+		addf(&l, "{\"time\":\"%s\",\"client\":\"%s\",\"user\":",
 		    tbuf, e->client);
+		if (e->user != NULL) {
+			adds(&l, "\"");
+			add_esc(&l, e->user, strlen(e->user), true);
+			adds(&l, "\"");
+		} else
+			adds(&l, "null");
+		adds(&l, ",\"method\":\"");
 		add_esc(&l, e->method, e->method_len, true);
 		adds(&l, "\",\"target\":\"");
 		add_esc(&l, e->target, e->target_len, true);
@@ -198,7 +216,12 @@ accesslog_write(const struct access_entry *e)
 		adds(&l, "}");
 	} else {
 		log_time(t, false, tbuf, sizeof(tbuf));
-		addf(&l, "%s - - [%s] \"", e->client, tbuf);
+		addf(&l, "%s - ", e->client);
+		if (e->user != NULL)
+			add_user(&l, e->user);
+		else
+			adds(&l, "-");
+		addf(&l, " [%s] \"", tbuf);
 		if (e->method_len == 0)
 			adds(&l, "-");
 		else {

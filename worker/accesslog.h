@@ -30,6 +30,7 @@ struct access_entry {
 	int64_t		 upstream_ms;	/* -1: not forwarded */
 	const char	*tls;		/* "TLSv1.3", NULL on plain */
 	const char	*cache;		/* "hit", "miss"...; NULL: no cache */
+	const char	*user;		/* auth_basic's; NULL: none */
 };
 
 int	accesslog_open(const char *, char *why, size_t);	/* NULL: off */

@@ -407,6 +407,12 @@ out_request_head(const struct conn *c, const struct req *r,
 					put(&o, b + f->line_off, f->line_len);
 				continue;
 			}
+			/* The password auth_basic took stays here. */
+			if (r->remote_user != NULL &&
+			    !route->pass_proxy_authorization &&
+			    f->name.len == 13 && strncasecmp(b + f->name.off,
+			    "authorization", 13) == 0)
+				continue;
 			break;
 		}
 		if (named_by_connection(b, h, f))

@@ -285,6 +285,7 @@ req_log(struct conn *c)
 	e.duration_ms = ev_now(c->w->loop) - r->start_ms;
 	e.upstream = r->upstream_name;
 	e.cache = cache_log_word(r);
+	e.user = r->remote_user;
 	e.upstream_status = r->up_status;
 	e.upstream_ms = r->up_start_ms ? (r->up_end_ms ? r->up_end_ms :
 	    ev_now(c->w->loop)) - r->up_start_ms : -1;

@@ -53,6 +53,8 @@ struct req {
 						   who a trusted proxy names */
 	uint64_t		 max_body;	/* the route's body limit, 0
 						   none (phase_filter) */
+	const char		*remote_user;	/* whom auth_basic let in, as
+						   its file has it; NULL none */
 	struct http_parser	 parser;
 	struct http_head	 head;		/* client's, slices into c->in */
 	struct http_parser	 rparser;
@@ -161,7 +163,7 @@ struct req {
 	/* Also not cleared: their lengths are above. */
 	char			 host[256 + 8];	/* normalized name, then
 						   any ":port" (request_host) */
-	char			 answer[512];	/* lines frontd's own answer
+	char			 answer[1024];	/* lines frontd's own answer
 						   adds: Retry-After,
 						   WWW-Authenticate
 						   (req_answer_line) */

@@ -17,6 +17,7 @@
 #include "worker/accept_encoding.h"
 #include "worker/access.h"
 #include "worker/accesslog.h"
+#include "worker/auth.h"
 #include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/cache.h"
@@ -61,7 +62,9 @@ static const struct phase phases[] = {
 	{ "route", phase_route },
 	{ "route_access", phase_route_access },
 	{ "filter", phase_filter },
-	/* auth_basic and forward_auth go here, before the limits. */
+	/* auth_basic: the user of an htpasswd file, or 401 (auth.c) */
+	{ "auth_basic", phase_auth_basic },
+	/* forward_auth goes here, before the limits. */
 	{ "limit", phase_limit },	/* rate_limit, limit_conn (limit.c) */
 	{ "maintenance", phase_maintenance },
 	{ "local", phase_local },

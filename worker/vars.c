@@ -174,6 +174,12 @@ var_get(const struct conn *c, enum cfg_var var, const char *name,
 	case VAR_COOKIE:
 		find_cookie(c, name, namelen, val, len);
 		break;
+	case VAR_REMOTE_USER:
+		if (r->remote_user != NULL) {
+			*val = r->remote_user;
+			*len = strlen(r->remote_user);
+		}
+		break;
 	case VAR_NONE:
 	case VAR_CAPTURE:
 		break;

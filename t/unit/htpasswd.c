@@ -198,6 +198,12 @@ test_methods(void)
 	    !verify(h, "y22", "pw-y2") && !verify(h, "", "pw-y2") &&
 	    !verify(h, "nobody", "pw-y2"),
 	    "user names are exact: case, prefixes, empty, unknown");
+	ok(htpasswd_user(h, "y2x", 2) != NULL &&
+	    strcmp(htpasswd_user(h, "y2x", 2), "y2") == 0 &&
+	    strcmp(htpasswd_user(h, "long name with spaces", 21),
+	    "long name with spaces") == 0 && htpasswd_user(h, "Y2", 2) ==
+	    NULL && htpasswd_user(h, "y", 1) == NULL,
+	    "htpasswd_user: the file's own copy of a name, exactly");
 	ok(!htpasswd_verify(h, "y2", 2, "pw-y2\0", 6) &&
 	    !htpasswd_verify(h, "y2\0", 3, "pw-y2", 5),
 	    "a NUL in the password or the name never matches");
@@ -356,7 +362,7 @@ static void
 test_files(void)
 {
 	struct htpasswd	*h;
-	char		 path[600], target[600];
+	char		 path[600], target[600], want[1400];
 	int		 fd;
 
 	forget();
@@ -387,8 +393,11 @@ test_files(void)
 		printf("# symlink: %s\n", strerror(errno));
 	forget();
 	h = htpasswd_load(path, collect, NULL);
-	ok(h == NULL && said("link: cannot open: it is a symbolic link"),
-	    "a symbolic link is refused");
+	snprintf(want, sizeof(want), "link:1: user \"u\" has a plaintext "
+	    "password or a hash of an unknown format, which is refused: make "
+	    "a bcrypt one with htpasswd -B %s u", path);
+	ok(h == NULL && said(want),
+	    "a symbolic link is followed, as the config's other files are");
 	unlink(path);
 	unlink(target);
 
