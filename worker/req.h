@@ -17,6 +17,7 @@
 #include "common/http_parse.h"
 #include "common/shm.h"
 #include "worker/conn.h"
+#include "worker/forward_auth.h"
 
 struct buf;
 struct conn;
@@ -31,6 +32,7 @@ struct upconn;
 enum req_state {
 	REQ_HEAD,		/* its head is arriving; header timer */
 	REQ_CACHE_WAIT,		/* another fetches what it wants; poll timer */
+	REQ_AUTH,		/* forward_auth's subrequest; upstream timers */
 	REQ_CONNECT,		/* an upstream connection; connect timer */
 	REQ_SEND,		/* head and body upstream; send, body timers */
 	REQ_UP_HEAD,		/* the response head; upstream head timer */
@@ -137,6 +139,8 @@ struct req {
 	uint16_t		 hostport_len;	/* the name and any ":port" */
 	uint16_t		 resp_set_len;	/* resp_set[], below */
 	uint16_t		 inm_len;	/* inm[], below */
+
+	struct fauth		 fa;		/* forward_auth's subrequest */
 
 	/*
 	 * Copied from the head for the access log, only when it is on.

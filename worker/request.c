@@ -22,6 +22,7 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/forward_auth.h"
 #include "worker/phase.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
@@ -57,6 +58,8 @@ static const struct phase phases[] = {
 	{ "route", phase_route },
 	{ "route_access", phase_route_access },
 	{ "filter", phase_filter },
+	/* forward_auth: a subrequest to an auth service (forward_auth.c) */
+	{ "forward_auth", phase_forward_auth },
 	{ "local", phase_local },
 	{ "rewrite", phase_rewrite },
 	{ "cache", phase_cache },
