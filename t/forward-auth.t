@@ -90,6 +90,7 @@ my $t = Test::Frontd->new;
 my $auth = auth_backend($t);
 my $app = app_backend($t);
 my $port = $t->port;
+my $dead = $t->port;	# nothing listens there
 my $conf = <<"EOF";
 [listener test]
 address = 127.0.0.1:$port
@@ -102,8 +103,18 @@ server = $auth->{addr}
 upstream_header_timeout = 1s
 upstream_read_timeout = 1s
 
+[upstream sso2]
+server = 127.0.0.1:$dead
+server = $auth->{addr}
+fail_timeout = 30s
+
 [route open]
 path = /open
+upstream = app
+
+[route two]
+path = /two
+forward_auth = http://sso2/verify
 upstream = app
 
 [route app]
@@ -228,6 +239,28 @@ subtest 'the auth service connection is kept alive' => sub {
 	    'six subrequests on at most one new connection');
 };
 
+subtest 'a server of the auth upstream down: another is asked' => sub {
+	for (1 .. 3) {
+		my $r = $t->get('/two', headers => [ Cookie => 'session=alice' ]);
+		is($r->status, 200, "request $_ let through");
+	}
+	like($t->error_log, qr/upstream sso2 server 127\.0\.0\.1:$dead: forward_auth connect failed/,
+	    'the dead server is logged');
+	like($t->error_log, qr/upstream sso2 server 127\.0\.0\.1:$dead is down/,
+	    'and taken out, as for proxied requests');
+};
+
+subtest 'a client that leaves during the subrequest' => sub {
+	my $c = $t->raw_client;
+	$c->write("GET /page HTTP/1.1\r\nHost: x\r\n"
+	    . "Cookie: session=slow\r\n\r\n");
+	$c->close;
+	$t->wait_for(sub { $t->error_log =~ /forward_auth header timeout/ },
+	    5, 'the subrequest ends under its timer');
+	my $r = $t->get('/page', headers => [ Cookie => 'session=alice' ]);
+	is($r->status, 200, 'frontd goes on serving');
+};
+
 subtest 'anything else, a timeout or a failure: 5xx, never through' => sub {
 	my $before = app_requests($t, $app);
 	my $r = $t->get('/page', headers => [ Cookie => 'session=boom' ]);
@@ -243,8 +276,9 @@ subtest 'anything else, a timeout or a failure: 5xx, never through' => sub {
 	is($t->get('/open')->status, 200, 'a route without forward_auth works');
 	like($t->error_log, qr/upstream authelia server \S+: forward_auth unexpected answer: status 500/,
 	    'the unexpected answer is logged');
-	like($t->error_log, qr/upstream authelia server \S+: forward_auth header timeout/,
-	    'so is the timeout');
+	my $timeouts = () = $t->error_log =~
+	    /upstream authelia server \S+: forward_auth header timeout/g;
+	is($timeouts, 2, 'so is the timeout');
 
 	$t->stop_backend($auth);
 	$r = $t->get('/page', headers => [ Cookie => 'session=alice' ]);
