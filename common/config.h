@@ -341,6 +341,16 @@ struct cfg_route {
 	struct cfg_maintenance	 maint;
 	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	struct cfg_auth		 auth;		/* unset: the listener's */
+
+	/* forward_auth (worker/forward_auth.c): a subrequest first */
+	char			*fa_upstream_name;
+	int			 fa_upstream;	/* index, -1: none */
+	bool			 fa_tls;	/* https:// */
+	char			*fa_path;	/* its path and query */
+	char			**fa_req_headers;	/* sent to it */
+	size_t			 nfa_req_headers;
+	char			**fa_resp_headers;	/* copied upstream */
+	size_t			 nfa_resp_headers;
 	char			**upgrade;	/* may open a tunnel; lower
 						   case */
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */

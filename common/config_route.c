@@ -46,6 +46,105 @@ r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&r->upstream_name, v);
 }
 
+/*
+ * forward_auth = http://NAME/path: NAME is an [upstream], resolved in the
+ * second pass; the path (and any query) is what the subrequest asks for.
+ */
+static enum cfg_set_result
+r_forward_auth(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	const char		*name, *slash;
+	size_t			 len;
+
+	if (strncasecmp(v, "http://", 7) == 0) {
+		r->fa_tls = false;
+		name = v + 7;
+	} else if (strncasecmp(v, "https://", 8) == 0) {
+		r->fa_tls = true;
+		name = v + 8;
+	} else
+		return CFG_BAD;
+	slash = strchr(name, '/');
+	len = slash != NULL ? (size_t)(slash - name) : strlen(name);
+	free(r->fa_upstream_name);
+	r->fa_upstream_name = xasprintf("%.*s", (int)len, name);
+	if (!cfg_valid_name(r->fa_upstream_name)) {
+		free(r->fa_upstream_name);
+		r->fa_upstream_name = NULL;
+		return CFG_BAD;
+	}
+	for (const char *p = slash; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '#')
+			return CFG_BAD;
+	return cfg_set_str(&r->fa_path, slash != NULL ? slash : "/");
+}
+
+/*
+ * Header names for forward_auth, as written. What frontd writes itself
+ * or what frames a message cannot be listed: it would be sent twice, or
+ * break the framing.
+ */
+static enum cfg_set_result
+fa_names(struct cfg_ctx *ctx, const char *v, char ***names, size_t *n,
+    const char *const *own, const char *key)
+{
+	static const char *const framing[] = { "host", "content-length",
+	    "transfer-encoding", "connection", "keep-alive",
+	    "proxy-connection", "te", "trailer", "upgrade", "expect", NULL };
+	char			*copy = xstrdup(v), *tok, *save = NULL;
+	enum cfg_set_result	 res = CFG_OK;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok != NULL && res == CFG_OK;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (!cfg_token(tok, strlen(tok))) {
+			res = CFG_BAD;
+			break;
+		}
+		for (int i = 0; framing[i] != NULL; i++)
+			if (strcasecmp(tok, framing[i]) == 0) {
+				cfg_error(ctx, "%s: %s is a field of the "
+				    "connection or its framing, it cannot be "
+				    "copied", key, tok);
+				res = CFG_REPORTED;
+			}
+		for (int i = 0; own != NULL && own[i] != NULL; i++)
+			if (strcasecmp(tok, own[i]) == 0) {
+				cfg_error(ctx, "%s: frontd sends %s itself",
+				    key, tok);
+				res = CFG_REPORTED;
+			}
+		*names = xrealloc(*names, *n + 1, sizeof(char *));
+		(*names)[(*n)++] = xstrdup(tok);
+	}
+	free(copy);
+	return *n == 0 && res == CFG_OK ? CFG_BAD : res;
+}
+
+static enum cfg_set_result
+r_forward_auth_request_headers(struct cfg_ctx *ctx, void *obj,
+    const char *v)
+{
+	static const char *const own[] = { "cookie", "authorization",
+	    "x-forwarded-method", "x-forwarded-proto", "x-forwarded-host",
+	    "x-forwarded-uri", "x-forwarded-for", NULL };
+	struct cfg_route	*r = obj;
+
+	return fa_names(ctx, v, &r->fa_req_headers, &r->nfa_req_headers, own,
+	    "forward_auth_request_headers");
+}
+
+static enum cfg_set_result
+r_forward_auth_response_headers(struct cfg_ctx *ctx, void *obj,
+    const char *v)
+{
+	struct cfg_route	*r = obj;
+
+	return fa_names(ctx, v, &r->fa_resp_headers, &r->nfa_resp_headers,
+	    NULL, "forward_auth_response_headers");
+}
+
 static enum cfg_set_result
 r_host(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -939,6 +1038,14 @@ const struct cfg_key cfg_route_keys[] = {
 	{ "via", CFG_ONE, CFG_T_BOOL, R(via), .expect = ONOFF },
 	{ "pass_proxy_authorization", CFG_ONE, CFG_T_BOOL,
 	    R(pass_proxy_authorization), .expect = ONOFF },
+	{ "forward_auth", CFG_ONE, CFG_T_FN, .set = r_forward_auth,
+	    .expect = "http://UPSTREAM/path or https://UPSTREAM/path" },
+	{ "forward_auth_request_headers", CFG_LIST, CFG_T_FN,
+	    .set = r_forward_auth_request_headers,
+	    .expect = "header names such as Accept X-Requested-With" },
+	{ "forward_auth_response_headers", CFG_LIST, CFG_T_FN,
+	    .set = r_forward_auth_response_headers,
+	    .expect = "header names such as Remote-User Remote-Email" },
 	{ "tunnel_timeout", CFG_ONE, CFG_T_DURATION, R(tunnel_timeout_ms),
 	    .expect = DURATION },
 	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
@@ -999,6 +1106,7 @@ cfg_route_init(struct cfg_route *r)
 	r->tunnel_timeout_ms = 3600 * 1000;
 	r->deny_status = 403;
 	r->client_max_body_size = UINT64_MAX;
+	r->fa_upstream = -1;
 	r->upgrade = xcalloc(1, sizeof(char *));
 	r->upgrade[r->nupgrade++] = xstrdup("websocket");
 	r->rewrite_location = true;
@@ -1067,6 +1175,10 @@ cfg_route_free(struct cfg_route *r)
 	}
 	free(r->deny_headers);
 	cfg_limits_free(&r->limits);
+	free(r->fa_upstream_name);
+	free(r->fa_path);
+	cfg_free_strings(r->fa_req_headers, r->nfa_req_headers);
+	cfg_free_strings(r->fa_resp_headers, r->nfa_resp_headers);
 	if (r->deny_query_re != NULL)
 		pcre2_code_free(r->deny_query_re);
 	cfg_auth_free(&r->auth);

@@ -16,6 +16,8 @@
 static void	check_route(struct config *, struct cfg_route *,
 		    const char *);
 static void	check_dead_routes(struct config *);
+static void	check_forward_auth(struct config *, struct cfg_route *,
+		    const char *);
 
 /* Second pass: each route, then the routes that can never match. */
 void
@@ -63,6 +65,7 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		else
 			r->listeners |= UINT64_C(1) << l;
 	}
+	check_forward_auth(cfg, r, label);
 	if (!r->cc_targets_set) {
 		strcpy(r->cc_targets[0], "cdn-cache-control");
 		r->ncc_targets = 1;
@@ -108,6 +111,42 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 	if (r->upstream == -1)
 		cfg_error_at(cfg, &r->upstream_where, "upstream \"%s\" in %s "
 		    "is not defined", r->upstream_name, label);
+}
+
+/*
+ * forward_auth names an upstream, whose pool, timeouts and health serve
+ * the subrequest; the scheme says whether it speaks TLS, and must agree.
+ */
+static void
+check_forward_auth(struct config *cfg, struct cfg_route *r,
+    const char *label)
+{
+	static const char *const needs[] = { "forward_auth_request_headers",
+	    "forward_auth_response_headers", NULL };
+	const struct cfg_where	*w;
+	int			 u;
+
+	w = cfg_key_where(&r->sec, "forward_auth");
+	if (r->fa_upstream_name == NULL) {
+		for (int i = 0; needs[i] != NULL; i++)
+			if ((w = cfg_key_where(&r->sec, needs[i])) != NULL)
+				cfg_error_at(cfg, w, "%s in %s does nothing "
+				    "without forward_auth", needs[i], label);
+		return;
+	}
+	if ((u = config_upstream_index(cfg, r->fa_upstream_name)) == -1) {
+		cfg_error_at(cfg, w, "forward_auth in %s: upstream \"%s\" is "
+		    "not defined", label, r->fa_upstream_name);
+		return;
+	}
+	if (cfg->upstreams[u]->tls != r->fa_tls) {
+		cfg_error_at(cfg, w, "forward_auth in %s: %s, but upstream "
+		    "\"%s\" has tls = %s", label, r->fa_tls ? "https://" :
+		    "http://", r->fa_upstream_name, cfg->upstreams[u]->tls ?
+		    "on" : "off");
+		return;
+	}
+	r->fa_upstream = u;
 }
 
 static bool

@@ -365,8 +365,9 @@ cfg_upstream_check_used(struct config *cfg)
 
 	for (i = 0; cfg->nerrors == 0 && i < cfg->nupstreams; i++) {
 		for (j = 0; j < cfg->nroutes; j++)
-			if (cfg->routes[j]->action == ACTION_PROXY &&
-			    cfg->routes[j]->upstream == (int)i)
+			if ((cfg->routes[j]->action == ACTION_PROXY &&
+			    cfg->routes[j]->upstream == (int)i) ||
+			    cfg->routes[j]->fa_upstream == (int)i)
 				break;
 		if (j == cfg->nroutes)
 			cfg_warn_at(cfg, &cfg->upstreams[i]->sec.where,

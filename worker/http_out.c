@@ -258,6 +258,19 @@ header_listed(const char *base, const struct http_header *f,
 	    op_matches(base, f, route->set_req, route->nset_req);
 }
 
+/* A header named by forward_auth_response_headers. */
+static bool
+fa_listed(const char *base, const struct http_header *f,
+    const struct cfg_route *route)
+{
+	for (size_t i = 0; i < route->nfa_resp_headers; i++)
+		if (strlen(route->fa_resp_headers[i]) == f->name.len &&
+		    strncasecmp(route->fa_resp_headers[i], base + f->name.off,
+		    f->name.len) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Location pointing at the upstream server ("http://10.0.0.2:8080/x",
  * with the server as configured, its address or proxy_host): the client
@@ -420,6 +433,9 @@ out_request_head(const struct conn *c, const struct req *r,
 		if ((route->nremove_req > 0 || route->nset_req > 0) &&
 		    header_listed(b, f, route))
 			continue;
+		/* Only forward_auth's answer may set these. */
+		if (route->nfa_resp_headers > 0 && fa_listed(b, f, route))
+			continue;
 		/*
 		 * Backends that map headers to variables (CGI, PHP, many
 		 * frameworks) read X_Real_IP as X-Real-IP: an underscore
@@ -488,6 +504,9 @@ out_request_head(const struct conn *c, const struct req *r,
 		o.len += n;
 		put(&o, "\r\n", 2);
 	}
+	/* What forward_auth's answer adds (Remote-User, say). */
+	if (r->fa.lines > 0)
+		put(&o, r->fa.buf->data, r->fa.lines);
 	if (h->te_trailers)
 		puts_(&o, "TE: trailers\r\n");
 	if (r->req_mode == BODY_CHUNKED)

@@ -22,6 +22,7 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/forward_auth.h"
 #include "worker/limit.h"
 #include "worker/proto.h"
 #include "worker/proxy.h"
@@ -36,6 +37,7 @@
 const char *const req_state_names[] = {
 	[REQ_HEAD] = "head",
 	[REQ_CACHE_WAIT] = "cache_wait",
+	[REQ_AUTH] = "auth",
 	[REQ_CONNECT] = "connect",
 	[REQ_SEND] = "send",
 	[REQ_UP_HEAD] = "upstream_head",
@@ -48,6 +50,7 @@ const char *const req_state_names[] = {
 static const enum conn_wait state_waits[] = {
 	[REQ_HEAD] = WAIT_HEADER,
 	[REQ_CACHE_WAIT] = WAIT_CACHE,
+	[REQ_AUTH] = WAIT_CONNECT,
 	[REQ_CONNECT] = WAIT_CONNECT,
 	[REQ_SEND] = WAIT_UP_SEND,
 	[REQ_UP_HEAD] = WAIT_UP_HEAD,
@@ -159,6 +162,8 @@ request_step(struct conn *c)
 	switch (c->req->state) {
 	case REQ_CACHE_WAIT:
 		return STEP_WAIT;	/* the poll timer moves it on */
+	case REQ_AUTH:
+		return fauth_step(c);
 	case REQ_CONNECT:
 		return proxy_connect(c);
 	case REQ_SEND:
@@ -185,6 +190,9 @@ request_timeout(struct conn *c)
 	struct req	*r = c->req;
 	char		 d[32];
 
+	/* The subrequest's waits are its own (forward_auth.c). */
+	if (r->state == REQ_AUTH)
+		return fauth_timeout(c);
 	fmt_duration(d, sizeof(d), c->wait_len_ms);
 	switch (c->wait) {
 	case WAIT_BODY:
@@ -321,6 +329,7 @@ req_end(struct conn *c)
 	buf_put(r->up_out);
 	buf_put(r->up_in);
 	buf_put(r->plain);
+	buf_put(r->fa.buf);
 	encoder_free(r->encoder);
 	req_free(r);
 	c->req = NULL;

@@ -18,6 +18,7 @@
 #include "common/limit_zone.h"
 #include "common/shm.h"
 #include "worker/conn.h"
+#include "worker/forward_auth.h"
 
 struct buf;
 struct conn;
@@ -32,6 +33,7 @@ struct upconn;
 enum req_state {
 	REQ_HEAD,		/* its head is arriving; header timer */
 	REQ_CACHE_WAIT,		/* another fetches what it wants; poll timer */
+	REQ_AUTH,		/* forward_auth's subrequest; upstream timers */
 	REQ_CONNECT,		/* an upstream connection; connect timer */
 	REQ_SEND,		/* head and body upstream; send, body timers */
 	REQ_UP_HEAD,		/* the response head; upstream head timer */
@@ -148,6 +150,8 @@ struct req {
 	uint8_t			 nholds;
 	struct limit_hold	 holds[2 * CFG_LIMITS_MAX];
 
+	struct fauth		 fa;		/* forward_auth's subrequest */
+
 	/*
 	 * Copied from the head for the access log, only when it is on.
 	 * Last in the struct: req_new() clears the lengths, not the text.
@@ -163,7 +167,7 @@ struct req {
 	/* Also not cleared: their lengths are above. */
 	char			 host[256 + 8];	/* normalized name, then
 						   any ":port" (request_host) */
-	char			 answer[1024];	/* lines frontd's own answer
+	char			 answer[2048];	/* lines frontd's own answer
 						   adds: Retry-After,
 						   WWW-Authenticate
 						   (req_answer_line) */

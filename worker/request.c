@@ -23,6 +23,7 @@
 #include "worker/cache.h"
 #include "worker/compress.h"
 #include "worker/conn.h"
+#include "worker/forward_auth.h"
 #include "worker/limit.h"
 #include "worker/maintenance.h"
 #include "worker/phase.h"
@@ -64,7 +65,8 @@ static const struct phase phases[] = {
 	{ "filter", phase_filter },
 	/* auth_basic: the user of an htpasswd file, or 401 (auth.c) */
 	{ "auth_basic", phase_auth_basic },
-	/* forward_auth goes here, before the limits. */
+	/* forward_auth: a subrequest to an auth service (forward_auth.c) */
+	{ "forward_auth", phase_forward_auth },
 	{ "limit", phase_limit },	/* rate_limit, limit_conn (limit.c) */
 	{ "maintenance", phase_maintenance },
 	{ "local", phase_local },
