@@ -453,7 +453,48 @@ struct cfg_error_page {
 	size_t		 len;
 };
 
-enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON };
+enum log_format { LOG_FORMAT_COMBINED, LOG_FORMAT_JSON, LOG_FORMAT_CUSTOM };
+
+/* The variables of a custom log_format (common/logfmt.c has the names). */
+enum log_var {
+	LOGVAR_TEXT,			/* literal text */
+	LOGVAR_REMOTE_ADDR,
+	LOGVAR_TIME_LOCAL,		/* 10/Oct/2000:13:55:36 -0700 */
+	LOGVAR_TIME_ISO8601,
+	LOGVAR_MSEC,			/* seconds since the epoch, .ms */
+	LOGVAR_REQUEST,			/* "GET /x HTTP/1.1" */
+	LOGVAR_REQUEST_METHOD,
+	LOGVAR_REQUEST_URI,
+	LOGVAR_SERVER_PROTOCOL,
+	LOGVAR_STATUS,
+	LOGVAR_BYTES_SENT,		/* to the client, heads included */
+	LOGVAR_HTTP_REFERER,
+	LOGVAR_HTTP_USER_AGENT,
+	LOGVAR_REQUEST_TIME,
+	LOGVAR_UPSTREAM_ADDR,
+	LOGVAR_UPSTREAM_STATUS,
+	LOGVAR_UPSTREAM_RESPONSE_TIME,
+	LOGVAR_CACHE_STATUS,
+	LOGVAR_HOST,
+	LOGVAR_SCHEME,
+	LOGVAR_SSL_PROTOCOL,
+	LOGVAR_CONNECTION,		/* the conn=ID of the error log */
+	LOGVAR_PID,
+	LOGVAR_REMOTE_USER,		/* auth_basic's, or - */
+	LOGVAR_COUNT
+};
+
+/* A custom log_format, compiled once at load time. */
+struct cfg_logfmt_part {
+	enum log_var		 var;
+	char			*text;		/* LOGVAR_TEXT */
+	size_t			 len;
+};
+
+struct cfg_logfmt {
+	struct cfg_logfmt_part	*parts;
+	size_t			 nparts;
+};
 
 struct cfg_global {
 	struct cfg_section	 sec;
@@ -464,6 +505,7 @@ struct cfg_global {
 	char			*pid_file;
 	char			*error_log;
 	char			*access_log;	/* NULL = off */
+	char			*syslog_socket;	/* "syslog" logs go there */
 	enum log_level		 log_level;
 	int64_t			 shutdown_timeout_ms;
 
@@ -480,6 +522,7 @@ struct cfg_global {
 	uint32_t		 max_header_size;
 	uint32_t		 max_headers;
 	enum log_format		 log_format;
+	struct cfg_logfmt	 log_custom;	/* LOG_FORMAT_CUSTOM */
 	struct cidr		*trusted_proxies;
 	size_t			 ntrusted_proxies;
 	char			*real_ip_header;	/* NULL: none */

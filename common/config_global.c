@@ -12,7 +12,12 @@
 #include "common/config.h"
 #include "common/config_int.h"
 #include "common/config_value.h"
+#include "common/logfmt.h"
+#include "common/logsock.h"
 #include "common/util.h"
+
+#define FACILITIES	"kern, user, mail, daemon, auth, syslog, lpr, news, " \
+	"uucp, cron, authpriv, ftp or local0 to local7"
 
 static enum cfg_set_result
 g_workers(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -39,10 +44,23 @@ g_user(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&g->user, v);
 }
 
+/* "syslog:FACILITY" with a facility syslog has no name for. */
+static bool
+bad_facility(struct cfg_ctx *ctx, const char *key, const char *v)
+{
+	if (logsock_target(v, 0) != -1)
+		return false;
+	cfg_error(ctx, "unknown syslog facility \"%s\" in %s (expected "
+	    FACILITIES ")", v + 7, key);
+	return true;
+}
+
 static enum cfg_set_result
 g_error_log(struct cfg_ctx *ctx, void *obj, const char *v)
 {
-	if (*v != '/' && strcmp(v, "syslog") != 0 && strcmp(v, "stderr") != 0)
+	if (bad_facility(ctx, "error_log", v))
+		return CFG_REPORTED;
+	if (*v != '/' && logsock_target(v, 0) < 0 && strcmp(v, "stderr") != 0)
 		return CFG_BAD;
 	return cfg_set_str(&((struct cfg_global *)obj)->error_log, v);
 }
@@ -57,9 +75,47 @@ g_access_log(struct cfg_ctx *ctx, void *obj, const char *v)
 		g->access_log = NULL;
 		return CFG_OK;
 	}
-	if (*v != '/')
+	if (bad_facility(ctx, "access_log", v))
+		return CFG_REPORTED;
+	if (*v != '/' && logsock_target(v, 0) < 0)
 		return CFG_BAD;
 	return cfg_set_str(&g->access_log, v);
+}
+
+static enum cfg_set_result
+g_syslog_socket(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	if (*v != '/')
+		return CFG_BAD;
+	if (strlen(v) > LOGSOCK_PATH_MAX) {
+		cfg_error(ctx, "syslog_socket \"%s\" is longer than a Unix "
+		    "socket path may be (%zu bytes)", v,
+		    (size_t)LOGSOCK_PATH_MAX);
+		return CFG_REPORTED;
+	}
+	return cfg_set_str(&((struct cfg_global *)obj)->syslog_socket, v);
+}
+
+/* combined, json, or a format of our own with $variables. */
+static enum cfg_set_result
+g_log_format(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+	char			 err[256];
+
+	logfmt_free(&g->log_custom);
+	if (strcmp(v, "combined") == 0)
+		g->log_format = LOG_FORMAT_COMBINED;
+	else if (strcmp(v, "json") == 0)
+		g->log_format = LOG_FORMAT_JSON;
+	else if (strchr(v, '$') == NULL)
+		return CFG_BAD;
+	else if (logfmt_parse(&g->log_custom, v, err, sizeof(err)) == -1) {
+		cfg_error(ctx, "bad log_format: %s", err);
+		return CFG_REPORTED;
+	} else
+		g->log_format = LOG_FORMAT_CUSTOM;
+	return CFG_OK;
 }
 
 static enum cfg_set_result
@@ -201,8 +257,6 @@ g_security_headers(struct cfg_ctx *ctx, void *obj, const char *v)
 
 #define G(field)	CFG_FIELD(struct cfg_global, field)
 
-static const char *const log_format_names[] = { "combined", "json", NULL };
-
 const struct cfg_key cfg_global_keys[] = {
 	{ "workers", CFG_ONE, CFG_T_FN, .set = g_workers,
 	    .expect = "auto or a number from 1 to 256" },
@@ -210,9 +264,11 @@ const struct cfg_key cfg_global_keys[] = {
 	{ "group", CFG_ONE, CFG_T_STR, G(group), .expect = "a group name" },
 	{ "pid_file", CFG_ONE, CFG_T_PATH, G(pid_file), .expect = PATH },
 	{ "error_log", CFG_ONE, CFG_T_FN, .set = g_error_log,
-	    .expect = "an absolute path, syslog or stderr" },
+	    .expect = "an absolute path, syslog[:FACILITY] or stderr" },
 	{ "access_log", CFG_ONE, CFG_T_FN, .set = g_access_log,
-	    .expect = "an absolute path or off" },
+	    .expect = "an absolute path, syslog[:FACILITY] or off" },
+	{ "syslog_socket", CFG_ONE, CFG_T_FN, .set = g_syslog_socket,
+	    .expect = PATH },
 	{ "log_level", CFG_ONE, CFG_T_ENUM, G(log_level),
 	    .names = log_level_names,
 	    .expect = "debug, info, notice, warn or error" },
@@ -245,8 +301,8 @@ const struct cfg_key cfg_global_keys[] = {
 	    .min = 1024, .max = 64 * 1024, .expect = "a size from 1K to 64K" },
 	{ "max_headers", CFG_ONE, CFG_T_INT, G(max_headers),
 	    .min = 8, .max = 256, .expect = "a number from 8 to 256" },
-	{ "log_format", CFG_ONE, CFG_T_ENUM, G(log_format),
-	    .names = log_format_names, .expect = "combined or json" },
+	{ "log_format", CFG_ONE, CFG_T_FN, .set = g_log_format,
+	    .expect = "combined, json or a format with $variables" },
 	{ "trusted_proxies", CFG_LIST, CFG_T_FN, .set = g_trusted_proxies,
 	    .expect = "addresses or networks such as 10.0.0.0/8 or "
 	    "2001:db8::/32" },
@@ -295,6 +351,7 @@ cfg_global_init(struct cfg_global *g)
 	g->pid_file = xstrdup(RUNSTATEDIR "/frontd.pid");
 	g->error_log = xstrdup(LOCALSTATEDIR "/log/frontd/error.log");
 	g->access_log = xstrdup(LOCALSTATEDIR "/log/frontd/access.log");
+	g->syslog_socket = xstrdup(LOGSOCK_PATH_DEFAULT);
 	g->log_level = LOG_LVL_NOTICE;
 	g->shutdown_timeout_ms = 30 * 1000;
 	g->max_connections = 4096;
@@ -314,6 +371,29 @@ cfg_global_init(struct cfg_global *g)
 	g->sandbox = true;
 	g->security_headers = -1;
 	g->server_tokens = true;
+}
+
+/*
+ * A log sent to a syslog socket that does not answer now loses its lines
+ * until it does: said at load time (frontd -t, start, reload), once.
+ */
+static void
+syslog_check(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+	bool			 error_log, access_log;
+	char			 why[128];
+
+	error_log = logsock_target(g->error_log, 0) >= 0;
+	access_log = g->access_log != NULL &&
+	    logsock_target(g->access_log, 0) >= 0;
+	if ((!error_log && !access_log) || logsock_probe(g->syslog_socket,
+	    why, sizeof(why)) == 0)
+		return;
+	cfg_warn_at(cfg, cfg_key_where(&g->sec, error_log ? "error_log" :
+	    "access_log"), "warning: syslog socket %s: %s: %s lines are lost "
+	    "until it answers", g->syslog_socket, why, !error_log ?
+	    "access log" : !access_log ? "error log" : "error and access log");
 }
 
 /* Second pass: what depends on more than one key, or on the system. */
@@ -349,6 +429,7 @@ cfg_global_check(struct config *cfg)
 	if (g->group != NULL && getgrnam(g->group) == NULL)
 		cfg_error_at(cfg, cfg_key_where(&g->sec, "group"),
 		    "unknown group \"%s\" in [global]", g->group);
+	syslog_check(cfg);
 }
 
 /* Frees what g holds, not g: it is part of struct config. */
@@ -371,4 +452,6 @@ cfg_global_free(struct cfg_global *g)
 	free(g->pid_file);
 	free(g->error_log);
 	free(g->access_log);
+	free(g->syslog_socket);
+	logfmt_free(&g->log_custom);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/logsock.h"
 #include "common/util.h"
 
 #define LOG_LINE_MAX	2048
@@ -49,11 +50,33 @@ static struct {
 	char		 path[4096];
 } lg = { LOG_KIND_STDERR, LOG_LVL_NOTICE, -1, false, "frontd", 0, "stderr" };
 
+static char		syslog_path[LOGSOCK_PATH_MAX + 1] =
+			    LOGSOCK_PATH_DEFAULT;
+static struct logsock	ls = { .fd = -1 };
+
+static void	syslog_report(void);
+
 void
 log_set_role(const char *role)
 {
 	strlcpy_(lg.role, role, sizeof(lg.role));
 	lg.pid = getpid();
+}
+
+int
+log_pid(void)
+{
+	if (lg.pid == 0)
+		lg.pid = getpid();
+	return lg.pid;
+}
+
+/* The socket "syslog" means, for the next log_open(). */
+void
+log_set_syslog_socket(const char *path)
+{
+	strlcpy_(syslog_path, path != NULL ? path : LOGSOCK_PATH_DEFAULT,
+	    sizeof(syslog_path));
 }
 
 void
@@ -147,29 +170,39 @@ refuse:
 
 /*
  * Switches the log to target. On failure the previous target stays in use
- * and the reason is in why.
+ * and the reason is in why. A syslog socket that does not answer is no
+ * failure: its lines are counted, and the outage is reported on stderr
+ * (see syslog_report), as the configuration check warned.
  */
 int
 log_open(const char *target, char *why, size_t whylen)
 {
-	int	fd;
+	int	fd, fac;
 
+	if ((fac = logsock_target(target, LOG_DAEMON)) == -1) {
+		snprintf(why, whylen, "unknown syslog facility");
+		return -1;
+	}
 	if (strcmp(target, "stderr") == 0) {
 		if (lg.fd != -1)
 			close(lg.fd);
 		lg.fd = -1;
+		logsock_close(&ls);
 		lg.kind = LOG_KIND_STDERR;
-	} else if (strcmp(target, "syslog") == 0) {
+	} else if (fac >= 0) {
 		if (lg.fd != -1)
 			close(lg.fd);
 		lg.fd = -1;
+		logsock_close(&ls);
+		logsock_init(&ls, syslog_path, fac);
 		lg.kind = LOG_KIND_SYSLOG;
-		openlog("frontd", LOG_NDELAY, LOG_DAEMON);
+		logsock_connect(&ls);
 	} else {
 		if ((fd = log_file_open(target, NULL, why, whylen)) == -1)
 			return -1;
 		if (lg.fd != -1)
 			close(lg.fd);
+		logsock_close(&ls);
 		lg.fd = fd;
 		lg.kind = LOG_KIND_FILE;
 	}
@@ -192,22 +225,23 @@ log_also_stderr(bool on)
 }
 
 /*
- * A forked child closes the fds it does not need; syslog's socket must be
- * closed through glibc first and reopened after, or glibc would keep
- * writing to a number that some other file gets next.
+ * A forked child closes the fds it does not need; the syslog socket is
+ * closed first and connected again after, by the child itself (before it
+ * enters its sandbox), so no number is ever shared with another file.
  */
 void
 log_before_close_fds(void)
 {
 	if (lg.kind == LOG_KIND_SYSLOG)
-		closelog();
+		logsock_close(&ls);
 }
 
 void
 log_after_close_fds(void)
 {
-	if (lg.kind == LOG_KIND_SYSLOG)
-		openlog("frontd", LOG_NDELAY, LOG_DAEMON);
+	lg.pid = getpid();
+	if (lg.kind == LOG_KIND_SYSLOG && ls.fd == -1)
+		logsock_connect(&ls);
 }
 
 int
@@ -252,11 +286,21 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	line[n++] = '\n';
 
 	switch (lg.kind) {
-	case LOG_KIND_SYSLOG:
-		line[n - 1] = '\0';
-		/* syslog adds its own time; keep level, role and pid. */
-		syslog(syslog_prio[level], "%s", line + 24);
+	case LOG_KIND_SYSLOG: {
+		char	msg[LOG_LINE_MAX];
+		int	m;
+
+		/* The tag has the pid and the header the time. */
+		m = snprintf(msg, sizeof(msg), "%s %s: %.*s",
+		    log_level_names[level], lg.role, (int)(n - 1 - off),
+		    line + off);
+		if (m > (int)sizeof(msg) - 1)
+			m = (int)sizeof(msg) - 1;
+		logsock_send(&ls, syslog_prio[level], lg.pid, msg,
+		    m > 0 ? (size_t)m : 0);
+		syslog_report();
 		break;
+	}
 	case LOG_KIND_FILE:
 		if (write(lg.fd, line, n) == -1) {
 			/* Nowhere better to say it. */
@@ -273,6 +317,44 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		}
 	}
 	errno = saved;
+}
+
+/*
+ * What the syslog socket did to the error log's lines, said once: the
+ * outage on stderr (the terminal at start, or -f's), the count of lost
+ * lines through syslog itself once it answers again.
+ */
+static void
+syslog_report(void)
+{
+	char		 msg[512];
+	uint64_t	 n;
+	int		 m = 0;
+
+	switch (logsock_event(&ls, &n)) {
+	case LOGSOCK_EV_NONE:
+		return;
+	case LOGSOCK_EV_DOWN:
+		m = snprintf(msg, sizeof(msg), "frontd %s[%d]: syslog "
+		    "socket %s: %s: error log lines are lost until it "
+		    "answers\n", lg.role, lg.pid, ls.path, ls.why);
+		if (m > 0 && write(STDERR_FILENO, msg, (size_t)m) == -1) {
+		}
+		return;
+	case LOGSOCK_EV_UP:
+		m = snprintf(msg, sizeof(msg), "warn %s: syslog socket %s "
+		    "answers again; %llu error log lines were lost", lg.role,
+		    ls.path, (unsigned long long)n);
+		break;
+	case LOGSOCK_EV_FULL:
+		m = snprintf(msg, sizeof(msg), "warn %s: syslog socket %s is "
+		    "full; %llu error log lines were dropped", lg.role,
+		    ls.path, (unsigned long long)n);
+		break;
+	}
+	if (m > 0)
+		logsock_send(&ls, LOG_WARNING, lg.pid, msg, (size_t)m <
+		    sizeof(msg) ? (size_t)m : sizeof(msg) - 1);
 }
 
 #define LOG_FN(name, level)					\

@@ -71,6 +71,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 		fprintf(stderr, "frontd: %s\n", err);
 		return start_abort();
 	}
+	log_set_syslog_socket(cfg->global.syslog_socket);
 	if (!foreground && log_open(cfg->global.error_log, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "frontd: cannot open error log %s: %s\n",

@@ -117,8 +117,10 @@ reload_start(void)
 		return;
 	}
 	free(ouser);
-	if (strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(cfg->global.error_log, err,
+	log_set_syslog_socket(cfg->global.syslog_socket);
+	if ((strcmp(cfg->global.error_log, M.cfg->global.error_log) != 0 ||
+	    strcmp(cfg->global.syslog_socket, M.cfg->global.syslog_socket) !=
+	    0) && !M.foreground && log_open(cfg->global.error_log, err,
 	    sizeof(err)) == -1)
 		log_error("cannot open error log %s: %s; keeping %s",
 		    cfg->global.error_log, err, log_target());
@@ -237,9 +239,11 @@ reload_rollback(void)
 	}
 	M.old_limits = NULL;
 	M.generation--;
-	if (strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 &&
-	    !M.foreground && log_open(M.cfg->global.error_log, why,
-	    sizeof(why)) == -1)
+	log_set_syslog_socket(M.cfg->global.syslog_socket);
+	if ((strcmp(failed->global.error_log, M.cfg->global.error_log) != 0 ||
+	    strcmp(failed->global.syslog_socket,
+	    M.cfg->global.syslog_socket) != 0) && !M.foreground &&
+	    log_open(M.cfg->global.error_log, why, sizeof(why)) == -1)
 		log_error("cannot reopen error log %s: %s",
 		    M.cfg->global.error_log, why);
 	spawn_adopt_generation(M.generation, M.cfg->global.workers);

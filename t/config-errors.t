@@ -6,6 +6,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Spec;
+use IO::Socket::UNIX;
+use Socket qw(SOCK_DGRAM);
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(time);
@@ -476,8 +478,16 @@ push @good, { name => 'upgrade lists: off, several, a version, 32 of them',
     . join(' ', map { "p$_" } 1 .. 32) . "\n" };
 push @good, { name => 'worker_rlimit_nofile = auto',
     conf => "[global]\nworker_rlimit_nofile = auto\n\n$LISTEN" };
+# A syslog socket that answers: one that does not is a warning on stderr.
+my $syslog = IO::Socket::UNIX->new(Type => SOCK_DGRAM,
+    Local => $t->dir . '/log.sock') or die "log.sock: $!";
 push @good, { name => 'error_log and access_log special values',
-    conf => "[global]\nerror_log = syslog\naccess_log = off\n\n$LISTEN" };
+    conf => "[global]\nerror_log = syslog\naccess_log = off\n"
+    . "syslog_socket = " . $t->dir . "/log.sock\n\n$LISTEN" };
+push @good, { name => 'access_log = syslog:local0 and a log_format',
+    conf => "[global]\naccess_log = syslog:local0\nsyslog_socket = "
+    . $t->dir . "/log.sock\nlog_format = \$remote_addr \$\$ \${status}\n\n"
+    . $LISTEN };
 
 my $n = 0;
 

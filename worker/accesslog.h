@@ -1,7 +1,8 @@
 /*
  * The access log: one line per request, written by the worker that served
- * it with a single write(2) to an O_APPEND file. Formats (combined, json)
- * are documented in frontd.conf(5).
+ * it with a single write(2) to an O_APPEND file, or one datagram to the
+ * syslog socket. Formats (combined, json, custom ones) are documented in
+ * frontd.conf(5).
  */
 #ifndef WORKER_ACCESSLOG_H
 #define WORKER_ACCESSLOG_H
@@ -10,8 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cfg_logfmt;
+
 struct access_entry {
 	int		 format;	/* enum log_format */
+	const struct cfg_logfmt *custom;	/* LOG_FORMAT_CUSTOM */
+	unsigned long long conn_id;
 	const char	*client;	/* "127.0.0.1" */
 	const char	*method;
 	size_t		 method_len;
@@ -31,9 +36,12 @@ struct access_entry {
 	const char	*tls;		/* "TLSv1.3", NULL on plain */
 	const char	*cache;		/* "hit", "miss"...; NULL: no cache */
 	const char	*user;		/* auth_basic's; NULL: none */
+	const char	*host;		/* normalized, without the port */
+	size_t		 host_len;
 };
 
-int	accesslog_open(const char *, char *why, size_t);	/* NULL: off */
+int	accesslog_open(const char *, const char *syslog_socket, char *why,
+	    size_t);				/* NULL: off */
 int	accesslog_reopen(char *why, size_t);
 bool	accesslog_enabled(void);
 void	accesslog_write(const struct access_entry *);

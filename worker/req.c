@@ -277,6 +277,10 @@ req_log(struct conn *c)
 	addr_format_ip(req_client(c), client, sizeof(client));
 	memset(&e, 0, sizeof(e));
 	e.format = G(c)->log_format;
+	e.custom = &G(c)->log_custom;
+	e.conn_id = (unsigned long long)c->id;
+	e.host = r->host;
+	e.host_len = r->hostlen;
 	e.tls = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
 	e.client = client;
 	e.method = r->log_method;

@@ -70,7 +70,8 @@ worker_main(struct proc_env *env)
 	char			 why[256];
 
 	W.env = env;
-	if (accesslog_open(cfg->global.access_log, why, sizeof(why)) == -1) {
+	if (accesslog_open(cfg->global.access_log, cfg->global.syslog_socket,
+	    why, sizeof(why)) == -1) {
 		log_error("cannot open access log %s: %s",
 		    cfg->global.access_log, why);
 		return 1;
