@@ -79,6 +79,7 @@ struct cfg_maintenance {
  * rate_limit_zone, under the id "KIND NAME #INDEX".
  */
 #define CFG_LIMITS_MAX		8	/* lines of each key in a section */
+#define CFG_CONN_LIMITS_MAX	2	/* limit_conn per=connection lines */
 
 enum cfg_limit_kind { CFG_LIMIT_RATE, CFG_LIMIT_CONN };
 
@@ -89,6 +90,8 @@ struct cfg_limit {
 	uint32_t		 window_s;	/* per 1, 60 or 3600 s */
 	uint32_t		 burst;		/* rate: more at once */
 	uint32_t		 max;		/* conn: requests at once */
+	bool			 per_connection;	/* conn: connections,
+						   not requests (listener) */
 	struct cfg_tpl		*key;		/* NULL: the client address */
 	bool			 key_route;	/* key=$route */
 	int			 status;	/* the refusal's */
@@ -101,6 +104,7 @@ struct cfg_limits {
 	struct cfg_limit	*v;
 	size_t			 n;
 	size_t			 nrate, nconn;
+	size_t			 nconn_per_connection;
 	bool			 dry_run;	/* log, refuse nothing */
 };
 

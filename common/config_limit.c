@@ -169,6 +169,11 @@ set_limit(struct cfg_ctx *ctx, const struct cfg_section *sec,
 				res = CFG_BAD;
 			else
 				l->burst = (uint32_t)n;
+		} else if (kind == CFG_LIMIT_CONN && strcmp(tok, "per") == 0) {
+			if (strcmp(eq, "connection") == 0)
+				l->per_connection = true;
+			else if (strcmp(eq, "request") != 0)
+				res = CFG_BAD;
 		} else if (kind == CFG_LIMIT_RATE && strcmp(tok, "name") == 0) {
 			if (!policy_name(eq))
 				res = CFG_BAD;
@@ -182,6 +187,22 @@ set_limit(struct cfg_ctx *ctx, const struct cfg_section *sec,
 	free(copy);
 	if (ntok == 0)
 		res = CFG_BAD;
+	if (res == CFG_OK && l->per_connection) {
+		/* Counted before any request: only the address is known. */
+		if (strcmp(sec->kind, "listener") != 0) {
+			cfg_error(ctx, "limit_conn per=connection is for a "
+			    "listener; a route counts requests");
+			res = CFG_REPORTED;
+		} else if (l->key != NULL || l->key_route) {
+			cfg_error(ctx, "limit_conn per=connection counts by "
+			    "the client's address: no key= with it");
+			res = CFG_REPORTED;
+		} else if (++ls->nconn_per_connection > CFG_CONN_LIMITS_MAX) {
+			cfg_error(ctx, "at most %d limit_conn per=connection "
+			    "lines in a listener", CFG_CONN_LIMITS_MAX);
+			res = CFG_REPORTED;
+		}
+	}
 	if (kind == CFG_LIMIT_RATE && l->policy == NULL)
 		l->policy = xstrdup("default");
 	return res;

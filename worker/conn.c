@@ -30,6 +30,7 @@
 #include "common/util.h"
 #include "worker/buf.h"
 #include "worker/conn.h"
+#include "worker/conn_limit.h"
 #include "worker/proto.h"
 
 #define DRAIN_GRACE_MS	1000	/* for a handshake still on its way */
@@ -152,6 +153,9 @@ conn_accept(struct worker *w, int fd, const struct addr *peer,
 			return;
 		}
 		c->state = CONN_PROXY;
+	} else if (!conn_limit_enter(c)) {
+		conn_close(c);
+		return;
 	}
 	conn_wait(c, WAIT_HEADER);
 	/* Most clients send at once: try without waiting for epoll. */
@@ -714,6 +718,7 @@ conn_close(struct conn *c)
 		    (unsigned long long)c->id, conn_state_names[c->state],
 		    c->why ? c->why : "-");
 	c->proto->end(c);
+	conn_limit_leave(c);
 	conn_enter(c, CONN_DONE);
 	ev_timer_stop(w->loop, &c->timer);
 	ev_timer_stop(w->loop, &c->kick);

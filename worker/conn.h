@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/http_parse.h"
+#include "common/limit_zone.h"
 #include "common/proc.h"
 
 enum conn_state {
@@ -97,6 +98,9 @@ struct conn {
 	bool			 plain_on_tls;	/* plain HTTP came instead */
 	bool			 local_known;	/* local is set */
 	const char		*why;		/* close reason, logged at debug */
+	struct limit_hold	 climits[CFG_CONN_LIMITS_MAX];	/* limit_conn
+						   per=connection */
+	uint8_t			 nclimits;
 	struct conn		*prev, *next;	/* the worker's list */
 	struct conn		*idle_prev, *idle_next;	/* CONN_IDLE ones */
 };

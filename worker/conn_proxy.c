@@ -19,6 +19,7 @@
 #include "common/shm.h"
 #include "worker/buf.h"
 #include "worker/conn.h"
+#include "worker/conn_limit.h"
 
 #define REFUSED_LOG_MS	10000	/* a line at most about refused senders */
 
@@ -138,6 +139,9 @@ conn_proxy_read(struct conn *c)
 	proxy_apply(c, &info);
 	buf_put(c->in);
 	c->in = NULL;
+	/* The client is known now: its connections are counted. */
+	if (!conn_limit_enter(c))
+		return STEP_CLOSE;
 	conn_enter(c, c->ssl != NULL ? CONN_HANDSHAKE : CONN_ACTIVE);
 	return STEP_AGAIN;
 }

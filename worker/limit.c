@@ -105,6 +105,8 @@ check(struct conn *c, enum step *s, const struct cfg_limits *ls,
 
 	for (size_t i = 0; i < ls->n; i++) {
 		l = &ls->v[i];
+		if (l->per_connection)
+			continue;	/* conn_limit.c counts those */
 		if ((key = limit_key(c, l, &len)) == NULL)
 			continue;
 		if (l->kind == CFG_LIMIT_RATE)
