@@ -150,4 +150,43 @@ enum cfg_set_result cfg_set_auth_basic(struct cfg_auth *, const char *);
 void	cfg_auth_check(struct config *);
 void	cfg_auth_free(struct cfg_auth *);
 
+
+/* config_route_access.c and config_route_cache.c: route key setters. */
+enum cfg_set_result cfg_route_forward_auth(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_forward_auth_request_headers(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_forward_auth_response_headers(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_allow(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_deny(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_deny_path(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_deny_method(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_deny_header(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_deny_query(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_maintenance_allow(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_maintenance_page(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_key(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_methods(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_control_targets(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_bypass(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_valid(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_route_cache_purge_from(struct cfg_ctx *, void *,
+	    const char *);
+enum cfg_set_result cfg_method_list(const char *, uint32_t *, char ***,
+	    size_t *);
+
 #endif

@@ -46,105 +46,6 @@ r_upstream(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&r->upstream_name, v);
 }
 
-/*
- * forward_auth = http://NAME/path: NAME is an [upstream], resolved in the
- * second pass; the path (and any query) is what the subrequest asks for.
- */
-static enum cfg_set_result
-r_forward_auth(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	const char		*name, *slash;
-	size_t			 len;
-
-	if (strncasecmp(v, "http://", 7) == 0) {
-		r->fa_tls = false;
-		name = v + 7;
-	} else if (strncasecmp(v, "https://", 8) == 0) {
-		r->fa_tls = true;
-		name = v + 8;
-	} else
-		return CFG_BAD;
-	slash = strchr(name, '/');
-	len = slash != NULL ? (size_t)(slash - name) : strlen(name);
-	free(r->fa_upstream_name);
-	r->fa_upstream_name = xasprintf("%.*s", (int)len, name);
-	if (!cfg_valid_name(r->fa_upstream_name)) {
-		free(r->fa_upstream_name);
-		r->fa_upstream_name = NULL;
-		return CFG_BAD;
-	}
-	for (const char *p = slash; p != NULL && *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    *p == '#')
-			return CFG_BAD;
-	return cfg_set_str(&r->fa_path, slash != NULL ? slash : "/");
-}
-
-/*
- * Header names for forward_auth, as written. What frontd writes itself
- * or what frames a message cannot be listed: it would be sent twice, or
- * break the framing.
- */
-static enum cfg_set_result
-fa_names(struct cfg_ctx *ctx, const char *v, char ***names, size_t *n,
-    const char *const *own, const char *key)
-{
-	static const char *const framing[] = { "host", "content-length",
-	    "transfer-encoding", "connection", "keep-alive",
-	    "proxy-connection", "te", "trailer", "upgrade", "expect", NULL };
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	enum cfg_set_result	 res = CFG_OK;
-
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL && res == CFG_OK;
-	    tok = strtok_r(NULL, " \t,", &save)) {
-		if (!cfg_token(tok, strlen(tok))) {
-			res = CFG_BAD;
-			break;
-		}
-		for (int i = 0; framing[i] != NULL; i++)
-			if (strcasecmp(tok, framing[i]) == 0) {
-				cfg_error(ctx, "%s: %s is a field of the "
-				    "connection or its framing, it cannot be "
-				    "copied", key, tok);
-				res = CFG_REPORTED;
-			}
-		for (int i = 0; own != NULL && own[i] != NULL; i++)
-			if (strcasecmp(tok, own[i]) == 0) {
-				cfg_error(ctx, "%s: frontd sends %s itself",
-				    key, tok);
-				res = CFG_REPORTED;
-			}
-		*names = xrealloc(*names, *n + 1, sizeof(char *));
-		(*names)[(*n)++] = xstrdup(tok);
-	}
-	free(copy);
-	return *n == 0 && res == CFG_OK ? CFG_BAD : res;
-}
-
-static enum cfg_set_result
-r_forward_auth_request_headers(struct cfg_ctx *ctx, void *obj,
-    const char *v)
-{
-	static const char *const own[] = { "cookie", "authorization",
-	    "x-forwarded-method", "x-forwarded-proto", "x-forwarded-host",
-	    "x-forwarded-uri", "x-forwarded-for", NULL };
-	struct cfg_route	*r = obj;
-
-	return fa_names(ctx, v, &r->fa_req_headers, &r->nfa_req_headers, own,
-	    "forward_auth_request_headers");
-}
-
-static enum cfg_set_result
-r_forward_auth_response_headers(struct cfg_ctx *ctx, void *obj,
-    const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return fa_names(ctx, v, &r->fa_resp_headers, &r->nfa_resp_headers,
-	    NULL, "forward_auth_response_headers");
-}
-
 static enum cfg_set_result
 r_host(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -258,8 +159,8 @@ static const char *const method_bits[] = {
  * bits of *bits, any other (an extension method, matched by name) in
  * *names with the HTTP_M_OTHER bit.
  */
-static enum cfg_set_result
-method_list(const char *v, uint32_t *bits, char ***names, size_t *n)
+enum cfg_set_result
+cfg_method_list(const char *v, uint32_t *bits, char ***names, size_t *n)
 {
 	char			*copy = xstrdup(v), *tok, *save = NULL;
 	enum cfg_set_result	 res = CFG_OK;
@@ -295,7 +196,7 @@ r_methods(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
 
-	return method_list(v, &r->methods, &r->method_names,
+	return cfg_method_list(v, &r->methods, &r->method_names,
 	    &r->nmethod_names);
 }
 
@@ -529,109 +430,6 @@ cfg_header_op_add(struct cfg_ctx *ctx, struct cfg_header_op **ops, size_t *n,
 }
 
 static enum cfg_set_result
-r_allow(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_set_acl(v, &((struct cfg_route *)obj)->acl, true);
-}
-
-static enum cfg_set_result
-r_deny(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_set_acl(v, &((struct cfg_route *)obj)->acl, false);
-}
-
-/* deny_path = PREFIX [icase] */
-static enum cfg_set_result
-r_deny_path(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	struct cfg_deny_path	 d;
-	const char		*sp = strpbrk(v, " \t"), *opt;
-
-	memset(&d, 0, sizeof(d));
-	d.len = sp != NULL ? (size_t)(sp - v) : strlen(v);
-	if (d.len == 0 || v[0] != '/')
-		return CFG_BAD;
-	if (sp != NULL) {
-		for (opt = sp; *opt == ' ' || *opt == '\t'; opt++)
-			;
-		if (strcmp(opt, "icase") != 0)
-			return CFG_BAD;
-		d.icase = true;
-	}
-	d.prefix = xmalloc(d.len + 1);
-	memcpy(d.prefix, v, d.len);
-	d.prefix[d.len] = '\0';
-	r->deny_paths = xrealloc(r->deny_paths, r->ndeny_paths + 1,
-	    sizeof(d));
-	r->deny_paths[r->ndeny_paths++] = d;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-r_deny_method(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return method_list(v, &r->deny_methods, &r->deny_method_names,
-	    &r->ndeny_method_names);
-}
-
-/* deny_header = NAME REGEX */
-static enum cfg_set_result
-r_deny_header(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	struct cfg_deny_header	 d;
-	const char		*sp = strpbrk(v, " \t"), *re;
-
-	if (sp == NULL || !cfg_token(v, (size_t)(sp - v)))
-		return CFG_BAD;
-	for (re = sp; *re == ' ' || *re == '\t'; re++)
-		;
-	if (*re == '\0')
-		return CFG_BAD;
-	memset(&d, 0, sizeof(d));
-	if ((d.re = cfg_regex_compile(ctx, re, false, "deny_header")) == NULL)
-		return CFG_REPORTED;
-	d.namelen = (size_t)(sp - v);
-	d.name = xmalloc(d.namelen + 1);
-	memcpy(d.name, v, d.namelen);
-	d.name[d.namelen] = '\0';
-	r->deny_headers = xrealloc(r->deny_headers, r->ndeny_headers + 1,
-	    sizeof(d));
-	r->deny_headers[r->ndeny_headers++] = d;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-r_deny_query(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	if (r->deny_query_re != NULL)
-		pcre2_code_free(r->deny_query_re);
-	if ((r->deny_query_re = cfg_regex_compile(ctx, v, false,
-	    "deny_query")) == NULL)
-		return CFG_REPORTED;
-	return CFG_OK;
-}
-
-static enum cfg_set_result
-r_maintenance_allow(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_maintenance	*m = &((struct cfg_route *)obj)->maint;
-
-	return cfg_set_cidrs(v, &m->allow, &m->nallow);
-}
-
-static enum cfg_set_result
-r_maintenance_page(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_set_maint_page(ctx, &((struct cfg_route *)obj)->maint, v);
-}
-
-static enum cfg_set_result
 r_set_request_header(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	struct cfg_route	*r = obj;
@@ -765,162 +563,6 @@ r_compress_types(struct cfg_ctx *ctx, void *obj, const char *v)
 }
 
 static enum cfg_set_result
-r_cache_key(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	return cfg_set_tpl(ctx, &((struct cfg_route *)obj)->cache_key, v, false,
-	    "cache_key");
-}
-
-/* "GET HEAD" or "GET": GET is always looked up. */
-static enum cfg_set_result
-r_cache_methods(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	enum cfg_set_result	 res = CFG_OK;
-	bool			 get = false;
-
-	r->cache_head = false;
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \t,", &save)) {
-		if (strcmp(tok, "GET") == 0)
-			get = true;
-		else if (strcmp(tok, "HEAD") == 0)
-			r->cache_head = true;
-		else {
-			cfg_error(ctx, "cache_methods: %s cannot be cached "
-			    "(GET and HEAD can)", tok);
-			res = CFG_REPORTED;
-			break;
-		}
-	}
-	free(copy);
-	return res == CFG_OK && !get ? CFG_BAD : res;
-}
-
-/* "NAME [NAME...]" or "none": the fields this cache obeys (RFC 9213). */
-static enum cfg_set_result
-r_cache_control_targets(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	static const char tchar[] = "!#$%&'*+-.^_`|~";
-	struct cfg_route	*r = obj;
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	enum cfg_set_result	 res = CFG_OK;
-
-	r->ncc_targets = 0;
-	r->cc_targets_set = true;
-	for (tok = strtok_r(copy, " \t,", &save); tok != NULL &&
-	    res == CFG_OK; tok = strtok_r(NULL, " \t,", &save)) {
-		size_t n = strlen(tok);
-
-		if (strcmp(tok, "none") == 0) {
-			if (r->ncc_targets == 0 && strtok_r(NULL, " \t,",
-			    &save) == NULL)
-				break;
-			cfg_error(ctx, "cache_control_targets: none stands "
-			    "alone");
-			res = CFG_REPORTED;
-			break;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!isalnum((unsigned char)tok[i]) &&
-			    strchr(tchar, tok[i]) == NULL)
-				n = 0;
-		if (n == 0 || n >= sizeof(r->cc_targets[0])) {
-			cfg_error(ctx, "cache_control_targets: \"%s\" is not "
-			    "a header field name of at most %zu characters",
-			    tok, sizeof(r->cc_targets[0]) - 1);
-			res = CFG_REPORTED;
-		} else if (strcasecmp(tok, "cache-control") == 0) {
-			cfg_error(ctx, "cache_control_targets: Cache-Control "
-			    "is what applies when no target field does; list "
-			    "only targeted fields such as CDN-Cache-Control");
-			res = CFG_REPORTED;
-		} else if (r->ncc_targets == CFG_CC_TARGETS_MAX) {
-			cfg_error(ctx, "cache_control_targets: at most %d "
-			    "fields", CFG_CC_TARGETS_MAX);
-			res = CFG_REPORTED;
-		} else {
-			for (size_t i = 0; i < n; i++)
-				r->cc_targets[r->ncc_targets][i] =
-				    (char)tolower((unsigned char)tok[i]);
-			r->cc_targets[r->ncc_targets++][n] = '\0';
-		}
-	}
-	free(copy);
-	return res;
-}
-
-static enum cfg_set_result
-r_cache_bypass(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	enum cfg_set_result	 res;
-
-	r->cache_bypass = xrealloc(r->cache_bypass, r->ncache_bypass + 1,
-	    sizeof(struct cfg_tpl));
-	memset(&r->cache_bypass[r->ncache_bypass], 0, sizeof(struct cfg_tpl));
-	res = cfg_set_tpl(ctx, &r->cache_bypass[r->ncache_bypass], v, false,
-	    "cache_bypass");
-	r->ncache_bypass++;
-	return res;
-}
-
-/* "[CODE ...|any] DURATION"; without codes: 200 301 302, as nginx. */
-static enum cfg_set_result
-r_cache_valid(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-	char			*copy = xstrdup(v), *tok, *save = NULL;
-	char			*toks[32];
-	int			 n = 0;
-	int64_t			 ttl;
-	long			 code;
-	enum cfg_set_result	 res = CFG_OK;
-
-	for (tok = strtok_r(copy, " \t", &save); tok != NULL && n < 32;
-	    tok = strtok_r(NULL, " \t", &save))
-		toks[n++] = tok;
-	if (n == 0 || tok != NULL || cfg_parse_duration(toks[n - 1], &ttl) ==
-	    -1) {
-		free(copy);
-		return CFG_BAD;
-	}
-	if (n == 1) {
-		static const int dflt[] = { 200, 301, 302 };
-
-		for (int i = 0; i < 3; i++) {
-			r->cache_valid = xrealloc(r->cache_valid,
-			    r->ncache_valid + 1, sizeof(*r->cache_valid));
-			r->cache_valid[r->ncache_valid].status = dflt[i];
-			r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
-		}
-	}
-	for (int i = 0; i < n - 1; i++) {
-		if (strcmp(toks[i], "any") == 0)
-			code = 0;
-		else if (cfg_parse_int(toks[i], 200, 599, &code) == -1) {
-			res = CFG_BAD;
-			break;
-		}
-		r->cache_valid = xrealloc(r->cache_valid, r->ncache_valid + 1,
-		    sizeof(*r->cache_valid));
-		r->cache_valid[r->ncache_valid].status = (int)code;
-		r->cache_valid[r->ncache_valid++].ttl_ms = ttl;
-	}
-	free(copy);
-	return res;
-}
-
-static enum cfg_set_result
-r_cache_purge_from(struct cfg_ctx *ctx, void *obj, const char *v)
-{
-	struct cfg_route	*r = obj;
-
-	return cfg_set_cidrs(v, &r->cache_purge_from, &r->ncache_purge_from);
-}
-
-static enum cfg_set_result
 r_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
 {
 	return cfg_set_auth_basic(&((struct cfg_route *)obj)->auth, v);
@@ -1010,20 +652,20 @@ const struct cfg_key cfg_route_keys[] = {
 	{ "brotli_quality", CFG_ONE, CFG_T_INT, R(brotli_quality), .min = 0,
 	    .max = 11, .expect = "a number from 0 to 11" },
 	{ "cache", CFG_ONE, CFG_T_BOOL, R(cache), .expect = ONOFF },
-	{ "cache_key", CFG_ONE, CFG_T_FN, .set = r_cache_key,
+	{ "cache_key", CFG_ONE, CFG_T_FN, .set = cfg_route_cache_key,
 	    .expect = "a template such as $scheme://$authority$request_uri" },
-	{ "cache_methods", CFG_ONE, CFG_T_FN, .set = r_cache_methods,
+	{ "cache_methods", CFG_ONE, CFG_T_FN, .set = cfg_route_cache_methods,
 	    .expect = "GET, or GET HEAD" },
-	{ "cache_bypass", CFG_LIST, CFG_T_FN, .set = r_cache_bypass,
+	{ "cache_bypass", CFG_LIST, CFG_T_FN, .set = cfg_route_cache_bypass,
 	    .expect = "a template such as $cookie_session" },
-	{ "cache_valid", CFG_LIST, CFG_T_FN, .set = r_cache_valid,
+	{ "cache_valid", CFG_LIST, CFG_T_FN, .set = cfg_route_cache_valid,
 	    .expect = "status codes or any, then a duration" },
 	{ "cache_use_stale", CFG_ONE, CFG_T_BOOL, R(cache_use_stale),
 	    .expect = ONOFF },
 	{ "cache_control_targets", CFG_ONE, CFG_T_FN,
-	    .set = r_cache_control_targets,
+	    .set = cfg_route_cache_control_targets,
 	    .expect = "header field names, or none" },
-	{ "cache_purge_from", CFG_LIST, CFG_T_FN, .set = r_cache_purge_from,
+	{ "cache_purge_from", CFG_LIST, CFG_T_FN, .set = cfg_route_cache_purge_from,
 	    .expect = "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
 	{ "metrics", CFG_ONE, CFG_T_FN, .set = r_metrics, .expect = ONOFF },
 	{ "proxy_host", CFG_ONE, CFG_T_FN, .set = r_proxy_host,
@@ -1038,37 +680,37 @@ const struct cfg_key cfg_route_keys[] = {
 	{ "via", CFG_ONE, CFG_T_BOOL, R(via), .expect = ONOFF },
 	{ "pass_proxy_authorization", CFG_ONE, CFG_T_BOOL,
 	    R(pass_proxy_authorization), .expect = ONOFF },
-	{ "forward_auth", CFG_ONE, CFG_T_FN, .set = r_forward_auth,
+	{ "forward_auth", CFG_ONE, CFG_T_FN, .set = cfg_route_forward_auth,
 	    .expect = "http://UPSTREAM/path or https://UPSTREAM/path" },
 	{ "forward_auth_request_headers", CFG_LIST, CFG_T_FN,
-	    .set = r_forward_auth_request_headers,
+	    .set = cfg_route_forward_auth_request_headers,
 	    .expect = "header names such as Accept X-Requested-With" },
 	{ "forward_auth_response_headers", CFG_LIST, CFG_T_FN,
-	    .set = r_forward_auth_response_headers,
+	    .set = cfg_route_forward_auth_response_headers,
 	    .expect = "header names such as Remote-User Remote-Email" },
 	{ "tunnel_timeout", CFG_ONE, CFG_T_DURATION, R(tunnel_timeout_ms),
 	    .expect = DURATION },
 	{ "upgrade", CFG_ONE, CFG_T_FN, .set = r_upgrade,
 	    .expect = "protocols such as websocket, at most 32, or off" },
 	{ "maintenance", CFG_ONE, CFG_T_BOOL, R(maint.on), .expect = ONOFF },
-	{ "maintenance_allow", CFG_LIST, CFG_T_FN, .set = r_maintenance_allow,
+	{ "maintenance_allow", CFG_LIST, CFG_T_FN, .set = cfg_route_maintenance_allow,
 	    .expect = "addresses or networks such as 10.0.0.0/8" },
-	{ "maintenance_page", CFG_ONE, CFG_T_FN, .set = r_maintenance_page,
+	{ "maintenance_page", CFG_ONE, CFG_T_FN, .set = cfg_route_maintenance_page,
 	    .expect = "an absolute path" },
 	{ "maintenance_retry_after", CFG_ONE, CFG_T_DURATION,
 	    R(maint.retry_after_ms), .min = 1000, .max = 7 * 86400 * 1000LL,
 	    .expect = "a duration from 1s to 7d" },
-	{ "allow", CFG_LIST, CFG_T_FN, .set = r_allow,
+	{ "allow", CFG_LIST, CFG_T_FN, .set = cfg_route_allow,
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
-	{ "deny", CFG_LIST, CFG_T_FN, .set = r_deny,
+	{ "deny", CFG_LIST, CFG_T_FN, .set = cfg_route_deny,
 	    .expect = "addresses, networks such as 10.0.0.0/8, or all" },
-	{ "deny_path", CFG_LIST, CFG_T_FN, .set = r_deny_path,
+	{ "deny_path", CFG_LIST, CFG_T_FN, .set = cfg_route_deny_path,
 	    .expect = "a path prefix such as /admin, and icase if wanted" },
-	{ "deny_method", CFG_ONE, CFG_T_FN, .set = r_deny_method,
+	{ "deny_method", CFG_ONE, CFG_T_FN, .set = cfg_route_deny_method,
 	    .expect = "methods such as TRACE, DELETE" },
-	{ "deny_header", CFG_LIST, CFG_T_FN, .set = r_deny_header,
+	{ "deny_header", CFG_LIST, CFG_T_FN, .set = cfg_route_deny_header,
 	    .expect = "a header name and a regular expression" },
-	{ "deny_query", CFG_ONE, CFG_T_FN, .set = r_deny_query,
+	{ "deny_query", CFG_ONE, CFG_T_FN, .set = cfg_route_deny_query,
 	    .expect = "a regular expression" },
 	{ "deny_status", CFG_ONE, CFG_T_INT, R(deny_status), .min = 400,
 	    .max = 599, .expect = "a status from 400 to 599" },
