@@ -110,7 +110,7 @@ sub at {
 	die "no line matches $re after " . ($section // 'the start');
 }
 
-sub explain {
+sub run_explain {
 	my ($req) = @_;
 	my ($rc, $out, $err) = $t->run_frontd('-t', '-c', $conf, '-e', $req);
 	return ($rc, $out, $err);
@@ -121,7 +121,7 @@ sub explains {
 	my ($req, $name, @lines) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 	subtest $name => sub {
-		my ($rc, $out, $err) = explain($req);
+		my ($rc, $out, $err) = run_explain($req);
 		is($rc, 0, 'exit 0');
 		like($out, qr/\Aconfiguration ok\n/, '"configuration ok" first');
 		is($err, '', 'nothing on stderr') or diag($err);
@@ -142,7 +142,7 @@ sub explains {
 
 sub never {
 	my ($req, $re, $name) = @_;
-	my (undef, $out) = explain($req);
+	my (undef, $out) = run_explain($req);
 	unlike($out, $re, $name) or diag($out);
 }
 
@@ -323,7 +323,7 @@ subtest 'requests it cannot read: exit 2' => sub {
 	for my $bad ('', 'GET', 'GET ftp://x/', 'GET http:///x',
 	    'GET http://x:99999/', 'GET http://x/ from nowhere',
 	    'GET http://x/ stray', "G\@T http://x/") {
-		my ($rc, $out, $err) = explain($bad);
+		my ($rc, $out, $err) = run_explain($bad);
 		is($rc, 2, "\"$bad\": exit 2");
 		like($err, qr/^frontd: -e: /, "\"$bad\": says why on stderr");
 		is($out, '', "\"$bad\": nothing on stdout");
