@@ -287,3 +287,32 @@ cidr_format(const struct cidr *c, char *buf, size_t size)
 		snprintf(a, sizeof(a), "?");
 	snprintf(buf, size, "%s/%d", a, c->bits);
 }
+
+/*
+ * An IPv4 or IPv6 address alone, len bytes of s, as X-Forwarded-For and
+ * frontd -t -e write one: no port, no brackets. -1 if it is not one.
+ */
+int
+addr_parse_ip(struct addr *a, const char *s, size_t len)
+{
+	char	tmp[64];
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, tmp,
+	    &((struct sockaddr_in *)&a->ss)->sin_addr) == 1) {
+		a->ss.ss_family = AF_INET;
+		a->len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, tmp,
+	    &((struct sockaddr_in6 *)&a->ss)->sin6_addr) == 1) {
+		a->ss.ss_family = AF_INET6;
+		a->len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -1;
+}

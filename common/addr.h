@@ -26,6 +26,7 @@ struct cidr {
 int	cidr_parse(struct cidr *, const char *);
 bool	cidr_match(const struct cidr *, const struct sockaddr_storage *);
 void	cidr_format(const struct cidr *, char *, size_t);
+int	addr_parse_ip(struct addr *, const char *, size_t);
 
 int	addr_parse(struct addr *, const char *, bool resolve, char *err,
 	    size_t errlen);

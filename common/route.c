@@ -539,3 +539,38 @@ path_normalize(const char *src, size_t len, char *dst)
 		dst[o++] = '/';
 	return (ssize_t)o;
 }
+
+/*
+ * strip_prefix: path (plen bytes) without prefix, as nginx does it:
+ * "/api" from "/api/x" leaves "/x", from "/api" "/"; "/api/" from
+ * "/api/x" "/x" (its own slash again); "/api" from "/apix" "/x", built
+ * in scratch (plen + 1 bytes). The new length, with *out; -1 when the
+ * path does not begin with prefix.
+ */
+ssize_t
+route_strip_prefix(const char *prefix, const char *path, size_t plen,
+    char *scratch, const char **out)
+{
+	size_t	sl = strlen(prefix);
+
+	if (plen < sl || memcmp(path, prefix, sl) != 0)
+		return -1;
+	path += sl;
+	plen -= sl;
+	if (plen == 0 || path[0] != '/') {
+		if (prefix[sl - 1] == '/') {
+			path--;
+			plen++;
+		} else if (plen == 0) {
+			path = "/";
+			plen = 1;
+		} else {
+			scratch[0] = '/';
+			memcpy(scratch + 1, path, plen);
+			path = scratch;
+			plen++;
+		}
+	}
+	*out = path;
+	return (ssize_t)plen;
+}

@@ -40,6 +40,8 @@ int		 router_match(const struct router *, const struct config *,
  * climbs above the root.
  */
 ssize_t		 path_normalize(const char *src, size_t len, char *dst);
+ssize_t		 route_strip_prefix(const char *, const char *, size_t, char *,
+		    const char **);
 
 uint32_t	 hash32(const void *, size_t);
 

@@ -117,25 +117,6 @@ is_token(const char *s, size_t len)
 	return true;
 }
 
-static bool
-parse_ip(const char *s, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s,
-	    &((struct sockaddr_in *)&a->ss)->sin_addr) == 1) {
-		a->ss.ss_family = AF_INET;
-		a->len = sizeof(struct sockaddr_in);
-		return true;
-	}
-	if (inet_pton(AF_INET6, s,
-	    &((struct sockaddr_in6 *)&a->ss)->sin6_addr) == 1) {
-		a->ss.ss_family = AF_INET6;
-		a->len = sizeof(struct sockaddr_in6);
-		return true;
-	}
-	return false;
-}
-
 /* scheme://[user@]host[:port][/path][?query][#fragment] */
 static int
 parse_url(struct explain_req *rq, const char *url, char *err, size_t errlen)
@@ -311,7 +292,8 @@ explain_parse(const char *arg, char *err, size_t errlen)
 		size_t tl = strlen(tok[i]);
 
 		if (strcmp(tok[i], "from") == 0) {
-			if (i + 1 == ntok || !parse_ip(tok[i + 1], &rq->from)) {
+			if (i + 1 == ntok || addr_parse_ip(&rq->from, tok[i + 1],
+			    strlen(tok[i + 1])) == -1) {
 				snprintf(err, errlen, "\"from\" wants an IP "
 				    "address");
 				goto fail;
@@ -1152,25 +1134,9 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 		return;
 	}
 	if (r->strip_prefix != NULL) {
-		size_t sl = strlen(r->strip_prefix);
-
-		if (plen >= sl && memcmp(path, r->strip_prefix, sl) == 0) {
-			path += sl;
-			plen -= sl;
-			if (plen == 0 || path[0] != '/') {
-				if (r->strip_prefix[sl - 1] == '/') {
-					path--;
-					plen++;
-				} else if (plen == 0) {
-					path = "/";
-					plen = 1;
-				} else {
-					stripped[0] = '/';
-					memcpy(stripped + 1, path, plen);
-					path = stripped;
-					plen++;
-				}
-			}
+		if ((m = route_strip_prefix(r->strip_prefix, path, plen,
+		    stripped, &path)) >= 0) {
+			plen = (size_t)m;
 			say(x, key_where(&r->sec, "strip_prefix"),
 			    "strip_prefix %s leaves %.*s", r->strip_prefix,
 			    (int)plen, path);

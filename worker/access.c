@@ -55,32 +55,6 @@ trusted(const struct cfg_global *g, const struct sockaddr_storage *a)
 	return false;
 }
 
-/* An address alone, as X-Forwarded-For and X-Real-IP write it. */
-static bool
-parse_ip(const char *p, size_t len, struct addr *a)
-{
-	char	tmp[64];
-
-	if (len == 0 || len >= sizeof(tmp))
-		return false;
-	memcpy(tmp, p, len);
-	tmp[len] = '\0';
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, tmp,
-	    &((struct sockaddr_in *)&a->ss)->sin_addr) == 1) {
-		a->ss.ss_family = AF_INET;
-		a->len = sizeof(struct sockaddr_in);
-		return true;
-	}
-	if (inet_pton(AF_INET6, tmp,
-	    &((struct sockaddr_in6 *)&a->ss)->sin6_addr) == 1) {
-		a->ss.ss_family = AF_INET6;
-		a->len = sizeof(struct sockaddr_in6);
-		return true;
-	}
-	return false;
-}
-
 /*
  * The client behind trusted proxies, as nginx's realip module does with
  * real_ip_recursive on: the hops of the named field (all its lines, in
@@ -115,7 +89,7 @@ real_ip(struct conn *c, const char *name)
 				;
 			while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
 				e--;
-			if (!parse_ip(t, (size_t)(e - t), &hop))
+			if (addr_parse_ip(&hop, t, (size_t)(e - t)) == -1)
 				return;
 			r->client = hop;
 			if (!trusted(g, &hop.ss))

@@ -243,33 +243,10 @@ request_rewrite(struct conn *c, const struct cfg_route *route)
 	if ((args = memchr(c->in->data + t.off, '?', t.len)) != NULL) {
 		alen = t.len - (size_t)(args - (c->in->data + t.off));
 	}
-	if (route->strip_prefix != NULL) {
-		size_t sl = strlen(route->strip_prefix);
-
-		if (plen >= sl && memcmp(path, route->strip_prefix, sl) == 0) {
-			path += sl;
-			plen -= sl;
-			/*
-			 * "/api" from "/api/x" leaves "/x", from "/api" "/";
-			 * "/api/" from "/api/x" "/x" (its own slash again);
-			 * "/api" from "/apix" "/x", as nginx does.
-			 */
-			if (plen == 0 || path[0] != '/') {
-				if (route->strip_prefix[sl - 1] == '/') {
-					path--;
-					plen++;
-				} else if (plen == 0) {
-					path = "/";
-					plen = 1;
-				} else {
-					stripped[0] = '/';
-					memcpy(stripped + 1, path, plen);
-					path = stripped;
-					plen++;
-				}
-			}
-		}
-	}
+	if (route->strip_prefix != NULL &&
+	    (n = (size_t)route_strip_prefix(route->strip_prefix, path, plen,
+	    stripped, &path)) != (size_t)-1)
+		plen = n;
 	if (route->rewrite_re != NULL) {
 		const size_t	*ov;
 		int		 rc;
