@@ -69,6 +69,8 @@ static void	 cfg_section_start(struct cfg_ctx *, char *);
 static void	 cfg_include(struct cfg_ctx *, const char *);
 static void	 cfg_check(struct config *);
 static const char *cfg_intern(struct config *, const char *);
+static void	 cfg_raw_add(struct cfg_section *, int, const char *);
+static void	 cfg_raw_free(struct cfg_section *);
 
 /*
  * "include" is valid anywhere, before any section too; cfg_handler() takes
@@ -124,16 +126,22 @@ config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
+	cfg_raw_free(&cfg->global.sec);
 	cfg_global_free(&cfg->global);
 	for (i = 0; i < cfg->nlisteners; i++) {
+		cfg_raw_free(&cfg->listeners[i]->sec);
 		cfg_fields_free(cfg->listeners[i], cfg->nroutes);
 		cfg_listener_free(cfg->listeners[i]);
 	}
 	cfg_fields_preset_free(cfg);
-	for (i = 0; i < cfg->nupstreams; i++)
+	for (i = 0; i < cfg->nupstreams; i++) {
+		cfg_raw_free(&cfg->upstreams[i]->sec);
 		cfg_upstream_free(cfg->upstreams[i]);
-	for (i = 0; i < cfg->nroutes; i++)
+	}
+	for (i = 0; i < cfg->nroutes; i++) {
+		cfg_raw_free(&cfg->routes[i]->sec);
 		cfg_route_free(cfg->routes[i]);
+	}
 	router_free(cfg->router);
 	for (i = 0; i < cfg->nhtpasswds; i++)
 		htpasswd_free(cfg->htpasswds[i]);
@@ -685,6 +693,7 @@ cfg_handler(void *user, const char *section, const char *name,
 	}
 	if (sec->seen[idx].file == NULL)
 		sec->seen[idx] = cfg_ctx_where(ctx);
+	cfg_raw_add(sec, idx, value);
 	ctx->key = k;
 	r = k->type == CFG_T_FN ? k->set(ctx, sec, value) :
 	    cfg_set_field(k, sec, value);
@@ -698,6 +707,30 @@ cfg_handler(void *user, const char *section, const char *name,
 	}
 	ctx->key = NULL;
 	return 1;
+}
+
+/*
+ * The text of each value as written, kept so that a reload can tell what
+ * changed and show it (config_diff.c); a list key's values one a line.
+ */
+static void
+cfg_raw_add(struct cfg_section *sec, int idx, const char *value)
+{
+	char	*old = sec->raw[idx];
+
+	if (old == NULL)
+		sec->raw[idx] = xstrdup(value);
+	else {
+		sec->raw[idx] = xasprintf("%s\n%s", old, value);
+		free(old);
+	}
+}
+
+static void
+cfg_raw_free(struct cfg_section *sec)
+{
+	for (int i = 0; i < CFG_MAX_KEYS; i++)
+		free(sec->raw[i]);
 }
 
 static bool

@@ -36,6 +36,8 @@ struct cfg_section {
 	char			*name;	/* NULL for [global] */
 	struct cfg_where	 where;
 	struct cfg_where	 seen[CFG_MAX_KEYS];	/* first use of each key */
+	char			*raw[CFG_MAX_KEYS];	/* each key's values as
+							   written, one a line */
 };
 
 /* A certificate and its key, as configured; loaded by common/tls.c. */

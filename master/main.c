@@ -136,7 +136,13 @@ wait_reload(pid_t master, int lockfd, const char *status)
 	unlink(status);
 	if (fgets(line, sizeof(line), fp) != NULL &&
 	    strcmp(line, "ok\n") == 0) {
-		printf("reload ok\n");
+		/* What changed: a summary, then one line each. */
+		if (fgets(line, sizeof(line), fp) != NULL)
+			printf("reload ok: %s", line);
+		else
+			printf("reload ok\n");
+		while (fgets(line, sizeof(line), fp) != NULL)
+			fputs(line, stdout);
 		r = 0;
 	} else {
 		fprintf(stderr, "reload failed:\n");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cache_store.h"
+#include "common/config_diff.h"
 #include "common/limit_zone.h"
 #include "common/log.h"
 #include "common/tls.h"
@@ -22,11 +23,12 @@
 
 static void	 reload_refuse(struct config *, const char *);
 static void	 reload_next(void);
-static void	 reload_report(bool, struct config *);
+static void	 reload_report(bool, struct config *,
+		    const struct config_diff *);
 static void	 reload_timeout(struct ev_loop *, void *);
 static void	 reload_rollback(void);
 static void	 reload_status_write(const char *, int, bool,
-		    struct config *);
+		    struct config *, const struct config_diff *);
 static void	 arm_kill_timer(void);
 static void	 old_kill(struct ev_loop *, void *);
 static int	 cache_build(struct config *, char *, size_t);
@@ -154,7 +156,7 @@ reload_refuse(struct config *cfg, const char *why)
 	    M.generation);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		log_warn("%s", cfg->errors[i]);
-	reload_report(false, cfg);
+	reload_report(false, cfg, NULL);
 	notify_send("READY=1\nSTATUS=reload refused: %s", why);
 	config_free(cfg);
 	reload_next();
@@ -170,13 +172,16 @@ reload_next(void)
 	}
 }
 
-/* Tells every "frontd -s reload" caller of this reload how it went. */
+/*
+ * Tells every "frontd -s reload" caller of this reload how it went: the
+ * errors of cfg, or what changed.
+ */
 static void
-reload_report(bool ok, struct config *cfg)
+reload_report(bool ok, struct config *cfg, const struct config_diff *diff)
 {
 	for (size_t i = 0; i < M.ncur_tokens; i++)
 		reload_status_write(M.cfg->global.pid_file, M.cur_tokens[i], ok,
-		    cfg);
+		    cfg, diff);
 	M.ncur_tokens = 0;
 }
 
@@ -251,7 +256,7 @@ reload_rollback(void)
 	M.reloading = false;
 	cfg_error_at(failed, NULL, "the new worker processes did not start; "
 	    "see the error log");
-	reload_report(false, failed);
+	reload_report(false, failed, NULL);
 	notify_send("READY=1\nSTATUS=reload failed: workers did not start");
 	config_free(failed);
 	reload_next();
@@ -261,6 +266,8 @@ reload_rollback(void)
 void
 reload_finish(bool timed_out)
 {
+	struct config_diff	*diff;
+
 	ev_timer_stop(M.loop, &M.reload_timer);
 	spawn_retire_below(M.generation, now_ms() +
 	    M.cfg->global.shutdown_timeout_ms + DRAIN_GRACE_MS);
@@ -270,6 +277,7 @@ reload_finish(bool timed_out)
 	free(M.old_listens);
 	M.old_listens = NULL;
 	M.nold_listens = 0;
+	diff = config_diff(M.old_cfg, M.cfg);
 	config_free(M.old_cfg);
 	M.old_cfg = NULL;
 	shm_zone_destroy(M.old_health);
@@ -283,10 +291,15 @@ reload_finish(bool timed_out)
 	M.old_limits = NULL;
 	counter_add(M.counters, CNT_RELOADS, 1);
 	M.reloading = false;
-	reload_report(true, NULL);
 	log_notice("reload: configuration %s loaded, generation %d started%s",
 	    M.config_path, M.generation, timed_out ?
 	    " (not every process was ready in time)" : "");
+	/* Logged before the callers learn it, so the log has it first. */
+	for (size_t i = 0; i < diff->nlines; i++)
+		log_info("reload: %s", diff->lines[i]);
+	log_notice("reload: %s", diff->summary);
+	reload_report(true, NULL, diff);
+	config_diff_free(diff);
 	notify_send("READY=1\nSTATUS=running, %d workers, generation %d",
 	    M.cfg->global.workers, M.generation);
 	reload_next();
@@ -445,15 +458,16 @@ limits_build(struct config *cfg, char *err, size_t errlen)
 
 /*
  * The outcome of a reload for one "frontd -s reload" caller, named by the
- * token it sent: "ok", or "failed" and the error lines. Written to a
- * temporary file and renamed, so the caller never reads half of it. The
- * name is easy to guess and its directory may be writable by others:
- * whatever is found at the temporary name is removed, and the file is
- * made anew (O_EXCL), never opened through a link.
+ * token it sent: "ok", the summary of the changes and one line for each;
+ * or "failed" and the error lines. Written to a temporary file and
+ * renamed, so the caller never reads half of it. The name is easy to
+ * guess and its directory may be writable by others: whatever is found at
+ * the temporary name is removed, and the file is made anew (O_EXCL),
+ * never opened through a link.
  */
 static void
 reload_status_write(const char *pid_file, int token, bool ok,
-    struct config *cfg)
+    struct config *cfg, const struct config_diff *diff)
 {
 	char	*path = xasprintf("%s.reload.%d", pid_file, token);
 	char	*tmp = xasprintf("%s.reload.%d.tmp", pid_file, token);
@@ -471,6 +485,10 @@ reload_status_write(const char *pid_file, int token, bool ok,
 	fprintf(fp, "%s\n", ok ? "ok" : "failed");
 	for (size_t i = 0; cfg != NULL && i < cfg->nerrors; i++)
 		fprintf(fp, "%s\n", cfg->errors[i]);
+	if (diff != NULL)
+		fprintf(fp, "%s\n", diff->summary);
+	for (size_t i = 0; diff != NULL && i < diff->nlines; i++)
+		fprintf(fp, "%s\n", diff->lines[i]);
 	if (fclose(fp) == EOF || rename(tmp, path) == -1)
 		log_warn("cannot write %s: %s", path, strerror(errno));
 out:

@@ -122,7 +122,7 @@ subtest 'two -s reload at the same moment both get the outcome; HUP gets none' =
 	for my $i (0, 1) {
 		my ($code, $out, $err) = finish($t, $r[$i], 30);
 		is($code, 0, "good config, caller $i: exit 0") or diag("$out$err");
-		is($out, "reload ok\n", "caller $i: reload ok");
+		is($out, "reload ok: no change\n", "caller $i: reload ok");
 		is($err, '', "caller $i: nothing on stderr");
 	}
 

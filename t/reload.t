@@ -88,7 +88,7 @@ is_deeply(bodies(4), { "200 two\n" => 4 }, 'and keep serving');
 	$t->write_config(config($one));
 	my ($code, $out, $err) = $t->run_frontd('-s', 'reload', '-c', $conf);
 	is($code, 0, '-s reload with a good config: exit 0') or diag("$out$err");
-	is($out, "reload ok\n", 'prints reload ok');
+	like($out, qr/\Areload ok: .*\n/, 'prints reload ok and what changed');
 	is($err, '', 'nothing on stderr');
 	my @left = glob($t->pid_file . '.reload*');
 	is_deeply(\@left, [], 'the outcome file was read and removed');
