@@ -86,6 +86,8 @@ enum counter {
 	CNT_CONN_LIMITED,	/* refused by a limit_conn */
 	CNT_LIMIT_DRY_RUN,	/* would have been, in a dry run */
 	CNT_RELOAD_FAILURES,	/* refused or rolled back */
+	CNT_TLS_FULL,		/* client handshakes done in full */
+	CNT_TLS_RESUMED,	/* and those that resumed a session */
 	CNT_MAX
 };
 

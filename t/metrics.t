@@ -99,7 +99,7 @@ subtest 'every family has # HELP and # TYPE' => sub {
 	    frontd_upstream_failures_total frontd_server_up frontd_server_state
 	    frontd_server_backup frontd_server_active_connections
 	    frontd_server_responses_total frontd_server_failures_total
-	    frontd_server_response_duration_seconds
+	    frontd_server_response_duration_seconds frontd_tls_handshakes_total
 	    frontd_reloads_total frontd_reload_failures_total
 	    frontd_worker_respawns_total frontd_requests_limited_total
 	    frontd_cache_hits_total)) {

@@ -16,6 +16,7 @@
 #include "common/metrics_zone.h"
 #include "common/proc.h"
 #include "common/shm.h"
+#include "common/tls.h"
 #include "common/util.h"
 #include "worker/cache.h"
 #include "worker/metrics.h"
@@ -77,7 +78,8 @@ slot_of(const struct proc_env *env, const char *kind, const char *a,
 
 /*
  * The slots of this worker's routes, upstreams and servers; NULL where
- * the zone had no room (not counted, not shown).
+ * the zone had no room (not counted, not shown). TLS handshakes are
+ * counted from here on.
  */
 void
 metrics_init(const struct proc_env *env)
@@ -100,6 +102,7 @@ metrics_init(const struct proc_env *env)
 			X.srv[k++] = slot_of(env, "server", u->sec.name,
 			    u->servers[j].spec);
 	}
+	tls_count_handshakes(env->counters);
 }
 
 static inline void
@@ -338,6 +341,13 @@ render_counters(struct mout *o, const struct proc_env *env)
 	    "frontd_requests_limited_total{limit=\"limit_conn\"} %llu\n",
 	    (unsigned long long)cnt(env, CNT_RATE_LIMITED),
 	    (unsigned long long)cnt(env, CNT_CONN_LIMITED));
+	mo_family(o, "frontd_tls_handshakes_total", "counter",
+	    "TLS handshakes with clients completed, in full or resuming a "
+	    "session.");
+	mo(o, "frontd_tls_handshakes_total{type=\"full\"} %llu\n"
+	    "frontd_tls_handshakes_total{type=\"resumed\"} %llu\n",
+	    (unsigned long long)cnt(env, CNT_TLS_FULL),
+	    (unsigned long long)cnt(env, CNT_TLS_RESUMED));
 }
 
 static void
