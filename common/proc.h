@@ -20,6 +20,7 @@ struct counters_zone;
 struct cs_zone;
 struct spread_zone;
 struct limit_zone;
+struct metrics_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -38,6 +39,7 @@ struct proc_env {
 	struct cs_zone		*cache;		/* NULL: no cache_size */
 	struct spread_zone	*spread;	/* NULL: a single worker */
 	struct limit_zone	*limits;	/* NULL: no limit configured */
+	struct metrics_zone	*metrics;	/* per route, upstream, server */
 	const int		*pokes;		/* eventfd of each worker slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */

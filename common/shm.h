@@ -14,7 +14,7 @@
 
 #define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
 #define SHM_HEALTH_VERSION	2
-#define SHM_COUNTERS_VERSION	4
+#define SHM_COUNTERS_VERSION	5
 #define SHM_KEY_LEN		160
 
 struct shm_hdr {
@@ -26,7 +26,7 @@ struct shm_hdr {
 };
 
 enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2, SHM_TLS_CACHE = 3,
-    SHM_SPREAD = 5, SHM_LIMIT = 6 };
+    SHM_SPREAD = 5, SHM_LIMIT = 6, SHM_METRICS = 7 };
 
 enum health_state {
 	HEALTH_UNKNOWN,		/* never checked: treated as up */
@@ -85,6 +85,9 @@ enum counter {
 	CNT_RATE_LIMITED,	/* refused by a rate_limit */
 	CNT_CONN_LIMITED,	/* refused by a limit_conn */
 	CNT_LIMIT_DRY_RUN,	/* would have been, in a dry run */
+	CNT_RELOAD_FAILURES,	/* refused or rolled back */
+	CNT_TLS_FULL,		/* client handshakes done in full */
+	CNT_TLS_RESUMED,	/* and those that resumed a session */
 	CNT_MAX
 };
 

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "common/shm.h"
 #include "common/tls.h"
 #include "common/tls_int.h"
 #include "common/util.h"
@@ -22,6 +23,8 @@
 #define TLS_SESSION_TIMEOUT	300	/* seconds, like nginx */
 
 int	tls_ex_server = -1;	/* SSL_CTX -> tls_server */
+
+static struct counters_zone	*handshake_counters;	/* NULL: none */
 
 const char *
 tls_error_string(void)
@@ -52,6 +55,22 @@ alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		return SSL_TLSEXT_ERR_NOACK;	/* no ALPN: fine */
 	*out = sel;
 	return SSL_TLSEXT_ERR_OK;
+}
+
+/* A client handshake is done: counted as full or resumed. */
+static void
+info_cb(const SSL *ssl, int where, int ret)
+{
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) && handshake_counters != NULL)
+		counter_add(handshake_counters, SSL_session_reused(ssl) ?
+		    CNT_TLS_RESUMED : CNT_TLS_FULL, 1);
+}
+
+void
+tls_count_handshakes(struct counters_zone *z)
+{
+	handshake_counters = z;
 }
 
 /* ------------------------------------------------------- listeners --- */
@@ -138,6 +157,7 @@ tls_server_ctx_new(struct config *cfg, struct cfg_listener *li,
 		    "%s: bad tls_curves: %s", label, tls_error_string());
 	ERR_clear_error();
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	SSL_CTX_set_info_callback(ctx, info_cb);
 	SSL_CTX_set_ex_data(ctx, tls_ex_server, ts);
 	listener_sid_ctx(li, sid_ctx);
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx));

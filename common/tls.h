@@ -42,6 +42,10 @@ void		 tls_keys_restore(void);
 /* Master: the shared session cache, once at start. */
 int		 tls_cache_init(void);
 
+/* Worker: count client handshakes (full, resumed) in these counters. */
+struct counters_zone;
+void		 tls_count_handshakes(struct counters_zone *);
+
 /* The last OpenSSL error as text, the queue cleared. */
 const char	*tls_error_string(void);
 

@@ -19,6 +19,7 @@
 #include "common/cache_store.h"
 #include "common/limit_zone.h"
 #include "common/log.h"
+#include "common/metrics_zone.h"
 #include "common/sandbox.h"
 #include "common/tls.h"
 #include "common/util.h"
@@ -101,6 +102,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	rlimit_log(cfg);
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
+	    (M.metrics = metrics_zone_fit(NULL, cfg)) == NULL ||
 	    reload_health_build(cfg) == -1 || tls_cache_init() == -1 ||
 	    tls_keys_rotate() == -1) {
 		snprintf(err, sizeof(err), "cannot create shared memory: %s",

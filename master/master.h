@@ -39,6 +39,7 @@ struct master {
 	struct health_zone	*health;
 	struct health_zone	*old_health;	/* until a reload commits */
 	struct counters_zone	*counters;
+	struct metrics_zone	*metrics;	/* fitted to each generation */
 	struct cs_zone		*cache;
 	struct cs_zone		*old_cache;	/* until a reload commits */
 	struct limit_zone	*limits;	/* rate_limit, limit_conn */

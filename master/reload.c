@@ -17,6 +17,7 @@
 #include "common/config_diff.h"
 #include "common/limit_zone.h"
 #include "common/log.h"
+#include "common/metrics_zone.h"
 #include "common/tls.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -144,6 +145,7 @@ reload_start(void)
 	M.nlistens = nls;
 	M.generation++;
 	M.reloading = true;
+	M.metrics = metrics_zone_fit(M.metrics, cfg);
 	spawn_generation(M.generation);
 	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
 	    reload_timeout, NULL);
@@ -154,6 +156,7 @@ reload_refuse(struct config *cfg, const char *why)
 {
 	log_warn("reload refused: %s; generation %d keeps running", why,
 	    M.generation);
+	counter_add(M.counters, CNT_RELOAD_FAILURES, 1);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		log_warn("%s", cfg->errors[i]);
 	reload_report(false, cfg, NULL);
@@ -254,6 +257,7 @@ reload_rollback(void)
 	spawn_adopt_generation(M.generation, M.cfg->global.workers);
 	log_set_level(M.cfg->global.log_level);
 	M.reloading = false;
+	counter_add(M.counters, CNT_RELOAD_FAILURES, 1);
 	cfg_error_at(failed, NULL, "the new worker processes did not start; "
 	    "see the error log");
 	reload_report(false, failed, NULL);

@@ -297,6 +297,7 @@ spawn_one(enum role role, int slot, int gen)
 		env.nlistens = M.nlistens;
 		env.health = M.health;
 		env.counters = M.counters;
+		env.metrics = M.metrics;
 		env.cache = M.cache;
 		env.limits = M.limits;
 		if (role == ROLE_WORKER && gen == spread_cur.gen) {

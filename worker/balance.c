@@ -18,6 +18,7 @@
 #include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/lb.h"
+#include "worker/metrics.h"
 #include "worker/req.h"
 #include "worker/vars.h"
 
@@ -91,6 +92,7 @@ balance_failed(struct conn *c, int slot, const char *why)
 	uint32_t		 n;
 	char			 d[32];
 
+	metrics_failed(c->req->upstream, slot);
 	/* Like nginx: a lone server is never taken out by passive checks,
 	 * there would be nothing left to send the request to. */
 	if (up->max_fails == 0 || up->nservers == 1)

@@ -24,6 +24,7 @@
 #include "worker/conn.h"
 #include "worker/forward_auth.h"
 #include "worker/limit.h"
+#include "worker/metrics.h"
 #include "worker/proto.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
@@ -272,6 +273,7 @@ req_log(struct conn *c)
 	if (r->status >= 100 && r->status < 600)
 		counter_add(CNT(c), cls[r->status / 100], 1);
 	counter_add(CNT(c), CNT_BYTES_OUT, r->bytes_out);
+	metrics_count(r, ev_now(c->w->loop));
 	if (!accesslog_enabled())
 		return;
 	addr_format_ip(req_client(c), client, sizeof(client));
@@ -318,6 +320,8 @@ req_end(struct conn *c)
 		return;
 	if (r->parsed || r->status != 0)
 		req_log(c);
+	if (r->local_body != NULL)
+		metrics_page_put(r->local_body);
 	if (r->uc != NULL) {
 		/* Bytes past the response mean the server is confused. */
 		upstream_release(r->uc, r->reusable && r->resp_done &&

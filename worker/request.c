@@ -26,6 +26,7 @@
 #include "worker/forward_auth.h"
 #include "worker/limit.h"
 #include "worker/maintenance.h"
+#include "worker/metrics.h"
 #include "worker/phase.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
@@ -461,16 +462,19 @@ redirect_https(struct conn *c)
 static enum step
 route_action(struct conn *c, const struct cfg_route *route)
 {
-	char	*loc = c->w->target;
-	size_t	 n;
+	char		*loc = c->w->target;
+	const char	*page;
+	size_t		 n;
+	enum step	 s;
 
 	if (route->action == ACTION_METRICS) {
-		n = cache_metrics(c->w->env, loc,
-		    TARGET_ROOM(G(c)->max_request_line));
-		if (n == (size_t)-1)
-			return request_fail(c, 500, "metrics too long");
-		return request_local(c, 200, "text/plain; version=0.0.4", loc, n,
-		    NULL, 0, "metrics");
+		if ((page = metrics_page(c->w->env, &n)) == NULL)
+			return request_fail(c, 503, "metrics page: no buffer");
+		s = request_local(c, 200, "text/plain; version=0.0.4; "
+		    "charset=utf-8", page, n, NULL, 0, "metrics");
+		metrics_page_hold(page, c->req != NULL ? c->req->local_body :
+		    NULL);
+		return s;
 	}
 	if (route->action == ACTION_RETURN)
 		return request_local(c, route->status, route->body_type,

@@ -26,6 +26,7 @@
 #include "worker/compress.h"
 #include "worker/balance.h"
 #include "worker/conn.h"
+#include "worker/metrics.h"
 #include "worker/req.h"
 #include "worker/spread.h"
 #include "worker/upstream.h"
@@ -107,6 +108,7 @@ worker_main(struct proc_env *env)
 	W.resp_limits.max_headers = HTTP_MAX_HEADERS_LIMIT;
 	upstream_init(base);
 	cache_init(env->cache);
+	metrics_init(env);
 
 	if ((sigfd = proc_signalfd()) == -1 ||
 	    (W.loop = ev_loop_new()) == NULL) {
