@@ -434,7 +434,8 @@ conn_not_found(struct conn *c)
 		page = body;
 		/* Fits c->out: request_local copies it there. */
 	}
-	return request_local(c, 404, "text/html", page, len, NULL, 0, "no route");
+	return request_local(c, 404, "text/html", page, len, NULL, 0,
+	    "no route");
 }
 
 /*
@@ -463,8 +464,8 @@ redirect_https(struct conn *c)
 	for (size_t i = 0; i < c->req->hostlen; i++)
 		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:",
 		    c->req->host[i]) == NULL || c->req->host[i] == '\0')
-			return request_fail(c, 400, "no host fit to redirect to "
-			    "https");
+			return request_fail(c, 400, "no host fit to "
+			    "redirect to https");
 	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
 	    c->req->host);
 	if (port != 443)
@@ -492,8 +493,8 @@ route_action(struct conn *c, const struct cfg_route *route)
 		    TARGET_ROOM(G(c)->max_request_line));
 		if (n == (size_t)-1)
 			return request_fail(c, 500, "metrics too long");
-		return request_local(c, 200, "text/plain; version=0.0.4", loc, n,
-		    NULL, 0, "metrics");
+		return request_local(c, 200, "text/plain; version=0.0.4",
+		    loc, n, NULL, 0, "metrics");
 	}
 	if (route->action == ACTION_RETURN)
 		return request_local(c, route->status, route->body_type,
