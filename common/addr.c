@@ -184,7 +184,8 @@ addr_format_ip(const struct addr *a, char *buf, size_t len)
 			buf[0] = '\0';
 		return;
 	}
-	b = (const unsigned char *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+	b = (const unsigned char *)
+	    &((const struct sockaddr_in *)&a->ss)->sin_addr;
 	for (int i = 0; i < 4; i++) {
 		if (b[i] >= 100)
 			*p++ = (char)('0' + b[i] / 100);
@@ -253,18 +254,19 @@ cidr_parse(struct cidr *c, const char *s)
 bool
 cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
 {
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 	const unsigned char	*a;
 	unsigned char		 v4[4];
 	int			 full, rest;
 
 	if (ss->ss_family == AF_INET && c->family == AF_INET)
-		a = (const unsigned char *)&((const struct sockaddr_in *)ss)->sin_addr;
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)ss)->sin_addr;
 	else if (ss->ss_family == AF_INET6 && c->family == AF_INET6)
-		a = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		a = s6->sin6_addr.s6_addr;
 	else if (ss->ss_family == AF_INET6 && c->family == AF_INET &&
-	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)ss)->sin6_addr)) {
-		memcpy(v4, ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr +
-		    12, 4);
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(v4, s6->sin6_addr.s6_addr + 12, 4);
 		a = v4;
 	} else
 		return false;

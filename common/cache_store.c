@@ -63,7 +63,7 @@ struct cs_zone {
 	_Atomic uint64_t	 stats[CS_STAT_MAX];
 	uint64_t		 off_buckets, off_entries, off_next, off_locks;
 	uint64_t		 off_blocks;
-	uint32_t		 dirty;		/* set while the mutex is held */
+	uint32_t		 dirty;		/* set with the mutex held */
 };
 
 static void	zone_flush(struct cs_zone *, bool);

@@ -309,7 +309,8 @@ cfg_listener_check(struct config *cfg)
 						continue;
 					char olabel[300];
 
-					addr_format(&li->addrs[j], a, sizeof(a));
+					addr_format(&li->addrs[j], a,
+					    sizeof(a));
 					cfg_section_label(&o->sec, olabel,
 					    sizeof(olabel));
 					cfg_error_at(cfg, &li->addr_where[j],
@@ -373,7 +374,7 @@ check_listener_tls(struct config *cfg, struct cfg_listener *li)
 
 	cfg_section_label(&li->sec, label, sizeof(label));
 	if (!li->tls) {
-		/* A TLS setting on a plain listener is a mistake, not a no-op. */
+		/* A TLS key on a plain listener is a mistake, not a no-op. */
 		for (int i = 0; tls_only[i] != NULL; i++)
 			if ((w = cfg_key_where(&li->sec, tls_only[i])) != NULL)
 				cfg_error_at(cfg, w, "%s in %s needs tls = on",
@@ -382,8 +383,8 @@ check_listener_tls(struct config *cfg, struct cfg_listener *li)
 	}
 	if ((w = cfg_key_where(&li->sec, "redirect_to_https")) != NULL &&
 	    li->redirect_to_https)
-		cfg_error_at(cfg, w, "redirect_to_https in %s is for a listener "
-		    "without tls", label);
+		cfg_error_at(cfg, w, "redirect_to_https in %s is for a "
+		    "listener without tls", label);
 	if (li->tls_verify_client != VERIFY_OFF && li->tls_client_ca == NULL)
 		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_verify_client"),
 		    "tls_verify_client in %s needs tls_client_ca", label);

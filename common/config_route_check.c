@@ -38,8 +38,8 @@ static void
 check_route(struct config *cfg, struct cfg_route *r, const char *label)
 {
 	if (r->nactions == 0) {
-		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, redirect, "
-		    "return or metrics", label);
+		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, "
+		    "redirect, return or metrics", label);
 		return;
 	}
 	if (r->nactions > 1) {
@@ -56,7 +56,8 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 				break;
 		if (l == cfg->nlisteners)
 			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
-			    "in %s is not defined", r->listener_names[j], label);
+			    "in %s is not defined", r->listener_names[j],
+			    label);
 		else if (l >= CFG_LISTENERS_MAX)
 			cfg_error_at(cfg, &r->listener_where, "listener \"%s\" "
 			    "in %s: routes can name only the first %d "
@@ -73,8 +74,8 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 	if (r->cache_key.nparts == 0) {
 		char err[100];
 
-		tpl_parse(&r->cache_key, "$scheme://$authority$request_uri", false,
-		    err, sizeof(err));
+		tpl_parse(&r->cache_key, "$scheme://$authority$request_uri",
+		    false, err, sizeof(err));
 	}
 	if (r->cache && cfg->global.cache_size == 0)
 		cfg_error_at(cfg, cfg_key_where(&r->sec, "cache"), "cache = on "
@@ -102,8 +103,8 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 			if ((w = cfg_key_where(&r->sec, proxy_only[i])) !=
 			    NULL)
 				cfg_error_at(cfg, w, "%s in %s does nothing on "
-				    "a route with %s: it is for a route with an "
-				    "upstream", proxy_only[i], label,
+				    "a route with %s: it is for a route with "
+				    "an upstream", proxy_only[i], label,
 				    action_names[r->action]);
 		return;
 	}

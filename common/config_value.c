@@ -100,7 +100,8 @@ cfg_parse_int(const char *s, long min, long max, long *out)
 	if ((p = parse_digits(s, &n)) == NULL || *p != '\0' ||
 	    n > (uint64_t)LONG_MAX)
 		return -1;
-	if ((neg ? -(long)n : (long)n) < min || (neg ? -(long)n : (long)n) > max)
+	if ((neg ? -(long)n : (long)n) < min ||
+	    (neg ? -(long)n : (long)n) > max)
 		return -1;
 	*out = neg ? -(long)n : (long)n;
 	return 0;
@@ -151,7 +152,8 @@ cfg_edit_distance(const char *a, const char *b)
 	size_t	la = strlen(a), lb = strlen(b);
 	int	row[64], prev, tmp;
 
-	if (la >= (sizeof(row) / sizeof(row[0])) || lb >= (sizeof(row) / sizeof(row[0])))
+	if (la >= (sizeof(row) / sizeof(row[0])) ||
+	    lb >= (sizeof(row) / sizeof(row[0])))
 		return 99;
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = (int)j;

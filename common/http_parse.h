@@ -152,7 +152,7 @@ struct http_head {
 
 	struct http_header	headers[HTTP_MAX_HEADERS_LIMIT];
 	uint32_t		nheaders;
-	int			host;		/* index in headers, -1 if none */
+	int			host;		/* index in headers, or -1 */
 
 	/* framing, from Content-Length / Transfer-Encoding */
 	bool			has_content_length;
@@ -164,11 +164,12 @@ struct http_head {
 	bool			conn_upgrade;
 	bool			conn_other;	/* names another token */
 	bool			has_upgrade;	/* Upgrade header present */
-	bool			expect_continue;	/* Expect: 100-continue */
+	bool			expect_continue; /* Expect: 100-continue */
 	bool			te_trailers;	/* TE: trailers */
 
 	enum http_error		error;
-	int			error_status;	/* 400, 414, 431, 501, 505, 502 */
+	int			error_status;	/* 400, 414, 431, 501, 505,
+						   502 */
 };
 
 /* Scan state kept between calls while a head is incomplete. */

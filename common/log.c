@@ -131,7 +131,7 @@ log_file_open(const char *path, bool *created, char *why, size_t whylen)
 	if (fd == -1) {
 		int	e = errno;
 
-		/* ELOOP, ENXIO: replaced since the lstat() by a link, a FIFO. */
+		/* ELOOP, ENXIO: a link or a FIFO replaced it since lstat(). */
 		if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
 			goto refuse;
 		errno = e;

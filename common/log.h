@@ -1,7 +1,8 @@
 /*
  * The error log: one line per event, "TIME LEVEL ROLE[PID]: message", to a
  * file (O_APPEND, one write(2) per line so processes never interleave),
- * the local syslog socket (common/logsock.c) or stderr. The access log lives in worker/accesslog.c.
+ * the local syslog socket (common/logsock.c) or stderr. The access log
+ * lives in worker/accesslog.c.
  */
 #ifndef COMMON_LOG_H
 #define COMMON_LOG_H
@@ -25,8 +26,8 @@ void	log_set_level(enum log_level);
 void	log_set_syslog_socket(const char *);
 int	log_pid(void);
 int	log_file_open(const char *, bool *created, char *why, size_t);
-int	log_open(const char *, char *why, size_t);	/* path, "syslog[:FACILITY]",
-							   "stderr" */
+/* The target: a path, "syslog[:FACILITY]" or "stderr". */
+int	log_open(const char *, char *why, size_t);
 int	log_reopen(char *why, size_t);
 void	log_also_stderr(bool);
 void	log_before_close_fds(void);

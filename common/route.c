@@ -348,8 +348,8 @@ match_group(const struct router *rt, const struct config *cfg,
 		int c = path_cmp(&g->exact[mid], q->path, q->pathlen);
 
 		if (c == 0) {
-			if ((id = first_accepting(rt, cfg, &g->exact[mid].routes,
-			    q)) != -1)
+			if ((id = first_accepting(rt, cfg,
+			    &g->exact[mid].routes, q)) != -1)
 				return id;
 			break;
 		}

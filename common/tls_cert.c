@@ -151,9 +151,9 @@ check_validity(struct config *cfg, const struct cfg_cert *c, X509 *x)
 		n = BIO_read(b, when, sizeof(when) - 1);
 		when[n > 0 ? n : 0] = '\0';
 		BIO_free(b);
-		cfg_warn_at(cfg, &c->cert_where, "warning: certificate %s %s %s",
-		    c->cert_file, expired ? "expired on" : "is not valid "
-		    "before", when);
+		cfg_warn_at(cfg, &c->cert_where,
+		    "warning: certificate %s %s %s", c->cert_file,
+		    expired ? "expired on" : "is not valid before", when);
 	}
 }
 

@@ -41,7 +41,7 @@ struct tls_server {
 	struct sni_name		*names;
 	size_t			 nnames;
 	struct ticket_keys	*file_keys;	/* tls_ticket_key_file */
-	unsigned char		*ocsp;		/* DER response, for ocsp_cert */
+	unsigned char		*ocsp;		/* DER response for ocsp_cert */
 	X509			*ocsp_cert;	/* the first certificate */
 	size_t			 ocsp_len;
 };

@@ -65,7 +65,8 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	} else {
 		if (memcmp(name, tk->cur.name, 16) == 0)
 			k = &tk->cur;
-		else if (tk->have_prev && memcmp(name, tk->prev.name, 16) == 0) {
+		else if (tk->have_prev &&
+		    memcmp(name, tk->prev.name, 16) == 0) {
 			k = &tk->prev;
 			ret = 2;	/* good, but issue a new ticket */
 		} else

@@ -149,8 +149,8 @@ tpl_parse(struct cfg_tpl *t, const char *s, bool captures, char *err,
 			while (*e != '\0' && (name_char((unsigned char)*e) ||
 			    *e == '{' || *e == '}'))
 				e++;
-			snprintf(err, errlen, "unknown variable \"%.*s\" (write "
-			    "$$ for a dollar sign)", (int)(e - s), s);
+			snprintf(err, errlen, "unknown variable \"%.*s\" "
+			    "(write $$ for a dollar sign)", (int)(e - s), s);
 			tpl_free(t);
 			return -1;
 		}

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define BUF_SIZE	(72 * 1024)	/* a 64K body and its head in one read */
+#define BUF_SIZE	(72 * 1024)	/* a 64K body and head in one read */
 
 struct buf {
 	size_t		 start;		/* first unread byte */

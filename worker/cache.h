@@ -41,16 +41,17 @@ struct rcache {
 	bool			 invalidate;	/* unsafe method */
 	bool			 locked;	/* holds the fetch lock */
 	bool			 collapsed;	/* waited for another */
-	bool			 have;		/* found: an entry (maybe stale) */
+	bool			 have;		/* found one, maybe stale */
 	bool			 revalidating;	/* conditional sent for it */
-	bool			 serving;	/* the body comes from the cache */
+	bool			 serving;	/* the body is from the cache */
 	bool			 not_modified;	/* answer the client 304 */
 	bool			 stored;	/* writers running */
 	bool			 coded_hit;	/* stored compressed variant */
 	bool			 head_loaded;	/* its head is in r->up_in */
 	bool			 purge;		/* a PURGE request */
-	const char		*detail;	/* Cache-Status detail, or NULL */
-	int			 fwd_status;	/* upstream's, on revalidation */
+	const char		*detail;	/* Cache-Status detail, or
+						   NULL */
+	int			 fwd_status;	/* upstream's, revalidating */
 	int64_t			 ttl;		/* freshness left, seconds */
 	int64_t			 age;
 	int64_t			 wait_until_ms;

@@ -37,7 +37,8 @@
 #define DRAIN_QUIET_MS	2000	/* draining: an idle connection this quiet
 				   is closed; a client that has not sent by
 				   then is not about to */
-#define LINGER_MS	2000	/* reading what a client sends after our close */
+#define LINGER_MS	2000	/* reading what a client sends after our
+				   close */
 #define RECLAIM_LOG_MS	10000	/* one line at most about full houses */
 #define SNIFF_MAX	24	/* bytes of a method, and its space */
 
@@ -241,8 +242,10 @@ conn_handshake(struct conn *c)
 	ERR_clear_error();
 	if ((rc = SSL_do_handshake(c->ssl)) == 1) {
 		if (log_enabled(LOG_LVL_DEBUG))
-			log_debug("conn=%llu %s %s%s", (unsigned long long)c->id,
-			    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl),
+			log_debug("conn=%llu %s %s%s",
+			    (unsigned long long)c->id,
+			    SSL_get_version(c->ssl),
+			    SSL_get_cipher_name(c->ssl),
 			    SSL_session_reused(c->ssl) ? ", resumed" : "");
 		conn_enter(c, CONN_ACTIVE);
 		return STEP_AGAIN;
@@ -533,7 +536,8 @@ send_two(int fd, void *ssl, bool *stuck, struct buf *out, struct buf *src,
 
 	*blocked = false;
 	if (ssl != NULL) {
-		/* A record at a time, until all is out or the socket is full. */
+		/* A record at a time, until all is out or the socket is
+		   full. */
 		size_t	done = 0, a, b;
 		ssize_t	k;
 

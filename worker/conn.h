@@ -75,7 +75,7 @@ struct conn {
 	struct ev_io		 io;
 	struct ev_timer		 timer;
 	struct ev_timer		 kick;		/* TLS: decrypted data waits */
-	void			*ssl;		/* SSL, NULL on plain listeners */
+	void			*ssl;		/* SSL, NULL if not TLS */
 	struct addr		 peer;		/* the client, as a PROXY
 						   header names it */
 	struct addr		 proxy_peer;	/* who sent that header */
@@ -83,21 +83,23 @@ struct conn {
 						   conn_local() */
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
-	struct buf		*out;		/* to the client (heads, framing) */
+	struct buf		*out;		/* to the client (heads,
+						   framing) */
 	const struct proto	*proto;		/* what travels on it */
 	struct req		*req;		/* the protocol's: the request
 						   in progress, NULL between */
 	unsigned		 nrequests;
 	int64_t			 idle_since_ms;	/* when it last went idle */
 	bool			 client_eof;	/* client sent FIN */
-	bool			 client_readable;	/* EPOLLIN seen, not read */
-	bool			 close_after;	/* no keep-alive after this one */
+	bool			 client_readable; /* EPOLLIN seen, not read */
+	bool			 close_after;	/* no keep-alive after this */
 	bool			 nodelay;	/* TCP_NODELAY is set */
-	bool			 tls_stuck;	/* a TLS record waits in OpenSSL */
+	bool			 tls_stuck;	/* OpenSSL holds a TLS record */
 	bool			 tls_sniffed;	/* its first byte was TLS */
 	bool			 plain_on_tls;	/* plain HTTP came instead */
 	bool			 local_known;	/* local is set */
-	const char		*why;		/* close reason, logged at debug */
+	const char		*why;		/* close reason, logged at
+						   debug */
 	struct limit_hold	 climits[CFG_CONN_LIMITS_MAX];	/* limit_conn
 						   per=connection */
 	uint8_t			 nclimits;
@@ -125,8 +127,8 @@ struct worker {
 	size_t			 reclaimed;	/* since that line */
 	uint64_t		 next_id;
 	bool			 draining;
-	size_t			*slot_base;	/* first health slot per upstream */
-	char			**slot_names;	/* "addr:port" per health slot */
+	size_t			*slot_base;	/* each upstream's first slot */
+	char			**slot_names;	/* "addr:port", per slot */
 	struct warn_limit	*warn;		/* per health slot */
 	struct warn_limit	*nolive;	/* per upstream */
 	struct lb_state		*lb;		/* balancing, per upstream */

@@ -459,7 +459,8 @@ out_request_head(const struct conn *c, const struct req *r,
 		for (uint32_t i = 0; trusted && i < h->nheaders; i++) {
 			const struct http_header *f = &h->headers[i];
 
-			if (f->id != HTTP_H_X_FORWARDED_FOR || f->value.len == 0)
+			if (f->id != HTTP_H_X_FORWARDED_FOR ||
+			    f->value.len == 0)
 				continue;
 			put_slice(&o, b, f->value);
 			puts_(&o, ", ");

@@ -26,7 +26,7 @@
 #include "worker/request.h"
 #include "worker/upstream.h"
 
-#define UP_WARN_BURST	5	/* upstream failure lines a second, per server */
+#define UP_WARN_BURST	5	/* upstream failure lines a second, a server */
 #define INTERIM_MAX	16		/* 1xx responses forwarded, a request */
 #define INTERIM_BYTES	(8 * 1024)	/* and their heads, in all: the final
 					   head keeps its room in c->out */
@@ -57,13 +57,15 @@ proxy_start_try(struct conn *c, int retry_status)
 		break;
 	case PICK_FULL:
 		if (retry_status != 0)
-			return proxy_give_up(c, retry_status, "upstream failed");
+			return proxy_give_up(c, retry_status,
+			    "upstream failed");
 		nolive_warn(c, "every available server is at max_conns");
 		return proxy_give_up(c, 503, "all servers at max_conns");
 	case PICK_NONE:
 		/* After a failed try: its answer, nothing else to try. */
 		if (retry_status != 0)
-			return proxy_give_up(c, retry_status, "upstream failed");
+			return proxy_give_up(c, retry_status,
+			    "upstream failed");
 		nolive_warn(c, "no live server for this request");
 		return proxy_give_up(c, 502, "no live upstream server");
 	}
@@ -100,7 +102,8 @@ proxy_connect(struct conn *c)
 				log_warn("cannot open a connection to an "
 				    "upstream server: %s", strerror(err));
 			}
-			return proxy_give_up(c, 503, "no socket for the upstream");
+			return proxy_give_up(c, 503,
+			    "no socket for the upstream");
 		}
 		if (rc == -1)
 			return proxy_failed(c, 502, "connect failed",
@@ -291,8 +294,8 @@ proxy_read_head(struct conn *c)
 			if (buf_room(r->up_in) == 0) {
 				proxy_warn(c, "invalid response", "head too "
 				    "large");
-				return proxy_give_up(c, 502, "upstream response "
-				    "head too large");
+				return proxy_give_up(c, 502, "upstream "
+				    "response head too large");
 			}
 			client_wait(c, c->out != NULL && buf_len(c->out) > 0);
 			return STEP_WAIT;
@@ -303,8 +306,8 @@ proxy_read_head(struct conn *c)
 			if (buf_len(r->up_in) > 0) {
 				proxy_warn(c, "closed in the response head",
 				    n == -1 ? strerror(errno) : NULL);
-				return proxy_give_up(c, 502, "upstream closed in "
-				    "the response head");
+				return proxy_give_up(c, 502, "upstream closed "
+				    "in the response head");
 			}
 			return proxy_failed(c, 502, "closed without a "
 			    "response", n == -1 ? strerror(errno) : NULL,
@@ -349,7 +352,8 @@ proxy_read_head(struct conn *c)
 		return proxy_give_up(c, 503, "out of memory");
 	if (len == 0) {
 		proxy_warn(c, "invalid response", "head too large");
-		return proxy_give_up(c, 502, "upstream response head too large");
+		return proxy_give_up(c, 502,
+		    "upstream response head too large");
 	}
 	r->up_in->start += r->resp.head_len;
 	if (r->rc != NULL && r->rc->stored && r->resp_mode == BODY_NONE)
@@ -428,8 +432,8 @@ proxy_failed(struct conn *c, int status, const char *what,
 	    r->first_try_ms >= up->retry_timeout_ms) ||
 	    (!connecting && !(r->idempotent && r->req_mode == BODY_NONE)) ||
 	    (r->up_in != NULL && buf_len(r->up_in) > 0))
-		return proxy_give_up(c, status, status == 504 ? "upstream timeout" :
-		    "upstream failed");
+		return proxy_give_up(c, status, status == 504 ?
+		    "upstream timeout" : "upstream failed");
 	log_debug("conn=%llu retrying on another server after %s",
 	    (unsigned long long)c->id, why);
 	upstream_release(r->uc, false);

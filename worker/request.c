@@ -412,7 +412,8 @@ conn_not_found(struct conn *c)
 		page = body;
 		/* Fits c->out: request_local copies it there. */
 	}
-	return request_local(c, 404, "text/html", page, len, NULL, 0, "no route");
+	return request_local(c, 404, "text/html", page, len, NULL, 0,
+	    "no route");
 }
 
 /*
@@ -441,8 +442,8 @@ redirect_https(struct conn *c)
 	for (size_t i = 0; i < c->req->hostlen; i++)
 		if (strchr("abcdefghijklmnopqrstuvwxyz0123456789.-_[]:",
 		    c->req->host[i]) == NULL || c->req->host[i] == '\0')
-			return request_fail(c, 400, "no host fit to redirect to "
-			    "https");
+			return request_fail(c, 400, "no host fit to "
+			    "redirect to https");
 	n = snprintf(loc, room, "https://%.*s", (int)c->req->hostlen,
 	    c->req->host);
 	if (port != 443)

@@ -24,7 +24,7 @@ struct upconn {
 	struct ev_io		 io;
 	struct ev_timer		 idle_timer;	/* while pooled */
 	struct ev_timer		 kick;		/* TLS: decrypted data waits */
-	void			*ssl;		/* SSL when the upstream has tls */
+	void			*ssl;		/* SSL if upstream has tls */
 	bool			 tls_done;	/* handshake finished */
 	struct worker		*w;
 	const struct cfg_upstream *up;
