@@ -41,14 +41,14 @@ struct cfg_file {
 	int			 line;
 	struct cfg_section	*section;	/* NULL: outside any section */
 	const struct cfg_section_type *type;
-	bool			 bad_section;	/* header was wrong: skip keys */
+	bool			 bad_section;	/* bad header: skip keys */
 	struct cfg_file		*parent;
 	char			*buf;		/* the line: CFG_LINE_MAX + 2 */
 	char			*in;		/* read ahead: CFG_READ_SIZE */
 	size_t			 inpos, inlen;
 	uint64_t		 nread;		/* bytes, up to CFG_FILE_MAX */
 	bool			 done;		/* end, error or too large */
-	char			*stash;		/* value of a line too long for inih */
+	char			*stash;		/* a line too long for inih */
 };
 
 #define CFG_READ_SIZE	16384
@@ -378,8 +378,8 @@ cfg_getline(struct cfg_ctx *ctx, struct cfg_file *f, bool *toolong)
 			f->nread += (uint64_t)r;
 			if (f->nread > CFG_FILE_MAX) {
 				f->line++;
-				cfg_error(ctx, "file too large (more than %dM); "
-				    "the rest is not read",
+				cfg_error(ctx, "file too large (more than "
+				    "%dM); the rest is not read",
 				    CFG_FILE_MAX / (1024 * 1024));
 				f->done = true;
 				return -1;
@@ -524,13 +524,15 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 	f->bad_section = true;
 	end = strchr(s, ']');
 	if (end == NULL) {
-		cfg_error(ctx, "syntax error (expected [section] or key = value)");
+		cfg_error(ctx, "syntax error (expected [section] or "
+		    "key = value)");
 		return;
 	}
 	*end++ = '\0';
 	end = trim(end);
 	if (*end != '\0' && *end != ';' && *end != '#') {
-		cfg_error(ctx, "syntax error (expected [section] or key = value)");
+		cfg_error(ctx, "syntax error (expected [section] or "
+		    "key = value)");
 		return;
 	}
 	kind = trim(s + 1);
@@ -552,7 +554,8 @@ cfg_section_start(struct cfg_ctx *ctx, char *s)
 		return;
 	}
 	if (t->named && *name == '\0') {
-		cfg_error(ctx, "[%s] needs a name, as in [%s NAME]", kind, kind);
+		cfg_error(ctx, "[%s] needs a name, as in [%s NAME]", kind,
+		    kind);
 		return;
 	}
 	if (!t->named && *name != '\0') {

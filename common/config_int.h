@@ -154,10 +154,10 @@ void	cfg_auth_free(struct cfg_auth *);
 /* config_route_access.c and config_route_cache.c: route key setters. */
 enum cfg_set_result cfg_route_forward_auth(struct cfg_ctx *, void *,
 	    const char *);
-enum cfg_set_result cfg_route_forward_auth_request_headers(struct cfg_ctx *, void *,
-	    const char *);
-enum cfg_set_result cfg_route_forward_auth_response_headers(struct cfg_ctx *, void *,
-	    const char *);
+enum cfg_set_result cfg_route_forward_auth_request_headers(struct cfg_ctx *,
+	    void *, const char *);
+enum cfg_set_result cfg_route_forward_auth_response_headers(struct cfg_ctx *,
+	    void *, const char *);
 enum cfg_set_result cfg_route_allow(struct cfg_ctx *, void *,
 	    const char *);
 enum cfg_set_result cfg_route_deny(struct cfg_ctx *, void *,

@@ -58,9 +58,9 @@ struct req {
 	const char		*remote_user;	/* whom auth_basic let in, as
 						   its file has it; NULL none */
 	struct http_parser	 parser;
-	struct http_head	 head;		/* client's, slices into c->in */
+	struct http_head	 head;		/* client's, slices c->in */
 	struct http_parser	 rparser;
-	struct http_head	 resp;		/* upstream's, slices into up_in */
+	struct http_head	 resp;		/* upstream's, slices up_in */
 	int			 route;		/* index, -1 none */
 	int			 upstream;	/* index, -1 none */
 	int			 slot;		/* health slot of the server */
@@ -77,12 +77,12 @@ struct req {
 	enum body_mode		 resp_mode;
 	uint64_t		 resp_left;
 	struct http_chunked	 resp_chunk;
-	bool			 rechunk;	/* client gets chunked framing */
+	bool			 rechunk;	/* chunked to the client */
 	bool			 resp_done;	/* all of the body queued */
 	bool			 resp_started;	/* bytes went to the client */
 	bool			 trailers;	/* trailer section begun */
-	bool			 tunnel_up_eof;	/* the upstream closed the tunnel */
-	bool			 up_readable;	/* the upstream spoke, or closed */
+	bool			 tunnel_up_eof;	/* upstream closed the tunnel */
+	bool			 up_readable;	/* upstream spoke, or closed */
 	int			 pipe[2];	/* splice: upstream -> client */
 	size_t			 pipe_len;	/* bytes in the pipe */
 
@@ -95,34 +95,34 @@ struct req {
 	uint32_t		 upgrade_mask;	/* bits of route->upgrade
 						   the client offered */
 	bool			 retried;
-	bool			 reusable;	/* upstream may be pooled after */
+	bool			 reusable;	/* upstream may be pooled */
 
 	int			 status;	/* to the client */
 	int			 up_status;	/* from the upstream, 0 none */
-	uint64_t		 bytes_out;	/* to the client, heads included */
+	uint64_t		 bytes_out;	/* to the client, with heads */
 	int64_t			 start_ms;
 	int64_t			 up_start_ms;
 	int64_t			 up_end_ms;
 	int64_t			 head_deadline_ms;	/* for the response
 							   head */
-	const char		*upstream_name;	/* worker's slot name, or NULL */
+	const char		*upstream_name;	/* its slot's name, or NULL */
 
 	bool			 parsed;	/* a whole head was read */
-	bool			 local;		/* frontd answers (no upstream) */
-	uint8_t			 coding;	/* enum coding the client takes */
+	bool			 local;		/* frontd answers, no upstream */
+	uint8_t			 coding;	/* enum coding for the client */
 	bool			 coded;		/* the body sent is in coding */
 	bool			 compressing;	/* coded here, on the way */
 	bool			 compressible;	/* frontd would compress it */
-	bool			 from_cache;	/* head and body from the cache */
+	bool			 from_cache;	/* answered from the cache */
 	struct rcache		*rc;		/* the route caches */
 	bool			 vary;		/* add Vary: Accept-Encoding */
 	bool			 weak_etag;	/* a 304 for a compressed body:
 						   its ETag made weak */
 	struct encoder		*encoder;	/* compressing this response */
 	struct buf		*plain;		/* decoded chunked input */
-	bool			 plain_done;	/* all input is in the encoder */
-	bool			 enc_flushed;	/* nothing held since the flush */
-	bool			 enc_more;	/* output waits in the encoder */
+	bool			 plain_done;	/* all input in the encoder */
+	bool			 enc_flushed;	/* nothing held since flush */
+	bool			 enc_more;	/* output in the encoder */
 	uint8_t			 enc_op;	/* the call it came from */
 	const char		*local_body;	/* still to send after c->out */
 	size_t			 local_left;
