@@ -108,7 +108,7 @@ struct req {
 	const char		*upstream_name;	/* its slot's name, or NULL */
 
 	bool			 parsed;	/* a whole head was read */
-	bool			 local;		/* frontd answers, no upstream */
+	bool			 local;		/* frontd answers it */
 	uint8_t			 coding;	/* enum coding for the client */
 	bool			 coded;		/* the body sent is in coding */
 	bool			 compressing;	/* coded here, on the way */
