@@ -394,6 +394,30 @@ for my $bv (@bad_values) {
 	}
 }
 
+# The control socket: its path, mode and group.
+push @cases, {
+	name => 'bad control_socket, control_socket_mode, control_socket_group',
+	conf => "[global]\ncontrol_socket = run/ctl.sock\n"
+	    . "control_socket_mode = 0800\ncontrol_socket_group = nosuch\n\n"
+	    . $LISTEN,
+	errors => [
+		'frontd.conf:2: bad control_socket "run/ctl.sock" in [global] (expected an absolute path or off)',
+		'frontd.conf:3: bad control_socket_mode "0800" in [global] (expected permission bits in octal, such as 0600 or 0660)',
+		'frontd.conf:4: unknown group "nosuch" in [global]',
+	],
+}, {
+	name => 'a control socket path too long for a Unix socket',
+	conf => "[global]\ncontrol_socket = /" . ('x' x 120) . "\n\n$LISTEN",
+	errors => [ 'frontd.conf:2: control_socket "/' . ('x' x 120)
+	    . '" is longer than a Unix socket path may be (107 bytes)' ],
+}, {
+	name => 'a pid_file too long for the control socket beside it',
+	conf => "[global]\npid_file = /" . ('x' x 110) . ".pid\n\n$LISTEN",
+	errors => [ 'frontd.conf:2: the control socket beside pid_file, /'
+	    . ('x' x 110) . '.sock, is longer than a Unix socket path may '
+	    . 'be (107 bytes): set control_socket' ],
+};
+
 # Users and groups are looked up only where they matter: as root.
 if ($root) {
 	push @cases, {
