@@ -250,9 +250,9 @@ server_json(struct ctl_client *c, const struct cfg_upstream *up,
 		ctl_printf(c, "null");
 	else {
 		ctl_printf(c, "{\"result\":\"%s\",\"latency_ms\":%.3f,"
-		    "\"at\":%lld,\"error\":", hs->failures > 0 ? "failed" :
-		    "ok", hs->latency_us / 1000.0,
-		    (long long)(checked / 1000));
+		    "\"at\":%lld.%03d,\"error\":", hs->failures > 0 ?
+		    "failed" : "ok", hs->latency_us / 1000.0,
+		    (long long)(checked / 1000), (int)(checked % 1000));
 		if (hs->failures > 0)
 			ctl_json_strn(c, hs->last_error, strnlen(
 			    hs->last_error, sizeof(hs->last_error)));

@@ -11,6 +11,7 @@ use File::Basename qw(dirname);
 use JSON::PP ();
 use POSIX ();
 use Test::More;
+use Time::HiRes ();
 use Test::Frontd;
 
 my $t = Test::Frontd->new;
@@ -38,6 +39,11 @@ server = $be[1]{addr}
 
 [upstream cached]
 server = $cb->{addr}
+
+[upstream checked]
+server = $cb->{addr}
+health_check = GET /
+health_interval = 100ms
 
 [route c]
 path = /c
@@ -170,6 +176,20 @@ subtest 'drain, maint, ready and weight take effect at once' => sub {
 	like($out, qr/^\Q$B\E: maint \(was up\), set at run time$/m, 'maint');
 	is_deeply(split_of(4), { b1 => 4 }, 'a server in maint gets nothing');
 	is(server_json($B)->{state}, 'maint', 'JSON: state maint');
+};
+
+subtest 'maint stops the health checks, drain does not' => sub {
+	my $S = "checked/$cb->{addr}";
+	my $at = sub { server_json($S)->{check}{at} // 0 };
+	$t->wait_for(sub { $at->() > 0 }, 5, 'the server is checked');
+	ctl('maint', $S);
+	Time::HiRes::sleep(0.2);	# a check under way may still end
+	my $t0 = $at->();
+	Time::HiRes::sleep(0.5);	# five intervals: no check may come
+	is($at->(), $t0, 'no check while in maint');
+	ctl('drain', $S);
+	$t->wait_for(sub { $at->() > $t0 }, 5, 'checked again while drained');
+	ctl('ready', $S);
 };
 
 subtest 'a reload keeps what was set unless the file changed the server'
