@@ -445,7 +445,8 @@ syslog_check(struct config *cfg)
 
 /*
  * The control socket sits beside the pid file unless placed: its name with
- * .pid made .sock, so that two masters with two pid files never share one.
+ * .pid made .sock, so that two masters with two pid files never share one;
+ * none, with a warning, if that name is too long for a socket.
  */
 static void
 control_check(struct config *cfg)
@@ -460,12 +461,16 @@ control_check(struct config *cfg)
 			    (int)(len - 4), g->pid_file);
 		else
 			g->control_socket = xasprintf("%s.sock", g->pid_file);
-		if (strlen(g->control_socket) > LOGSOCK_PATH_MAX)
-			cfg_error_at(cfg, cfg_key_where(&g->sec, "pid_file"),
-			    "the control socket beside pid_file, %s, is longer "
-			    "than a Unix socket path may be (%zu bytes): set "
-			    "control_socket", g->control_socket,
+		/* A long pid_file was fine before there was a socket. */
+		if (strlen(g->control_socket) > LOGSOCK_PATH_MAX) {
+			cfg_warn_at(cfg, cfg_key_where(&g->sec, "pid_file"),
+			    "warning: no control socket: %s, beside pid_file, "
+			    "is longer than a Unix socket path may be (%zu "
+			    "bytes); set control_socket", g->control_socket,
 			    (size_t)LOGSOCK_PATH_MAX);
+			free(g->control_socket);
+			g->control_socket = NULL;
+		}
 	}
 	if (g->control_socket_group != NULL &&
 	    getgrnam(g->control_socket_group) == NULL)
