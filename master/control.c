@@ -41,6 +41,7 @@ static void	 ctl_timeout(struct ev_loop *, void *);
 static void	 ctl_line(struct ctl_client *);
 static void	 ctl_send(struct ctl_client *);
 static void	 ctl_end(struct ctl_client *);
+static void	 ctl_unlisten(void);
 static bool	 ctl_peer_may_change(struct ctl_client *);
 static int	 ctl_listen(const char *, int, const char *, char *, size_t);
 static int	 ctl_chmod(const char *, int, const char *, char *, size_t);
@@ -97,7 +98,7 @@ control_apply(const struct config *old, const struct config *cfg)
 	if (g->control_socket == NULL) {
 		if (ctl.fd != -1)
 			log_notice("control socket %s closed", ctl.path);
-		control_close();
+		ctl_unlisten();
 		return;
 	}
 	if (ctl.fd != -1 && strcmp(ctl.path, g->control_socket) == 0) {
@@ -123,12 +124,7 @@ control_apply(const struct config *old, const struct config *cfg)
 		    ctl.fd != -1 ? ctl.path : "");
 		return;
 	}
-	if (ctl.fd != -1) {
-		ev_io_del(M.loop, &ctl.io);
-		close(ctl.fd);
-		unlink(ctl.path);
-		free(ctl.path);
-	}
+	ctl_unlisten();
 	log_notice("control socket on %s", g->control_socket);
 	ctl.fd = fd;
 	ctl.path = xstrdup(g->control_socket);
@@ -143,9 +139,28 @@ control_apply(const struct config *old, const struct config *cfg)
 void
 control_close(void)
 {
-	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++)
-		if (ctl.clients[i].state != CTL_FREE)
-			ctl_end(&ctl.clients[i]);
+	static const char	 gone[] = "error\nfrontd stopped before "
+				    "the reload\n";
+
+	for (size_t i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct ctl_client *c = &ctl.clients[i];
+
+		if (c->state == CTL_FREE)
+			continue;
+		/* Best effort: nothing was sent to it yet. */
+		if (c->state == CTL_RELOAD_QUEUED ||
+		    c->state == CTL_RELOAD_CURRENT)
+			(void)!send(c->fd, gone, strlen(gone), MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+		ctl_end(c);
+	}
+	ctl_unlisten();
+}
+
+/* The listening socket goes; clients being served are answered. */
+static void
+ctl_unlisten(void)
+{
 	if (ctl.fd == -1)
 		return;
 	ev_io_del(M.loop, &ctl.io);
@@ -542,7 +557,9 @@ ctl_chmod(const char *path, int mode, const char *group, char *err,
 		}
 		gid = gr->gr_gid;
 	}
-	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) {
+	/* No group: the master's own, so an old group loses its way in. */
+	if (chown(path, (uid_t)-1, gid != (gid_t)-1 ? gid : getegid()) ==
+	    -1) {
 		snprintf(err, errlen, "control socket %s: chown: %s", path,
 		    strerror(errno));
 		return -1;
