@@ -512,6 +512,10 @@ struct cfg_global {
 	char			*error_log;
 	char			*access_log;	/* NULL = off */
 	char			*syslog_socket;	/* "syslog" logs go there */
+	char			*control_socket;	/* NULL: off */
+	bool			 control_socket_set;
+	int			 control_socket_mode;
+	char			*control_socket_group;	/* NULL: root's */
 	enum log_level		 log_level;
 	int64_t			 shutdown_timeout_ms;
 

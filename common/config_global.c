@@ -96,6 +96,45 @@ g_syslog_socket(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_str(&((struct cfg_global *)obj)->syslog_socket, v);
 }
 
+/* A Unix socket's path, or off; its default is made from pid_file. */
+static enum cfg_set_result
+g_control_socket(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_global	*g = obj;
+
+	g->control_socket_set = true;
+	if (strcmp(v, "off") == 0) {
+		free(g->control_socket);
+		g->control_socket = NULL;
+		return CFG_OK;
+	}
+	if (*v != '/')
+		return CFG_BAD;
+	if (strlen(v) > LOGSOCK_PATH_MAX) {
+		cfg_error(ctx, "control_socket \"%s\" is longer than a Unix "
+		    "socket path may be (%zu bytes)", v,
+		    (size_t)LOGSOCK_PATH_MAX);
+		return CFG_REPORTED;
+	}
+	return cfg_set_str(&g->control_socket, v);
+}
+
+/* Permission bits in octal, as chmod(1) takes them. */
+static enum cfg_set_result
+g_control_socket_mode(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	char	*end;
+	long	 n;
+
+	if (*v < '0' || *v > '7')
+		return CFG_BAD;
+	n = strtol(v, &end, 8);
+	if (*end != '\0' || n < 0 || n > 0777)
+		return CFG_BAD;
+	((struct cfg_global *)obj)->control_socket_mode = (int)n;
+	return CFG_OK;
+}
+
 /* combined, json, or a format of our own with $variables. */
 static enum cfg_set_result
 g_log_format(struct cfg_ctx *ctx, void *obj, const char *v)
@@ -269,6 +308,13 @@ const struct cfg_key cfg_global_keys[] = {
 	    .expect = "an absolute path, syslog[:FACILITY] or off" },
 	{ "syslog_socket", CFG_ONE, CFG_T_FN, .set = g_syslog_socket,
 	    .expect = PATH },
+	{ "control_socket", CFG_ONE, CFG_T_FN, .set = g_control_socket,
+	    .expect = "an absolute path or off" },
+	{ "control_socket_mode", CFG_ONE, CFG_T_FN,
+	    .set = g_control_socket_mode,
+	    .expect = "permission bits in octal, such as 0600 or 0660" },
+	{ "control_socket_group", CFG_ONE, CFG_T_STR,
+	    G(control_socket_group), .expect = "a group name" },
 	{ "log_level", CFG_ONE, CFG_T_ENUM, G(log_level),
 	    .names = log_level_names,
 	    .expect = "debug, info, notice, warn or error" },
@@ -352,6 +398,7 @@ cfg_global_init(struct cfg_global *g)
 	g->error_log = xstrdup(LOCALSTATEDIR "/log/frontd/error.log");
 	g->access_log = xstrdup(LOCALSTATEDIR "/log/frontd/access.log");
 	g->syslog_socket = xstrdup(LOGSOCK_PATH_DEFAULT);
+	g->control_socket_mode = 0600;
 	g->log_level = LOG_LVL_NOTICE;
 	g->shutdown_timeout_ms = 30 * 1000;
 	g->max_connections = 4096;
@@ -396,6 +443,42 @@ syslog_check(struct config *cfg)
 	    "access log" : !access_log ? "error log" : "error and access log");
 }
 
+/*
+ * The control socket sits beside the pid file unless placed: its name with
+ * .pid made .sock, so that two masters with two pid files never share one;
+ * none, with a warning, if that name is too long for a socket.
+ */
+static void
+control_check(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+	size_t			 len = strlen(g->pid_file);
+
+	if (!g->control_socket_set) {
+		free(g->control_socket);
+		if (len > 4 && strcmp(g->pid_file + len - 4, ".pid") == 0)
+			g->control_socket = xasprintf("%.*s.sock",
+			    (int)(len - 4), g->pid_file);
+		else
+			g->control_socket = xasprintf("%s.sock", g->pid_file);
+		/* A long pid_file was fine before there was a socket. */
+		if (strlen(g->control_socket) > LOGSOCK_PATH_MAX) {
+			cfg_warn_at(cfg, cfg_key_where(&g->sec, "pid_file"),
+			    "warning: no control socket: %s, beside pid_file, "
+			    "is longer than a Unix socket path may be (%zu "
+			    "bytes); set control_socket", g->control_socket,
+			    (size_t)LOGSOCK_PATH_MAX);
+			free(g->control_socket);
+			g->control_socket = NULL;
+		}
+	}
+	if (g->control_socket_group != NULL &&
+	    getgrnam(g->control_socket_group) == NULL)
+		cfg_error_at(cfg, cfg_key_where(&g->sec,
+		    "control_socket_group"), "unknown group \"%s\" in "
+		    "[global]", g->control_socket_group);
+}
+
 /* Second pass: what depends on more than one key, or on the system. */
 void
 cfg_global_check(struct config *cfg)
@@ -429,6 +512,7 @@ cfg_global_check(struct config *cfg)
 	if (g->group != NULL && getgrnam(g->group) == NULL)
 		cfg_error_at(cfg, cfg_key_where(&g->sec, "group"),
 		    "unknown group \"%s\" in [global]", g->group);
+	control_check(cfg);
 	syslog_check(cfg);
 }
 
@@ -453,5 +537,7 @@ cfg_global_free(struct cfg_global *g)
 	free(g->error_log);
 	free(g->access_log);
 	free(g->syslog_socket);
+	free(g->control_socket);
+	free(g->control_socket_group);
 	logfmt_free(&g->log_custom);
 }

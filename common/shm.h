@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC		0x66726f6e74647a6eULL	/* "frontdzn" */
-#define SHM_HEALTH_VERSION	2
+#define SHM_HEALTH_VERSION	3
 #define SHM_COUNTERS_VERSION	5
 #define SHM_KEY_LEN		160
 
@@ -32,6 +32,15 @@ enum health_state {
 	HEALTH_UNKNOWN,		/* never checked: treated as up */
 	HEALTH_UP,
 	HEALTH_DOWN
+};
+
+/* What frontdctl set for a server, over what the file says. */
+enum health_admin {
+	ADMIN_NONE,		/* as the file says */
+	ADMIN_READY,		/* in service, even if the file says
+				   down or drain */
+	ADMIN_DRAIN,		/* no new requests; still checked */
+	ADMIN_MAINT		/* no requests and no checks */
 };
 
 /*
@@ -56,6 +65,10 @@ struct health_slot {
 	_Atomic int64_t		up_since_ms;
 	_Atomic int32_t		active;		/* connections, all workers */
 	_Atomic uint64_t	requests;	/* sent to it, all workers */
+	/* Runtime overrides (frontdctl): written by the master only. */
+	_Atomic uint32_t	admin_state;	/* enum health_admin */
+	_Atomic uint32_t	admin_weight;	/* 0: as the file says */
+	_Atomic int64_t		admin_since_ms;	/* wall clock, last change */
 };
 
 struct health_zone {

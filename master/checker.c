@@ -340,7 +340,13 @@ chk_timer(struct ev_loop *loop, void *arg)
 	char		 d[32];
 
 	if (c->state == CHK_IDLE) {
-		chk_begin(c);
+		/* In maint by frontdctl: not checked until it is back. */
+		if (atomic_load_explicit(&c->slot->admin_state,
+		    memory_order_relaxed) == ADMIN_MAINT)
+			ev_timer_start(chk_loop, &c->timer,
+			    c->u->check_interval_ms, chk_timer, c);
+		else
+			chk_begin(c);
 		return;
 	}
 	fmt_duration(d, sizeof(d), c->u->check_timeout_ms);

@@ -145,6 +145,8 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	ev_io_add(M.loop, &M.sig_io, M.sigfd, EPOLLIN, master_signal, NULL);
 	ev_io_add(M.loop, &M.status_io, M.status_pipe[0], EPOLLIN,
 	    master_status, NULL);
+	if (control_open(cfg, err, sizeof(err)) == -1)
+		startup_failed(err);
 
 	proc_title("frontd: master process %s", M.config_path);
 	M.generation = 1;
@@ -154,6 +156,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	ev_run(M.loop);
 
 	/* cfg may have been replaced by a reload: use M.cfg from here. */
+	control_close();
 	pidfile_remove(M.cfg->global.pid_file);
 	log_notice("master exiting");
 	return 0;

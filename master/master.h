@@ -9,12 +9,15 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "common/config.h"
 #include "common/ev.h"
 #include "common/proc.h"
 #include "common/shm.h"
+
+struct config_diff;
 
 /*
  * "frontd -s reload" sends this queued real-time signal instead of HUP,
@@ -90,6 +93,20 @@ void	listen_describe(const struct proc_listen *, size_t, char *, size_t);
 
 /* spawn.c */
 enum role { ROLE_WORKER, ROLE_CHECKER };
+
+/* One child, as frontdctl shows it. */
+struct spawn_info {
+	pid_t		 pid;
+	const char	*role;
+	int		 slot;
+	int		 gen;
+	bool		 ready;
+	bool		 quitting;	/* asked to stop: draining */
+	int64_t		 started_ms;
+	int64_t		 deadline_ms;	/* killed after this; 0: none */
+	int64_t		 nconns;	/* a worker's; -1: not known */
+};
+
 int	spawn_generation(int gen);
 void	spawn_reap(void);
 void	spawn_signal_all(int sig);
@@ -97,6 +114,7 @@ void	spawn_broadcast(int sig);
 size_t	spawn_count(int gen, bool ready_only);
 size_t	spawn_count_workers(int gen, bool ready_only);
 size_t	spawn_count_all(void);
+size_t	spawn_list(struct spawn_info *, size_t);
 void	spawn_mark_ready(pid_t);
 void	spawn_kill_generation(int gen);
 void	spawn_adopt_generation(int gen, int nworkers);
@@ -130,9 +148,19 @@ size_t	master_generation_size(const struct config *);
 int	master_resolve_user(struct config *, char *, size_t);
 void	master_sandbox_announce(const struct config *, const struct config *);
 
+/* control.c */
+int	control_open(const struct config *, char *, size_t);
+void	control_apply(const struct config *, const struct config *);
+void	control_close(void);
+void	control_reload_begin(void);
+void	control_reload_report(bool, const struct config *,
+	    const struct config_diff *);
+
 /* reload.c */
 void	reload_start(void);
 void	reload_finish(bool timed_out);
 int	reload_health_build(struct config *);
+void	reload_outcome(FILE *, bool, const struct config *,
+	    const struct config_diff *);
 
 #endif

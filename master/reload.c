@@ -60,6 +60,7 @@ reload_start(void)
 	memcpy(M.cur_tokens, M.tokens, M.ntokens * sizeof(int));
 	M.ncur_tokens = M.ntokens;
 	M.ntokens = 0;
+	control_reload_begin();
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)now_usec());
 	log_notice("reloading configuration %s", M.config_path);
@@ -186,6 +187,7 @@ reload_report(bool ok, struct config *cfg, const struct config_diff *diff)
 		reload_status_write(M.cfg->global.pid_file, M.cur_tokens[i], ok,
 		    cfg, diff);
 	M.ncur_tokens = 0;
+	control_reload_report(ok, cfg, diff);
 }
 
 /* The new generation is late: switch if half of it runs, else roll back. */
@@ -282,6 +284,7 @@ reload_finish(bool timed_out)
 	M.old_listens = NULL;
 	M.nold_listens = 0;
 	diff = config_diff(M.old_cfg, M.cfg);
+	control_apply(M.old_cfg, M.cfg);
 	config_free(M.old_cfg);
 	M.old_cfg = NULL;
 	shm_zone_destroy(M.old_health);
@@ -486,6 +489,22 @@ reload_status_write(const char *pid_file, int token, bool ok,
 			close(fd);
 		goto out;
 	}
+	reload_outcome(fp, ok, cfg, diff);
+	if (fclose(fp) == EOF || rename(tmp, path) == -1)
+		log_warn("cannot write %s: %s", path, strerror(errno));
+out:
+	free(path);
+	free(tmp);
+}
+
+/*
+ * What a reload's caller is told, "frontd -s reload" and "frontdctl
+ * reload" alike: "ok", or "failed" and the error lines, one a line.
+ */
+void
+reload_outcome(FILE *fp, bool ok, const struct config *cfg,
+    const struct config_diff *diff)
+{
 	fprintf(fp, "%s\n", ok ? "ok" : "failed");
 	for (size_t i = 0; cfg != NULL && i < cfg->nerrors; i++)
 		fprintf(fp, "%s\n", cfg->errors[i]);
@@ -493,9 +512,4 @@ reload_status_write(const char *pid_file, int token, bool ok,
 		fprintf(fp, "%s\n", diff->summary);
 	for (size_t i = 0; diff != NULL && i < diff->nlines; i++)
 		fprintf(fp, "%s\n", diff->lines[i]);
-	if (fclose(fp) == EOF || rename(tmp, path) == -1)
-		log_warn("cannot write %s: %s", path, strerror(errno));
-out:
-	free(path);
-	free(tmp);
 }

@@ -562,6 +562,45 @@ spawn_count_all(void)
 	return nchildren;
 }
 
+/*
+ * Up to max children, oldest generation first, for frontdctl: what each
+ * is, and a worker's open connections when its generation spreads them.
+ */
+size_t
+spawn_list(struct spawn_info *out, size_t max)
+{
+	size_t	n = 0;
+
+	for (size_t i = 0; i < nchildren && n < max; i++) {
+		const struct child	*c = &children[i];
+		struct spawn_info	*o = &out[n++];
+
+		o->pid = c->pid;
+		o->role = roles[c->role].name;
+		o->slot = c->slot;
+		o->gen = c->gen;
+		o->ready = c->ready;
+		o->quitting = c->quitting;
+		o->started_ms = c->started_ms;
+		o->deadline_ms = c->deadline_ms;
+		o->nconns = -1;
+		if (c->role == ROLE_WORKER && spread_cur.gen == c->gen &&
+		    spread_cur.zone != NULL && (size_t)c->slot < spread_cur.n)
+			o->nconns = (int64_t)atomic_load(
+			    &spread_cur.zone->slots[c->slot].nconns);
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (out[j - 1].gen > out[j].gen ||
+		    (out[j - 1].gen == out[j].gen && out[j - 1].slot >
+		    out[j].slot)); j--) {
+			struct spawn_info t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
 /* Sends sig to every child without changing what their exit means. */
 void
 spawn_broadcast(int sig)

@@ -394,6 +394,24 @@ for my $bv (@bad_values) {
 	}
 }
 
+# The control socket: its path, mode and group.
+push @cases, {
+	name => 'bad control_socket, control_socket_mode, control_socket_group',
+	conf => "[global]\ncontrol_socket = run/ctl.sock\n"
+	    . "control_socket_mode = 0800\ncontrol_socket_group = nosuch\n\n"
+	    . $LISTEN,
+	errors => [
+		'frontd.conf:2: bad control_socket "run/ctl.sock" in [global] (expected an absolute path or off)',
+		'frontd.conf:3: bad control_socket_mode "0800" in [global] (expected permission bits in octal, such as 0600 or 0660)',
+		'frontd.conf:4: unknown group "nosuch" in [global]',
+	],
+}, {
+	name => 'a control socket path too long for a Unix socket',
+	conf => "[global]\ncontrol_socket = /" . ('x' x 120) . "\n\n$LISTEN",
+	errors => [ 'frontd.conf:2: control_socket "/' . ('x' x 120)
+	    . '" is longer than a Unix socket path may be (107 bytes)' ],
+};
+
 # Users and groups are looked up only where they matter: as root.
 if ($root) {
 	push @cases, {
@@ -519,6 +537,23 @@ for my $c (@good) {
 		is($code, 0, 'exit 0');
 		is($out, "configuration ok\n", 'configuration ok');
 		is($err, '', 'nothing on stderr');
+	};
+}
+
+# A pid_file too long for the control socket beside it: a warning, and
+# no socket; the file was fine before there was one.
+{
+	my $long = '/' . ('x' x 110);
+	my $d = write_case({ conf => "[global]\npid_file = $long.pid\n\n"
+	    . $LISTEN });
+	subtest 'a pid_file too long for the control socket beside it' => sub {
+		my ($code, $out, $err) = $t->run_frontd('-t', '-c',
+		    "$d/frontd.conf");
+		is($code, 0, 'exit 0');
+		is($err, "$d/frontd.conf:2: warning: no control socket: "
+		    . "$long.sock, beside pid_file, is longer than a Unix "
+		    . "socket path may be (107 bytes); set control_socket\n",
+		    'a warning at the pid_file line');
 	};
 }
 

@@ -35,12 +35,14 @@ sub make {
 ok(make('install'), 'make install');
 my %want = (
 	"$dir{sbindir}/frontd" => 'the daemon',
+	"$dir{sbindir}/frontdctl" => 'frontdctl, beside it',
 	"$dir{sysconfdir}/frontd/frontd.conf" => 'the configuration',
 	"$dir{sysconfdir}/frontd/frontd.conf.default" => 'the sample, kept',
 	"$dir{sysconfdir}/init.d/frontd" => 'the init script',
 	"$dir{sysconfdir}/logrotate.d/frontd" => 'the logrotate rules',
 	"$dir{systemdsystemunitdir}/frontd.service" => 'the systemd unit',
 	"$dir{mandir}/man8/frontd.8" => 'frontd(8)',
+	"$dir{mandir}/man8/frontdctl.8" => 'frontdctl(8)',
 	"$dir{mandir}/man5/frontd.conf.5" => 'frontd.conf(5)',
 );
 for my $f (sort keys %want) {

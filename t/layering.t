@@ -10,7 +10,7 @@ use Test::More;
 
 my $src = defined $ENV{srcdir} && length $ENV{srcdir} ?
     $ENV{srcdir} : "$FindBin::Bin/..";
-my @dirs = qw(common master worker);
+my @dirs = qw(common master worker ctl);
 my $long = 1000;
 
 my @files = sort map { glob("$src/$_/*.[ch]") } @dirs;
@@ -42,7 +42,7 @@ for my $f (sort keys %inc) {
 	for my $i (@{ $inc{$f} }) {
 		my ($to, $n) = @$i;
 		push @bad, "$f:$n: \"$to\""
-		    unless $to =~ m{^(?:common|master|worker)/[\w.-]+\.h$} &&
+		    unless $to =~ m{^(?:common|master|worker|ctl)/[\w.-]+\.h$} &&
 		    exists $inc{$to};
 	}
 }
@@ -54,6 +54,7 @@ my %allowed = (
 	common => { common => 1 },
 	master => { common => 1, master => 1 },
 	worker => { common => 1, worker => 1 },
+	ctl    => { common => 1, ctl => 1 },
 );
 for my $from (@dirs) {
 	my @x;
@@ -65,8 +66,9 @@ for my $from (@dirs) {
 			    if exists $allowed{$d} && !$allowed{$from}{$d};
 		}
 	}
-	my $what = $from eq 'common' ? 'master/ or worker/' :
-	    $from eq 'master' ? 'worker/' : 'master/';
+	my $what = $from eq 'common' ? 'master/, worker/ or ctl/' :
+	    $from eq 'master' ? 'worker/ or ctl/' :
+	    $from eq 'worker' ? 'master/ or ctl/' : 'master/ or worker/';
 	ok(!@x, "$from/ includes nothing of $what") or diag(join("\n", @x));
 }
 

@@ -15,7 +15,7 @@ plan skip_all => 'mandoc is not on PATH' unless $mandoc;
 
 my $t = Test::Frontd->new;
 my $src = $t->srcdir;
-my @pages = map { "$src/man/$_" } qw(frontd.8 frontd.conf.5);
+my @pages = map { "$src/man/$_" } qw(frontd.8 frontd.conf.5 frontdctl.8);
 
 my @MONTHS = qw(January February March April May June July August
     September October November December);

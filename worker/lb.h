@@ -99,8 +99,13 @@ lb_available(const struct lb_ctx *ctx, size_t j)
 	const struct cfg_server	*sv = &up->servers[j];
 	struct health_slot	*hs = &ctx->health[j];
 	int64_t			 until;
+	uint32_t		 admin;
 
-	if (sv->down || sv->drain || lb_tried(ctx, j))
+	/* frontdctl's drain, maint and ready win over the file. */
+	admin = atomic_load_explicit(&hs->admin_state, memory_order_relaxed);
+	if (admin == ADMIN_DRAIN || admin == ADMIN_MAINT ||
+	    ((sv->down || sv->drain) && admin != ADMIN_READY) ||
+	    lb_tried(ctx, j))
 		return LB_NO;
 	/* State left by an old checker counts only while checks are on. */
 	if (up->check != CHECK_OFF && atomic_load_explicit(&hs->state,
@@ -139,13 +144,18 @@ lb_candidate(struct lb_ctx *ctx, size_t j, bool backup)
 	}
 }
 
-/* Weight in hundredths, ramped up after a recovery (slow_start). */
+/*
+ * Weight in hundredths, ramped up after a recovery (slow_start); one set
+ * by frontdctl wins over the file's.
+ */
 static inline int64_t
 lb_weight(const struct lb_ctx *ctx, size_t j)
 {
 	const struct cfg_upstream *up = ctx->up;
-	int64_t	w = (int64_t)up->servers[j].weight * 100, since, ramp;
-	int64_t	now = ctx->now_ms;
+	uint32_t aw = atomic_load_explicit(&ctx->health[j].admin_weight,
+		    memory_order_relaxed);
+	int64_t	w = (int64_t)(aw != 0 ? (int)aw : up->servers[j].weight) * 100;
+	int64_t	now = ctx->now_ms, since, ramp;
 
 	if (up->slow_start_ms > 0 && (since = atomic_load_explicit(
 	    &ctx->health[j].up_since_ms, memory_order_relaxed)) != 0 &&

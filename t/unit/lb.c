@@ -137,6 +137,49 @@ tally(struct fx *f, int n, int *count)
 #define S3	"server = 127.0.0.1:9001\nserver = 127.0.0.1:9002\n" \
 		"server = 127.0.0.1:9003\n"
 
+/* What frontdctl sets in the health table wins over the file. */
+static void
+test_admin(void)
+{
+	struct fx	f;
+	const char	*s;
+	int		 count[3];
+
+	if (!fx_open(&f, &lb_round_robin, 0, "server = 127.0.0.1:9001\n"
+	    "server = 127.0.0.1:9002 drain\nserver = 127.0.0.1:9003 down\n"))
+		return;
+	s = picks(&f, 4);
+	ok(strcmp(s, "0000") == 0, "admin: the file's drain and down hold "
+	    "(%s)", s);
+	f.health[1].admin_state = ADMIN_READY;
+	f.health[2].admin_state = ADMIN_READY;
+	s = picks(&f, 6);
+	ok(strcmp(s, "012012") == 0, "admin: ready wins over the file's "
+	    "drain and down (%s)", s);
+	f.health[0].admin_state = ADMIN_DRAIN;
+	f.health[1].admin_state = ADMIN_MAINT;
+	s = picks(&f, 4);
+	ok(strcmp(s, "2222") == 0, "admin: drain and maint take servers "
+	    "out (%s)", s);
+	f.health[0].admin_state = ADMIN_NONE;
+	f.health[1].admin_state = ADMIN_READY;
+	f.health[2].admin_state = ADMIN_NONE;
+	f.health[1].admin_weight = 3;
+	tally(&f, 40, count);
+	ok(count[0] == 10 && count[1] == 30 && count[2] == 0, "admin: a "
+	    "weight set at run time splits 1:3 (%d:%d:%d)", count[0],
+	    count[1], count[2]);
+	fx_close(&f);
+
+	if (!fx_open(&f, &lb_random, 0, S3))
+		return;
+	f.health[2].admin_weight = 8;
+	tally(&f, 1000, count);
+	ok(count[2] > 600, "admin: random follows a weight set at run time "
+	    "(%d of 1000)", count[2]);
+	fx_close(&f);
+}
+
 static void
 test_round_robin(void)
 {
@@ -480,6 +523,7 @@ main(void)
 	test_hash();
 	test_random();
 	test_names();
+	test_admin();
 	rmdir(dir);
 	return tap_done();
 }
