@@ -79,7 +79,10 @@ sub hold_on {
 	for (1 .. $tries) {
 		last if $t->held($be) >= $n;
 		my $c = $t->raw_client or next;
-		$c->write("GET /hold HTTP/1.1\r\nHost: bal.example\r\n\r\n");
+		# Connection: close, so that its close says the request
+		# has ended in frontd, its server's count given back.
+		$c->write("GET /hold HTTP/1.1\r\nHost: bal.example\r\n"
+		    . "Connection: close\r\n\r\n");
 		my $before = $t->held($be);
 		my $r;
 		$t->poll(sub {
@@ -90,6 +93,7 @@ sub hold_on {
 		if ($r) {
 			(my $b = $r->{body} // '') =~ s/\s+\z//;
 			push @answered, $r->{status} == 200 ? $b : "status $r->{status}";
+			$c->wait_closed(5);
 			$c->close;
 		} else {
 			push @waiting, $c;
@@ -328,7 +332,7 @@ subtest 'max_conns over all workers' => sub {
 	is_deeply(\%seen, { B => 20 }, 'A at max_conns=1: 20 new requests all go to B')
 	    or diag explain \%seen;
 	$t->flag($a, hold => 0);
-	$_->read_response(timeout => 10), $_->close for @$waiting;
+	$_->read_response(timeout => 10), $_->wait_closed(5), $_->close for @$waiting;
 	$t->wait_for(sub { $t->held($a) == 0 }, 5, 'A holds nothing');
 	%seen = ();
 	$seen{ one($t) }++ for 1 .. 20;
@@ -342,7 +346,7 @@ subtest 'max_conns over all workers' => sub {
 	is($t->held($a), 1, 'A holds one request');
 	is(one($t), 'status 503', 'every server at max_conns: 503');
 	$t->flag($a, hold => 0);
-	$_->read_response(timeout => 10), $_->close for @$waiting;
+	$_->read_response(timeout => 10), $_->wait_closed(5), $_->close for @$waiting;
 	is(one($t), 'A', 'below the limit again: A answers');
 	$t->check_logs;
 };
