@@ -274,7 +274,8 @@ struct cfg_upstream {
 
 enum cfg_path_kind { PATH_ANY, PATH_PREFIX, PATH_EXACT, PATH_REGEX };
 
-enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN, ACTION_METRICS };
+enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN, ACTION_METRICS,
+    ACTION_STATUS };
 
 /* A template with $variables, split at load time. */
 struct cfg_tpl_part {

@@ -585,6 +585,23 @@ r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
 	return CFG_OK;
 }
 
+/* "status = on": this route answers with the status page. */
+static enum cfg_set_result
+r_status(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	struct cfg_route	*r = obj;
+	bool			 on;
+
+	if (cfg_parse_bool(v, &on) == -1)
+		return CFG_BAD;
+	if (!on)
+		return CFG_OK;
+	r->action_where = cfg_ctx_where(ctx);
+	r->nactions++;
+	r->action = ACTION_STATUS;
+	return CFG_OK;
+}
+
 static enum cfg_set_result
 r_rate_limit(struct cfg_ctx *ctx, void *obj, const char *v)
 {
@@ -669,6 +686,7 @@ const struct cfg_key cfg_route_keys[] = {
 	    .set = cfg_route_cache_purge_from,
 	    .expect = "addresses or networks such as 127.0.0.1 10.0.0.0/8" },
 	{ "metrics", CFG_ONE, CFG_T_FN, .set = r_metrics, .expect = ONOFF },
+	{ "status", CFG_ONE, CFG_T_FN, .set = r_status, .expect = ONOFF },
 	{ "proxy_host", CFG_ONE, CFG_T_FN, .set = r_proxy_host,
 	    .expect = "a host name, host:port or address" },
 	{ "x_forwarded_for", CFG_ONE, CFG_T_BOOL, R(x_forwarded_for),

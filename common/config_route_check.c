@@ -39,12 +39,12 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 {
 	if (r->nactions == 0) {
 		cfg_error_at(cfg, &r->sec.where, "%s has no upstream, "
-		    "redirect, return or metrics", label);
+		    "redirect, return, metrics or status", label);
 		return;
 	}
 	if (r->nactions > 1) {
 		cfg_error_at(cfg, &r->action_where, "%s has more than one of "
-		    "upstream, redirect, return and metrics", label);
+		    "upstream, redirect, return, metrics and status", label);
 		return;
 	}
 	for (size_t j = 0; j < r->nlistener_names; j++) {
@@ -96,7 +96,8 @@ check_route(struct config *cfg, struct cfg_route *r, const char *label)
 		    NULL };
 		static const char *const action_names[] = {
 		    [ACTION_PROXY] = "upstream", [ACTION_REDIRECT] = "redirect",
-		    [ACTION_RETURN] = "return", [ACTION_METRICS] = "metrics" };
+		    [ACTION_RETURN] = "return", [ACTION_METRICS] = "metrics",
+		    [ACTION_STATUS] = "status" };
 		const struct cfg_where *w;
 
 		for (int i = 0; proxy_only[i] != NULL; i++)

@@ -21,6 +21,7 @@ struct cs_zone;
 struct spread_zone;
 struct limit_zone;
 struct metrics_zone;
+struct status_zone;
 
 /* A listening socket the master bound; children inherit the fd. */
 struct proc_listen {
@@ -40,6 +41,7 @@ struct proc_env {
 	struct spread_zone	*spread;	/* NULL: a single worker */
 	struct limit_zone	*limits;	/* NULL: no limit configured */
 	struct metrics_zone	*metrics;	/* per route, upstream, server */
+	struct status_zone	*status;	/* start, workers, rate */
 	const int		*pokes;		/* eventfd of each worker slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */

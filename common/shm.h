@@ -26,7 +26,7 @@ struct shm_hdr {
 };
 
 enum shm_kind { SHM_HEALTH = 1, SHM_COUNTERS = 2, SHM_TLS_CACHE = 3,
-    SHM_SPREAD = 5, SHM_LIMIT = 6, SHM_METRICS = 7 };
+    SHM_SPREAD = 5, SHM_LIMIT = 6, SHM_METRICS = 7, SHM_STATUS = 8 };
 
 enum health_state {
 	HEALTH_UNKNOWN,		/* never checked: treated as up */

@@ -1351,6 +1351,10 @@ explain_action(struct ex *x, const struct cfg_route *r)
 	case ACTION_METRICS:
 		say(x, &r->action_where, "%s answers itself: the metrics", lb);
 		break;
+	case ACTION_STATUS:
+		say(x, &r->action_where, "%s answers itself: the status page",
+		    lb);
+		break;
 	case ACTION_PROXY:
 		explain_rewrite(x, r);
 		say(x, cfg_key_where(&r->sec, "proxy_host"), "Host sent "

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics_zone.h"
 #include "common/sandbox.h"
+#include "common/status_zone.h"
 #include "common/tls.h"
 #include "common/util.h"
 #include "master/master.h"
@@ -35,6 +36,7 @@ static void	 stop_start(bool);
 static void	 stop_kill(struct ev_loop *, void *);
 static void	 check_progress(void);
 static void	 start_timeout(struct ev_loop *, void *);
+static void	 master_sample(struct ev_loop *, void *);
 static void	 startup_failed(const char *) __attribute__((noreturn));
 static int	 start_abort(void);
 static int	 selftest_get(bool);
@@ -103,6 +105,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	if ((M.counters = shm_zone_create(SHM_COUNTERS, SHM_COUNTERS_VERSION,
 	    sizeof(struct counters_zone), 0)) == NULL ||
 	    (M.metrics = metrics_zone_fit(NULL, cfg)) == NULL ||
+	    (M.status = status_zone_create(CFG_WORKERS_MAX)) == NULL ||
 	    reload_health_build(cfg) == -1 || tls_cache_init() == -1 ||
 	    tls_keys_rotate() == -1) {
 		snprintf(err, sizeof(err), "cannot create shared memory: %s",
@@ -153,6 +156,7 @@ master_run(const char *path, struct config *cfg, bool foreground)
 	spawn_generation(M.generation);
 	ev_timer_start(M.loop, &M.reload_timer, READY_TIMEOUT_MS,
 	    start_timeout, NULL);
+	master_sample(M.loop, NULL);
 	ev_run(M.loop);
 
 	/* cfg may have been replaced by a reload: use M.cfg from here. */
@@ -369,6 +373,16 @@ check_progress(void)
 		reload_finish(false);
 }
 
+
+/* The status page's request rate: the total, once a second. */
+static void
+master_sample(struct ev_loop *loop, void *arg)
+{
+	status_zone_sample(M.status, atomic_load_explicit(
+	    &M.counters->c[CNT_REQUESTS], memory_order_relaxed), now_ms());
+	ev_timer_start(loop, &M.sample_timer, STATUS_SAMPLE_MS,
+	    master_sample, NULL);
+}
 
 /*
  * The first generation is late: run with the workers that are ready, or

@@ -43,6 +43,8 @@ struct master {
 	struct health_zone	*old_health;	/* until a reload commits */
 	struct counters_zone	*counters;
 	struct metrics_zone	*metrics;	/* fitted to each generation */
+	struct status_zone	*status;	/* the status page's */
+	struct ev_timer		 sample_timer;	/* its request rate */
 	struct cs_zone		*cache;
 	struct cs_zone		*old_cache;	/* until a reload commits */
 	struct limit_zone	*limits;	/* rate_limit, limit_conn */

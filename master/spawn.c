@@ -21,6 +21,7 @@
 #include "common/limit_zone.h"
 #include "common/log.h"
 #include "common/shm.h"
+#include "common/status_zone.h"
 #include "common/util.h"
 #include "master/master.h"
 
@@ -298,6 +299,7 @@ spawn_one(enum role role, int slot, int gen)
 		env.health = M.health;
 		env.counters = M.counters;
 		env.metrics = M.metrics;
+		env.status = M.status;
 		env.cache = M.cache;
 		env.limits = M.limits;
 		if (role == ROLE_WORKER && gen == spread_cur.gen) {
@@ -419,8 +421,10 @@ spawn_reap(void)
 			continue;	/* the daemon parent, for instance */
 		c = children[i];
 		children[i] = children[--nchildren];
-		if (c.role == ROLE_WORKER)
+		if (c.role == ROLE_WORKER) {
 			spawn_spread_forget(c.gen, c.slot);
+			status_zone_forget(M.status, c.pid);
+		}
 		/* What it was writing to the cache is taken back. */
 		if (c.role == ROLE_WORKER && M.cache != NULL)
 			cs_zone_recover(M.cache, false);

@@ -133,7 +133,7 @@ EOF
 	{
 		name => 'route without upstream names its header line',
 		conf => "$LISTEN\n[upstream app]\nserver = 127.0.0.1:9000\n\n[route api]\n",
-		errors => [ 'frontd.conf:7: [route api] has no upstream, redirect, return or metrics' ],
+		errors => [ 'frontd.conf:7: [route api] has no upstream, redirect, return, metrics or status' ],
 	},
 	{
 		name => 'listener without address names its header line',
@@ -572,7 +572,7 @@ for my $c (@good) {
 		is_deeply([ sort split /\n/, $err ], [ sort
 		    "$rel:5: unknown key \"foo\" in [listener public]",
 		    "$rel_d/conf.d/api.conf:2: unknown key \"uptream\" in [route api] (did you mean \"upstream\"?)",
-		    "$rel_d/conf.d/api.conf:1: [route api] has no upstream, redirect, return or metrics",
+		    "$rel_d/conf.d/api.conf:1: [route api] has no upstream, redirect, return, metrics or status",
 		], 'relative paths in the messages') or diag("stderr:\n$err");
 	};
 }

@@ -55,6 +55,7 @@ static void	mo(struct mout *, const char *, ...)
 static void	mo_label(struct mout *, const char *);
 static void	mo_family(struct mout *, const char *, const char *,
 		    const char *);
+static size_t	render_page(void *, char *, size_t);
 static void	render(struct mout *, const struct proc_env *);
 static void	render_counters(struct mout *, const struct proc_env *);
 static void	render_routes(struct mout *, const struct config *);
@@ -160,8 +161,19 @@ metrics_failed(int upstream, int slot)
 const char *
 metrics_page(const struct proc_env *env, size_t *len)
 {
+	return metrics_page_render(render_page, (void *)env, len);
+}
+
+/*
+ * A page that fn writes (its length, or (size_t)-1 when it did not fit
+ * in room) in one of the held buffers, grown up to PAGE_MAX; the status
+ * page uses them too. NULL as metrics_page.
+ */
+const char *
+metrics_page_render(metrics_render_fn *fn, void *arg, size_t *len)
+{
 	struct page	*pg = NULL;
-	struct mout	 o;
+	size_t		 n;
 	char		*p;
 
 	for (size_t i = 0; i < PAGES_MAX && pg == NULL; i++)
@@ -175,9 +187,7 @@ metrics_page(const struct proc_env *env, size_t *len)
 				return NULL;
 			pg->room = PAGE_START;
 		}
-		o = (struct mout){ pg->buf, 0, pg->room, false };
-		render(&o, env);
-		if (!o.full)
+		if ((n = fn(arg, pg->buf, pg->room)) != (size_t)-1)
 			break;
 		if (pg->room >= PAGE_MAX ||
 		    (p = realloc(pg->buf, pg->room * 2)) == NULL)
@@ -185,10 +195,23 @@ metrics_page(const struct proc_env *env, size_t *len)
 		pg->buf = p;
 		pg->room *= 2;
 	}
-	pg->len = o.n;
+	pg->len = n;
 	pg->held = true;
-	*len = o.n;
+	*len = n;
 	return pg->buf;
+}
+
+/* The slot of route i, or of the server in health slot i; NULL if none. */
+const struct metrics_slot *
+metrics_route_slot(size_t i)
+{
+	return i < X.env->cfg->nroutes ? X.route[i] : NULL;
+}
+
+const struct metrics_slot *
+metrics_server_slot(size_t i)
+{
+	return i < config_nservers(X.env->cfg) ? X.srv[i] : NULL;
 }
 
 /* The answer took page; unsent is where its unsent rest begins, or NULL
@@ -217,6 +240,15 @@ metrics_page_put(const char *unsent)
 }
 
 /* ------------------------------------------------------------ page --- */
+
+static size_t
+render_page(void *arg, char *dst, size_t room)
+{
+	struct mout	o = { dst, 0, room, false };
+
+	render(&o, arg);
+	return o.full ? (size_t)-1 : o.n;
+}
 
 static void
 mo(struct mout *o, const char *fmt, ...)
@@ -367,8 +399,8 @@ render_routes(struct mout *o, const struct config *cfg)
 }
 
 /* The state of a server as the balancer sees it. */
-static const char *
-server_state(const struct cfg_server *sv, struct health_slot *hs,
+const char *
+metrics_server_state(const struct cfg_server *sv, struct health_slot *hs,
     int64_t now_ms)
 {
 	int64_t	until = atomic_load(&hs->down_until_ms);
@@ -434,7 +466,7 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 	    "1 when a server may be sent requests (not down, by the file, "
 	    "the health check or passive checks), else 0.");
 	EACH_SERVER({
-		const char *st = server_state(sv, hs, now);
+		const char *st = metrics_server_state(sv, hs, now);
 
 		mo(o, "frontd_server_up");
 		SERVER_LABELS();
@@ -445,7 +477,7 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 	    "A server's state: 1 for the state it is in (up, down, drain or "
 	    "unknown: not checked yet), 0 for the others.");
 	EACH_SERVER({
-		const char *st = server_state(sv, hs, now);
+		const char *st = metrics_server_state(sv, hs, now);
 
 		for (size_t k = 0; k < nitems(states); k++) {
 			mo(o, "frontd_server_state");

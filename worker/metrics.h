@@ -10,13 +10,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct cfg_server;
+struct health_slot;
+struct metrics_slot;
 struct proc_env;
 struct req;
+
+/* Writes a page in dst[0..room): its length, or (size_t)-1 if too long. */
+typedef size_t metrics_render_fn(void *arg, char *dst, size_t room);
 
 void		 metrics_init(const struct proc_env *);
 void		 metrics_count(const struct req *, int64_t now_ms);
 void		 metrics_failed(int upstream, int slot);
 const char	*metrics_page(const struct proc_env *, size_t *);
+const char	*metrics_page_render(metrics_render_fn *, void *, size_t *);
+const struct metrics_slot *metrics_route_slot(size_t);
+const struct metrics_slot *metrics_server_slot(size_t);
+const char	*metrics_server_state(const struct cfg_server *,
+		    struct health_slot *, int64_t now_ms);
 void		 metrics_page_hold(const char *page, const char *unsent);
 void		 metrics_page_put(const char *unsent);
 

@@ -32,6 +32,7 @@
 #include "worker/req.h"
 #include "worker/req_int.h"
 #include "worker/request.h"
+#include "worker/status.h"
 #include "worker/upstream.h"
 #include "worker/vars.h"
 
@@ -477,6 +478,8 @@ route_action(struct conn *c, const struct cfg_route *route)
 		    NULL);
 		return s;
 	}
+	if (route->action == ACTION_STATUS)
+		return status_answer(c);
 	if (route->action == ACTION_RETURN)
 		return request_local(c, route->status, route->body_type,
 		    route->body ? route->body : "", route->bodylen, NULL, 0,
@@ -716,7 +719,7 @@ phase_route(struct conn *c, enum step *s)
 	return answered(s, conn_not_found(c));
 }
 
-/* frontd's own answers: return, redirect, metrics. */
+/* frontd's own answers: return, redirect, metrics, status. */
 static enum phase_result
 phase_local(struct conn *c, enum step *s)
 {

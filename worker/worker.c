@@ -29,6 +29,7 @@
 #include "worker/metrics.h"
 #include "worker/req.h"
 #include "worker/spread.h"
+#include "worker/status.h"
 #include "worker/upstream.h"
 
 #define ACCEPT_BATCH		64
@@ -109,6 +110,7 @@ worker_main(struct proc_env *env)
 	upstream_init(base);
 	cache_init(env->cache);
 	metrics_init(env);
+	status_init(env);
 
 	if ((sigfd = proc_signalfd()) == -1 ||
 	    (W.loop = ev_loop_new()) == NULL) {
@@ -218,8 +220,11 @@ worker_accept(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		if (W.nconns >= (size_t)W.env->cfg->global.max_connections)
 			conn_reclaim_idle(&W, W.nconns + 1 -
 			    (size_t)W.env->cfg->global.max_connections);
+		/* It may be served within conn_accept: counted already. */
+		status_count(W.nconns + 1);
 		conn_accept(&W, cfd, &peer, lw->listen);
 		spread_count(W.nconns);
+		status_count(W.nconns);
 	}
 }
 
@@ -350,6 +355,7 @@ void
 worker_conn_closed(struct worker *w)
 {
 	spread_count(w->nconns);
+	status_count(w->nconns);
 	if (full && !w->draining &&
 	    w->nconns < (size_t)w->env->cfg->global.max_connections) {
 		full = false;
