@@ -50,6 +50,10 @@ path = /c
 upstream = cached
 cache = on
 
+[route metrics]
+path = /metrics
+metrics = on
+
 [route all]
 upstream = app
 EOF
@@ -176,6 +180,11 @@ subtest 'drain, maint, ready and weight take effect at once' => sub {
 	like($out, qr/^\Q$B\E: maint \(was up\), set at run time$/m, 'maint');
 	is_deeply(split_of(4), { b1 => 4 }, 'a server in maint gets nothing');
 	is(server_json($B)->{state}, 'maint', 'JSON: state maint');
+	my $m = $t->get('/metrics')->content;
+	like($m, qr/^frontd_server_state\{upstream="app",server="\Q$be[1]{addr}\E",state="maint"\} 1$/m,
+	    'the metrics say maint too');
+	like($m, qr/^frontd_server_state\{upstream="app",server="\Q$be[0]{addr}\E",state="unknown"\} 1$/m,
+	    'and not checked (no health_check) for the other');
 };
 
 subtest 'maint stops the health checks, drain does not' => sub {

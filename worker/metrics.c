@@ -403,12 +403,18 @@ const char *
 metrics_server_state(const struct cfg_server *sv, struct health_slot *hs,
     int64_t now_ms)
 {
-	int64_t	until = atomic_load(&hs->down_until_ms);
+	int64_t		until = atomic_load(&hs->down_until_ms);
+	uint32_t	admin = atomic_load_explicit(&hs->admin_state,
+			    memory_order_relaxed);
 
-	if (sv->down || atomic_load(&hs->state) == HEALTH_DOWN ||
+	/* frontdctl's word first: it overrides the file. */
+	if (admin == ADMIN_MAINT)
+		return "maint";
+	if ((sv->down && admin != ADMIN_READY) ||
+	    atomic_load(&hs->state) == HEALTH_DOWN ||
 	    (until != 0 && now_ms < until))
 		return "down";
-	if (sv->drain)
+	if (admin == ADMIN_DRAIN || (sv->drain && admin != ADMIN_READY))
 		return "drain";
 	if (atomic_load(&hs->state) == HEALTH_UNKNOWN)
 		return "unknown";
@@ -419,7 +425,7 @@ static void
 render_upstreams(struct mout *o, const struct proc_env *env)
 {
 	static const char *const states[] = { "up", "down", "drain",
-	    "unknown" };
+	    "maint", "unknown" };
 	const struct config	*cfg = env->cfg;
 	int64_t			 now = now_ms();
 	size_t			 i, j;
@@ -474,8 +480,8 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 		    strcmp(st, "unknown") == 0);
 	});
 	mo_family(o, "frontd_server_state", "gauge",
-	    "A server's state: 1 for the state it is in (up, down, drain or "
-	    "unknown: not checked yet), 0 for the others.");
+	    "A server's state: 1 for the state it is in (up, down, drain, "
+	    "maint or unknown: not checked yet), 0 for the others.");
 	EACH_SERVER({
 		const char *st = metrics_server_state(sv, hs, now);
 
