@@ -35,13 +35,6 @@ struct page {
 };
 
 /* Where the page is written; full once something did not fit. */
-struct mout {
-	char		*p;
-	size_t		 n;
-	size_t		 room;
-	bool		 full;
-};
-
 static struct {
 	const struct proc_env	 *env;
 	struct metrics_slot	**route;	/* by route index */
@@ -50,20 +43,18 @@ static struct {
 	struct page		  pages[PAGES_MAX];
 } X;
 
-static void	mo(struct mout *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	mo_label(struct mout *, const char *);
-static void	mo_family(struct mout *, const char *, const char *,
+static void	mo_label(struct page_out *, const char *);
+static void	mo_family(struct page_out *, const char *, const char *,
 		    const char *);
 static size_t	render_page(void *, char *, size_t);
-static void	render(struct mout *, const struct proc_env *);
-static void	render_counters(struct mout *, const struct proc_env *);
-static void	render_routes(struct mout *, const struct config *);
-static void	render_upstreams(struct mout *, const struct proc_env *);
-static void	render_codes(struct mout *, const char *,
+static void	render(struct page_out *, const struct proc_env *);
+static void	render_counters(struct page_out *, const struct proc_env *);
+static void	render_routes(struct page_out *, const struct config *);
+static void	render_upstreams(struct page_out *, const struct proc_env *);
+static void	render_codes(struct page_out *, const char *,
 		    const struct metrics_slot *, const char *, const char *,
 		    const char *, const char *);
-static void	render_histogram(struct mout *, const char *,
+static void	render_histogram(struct page_out *, const char *,
 		    const struct metrics_slot *, const char *, const char *,
 		    const char *, const char *);
 
@@ -244,14 +235,14 @@ metrics_page_put(const char *unsent)
 static size_t
 render_page(void *arg, char *dst, size_t room)
 {
-	struct mout	o = { dst, 0, room, false };
+	struct page_out	o = { dst, 0, room, false };
 
 	render(&o, arg);
 	return o.full ? (size_t)-1 : o.n;
 }
 
-static void
-mo(struct mout *o, const char *fmt, ...)
+void
+outf(struct page_out *o, const char *fmt, ...)
 {
 	va_list	ap;
 	int	k;
@@ -269,26 +260,26 @@ mo(struct mout *o, const char *fmt, ...)
 
 /* A label value, escaped as the text format wants. */
 static void
-mo_label(struct mout *o, const char *v)
+mo_label(struct page_out *o, const char *v)
 {
 	for (; v != NULL && *v != '\0'; v++)
 		if (*v == '\\' || *v == '"')
-			mo(o, "\\%c", *v);
+			outf(o, "\\%c", *v);
 		else if (*v == '\n')
-			mo(o, "\\n");
+			outf(o, "\\n");
 		else
-			mo(o, "%c", *v);
+			outf(o, "%c", *v);
 }
 
 static void
-mo_family(struct mout *o, const char *name, const char *type,
+mo_family(struct page_out *o, const char *name, const char *type,
     const char *help)
 {
-	mo(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	outf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
-render(struct mout *o, const struct proc_env *env)
+render(struct page_out *o, const struct proc_env *env)
 {
 	size_t	n;
 
@@ -313,7 +304,7 @@ cnt(const struct proc_env *env, enum counter c)
 
 /* The process-wide counters, one family each or a label per counter. */
 static void
-render_counters(struct mout *o, const struct proc_env *env)
+render_counters(struct page_out *o, const struct proc_env *env)
 {
 	static const struct {
 		enum counter	 c;
@@ -351,17 +342,17 @@ render_counters(struct mout *o, const struct proc_env *env)
 
 	for (size_t i = 0; i < nitems(one); i++) {
 		mo_family(o, one[i].name, "counter", one[i].help);
-		mo(o, "%s %llu\n", one[i].name,
+		outf(o, "%s %llu\n", one[i].name,
 		    (unsigned long long)cnt(env, one[i].c));
 	}
 	mo_family(o, "frontd_responses_total", "counter",
 	    "Responses sent to clients, by status class.");
 	for (int i = 0; i < 5; i++)
-		mo(o, "frontd_responses_total{class=\"%s\"} %llu\n", cls[i],
+		outf(o, "frontd_responses_total{class=\"%s\"} %llu\n", cls[i],
 		    (unsigned long long)cnt(env, CNT_STATUS_1XX + i));
 	mo_family(o, "frontd_client_errors_total", "counter",
 	    "Client connections that failed, by reason.");
-	mo(o, "frontd_client_errors_total{reason=\"timeout\"} %llu\n"
+	outf(o, "frontd_client_errors_total{reason=\"timeout\"} %llu\n"
 	    "frontd_client_errors_total{reason=\"aborted\"} %llu\n"
 	    "frontd_client_errors_total{reason=\"proxy_protocol\"} %llu\n",
 	    (unsigned long long)cnt(env, CNT_CLIENT_TIMEOUTS),
@@ -369,21 +360,21 @@ render_counters(struct mout *o, const struct proc_env *env)
 	    (unsigned long long)cnt(env, CNT_CLIENT_PROXY));
 	mo_family(o, "frontd_requests_limited_total", "counter",
 	    "Requests refused by a limit, by kind of limit.");
-	mo(o, "frontd_requests_limited_total{limit=\"rate_limit\"} %llu\n"
+	outf(o, "frontd_requests_limited_total{limit=\"rate_limit\"} %llu\n"
 	    "frontd_requests_limited_total{limit=\"limit_conn\"} %llu\n",
 	    (unsigned long long)cnt(env, CNT_RATE_LIMITED),
 	    (unsigned long long)cnt(env, CNT_CONN_LIMITED));
 	mo_family(o, "frontd_tls_handshakes_total", "counter",
 	    "TLS handshakes with clients completed, in full or resuming a "
 	    "session.");
-	mo(o, "frontd_tls_handshakes_total{type=\"full\"} %llu\n"
+	outf(o, "frontd_tls_handshakes_total{type=\"full\"} %llu\n"
 	    "frontd_tls_handshakes_total{type=\"resumed\"} %llu\n",
 	    (unsigned long long)cnt(env, CNT_TLS_FULL),
 	    (unsigned long long)cnt(env, CNT_TLS_RESUMED));
 }
 
 static void
-render_routes(struct mout *o, const struct config *cfg)
+render_routes(struct page_out *o, const struct config *cfg)
 {
 	mo_family(o, "frontd_route_requests_total", "counter",
 	    "Requests answered per route, by status class.");
@@ -422,7 +413,7 @@ metrics_server_state(const struct cfg_server *sv, struct health_slot *hs,
 }
 
 static void
-render_upstreams(struct mout *o, const struct proc_env *env)
+render_upstreams(struct page_out *o, const struct proc_env *env)
 {
 	static const char *const states[] = { "up", "down", "drain",
 	    "maint", "unknown" };
@@ -442,9 +433,9 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 	for (i = 0; i < cfg->nupstreams; i++) {
 		if (X.up[i] == NULL)
 			continue;
-		mo(o, "frontd_upstream_failures_total{upstream=\"");
+		outf(o, "frontd_upstream_failures_total{upstream=\"");
 		mo_label(o, cfg->upstreams[i]->sec.name);
-		mo(o, "\"} %llu\n", (unsigned long long)atomic_load(
+		outf(o, "\"} %llu\n", (unsigned long long)atomic_load(
 		    &X.up[i]->errors));
 	}
 
@@ -461,11 +452,11 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 		}							\
 } while (0)
 #define SERVER_LABELS() do {						\
-	mo(o, "{upstream=\"");						\
+	outf(o, "{upstream=\"");					\
 	mo_label(o, u->sec.name);					\
-	mo(o, "\",server=\"");						\
+	outf(o, "\",server=\"");					\
 	mo_label(o, sv->spec);						\
-	mo(o, "\"");							\
+	outf(o, "\"");							\
 } while (0)
 
 	mo_family(o, "frontd_server_up", "gauge",
@@ -474,9 +465,9 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 	EACH_SERVER({
 		const char *st = metrics_server_state(sv, hs, now);
 
-		mo(o, "frontd_server_up");
+		outf(o, "frontd_server_up");
 		SERVER_LABELS();
-		mo(o, "} %d\n", strcmp(st, "up") == 0 ||
+		outf(o, "} %d\n", strcmp(st, "up") == 0 ||
 		    strcmp(st, "unknown") == 0);
 	});
 	mo_family(o, "frontd_server_state", "gauge",
@@ -486,27 +477,27 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 		const char *st = metrics_server_state(sv, hs, now);
 
 		for (size_t k = 0; k < nitems(states); k++) {
-			mo(o, "frontd_server_state");
+			outf(o, "frontd_server_state");
 			SERVER_LABELS();
-			mo(o, ",state=\"%s\"} %d\n", states[k],
+			outf(o, ",state=\"%s\"} %d\n", states[k],
 			    strcmp(st, states[k]) == 0);
 		}
 	});
 	mo_family(o, "frontd_server_backup", "gauge",
 	    "1 for a backup server, used only when every other is down.");
 	EACH_SERVER({
-		mo(o, "frontd_server_backup");
+		outf(o, "frontd_server_backup");
 		SERVER_LABELS();
-		mo(o, "} %d\n", sv->backup ? 1 : 0);
+		outf(o, "} %d\n", sv->backup ? 1 : 0);
 	});
 	mo_family(o, "frontd_server_active_connections", "gauge",
 	    "Requests in progress on a server, all workers together.");
 	EACH_SERVER({
 		int32_t a = atomic_load(&hs->active);
 
-		mo(o, "frontd_server_active_connections");
+		outf(o, "frontd_server_active_connections");
 		SERVER_LABELS();
-		mo(o, "} %d\n", a > 0 ? (int)a : 0);
+		outf(o, "} %d\n", a > 0 ? (int)a : 0);
 	});
 	mo_family(o, "frontd_server_responses_total", "counter",
 	    "Responses received from a server, by status class.");
@@ -516,9 +507,9 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 	    "Tries that failed on a server and were charged to it.");
 	EACH_SERVER({
 		if (ms != NULL) {
-			mo(o, "frontd_server_failures_total");
+			outf(o, "frontd_server_failures_total");
 			SERVER_LABELS();
-			mo(o, "} %llu\n", (unsigned long long)atomic_load(
+			outf(o, "} %llu\n", (unsigned long long)atomic_load(
 			    &ms->errors));
 		}
 	});
@@ -533,36 +524,36 @@ render_upstreams(struct mout *o, const struct proc_env *env)
 }
 
 static void
-labels(struct mout *o, const char *k1, const char *v1, const char *k2,
+labels(struct page_out *o, const char *k1, const char *v1, const char *k2,
     const char *v2)
 {
-	mo(o, "%s=\"", k1);
+	outf(o, "%s=\"", k1);
 	mo_label(o, v1);
-	mo(o, "\"");
+	outf(o, "\"");
 	if (k2 != NULL) {
-		mo(o, ",%s=\"", k2);
+		outf(o, ",%s=\"", k2);
 		mo_label(o, v2);
-		mo(o, "\"");
+		outf(o, "\"");
 	}
 }
 
 static void
-render_codes(struct mout *o, const char *name, const struct metrics_slot *s,
+render_codes(struct page_out *o, const char *name, const struct metrics_slot *s,
     const char *k1, const char *v1, const char *k2, const char *v2)
 {
 	if (s == NULL)
 		return;
 	for (int i = 0; i < 5; i++) {
-		mo(o, "%s{", name);
+		outf(o, "%s{", name);
 		labels(o, k1, v1, k2, v2);
-		mo(o, ",code=\"%dxx\"} %llu\n", i + 1, (unsigned long long)
+		outf(o, ",code=\"%dxx\"} %llu\n", i + 1, (unsigned long long)
 		    atomic_load_explicit(&s->codes[i], memory_order_relaxed));
 	}
 }
 
 /* Buckets are kept apart; the page adds them up, as le wants. */
 static void
-render_histogram(struct mout *o, const char *name,
+render_histogram(struct page_out *o, const char *name,
     const struct metrics_slot *s, const char *k1, const char *v1,
     const char *k2, const char *v2)
 {
@@ -573,20 +564,20 @@ render_histogram(struct mout *o, const char *name,
 	for (int i = 0; i <= METRICS_NBUCKETS; i++) {
 		total += atomic_load_explicit(&s->le[i],
 		    memory_order_relaxed);
-		mo(o, "%s_bucket{", name);
+		outf(o, "%s_bucket{", name);
 		labels(o, k1, v1, k2, v2);
 		if (i < METRICS_NBUCKETS)
-			mo(o, ",le=\"%g\"} %llu\n",
+			outf(o, ",le=\"%g\"} %llu\n",
 			    metrics_bucket_ms[i] / 1000.0,
 			    (unsigned long long)total);
 		else
-			mo(o, ",le=\"+Inf\"} %llu\n",
+			outf(o, ",le=\"+Inf\"} %llu\n",
 			    (unsigned long long)total);
 	}
-	mo(o, "%s_sum{", name);
+	outf(o, "%s_sum{", name);
 	labels(o, k1, v1, k2, v2);
-	mo(o, "} %.3f\n%s_count{", (double)atomic_load_explicit(&s->sum_ms,
+	outf(o, "} %.3f\n%s_count{", (double)atomic_load_explicit(&s->sum_ms,
 	    memory_order_relaxed) / 1000.0, name);
 	labels(o, k1, v1, k2, v2);
-	mo(o, "} %llu\n", (unsigned long long)total);
+	outf(o, "} %llu\n", (unsigned long long)total);
 }

@@ -7,6 +7,7 @@
 #ifndef WORKER_METRICS_H
 #define WORKER_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,17 @@ struct health_slot;
 struct metrics_slot;
 struct proc_env;
 struct req;
+
+/* A page's text in a bounded buffer: full once something did not fit. */
+struct page_out {
+	char		*p;
+	size_t		 n;
+	size_t		 room;
+	bool		 full;
+};
+
+void		 outf(struct page_out *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* Writes a page in dst[0..room): its length, or (size_t)-1 if too long. */
 typedef size_t metrics_render_fn(void *arg, char *dst, size_t room);

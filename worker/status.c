@@ -35,13 +35,6 @@
 #define REFRESH_MAX_S		3600
 
 /* Where the page is written; full once something did not fit. */
-struct sout {
-	char		*p;
-	size_t		 n;
-	size_t		 room;
-	bool		 full;
-};
-
 /* What one request asked for. */
 struct status_ask {
 	const struct proc_env	*env;
@@ -51,14 +44,12 @@ struct status_ask {
 
 static struct status_worker	*mine;	/* this worker's slot, or NULL */
 
-static void	so(struct sout *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	so_html(struct sout *, const char *);
-static void	so_json(struct sout *, const char *);
+static void	so_html(struct page_out *, const char *);
+static void	so_json(struct page_out *, const char *);
 static void	status_ask(const struct conn *, struct status_ask *);
 static size_t	render(void *, char *, size_t);
-static void	render_json(struct sout *, const struct proc_env *);
-static void	render_html(struct sout *, const struct proc_env *, int);
+static void	render_json(struct page_out *, const struct proc_env *);
+static void	render_html(struct page_out *, const struct proc_env *, int);
 static double	quantile(const struct metrics_slot *, double);
 static uint64_t	cnt(const struct proc_env *, enum counter);
 static const char *last_error(const struct health_slot *, char *, size_t);
@@ -154,44 +145,27 @@ status_ask(const struct conn *c, struct status_ask *ask)
 /* ------------------------------------------------------------ out --- */
 
 static void
-so(struct sout *o, const char *fmt, ...)
-{
-	va_list	ap;
-	int	k;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(o->p + o->n, o->room - o->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= o->room - o->n)
-		o->full = true;
-	else
-		o->n += (size_t)k;
-}
-
-static void
-so_html(struct sout *o, const char *v)
+so_html(struct page_out *o, const char *v)
 {
 	for (; v != NULL && *v != '\0'; v++)
 		switch (*v) {
 		case '&':
-			so(o, "&amp;");
+			outf(o, "&amp;");
 			break;
 		case '<':
-			so(o, "&lt;");
+			outf(o, "&lt;");
 			break;
 		case '>':
-			so(o, "&gt;");
+			outf(o, "&gt;");
 			break;
 		case '"':
-			so(o, "&quot;");
+			outf(o, "&quot;");
 			break;
 		case '\'':
-			so(o, "&#39;");
+			outf(o, "&#39;");
 			break;
 		default:
-			so(o, "%c", *v);
+			outf(o, "%c", *v);
 		}
 }
 
@@ -220,25 +194,25 @@ utf8_len(const unsigned char *p)
 /* A JSON string, quotes included; a byte that is not UTF-8 is taken as
  * Latin-1, so the result always parses. */
 static void
-so_json(struct sout *o, const char *v)
+so_json(struct page_out *o, const char *v)
 {
 	const unsigned char	*p = (const unsigned char *)v;
 	size_t			 n;
 
-	so(o, "\"");
+	outf(o, "\"");
 	while (p != NULL && *p != '\0') {
 		if (*p == '"' || *p == '\\')
-			so(o, "\\%c", *p++);
+			outf(o, "\\%c", *p++);
 		else if (*p < 0x20 || *p == 0x7f)
-			so(o, "\\u%04x", *p++);
+			outf(o, "\\u%04x", *p++);
 		else if ((n = utf8_len(p)) == 0)
-			so(o, "\\u%04x", *p++);
+			outf(o, "\\u%04x", *p++);
 		else {
-			so(o, "%.*s", (int)n, (const char *)p);
+			outf(o, "%.*s", (int)n, (const char *)p);
 			p += n;
 		}
 	}
-	so(o, "\"");
+	outf(o, "\"");
 }
 
 /* ------------------------------------------------------------ data --- */
@@ -371,7 +345,7 @@ static size_t
 render(void *arg, char *dst, size_t room)
 {
 	struct status_ask	*ask = arg;
-	struct sout		 o = { dst, 0, room, false };
+	struct page_out		 o = { dst, 0, room, false };
 
 	if (ask->json)
 		render_json(&o, ask->env);
@@ -381,39 +355,40 @@ render(void *arg, char *dst, size_t room)
 }
 
 static void
-json_ms(struct sout *o, const char *key, double ms)
+json_ms(struct page_out *o, const char *key, double ms)
 {
 	if (ms < 0)
-		so(o, "\"%s\":null", key);
+		outf(o, "\"%s\":null", key);
 	else
-		so(o, "\"%s\":%.1f", key, ms);
+		outf(o, "\"%s\":%.1f", key, ms);
 }
 
 static void
-json_codes(struct sout *o, const struct metrics_slot *s)
+json_codes(struct page_out *o, const struct metrics_slot *s)
 {
-	so(o, "\"responses\":{");
+	outf(o, "\"responses\":{");
 	for (int i = 0; i < 5; i++)
-		so(o, "%s\"%dxx\":%llu", i ? "," : "", i + 1,
+		outf(o, "%s\"%dxx\":%llu", i ? "," : "", i + 1,
 		    (unsigned long long)(s ? ld(&s->codes[i]) : 0));
-	so(o, "}");
+	outf(o, "}");
 }
 
 static void
-json_quantiles(struct sout *o, const char *key, const struct metrics_slot *s)
+json_quantiles(struct page_out *o, const char *key,
+    const struct metrics_slot *s)
 {
-	so(o, "\"%s\":{", key);
+	outf(o, "\"%s\":{", key);
 	json_ms(o, "p50", quantile(s, 0.5));
-	so(o, ",");
+	outf(o, ",");
 	json_ms(o, "p90", quantile(s, 0.9));
-	so(o, ",");
+	outf(o, ",");
 	json_ms(o, "p99", quantile(s, 0.99));
-	so(o, "}");
+	outf(o, "}");
 }
 
 /* The schema is in frontd.conf(5), "Status page": keys are only added. */
 static void
-render_json(struct sout *o, const struct proc_env *env)
+render_json(struct page_out *o, const struct proc_env *env)
 {
 	const struct config	*cfg = env->cfg;
 	const struct status_zone *z = env->status;
@@ -425,16 +400,16 @@ render_json(struct sout *o, const struct proc_env *env)
 	bool			 first = true;
 
 	summarize(env, &sm);
-	so(o, "{\"version\":");
+	outf(o, "{\"version\":");
 	so_json(o, PACKAGE_VERSION);
-	so(o, ",\"time\":%lld,\"started\":%lld,\"uptime_s\":%lld,"
+	outf(o, ",\"time\":%lld,\"started\":%lld,\"uptime_s\":%lld,"
 	    "\"generation\":%d,\"reloads\":%llu,\"reload_failures\":%llu,",
 	    (long long)(sm.now_wall_ms / 1000),
 	    (long long)(sm.started_wall_ms / 1000), (long long)sm.uptime_s,
 	    env->generation, (unsigned long long)cnt(env, CNT_RELOADS),
 	    (unsigned long long)cnt(env, CNT_RELOAD_FAILURES));
 
-	so(o, "\"workers\":{\"configured\":%d,\"respawns\":%llu,"
+	outf(o, "\"workers\":{\"configured\":%d,\"respawns\":%llu,"
 	    "\"processes\":[", cfg->global.workers,
 	    (unsigned long long)cnt(env, CNT_WORKER_RESPAWNS));
 	for (uint64_t i = 0; z != NULL && i < z->hdr.nslots; i++) {
@@ -444,39 +419,39 @@ render_json(struct sout *o, const struct proc_env *env)
 
 		if (pid == 0)
 			continue;
-		so(o, "%s{\"pid\":%d,\"generation\":%d,\"draining\":%s,"
+		outf(o, "%s{\"pid\":%d,\"generation\":%d,\"draining\":%s,"
 		    "\"connections\":%u,\"started\":%lld}", first ? "" : ",",
 		    (int)pid, (int)gen, gen < env->generation ? "true" :
 		    "false", (unsigned)atomic_load(&w->nconns),
 		    (long long)(atomic_load(&w->started_wall_ms) / 1000));
 		first = false;
 	}
-	so(o, "]},");
+	outf(o, "]},");
 
-	so(o, "\"connections\":{\"current\":%llu,\"accepted\":%llu},",
+	outf(o, "\"connections\":{\"current\":%llu,\"accepted\":%llu},",
 	    (unsigned long long)sm.nconns,
 	    (unsigned long long)cnt(env, CNT_ACCEPTED));
-	so(o, "\"requests\":{\"total\":%llu,", (unsigned long long)cnt(env,
+	outf(o, "\"requests\":{\"total\":%llu,", (unsigned long long)cnt(env,
 	    CNT_REQUESTS));
 	if (sm.rate_known)
-		so(o, "\"window_s\":%.1f,\"in_window\":%llu,"
+		outf(o, "\"window_s\":%.1f,\"in_window\":%llu,"
 		    "\"per_second\":%.2f,", (double)sm.rate.ms / 1000.0,
 		    (unsigned long long)sm.rate.requests, per_second(&sm));
 	else
-		so(o, "\"window_s\":0,\"in_window\":0,\"per_second\":null,");
-	so(o, "\"responses\":{");
+		outf(o, "\"window_s\":0,\"in_window\":0,\"per_second\":null,");
+	outf(o, "\"responses\":{");
 	for (int i = 0; i < 5; i++)
-		so(o, "%s\"%dxx\":%llu", i ? "," : "", i + 1,
+		outf(o, "%s\"%dxx\":%llu", i ? "," : "", i + 1,
 		    (unsigned long long)cnt(env, CNT_STATUS_1XX + i));
-	so(o, "}},");
+	outf(o, "}},");
 
-	so(o, "\"upstreams\":[");
+	outf(o, "\"upstreams\":[");
 	for (size_t i = 0; i < cfg->nupstreams; i++) {
 		const struct cfg_upstream *u = cfg->upstreams[i];
 
-		so(o, "%s{\"name\":", i ? "," : "");
+		outf(o, "%s{\"name\":", i ? "," : "");
 		so_json(o, u->sec.name);
-		so(o, ",\"servers\":[");
+		outf(o, ",\"servers\":[");
 		for (size_t j = 0; j < u->nservers; j++) {
 			const struct cfg_server *sv = &u->servers[j];
 			struct health_slot *hs =
@@ -486,9 +461,9 @@ render_json(struct sout *o, const struct proc_env *env)
 			int32_t a = atomic_load(&hs->active);
 			int64_t last = atomic_load(&hs->last_check_ms);
 
-			so(o, "%s{\"server\":", j ? "," : "");
+			outf(o, "%s{\"server\":", j ? "," : "");
 			so_json(o, sv->spec);
-			so(o, ",\"state\":\"%s\",\"backup\":%s,"
+			outf(o, ",\"state\":\"%s\",\"backup\":%s,"
 			    "\"weight\":%d,\"active\":%d,\"requests\":%llu,"
 			    "\"failures\":%llu,",
 			    server_state(u, sv, hs, now),
@@ -497,12 +472,12 @@ render_json(struct sout *o, const struct proc_env *env)
 			    (unsigned long long)ld(&hs->requests),
 			    (unsigned long long)(ms ? ld(&ms->errors) : 0));
 			json_codes(o, ms);
-			so(o, ",");
+			outf(o, ",");
 			json_quantiles(o, "response_ms", ms);
 			if (u->check == CHECK_OFF || last == 0)
-				so(o, ",\"check\":null}");
+				outf(o, ",\"check\":null}");
 			else {
-				so(o, ",\"check\":{\"latency_ms\":%.1f,"
+				outf(o, ",\"check\":{\"latency_ms\":%.1f,"
 				    "\"last\":%lld,\"last_error\":",
 				    hs->latency_us / 1000.0,
 				    (long long)(last / 1000));
@@ -510,27 +485,27 @@ render_json(struct sout *o, const struct proc_env *env)
 				    sizeof(err))) != NULL)
 					so_json(o, e);
 				else
-					so(o, "null");
-				so(o, "}}");
+					outf(o, "null");
+				outf(o, "}}");
 			}
 		}
-		so(o, "]}");
+		outf(o, "]}");
 	}
-	so(o, "],\"routes\":[");
+	outf(o, "],\"routes\":[");
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct metrics_slot *ms = metrics_route_slot(i);
 
-		so(o, "%s{\"name\":", i ? "," : "");
+		outf(o, "%s{\"name\":", i ? "," : "");
 		so_json(o, cfg->routes[i]->sec.name);
-		so(o, ",");
+		outf(o, ",");
 		json_codes(o, ms);
-		so(o, ",");
+		outf(o, ",");
 		json_quantiles(o, "duration_ms", ms);
-		so(o, "}");
+		outf(o, "}");
 	}
-	so(o, "],");
+	outf(o, "],");
 
-	so(o, "\"cache\":{\"enabled\":%s,\"size_bytes\":%llu,"
+	outf(o, "\"cache\":{\"enabled\":%s,\"size_bytes\":%llu,"
 	    "\"used_bytes\":%llu,\"entries\":%llu,\"hits\":%llu,"
 	    "\"misses\":%llu,\"stale\":%llu,\"stores\":%llu,"
 	    "\"evictions\":%llu},", cache_zone != NULL ? "true" : "false",
@@ -542,10 +517,11 @@ render_json(struct sout *o, const struct proc_env *env)
 	    (unsigned long long)sm.cache[CS_STALE],
 	    (unsigned long long)sm.cache[CS_STORES],
 	    (unsigned long long)sm.cache[CS_EVICTIONS]);
-	so(o, "\"tls\":{\"handshakes_full\":%llu,\"handshakes_resumed\":%llu},",
+	outf(o, "\"tls\":{\"handshakes_full\":%llu,"
+	    "\"handshakes_resumed\":%llu},",
 	    (unsigned long long)cnt(env, CNT_TLS_FULL),
 	    (unsigned long long)cnt(env, CNT_TLS_RESUMED));
-	so(o, "\"limits\":{\"rate_limited\":%llu,\"conn_limited\":%llu,"
+	outf(o, "\"limits\":{\"rate_limited\":%llu,\"conn_limited\":%llu,"
 	    "\"dry_run\":%llu}}\n",
 	    (unsigned long long)cnt(env, CNT_RATE_LIMITED),
 	    (unsigned long long)cnt(env, CNT_CONN_LIMITED),
@@ -554,19 +530,19 @@ render_json(struct sout *o, const struct proc_env *env)
 
 /* A duration of s seconds as "3d 4h 5m 6s", the largest units first. */
 static void
-html_duration(struct sout *o, int64_t s)
+html_duration(struct page_out *o, int64_t s)
 {
 	if (s >= 86400)
-		so(o, "%lldd ", (long long)(s / 86400));
+		outf(o, "%lldd ", (long long)(s / 86400));
 	if (s >= 3600)
-		so(o, "%lldh ", (long long)(s / 3600 % 24));
+		outf(o, "%lldh ", (long long)(s / 3600 % 24));
 	if (s >= 60)
-		so(o, "%lldm ", (long long)(s / 60 % 60));
-	so(o, "%llds", (long long)(s % 60));
+		outf(o, "%lldm ", (long long)(s / 60 % 60));
+	outf(o, "%llds", (long long)(s % 60));
 }
 
 static void
-html_time(struct sout *o, int64_t wall_ms)
+html_time(struct page_out *o, int64_t wall_ms)
 {
 	struct tm	tm;
 	time_t		t = (time_t)(wall_ms / 1000);
@@ -574,26 +550,26 @@ html_time(struct sout *o, int64_t wall_ms)
 
 	if (wall_ms <= 0 || gmtime_r(&t, &tm) == NULL ||
 	    strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		so(o, "-");
+		outf(o, "-");
 	else
-		so(o, "%s", b);
+		outf(o, "%s", b);
 }
 
 static void
-html_ms(struct sout *o, double ms)
+html_ms(struct page_out *o, double ms)
 {
 	if (ms < 0)
-		so(o, "<td>-</td>");
+		outf(o, "<td>-</td>");
 	else
-		so(o, "<td>%.1f ms</td>", ms);
+		outf(o, "<td>%.1f ms</td>", ms);
 }
 
 static void
-html_row(struct sout *o, const char *name, const char *fmt, ...)
+html_row(struct page_out *o, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-html_row(struct sout *o, const char *name, const char *fmt, ...)
+html_row(struct page_out *o, const char *name, const char *fmt, ...)
 {
 	char	v[128];
 	va_list	ap;
@@ -601,11 +577,11 @@ html_row(struct sout *o, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v, sizeof(v), fmt, ap);
 	va_end(ap);
-	so(o, "<tr><th>%s</th><td>%s</td></tr>\n", name, v);
+	outf(o, "<tr><th>%s</th><td>%s</td></tr>\n", name, v);
 }
 
 static void
-render_html(struct sout *o, const struct proc_env *env, int refresh_s)
+render_html(struct page_out *o, const struct proc_env *env, int refresh_s)
 {
 	const struct config	*cfg = env->cfg;
 	const struct status_zone *z = env->status;
@@ -616,12 +592,12 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 	const char		*e;
 
 	summarize(env, &sm);
-	so(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	outf(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n");
 	if (refresh_s > 0)
-		so(o, "<meta http-equiv=\"refresh\" content=\"%d\">\n",
+		outf(o, "<meta http-equiv=\"refresh\" content=\"%d\">\n",
 		    refresh_s);
-	so(o, "<title>frontd status</title>\n<style>\n"
+	outf(o, "<title>frontd status</title>\n<style>\n"
 	    "body{font-family:sans-serif;margin:1em 2em;color:#222}\n"
 	    "table{border-collapse:collapse;margin-bottom:1em}\n"
 	    "th,td{border:1px solid #ccc;padding:.2em .6em;"
@@ -632,17 +608,17 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 	    "</style>\n</head>\n<body>\n<h1>frontd status</h1>\n<p>");
 	html_time(o, sm.now_wall_ms);
 	if (refresh_s > 0)
-		so(o, ", refreshed every %d s (<a href=\"?refresh=0\">stop"
+		outf(o, ", refreshed every %d s (<a href=\"?refresh=0\">stop"
 		    "</a>)", refresh_s);
-	so(o, ". <a href=\"?json\">JSON</a></p>\n");
+	outf(o, ". <a href=\"?json\">JSON</a></p>\n");
 
-	so(o, "<h2>Server</h2>\n<table>\n");
+	outf(o, "<h2>Server</h2>\n<table>\n");
 	html_row(o, "Version", "frontd %s", PACKAGE_VERSION);
-	so(o, "<tr><th>Started</th><td>");
+	outf(o, "<tr><th>Started</th><td>");
 	html_time(o, sm.started_wall_ms);
-	so(o, "</td></tr>\n<tr><th>Uptime</th><td>");
+	outf(o, "</td></tr>\n<tr><th>Uptime</th><td>");
 	html_duration(o, sm.uptime_s);
-	so(o, "</td></tr>\n");
+	outf(o, "</td></tr>\n");
 	html_row(o, "Generation", "%d", env->generation);
 	html_row(o, "Reloads", "%llu done, %llu refused",
 	    (unsigned long long)cnt(env, CNT_RELOADS),
@@ -665,9 +641,9 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 	    (unsigned long long)cnt(env, CNT_STATUS_3XX),
 	    (unsigned long long)cnt(env, CNT_STATUS_4XX),
 	    (unsigned long long)cnt(env, CNT_STATUS_5XX));
-	so(o, "</table>\n");
+	outf(o, "</table>\n");
 
-	so(o, "<h2>Workers</h2>\n<table>\n<tr><th>pid</th><th>generation"
+	outf(o, "<h2>Workers</h2>\n<table>\n<tr><th>pid</th><th>generation"
 	    "</th><th>connections</th><th>started</th></tr>\n");
 	for (uint64_t i = 0; z != NULL && i < z->hdr.nslots; i++) {
 		const struct status_worker *w = &z->workers[i];
@@ -676,21 +652,21 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 
 		if (pid == 0)
 			continue;
-		so(o, "<tr><td>%d</td><td>%d%s</td><td>%u</td><td>",
+		outf(o, "<tr><td>%d</td><td>%d%s</td><td>%u</td><td>",
 		    (int)pid, (int)gen, gen < env->generation ?
 		    " (draining)" : "", (unsigned)atomic_load(&w->nconns));
 		html_time(o, atomic_load(&w->started_wall_ms));
-		so(o, "</td></tr>\n");
+		outf(o, "</td></tr>\n");
 	}
-	so(o, "</table>\n");
+	outf(o, "</table>\n");
 
-	so(o, "<h2>Upstreams</h2>\n");
+	outf(o, "<h2>Upstreams</h2>\n");
 	for (size_t i = 0; i < cfg->nupstreams; i++) {
 		const struct cfg_upstream *u = cfg->upstreams[i];
 
-		so(o, "<h3>Upstream ");
+		outf(o, "<h3>Upstream ");
 		so_html(o, u->sec.name);
-		so(o, "</h3>\n<table>\n<tr><th>server</th><th>state</th>"
+		outf(o, "</h3>\n<table>\n<tr><th>server</th><th>state</th>"
 		    "<th>active</th><th>requests</th><th>failures</th>"
 		    "<th>2xx</th><th>4xx</th><th>5xx</th><th>p50</th>"
 		    "<th>p99</th><th>check latency</th><th>last check</th>"
@@ -705,9 +681,9 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 			int32_t a = atomic_load(&hs->active);
 			int64_t last = atomic_load(&hs->last_check_ms);
 
-			so(o, "<tr><td>");
+			outf(o, "<tr><td>");
 			so_html(o, sv->spec);
-			so(o, "%s</td><td class=\"%s\">%s</td><td>%d</td>"
+			outf(o, "%s</td><td class=\"%s\">%s</td><td>%d</td>"
 			    "<td>%llu</td><td>%llu</td><td>%llu</td>"
 			    "<td>%llu</td><td>%llu</td>",
 			    sv->backup ? " (backup)" : "", st, st,
@@ -720,43 +696,43 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 			html_ms(o, quantile(ms, 0.5));
 			html_ms(o, quantile(ms, 0.99));
 			if (u->check == CHECK_OFF || last == 0)
-				so(o, "<td>-</td><td>-</td><td>-</td>");
+				outf(o, "<td>-</td><td>-</td><td>-</td>");
 			else {
 				html_ms(o, hs->latency_us / 1000.0);
-				so(o, "<td>");
+				outf(o, "<td>");
 				html_time(o, last);
-				so(o, "</td><td>");
+				outf(o, "</td><td>");
 				if ((e = last_error(hs, err,
 				    sizeof(err))) != NULL)
 					so_html(o, e);
 				else
-					so(o, "-");
-				so(o, "</td>");
+					outf(o, "-");
+				outf(o, "</td>");
 			}
-			so(o, "</tr>\n");
+			outf(o, "</tr>\n");
 		}
-		so(o, "</table>\n");
+		outf(o, "</table>\n");
 	}
 
-	so(o, "<h2>Routes</h2>\n<table>\n<tr><th>route</th><th>2xx</th>"
+	outf(o, "<h2>Routes</h2>\n<table>\n<tr><th>route</th><th>2xx</th>"
 	    "<th>3xx</th><th>4xx</th><th>5xx</th><th>p50</th><th>p99</th>"
 	    "</tr>\n");
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct metrics_slot *ms = metrics_route_slot(i);
 
-		so(o, "<tr><td>");
+		outf(o, "<tr><td>");
 		so_html(o, cfg->routes[i]->sec.name);
-		so(o, "</td>");
+		outf(o, "</td>");
 		for (int k = 1; k < 5; k++)
-			so(o, "<td>%llu</td>", (unsigned long long)(ms ?
+			outf(o, "<td>%llu</td>", (unsigned long long)(ms ?
 			    ld(&ms->codes[k]) : 0));
 		html_ms(o, quantile(ms, 0.5));
 		html_ms(o, quantile(ms, 0.99));
-		so(o, "</tr>\n");
+		outf(o, "</tr>\n");
 	}
-	so(o, "</table>\n");
+	outf(o, "</table>\n");
 
-	so(o, "<h2>Cache</h2>\n<table>\n");
+	outf(o, "<h2>Cache</h2>\n<table>\n");
 	if (cache_zone == NULL)
 		html_row(o, "Cache", "off (no cache_size)");
 	else {
@@ -776,21 +752,21 @@ render_html(struct sout *o, const struct proc_env *env, int refresh_s)
 		html_row(o, "Evictions", "%llu",
 		    (unsigned long long)sm.cache[CS_EVICTIONS]);
 	}
-	so(o, "</table>\n");
+	outf(o, "</table>\n");
 
-	so(o, "<h2>TLS</h2>\n<table>\n");
+	outf(o, "<h2>TLS</h2>\n<table>\n");
 	html_row(o, "Full handshakes", "%llu",
 	    (unsigned long long)cnt(env, CNT_TLS_FULL));
 	html_row(o, "Resumed handshakes", "%llu",
 	    (unsigned long long)cnt(env, CNT_TLS_RESUMED));
-	so(o, "</table>\n");
+	outf(o, "</table>\n");
 
-	so(o, "<h2>Limits</h2>\n<table>\n");
+	outf(o, "<h2>Limits</h2>\n<table>\n");
 	html_row(o, "Refused by rate_limit", "%llu",
 	    (unsigned long long)cnt(env, CNT_RATE_LIMITED));
 	html_row(o, "Refused by limit_conn", "%llu",
 	    (unsigned long long)cnt(env, CNT_CONN_LIMITED));
 	html_row(o, "Would be refused (dry_run)", "%llu",
 	    (unsigned long long)cnt(env, CNT_LIMIT_DRY_RUN));
-	so(o, "</table>\n</body>\n</html>\n");
+	outf(o, "</table>\n</body>\n</html>\n");
 }
