@@ -223,24 +223,6 @@ fa_open(struct conn *c, size_t idx, bool fresh)
 	return STEP_AGAIN;
 }
 
-/* As "no live server" for proxied requests: a line a second at most. */
-static void
-fa_nolive(struct conn *c, const char *what)
-{
-	struct warn_limit	*lim = &c->w->nolive[c->req->upstream];
-	int64_t			 now = ev_now(c->w->loop);
-
-	counter_add(CNT(c), CNT_UPSTREAM_ERRORS, 1);
-	if (now - lim->window_ms < 1000) {
-		lim->skipped++;
-		return;
-	}
-	lim->window_ms = now;
-	log_warn("upstream %s: forward_auth: %s%s", U(c)->sec.name, what,
-	    lim->skipped ? " (and more since the last line)" : "");
-	lim->skipped = 0;
-}
-
 /* No answer from the auth service: the request goes nowhere. */
 static enum step
 fa_give_up(struct conn *c, int status)
@@ -264,13 +246,15 @@ fa_try(struct conn *c, int retry_status)
 	case PICK_FULL:
 		if (retry_status != 0)
 			return fa_give_up(c, retry_status);
-		fa_nolive(c, "every available server is at max_conns");
+		proxy_nolive(c, "forward_auth: every available server is at "
+		    "max_conns");
 		return request_fail(c, 503, "forward_auth: all servers at "
 		    "max_conns");
 	case PICK_NONE:
 		if (retry_status != 0)
 			return fa_give_up(c, retry_status);
-		fa_nolive(c, "no live server for this request");
+		proxy_nolive(c, "forward_auth: no live server for this "
+		    "request");
 		return request_fail(c, 502, "forward_auth: no live server");
 	}
 	r->slot = (int)(up->slot0 + idx);

@@ -33,7 +33,6 @@
 
 static void	proxy_up_event(struct upconn *, uint32_t);
 static bool	proxy_retry(struct conn *);
-static void	nolive_warn(struct conn *, const char *);
 static ssize_t	request_body_fill(struct conn *);
 static int	upstream_early(struct conn *);
 static int	interim_take(struct conn *);
@@ -59,14 +58,14 @@ proxy_start_try(struct conn *c, int retry_status)
 		if (retry_status != 0)
 			return proxy_give_up(c, retry_status,
 			    "upstream failed");
-		nolive_warn(c, "every available server is at max_conns");
+		proxy_nolive(c, "every available server is at max_conns");
 		return proxy_give_up(c, 503, "all servers at max_conns");
 	case PICK_NONE:
 		/* After a failed try: its answer, nothing else to try. */
 		if (retry_status != 0)
 			return proxy_give_up(c, retry_status,
 			    "upstream failed");
-		nolive_warn(c, "no live server for this request");
+		proxy_nolive(c, "no live server for this request");
 		return proxy_give_up(c, 502, "no live upstream server");
 	}
 	r->slot = (int)(up->slot0 + idx);
@@ -515,8 +514,8 @@ proxy_warn(struct conn *c, const char *what, const char *detail)
  * Logs "no live server" for an upstream at most once a second per worker,
  * with the count of what was left out.
  */
-static void
-nolive_warn(struct conn *c, const char *what)
+void
+proxy_nolive(struct conn *c, const char *what)
 {
 	struct warn_limit	*lim = &c->w->nolive[c->req->upstream];
 	int64_t			 now = ev_now(c->w->loop);

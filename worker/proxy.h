@@ -17,5 +17,6 @@ enum step	 proxy_failed(struct conn *, int, const char *, const char *,
 		    bool);
 enum step	 proxy_give_up(struct conn *, int, const char *);
 void		 proxy_warn(struct conn *, const char *, const char *);
+void		 proxy_nolive(struct conn *, const char *);
 
 #endif
