@@ -110,6 +110,8 @@ subtest 'down servers show down' => sub {
 subtest 'JSON: documented keys and plausible values' => sub {
 	my ($j, $r) = status_json();
 	like($r->header('Content-Type'), qr{^application/json}, 'Content-Type');
+	is($r->header('Cache-Control'), 'no-store', 'never cached');
+	is($r->header('Vary'), 'Accept', 'Vary: Accept, for HTML and JSON');
 	for my $k (qw(version time started uptime_s generation reloads
 	    reload_failures workers connections requests upstreams routes
 	    cache tls limits)) {

@@ -84,6 +84,9 @@ status_answer(struct conn *c)
 	status_ask(c, &ask);
 	if ((page = metrics_page_render(render, &ask, &n)) == NULL)
 		return request_fail(c, 503, "status page: no buffer");
+	/* Live data, and one URL for two representations. */
+	req_answer_line(c, "Cache-Control: no-store");
+	req_answer_line(c, "Vary: Accept");
 	s = request_local(c, 200, ask.json ? "application/json" :
 	    "text/html; charset=utf-8", page, n, NULL, 0, "status");
 	metrics_page_hold(page, c->req != NULL ? c->req->local_body : NULL);

@@ -8,6 +8,9 @@
 #
 #   t/bench/access-cost.sh [ROUNDS] [SECONDS]     (from the project root)
 #
+# With BASE_FRONTD=/path/to/an/older/frontd, it compares instead that
+# binary and this tree's on the same bare route: what a change costs.
+#
 # Needs nginx, wrk, python3 and taskset; prints one line per round and the
 # medians. Not part of make check.
 set -euo pipefail
@@ -59,7 +62,7 @@ hash=$(python3 -c 'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.
 echo "bench:$hash" > "$dir/htpasswd"
 auth=$(printf 'bench:s3cret' | base64)
 
-conf() {	# NAME PORT EXTRA
+conf() {	# NAME PORT EXTRA [BINARY]
 	cat > "$dir/$1.conf" <<EOF
 [global]
 workers = 1
@@ -87,15 +90,20 @@ x_real_ip = off
 via = off
 $3
 EOF
-	taskset -c 1 "$frontd" -c "$dir/$1.conf"
+	taskset -c 1 "${4:-$frontd}" -c "$dir/$1.conf"
 }
 rules=''
 for i in $(seq 1 9); do rules+="allow = 10.$i.0.0/16"$'\n'; done
 rules+=$'allow = 127.0.0.0/8\ndeny = all\n'
-conf bare "$bare" ''
-conf guarded "$guarded" "${rules}auth_basic = bench
+if [[ -n ${BASE_FRONTD:-} ]]; then
+	conf bare "$bare" '' "$BASE_FRONTD"
+	conf guarded "$guarded" ''
+else
+	conf bare "$bare" ''
+	conf guarded "$guarded" "${rules}auth_basic = bench
 auth_basic_file = $dir/htpasswd
 rate_limit = 1000000r/s burst=1000000"
+fi
 sleep 0.5
 
 # CPU ticks of a process and its children (utime+stime of each).
