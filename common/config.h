@@ -15,7 +15,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 
-#define CFG_LINE_MAX		4096	/* bytes in one line, newline excluded */
+#define CFG_LINE_MAX		4096	/* bytes of a line, without \n */
 #define CFG_FILE_MAX		(64 * 1024 * 1024)	/* bytes in one file */
 #define CFG_INCLUDE_DEPTH	16
 #define CFG_MAX_KEYS		96	/* keys in one section's table */
@@ -23,7 +23,7 @@
 #define CFG_RETRIES_MAX		15
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
 #define CFG_UPGRADE_MAX		32	/* route "upgrade": bits of a mask */
-#define CFG_NOFILE_MAX		1073741816	/* the kernel's highest nr_open */
+#define CFG_NOFILE_MAX		1073741816	/* the kernel's top nr_open */
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -35,9 +35,9 @@ struct cfg_section {
 	const char		*kind;	/* "listener" ... */
 	char			*name;	/* NULL for [global] */
 	struct cfg_where	 where;
-	struct cfg_where	 seen[CFG_MAX_KEYS];	/* first use of each key */
-	char			*raw[CFG_MAX_KEYS];	/* each key's values as
-							   written, one a line */
+	struct cfg_where	 seen[CFG_MAX_KEYS];	/* keys' first uses */
+	/* Each key's values as written, one a line. */
+	char			*raw[CFG_MAX_KEYS];
 };
 
 /* A certificate and its key, as configured; loaded by common/tls.c. */
@@ -122,7 +122,7 @@ struct cfg_auth {
 	bool			 off;		/* "auth_basic = off" */
 	char			*file;
 	struct htpasswd		*users;		/* config->htpasswds owns it */
-	char			*challenge;	/* "WWW-Authenticate: ...\r\n" */
+	char			*challenge;	/* WWW-Authenticate line */
 	size_t			 challenge_len;
 };
 
@@ -158,7 +158,7 @@ struct cfg_listener {
 	size_t			 nproxy_protocol_from;
 	struct cfg_limits	 limits;	/* rate_limit, limit_conn */
 	struct cfg_auth		 auth;		/* routes that set none */
-	struct tls_server	*tls_server;	/* built by tls_listener_load() */
+	struct tls_server	*tls_server;	/* by tls_listener_load() */
 
 	/* Response fields, for every route on this listener. */
 	struct cfg_header_op	*set_resp, *remove_resp;
@@ -170,12 +170,12 @@ struct cfg_listener {
 };
 
 struct cfg_server {
-	char			*spec;	/* HOST:PORT as written, e.g. "app1:8080" */
+	char			*spec;	/* HOST:PORT as written */
 	struct addr		 addr;	/* resolved at load time */
 	struct cfg_where	 where;
 	int			 weight;	/* 1..1000, default 1 */
 	int			 max_conns;	/* all workers; 0 = no limit */
-	bool			 backup;	/* only when every primary is down */
+	bool			 backup;	/* when every primary is down */
 	bool			 down;		/* out of service */
 	bool			 drain;		/* no new requests */
 	int			 proxy_protocol;	/* 0, or the PROXY
@@ -223,7 +223,7 @@ struct cfg_upstream {
 	struct cfg_section	 sec;
 	struct cfg_server	*servers;
 	size_t			 nservers;
-	int			 keepalive;	/* idle conns per server, worker */
+	int			 keepalive;	/* idle, per server */
 	int64_t			 keepalive_timeout_ms;
 	int64_t			 connect_timeout_ms;
 	int64_t			 header_timeout_ms;	/* request sent to
@@ -238,7 +238,7 @@ struct cfg_upstream {
 	struct cfg_where	 hash_where;
 	struct cfg_ring_point	*ring;		/* hash balancers, sorted */
 	size_t			 nring;
-	int			 retries;	/* other servers after a failure */
+	int			 retries;	/* others after a failure */
 	int64_t			 retry_timeout_ms;	/* 0: no limit */
 
 	/* Active checks, by the health checker process. */
@@ -267,7 +267,7 @@ struct cfg_upstream {
 	bool			 tls_sni;
 	struct cfg_cert		 tls_client;	/* files may be NULL */
 	struct cfg_where	 tls_where;
-	void			*tls_ctx;	/* SSL_CTX, tls_upstream_load() */
+	void			*tls_ctx;	/* SSL_CTX */
 
 	struct cfg_maintenance	 maint;
 };
@@ -280,7 +280,7 @@ enum cfg_action { ACTION_PROXY, ACTION_REDIRECT, ACTION_RETURN, ACTION_METRICS,
 /* A template with $variables, split at load time. */
 struct cfg_tpl_part {
 	enum cfg_var		 var;		/* VAR_NONE: literal text */
-	char			*text;		/* literal, or header/cookie name */
+	char			*text;		/* literal, or a field's name */
 	size_t			 len;
 	int			 capture;	/* VAR_CAPTURE: 0..9 */
 };
@@ -323,7 +323,7 @@ struct cfg_route {
 	char			*upstream_name;
 	struct cfg_where	 upstream_where;
 	int			 upstream;	/* index in config->upstreams */
-	char			*proxy_host;	/* Host sent upstream, or NULL */
+	char			*proxy_host;	/* Host upstream, or NULL */
 	bool			 x_forwarded_for;
 	bool			 x_forwarded_proto;
 	bool			 x_forwarded_host;
@@ -363,18 +363,18 @@ struct cfg_route {
 	size_t			 nupgrade;	/* <= CFG_UPGRADE_MAX */
 
 	/* Matching */
-	char			**hosts;	/* lower case; "*.x" wildcards */
+	char			**hosts;	/* lower case; "*.x" too */
 	size_t			 nhosts;
 	enum cfg_path_kind	 path_kind;
 	char			*path;		/* as written, without = or ~ */
 	void			*path_re;	/* pcre2_code */
 	struct cfg_where	 path_where;
-	uint32_t		 methods;	/* 1 << enum http_method; 0 any */
+	uint32_t		 methods;	/* 1 << http_method, 0 any */
 	char			**method_names;	/* other methods, as written */
 	size_t			 nmethod_names;
 	char			**listener_names;
 	size_t			 nlistener_names;
-	uint64_t		 listeners;	/* bit per listener index; 0 any */
+	uint64_t		 listeners;	/* a bit per listener, 0 any */
 
 	/* Actions */
 	enum cfg_action		 action;
@@ -399,7 +399,7 @@ struct cfg_route {
 
 	/* Compression of responses */
 	bool			 compress_gzip, compress_br;
-	char			**compress_types;	/* lower case, "text/..." */
+	char			**compress_types;	/* lower case */
 	size_t			 ncompress_types;
 	bool			 compress_types_set;
 	uint64_t		 compress_min_length;
@@ -561,7 +561,7 @@ struct cfg_global {
 
 struct config {
 	char			*path;		/* main file, as given */
-	bool			 opened;	/* the main file could be read */
+	bool			 opened;	/* the main file was read */
 	struct cfg_global	 global;
 	struct cfg_listener	**listeners;
 	size_t			 nlisteners;
@@ -573,8 +573,8 @@ struct config {
 	struct router		*router;	/* built after the checks */
 	struct htpasswd		**htpasswds;	/* auth_basic_file, loaded */
 	size_t			 nhtpasswds;
-	uint64_t		 worker_nofile;	/* RLIMIT_NOFILE the master gives
-						   workers; 0: theirs */
+	/* The RLIMIT_NOFILE the master gives workers; 0: theirs. */
+	uint64_t		 worker_nofile;
 	struct cfg_header_op	*preset;	/* security_headers lines,
 						   CFG_PRESET_MAX of them */
 

@@ -40,15 +40,15 @@ struct proc_env {
 	struct cs_zone		*cache;		/* NULL: no cache_size */
 	struct spread_zone	*spread;	/* NULL: a single worker */
 	struct limit_zone	*limits;	/* NULL: no limit configured */
-	struct metrics_zone	*metrics;	/* per route, upstream, server */
+	struct metrics_zone	*metrics;	/* routes, upstreams, servers */
 	struct status_zone	*status;	/* start, workers, rate */
-	const int		*pokes;		/* eventfd of each worker slot */
+	const int		*pokes;		/* eventfd of each slot */
 	int			 life_fd;	/* EOF: the master is gone */
 	int			 status_fd;	/* write our pid when ready */
 	int			 generation;
 	pid_t			 master_pid;
 	int			 slot;		/* worker number from 0 */
-	uint64_t		 nofile;	/* soft RLIMIT_NOFILE; 0: as is */
+	uint64_t		 nofile;	/* RLIMIT_NOFILE, 0 as is */
 	bool			 drop;		/* switch to uid/gid */
 	uid_t			 uid;
 	gid_t			 gid;

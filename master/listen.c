@@ -80,7 +80,8 @@ listen_open(struct config *cfg, struct proc_listen *old, size_t nold,
 				if (ls[n].fd == -1) {
 					char *e = xstrdup(err), a[ADDR_STRLEN];
 
-					addr_format(&li->addrs[j], a, sizeof(a));
+					addr_format(&li->addrs[j], a,
+					    sizeof(a));
 					snprintf(err, errlen, "%s:%d: cannot "
 					    "listen on %s in [listener %s]: %s",
 					    li->addr_where[j].file,

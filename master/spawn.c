@@ -46,7 +46,7 @@ struct child {
 	int		 slot;
 	int		 gen;
 	bool		 ready;
-	bool		 quitting;	/* asked to stop: its exit is expected */
+	bool		 quitting;	/* asked to stop: exit expected */
 	int64_t		 started_ms;
 	int64_t		 deadline_ms;	/* killed after this; 0 = none */
 };
@@ -260,7 +260,8 @@ slot_schedule(struct slot *s, int64_t lived_ms, const char *what,
 		s->crashes = 0;
 	if (s->crashes > 0) {
 		delay_ms = RESPAWN_FIRST_MS;
-		for (int k = 1; k < s->crashes && delay_ms < RESPAWN_MAX_MS; k++)
+		for (int k = 1; k < s->crashes && delay_ms < RESPAWN_MAX_MS;
+		    k++)
 			delay_ms *= 2;
 		if (delay_ms > RESPAWN_MAX_MS)
 			delay_ms = RESPAWN_MAX_MS;
@@ -543,7 +544,8 @@ spawn_count(int gen, bool ready_only)
 	size_t	n = 0;
 
 	for (size_t i = 0; i < nchildren; i++)
-		if (children[i].gen == gen && (!ready_only || children[i].ready))
+		if (children[i].gen == gen && (!ready_only ||
+		    children[i].ready))
 			n++;
 	return n;
 }

@@ -129,7 +129,8 @@ worker_main(struct proc_env *env)
 	}
 	spread_init(W.loop, env, accept_resume);
 	listeners_watch(true);
-	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
+	ev_timer_start(W.loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim,
+	    NULL);
 	if (cfg->global.sandbox && sandbox_enter(SANDBOX_WORKER, cfg) == -1)
 		return 1;
 	proc_report_ready(env);
