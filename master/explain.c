@@ -22,51 +22,9 @@
 #include "common/route.h"
 #include "common/util.h"
 #include "master/explain.h"
+#include "master/explain_int.h"
 
-#define EX_TARGET_MAX	4096	/* path and query of the URL */
-#define EX_HEADERS_MAX	16
-#define EX_LINE_MAX	8192	/* one printed fact */
-#define EX_ARG_MAX	(EX_TARGET_MAX + 4096)
-
-struct ex_header {
-	char		*name;
-	char		*value;
-};
-
-struct explain_req {
-	char			 method[32];
-	enum http_method	 meth;
-	bool			 tls;		/* https */
-	int			 port;
-	char			 host[256];	/* lower case, no final
-						   dot */
-	size_t			 hostlen;
-	char			 authority[264];	/* host[:port] */
-	/* path?query as given, then the path normalized */
-	char			 target[EX_TARGET_MAX];
-	size_t			 targetlen;
-	char			 path[EX_TARGET_MAX];
-	size_t			 pathlen;
-	bool			 above_root;	/* the path climbs above
-						   "/" */
-	const char		*query;	/* after '?'; or NULL */
-	size_t			 querylen;
-	bool			 has_from;
-	struct addr		 from;
-	struct ex_header	 headers[EX_HEADERS_MAX];
-	size_t			 nheaders;
-	char			*buf;	/* the argument, in words */
-};
-
-/* One walk: the configuration, the request, where to print. */
-struct ex {
-	const struct config		*cfg;
-	const struct explain_req	*rq;
-	FILE				*fp;
-	int				 listener;	/* -1: none */
-};
-
-static const char *const method_names[] = {
+const char *const explain_method_names[HTTP_M_PATCH + 1] = {
 	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
 	[HTTP_M_PUT] = "PUT", [HTTP_M_DELETE] = "DELETE",
 	[HTTP_M_CONNECT] = "CONNECT", [HTTP_M_OPTIONS] = "OPTIONS",
@@ -92,9 +50,6 @@ static const struct {
 	{ VAR_SSL_CLIENT_S_DN, "ssl_client_s_dn" },
 	{ VAR_SSL_PROTOCOL, "ssl_protocol" }, { VAR_SSL_CIPHER, "ssl_cipher" },
 };
-
-static void	say(struct ex *, const struct cfg_where *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 
 /* ------------------------------------------------------------------ */
 /* The argument */
@@ -275,9 +230,9 @@ explain_parse(const char *arg, char *err, size_t errlen)
 		i++;
 	}
 	rq->meth = HTTP_M_OTHER;
-	for (size_t m = 0; m < nitems(method_names); m++)
-		if (method_names[m] != NULL &&
-		    strcmp(method_names[m], rq->method) == 0)
+	for (size_t m = 0; m < nitems(explain_method_names); m++)
+		if (explain_method_names[m] != NULL &&
+		    strcmp(explain_method_names[m], rq->method) == 0)
 			rq->meth = (enum http_method)m;
 	if (i == ntok) {
 		snprintf(err, errlen, "no URL after \"%s\"", rq->method);
@@ -292,8 +247,8 @@ explain_parse(const char *arg, char *err, size_t errlen)
 		size_t tl = strlen(tok[i]);
 
 		if (strcmp(tok[i], "from") == 0) {
-			if (i + 1 == ntok || addr_parse_ip(&rq->from, tok[i + 1],
-			    strlen(tok[i + 1])) == -1) {
+			if (i + 1 == ntok || addr_parse_ip(&rq->from,
+			    tok[i + 1], strlen(tok[i + 1])) == -1) {
 				snprintf(err, errlen, "\"from\" wants an IP "
 				    "address");
 				goto fail;
@@ -352,8 +307,8 @@ explain_free(struct explain_req *rq)
 /* ------------------------------------------------------------------ */
 /* Printing */
 
-static void
-say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
+void
+ex_say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
 {
 	char	line[EX_LINE_MAX];
 	va_list	ap;
@@ -368,8 +323,8 @@ say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
 }
 
 /* Where a key was first given in a section, else the section's header. */
-static const struct cfg_where *
-key_where(const struct cfg_section *sec, const char *key)
+const struct cfg_where *
+ex_where(const struct cfg_section *sec, const char *key)
 {
 	const struct cfg_where	*w = cfg_key_where(sec, key);
 
@@ -383,19 +338,15 @@ dflt(const struct cfg_section *sec, const char *key)
 	return cfg_key_where(sec, key) == NULL ? " (the default)" : "";
 }
 
-static const char *
-label(const struct cfg_section *sec, char *buf, size_t len)
+const char *
+ex_label(const struct cfg_section *sec, char *buf, size_t len)
 {
 	return cfg_section_label(sec, buf, len);
 }
 
 /* Appends to a bounded string; what does not fit is cut. */
-static void
-cat(char *dst, size_t room, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-cat(char *dst, size_t room, const char *fmt, ...)
+void
+ex_cat(char *dst, size_t room, const char *fmt, ...)
 {
 	size_t	n = strlen(dst);
 	va_list	ap;
@@ -552,7 +503,7 @@ acl_text(const struct cfg_acl *acl, char *buf, size_t len)
 			strlcpy_(net, "all", sizeof(net));
 		else
 			cidr_format(&acl->rules[i].net, net, sizeof(net));
-		cat(buf, len, "%s%s %s", i > 0 ? ", " : "",
+		ex_cat(buf, len, "%s%s %s", i > 0 ? ", " : "",
 		    acl->rules[i].allow ? "allow" : "deny", net);
 	}
 }
@@ -588,9 +539,9 @@ explain_acl(struct ex *x, const struct cfg_acl *acl,
 	if (acl->n == 0)
 		return true;
 	acl_text(acl, rules, sizeof(rules));
-	label(sec, lb, sizeof(lb));
+	ex_label(sec, lb, sizeof(lb));
 	if (!rq->has_from) {
-		say(x, w, "%s lets in by address: %s (add \"from ADDRESS\" "
+		ex_say(x, w, "%s lets in by address: %s (add \"from ADDRESS\" "
 		    "to check one)", lb, rules);
 		return true;
 	}
@@ -605,14 +556,14 @@ explain_acl(struct ex *x, const struct cfg_acl *acl,
 		else
 			cidr_format(&r->net, net, sizeof(net));
 		if (r->allow) {
-			say(x, w, "%s allows %s: allow %s", lb, ip, net);
+			ex_say(x, w, "%s allows %s: allow %s", lb, ip, net);
 			return true;
 		}
-		say(x, w, "%s refuses %s: deny %s: 403 Forbidden", lb, ip,
+		ex_say(x, w, "%s refuses %s: deny %s: 403 Forbidden", lb, ip,
 		    net);
 		return false;
 	}
-	say(x, w, "%s allows %s: no rule of \"%s\" matches it", lb, ip,
+	ex_say(x, w, "%s allows %s: no rule of \"%s\" matches it", lb, ip,
 	    rules);
 	return true;
 }
@@ -622,7 +573,7 @@ explain_acl(struct ex *x, const struct cfg_acl *acl,
  * with TLS for https and without for http. Fills idx; returns how many.
  */
 static size_t
-find_listeners(struct ex *x, int *idx, size_t room)
+explain_listeners(struct ex *x, int *idx, size_t room)
 {
 	const struct config	*cfg = x->cfg;
 	const struct explain_req *rq = x->rq;
@@ -633,21 +584,21 @@ find_listeners(struct ex *x, int *idx, size_t room)
 	for (size_t i = 0; i < cfg->nlisteners; i++) {
 		const struct cfg_listener *li = cfg->listeners[i];
 
-		label(&li->sec, lb, sizeof(lb));
+		ex_label(&li->sec, lb, sizeof(lb));
 		for (size_t k = 0; k < li->naddrs; k++) {
 			if (addr_port(&li->addrs[k]) != rq->port)
 				continue;
 			addr_format(&li->addrs[k], a, sizeof(a));
 			if (li->tls != rq->tls) {
-				say(x, &li->addr_where[k], "%s on %s speaks "
+				ex_say(x, &li->addr_where[k], "%s on %s speaks "
 				    "%s, not %s: it does not take this "
 				    "request", lb, a, li->tls ? "TLS" :
 				    "plain HTTP", rq->tls ? "TLS" :
 				    "plain HTTP");
 				continue;
 			}
-			say(x, &li->addr_where[k], "%s on %s takes %s on port "
-			    "%d%s", lb, a, scheme, rq->port, li->tls ?
+			ex_say(x, &li->addr_where[k], "%s on %s takes %s on "
+			    "port %d%s", lb, a, scheme, rq->port, li->tls ?
 			    " (TLS)" : "");
 			if (n < room)
 				idx[n++] = (int)i;
@@ -655,7 +606,7 @@ find_listeners(struct ex *x, int *idx, size_t room)
 		}
 	}
 	if (n == 0)
-		say(x, NULL, "no listener takes %s on port %d: frontd would "
+		ex_say(x, NULL, "no listener takes %s on port %d: frontd would "
 		    "not see this request; routing it as if it came in on "
 		    "none (routes tied to a listener do not match)", scheme,
 		    rq->port);
@@ -670,12 +621,12 @@ methods_text(uint32_t bits, char *const *names, size_t nnames, char *buf,
     size_t len)
 {
 	buf[0] = '\0';
-	for (size_t m = 0; m < nitems(method_names); m++)
-		if (method_names[m] != NULL && (bits & (1u << m)) != 0)
-			cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "",
-			    method_names[m]);
+	for (size_t m = 0; m < nitems(explain_method_names); m++)
+		if (explain_method_names[m] != NULL && (bits & (1u << m)) != 0)
+			ex_cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "",
+			    explain_method_names[m]);
 	for (size_t i = 0; i < nnames; i++)
-		cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "", names[i]);
+		ex_cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "", names[i]);
 }
 
 /* How well a route's hosts name the request's: 0 exact, 1 wildcard, 2 any. */
@@ -728,10 +679,10 @@ route_fits(struct ex *x, const struct cfg_route *r, struct rank *rk,
 	if (r->nhosts > 0 && rk->host == 2) {
 		list[0] = '\0';
 		for (size_t i = 0; i < r->nhosts; i++)
-			cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
+			ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
 			    r->hosts[i]);
 		snprintf(why, whylen, "host %s is not %s", rq->host, list);
-		*w = key_where(&r->sec, "host");
+		*w = ex_where(&r->sec, "host");
 		return false;
 	}
 	rk->pathlen = 0;
@@ -783,7 +734,7 @@ route_fits(struct ex *x, const struct cfg_route *r, struct rank *rk,
 			    r->nmethod_names, list, sizeof(list));
 			snprintf(why, whylen, "method %s is not one of %s",
 			    rq->method, list);
-			*w = key_where(&r->sec, "methods");
+			*w = ex_where(&r->sec, "methods");
 			return false;
 		}
 	}
@@ -792,7 +743,7 @@ route_fits(struct ex *x, const struct cfg_route *r, struct rank *rk,
 	    (r->listeners & (UINT64_C(1) << x->listener)) == 0)) {
 		list[0] = '\0';
 		for (size_t i = 0; i < r->nlistener_names; i++)
-			cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
+			ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
 			    r->listener_names[i]);
 		snprintf(why, whylen, "it is only for listener %s", list);
 		*w = &r->listener_where;
@@ -826,27 +777,27 @@ explain_match(struct ex *x, const struct cfg_route *r,
 	const struct explain_req *rq = x->rq;
 	char			 lb[300], list[1024];
 
-	label(&r->sec, lb, sizeof(lb));
-	say(x, &r->sec.where, "%s takes it", lb);
+	ex_label(&r->sec, lb, sizeof(lb));
+	ex_say(x, &r->sec.where, "%s takes it", lb);
 	if (r->nhosts == 0)
-		say(x, &r->sec.where, "%s has no host: any host", lb);
+		ex_say(x, &r->sec.where, "%s has no host: any host", lb);
 	else
-		say(x, key_where(&r->sec, "host"), "host %s matches %s (%s)",
+		ex_say(x, ex_where(&r->sec, "host"), "host %s matches %s (%s)",
 		    rq->host, lb, rk->host == 0 ? "exact name" : "wildcard");
 	if (r->path_kind == PATH_ANY)
-		say(x, &r->sec.where, "%s has no path: any path", lb);
+		ex_say(x, &r->sec.where, "%s has no path: any path", lb);
 	else
-		say(x, &r->path_where, "path %s matches %s %s%s", rq->path,
+		ex_say(x, &r->path_where, "path %s matches %s %s%s", rq->path,
 		    path_kinds[r->path_kind], r->path_kind == PATH_EXACT ?
 		    "= " : r->path_kind == PATH_REGEX ? "~ " : "", r->path);
 	if (r->methods != 0) {
 		methods_text(r->methods, r->method_names, r->nmethod_names,
 		    list, sizeof(list));
-		say(x, key_where(&r->sec, "methods"), "method %s is one of "
+		ex_say(x, ex_where(&r->sec, "methods"), "method %s is one of "
 		    "%s", rq->method, list);
 	}
 	if (r->listeners != 0)
-		say(x, &r->listener_where, "%s is tied to the listener it "
+		ex_say(x, &r->listener_where, "%s is tied to the listener it "
 		    "came in on", lb);
 }
 
@@ -877,32 +828,32 @@ explain_routes(struct ex *x)
 	q.listener = x->listener;
 	id = router_match(cfg->router, cfg, &q);
 	if (id == -2) {
-		say(x, NULL, "500 Internal Server Error: a path regex hit its "
-		    "match limit on %s", rq->path);
+		ex_say(x, NULL, "500 Internal Server Error: a path regex hit "
+		    "its match limit on %s", rq->path);
 		return -1;
 	}
 	if (id >= 0) {
 		route_fits(x, cfg->routes[id], &win, why, sizeof(why), &w);
-		label(&cfg->routes[id]->sec, wl, sizeof(wl));
+		ex_label(&cfg->routes[id]->sec, wl, sizeof(wl));
 	} else
-		say(x, NULL, "404 Not Found: no route takes host %s, path %s, "
-		    "method %s", rq->host, rq->path, rq->method);
+		ex_say(x, NULL, "404 Not Found: no route takes host %s, path "
+		    "%s, method %s", rq->host, rq->path, rq->method);
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		const struct cfg_route *r = cfg->routes[i];
 
 		if ((int)i == id)
 			continue;
-		label(&r->sec, lb, sizeof(lb));
+		ex_label(&r->sec, lb, sizeof(lb));
 		if (route_fits(x, r, &rk, why, sizeof(why), &w)) {
 			if (id >= 0)
-				say(x, &r->sec.where, "%s fits too, but %s "
+				ex_say(x, &r->sec.where, "%s fits too, but %s "
 				    "wins: %s", lb, wl, rank_reason(&win,
 				    &rk));
 			else
-				say(x, &r->sec.where, "%s fits, yet the "
+				ex_say(x, &r->sec.where, "%s fits, yet the "
 				    "router did not take it", lb);
 		} else if (id < 0 || (int)i < id)
-			say(x, w, "%s does not take it: %s", lb, why);
+			ex_say(x, w, "%s does not take it: %s", lb, why);
 	}
 	if (id >= 0)
 		explain_match(x, cfg->routes[id], &win);
@@ -959,7 +910,7 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 	bool			 any = false;
 	int			 rc, st = r->deny_status;
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	if (r->deny_methods != 0) {
 		bool hit = (r->deny_methods & (1u << rq->meth)) != 0;
 
@@ -971,8 +922,9 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 					hit = true;
 		}
 		if (hit) {
-			say(x, key_where(&r->sec, "deny_method"), "deny_method "
-			    "of %s refuses %s: %d", lb, rq->method, st);
+			ex_say(x, ex_where(&r->sec, "deny_method"),
+			    "deny_method of %s refuses %s: %d", lb,
+			    rq->method, st);
 			return false;
 		}
 		any = true;
@@ -985,8 +937,8 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 		    strncasecmp(rq->path, d->prefix, d->len) :
 		    memcmp(rq->path, d->prefix, d->len)) != 0)
 			continue;
-		say(x, key_where(&r->sec, "deny_path"), "deny_path %s%s of %s "
-		    "refuses path %s: %d", d->prefix, d->icase ?
+		ex_say(x, ex_where(&r->sec, "deny_path"), "deny_path %s%s of "
+		    "%s refuses path %s: %d", d->prefix, d->icase ?
 		    " (any case)" : "", lb, rq->path, st);
 		return false;
 	}
@@ -1003,24 +955,25 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 			if ((rc = regex_match(d->re, h->value,
 			    strlen(h->value), &ov)) == 0)
 				continue;
-			say(x, key_where(&r->sec, "deny_header"), "deny_header "
-			    "%s of %s refuses %s: %s: %d", d->name, lb,
-			    h->name, rc < 0 ? "(regex limit)" : h->value, st);
+			ex_say(x, ex_where(&r->sec, "deny_header"),
+			    "deny_header %s of %s refuses %s: %s: %d",
+			    d->name, lb, h->name, rc < 0 ? "(regex limit)" :
+			    h->value, st);
 			return false;
 		}
 	}
 	if (r->deny_query_re != NULL) {
 		any = true;
 		if ((rc = query_denied(r, rq)) != 0) {
-			say(x, key_where(&r->sec, "deny_query"),
+			ex_say(x, ex_where(&r->sec, "deny_query"),
 			    "deny_query of %s refuses the query %s%s: %d", lb,
 			    rq->query, rc < 0 ? " (regex limit)" : "", st);
 			return false;
 		}
 	}
 	if (any)
-		say(x, &r->sec.where, "no deny_method, deny_path, deny_header "
-		    "or deny_query of %s refuses it", lb);
+		ex_say(x, &r->sec.where, "no deny_method, deny_path, "
+		    "deny_header or deny_query of %s refuses it", lb);
 	return true;
 }
 
@@ -1052,18 +1005,18 @@ explain_maintenance(struct ex *x, const struct cfg_route *r)
 	for (size_t i = 0; i < n; i++)
 		if (allow == NULL && m[i]->nallow > 0)
 			allow = m[i];
-	label(on, lb, sizeof(lb));
+	ex_label(on, lb, sizeof(lb));
 	if (allow != NULL && rq->has_from) {
 		addr_format_ip(&rq->from, ip, sizeof(ip));
 		for (size_t i = 0; i < allow->nallow; i++)
 			if (cidr_match(&allow->allow[i], &rq->from.ss)) {
-				say(x, key_where(on, "maintenance"), "%s is in "
-				    "maintenance, but maintenance_allow lets "
-				    "%s through", lb, ip);
+				ex_say(x, ex_where(on, "maintenance"), "%s is "
+				    "in maintenance, but maintenance_allow "
+				    "lets %s through", lb, ip);
 				return true;
 			}
 	}
-	say(x, key_where(on, "maintenance"), "%s is in maintenance: 503 "
+	ex_say(x, ex_where(on, "maintenance"), "%s is in maintenance: 503 "
 	    "Service Unavailable with the maintenance page%s", lb,
 	    allow != NULL && !rq->has_from ? " (maintenance_allow lets some "
 	    "addresses through: add \"from ADDRESS\" to check one)" : "");
@@ -1078,34 +1031,34 @@ explain_headers(struct ex *x, const struct cfg_route *r)
 {
 	char	lb[300], val[1024], list[2048];
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	for (size_t i = 0; i < r->nset_req; i++) {
 		if (render(x, &r->set_req[i].value, NULL, NULL, 0, val,
 		    sizeof(val)) == -1)
 			strlcpy_(val, "(too long)", sizeof(val));
-		say(x, key_where(&r->sec, "set_request_header"), "%s sets "
+		ex_say(x, ex_where(&r->sec, "set_request_header"), "%s sets "
 		    "request header %s: %s", lb, r->set_req[i].name, val);
 	}
 	list[0] = '\0';
 	for (size_t i = 0; i < r->nremove_req; i++)
-		cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
+		ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
 		    r->remove_req[i].name);
 	if (r->nremove_req > 0)
-		say(x, key_where(&r->sec, "remove_request_header"),
+		ex_say(x, ex_where(&r->sec, "remove_request_header"),
 		    "%s removes request headers %s", lb, list);
 	for (size_t i = 0; i < r->nset_resp; i++) {
 		if (render(x, &r->set_resp[i].value, NULL, NULL, 0, val,
 		    sizeof(val)) == -1)
 			strlcpy_(val, "(too long)", sizeof(val));
-		say(x, key_where(&r->sec, "set_response_header"), "%s sets "
+		ex_say(x, ex_where(&r->sec, "set_response_header"), "%s sets "
 		    "response header %s: %s", lb, r->set_resp[i].name, val);
 	}
 	list[0] = '\0';
 	for (size_t i = 0; i < r->nremove_resp; i++)
-		cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
+		ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
 		    r->remove_resp[i].name);
 	if (r->nremove_resp > 0)
-		say(x, key_where(&r->sec, "remove_response_header"), "%s "
+		ex_say(x, ex_where(&r->sec, "remove_response_header"), "%s "
 		    "removes response headers %s", lb, list);
 }
 
@@ -1129,7 +1082,7 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 
 	if (r->strip_prefix == NULL && r->add_prefix == NULL &&
 	    r->rewrite_re == NULL) {
-		say(x, NULL, "target sent upstream: %s (as the client sent "
+		ex_say(x, NULL, "target sent upstream: %s (as the client sent "
 		    "it)", rq->target);
 		return;
 	}
@@ -1137,11 +1090,11 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 		if ((m = route_strip_prefix(r->strip_prefix, path, plen,
 		    stripped, &path)) >= 0) {
 			plen = (size_t)m;
-			say(x, key_where(&r->sec, "strip_prefix"),
+			ex_say(x, ex_where(&r->sec, "strip_prefix"),
 			    "strip_prefix %s leaves %.*s", r->strip_prefix,
 			    (int)plen, path);
 		} else
-			say(x, key_where(&r->sec, "strip_prefix"),
+			ex_say(x, ex_where(&r->sec, "strip_prefix"),
 			    "strip_prefix %s does not apply to %s",
 			    r->strip_prefix, rq->path);
 	}
@@ -1149,13 +1102,13 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 		memcpy(tmp, path, plen);
 		tmp[plen] = '\0';
 		if ((rc = regex_match(r->rewrite_re, tmp, plen, &ov)) < 0) {
-			say(x, key_where(&r->sec, "rewrite"), "500 Internal "
+			ex_say(x, ex_where(&r->sec, "rewrite"), "500 Internal "
 			    "Server Error: the rewrite regex hit its match "
 			    "limit");
 			return;
 		}
 		if (rc == 0)
-			say(x, key_where(&r->sec, "rewrite"),
+			ex_say(x, ex_where(&r->sec, "rewrite"),
 			    "rewrite does not match %s", tmp);
 		else {
 			char subj[EX_TARGET_MAX];
@@ -1163,11 +1116,11 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 			memcpy(subj, tmp, plen + 1);
 			if ((m = render(x, &r->rewrite_to, subj, ov, rc, tmp,
 			    sizeof(tmp))) == -1) {
-				say(x, key_where(&r->sec, "rewrite"), "414 URI "
-				    "Too Long: the rewritten target");
+				ex_say(x, ex_where(&r->sec, "rewrite"), "414 "
+				    "URI Too Long: the rewritten target");
 				return;
 			}
-			say(x, key_where(&r->sec, "rewrite"), "rewrite turns "
+			ex_say(x, ex_where(&r->sec, "rewrite"), "rewrite turns "
 			    "%s into %s", subj, tmp);
 			if (memchr(tmp, '?', (size_t)m) != NULL)
 				keep_args = false;
@@ -1182,8 +1135,8 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 			n--;
 		memcpy(out, r->add_prefix, n);
 		o = n;
-		say(x, key_where(&r->sec, "add_prefix"), "add_prefix %s gives "
-		    "%.*s%.*s", r->add_prefix, (int)n, r->add_prefix,
+		ex_say(x, ex_where(&r->sec, "add_prefix"), "add_prefix %s "
+		    "gives %.*s%.*s", r->add_prefix, (int)n, r->add_prefix,
 		    (int)plen, path);
 	}
 	memcpy(out + o, path, plen);
@@ -1194,7 +1147,7 @@ explain_rewrite(struct ex *x, const struct cfg_route *r)
 		o += rq->querylen;
 	}
 	out[o] = '\0';
-	say(x, NULL, "target sent upstream: %s", out);
+	ex_say(x, NULL, "target sent upstream: %s", out);
 }
 
 static void
@@ -1205,14 +1158,14 @@ explain_upstream(struct ex *x, const struct cfg_route *r)
 	char			 flags[256];
 	size_t			 nprimary = 0;
 
-	label(&u->sec, lb, sizeof(lb));
-	say(x, &r->upstream_where, "it goes to %s, written at %s:%d", lb,
+	ex_label(&u->sec, lb, sizeof(lb));
+	ex_say(x, &r->upstream_where, "it goes to %s, written at %s:%d", lb,
 	    u->sec.where.file, u->sec.where.line);
 	if (u->balance == BALANCE_HASH)
-		say(x, &u->hash_where, "balance hash on a key of the request: "
-		    "the same key, the same server");
+		ex_say(x, &u->hash_where, "balance hash on a key of the "
+		    "request: the same key, the same server");
 	else
-		say(x, key_where(&u->sec, "balance"), "balance %s%s",
+		ex_say(x, ex_where(&u->sec, "balance"), "balance %s%s",
 		    balance_names[u->balance], u->balance_set ? "" :
 		    " (the default)");
 	for (size_t i = 0; i < u->nservers; i++) {
@@ -1221,43 +1174,44 @@ explain_upstream(struct ex *x, const struct cfg_route *r)
 		addr_format(&sv->addr, s, sizeof(s));
 		flags[0] = '\0';
 		if (sv->backup)
-			cat(flags, sizeof(flags), ", backup: only when every "
-			    "other server is down");
+			ex_cat(flags, sizeof(flags), ", backup: only when "
+			    "every other server is down");
 		if (sv->down)
-			cat(flags, sizeof(flags), ", down: out of service");
+			ex_cat(flags, sizeof(flags), ", down: out of service");
 		if (sv->drain)
-			cat(flags, sizeof(flags), ", drain: no new requests");
+			ex_cat(flags, sizeof(flags), ", drain: no new "
+			    "requests");
 		if (sv->max_conns > 0)
-			cat(flags, sizeof(flags), ", max_conns %d",
+			ex_cat(flags, sizeof(flags), ", max_conns %d",
 			    sv->max_conns);
 		if (!sv->backup && !sv->down && !sv->drain)
 			nprimary++;
 		if (strcmp(s, sv->spec) == 0)
-			say(x, &sv->where, "server %s weight %d%s", sv->spec,
+			ex_say(x, &sv->where, "server %s weight %d%s", sv->spec,
 			    sv->weight, flags);
 		else
-			say(x, &sv->where, "server %s (%s) weight %d%s",
+			ex_say(x, &sv->where, "server %s (%s) weight %d%s",
 			    sv->spec, s, sv->weight, flags);
 	}
 	if (nprimary == 0)
-		say(x, &u->sec.where, "%s has no server that takes new "
+		ex_say(x, &u->sec.where, "%s has no server that takes new "
 		    "requests unless a backup does: expect 502 or 503", lb);
 	switch (u->check) {
 	case CHECK_OFF:
-		say(x, &u->sec.where, "no active health check in %s "
+		ex_say(x, &u->sec.where, "no active health check in %s "
 		    "(health_check unset)", lb);
 		break;
 	case CHECK_TCP:
 		fmt_duration(a, sizeof(a), u->check_interval_ms);
 		fmt_duration(b, sizeof(b), u->check_timeout_ms);
-		say(x, key_where(&u->sec, "health_check"), "health check: "
+		ex_say(x, ex_where(&u->sec, "health_check"), "health check: "
 		    "a TCP connect every %s, timeout %s, up after %d, down "
 		    "after %d", a, b, u->rise, u->fall);
 		break;
 	case CHECK_HTTP:
 		fmt_duration(a, sizeof(a), u->check_interval_ms);
 		fmt_duration(b, sizeof(b), u->check_timeout_ms);
-		say(x, key_where(&u->sec, "health_check"), "health check: %s "
+		ex_say(x, ex_where(&u->sec, "health_check"), "health check: %s "
 		    "%s every %s, timeout %s, expects %d-%d%s%s, up after %d, "
 		    "down after %d", u->check_method, u->check_path, a, b,
 		    u->expect_lo, u->expect_hi, u->expect_body != NULL ?
@@ -1267,17 +1221,17 @@ explain_upstream(struct ex *x, const struct cfg_route *r)
 	}
 	if (u->max_fails > 0) {
 		fmt_duration(a, sizeof(a), u->fail_timeout_ms);
-		say(x, key_where(&u->sec, "max_fails"), "a server that fails "
+		ex_say(x, ex_where(&u->sec, "max_fails"), "a server that fails "
 		    "%d time%s within %s is left out for %s%s", u->max_fails,
 		    u->max_fails == 1 ? "" : "s", a, a,
 		    dflt(&u->sec, "max_fails"));
 	}
 	if (u->retries > 0)
-		say(x, key_where(&u->sec, "retries"), "a failed request is "
+		ex_say(x, ex_where(&u->sec, "retries"), "a failed request is "
 		    "tried again on up to %d other server%s%s", u->retries,
 		    u->retries == 1 ? "" : "s", dflt(&u->sec, "retries"));
 	if (u->tls)
-		say(x, &u->tls_where, "TLS to the servers, certificate %s",
+		ex_say(x, &u->tls_where, "TLS to the servers, certificate %s",
 		    u->tls_verify ? "verified" : "not verified");
 }
 
@@ -1287,26 +1241,26 @@ explain_cache(struct ex *x, const struct cfg_route *r)
 	const struct explain_req *rq = x->rq;
 	char			 lb[300], key[EX_TARGET_MAX + 512];
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	if (!r->cache) {
-		say(x, cfg_key_where(&r->sec, "cache") != NULL ?
+		ex_say(x, cfg_key_where(&r->sec, "cache") != NULL ?
 		    cfg_key_where(&r->sec, "cache") : &r->sec.where,
 		    "cache off in %s", lb);
 		return;
 	}
 	if (rq->meth != HTTP_M_GET && !(rq->meth == HTTP_M_HEAD &&
 	    r->cache_head)) {
-		say(x, key_where(&r->sec, "cache"), "cache on in %s, but not "
+		ex_say(x, ex_where(&r->sec, "cache"), "cache on in %s, but not "
 		    "for %s: forwarded", lb, rq->method);
 		return;
 	}
 	if (render(x, &r->cache_key, NULL, NULL, 0, key, sizeof(key)) == -1)
 		strlcpy_(key, "(too long: not cached)", sizeof(key));
-	say(x, cfg_key_where(&r->sec, "cache_key") != NULL ?
-	    cfg_key_where(&r->sec, "cache_key") : key_where(&r->sec, "cache"),
+	ex_say(x, cfg_key_where(&r->sec, "cache_key") != NULL ?
+	    cfg_key_where(&r->sec, "cache_key") : ex_where(&r->sec, "cache"),
 	    "cache on in %s, key %s", lb, key);
 	if (x->cfg->global.cache_size == 0)
-		say(x, key_where(&x->cfg->global.sec, "cache_size"),
+		ex_say(x, ex_where(&x->cfg->global.sec, "cache_size"),
 		    "but cache_size is 0: nothing is stored");
 }
 
@@ -1315,14 +1269,14 @@ explain_compress(struct ex *x, const struct cfg_route *r)
 {
 	char	lb[300], types[2048];
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	if (!r->compress_gzip && !r->compress_br)
 		return;
 	types[0] = '\0';
 	for (size_t i = 0; i < r->ncompress_types; i++)
-		cat(types, sizeof(types), "%s%s", i > 0 ? " " : "",
+		ex_cat(types, sizeof(types), "%s%s", i > 0 ? " " : "",
 		    r->compress_types[i]);
-	say(x, key_where(&r->sec, "compress"), "%s compresses responses "
+	ex_say(x, ex_where(&r->sec, "compress"), "%s compresses responses "
 	    "with %s%s%s of %llu bytes or more, types %s", lb,
 	    r->compress_gzip ? "gzip" : "", r->compress_gzip &&
 	    r->compress_br ? " or " : "", r->compress_br ? "br" : "",
@@ -1334,10 +1288,10 @@ explain_action(struct ex *x, const struct cfg_route *r)
 {
 	char	lb[300], loc[EX_TARGET_MAX + 512];
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	switch (r->action) {
 	case ACTION_RETURN:
-		say(x, &r->action_where, "%s answers itself: %d with %zu "
+		ex_say(x, &r->action_where, "%s answers itself: %d with %zu "
 		    "bytes of %s", lb, r->status, r->bodylen,
 		    r->body_type != NULL ? r->body_type : "text/plain");
 		break;
@@ -1345,19 +1299,20 @@ explain_action(struct ex *x, const struct cfg_route *r)
 		if (render(x, &r->location, NULL, NULL, 0, loc,
 		    sizeof(loc)) == -1)
 			strlcpy_(loc, "(too long)", sizeof(loc));
-		say(x, &r->action_where, "%s redirects: %d to %s", lb,
+		ex_say(x, &r->action_where, "%s redirects: %d to %s", lb,
 		    r->status, loc);
 		break;
 	case ACTION_METRICS:
-		say(x, &r->action_where, "%s answers itself: the metrics", lb);
+		ex_say(x, &r->action_where, "%s answers itself: the metrics",
+		    lb);
 		break;
 	case ACTION_STATUS:
-		say(x, &r->action_where, "%s answers itself: the status page",
-		    lb);
+		ex_say(x, &r->action_where, "%s answers itself: the status "
+		    "page", lb);
 		break;
 	case ACTION_PROXY:
 		explain_rewrite(x, r);
-		say(x, cfg_key_where(&r->sec, "proxy_host"), "Host sent "
+		ex_say(x, cfg_key_where(&r->sec, "proxy_host"), "Host sent "
 		    "upstream: %s", r->proxy_host != NULL ? r->proxy_host :
 		    x->rq->authority);
 		explain_upstream(x, r);
@@ -1386,7 +1341,8 @@ explain_via(struct ex *x)
 	if (li != NULL && !explain_acl(x, &li->acl, &li->sec))
 		return;
 	if (rq->above_root) {
-		say(x, NULL, "400 Bad Request: the path climbs above the root");
+		ex_say(x, NULL, "400 Bad Request: the path climbs above the "
+		    "root");
 		return;
 	}
 	if (li != NULL && li->redirect_to_https) {
@@ -1401,9 +1357,10 @@ explain_via(struct ex *x)
 			snprintf(host, sizeof(host), "%s:%d", rq->host, port);
 		else
 			strlcpy_(host, rq->host, sizeof(host));
-		label(&li->sec, lb, sizeof(lb));
-		say(x, key_where(&li->sec, "redirect_to_https"), "%s redirects "
-		    "to https: 301 to https://%s%s", lb, host, rq->target);
+		ex_label(&li->sec, lb, sizeof(lb));
+		ex_say(x, ex_where(&li->sec, "redirect_to_https"), "%s "
+		    "redirects to https: 301 to https://%s%s", lb, host,
+		    rq->target);
 		return;
 	}
 	if ((id = explain_routes(x)) < 0)
@@ -1426,31 +1383,31 @@ explain_print(const struct config *cfg, const struct explain_req *rq,
 	char		 ip[ADDR_STRLEN], lb[300];
 	size_t		 n;
 
-	say(&x, NULL, "request: %s %s://%s%s", rq->method, rq->tls ? "https" :
-	    "http", rq->authority, rq->target);
-	say(&x, NULL, "host: %s", rq->host);
+	ex_say(&x, NULL, "request: %s %s://%s%s", rq->method, rq->tls ?
+	    "https" : "http", rq->authority, rq->target);
+	ex_say(&x, NULL, "host: %s", rq->host);
 	if (rq->above_root)
-		say(&x, NULL, "path: %.*s climbs above the root",
+		ex_say(&x, NULL, "path: %.*s climbs above the root",
 		    (int)(rq->query != NULL ? (size_t)(rq->query - 1 -
 		    rq->target) : rq->targetlen), rq->target);
 	else if (rq->pathlen != (rq->query != NULL ? (size_t)(rq->query - 1 -
 	    rq->target) : rq->targetlen) || memcmp(rq->path, rq->target,
 	    rq->pathlen) != 0)
-		say(&x, NULL, "path: %s (normalized from %.*s)", rq->path,
+		ex_say(&x, NULL, "path: %s (normalized from %.*s)", rq->path,
 		    (int)(rq->query != NULL ? (size_t)(rq->query - 1 -
 		    rq->target) : rq->targetlen), rq->target);
 	else
-		say(&x, NULL, "path: %s", rq->path);
+		ex_say(&x, NULL, "path: %s", rq->path);
 	if (rq->query != NULL)
-		say(&x, NULL, "query: %s", rq->query);
+		ex_say(&x, NULL, "query: %s", rq->query);
 	if (rq->has_from) {
 		addr_format_ip(&rq->from, ip, sizeof(ip));
-		say(&x, NULL, "client: %s", ip);
+		ex_say(&x, NULL, "client: %s", ip);
 	}
 	for (size_t i = 0; i < rq->nheaders; i++)
-		say(&x, NULL, "header: %s: %s", rq->headers[i].name,
+		ex_say(&x, NULL, "header: %s: %s", rq->headers[i].name,
 		    rq->headers[i].value);
-	n = find_listeners(&x, idx, nitems(idx));
+	n = explain_listeners(&x, idx, nitems(idx));
 	if (n == 0) {
 		explain_via(&x);
 		return;
@@ -1458,9 +1415,9 @@ explain_print(const struct config *cfg, const struct explain_req *rq,
 	for (size_t i = 0; i < n; i++) {
 		x.listener = idx[i];
 		if (n > 1) {
-			label(&cfg->listeners[idx[i]]->sec, lb, sizeof(lb));
-			say(&x, &cfg->listeners[idx[i]]->sec.where, "through "
-			    "%s:", lb);
+			ex_label(&cfg->listeners[idx[i]]->sec, lb, sizeof(lb));
+			ex_say(&x, &cfg->listeners[idx[i]]->sec.where,
+			    "through %s:", lb);
 		}
 		explain_via(&x);
 	}
