@@ -75,4 +75,13 @@ const char		*ex_label(const struct cfg_section *, char *, size_t);
 void			 ex_cat(char *, size_t, const char *, ...)
 			    __attribute__((format(printf, 3, 4)));
 
+/*
+ * explain_listeners fills idx with the listeners that take the request
+ * and returns how many; explain_routes tells which route takes it and why
+ * the others do not, and returns its index, or -1 when the request ends
+ * there (explain_route.c).
+ */
+size_t			 explain_listeners(struct ex *, int *, size_t);
+int			 explain_routes(struct ex *);
+
 #endif
