@@ -84,4 +84,11 @@ void			 ex_cat(char *, size_t, const char *, ...)
 size_t			 explain_listeners(struct ex *, int *, size_t);
 int			 explain_routes(struct ex *);
 
+/*
+ * What the route taken does: the answer it gives itself, or the target,
+ * upstream, cache and compression of a proxy, and the headers it sets
+ * (explain_action.c).
+ */
+void			 explain_action(struct ex *, const struct cfg_route *);
+
 #endif
