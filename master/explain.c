@@ -5,14 +5,12 @@
  * action) and prints one fact per line, each starting with the file:line
  * responsible. The route is the one router_match() gives, the very lookup
  * the workers run; the rest reads the same struct config fields they do.
+ * The argument is read in explain_req.c, the listener and route found in
+ * explain_route.c, and what the route does is told in explain_action.c.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

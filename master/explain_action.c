@@ -6,7 +6,6 @@
  * cannot tell stays as ${name}.
  */
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -1,7 +1,8 @@
 /*
  * What the files of frontd -t -e share: the request as read from the
  * argument, one walk through a configuration, and the printing of one
- * fact per line, each after the file:line responsible.
+ * fact per line, each after the file:line responsible. Only the
+ * master/explain*.c files include it; the rest of frontd sees explain.h.
  */
 #ifndef MASTER_EXPLAIN_INT_H
 #define MASTER_EXPLAIN_INT_H
