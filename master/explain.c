@@ -5,14 +5,12 @@
  * action) and prints one fact per line, each starting with the file:line
  * responsible. The route is the one router_match() gives, the very lookup
  * the workers run; the rest reads the same struct config fields they do.
+ * The argument is read in explain_req.c, the listener and route found in
+ * explain_route.c, and what the route does is told in explain_action.c.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,338 +20,13 @@
 #include "common/route.h"
 #include "common/util.h"
 #include "master/explain.h"
-
-#define EX_TARGET_MAX	4096	/* path and query of the URL */
-#define EX_HEADERS_MAX	16
-#define EX_LINE_MAX	8192	/* one printed fact */
-#define EX_ARG_MAX	(EX_TARGET_MAX + 4096)
-
-struct ex_header {
-	char		*name;
-	char		*value;
-};
-
-struct explain_req {
-	char			 method[32];
-	enum http_method	 meth;
-	bool			 tls;		/* https */
-	int			 port;
-	char			 host[256];	/* lower case, no final
-						   dot */
-	size_t			 hostlen;
-	char			 authority[264];	/* host[:port] */
-	/* path?query as given, then the path normalized */
-	char			 target[EX_TARGET_MAX];
-	size_t			 targetlen;
-	char			 path[EX_TARGET_MAX];
-	size_t			 pathlen;
-	bool			 above_root;	/* the path climbs above
-						   "/" */
-	const char		*query;	/* after '?'; or NULL */
-	size_t			 querylen;
-	bool			 has_from;
-	struct addr		 from;
-	struct ex_header	 headers[EX_HEADERS_MAX];
-	size_t			 nheaders;
-	char			*buf;	/* the argument, in words */
-};
-
-/* One walk: the configuration, the request, where to print. */
-struct ex {
-	const struct config		*cfg;
-	const struct explain_req	*rq;
-	FILE				*fp;
-	int				 listener;	/* -1: none */
-};
-
-static const char *const method_names[] = {
-	[HTTP_M_GET] = "GET", [HTTP_M_HEAD] = "HEAD", [HTTP_M_POST] = "POST",
-	[HTTP_M_PUT] = "PUT", [HTTP_M_DELETE] = "DELETE",
-	[HTTP_M_CONNECT] = "CONNECT", [HTTP_M_OPTIONS] = "OPTIONS",
-	[HTTP_M_TRACE] = "TRACE", [HTTP_M_PATCH] = "PATCH",
-};
-
-static const char *const balance_names[] = {
-	[BALANCE_ROUND_ROBIN] = "round_robin",
-	[BALANCE_LEAST_CONN] = "least_conn",
-	[BALANCE_IP_HASH] = "ip_hash",
-	[BALANCE_HASH] = "hash",
-	[BALANCE_RANDOM] = "random",
-};
-
-static const struct {
-	enum cfg_var	 var;
-	const char	*name;
-} var_names[] = {
-	{ VAR_URI, "uri" }, { VAR_REQUEST_URI, "request_uri" },
-	{ VAR_ARGS, "args" }, { VAR_HOST, "host" },
-	{ VAR_AUTHORITY, "authority" }, { VAR_REMOTE_ADDR, "remote_addr" },
-	{ VAR_SCHEME, "scheme" }, { VAR_SERVER_PORT, "server_port" },
-	{ VAR_SSL_CLIENT_S_DN, "ssl_client_s_dn" },
-	{ VAR_SSL_PROTOCOL, "ssl_protocol" }, { VAR_SSL_CIPHER, "ssl_cipher" },
-};
-
-static void	say(struct ex *, const struct cfg_where *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* ------------------------------------------------------------------ */
-/* The argument */
-
-static bool
-token_char(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static bool
-is_token(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!token_char((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* scheme://[user@]host[:port][/path][?query][#fragment] */
-static int
-parse_url(struct explain_req *rq, const char *url, char *err, size_t errlen)
-{
-	const char	*p, *auth, *ae, *hs, *he, *ps = NULL, *frag;
-	size_t		 n;
-	long		 port = 0;
-	ssize_t		 m;
-
-	if (strncasecmp(url, "http://", 7) == 0) {
-		rq->tls = false;
-		auth = url + 7;
-	} else if (strncasecmp(url, "https://", 8) == 0) {
-		rq->tls = true;
-		auth = url + 8;
-	} else {
-		snprintf(err, errlen, "\"%s\" is not an http:// or https:// "
-		    "URL", url);
-		return -1;
-	}
-	for (ae = auth; *ae != '\0' && *ae != '/' && *ae != '?' &&
-	    *ae != '#'; ae++)
-		;
-	hs = auth;
-	for (p = auth; p < ae; p++)
-		if (*p == '@')
-			hs = p + 1;
-	if (hs < ae && *hs == '[') {
-		if ((he = memchr(hs, ']', (size_t)(ae - hs))) == NULL) {
-			snprintf(err, errlen, "unclosed [ in the host of "
-			    "\"%s\"", url);
-			return -1;
-		}
-		he++;
-	} else
-		for (he = hs; he < ae && *he != ':'; he++)
-			;
-	if (he < ae) {
-		if (*he != ':' || he + 1 == ae) {
-			snprintf(err, errlen, "bad port in \"%s\"", url);
-			return -1;
-		}
-		for (p = he + 1; p < ae; p++) {
-			if (*p < '0' || *p > '9' || port > 65535) {
-				snprintf(err, errlen, "bad port in \"%s\"",
-				    url);
-				return -1;
-			}
-			port = port * 10 + (*p - '0');
-		}
-		if (port == 0 || port > 65535) {
-			snprintf(err, errlen, "bad port in \"%s\"", url);
-			return -1;
-		}
-		ps = he + 1;
-	}
-	rq->port = port != 0 ? (int)port : rq->tls ? 443 : 80;
-	n = (size_t)(he - hs);
-	if (n > 0 && hs[n - 1] == '.')
-		n--;
-	if (n == 0 || n >= sizeof(rq->host)) {
-		snprintf(err, errlen, "no host name in \"%s\"", url);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = hs[i];
-
-		if ((unsigned char)c <= ' ' || (unsigned char)c >= 0x7f) {
-			snprintf(err, errlen, "bad host name in \"%s\"", url);
-			return -1;
-		}
-		rq->host[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
-	rq->host[n] = '\0';
-	rq->hostlen = n;
-	/* As the worker's $authority: the port only when not the default. */
-	if (ps != NULL && rq->port != (rq->tls ? 443 : 80))
-		snprintf(rq->authority, sizeof(rq->authority), "%s:%d",
-		    rq->host, rq->port);
-	else
-		strlcpy_(rq->authority, rq->host, sizeof(rq->authority));
-
-	if ((frag = strchr(ae, '#')) == NULL)
-		frag = ae + strlen(ae);
-	n = (size_t)(frag - ae);
-	if (n + 2 > sizeof(rq->target)) {
-		snprintf(err, errlen, "the URL is longer than %d bytes",
-		    EX_TARGET_MAX - 2);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)ae[i] <= ' ' ||
-		    (unsigned char)ae[i] >= 0x7f) {
-			snprintf(err, errlen, "a space or control byte in "
-			    "\"%s\"", url);
-			return -1;
-		}
-	/* "https://x" and "https://x?q" ask for "/". */
-	if (n == 0 || ae[0] != '/')
-		rq->target[rq->targetlen++] = '/';
-	memcpy(rq->target + rq->targetlen, ae, n);
-	rq->targetlen += n;
-	rq->target[rq->targetlen] = '\0';
-
-	n = rq->targetlen;
-	if ((p = memchr(rq->target, '?', n)) != NULL) {
-		rq->query = p + 1;
-		rq->querylen = n - (size_t)(p + 1 - rq->target);
-		n = (size_t)(p - rq->target);
-	}
-	if ((m = path_normalize(rq->target, n, rq->path)) == -1)
-		rq->above_root = true;
-	else
-		rq->pathlen = (size_t)m;
-	rq->path[rq->pathlen] = '\0';
-	return 0;
-}
-
-struct explain_req *
-explain_parse(const char *arg, char *err, size_t errlen)
-{
-	struct explain_req	*rq;
-	char			*tok[EX_HEADERS_MAX * 8 + 8], *p, *url;
-	size_t			 ntok = 0, i = 0, len = strlen(arg);
-	struct ex_header	*h = NULL;
-	char			*vend = NULL;
-
-	if (len > EX_ARG_MAX) {
-		snprintf(err, errlen, "longer than %d bytes", EX_ARG_MAX);
-		return NULL;
-	}
-	rq = xcalloc(1, sizeof(*rq));
-	rq->buf = xstrdup(arg);
-	for (p = strtok(rq->buf, " \t\r\n"); p != NULL;
-	    p = strtok(NULL, " \t\r\n")) {
-		if (ntok == nitems(tok)) {
-			snprintf(err, errlen, "more than %zu words",
-			    nitems(tok));
-			goto fail;
-		}
-		tok[ntok++] = p;
-	}
-	if (ntok == 0) {
-		snprintf(err, errlen, "empty; expected \"METHOD URL\"");
-		goto fail;
-	}
-	if (strstr(tok[0], "://") != NULL)
-		strlcpy_(rq->method, "GET", sizeof(rq->method));
-	else {
-		if (!is_token(tok[0], strlen(tok[0])) ||
-		    strlen(tok[0]) >= sizeof(rq->method)) {
-			snprintf(err, errlen, "bad method \"%s\"", tok[0]);
-			goto fail;
-		}
-		strlcpy_(rq->method, tok[0], sizeof(rq->method));
-		i++;
-	}
-	rq->meth = HTTP_M_OTHER;
-	for (size_t m = 0; m < nitems(method_names); m++)
-		if (method_names[m] != NULL &&
-		    strcmp(method_names[m], rq->method) == 0)
-			rq->meth = (enum http_method)m;
-	if (i == ntok) {
-		snprintf(err, errlen, "no URL after \"%s\"", rq->method);
-		goto fail;
-	}
-	url = tok[i++];
-	if (parse_url(rq, url, err, errlen) == -1)
-		goto fail;
-
-	/* Then "from ADDRESS" and "Name: value" fields, in any order. */
-	for (; i < ntok; i++) {
-		size_t tl = strlen(tok[i]);
-
-		if (strcmp(tok[i], "from") == 0) {
-			if (i + 1 == ntok || addr_parse_ip(&rq->from, tok[i + 1],
-			    strlen(tok[i + 1])) == -1) {
-				snprintf(err, errlen, "\"from\" wants an IP "
-				    "address");
-				goto fail;
-			}
-			rq->has_from = true;
-			h = NULL;
-			i++;
-			continue;
-		}
-		if (tl > 1 && tok[i][tl - 1] == ':' &&
-		    is_token(tok[i], tl - 1)) {
-			if (rq->nheaders == EX_HEADERS_MAX) {
-				snprintf(err, errlen, "more than %d header "
-				    "fields", EX_HEADERS_MAX);
-				goto fail;
-			}
-			h = &rq->headers[rq->nheaders++];
-			tok[i][tl - 1] = '\0';
-			h->name = tok[i];
-			h->value = NULL;
-			continue;
-		}
-		if (h == NULL) {
-			snprintf(err, errlen, "unexpected \"%s\" (expected "
-			    "\"from ADDRESS\" or \"Name: value\")", tok[i]);
-			goto fail;
-		}
-		/* A value of several words: join them again, one space. */
-		if (h->value == NULL)
-			h->value = tok[i];
-		else {
-			vend = h->value + strlen(h->value);
-			*vend = ' ';
-			memmove(vend + 1, tok[i], tl + 1);
-		}
-	}
-	for (i = 0; i < rq->nheaders; i++)
-		if (rq->headers[i].value == NULL)
-			rq->headers[i].value = rq->headers[i].name +
-			    strlen(rq->headers[i].name);
-	return rq;
-fail:
-	explain_free(rq);
-	return NULL;
-}
-
-void
-explain_free(struct explain_req *rq)
-{
-	if (rq == NULL)
-		return;
-	free(rq->buf);
-	free(rq);
-}
+#include "master/explain_int.h"
 
 /* ------------------------------------------------------------------ */
 /* Printing */
 
-static void
-say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
+void
+ex_say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
 {
 	char	line[EX_LINE_MAX];
 	va_list	ap;
@@ -368,34 +41,23 @@ say(struct ex *x, const struct cfg_where *w, const char *fmt, ...)
 }
 
 /* Where a key was first given in a section, else the section's header. */
-static const struct cfg_where *
-key_where(const struct cfg_section *sec, const char *key)
+const struct cfg_where *
+ex_where(const struct cfg_section *sec, const char *key)
 {
 	const struct cfg_where	*w = cfg_key_where(sec, key);
 
 	return w != NULL ? w : &sec->where;
 }
 
-/* " (the default)" for a key the section leaves unset. */
-static const char *
-dflt(const struct cfg_section *sec, const char *key)
-{
-	return cfg_key_where(sec, key) == NULL ? " (the default)" : "";
-}
-
-static const char *
-label(const struct cfg_section *sec, char *buf, size_t len)
+const char *
+ex_label(const struct cfg_section *sec, char *buf, size_t len)
 {
 	return cfg_section_label(sec, buf, len);
 }
 
 /* Appends to a bounded string; what does not fit is cut. */
-static void
-cat(char *dst, size_t room, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-cat(char *dst, size_t room, const char *fmt, ...)
+void
+ex_cat(char *dst, size_t room, const char *fmt, ...)
 {
 	size_t	n = strlen(dst);
 	va_list	ap;
@@ -407,139 +69,8 @@ cat(char *dst, size_t room, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
-header_value(const struct explain_req *rq, const char *name, size_t len)
-{
-	for (size_t i = 0; i < rq->nheaders; i++)
-		if (strlen(rq->headers[i].name) == len &&
-		    strncasecmp(rq->headers[i].name, name, len) == 0)
-			return rq->headers[i].value;
-	return NULL;
-}
-
-/* A cookie from the Cookie field given, as "a=1; b=2". */
-static void
-cookie_value(const struct explain_req *rq, const char *name, size_t len,
-    const char **v, size_t *vlen)
-{
-	const char	*c = header_value(rq, "cookie", 6), *e;
-
-	for (; c != NULL && *c != '\0'; c = e) {
-		while (*c == ' ' || *c == ';')
-			c++;
-		if ((e = strchr(c, ';')) == NULL)
-			e = c + strlen(c);
-		if ((size_t)(e - c) > len && c[len] == '=' &&
-		    strncmp(c, name, len) == 0) {
-			*v = c + len + 1;
-			*vlen = (size_t)(e - *v);
-			return;
-		}
-	}
-}
-
-/*
- * A template as the worker would expand it for this request. What the
- * request cannot tell (the client's certificate, its address without
- * "from") stays as ${name}. Returns the length, or -1 if it does not fit.
- */
-static ssize_t
-render(struct ex *x, const struct cfg_tpl *t, const char *subject,
-    const size_t *ov, int nov, char *dst, size_t room)
-{
-	const struct explain_req *rq = x->rq;
-	char			 tmp[ADDR_STRLEN + 64];
-	const char		*v;
-	size_t			 n = 0, len;
-
-	for (size_t i = 0; i < t->nparts; i++) {
-		const struct cfg_tpl_part *p = &t->parts[i];
-
-		v = "";
-		len = 0;
-		switch (p->var) {
-		case VAR_NONE:
-			v = p->text;
-			len = p->len;
-			break;
-		case VAR_CAPTURE:
-			if (p->capture < nov && ov[2 * p->capture] !=
-			    (size_t)-1) {
-				v = subject + ov[2 * p->capture];
-				len = ov[2 * p->capture + 1] -
-				    ov[2 * p->capture];
-			}
-			break;
-		case VAR_URI:
-			v = rq->path;
-			len = rq->pathlen;
-			break;
-		case VAR_REQUEST_URI:
-			v = rq->target;
-			len = rq->targetlen;
-			break;
-		case VAR_ARGS:
-			if (rq->query != NULL) {
-				v = rq->query;
-				len = rq->querylen;
-			}
-			break;
-		case VAR_HOST:
-			v = rq->host;
-			len = rq->hostlen;
-			break;
-		case VAR_AUTHORITY:
-			v = rq->authority;
-			len = strlen(v);
-			break;
-		case VAR_SCHEME:
-			v = rq->tls ? "https" : "http";
-			len = strlen(v);
-			break;
-		case VAR_SERVER_PORT:
-			snprintf(tmp, sizeof(tmp), "%d", rq->port);
-			v = tmp;
-			len = strlen(v);
-			break;
-		case VAR_HTTP:
-			if ((v = header_value(rq, p->text, p->len)) == NULL)
-				v = "";
-			len = strlen(v);
-			break;
-		case VAR_COOKIE:
-			cookie_value(rq, p->text, p->len, &v, &len);
-			break;
-		case VAR_REMOTE_ADDR:
-			if (rq->has_from) {
-				addr_format_ip(&rq->from, tmp, sizeof(tmp));
-				v = tmp;
-				len = strlen(v);
-				break;
-			}
-			/* FALLTHROUGH */
-		default:
-			snprintf(tmp, sizeof(tmp), "${%s}", "?");
-			for (size_t k = 0; k < nitems(var_names); k++)
-				if (var_names[k].var == p->var)
-					snprintf(tmp, sizeof(tmp), "${%s}",
-					    var_names[k].name);
-			v = tmp;
-			len = strlen(v);
-			break;
-		}
-		if (len > room - n)
-			return -1;
-		memcpy(dst + n, v, len);
-		n += len;
-	}
-	if (n == room)
-		return -1;
-	dst[n] = '\0';
-	return (ssize_t)n;
-}
-
 /* ------------------------------------------------------------------ */
-/* Listeners and access rules */
+/* Access rules */
 
 static void
 acl_text(const struct cfg_acl *acl, char *buf, size_t len)
@@ -552,7 +83,7 @@ acl_text(const struct cfg_acl *acl, char *buf, size_t len)
 			strlcpy_(net, "all", sizeof(net));
 		else
 			cidr_format(&acl->rules[i].net, net, sizeof(net));
-		cat(buf, len, "%s%s %s", i > 0 ? ", " : "",
+		ex_cat(buf, len, "%s%s %s", i > 0 ? ", " : "",
 		    acl->rules[i].allow ? "allow" : "deny", net);
 	}
 }
@@ -588,9 +119,9 @@ explain_acl(struct ex *x, const struct cfg_acl *acl,
 	if (acl->n == 0)
 		return true;
 	acl_text(acl, rules, sizeof(rules));
-	label(sec, lb, sizeof(lb));
+	ex_label(sec, lb, sizeof(lb));
 	if (!rq->has_from) {
-		say(x, w, "%s lets in by address: %s (add \"from ADDRESS\" "
+		ex_say(x, w, "%s lets in by address: %s (add \"from ADDRESS\" "
 		    "to check one)", lb, rules);
 		return true;
 	}
@@ -605,308 +136,16 @@ explain_acl(struct ex *x, const struct cfg_acl *acl,
 		else
 			cidr_format(&r->net, net, sizeof(net));
 		if (r->allow) {
-			say(x, w, "%s allows %s: allow %s", lb, ip, net);
+			ex_say(x, w, "%s allows %s: allow %s", lb, ip, net);
 			return true;
 		}
-		say(x, w, "%s refuses %s: deny %s: 403 Forbidden", lb, ip,
+		ex_say(x, w, "%s refuses %s: deny %s: 403 Forbidden", lb, ip,
 		    net);
 		return false;
 	}
-	say(x, w, "%s allows %s: no rule of \"%s\" matches it", lb, ip,
+	ex_say(x, w, "%s allows %s: no rule of \"%s\" matches it", lb, ip,
 	    rules);
 	return true;
-}
-
-/*
- * The listeners that would take the request: an address on its port,
- * with TLS for https and without for http. Fills idx; returns how many.
- */
-static size_t
-find_listeners(struct ex *x, int *idx, size_t room)
-{
-	const struct config	*cfg = x->cfg;
-	const struct explain_req *rq = x->rq;
-	const char		*scheme = rq->tls ? "https" : "http";
-	char			 a[ADDR_STRLEN], lb[300];
-	size_t			 n = 0;
-
-	for (size_t i = 0; i < cfg->nlisteners; i++) {
-		const struct cfg_listener *li = cfg->listeners[i];
-
-		label(&li->sec, lb, sizeof(lb));
-		for (size_t k = 0; k < li->naddrs; k++) {
-			if (addr_port(&li->addrs[k]) != rq->port)
-				continue;
-			addr_format(&li->addrs[k], a, sizeof(a));
-			if (li->tls != rq->tls) {
-				say(x, &li->addr_where[k], "%s on %s speaks "
-				    "%s, not %s: it does not take this "
-				    "request", lb, a, li->tls ? "TLS" :
-				    "plain HTTP", rq->tls ? "TLS" :
-				    "plain HTTP");
-				continue;
-			}
-			say(x, &li->addr_where[k], "%s on %s takes %s on port "
-			    "%d%s", lb, a, scheme, rq->port, li->tls ?
-			    " (TLS)" : "");
-			if (n < room)
-				idx[n++] = (int)i;
-			break;
-		}
-	}
-	if (n == 0)
-		say(x, NULL, "no listener takes %s on port %d: frontd would "
-		    "not see this request; routing it as if it came in on "
-		    "none (routes tied to a listener do not match)", scheme,
-		    rq->port);
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* Routes */
-
-static void
-methods_text(uint32_t bits, char *const *names, size_t nnames, char *buf,
-    size_t len)
-{
-	buf[0] = '\0';
-	for (size_t m = 0; m < nitems(method_names); m++)
-		if (method_names[m] != NULL && (bits & (1u << m)) != 0)
-			cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "",
-			    method_names[m]);
-	for (size_t i = 0; i < nnames; i++)
-		cat(buf, len, "%s%s", buf[0] != '\0' ? " " : "", names[i]);
-}
-
-/* How well a route's hosts name the request's: 0 exact, 1 wildcard, 2 any. */
-struct rank {
-	int	host, hostlen;	/* hostlen: the wildcard's suffix */
-	int	path, pathlen;	/* 0 exact, 1 prefix, 2 regex, 3 any */
-};
-
-static const char *const path_kinds[] = {
-	[PATH_ANY] = "any path", [PATH_PREFIX] = "prefix",
-	[PATH_EXACT] = "exact path", [PATH_REGEX] = "regex",
-};
-
-/*
- * Whether route r could take the request, with the first reason it
- * could not in why (and where that reason was written). This is for
- * telling, not deciding: the route taken is router_match()'s.
- */
-static bool
-route_fits(struct ex *x, const struct cfg_route *r, struct rank *rk,
-    char *why, size_t whylen, const struct cfg_where **w)
-{
-	const struct explain_req *rq = x->rq;
-	char			 list[1024];
-	const size_t		*ov;
-	int			 rc;
-
-	why[0] = '\0';
-	memset(rk, 0, sizeof(*rk));
-	rk->host = 2;
-	rk->hostlen = 0;
-	for (size_t i = 0; i < r->nhosts; i++) {
-		const char *h = r->hosts[i];
-		size_t l;
-
-		if (h[0] != '*') {
-			if (strcmp(h, rq->host) == 0) {
-				rk->host = 0;
-				break;
-			}
-			continue;
-		}
-		l = strlen(h + 1);
-		if (rq->hostlen > l && strcmp(rq->host + rq->hostlen - l,
-		    h + 1) == 0 && (rk->host != 1 || (int)l > rk->hostlen)) {
-			rk->host = 1;
-			rk->hostlen = (int)l;
-		}
-	}
-	if (r->nhosts > 0 && rk->host == 2) {
-		list[0] = '\0';
-		for (size_t i = 0; i < r->nhosts; i++)
-			cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-			    r->hosts[i]);
-		snprintf(why, whylen, "host %s is not %s", rq->host, list);
-		*w = key_where(&r->sec, "host");
-		return false;
-	}
-	rk->pathlen = 0;
-	*w = &r->path_where;
-	switch (r->path_kind) {
-	case PATH_ANY:
-		rk->path = 3;
-		break;
-	case PATH_EXACT:
-		rk->path = 0;
-		if (strcmp(r->path, rq->path) != 0) {
-			snprintf(why, whylen, "path %s is not = %s", rq->path,
-			    r->path);
-			return false;
-		}
-		break;
-	case PATH_PREFIX:
-		rk->path = 1;
-		rk->pathlen = (int)strlen(r->path);
-		if (strncmp(r->path, rq->path, strlen(r->path)) != 0) {
-			snprintf(why, whylen, "path %s does not start with "
-			    "%s", rq->path, r->path);
-			return false;
-		}
-		break;
-	case PATH_REGEX:
-		rk->path = 2;
-		rc = regex_match(r->path_re, rq->path, rq->pathlen, &ov);
-		if (rc <= 0) {
-			snprintf(why, whylen, "path %s %s ~ %s", rq->path,
-			    rc == 0 ? "does not match" : "could not be "
-			    "matched (regex limit) against", r->path);
-			return false;
-		}
-		break;
-	}
-	if (r->methods != 0) {
-		bool ok = (r->methods & (1u << rq->meth)) != 0;
-
-		if (ok && rq->meth == HTTP_M_OTHER) {
-			ok = false;
-			for (size_t i = 0; i < r->nmethod_names; i++)
-				if (strcmp(r->method_names[i],
-				    rq->method) == 0)
-					ok = true;
-		}
-		if (!ok) {
-			methods_text(r->methods, r->method_names,
-			    r->nmethod_names, list, sizeof(list));
-			snprintf(why, whylen, "method %s is not one of %s",
-			    rq->method, list);
-			*w = key_where(&r->sec, "methods");
-			return false;
-		}
-	}
-	if (r->listeners != 0 && (x->listener < 0 ||
-	    x->listener >= CFG_LISTENERS_MAX ||
-	    (r->listeners & (UINT64_C(1) << x->listener)) == 0)) {
-		list[0] = '\0';
-		for (size_t i = 0; i < r->nlistener_names; i++)
-			cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-			    r->listener_names[i]);
-		snprintf(why, whylen, "it is only for listener %s", list);
-		*w = &r->listener_where;
-		return false;
-	}
-	return true;
-}
-
-/* Why the winner w ranks before the other route o, both fitting. */
-static const char *
-rank_reason(const struct rank *w, const struct rank *o)
-{
-	if (w->host != o->host)
-		return w->host == 0 ? "an exact host comes before a wildcard "
-		    "or no host" : "a wildcard host comes before no host";
-	if (w->host == 1 && w->hostlen != o->hostlen)
-		return "the longer wildcard comes first";
-	if (w->path != o->path)
-		return "an exact path comes before a prefix, a prefix before "
-		    "a regex, a regex before no path";
-	if (w->path == 1 && w->pathlen != o->pathlen)
-		return "the longer prefix comes first";
-	return "it comes first in the file";
-}
-
-/* The facts of the route taken: what matched it. */
-static void
-explain_match(struct ex *x, const struct cfg_route *r,
-    const struct rank *rk)
-{
-	const struct explain_req *rq = x->rq;
-	char			 lb[300], list[1024];
-
-	label(&r->sec, lb, sizeof(lb));
-	say(x, &r->sec.where, "%s takes it", lb);
-	if (r->nhosts == 0)
-		say(x, &r->sec.where, "%s has no host: any host", lb);
-	else
-		say(x, key_where(&r->sec, "host"), "host %s matches %s (%s)",
-		    rq->host, lb, rk->host == 0 ? "exact name" : "wildcard");
-	if (r->path_kind == PATH_ANY)
-		say(x, &r->sec.where, "%s has no path: any path", lb);
-	else
-		say(x, &r->path_where, "path %s matches %s %s%s", rq->path,
-		    path_kinds[r->path_kind], r->path_kind == PATH_EXACT ?
-		    "= " : r->path_kind == PATH_REGEX ? "~ " : "", r->path);
-	if (r->methods != 0) {
-		methods_text(r->methods, r->method_names, r->nmethod_names,
-		    list, sizeof(list));
-		say(x, key_where(&r->sec, "methods"), "method %s is one of "
-		    "%s", rq->method, list);
-	}
-	if (r->listeners != 0)
-		say(x, &r->listener_where, "%s is tied to the listener it "
-		    "came in on", lb);
-}
-
-/*
- * The route router_match() gives, and why the others did not take the
- * request: each route written before it, and any other that fits too.
- * Returns the route's index, or -1 when the request ends here.
- */
-static int
-explain_routes(struct ex *x)
-{
-	const struct config	*cfg = x->cfg;
-	const struct explain_req *rq = x->rq;
-	struct route_query	 q;
-	struct rank		 rk, win;
-	const struct cfg_where	*w;
-	char			 why[EX_LINE_MAX], lb[300], wl[300];
-	int			 id;
-
-	memset(&q, 0, sizeof(q));
-	q.host = rq->host;
-	q.hostlen = rq->hostlen;
-	q.path = rq->path;
-	q.pathlen = rq->pathlen;
-	q.meth = rq->meth;
-	q.method = rq->method;
-	q.methodlen = strlen(rq->method);
-	q.listener = x->listener;
-	id = router_match(cfg->router, cfg, &q);
-	if (id == -2) {
-		say(x, NULL, "500 Internal Server Error: a path regex hit its "
-		    "match limit on %s", rq->path);
-		return -1;
-	}
-	if (id >= 0) {
-		route_fits(x, cfg->routes[id], &win, why, sizeof(why), &w);
-		label(&cfg->routes[id]->sec, wl, sizeof(wl));
-	} else
-		say(x, NULL, "404 Not Found: no route takes host %s, path %s, "
-		    "method %s", rq->host, rq->path, rq->method);
-	for (size_t i = 0; i < cfg->nroutes; i++) {
-		const struct cfg_route *r = cfg->routes[i];
-
-		if ((int)i == id)
-			continue;
-		label(&r->sec, lb, sizeof(lb));
-		if (route_fits(x, r, &rk, why, sizeof(why), &w)) {
-			if (id >= 0)
-				say(x, &r->sec.where, "%s fits too, but %s "
-				    "wins: %s", lb, wl, rank_reason(&win,
-				    &rk));
-			else
-				say(x, &r->sec.where, "%s fits, yet the "
-				    "router did not take it", lb);
-		} else if (id < 0 || (int)i < id)
-			say(x, w, "%s does not take it: %s", lb, why);
-	}
-	if (id >= 0)
-		explain_match(x, cfg->routes[id], &win);
-	return id;
 }
 
 /* ------------------------------------------------------------------ */
@@ -959,7 +198,7 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 	bool			 any = false;
 	int			 rc, st = r->deny_status;
 
-	label(&r->sec, lb, sizeof(lb));
+	ex_label(&r->sec, lb, sizeof(lb));
 	if (r->deny_methods != 0) {
 		bool hit = (r->deny_methods & (1u << rq->meth)) != 0;
 
@@ -971,8 +210,9 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 					hit = true;
 		}
 		if (hit) {
-			say(x, key_where(&r->sec, "deny_method"), "deny_method "
-			    "of %s refuses %s: %d", lb, rq->method, st);
+			ex_say(x, ex_where(&r->sec, "deny_method"),
+			    "deny_method of %s refuses %s: %d", lb,
+			    rq->method, st);
 			return false;
 		}
 		any = true;
@@ -985,8 +225,8 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 		    strncasecmp(rq->path, d->prefix, d->len) :
 		    memcmp(rq->path, d->prefix, d->len)) != 0)
 			continue;
-		say(x, key_where(&r->sec, "deny_path"), "deny_path %s%s of %s "
-		    "refuses path %s: %d", d->prefix, d->icase ?
+		ex_say(x, ex_where(&r->sec, "deny_path"), "deny_path %s%s of "
+		    "%s refuses path %s: %d", d->prefix, d->icase ?
 		    " (any case)" : "", lb, rq->path, st);
 		return false;
 	}
@@ -1003,24 +243,25 @@ explain_filters(struct ex *x, const struct cfg_route *r)
 			if ((rc = regex_match(d->re, h->value,
 			    strlen(h->value), &ov)) == 0)
 				continue;
-			say(x, key_where(&r->sec, "deny_header"), "deny_header "
-			    "%s of %s refuses %s: %s: %d", d->name, lb,
-			    h->name, rc < 0 ? "(regex limit)" : h->value, st);
+			ex_say(x, ex_where(&r->sec, "deny_header"),
+			    "deny_header %s of %s refuses %s: %s: %d",
+			    d->name, lb, h->name, rc < 0 ? "(regex limit)" :
+			    h->value, st);
 			return false;
 		}
 	}
 	if (r->deny_query_re != NULL) {
 		any = true;
 		if ((rc = query_denied(r, rq)) != 0) {
-			say(x, key_where(&r->sec, "deny_query"),
+			ex_say(x, ex_where(&r->sec, "deny_query"),
 			    "deny_query of %s refuses the query %s%s: %d", lb,
 			    rq->query, rc < 0 ? " (regex limit)" : "", st);
 			return false;
 		}
 	}
 	if (any)
-		say(x, &r->sec.where, "no deny_method, deny_path, deny_header "
-		    "or deny_query of %s refuses it", lb);
+		ex_say(x, &r->sec.where, "no deny_method, deny_path, "
+		    "deny_header or deny_query of %s refuses it", lb);
 	return true;
 }
 
@@ -1052,322 +293,22 @@ explain_maintenance(struct ex *x, const struct cfg_route *r)
 	for (size_t i = 0; i < n; i++)
 		if (allow == NULL && m[i]->nallow > 0)
 			allow = m[i];
-	label(on, lb, sizeof(lb));
+	ex_label(on, lb, sizeof(lb));
 	if (allow != NULL && rq->has_from) {
 		addr_format_ip(&rq->from, ip, sizeof(ip));
 		for (size_t i = 0; i < allow->nallow; i++)
 			if (cidr_match(&allow->allow[i], &rq->from.ss)) {
-				say(x, key_where(on, "maintenance"), "%s is in "
-				    "maintenance, but maintenance_allow lets "
-				    "%s through", lb, ip);
+				ex_say(x, ex_where(on, "maintenance"), "%s is "
+				    "in maintenance, but maintenance_allow "
+				    "lets %s through", lb, ip);
 				return true;
 			}
 	}
-	say(x, key_where(on, "maintenance"), "%s is in maintenance: 503 "
+	ex_say(x, ex_where(on, "maintenance"), "%s is in maintenance: 503 "
 	    "Service Unavailable with the maintenance page%s", lb,
 	    allow != NULL && !rq->has_from ? " (maintenance_allow lets some "
 	    "addresses through: add \"from ADDRESS\" to check one)" : "");
 	return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* What the route does */
-
-static void
-explain_headers(struct ex *x, const struct cfg_route *r)
-{
-	char	lb[300], val[1024], list[2048];
-
-	label(&r->sec, lb, sizeof(lb));
-	for (size_t i = 0; i < r->nset_req; i++) {
-		if (render(x, &r->set_req[i].value, NULL, NULL, 0, val,
-		    sizeof(val)) == -1)
-			strlcpy_(val, "(too long)", sizeof(val));
-		say(x, key_where(&r->sec, "set_request_header"), "%s sets "
-		    "request header %s: %s", lb, r->set_req[i].name, val);
-	}
-	list[0] = '\0';
-	for (size_t i = 0; i < r->nremove_req; i++)
-		cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-		    r->remove_req[i].name);
-	if (r->nremove_req > 0)
-		say(x, key_where(&r->sec, "remove_request_header"),
-		    "%s removes request headers %s", lb, list);
-	for (size_t i = 0; i < r->nset_resp; i++) {
-		if (render(x, &r->set_resp[i].value, NULL, NULL, 0, val,
-		    sizeof(val)) == -1)
-			strlcpy_(val, "(too long)", sizeof(val));
-		say(x, key_where(&r->sec, "set_response_header"), "%s sets "
-		    "response header %s: %s", lb, r->set_resp[i].name, val);
-	}
-	list[0] = '\0';
-	for (size_t i = 0; i < r->nremove_resp; i++)
-		cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-		    r->remove_resp[i].name);
-	if (r->nremove_resp > 0)
-		say(x, key_where(&r->sec, "remove_response_header"), "%s "
-		    "removes response headers %s", lb, list);
-}
-
-/*
- * strip_prefix, rewrite, add_prefix, in the worker's order and with its
- * rules (worker/request.c request_rewrite): the target sent upstream.
- */
-static void
-explain_rewrite(struct ex *x, const struct cfg_route *r)
-{
-	const struct explain_req *rq = x->rq;
-	char			 stripped[EX_TARGET_MAX];
-	char			 tmp[EX_TARGET_MAX];
-	char			 out[EX_TARGET_MAX * 2];
-	const char		*path = rq->path;
-	size_t			 plen = rq->pathlen, n, o = 0;
-	bool			 keep_args = true;
-	const size_t		*ov;
-	ssize_t			 m;
-	int			 rc;
-
-	if (r->strip_prefix == NULL && r->add_prefix == NULL &&
-	    r->rewrite_re == NULL) {
-		say(x, NULL, "target sent upstream: %s (as the client sent "
-		    "it)", rq->target);
-		return;
-	}
-	if (r->strip_prefix != NULL) {
-		if ((m = route_strip_prefix(r->strip_prefix, path, plen,
-		    stripped, &path)) >= 0) {
-			plen = (size_t)m;
-			say(x, key_where(&r->sec, "strip_prefix"),
-			    "strip_prefix %s leaves %.*s", r->strip_prefix,
-			    (int)plen, path);
-		} else
-			say(x, key_where(&r->sec, "strip_prefix"),
-			    "strip_prefix %s does not apply to %s",
-			    r->strip_prefix, rq->path);
-	}
-	if (r->rewrite_re != NULL) {
-		memcpy(tmp, path, plen);
-		tmp[plen] = '\0';
-		if ((rc = regex_match(r->rewrite_re, tmp, plen, &ov)) < 0) {
-			say(x, key_where(&r->sec, "rewrite"), "500 Internal "
-			    "Server Error: the rewrite regex hit its match "
-			    "limit");
-			return;
-		}
-		if (rc == 0)
-			say(x, key_where(&r->sec, "rewrite"),
-			    "rewrite does not match %s", tmp);
-		else {
-			char subj[EX_TARGET_MAX];
-
-			memcpy(subj, tmp, plen + 1);
-			if ((m = render(x, &r->rewrite_to, subj, ov, rc, tmp,
-			    sizeof(tmp))) == -1) {
-				say(x, key_where(&r->sec, "rewrite"), "414 URI "
-				    "Too Long: the rewritten target");
-				return;
-			}
-			say(x, key_where(&r->sec, "rewrite"), "rewrite turns "
-			    "%s into %s", subj, tmp);
-			if (memchr(tmp, '?', (size_t)m) != NULL)
-				keep_args = false;
-			path = tmp;
-			plen = (size_t)m;
-		}
-	}
-	if (r->add_prefix != NULL) {
-		n = strlen(r->add_prefix);
-		if (n > 0 && r->add_prefix[n - 1] == '/' && plen > 0 &&
-		    path[0] == '/')
-			n--;
-		memcpy(out, r->add_prefix, n);
-		o = n;
-		say(x, key_where(&r->sec, "add_prefix"), "add_prefix %s gives "
-		    "%.*s%.*s", r->add_prefix, (int)n, r->add_prefix,
-		    (int)plen, path);
-	}
-	memcpy(out + o, path, plen);
-	o += plen;
-	if (keep_args && rq->query != NULL) {
-		out[o++] = '?';
-		memcpy(out + o, rq->query, rq->querylen);
-		o += rq->querylen;
-	}
-	out[o] = '\0';
-	say(x, NULL, "target sent upstream: %s", out);
-}
-
-static void
-explain_upstream(struct ex *x, const struct cfg_route *r)
-{
-	const struct cfg_upstream *u = x->cfg->upstreams[r->upstream];
-	char			 lb[300], s[ADDR_STRLEN], a[64], b[64];
-	char			 flags[256];
-	size_t			 nprimary = 0;
-
-	label(&u->sec, lb, sizeof(lb));
-	say(x, &r->upstream_where, "it goes to %s, written at %s:%d", lb,
-	    u->sec.where.file, u->sec.where.line);
-	if (u->balance == BALANCE_HASH)
-		say(x, &u->hash_where, "balance hash on a key of the request: "
-		    "the same key, the same server");
-	else
-		say(x, key_where(&u->sec, "balance"), "balance %s%s",
-		    balance_names[u->balance], u->balance_set ? "" :
-		    " (the default)");
-	for (size_t i = 0; i < u->nservers; i++) {
-		const struct cfg_server *sv = &u->servers[i];
-
-		addr_format(&sv->addr, s, sizeof(s));
-		flags[0] = '\0';
-		if (sv->backup)
-			cat(flags, sizeof(flags), ", backup: only when every "
-			    "other server is down");
-		if (sv->down)
-			cat(flags, sizeof(flags), ", down: out of service");
-		if (sv->drain)
-			cat(flags, sizeof(flags), ", drain: no new requests");
-		if (sv->max_conns > 0)
-			cat(flags, sizeof(flags), ", max_conns %d",
-			    sv->max_conns);
-		if (!sv->backup && !sv->down && !sv->drain)
-			nprimary++;
-		if (strcmp(s, sv->spec) == 0)
-			say(x, &sv->where, "server %s weight %d%s", sv->spec,
-			    sv->weight, flags);
-		else
-			say(x, &sv->where, "server %s (%s) weight %d%s",
-			    sv->spec, s, sv->weight, flags);
-	}
-	if (nprimary == 0)
-		say(x, &u->sec.where, "%s has no server that takes new "
-		    "requests unless a backup does: expect 502 or 503", lb);
-	switch (u->check) {
-	case CHECK_OFF:
-		say(x, &u->sec.where, "no active health check in %s "
-		    "(health_check unset)", lb);
-		break;
-	case CHECK_TCP:
-		fmt_duration(a, sizeof(a), u->check_interval_ms);
-		fmt_duration(b, sizeof(b), u->check_timeout_ms);
-		say(x, key_where(&u->sec, "health_check"), "health check: "
-		    "a TCP connect every %s, timeout %s, up after %d, down "
-		    "after %d", a, b, u->rise, u->fall);
-		break;
-	case CHECK_HTTP:
-		fmt_duration(a, sizeof(a), u->check_interval_ms);
-		fmt_duration(b, sizeof(b), u->check_timeout_ms);
-		say(x, key_where(&u->sec, "health_check"), "health check: %s "
-		    "%s every %s, timeout %s, expects %d-%d%s%s, up after %d, "
-		    "down after %d", u->check_method, u->check_path, a, b,
-		    u->expect_lo, u->expect_hi, u->expect_body != NULL ?
-		    " with body containing " : "", u->expect_body != NULL ?
-		    u->expect_body : "", u->rise, u->fall);
-		break;
-	}
-	if (u->max_fails > 0) {
-		fmt_duration(a, sizeof(a), u->fail_timeout_ms);
-		say(x, key_where(&u->sec, "max_fails"), "a server that fails "
-		    "%d time%s within %s is left out for %s%s", u->max_fails,
-		    u->max_fails == 1 ? "" : "s", a, a,
-		    dflt(&u->sec, "max_fails"));
-	}
-	if (u->retries > 0)
-		say(x, key_where(&u->sec, "retries"), "a failed request is "
-		    "tried again on up to %d other server%s%s", u->retries,
-		    u->retries == 1 ? "" : "s", dflt(&u->sec, "retries"));
-	if (u->tls)
-		say(x, &u->tls_where, "TLS to the servers, certificate %s",
-		    u->tls_verify ? "verified" : "not verified");
-}
-
-static void
-explain_cache(struct ex *x, const struct cfg_route *r)
-{
-	const struct explain_req *rq = x->rq;
-	char			 lb[300], key[EX_TARGET_MAX + 512];
-
-	label(&r->sec, lb, sizeof(lb));
-	if (!r->cache) {
-		say(x, cfg_key_where(&r->sec, "cache") != NULL ?
-		    cfg_key_where(&r->sec, "cache") : &r->sec.where,
-		    "cache off in %s", lb);
-		return;
-	}
-	if (rq->meth != HTTP_M_GET && !(rq->meth == HTTP_M_HEAD &&
-	    r->cache_head)) {
-		say(x, key_where(&r->sec, "cache"), "cache on in %s, but not "
-		    "for %s: forwarded", lb, rq->method);
-		return;
-	}
-	if (render(x, &r->cache_key, NULL, NULL, 0, key, sizeof(key)) == -1)
-		strlcpy_(key, "(too long: not cached)", sizeof(key));
-	say(x, cfg_key_where(&r->sec, "cache_key") != NULL ?
-	    cfg_key_where(&r->sec, "cache_key") : key_where(&r->sec, "cache"),
-	    "cache on in %s, key %s", lb, key);
-	if (x->cfg->global.cache_size == 0)
-		say(x, key_where(&x->cfg->global.sec, "cache_size"),
-		    "but cache_size is 0: nothing is stored");
-}
-
-static void
-explain_compress(struct ex *x, const struct cfg_route *r)
-{
-	char	lb[300], types[2048];
-
-	label(&r->sec, lb, sizeof(lb));
-	if (!r->compress_gzip && !r->compress_br)
-		return;
-	types[0] = '\0';
-	for (size_t i = 0; i < r->ncompress_types; i++)
-		cat(types, sizeof(types), "%s%s", i > 0 ? " " : "",
-		    r->compress_types[i]);
-	say(x, key_where(&r->sec, "compress"), "%s compresses responses "
-	    "with %s%s%s of %llu bytes or more, types %s", lb,
-	    r->compress_gzip ? "gzip" : "", r->compress_gzip &&
-	    r->compress_br ? " or " : "", r->compress_br ? "br" : "",
-	    (unsigned long long)r->compress_min_length, types);
-}
-
-static void
-explain_action(struct ex *x, const struct cfg_route *r)
-{
-	char	lb[300], loc[EX_TARGET_MAX + 512];
-
-	label(&r->sec, lb, sizeof(lb));
-	switch (r->action) {
-	case ACTION_RETURN:
-		say(x, &r->action_where, "%s answers itself: %d with %zu "
-		    "bytes of %s", lb, r->status, r->bodylen,
-		    r->body_type != NULL ? r->body_type : "text/plain");
-		break;
-	case ACTION_REDIRECT:
-		if (render(x, &r->location, NULL, NULL, 0, loc,
-		    sizeof(loc)) == -1)
-			strlcpy_(loc, "(too long)", sizeof(loc));
-		say(x, &r->action_where, "%s redirects: %d to %s", lb,
-		    r->status, loc);
-		break;
-	case ACTION_METRICS:
-		say(x, &r->action_where, "%s answers itself: the metrics", lb);
-		break;
-	case ACTION_STATUS:
-		say(x, &r->action_where, "%s answers itself: the status page",
-		    lb);
-		break;
-	case ACTION_PROXY:
-		explain_rewrite(x, r);
-		say(x, cfg_key_where(&r->sec, "proxy_host"), "Host sent "
-		    "upstream: %s", r->proxy_host != NULL ? r->proxy_host :
-		    x->rq->authority);
-		explain_upstream(x, r);
-		break;
-	}
-	explain_headers(x, r);
-	if (r->action == ACTION_PROXY) {
-		explain_cache(x, r);
-		explain_compress(x, r);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1386,7 +327,8 @@ explain_via(struct ex *x)
 	if (li != NULL && !explain_acl(x, &li->acl, &li->sec))
 		return;
 	if (rq->above_root) {
-		say(x, NULL, "400 Bad Request: the path climbs above the root");
+		ex_say(x, NULL, "400 Bad Request: the path climbs above the "
+		    "root");
 		return;
 	}
 	if (li != NULL && li->redirect_to_https) {
@@ -1401,9 +343,10 @@ explain_via(struct ex *x)
 			snprintf(host, sizeof(host), "%s:%d", rq->host, port);
 		else
 			strlcpy_(host, rq->host, sizeof(host));
-		label(&li->sec, lb, sizeof(lb));
-		say(x, key_where(&li->sec, "redirect_to_https"), "%s redirects "
-		    "to https: 301 to https://%s%s", lb, host, rq->target);
+		ex_label(&li->sec, lb, sizeof(lb));
+		ex_say(x, ex_where(&li->sec, "redirect_to_https"), "%s "
+		    "redirects to https: 301 to https://%s%s", lb, host,
+		    rq->target);
 		return;
 	}
 	if ((id = explain_routes(x)) < 0)
@@ -1426,31 +369,31 @@ explain_print(const struct config *cfg, const struct explain_req *rq,
 	char		 ip[ADDR_STRLEN], lb[300];
 	size_t		 n;
 
-	say(&x, NULL, "request: %s %s://%s%s", rq->method, rq->tls ? "https" :
-	    "http", rq->authority, rq->target);
-	say(&x, NULL, "host: %s", rq->host);
+	ex_say(&x, NULL, "request: %s %s://%s%s", rq->method, rq->tls ?
+	    "https" : "http", rq->authority, rq->target);
+	ex_say(&x, NULL, "host: %s", rq->host);
 	if (rq->above_root)
-		say(&x, NULL, "path: %.*s climbs above the root",
+		ex_say(&x, NULL, "path: %.*s climbs above the root",
 		    (int)(rq->query != NULL ? (size_t)(rq->query - 1 -
 		    rq->target) : rq->targetlen), rq->target);
 	else if (rq->pathlen != (rq->query != NULL ? (size_t)(rq->query - 1 -
 	    rq->target) : rq->targetlen) || memcmp(rq->path, rq->target,
 	    rq->pathlen) != 0)
-		say(&x, NULL, "path: %s (normalized from %.*s)", rq->path,
+		ex_say(&x, NULL, "path: %s (normalized from %.*s)", rq->path,
 		    (int)(rq->query != NULL ? (size_t)(rq->query - 1 -
 		    rq->target) : rq->targetlen), rq->target);
 	else
-		say(&x, NULL, "path: %s", rq->path);
+		ex_say(&x, NULL, "path: %s", rq->path);
 	if (rq->query != NULL)
-		say(&x, NULL, "query: %s", rq->query);
+		ex_say(&x, NULL, "query: %s", rq->query);
 	if (rq->has_from) {
 		addr_format_ip(&rq->from, ip, sizeof(ip));
-		say(&x, NULL, "client: %s", ip);
+		ex_say(&x, NULL, "client: %s", ip);
 	}
 	for (size_t i = 0; i < rq->nheaders; i++)
-		say(&x, NULL, "header: %s: %s", rq->headers[i].name,
+		ex_say(&x, NULL, "header: %s: %s", rq->headers[i].name,
 		    rq->headers[i].value);
-	n = find_listeners(&x, idx, nitems(idx));
+	n = explain_listeners(&x, idx, nitems(idx));
 	if (n == 0) {
 		explain_via(&x);
 		return;
@@ -1458,9 +401,9 @@ explain_print(const struct config *cfg, const struct explain_req *rq,
 	for (size_t i = 0; i < n; i++) {
 		x.listener = idx[i];
 		if (n > 1) {
-			label(&cfg->listeners[idx[i]]->sec, lb, sizeof(lb));
-			say(&x, &cfg->listeners[idx[i]]->sec.where, "through "
-			    "%s:", lb);
+			ex_label(&cfg->listeners[idx[i]]->sec, lb, sizeof(lb));
+			ex_say(&x, &cfg->listeners[idx[i]]->sec.where,
+			    "through %s:", lb);
 		}
 		explain_via(&x);
 	}
