@@ -171,6 +171,33 @@ EOF
 	$t->check_logs;
 };
 
+subtest 'a rate_limit bounds password guessing: no hash past it' => sub {
+	my $t = Test::Frontd->new;
+	my $be = echo_backend($t);
+	my $file = $t->dir . '/htpasswd';
+	$t->spew($file, 'alice:' . bcrypt('secret', 4) . "\n");
+	$t->start(<<"EOF", global => "log_level = debug");
+[upstream app]
+server = $be->{addr}
+
+[route all]
+auth_basic = Staff
+auth_basic_file = $file
+rate_limit = 6r/m burst=2
+upstream = app
+EOF
+	my @st = map {
+	    $t->get("/g$_", headers => [ basic("alice:guess$_") ])->status
+	} 1 .. 8;
+	is_deeply(\@st, [ 401, 401, 401, (429) x 5 ],
+	    'three guesses are checked, the rest refused by the limit');
+	my $log = $t->error_log;
+	is(scalar(() = $log =~ /401: bad password for user alice/g), 3,
+	    'only the three were hashed and logged');
+	is(seen_by($t, $be), 0, 'nothing reached the backend');
+	$t->check_logs;
+};
+
 subtest 'pass_proxy_authorization; the user in the JSON log' => sub {
 	my $t = Test::Frontd->new;
 	my $be = echo_backend($t);

@@ -52,6 +52,7 @@ static enum phase_result	phase_proxy(struct conn *, enum step *);
  * normalized; https: redirect_to_https; route: which route, 404 if none;
  * route_access: the route's allow and deny; filter: deny_* and the body
  * limit; limit: the listener's and the route's shared limits (limit.c);
+ * auth_basic, forward_auth: who the user is (auth.c, forward_auth.c);
  * maintenance: its 503 (maintenance.c); local: return, redirect,
  * metrics; rewrite: the target, headers and coding; cache: a hit, a
  * wait, or on; proxy: to the upstream.
@@ -65,11 +66,12 @@ static const struct phase phases[] = {
 	{ "route", phase_route },
 	{ "route_access", phase_route_access },
 	{ "filter", phase_filter },
+	/* Before the logins: a flood of guesses is refused, not hashed. */
+	{ "limit", phase_limit },	/* rate_limit, limit_conn (limit.c) */
 	/* auth_basic: the user of an htpasswd file, or 401 (auth.c) */
 	{ "auth_basic", phase_auth_basic },
 	/* forward_auth: a subrequest to an auth service (forward_auth.c) */
 	{ "forward_auth", phase_forward_auth },
-	{ "limit", phase_limit },	/* rate_limit, limit_conn (limit.c) */
 	{ "maintenance", phase_maintenance },
 	{ "local", phase_local },
 	{ "rewrite", phase_rewrite },
