@@ -84,6 +84,15 @@ set_key(struct cfg_ctx *ctx, struct cfg_limit *l, const char *v,
 		free(t);
 		return CFG_REPORTED;
 	}
+	for (size_t i = 0; i < t->nparts; i++)
+		if (t->parts[i].var == VAR_REMOTE_USER) {
+			/* Limits come before the logins (worker/limit.c). */
+			cfg_error(ctx, "%s: key=%s: $remote_user is not known "
+			    "yet when limits are checked", what, v);
+			tpl_free(t);
+			free(t);
+			return CFG_REPORTED;
+		}
 	if (t->nparts == 1 && t->parts[0].var == VAR_REMOTE_ADDR) {
 		/* The default: the address's bytes, not its text. */
 		tpl_free(t);

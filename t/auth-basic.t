@@ -196,6 +196,8 @@ EOF
 	    'only the three were hashed and logged');
 	is(seen_by($t, $be), 0, 'nothing reached the backend');
 	$t->check_logs;
+	$t->route_key_refused('rate_limit = 5r/s key=$remote_user',
+	    'remote_user is not known');
 };
 
 subtest 'pass_proxy_authorization; the user in the JSON log' => sub {
