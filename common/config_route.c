@@ -568,12 +568,12 @@ r_auth_basic(struct cfg_ctx *ctx, void *obj, const char *v)
 	return cfg_set_auth_basic(&((struct cfg_route *)obj)->auth, v);
 }
 
-/* "metrics = on": this route answers with frontd's counters. */
+/* "metrics = on", "status = on": the route answers with a page of ours. */
 static enum cfg_set_result
-r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
+page_action(struct cfg_ctx *ctx, struct cfg_route *r, const char *v,
+    enum cfg_action action)
 {
-	struct cfg_route	*r = obj;
-	bool			 on;
+	bool	on;
 
 	if (cfg_parse_bool(v, &on) == -1)
 		return CFG_BAD;
@@ -581,25 +581,20 @@ r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
 		return CFG_OK;
 	r->action_where = cfg_ctx_where(ctx);
 	r->nactions++;
-	r->action = ACTION_METRICS;
+	r->action = action;
 	return CFG_OK;
 }
 
-/* "status = on": this route answers with the status page. */
+static enum cfg_set_result
+r_metrics(struct cfg_ctx *ctx, void *obj, const char *v)
+{
+	return page_action(ctx, obj, v, ACTION_METRICS);
+}
+
 static enum cfg_set_result
 r_status(struct cfg_ctx *ctx, void *obj, const char *v)
 {
-	struct cfg_route	*r = obj;
-	bool			 on;
-
-	if (cfg_parse_bool(v, &on) == -1)
-		return CFG_BAD;
-	if (!on)
-		return CFG_OK;
-	r->action_where = cfg_ctx_where(ctx);
-	r->nactions++;
-	r->action = ACTION_STATUS;
-	return CFG_OK;
+	return page_action(ctx, obj, v, ACTION_STATUS);
 }
 
 static enum cfg_set_result

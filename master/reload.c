@@ -34,6 +34,8 @@ static void	 arm_kill_timer(void);
 static void	 old_kill(struct ev_loop *, void *);
 static int	 cache_build(struct config *, char *, size_t);
 static int	 limits_build(struct config *, char *, size_t);
+static void	 health_restore(void);
+static void	 cache_restore(void);
 
 void
 reload_start(void)
@@ -91,24 +93,12 @@ reload_start(void)
 	} else if (cache_build(cfg, err, sizeof(err)) == -1) {
 		listen_close_unused(ls, nls, M.listens, M.nlistens);
 		free(ls);
-		if (M.old_health != NULL) {
-			shm_zone_destroy(M.health);
-			M.health = M.old_health;
-			M.old_health = NULL;
-		}
+		health_restore();
 	} else if (limits_build(cfg, err, sizeof(err)) == -1) {
 		listen_close_unused(ls, nls, M.listens, M.nlistens);
 		free(ls);
-		if (M.old_health != NULL) {
-			shm_zone_destroy(M.health);
-			M.health = M.old_health;
-			M.old_health = NULL;
-		}
-		if (M.old_cache != M.cache) {
-			cs_zone_close(M.cache);
-			M.cache = M.old_cache;
-		}
-		M.old_cache = NULL;
+		health_restore();
+		cache_restore();
 	}
 	if (err[0] != '\0') {
 		M.uid = ouid;
@@ -233,16 +223,8 @@ reload_rollback(void)
 	M.cfg = M.old_cfg;
 	M.old_cfg = NULL;
 	tls_keys_restore();
-	if (M.old_health != NULL) {
-		shm_zone_destroy(M.health);
-		M.health = M.old_health;
-		M.old_health = NULL;
-	}
-	if (M.old_cache != M.cache) {
-		cs_zone_close(M.cache);
-		M.cache = M.old_cache;
-	}
-	M.old_cache = NULL;
+	health_restore();
+	cache_restore();
 	if (M.old_limits != M.limits) {
 		limit_zone_destroy(M.limits);
 		M.limits = M.old_limits;
@@ -427,6 +409,28 @@ cache_build(struct config *cfg, char *err, size_t errlen)
 	    (unsigned long long)g->cache_size);
 	M.cache = z;
 	return 0;
+}
+
+/* A reload that does not go ahead: the health table it replaced. */
+static void
+health_restore(void)
+{
+	if (M.old_health != NULL) {
+		shm_zone_destroy(M.health);
+		M.health = M.old_health;
+		M.old_health = NULL;
+	}
+}
+
+/* The same for the cache zone. */
+static void
+cache_restore(void)
+{
+	if (M.old_cache != M.cache) {
+		cs_zone_close(M.cache);
+		M.cache = M.old_cache;
+	}
+	M.old_cache = NULL;
 }
 
 /*
