@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <zlib.h>
 #include <brotli/encode.h>
+#include <nghttp2/nghttp2.h>
 
 #include "common/config.h"
 #include "common/log.h"
@@ -58,8 +59,9 @@ version(void)
 	printf("frontd version %s\n", PACKAGE_VERSION);
 	printf("built with %s, running with %s\n", OPENSSL_VERSION_TEXT,
 	    OpenSSL_version(OPENSSL_VERSION));
-	printf("zlib %s, brotli %u.%u.%u, inih %s\n", zlibVersion(),
-	    b >> 24, (b >> 12) & 0xfff, b & 0xfff, INIH_VERSION);
+	printf("zlib %s, brotli %u.%u.%u, inih %s, nghttp2 %s\n",
+	    zlibVersion(), b >> 24, (b >> 12) & 0xfff, b & 0xfff,
+	    INIH_VERSION, nghttp2_version(0)->version_str);
 	sandbox_describe(sb, sizeof(sb));
 	printf("sandbox: %s\n", sb);
 	printf("sanitizers: %s\n", FRONTD_SANITIZERS);

@@ -19,7 +19,7 @@ subtest '-V prints the version and build options' => sub {
 	is($code, 0, 'exit 0');
 	like($out, qr/\Afrontd version \Q$version\E\n/, 'first line: frontd version')
 	    or diag($out);
-	for my $lib (qw(OpenSSL zlib brotli inih)) {
+	for my $lib (qw(OpenSSL zlib brotli inih nghttp2)) {
 		like($out, qr/\b\Q$lib\E\b/i, "mentions $lib");
 	}
 	is($err, '', 'nothing on stderr');
