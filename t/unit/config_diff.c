@@ -144,6 +144,17 @@ main(void)
 	    "route new added\nroute r removed",
 	    "1 route added, 1 route removed"),
 	    "a route added before the others is not an order change");
+	ok(diff_is(BASE "[route r]\nupstream = app\n",
+	    "[global]\nhttp2_max_concurrent_streams = 64\n"
+	    "http2_idle_timeout = 75s\nhttp2_max_resets = 50\n"
+	    "[listener a]\naddress = 127.0.0.1:8080\nhttp2 = on\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n"
+	    "[route r]\nupstream = app\n",
+	    "listener a changed: http2 off -> on\n"
+	    "global changed: http2_max_concurrent_streams 128 -> 64, "
+	    "http2_max_resets 100 -> 50",
+	    "1 listener changed, global changed"),
+	    "http2 keys: an idle timeout equal to keepalive_timeout is none");
 
 	rmdir(dir);
 	return tap_done();
