@@ -241,7 +241,7 @@ subtest 'log_format = json' => sub {
 	my $j = $j[0] // {};
 	is_deeply([ sort keys %$j ], [ sort qw(time client user method target protocol
 	    status bytes referer user_agent request_time upstream upstream_status
-	    upstream_time tls cache) ], 'with the documented keys');
+	    upstream_time tls cache stream) ], 'with the documented keys');
 	is($j->{client}, '127.0.0.1', 'client');
 	is($j->{user}, undef, 'user: null without auth_basic');
 	is($j->{method}, 'GET', 'method');

@@ -218,6 +218,16 @@ add_str(struct line *l, const char *s)
 		add(l, s, strlen(s));
 }
 
+/* HTTP/1.0, HTTP/1.1 or HTTP/2.0, as nginx writes it. */
+static void
+add_protocol(struct line *l, const struct access_entry *e)
+{
+	if (e->stream != 0)
+		adds(l, "HTTP/2.0");
+	else
+		addf(l, "HTTP/1.%d", e->minor);
+}
+
 static void
 add_request(struct line *l, const struct access_entry *e)
 {
@@ -228,7 +238,8 @@ add_request(struct line *l, const struct access_entry *e)
 	add_esc(l, e->method, e->method_len, false);
 	adds(l, " ");
 	add_esc(l, e->target, e->target_len, false);
-	addf(l, " HTTP/1.%d", e->minor);
+	adds(l, " ");
+	add_protocol(l, e);
 }
 
 /* A custom log_format, from its parts compiled at load time. */
@@ -279,7 +290,7 @@ add_custom(struct line *l, const struct access_entry *e, time_t t)
 			if (e->method_len == 0)
 				adds(l, "-");
 			else
-				addf(l, "HTTP/1.%d", e->minor);
+				add_protocol(l, e);
 			break;
 		case LOGVAR_STATUS:
 			addf(l, "%d", e->status);
@@ -360,8 +371,10 @@ accesslog_write(const struct access_entry *e)
 		add_esc(&l, e->method, e->method_len, true);
 		adds(&l, "\",\"target\":\"");
 		add_esc(&l, e->target, e->target_len, true);
-		addf(&l, "\",\"protocol\":\"HTTP/1.%d\",\"status\":%d,"
-		    "\"bytes\":%llu,\"referer\":\"", e->minor, e->status,
+		adds(&l, "\",\"protocol\":\"");
+		add_protocol(&l, e);
+		addf(&l, "\",\"stream\":%u,\"status\":%d,\"bytes\":%llu,"
+		    "\"referer\":\"", e->stream, e->status,
 		    (unsigned long long)e->bytes);
 		add_esc(&l, e->referer, e->referer_len, true);
 		adds(&l, "\",\"user_agent\":\"");

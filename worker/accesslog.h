@@ -23,6 +23,7 @@ struct access_entry {
 	const char	*target;
 	size_t		 target_len;
 	int		 minor;		/* HTTP/1.minor */
+	uint32_t	 stream;	/* HTTP/2: the stream id; 0: HTTP/1 */
 	int		 status;
 	uint64_t	 bytes;
 	const char	*referer;

@@ -106,7 +106,7 @@ body_send(struct conn *c)
 
 		/* Buffers empty and much left: let the kernel move it. */
 		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
-		    c->ssl == NULL && uc != NULL && uc->ssl == NULL &&
+		    c->fd != -1 && c->ssl == NULL && uc != NULL && uc->ssl == NULL &&
 		    buf_len(r->up_in) == 0 && (r->pipe_len > 0 ||
 		    r->resp_left >= SPLICE_MIN) && (r->pipe[0] != -1 ||
 		    pipe_get(r->pipe) == 0))
@@ -118,8 +118,7 @@ body_send(struct conn *c)
 			r->reusable = false;
 			return STEP_CLOSE;
 		}
-		n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out, r->up_in,
-		    (size_t)pass, &blocked,
+		n = client_send(c, r->up_in, (size_t)pass, &blocked,
 		    &r->bytes_out);
 		if (n == -1)
 			return client_failed(c, CNT_CLIENT_ABORTS,
@@ -223,7 +222,7 @@ body_pick_coding(struct conn *c)
 	/* The encoder itself is taken when there is input for it. */
 	r->compressing = r->coded = true;
 	counter_add(CNT(c), CNT_COMPRESSED, 1);
-	r->rechunk = !r->http10;
+	r->rechunk = !r->http10 && c->stream_id == 0;
 	if (r->http10)
 		c->close_after = true;
 }
@@ -237,8 +236,31 @@ body_send_local(struct conn *c)
 {
 	struct req	*r = c->req;
 	ssize_t		 n;
+	bool		 blocked;
 
 	while (r->local_left > 0) {
+		if (c->fd == -1) {
+			/* A stream: through c->out, as a buffer at a time. */
+			if (c->out == NULL && (c->out = buf_get()) == NULL)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "out of memory", NULL);
+			buf_compact(c->out);
+			n = r->local_left < buf_room(c->out) ?
+			    (ssize_t)r->local_left : (ssize_t)buf_room(c->out);
+			buf_append(c->out, r->local_body, (size_t)n);
+			r->local_body += n;
+			r->local_left -= (size_t)n;
+			if (client_send(c, NULL, 0, &blocked, &r->bytes_out) ==
+			    -1)
+				return client_failed(c, CNT_CLIENT_ABORTS,
+				    "client write error", NULL);
+			if (blocked) {
+				set_client_events(c, EPOLLOUT);
+				return STEP_WAIT;
+			}
+			req_wait(c, WAIT_SEND);
+			continue;
+		}
 		if (c->ssl != NULL) {
 			n = tlsio_write2(c->ssl, r->local_body, r->local_left,
 			    NULL, 0);
@@ -530,8 +552,8 @@ send_compressed(struct conn *c)
 		    r->compressing && r->encoder == NULL && !r->resp_done &&
 		    r->resp_mode == BODY_LENGTH && r->resp_left <=
 		    COMPRESS_WHOLE_MAX)) {
-			if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, &r->bytes_out) == -1)
+			if (client_send(c, NULL, 0, &blocked,
+			    &r->bytes_out) == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
 			if (r->bytes_out > r->interim_len)

@@ -94,6 +94,8 @@ peer_name(const struct conn *c)
 const struct addr *
 conn_local(struct conn *c)
 {
+	if (c->parent != NULL)
+		return conn_local(c->parent);
 	if (!c->local_known) {
 		c->local.len = sizeof(c->local.ss);
 		if (getsockname(c->fd, (struct sockaddr *)&c->local.ss,
@@ -228,6 +230,18 @@ conn_sniff(struct conn *c)
 	return STEP_CLOSE;
 }
 
+/* The protocol the client chose by ALPN: h2, or HTTP/1.1 by default. */
+static void
+conn_alpn(struct conn *c)
+{
+	const unsigned char	*p;
+	unsigned		 len;
+
+	SSL_get0_alpn_selected(c->ssl, &p, &len);
+	if (len == 2 && p[0] == 'h' && p[1] == '2')
+		c->proto = &proto_h2;
+}
+
 /*
  * The TLS handshake, under the header timer. Failures are logged at info
  * at most: scanners and old clients fail handshakes all day.
@@ -247,6 +261,7 @@ conn_handshake(struct conn *c)
 			    SSL_get_version(c->ssl),
 			    SSL_get_cipher_name(c->ssl),
 			    SSL_session_reused(c->ssl) ? ", resumed" : "");
+		conn_alpn(c);
 		conn_enter(c, CONN_ACTIVE);
 		return STEP_AGAIN;
 	}
@@ -413,6 +428,8 @@ conn_nodelay(struct conn *c)
 {
 	int	on = 1;
 
+	if (c->parent != NULL)
+		c = c->parent;
 	if (c->nodelay)
 		return;
 	c->nodelay = true;
@@ -431,6 +448,10 @@ conn_kick(struct ev_loop *loop, void *arg)
 void
 set_client_events(struct conn *c, uint32_t ev)
 {
+	if (c->fd == -1) {
+		c->proto->want(c, ev);
+		return;
+	}
 	ev_io_mod(c->w->loop, &c->io, ev);
 	/*
 	 * Records already decrypted by OpenSSL never wake epoll: come back
@@ -453,7 +474,7 @@ client_absorb(struct conn *c, size_t keep)
 {
 	ssize_t	n;
 
-	if (!c->client_readable)
+	if (!c->client_readable || c->fd == -1)
 		return;
 	c->client_readable = false;
 	if (c->client_eof || c->in == NULL)
@@ -605,6 +626,42 @@ written:
 }
 
 /*
+ * To the client: c->out, then n bytes of src; as send_two() says. A
+ * stream's go through its protocol.
+ */
+ssize_t
+client_send(struct conn *c, struct buf *src, size_t n, bool *blocked,
+    uint64_t *sent)
+{
+	if (c->fd == -1)
+		return c->proto->send(c, src, n, blocked, sent);
+	return send_two(c->fd, c->ssl, &c->tls_stuck, c->out, src, n, blocked,
+	    sent);
+}
+
+/* From the client into c->in, as read_into() says. */
+ssize_t
+client_read(struct conn *c, size_t keep)
+{
+	if (c->fd == -1)
+		return c->proto->recv(c, keep);
+	return read_into(c->fd, c->ssl, c->in, keep);
+}
+
+/*
+ * Goes on with a step its protocol took outside conn_run() (a stream
+ * its connection started).
+ */
+void
+conn_result(struct conn *c, enum step s)
+{
+	if (s == STEP_AGAIN)
+		conn_run(c);
+	else if (s == STEP_CLOSE)
+		conn_close(c);
+}
+
+/*
  * Reads into b, compacted down to offset keep; returns bytes, 0 on EOF,
  * -1 error, -2 would block.
  */
@@ -726,6 +783,13 @@ conn_close(struct conn *c)
 	conn_enter(c, CONN_DONE);
 	ev_timer_stop(w->loop, &c->timer);
 	ev_timer_stop(w->loop, &c->kick);
+	if (c->fd == -1) {
+		/* A stream: its connection frees it. */
+		buf_put(c->in);
+		buf_put(c->out);
+		c->in = c->out = NULL;
+		return;
+	}
 	ev_io_forget(&c->io);
 	if (c->ssl != NULL) {
 		tlsio_close(c->ssl);

@@ -86,6 +86,12 @@ struct conn {
 	struct buf		*out;		/* to the client (heads,
 						   framing) */
 	const struct proto	*proto;		/* what travels on it */
+	void			*pdata;		/* the protocol's: an HTTP/2
+						   session */
+	struct conn		*parent;	/* a stream's: its connection
+						   (a stream has no socket:
+						   fd -1) */
+	uint32_t		 stream_id;	/* an HTTP/2 stream's, else 0 */
 	struct req		*req;		/* the protocol's: the request
 						   in progress, NULL between */
 	unsigned		 nrequests;
@@ -176,6 +182,22 @@ void		 client_wait(struct conn *, bool);
 ssize_t		 send_two(int, void *, bool *, struct buf *, struct buf *,
 		    size_t, bool *, uint64_t *);
 ssize_t		 read_into(int, void *, struct buf *, size_t);
+
+/*
+ * The client's I/O, for the protocol and the request: the socket (and
+ * its TLS), or for a stream of a multiplexed connection its protocol.
+ */
+ssize_t		 client_send(struct conn *, struct buf *, size_t, bool *,
+		    uint64_t *);
+ssize_t		 client_read(struct conn *, size_t);
+void		 conn_result(struct conn *, enum step);
+
+/* The TLS of the client's connection (a stream's: its connection's). */
+static inline void *
+conn_tls(const struct conn *c)
+{
+	return c->parent != NULL ? c->parent->ssl : c->ssl;
+}
 
 /* What a failed read or write on the client says, if anything. */
 static inline const char *

@@ -143,7 +143,7 @@ fa_build(struct conn *c, const struct cfg_route *route, char *dst)
 	if (proto != NULL)
 		put(&o, b + proto->value.off, proto->value.len);
 	else
-		puts_(&o, c->ssl != NULL ? "https" : "http");
+		puts_(&o, conn_tls(c) != NULL ? "https" : "http");
 	puts_(&o, "\r\n");
 	if (host != NULL || r->hostlen > 0) {
 		puts_(&o, "X-Forwarded-Host: ");

@@ -34,7 +34,6 @@ static enum step	h1_run(struct conn *);
 static enum step	h1_timeout(struct conn *);
 static void		h1_lost(struct conn *, const char *);
 static void		h1_drain(struct conn *);
-static size_t		h1_head(struct conn *);
 static enum step	h1_fail(struct conn *, int, const char *);
 static enum step	h1_local(struct conn *, int, const char *,
 			    const char *, size_t, const char *, size_t,
@@ -50,7 +49,7 @@ const struct proto	proto_h1 = {
 	.lost = h1_lost,
 	.drain = h1_drain,
 	.end = req_end,
-	.head = h1_head,
+	.head = req_head_out,
 	.fail = h1_fail,
 	.local = h1_local,
 	.done = h1_done,
@@ -110,13 +109,32 @@ h1_read_head(struct conn *c)
 	c->client_readable = false;	/* we read here */
 	buf_compact(c->in);
 	for (;;) {
+		/* HTTP/2 by prior knowledge, where the listener takes it. */
+		switch (h2_preface(c, false)) {
+		case 1:
+			req_end(c);
+			c->proto = &proto_h2;
+			return STEP_AGAIN;
+		case 0:
+			goto more;
+		}
 		res = http_parse_request(&r->parser, c->in->data,
 		    buf_len(c->in), &c->w->req_limits, &r->head);
 		if (res == HTTP_OK)
 			break;
+		if (res == HTTP_ERROR && h2_preface(c, true) == 2) {
+			/* Neither HTTP/1.x nor HTTP/2: a close, as h2 does. */
+			log_info("conn=%llu %s neither HTTP/1.x nor the "
+			    "HTTP/2 preface", (unsigned long long)c->id,
+			    peer_name(c));
+			c->why = "not HTTP";
+			req_end(c);
+			return STEP_CLOSE;
+		}
 		if (res == HTTP_ERROR)
 			return h1_fail(c, r->head.error_status,
 			    http_error_names[r->head.error]);
+more:
 		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
 		if (n == -2) {
 			if (buf_room(c->in) == 0)
@@ -214,10 +232,7 @@ h1_drain(struct conn *c)
 static enum step
 h1_fail(struct conn *c, int status, const char *why)
 {
-	struct req		*r = c->req;
-	const struct cfg_global	*g = G(c);
-	const char		*page = NULL;
-	size_t			 pagelen = 0, n, keep;
+	struct req	*r = c->req;
 
 	c->why = why;
 	c->close_after = true;
@@ -225,41 +240,8 @@ h1_fail(struct conn *c, int status, const char *why)
 		/* Part of a response is out: only a cut can tell. */
 		return STEP_CLOSE;
 	}
-	if (r == NULL && (r = c->req = req_new(ev_now(c->w->loop))) == NULL)
+	if (!req_error_page(c, status, why))
 		return STEP_CLOSE;
-	r->status = status;
-	for (size_t i = 0; i < g->nerror_pages; i++)
-		if (g->error_pages[i].status == status) {
-			page = g->error_pages[i].body;
-			pagelen = g->error_pages[i].len;
-			break;
-		}
-	if (c->out == NULL && (c->out = buf_get()) == NULL)
-		return STEP_CLOSE;
-	/*
-	 * Interim heads not yet all sent go first, or the client would get
-	 * the rest of one glued to our page; a final head queued after
-	 * them never went out (resp_started) and is replaced.
-	 */
-	keep = req_interim_pending(r);
-	if (keep > buf_len(c->out))
-		keep = buf_len(c->out);
-	c->out->end = c->out->start + keep;
-	buf_compact(c->out);
-	n = out_error_page(c, r, status, page, pagelen, true,
-	    c->out->data + c->out->end, buf_room(c->out));
-	if (n == 0)
-		n = out_error_page(c, r, status, NULL, 0, true,
-		    c->out->data + c->out->end, buf_room(c->out));
-	c->out->end += n;
-	if (r->bytes_out > r->interim_len)
-		r->bytes_out = r->interim_len;
-	if (status >= 500 || status == 408)
-		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
-		    peer_name(c), status, why);
-	else
-		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
-		    peer_name(c), status, why);
 	req_enter(c, REQ_RESPOND);
 	return STEP_AGAIN;
 }
@@ -272,56 +254,18 @@ static enum step
 h1_local(struct conn *c, int status, const char *type, const char *body,
     size_t len, const char *loc, size_t loclen, const char *why)
 {
-	struct req	*r = c->req;
-	size_t		 n, room;
-
-	c->why = why;
 	/* An unread request body would be taken for the next request. */
-	if (!r->req_done)
+	if (!c->req->req_done)
 		c->close_after = true;
-	r->status = status;
-	r->local = true;
-	if (status == 204 || status == 304)
-		len = 0;	/* these never have a body */
-	if (c->out == NULL && (c->out = buf_get()) == NULL)
+	switch (req_local_page(c, status, type, body, len, loc, loclen,
+	    why)) {
+	case -1:
 		return h1_fail(c, 503, "out of memory");
-	buf_compact(c->out);
-	room = buf_room(c->out);
-	n = out_local_head(c, r, status, type, len, loc, loclen,
-	    c->close_after, c->out->data + c->out->end, room);
-	if (n == 0)
+	case -2:
 		return h1_fail(c, 500, "redirect target too long");
-	c->out->end += n;
-	if (!r->head_method) {
-		/* Small bodies ride in the same write. */
-		if (len <= room - n) {
-			memcpy(c->out->data + c->out->end, body, len);
-			c->out->end += len;
-		} else {
-			r->local_body = body;
-			r->local_left = len;
-		}
 	}
-	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
-	    peer_name(c), status, why);
 	req_enter(c, REQ_RESPOND);
 	return STEP_AGAIN;
-}
-
-/* The client's response head, added to c->out: its length, 0 when it
- * does not fit, (size_t)-1 without memory. */
-static size_t
-h1_head(struct conn *c)
-{
-	size_t	len;
-
-	if (c->out == NULL && (c->out = buf_get()) == NULL)
-		return (size_t)-1;
-	buf_compact(c->out);
-	len = out_response_head(c, c->req, c->out->data + c->out->end,
-	    buf_room(c->out) - CHUNK_FRAME_MAX);
-	c->out->end += len;
-	return len;
 }
 
 /*

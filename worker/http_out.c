@@ -234,7 +234,7 @@ static void
 put_fields(struct out *o, const struct conn *c, const struct req *r,
     const struct cfg_resp_fields *f, unsigned seen)
 {
-	bool	tls = c->ssl != NULL;
+	bool	tls = conn_tls(c) != NULL;
 
 	if (f->lines != NULL && (tls || !f->sts))
 		put(o, f->lines, f->lineslen);
@@ -311,7 +311,7 @@ location_rewrite(struct out *o, const struct conn *c, const struct req *r,
 			continue;
 		put(o, b + f->name.off, f->name.len);
 		/* The client's host, normalized, port included. */
-		puts_(o, c->ssl != NULL ? ": https://" : ": http://");
+		puts_(o, conn_tls(c) != NULL ? ": https://" : ": http://");
 		put(o, r->host, r->hostport_len);
 		if (rest != NULL)
 			put(o, rest, len - (size_t)(rest - v));
@@ -469,7 +469,7 @@ out_request_head(const struct conn *c, const struct req *r,
 		put(&o, "\r\n", 2);
 	}
 	if (route->x_forwarded_proto && !seen_proto)
-		puts_(&o, c->ssl != NULL ? "X-Forwarded-Proto: https\r\n" :
+		puts_(&o, conn_tls(c) != NULL ? "X-Forwarded-Proto: https\r\n" :
 		    "X-Forwarded-Proto: http\r\n");
 	if (route->x_forwarded_host && !seen_host &&
 	    (h->host >= 0 || h->form == HTTP_TARGET_ABSOLUTE)) {
@@ -510,7 +510,7 @@ out_request_head(const struct conn *c, const struct req *r,
 		put(&o, r->fa.buf->data, r->fa.lines);
 	if (h->te_trailers)
 		puts_(&o, "TE: trailers\r\n");
-	if (r->req_mode == BODY_CHUNKED)
+	if (r->req_mode == BODY_CHUNKED || r->req_mode == BODY_STREAM)
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
 	else if (h->has_content_length) {
 		puts_(&o, "Content-Length: ");

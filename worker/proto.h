@@ -3,11 +3,13 @@
  * seam between conn.c (the socket) and the requests on it. conn.c calls
  * the connection-wide entries; the request's files reach the client only
  * through the request_* calls of req.h, which come here. HTTP/1.1 is
- * h1.c; HTTP/2 will be a second table beside it.
+ * h1.c; HTTP/2 is h2.c: the connection's table, and its streams', whose
+ * requests go through the same request files as HTTP/1.1 ones.
  */
 #ifndef WORKER_PROTO_H
 #define WORKER_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "worker/conn.h"
@@ -36,8 +38,28 @@ struct proto {
 			    size_t, const char *, size_t, const char *);
 	/* The response went out whole: the next request, or the close. */
 	enum step	(*done)(struct conn *);
+
+	/*
+	 * A stream of a multiplexed connection has no socket (fd -1): the
+	 * client's I/O goes through these (conn.c's client_send(),
+	 * client_read(), set_client_events()).
+	 */
+	ssize_t		(*send)(struct conn *, struct buf *, size_t, bool *,
+			    uint64_t *);
+	ssize_t		(*recv)(struct conn *, size_t);
+	void		(*want)(struct conn *, uint32_t);
 };
 
 extern const struct proto	proto_h1;
+extern const struct proto	proto_h2;	/* an HTTP/2 connection */
+extern const struct proto	proto_h2s;	/* one of its streams */
+
+/*
+ * h2.c: whether c->in begins with HTTP/2's connection preface on a
+ * listener that takes it: 1 yes, 0 perhaps (more bytes), -1 no. Once
+ * the head is found unreadable: 2 when its first line cannot be HTTP/1.x
+ * either.
+ */
+int	h2_preface(const struct conn *, bool);
 
 #endif

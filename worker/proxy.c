@@ -34,6 +34,7 @@
 static void	proxy_up_event(struct upconn *, uint32_t);
 static bool	proxy_retry(struct conn *);
 static ssize_t	request_body_fill(struct conn *);
+static ssize_t	request_body_stream(struct conn *);
 static int	upstream_early(struct conn *);
 static int	interim_take(struct conn *);
 static void	response_framing(struct conn *);
@@ -152,8 +153,7 @@ proxy_send(struct conn *c)
 
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
-			n = send_two(c->fd, c->ssl, &c->tls_stuck, c->out,
-			    NULL, 0, &blocked, &r->bytes_out);
+			n = client_send(c, NULL, 0, &blocked, &r->bytes_out);
 			if (n == -1)
 				return client_failed(c, CNT_CLIENT_ABORTS,
 				    "client write error", io_error(c));
@@ -204,7 +204,7 @@ proxy_send(struct conn *c)
 		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
 			continue;
 		/* Need body bytes from the client. */
-		n = read_into(c->fd, c->ssl, c->in, in_pin(c));
+		n = client_read(c, in_pin(c));
 		if (n == -2)
 			break;
 		if (n == 0 || n == -1) {
@@ -270,8 +270,8 @@ proxy_read_head(struct conn *c)
 		return proxy_give_up(c, 503, "out of memory");
 	client_absorb(c, in_pin(c));
 	/* Interim heads go as soon as the client takes them. */
-	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
-	    &c->tls_stuck, c->out, NULL, 0, &blocked, &r->bytes_out) == -1)
+	if (c->out != NULL && buf_len(c->out) > 0 && client_send(c, NULL, 0,
+	    &blocked, &r->bytes_out) == -1)
 		return client_failed(c, CNT_CLIENT_ABORTS, "client write error",
 		    io_error(c));
 	for (;;) {
@@ -543,17 +543,48 @@ request_body_fill(struct conn *c)
 	struct req		*r = c->req;
 	struct buf		*in = c->in;
 
-	if (r->req_done || buf_len(in) == 0)
+	if (r->req_done || (buf_len(in) == 0 && r->req_mode != BODY_STREAM))
 		return 0;
 	if (r->req_mode == BODY_LENGTH)
 		return (ssize_t)(r->req_left < buf_len(in) ? r->req_left :
 		    buf_len(in));
+	if (r->req_mode == BODY_STREAM)
+		return request_body_stream(c);
 	/* Chunked: decoded, re-framed into up_out; trailers stay here. */
 	if (chunked_relay(&r->req_chunk, in, r->up_out, true, false, NULL,
 	    &r->req_done) == -1)
 		return -1;
 	if (r->max_body > 0 && r->req_chunk.total > r->max_body)
 		return -2;
+	return 0;
+}
+
+/*
+ * A body of unknown length from a stream (HTTP/2 DATA frames): framed
+ * into chunks in up_out, the last one when the client has ended it.
+ */
+static ssize_t
+request_body_stream(struct conn *c)
+{
+	struct req	*r = c->req;
+	struct buf	*in = c->in, *o = r->up_out;
+	size_t		 len = buf_len(in), room;
+
+	buf_compact(o);
+	room = buf_room(o);
+	if (len > 0 && room > CHUNK_FRAME_MAX) {
+		if (len > room - CHUNK_FRAME_MAX)
+			len = room - CHUNK_FRAME_MAX;
+		chunk_put(o, in->data + in->start, len);
+		in->start += len;
+		r->req_chunk.total += len;
+		if (r->max_body > 0 && r->req_chunk.total > r->max_body)
+			return -2;
+	}
+	if (buf_len(in) == 0 && c->client_eof && buf_room(o) >= 5) {
+		buf_append(o, "0\r\n\r\n", 5);
+		r->req_done = true;
+	}
 	return 0;
 }
 
@@ -669,7 +700,8 @@ response_framing(struct conn *c)
 		http_chunked_init(&r->resp_chunk);
 	if (r->resp_mode == BODY_CLOSE)
 		r->reusable = false;
-	r->rechunk = !r->http10 && (r->resp_mode == BODY_CHUNKED ||
+	r->rechunk = !r->http10 && c->stream_id == 0 &&
+	    (r->resp_mode == BODY_CHUNKED ||
 	    r->resp_mode == BODY_CLOSE);
 	if (r->http10 && (r->resp_mode == BODY_CHUNKED ||
 	    r->resp_mode == BODY_CLOSE))

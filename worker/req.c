@@ -283,13 +283,15 @@ req_log(struct conn *c)
 	e.conn_id = (unsigned long long)c->id;
 	e.host = r->host;
 	e.host_len = r->hostlen;
-	e.tls = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
+	e.tls = conn_tls(c) != NULL ? SSL_get_version(conn_tls(c)) :
+	    NULL;
 	e.client = client;
 	e.method = r->log_method;
 	e.method_len = r->log_method_len;
 	e.target = r->log_target;
 	e.target_len = r->log_target_len;
 	e.minor = r->log_minor;
+	e.stream = c->stream_id;
 	e.status = r->status ? r->status : 499;
 	e.bytes = r->bytes_out;
 	e.referer = r->log_ref_len ? r->log_ref : NULL;
@@ -384,6 +386,111 @@ req_answer_line(struct conn *c, const char *fmt, ...)
 }
 
 /* The answers, through the protocol of the request's connection. */
+
+/*
+ * frontd's error page for status, in c->out in HTTP/1.1 form (a stream's
+ * protocol turns it into its own): the admin's error_page or frontd's.
+ * Interim heads not yet all sent stay ahead of it; a final head queued
+ * after them never went out and is replaced. false: no memory.
+ */
+bool
+req_error_page(struct conn *c, int status, const char *why)
+{
+	struct req		*r = c->req;
+	const struct cfg_global	*g = G(c);
+	const char		*page = NULL;
+	size_t			 pagelen = 0, n, keep;
+
+	if (r == NULL && (r = c->req = req_new(ev_now(c->w->loop))) == NULL)
+		return false;
+	r->status = status;
+	for (size_t i = 0; i < g->nerror_pages; i++)
+		if (g->error_pages[i].status == status) {
+			page = g->error_pages[i].body;
+			pagelen = g->error_pages[i].len;
+			break;
+		}
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return false;
+	keep = req_interim_pending(r);
+	if (keep > buf_len(c->out))
+		keep = buf_len(c->out);
+	c->out->end = c->out->start + keep;
+	buf_compact(c->out);
+	n = out_error_page(c, r, status, page, pagelen, c->close_after,
+	    c->out->data + c->out->end, buf_room(c->out));
+	if (n == 0)
+		n = out_error_page(c, r, status, NULL, 0, c->close_after,
+		    c->out->data + c->out->end, buf_room(c->out));
+	c->out->end += n;
+	if (r->bytes_out > r->interim_len)
+		r->bytes_out = r->interim_len;
+	if (status >= 500 || status == 408)
+		log_info("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    peer_name(c), status, why);
+	else
+		log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+		    peer_name(c), status, why);
+	return true;
+}
+
+/*
+ * frontd's own answer (redirect, return, no route, a refusal): its head
+ * in c->out, a small body with it, a large one sent from where it lies
+ * (r->local_body). -1: no memory, -2: the head does not fit.
+ */
+int
+req_local_page(struct conn *c, int status, const char *type,
+    const char *body, size_t len, const char *loc, size_t loclen,
+    const char *why)
+{
+	struct req	*r = c->req;
+	size_t		 n, room;
+
+	c->why = why;
+	r->status = status;
+	r->local = true;
+	if (status == 204 || status == 304)
+		len = 0;	/* these never have a body */
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return -1;
+	buf_compact(c->out);
+	room = buf_room(c->out);
+	n = out_local_head(c, r, status, type, len, loc, loclen,
+	    c->close_after, c->out->data + c->out->end, room);
+	if (n == 0)
+		return -2;
+	c->out->end += n;
+	if (!r->head_method) {
+		/* Small bodies ride in the same write. */
+		if (len <= room - n) {
+			memcpy(c->out->data + c->out->end, body, len);
+			c->out->end += len;
+		} else {
+			r->local_body = body;
+			r->local_left = len;
+		}
+	}
+	log_debug("conn=%llu %s %d: %s", (unsigned long long)c->id,
+	    peer_name(c), status, why);
+	return 0;
+}
+
+/* The client's response head, added to c->out in HTTP/1.1 form: its
+ * length, 0 when it does not fit, (size_t)-1 without memory. */
+size_t
+req_head_out(struct conn *c)
+{
+	size_t	len;
+
+	if (c->out == NULL && (c->out = buf_get()) == NULL)
+		return (size_t)-1;
+	buf_compact(c->out);
+	len = out_response_head(c, c->req, c->out->data + c->out->end,
+	    buf_room(c->out) - CHUNK_FRAME_MAX);
+	c->out->end += len;
+	return len;
+}
 
 size_t
 request_head(struct conn *c)

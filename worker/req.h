@@ -46,7 +46,8 @@ enum body_mode {
 	BODY_NONE,		/* no body */
 	BODY_LENGTH,		/* Content-Length bytes, passed through */
 	BODY_CHUNKED,		/* chunked: decoded, then re-framed */
-	BODY_CLOSE		/* response until the upstream closes */
+	BODY_CLOSE,		/* response until the upstream closes */
+	BODY_STREAM		/* request: until its stream ends (HTTP/2) */
 };
 
 struct req {
@@ -203,7 +204,12 @@ void		 req_trim(void);
 enum step	 client_failed(struct conn *, enum counter, const char *,
 		    const char *);
 
-/* Answers to the client, through its protocol. */
+/* Answers to the client, through its protocol; the protocols' shared
+ * parts. */
+bool		 req_error_page(struct conn *, int, const char *);
+int		 req_local_page(struct conn *, int, const char *, const char *,
+		    size_t, const char *, size_t, const char *);
+size_t		 req_head_out(struct conn *);
 bool		 req_answer_line(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 size_t		 request_head(struct conn *);

@@ -173,7 +173,7 @@ request_host(struct conn *c)
 	r->hostlen = (uint16_t)n;
 	for (size_t i = 0; i < portlen; i++)
 		pn = pn * 10 + (unsigned)(port[i] - '0');
-	if (portlen > 0 && pn != (c->ssl != NULL ? 443u : 80u)) {
+	if (portlen > 0 && pn != (conn_tls(c) != NULL ? 443u : 80u)) {
 		char	 d[8], *q = d + sizeof(d);
 
 		/* Every request names its port: no printf for it. */
@@ -653,7 +653,10 @@ phase_framing(struct conn *c, enum step *s)
 	if (c->nrequests >= (unsigned)g->keepalive_requests || w->draining)
 		c->close_after = true;
 
-	if (h->chunked) {
+	if (h->chunked && c->stream_id != 0) {
+		/* HTTP/2 DATA frames: raw, up to the stream's end. */
+		r->req_mode = BODY_STREAM;
+	} else if (h->chunked) {
 		r->req_mode = BODY_CHUNKED;
 		http_chunked_init(&r->req_chunk);
 	} else if (h->has_content_length && h->content_length > 0) {

@@ -144,22 +144,22 @@ var_get(const struct conn *c, enum cfg_var var, const char *name,
 		*len = strlen(scratch);
 		break;
 	case VAR_SCHEME:
-		*val = c->ssl != NULL ? "https" : "http";
+		*val = conn_tls(c) != NULL ? "https" : "http";
 		*len = strlen(*val);
 		break;
 	case VAR_SSL_CLIENT_S_DN:
-		if (c->ssl != NULL)
-			client_dn(c->ssl, val, len);
+		if (conn_tls(c) != NULL)
+			client_dn(conn_tls(c), val, len);
 		break;
 	case VAR_SSL_PROTOCOL:
-		if (c->ssl != NULL) {
-			*val = SSL_get_version(c->ssl);
+		if (conn_tls(c) != NULL) {
+			*val = SSL_get_version(conn_tls(c));
 			*len = strlen(*val);
 		}
 		break;
 	case VAR_SSL_CIPHER:
-		if (c->ssl != NULL) {
-			*val = SSL_get_cipher_name(c->ssl);
+		if (conn_tls(c) != NULL) {
+			*val = SSL_get_cipher_name(conn_tls(c));
 			*len = strlen(*val);
 		}
 		break;

@@ -1,0 +1,1405 @@
+/*
+ * HTTP/2 on a client connection (RFC 9113), with libnghttp2 for the
+ * framing, HPACK and the protocol's rules. Two protocol tables:
+ *
+ *	proto_h2	the connection: the socket's bytes into the session,
+ *			the session's frames out, GOAWAY, its idle timer
+ *	proto_h2s	one stream: a struct conn of its own with no socket
+ *			(fd -1), whose request goes through the same files
+ *			as an HTTP/1.1 one (request.c's phases, proxy.c,
+ *			body.c) and whose client I/O comes here
+ *
+ * A stream's request head is written into its c->in in HTTP/1.1 form
+ * (pseudo-header fields mapped, Host from :authority, cookies joined)
+ * and read by the same strict parser; its body follows as DATA frames
+ * come, raw, with a window given back as the request passes it on. Its
+ * answer is written to c->out in HTTP/1.1 form by the same code as
+ * for HTTP/1.1; client_send() turns the heads into HEADERS frames and
+ * queues the body for DATA frames, so that a slow stream fills only its
+ * own queue. Streams never call the session's send or receive: they
+ * queue themselves to run, and the connection runs them between reads
+ * and writes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "common/config.h"
+#include "common/ev.h"
+#include "common/http_parse.h"
+#include "common/log.h"
+#include "common/shm.h"
+#include "worker/body.h"
+#include "worker/buf.h"
+#include "worker/conn.h"
+#include "worker/proto.h"
+#include "worker/req.h"
+#include "worker/req_int.h"
+#include "worker/request.h"
+
+#define H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN	24
+#define CONN_WINDOW	(16 * 1024 * 1024)	/* what all streams may
+						   send before we read */
+#define RUN_TURNS	8	/* read, run, write rounds a wakeup */
+#define HEAD_SLACK	512	/* c->in kept for Host, framing, the end */
+#define ID_WINDOW	2048	/* stream ids below the newest remembered */
+
+enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_MAX };
+
+struct h2;
+
+/* A stream: a struct conn of its own, first, so the two convert. */
+struct h2s {
+	struct conn	 c;
+	struct h2	*h2;
+	int32_t		 id;
+	uint32_t	 want;		/* EPOLLIN, EPOLLOUT its request
+					   waits for */
+	struct buf	*q;		/* response body for DATA frames */
+	nghttp2_rcbuf	*ph[PH_MAX];	/* pseudo-header fields, until the
+					   request line is written */
+	uint32_t	 hlist;		/* header list size, as RFC 9113
+					   counts it */
+	uint32_t	 head_len;	/* the head written into c.in */
+	uint32_t	 cookie_len;	/* crumbs joined in c.out */
+	uint64_t	 body_in;	/* DATA payload received */
+	uint64_t	 body_given;	/* window given back for it */
+	int		 bad_status;	/* malformed here: answered so */
+	const char	*bad_why;
+	bool		 line_done;	/* request line is in c.in */
+	bool		 has_length;	/* content-length was sent */
+	bool		 head_done;	/* the whole head is in c.in */
+	bool		 started;	/* its phases have run */
+	bool		 queued;	/* on the run list */
+	bool		 final_sent;	/* final HEADERS submitted */
+	bool		 out_eof;	/* all of the body is in q */
+	bool		 ended;		/* its conn is closed */
+	bool		 closed;	/* the session closed it */
+	struct h2s	*prev, *next;	/* the session's streams */
+	struct h2s	*run_next;
+};
+
+struct h2 {
+	struct conn		*c;
+	nghttp2_session		*ses;
+	struct h2s		*streams;
+	size_t			 nstreams;
+	struct h2s		*run_head, *run_tail;
+	struct ev_timer		 kick;	/* a stream has something to send */
+	const uint8_t		*pend;	/* session output not yet in c->out */
+	size_t			 pend_len;
+	uint32_t		 nrequests;
+	int32_t			 last_id;	/* the client's newest stream */
+	uint64_t		 seen[ID_WINDOW / 128];	/* which of the odd
+						   ids below it it opened */
+	bool			 goaway;	/* no new streams */
+	bool			 dying;		/* the connection closes */
+	bool			 warned;	/* an attack was logged */
+};
+
+static enum step	h2_run(struct conn *);
+static enum step	h2_timeout(struct conn *);
+static void		h2_lost(struct conn *, const char *);
+static void		h2_drain(struct conn *);
+static void		h2_end(struct conn *);
+static enum step	h2_unused(struct conn *, int, const char *);
+
+static enum step	h2s_run(struct conn *);
+static enum step	h2s_timeout(struct conn *);
+static void		h2s_lost(struct conn *, const char *);
+static void		h2s_drain(struct conn *);
+static void		h2s_end(struct conn *);
+static enum step	h2s_fail(struct conn *, int, const char *);
+static enum step	h2s_local(struct conn *, int, const char *,
+			    const char *, size_t, const char *, size_t,
+			    const char *);
+static enum step	h2s_done(struct conn *);
+static enum step	h2s_respond(struct conn *);
+static enum step	h2s_finish(struct conn *, bool);
+static ssize_t		h2s_send(struct conn *, struct buf *, size_t, bool *,
+			    uint64_t *);
+static ssize_t		h2s_recv(struct conn *, size_t);
+static void		h2s_want(struct conn *, uint32_t);
+
+const struct proto	proto_h2 = {
+	.name = "h2",
+	.run = h2_run,
+	.timeout = h2_timeout,
+	.lost = h2_lost,
+	.drain = h2_drain,
+	.end = h2_end,
+	.fail = h2_unused,
+};
+
+const struct proto	proto_h2s = {
+	.name = "h2 stream",
+	.run = h2s_run,
+	.timeout = h2s_timeout,
+	.lost = h2s_lost,
+	.drain = h2s_drain,
+	.end = h2s_end,
+	.head = req_head_out,
+	.fail = h2s_fail,
+	.local = h2s_local,
+	.done = h2s_done,
+	.send = h2s_send,
+	.recv = h2s_recv,
+	.want = h2s_want,
+};
+
+static nghttp2_session_callbacks	*callbacks;
+static nghttp2_option			*options;
+
+static inline struct h2s *
+S(struct conn *c)
+{
+	return (struct h2s *)(void *)c;
+}
+
+/* ------------------------------------------------------- the preface --- */
+
+/* Whether a complete first line does not end in an HTTP/1.x version. */
+static bool
+not_http1(const char *p, size_t len)
+{
+	const char	*eol = memchr(p, '\n', len);
+	size_t		 n;
+
+	if (eol == NULL)
+		return false;
+	n = (size_t)(eol - p);
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return n < 9 || memcmp(p + n - 9, " HTTP/1.", 8) != 0;
+}
+
+int
+h2_preface(const struct conn *c, bool unreadable)
+{
+	const struct config	*cfg = c->w->env->cfg;
+	size_t			 len;
+
+	if (c->nrequests > 0 || !cfg->listeners[c->listen->listener]->http2)
+		return -1;
+	len = buf_len(c->in);
+	if (unreadable)
+		return not_http1(c->in->data + c->in->start, len) ? 2 : -1;
+	if (memcmp(c->in->data + c->in->start, H2_PREFACE, len <
+	    H2_PREFACE_LEN ? len : H2_PREFACE_LEN) != 0)
+		return -1;
+	return len >= H2_PREFACE_LEN ? 1 : 0;
+}
+
+/* ------------------------------------------------- running streams --- */
+
+/* The connection comes back soon to write what its streams queued. */
+static void
+h2_kick(struct ev_loop *loop, void *arg)
+{
+	struct h2	*h2 = arg;
+
+	conn_run(h2->c);
+}
+
+static void
+h2_schedule(struct h2 *h2)
+{
+	if (h2->kick.idx == 0 && !h2->dying)
+		ev_timer_start(h2->c->w->loop, &h2->kick, 0, h2_kick, h2);
+}
+
+static void
+h2_queue(struct h2s *s)
+{
+	struct h2	*h2 = s->h2;
+
+	if (s->queued || s->ended || h2->dying)
+		return;
+	s->queued = true;
+	s->run_next = NULL;
+	if (h2->run_tail != NULL)
+		h2->run_tail->run_next = s;
+	else
+		h2->run_head = s;
+	h2->run_tail = s;
+	h2_schedule(h2);
+}
+
+static void
+h2_unqueue(struct h2s *s)
+{
+	struct h2	*h2 = s->h2;
+	struct h2s	**pp;
+
+	if (!s->queued)
+		return;
+	s->queued = false;
+	h2->run_tail = NULL;
+	for (pp = &h2->run_head; *pp != NULL; pp = &(*pp)->run_next) {
+		if (*pp == s)
+			*pp = s->run_next;
+		if (*pp == NULL)
+			break;
+		h2->run_tail = *pp;
+	}
+}
+
+/* Runs the streams queued now, once each; those they queue wait. */
+static bool
+h2_run_streams(struct h2 *h2)
+{
+	struct h2s	*s, *last = h2->run_tail;
+	bool		 ran = false;
+
+	while ((s = h2->run_head) != NULL) {
+		h2->run_head = s->run_next;
+		if (h2->run_head == NULL)
+			h2->run_tail = NULL;
+		s->queued = false;
+		ran = true;
+		conn_run(&s->c);
+		if (s == last || h2->dying)
+			break;
+	}
+	return ran;
+}
+
+/* ------------------------------------------------------ the streams --- */
+
+static void
+h2s_free(struct h2s *s)
+{
+	for (int i = 0; i < PH_MAX; i++)
+		if (s->ph[i] != NULL) {
+			nghttp2_rcbuf_decref(s->ph[i]);
+			s->ph[i] = NULL;
+		}
+	buf_put(s->q);
+	s->q = NULL;
+	ev_defer_free(s->c.w->loop, free, s);
+}
+
+/* Out of the session's list; freed once its conn is closed too. */
+static void
+h2s_forget(struct h2s *s)
+{
+	struct h2	*h2 = s->h2;
+
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		h2->streams = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	h2->nstreams--;
+	s->closed = true;
+}
+
+static struct h2s *
+h2s_new(struct h2 *h2, int32_t id)
+{
+	struct conn	*pc = h2->c;
+	struct h2s	*s;
+	struct conn	*c;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	c = &s->c;
+	if ((c->in = buf_get()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->h2 = h2;
+	s->id = id;
+	c->w = pc->w;
+	c->id = pc->id;
+	c->fd = -1;
+	c->state = CONN_ACTIVE;
+	c->peer = pc->peer;
+	c->proxy_peer = pc->proxy_peer;
+	c->listen = pc->listen;
+	c->proto = &proto_h2s;
+	c->parent = pc;
+	c->stream_id = (uint32_t)id;
+	s->next = h2->streams;
+	if (h2->streams != NULL)
+		h2->streams->prev = s;
+	h2->streams = s;
+	h2->nstreams++;
+	/* A header block still arriving is under the header timer. */
+	conn_wait(c, WAIT_HEADER);
+	return s;
+}
+
+/* Appends to the head in c.in; false when it does not fit. */
+static bool
+head_put(struct h2s *s, const char *p, size_t len)
+{
+	struct buf	*b = s->c.in;
+
+	if (len + HEAD_SLACK + s->cookie_len > buf_room(b))
+		return false;
+	memcpy(b->data + b->end, p, len);
+	b->end += len;
+	return true;
+}
+
+static bool
+head_field(struct h2s *s, const char *name, size_t nlen, const char *v,
+    size_t vlen)
+{
+	return head_put(s, name, nlen) && head_put(s, ": ", 2) &&
+	    head_put(s, v, vlen) && head_put(s, "\r\n", 2);
+}
+
+static void
+h2s_bad(struct h2s *s, int status, const char *why)
+{
+	if (s->bad_status == 0) {
+		s->bad_status = status;
+		s->bad_why = why;
+	}
+}
+
+static nghttp2_vec
+ph(const struct h2s *s, int i)
+{
+	nghttp2_vec	v = { NULL, 0 };
+
+	if (s->ph[i] != NULL)
+		v = nghttp2_rcbuf_get_buf(s->ph[i]);
+	return v;
+}
+
+/* The request line, and Host from :authority: once, before any field. */
+static void
+head_line(struct h2s *s)
+{
+	nghttp2_vec	m = ph(s, PH_METHOD), p = ph(s, PH_PATH);
+	nghttp2_vec	a = ph(s, PH_AUTHORITY);
+
+	if (s->line_done)
+		return;
+	s->line_done = true;
+	if (m.len == 0)
+		h2s_bad(s, 400, "no :method");
+	/* CONNECT names an authority, and is refused by the phases. */
+	if (p.len == 0)
+		p = a;
+	if (!head_put(s, (const char *)m.base, m.len) ||
+	    !head_put(s, " ", 1) ||
+	    !head_put(s, (const char *)p.base, p.len) ||
+	    !head_put(s, " HTTP/1.1\r\n", 11) ||
+	    (a.len > 0 && !head_field(s, "Host", 4, (const char *)a.base,
+	    a.len)))
+		h2s_bad(s, 431, "request head too large");
+}
+
+/*
+ * Stream ids the client opened, below its newest: the ones it skipped
+ * are closed for good (RFC 9113 5.1.1), and HEADERS on one is a
+ * connection error. libnghttp2 lets them pass, unable to tell them from
+ * trailers sent on a stream it reset; this remembers the last
+ * ID_WINDOW ids to tell.
+ */
+static bool
+id_seen(const struct h2 *h2, int32_t id)
+{
+	uint32_t	bit = ((uint32_t)id >> 1) % (ID_WINDOW / 2);
+
+	return (h2->seen[bit / 64] >> (bit % 64)) & 1;
+}
+
+static void
+id_open(struct h2 *h2, int32_t id)
+{
+	uint32_t	bit;
+
+	for (int32_t k = h2->last_id + 2; k < id && id - k < ID_WINDOW;
+	    k += 2) {
+		bit = ((uint32_t)k >> 1) % (ID_WINDOW / 2);
+		h2->seen[bit / 64] &= ~((uint64_t)1 << (bit % 64));
+	}
+	bit = ((uint32_t)id >> 1) % (ID_WINDOW / 2);
+	h2->seen[bit / 64] |= (uint64_t)1 << (bit % 64);
+	if (id > h2->last_id)
+		h2->last_id = id;
+}
+
+static int
+on_begin_frame(nghttp2_session *ses, const nghttp2_frame_hd *hd, void *arg)
+{
+	struct h2	*h2 = arg;
+	int32_t		 id = hd->stream_id;
+
+	if (hd->type == NGHTTP2_HEADERS && (id & 1) && id < h2->last_id &&
+	    h2->last_id - id < ID_WINDOW && !id_seen(h2, id))
+		nghttp2_session_terminate_session(ses, NGHTTP2_PROTOCOL_ERROR);
+	return 0;
+}
+
+static int
+on_begin_headers(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
+{
+	struct h2	*h2 = arg;
+	const struct cfg_global *g = G(h2->c);
+	struct h2s	*s;
+
+	if (f->hd.type != NGHTTP2_HEADERS ||
+	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
+		return 0;
+	id_open(h2, f->hd.stream_id);
+	if (h2->goaway) {
+		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE,
+		    f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
+	if ((s = h2s_new(h2, f->hd.stream_id)) == NULL) {
+		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE,
+		    f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
+		return 0;
+	}
+	nghttp2_session_set_stream_user_data(ses, f->hd.stream_id, s);
+	/* Stream ids are bounded as requests on a connection are. */
+	if (++h2->nrequests >= (uint32_t)g->keepalive_requests ||
+	    h2->c->w->draining) {
+		h2->goaway = true;
+		nghttp2_submit_goaway(ses, NGHTTP2_FLAG_NONE, f->hd.stream_id,
+		    NGHTTP2_NO_ERROR, NULL, 0);
+	}
+	return 0;
+}
+
+static int
+on_header(nghttp2_session *ses, const nghttp2_frame *f, nghttp2_rcbuf *name,
+    nghttp2_rcbuf *value, uint8_t flags, void *arg)
+{
+	struct h2s	*s;
+	nghttp2_vec	 n = nghttp2_rcbuf_get_buf(name);
+	nghttp2_vec	 v = nghttp2_rcbuf_get_buf(value);
+	struct buf	*ck;
+	int		 i = -1;
+
+	if (f->hd.type != NGHTTP2_HEADERS ||
+	    f->headers.cat != NGHTTP2_HCAT_REQUEST ||
+	    (s = nghttp2_session_get_stream_user_data(ses,
+	    f->hd.stream_id)) == NULL)
+		return 0;	/* trailers are not passed on */
+	s->hlist += (uint32_t)(n.len + v.len + 32);
+	if (s->hlist > G(&s->c)->h2_max_header_list) {
+		h2s_bad(s, 431, "request header list too large");
+		return 0;
+	}
+	if (s->bad_status != 0)
+		return 0;
+	if (n.len > 0 && n.base[0] == ':') {
+		if (n.len == 7 && memcmp(n.base, ":method", 7) == 0)
+			i = PH_METHOD;
+		else if (n.len == 7 && memcmp(n.base, ":scheme", 7) == 0)
+			i = PH_SCHEME;
+		else if (n.len == 10 && memcmp(n.base, ":authority", 10) == 0)
+			i = PH_AUTHORITY;
+		else if (n.len == 5 && memcmp(n.base, ":path", 5) == 0)
+			i = PH_PATH;
+		if (i == -1 || s->ph[i] != NULL || s->line_done) {
+			h2s_bad(s, 400, "unknown pseudo-header field");
+			return 0;
+		}
+		nghttp2_rcbuf_incref(value);
+		s->ph[i] = value;
+		return 0;
+	}
+	head_line(s);
+	if (n.len == 6 && memcmp(n.base, "cookie", 6) == 0) {
+		/* Crumbs, joined into one field (RFC 9113 8.2.3). */
+		if (s->c.out == NULL && (s->c.out = buf_get()) == NULL) {
+			h2s_bad(s, 503, "out of memory");
+			return 0;
+		}
+		ck = s->c.out;
+		if (v.len + 2 + HEAD_SLACK + s->cookie_len > buf_room(s->c.in)) {
+			h2s_bad(s, 431, "request head too large");
+			return 0;
+		}
+		if (ck->end > 0)
+			buf_append(ck, "; ", 2);
+		buf_append(ck, (const char *)v.base, v.len);
+		s->cookie_len = (uint32_t)ck->end;
+		return 0;
+	}
+	if (n.len == 14 && memcmp(n.base, "content-length", 14) == 0)
+		s->has_length = true;
+	if (n.len == 4 && memcmp(n.base, "host", 4) == 0) {
+		nghttp2_vec a = ph(s, PH_AUTHORITY);
+
+		if (a.len > 0) {
+			/* Both: they must name the same (RFC 9113 8.3.1). */
+			if (a.len != v.len || strncasecmp((const char *)a.base,
+			    (const char *)v.base, v.len) != 0)
+				h2s_bad(s, 400, "Host differs from :authority");
+			return 0;
+		}
+	}
+	if (!head_field(s, (const char *)n.base, n.len, (const char *)v.base,
+	    v.len))
+		h2s_bad(s, 431, "request head too large");
+	return 0;
+}
+
+/* The whole head is here: the end of its HTTP/1.1 form, and a request. */
+static void
+h2s_head_done(struct h2s *s, bool end_stream)
+{
+	struct conn	*c = &s->c;
+	struct req	*r;
+
+	head_line(s);
+	if (s->cookie_len > 0 && s->bad_status == 0) {
+		/* head_put() kept room for it. */
+		buf_append(c->in, "Cookie: ", 8);
+		buf_append(c->in, c->out->data, s->cookie_len);
+		buf_append(c->in, "\r\n", 2);
+	}
+	if (c->out != NULL) {
+		c->out->start = c->out->end = 0;
+		s->cookie_len = 0;
+	}
+	for (int i = 0; i < PH_MAX; i++)
+		if (s->ph[i] != NULL) {
+			nghttp2_rcbuf_decref(s->ph[i]);
+			s->ph[i] = NULL;
+		}
+	/* A body of no stated length comes up to the stream's end. */
+	if (!end_stream && !s->has_length)
+		head_put(s, "Transfer-Encoding: chunked\r\n", 28);
+	buf_append(c->in, "\r\n", 2);
+	s->head_len = (uint32_t)c->in->end;
+	s->head_done = true;
+	c->client_eof = end_stream;
+	if ((r = c->req = req_new(ev_now(c->w->loop))) == NULL)
+		h2s_bad(s, 503, "out of memory for a request");
+	h2_queue(s);
+}
+
+/*
+ * Window given back for the request body bytes the request has passed
+ * on: what the client may send then always fits c.in, above the head.
+ */
+static void
+h2s_credit(struct h2s *s)
+{
+	struct buf	*in = s->c.in;
+	size_t		 from, held;
+	uint64_t	 k;
+
+	if (s->closed || s->h2->dying)
+		return;
+	if (in == NULL)
+		held = 0;
+	else {
+		from = in->start > s->head_len ? in->start : s->head_len;
+		held = in->end > from ? in->end - from : 0;
+	}
+	if (s->body_in - s->body_given <= held)
+		return;
+	k = s->body_in - s->body_given - held;
+	s->body_given += k;
+	nghttp2_session_consume_stream(s->h2->ses, s->id, (size_t)k);
+	h2_schedule(s->h2);
+}
+
+static int
+on_data(nghttp2_session *ses, uint8_t flags, int32_t id, const uint8_t *p,
+    size_t len, void *arg)
+{
+	struct h2	*h2 = arg;
+	struct h2s	*s = nghttp2_session_get_stream_user_data(ses, id);
+	struct buf	*in;
+
+	nghttp2_session_consume_connection(ses, len);
+	if (s == NULL)
+		return 0;
+	s->body_in += len;
+	if ((in = s->c.in) == NULL || s->c.req == NULL) {
+		/* Answered already: dropped, and the window given back. */
+		h2s_credit(s);
+		return 0;
+	}
+	buf_compact_above(in, in_pin(&s->c) > 0 ? in_pin(&s->c) :
+	    in->start < s->head_len ? in->start : s->head_len);
+	if (buf_room(in) < len) {
+		log_warn("conn=%llu stream %d: request body over its window",
+		    (unsigned long long)h2->c->id, id);
+		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE, id,
+		    NGHTTP2_FLOW_CONTROL_ERROR);
+		return 0;
+	}
+	memcpy(in->data + in->end, p, len);
+	in->end += len;
+	if (s->want & EPOLLIN)
+		h2_queue(s);
+	return 0;
+}
+
+static int
+on_frame_recv(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
+{
+	struct h2s	*s;
+	bool		 es = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+
+	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
+	    (s = nghttp2_session_get_stream_user_data(ses,
+	    f->hd.stream_id)) == NULL)
+		return 0;
+	if (f->hd.type == NGHTTP2_HEADERS &&
+	    f->headers.cat == NGHTTP2_HCAT_REQUEST) {
+		h2s_head_done(s, es);
+		return 0;
+	}
+	if (es) {
+		s->c.client_eof = true;
+		if (s->want & EPOLLIN)
+			h2_queue(s);
+	}
+	return 0;
+}
+
+/*
+ * The session closed a stream: done, or reset by the client (a cancel,
+ * a browser leaving the page) with its request still in progress.
+ */
+static int
+on_stream_close(nghttp2_session *ses, int32_t id, uint32_t err, void *arg)
+{
+	struct h2s	*s = nghttp2_session_get_stream_user_data(ses, id);
+
+	if (s == NULL)
+		return 0;
+	nghttp2_session_set_stream_user_data(ses, id, NULL);
+	s->c.why = "stream closed";
+	h2_unqueue(s);
+	h2s_forget(s);
+	if (s->ended) {
+		h2s_free(s);
+		return 0;
+	}
+	if (s->c.req != NULL && s->c.req->parsed)
+		client_failed(&s->c, CNT_CLIENT_ABORTS, err == NGHTTP2_NO_ERROR ?
+		    "stream closed by the client" : "stream reset by the client",
+		    nghttp2_http2_strerror(err));
+	conn_result(&s->c, STEP_CLOSE);
+	return 0;
+}
+
+/*
+ * A frame went out. After a whole response, a client still sending its
+ * request body is told to stop (RFC 9113 8.1); a GOAWAY for an attack
+ * is logged, once for the connection.
+ */
+static int
+on_frame_send(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
+{
+	struct h2	*h2 = arg;
+	struct h2s	*s;
+
+	if (f->hd.type == NGHTTP2_GOAWAY &&
+	    f->goaway.error_code != NGHTTP2_NO_ERROR && !h2->warned) {
+		h2->warned = true;
+		log_warn("conn=%llu %s HTTP/2 connection ended: %s",
+		    (unsigned long long)h2->c->id, peer_name(h2->c),
+		    nghttp2_http2_strerror(f->goaway.error_code));
+		return 0;
+	}
+	if (f->hd.type == NGHTTP2_DATA &&
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+	    (s = nghttp2_session_get_stream_user_data(ses,
+	    f->hd.stream_id)) != NULL && !s->c.client_eof)
+		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE,
+		    f->hd.stream_id, NGHTTP2_NO_ERROR);
+	return 0;
+}
+
+/* ----------------------------------------------------- the session --- */
+
+static int
+h2_setup(const struct cfg_global *g)
+{
+	if (callbacks != NULL)
+		return 0;
+	if (nghttp2_session_callbacks_new(&callbacks) != 0 ||
+	    nghttp2_option_new(&options) != 0)
+		return -1;
+	nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks,
+	    on_begin_frame);
+	nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks,
+	    on_begin_headers);
+	nghttp2_session_callbacks_set_on_header_callback2(callbacks,
+	    on_header);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks,
+	    on_data);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks,
+	    on_frame_recv);
+	nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
+	    on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(callbacks,
+	    on_frame_send);
+	/* Request bodies are taken as the upstream takes them. */
+	nghttp2_option_set_no_auto_window_update(options, 1);
+	nghttp2_option_set_max_continuations(options,
+	    g->h2_max_continuations);
+	nghttp2_option_set_stream_reset_rate_limit(options, g->h2_max_resets,
+	    g->h2_max_resets);
+	return 0;
+}
+
+static struct h2 *
+h2_new(struct conn *c)
+{
+	const struct cfg_global	*g = G(c);
+	struct h2		*h2;
+	nghttp2_settings_entry	 iv[] = {
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, g->h2_max_streams },
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, g->h2_window },
+		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+		    g->h2_max_header_list },
+	};
+
+	if (h2_setup(g) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
+		return NULL;
+	h2->c = c;
+	if (nghttp2_session_server_new2(&h2->ses, callbacks, h2,
+	    options) != 0) {
+		free(h2);
+		return NULL;
+	}
+	nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, iv,
+	    sizeof(iv) / sizeof(iv[0]));
+	nghttp2_session_set_local_window_size(h2->ses, NGHTTP2_FLAG_NONE, 0,
+	    CONN_WINDOW);
+	if (c->out == NULL && (c->out = buf_get()) == NULL) {
+		nghttp2_session_del(h2->ses);
+		free(h2);
+		return NULL;
+	}
+	c->pdata = h2;
+	/* Whatever came with the handshake is read now. */
+	c->client_readable = true;
+	log_debug("conn=%llu %s HTTP/2", (unsigned long long)c->id,
+	    peer_name(c));
+	return h2;
+}
+
+/* The client's bytes into the session. -1: the connection ends. */
+static int
+h2_read(struct conn *c, struct h2 *h2, bool *moved)
+{
+	ssize_t	n, rv;
+
+	if (c->in == NULL && (c->in = buf_get()) == NULL) {
+		c->why = "out of memory for a buffer";
+		return -1;
+	}
+	c->client_readable = false;
+	for (int i = 0; i < 4; i++) {
+		if (buf_len(c->in) == 0) {
+			n = read_into(c->fd, c->ssl, c->in, 0);
+			if (n == -2)
+				return 0;
+			if (n <= 0) {
+				c->client_eof = true;
+				c->why = n == 0 ? "client closed" :
+				    "client read error";
+				return -1;
+			}
+			counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
+		}
+		rv = nghttp2_session_mem_recv(h2->ses, (const uint8_t *)
+		    c->in->data + c->in->start, buf_len(c->in));
+		if (rv < 0) {
+			if (!h2->warned)
+				log_info("conn=%llu %s HTTP/2 error: %s",
+				    (unsigned long long)c->id, peer_name(c),
+				    nghttp2_strerror((int)rv));
+			h2->warned = true;
+			c->why = "HTTP/2 protocol error";
+			return -1;
+		}
+		c->in->start = c->in->end = 0;
+		*moved = true;
+	}
+	return 0;
+}
+
+/*
+ * The session's frames out: into c->out, then to the socket. -1: the
+ * connection ends; *blocked: the socket is full.
+ */
+static int
+h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
+{
+	ssize_t		n;
+	size_t		take;
+	const uint8_t	*p;
+
+	*blocked = false;
+	for (;;) {
+		buf_compact(c->out);
+		while (buf_room(c->out) > 0) {
+			if (h2->pend_len == 0) {
+				n = nghttp2_session_mem_send(h2->ses, &p);
+				if (n < 0) {
+					c->why = "HTTP/2 session error";
+					return -1;
+				}
+				if (n == 0)
+					break;
+				h2->pend = p;
+				h2->pend_len = (size_t)n;
+			}
+			take = h2->pend_len < buf_room(c->out) ? h2->pend_len :
+			    buf_room(c->out);
+			buf_append(c->out, (const char *)h2->pend, take);
+			h2->pend += take;
+			h2->pend_len -= take;
+		}
+		if (buf_len(c->out) == 0)
+			return 0;
+		if (send_two(c->fd, c->ssl, &c->tls_stuck, c->out, NULL, 0,
+		    blocked, NULL) == -1) {
+			c->why = "client write error";
+			return -1;
+		}
+		*moved = true;
+		if (*blocked)
+			return 0;
+	}
+}
+
+/*
+ * One step of the connection: what the client sent, the streams it
+ * woke, what they answered; rounds while something moves, a few at most
+ * before others' turn.
+ */
+static enum step
+h2_run(struct conn *c)
+{
+	struct h2	*h2 = c->pdata;
+	bool		 moved, blocked = false, wrote = false;
+	uint32_t	 ev;
+
+	if (h2 == NULL && (h2 = h2_new(c)) == NULL) {
+		c->why = "out of memory for HTTP/2";
+		return STEP_CLOSE;
+	}
+	for (int turn = 0; turn < RUN_TURNS; turn++) {
+		moved = false;
+		if ((c->client_readable || (c->in != NULL &&
+		    buf_len(c->in) > 0)) &&
+		    h2_read(c, h2, &moved) == -1) {
+			/* What the session still owes goes out first. */
+			h2_write(c, h2, &blocked, &moved);
+			return STEP_CLOSE;
+		}
+		if (h2_run_streams(h2))
+			moved = true;
+		if (h2_write(c, h2, &blocked, &moved) == -1)
+			return STEP_CLOSE;
+		if (moved)
+			wrote = true;
+		if (!moved || blocked)
+			break;
+	}
+	if (!nghttp2_session_want_read(h2->ses) &&
+	    !nghttp2_session_want_write(h2->ses) && buf_len(c->out) == 0) {
+		c->why = h2->goaway ? "HTTP/2 connection done" :
+		    "HTTP/2 session ended";
+		return conn_linger(c);
+	}
+	if (h2->goaway && h2->nstreams == 0 && buf_len(c->out) == 0 &&
+	    h2->pend_len == 0) {
+		c->why = "HTTP/2 connection done (GOAWAY)";
+		return conn_linger(c);
+	}
+	ev = EPOLLIN;
+	if (blocked)
+		ev |= EPOLLOUT;
+	set_client_events(c, ev);
+	if (blocked) {
+		if (wrote || c->wait != WAIT_SEND)
+			conn_wait(c, WAIT_SEND);
+	} else if (h2->nstreams == 0) {
+		if (c->wait != WAIT_IDLE || wrote)
+			conn_wait_ms(c, WAIT_IDLE, G(c)->h2_idle_timeout_ms);
+	} else
+		ev_timer_stop(c->w->loop, &c->timer);
+	return STEP_WAIT;
+}
+
+static enum step
+h2_timeout(struct conn *c)
+{
+	struct h2	*h2 = c->pdata;
+	bool		 blocked, moved;
+
+	if (c->wait == WAIT_SEND || h2 == NULL) {
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
+		c->why = "client send timeout";
+		return STEP_CLOSE;
+	}
+	/* Idle: told so, then closed. */
+	h2->goaway = true;
+	nghttp2_session_terminate_session(h2->ses, NGHTTP2_NO_ERROR);
+	h2_write(c, h2, &blocked, &moved);
+	c->why = "HTTP/2 idle timeout";
+	return conn_linger(c);
+}
+
+/* The client is gone: every stream in progress with it. */
+static void
+h2_lost(struct conn *c, const char *why)
+{
+	struct h2	*h2 = c->pdata;
+
+	if (h2 == NULL)
+		return;
+	for (struct h2s *s = h2->streams; s != NULL; s = s->next)
+		if (s->c.req != NULL && s->c.req->parsed && !s->ended)
+			client_failed(&s->c, CNT_CLIENT_ABORTS, why, NULL);
+}
+
+/* Graceful stop: GOAWAY; the streams begun finish, then the close. */
+static void
+h2_drain(struct conn *c)
+{
+	struct h2	*h2 = c->pdata;
+
+	if (h2 == NULL || h2->goaway)
+		return;
+	h2->goaway = true;
+	nghttp2_submit_goaway(h2->ses, NGHTTP2_FLAG_NONE,
+	    nghttp2_session_get_last_proc_stream_id(h2->ses),
+	    NGHTTP2_NO_ERROR, NULL, 0);
+	h2_schedule(h2);
+}
+
+static void
+h2_end(struct conn *c)
+{
+	struct h2	*h2 = c->pdata;
+	struct h2s	*s;
+
+	if (h2 == NULL)
+		return;
+	if (c->why != NULL && h2->nstreams > 0)
+		h2_lost(c, c->why);
+	h2->dying = true;
+	ev_timer_stop(c->w->loop, &h2->kick);
+	while ((s = h2->streams) != NULL) {
+		h2s_forget(s);
+		if (!s->ended)
+			conn_result(&s->c, STEP_CLOSE);
+		h2s_free(s);
+	}
+	nghttp2_session_del(h2->ses);
+	free(h2);
+	c->pdata = NULL;
+}
+
+/* The connection has no request of its own to fail. */
+static enum step
+h2_unused(struct conn *c, int status, const char *why)
+{
+	c->why = why;
+	return STEP_CLOSE;
+}
+
+/* ------------------------------------------------ a stream's request --- */
+
+static enum step
+h2s_run(struct conn *c)
+{
+	struct h2s	*s = S(c);
+	struct req	*r = c->req;
+
+	if (r == NULL)
+		return STEP_WAIT;	/* done, its queue going out */
+	if (!s->started) {
+		s->started = true;
+		if (s->bad_status != 0)
+			return h2s_fail(c, s->bad_status, s->bad_why);
+		if (http_parse_request(&r->parser, c->in->data, c->in->end,
+		    &c->w->req_limits, &r->head) != HTTP_OK)
+			return h2s_fail(c, r->head.error_status ?
+			    r->head.error_status : 400,
+			    http_error_names[r->head.error]);
+		return request_start(c);
+	}
+	switch (r->state) {
+	case REQ_HEAD:
+		return STEP_WAIT;	/* phases run again from a timer */
+	case REQ_RESPOND:
+		return h2s_respond(c);
+	case REQ_TUNNEL:
+		c->why = "no tunnel over HTTP/2";
+		return STEP_CLOSE;
+	default:
+		return request_step(c);
+	}
+}
+
+static enum step
+h2s_timeout(struct conn *c)
+{
+	struct h2s	*s = S(c);
+
+	if (c->req != NULL && s->head_done)
+		return request_timeout(c);
+	if (!s->head_done) {
+		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
+		log_info("conn=%llu %s stream %d: header block not finished "
+		    "in time", (unsigned long long)c->id, peer_name(c), s->id);
+		c->why = "client header timeout";
+	} else
+		c->why = "client send timeout";
+	return STEP_CLOSE;
+}
+
+static void
+h2s_lost(struct conn *c, const char *why)
+{
+	if (c->req != NULL && c->req->parsed)
+		client_failed(c, CNT_CLIENT_ABORTS, why, NULL);
+}
+
+/* The connection drains; a stream has nothing of its own to do. */
+static void
+h2s_drain(struct conn *c)
+{
+}
+
+/*
+ * The stream's conn closes: its request ends (and is logged). Unless the
+ * session closed the stream, or it answered whole, the client is told
+ * with RST_STREAM.
+ */
+static void
+h2s_end(struct conn *c)
+{
+	struct h2s	*s = S(c);
+	struct h2	*h2 = s->h2;
+
+	if (c->req != NULL)
+		req_end(c);
+	s->ended = true;
+	h2_unqueue(s);
+	if (s->closed) {
+		if (!h2->dying)
+			h2s_free(s);
+		return;
+	}
+	nghttp2_submit_rst_stream(h2->ses, NGHTTP2_FLAG_NONE, s->id,
+	    s->out_eof ? NGHTTP2_CANCEL : NGHTTP2_INTERNAL_ERROR);
+	h2_schedule(h2);
+}
+
+/*
+ * frontd's own error answer on the stream. Once part of the response is
+ * out, only a reset can tell.
+ */
+static enum step
+h2s_fail(struct conn *c, int status, const char *why)
+{
+	struct req	*r = c->req;
+
+	c->why = why;
+	if ((r != NULL && r->resp_started) || S(c)->final_sent)
+		return STEP_CLOSE;
+	if (!req_error_page(c, status, why))
+		return STEP_CLOSE;
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+static enum step
+h2s_local(struct conn *c, int status, const char *type, const char *body,
+    size_t len, const char *loc, size_t loclen, const char *why)
+{
+	switch (req_local_page(c, status, type, body, len, loc, loclen,
+	    why)) {
+	case -1:
+		return h2s_fail(c, 503, "out of memory");
+	case -2:
+		return h2s_fail(c, 500, "redirect target too long");
+	}
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/* frontd's own answer, from c->out and any large body, then the end. */
+static enum step
+h2s_respond(struct conn *c)
+{
+	struct req	*r = c->req;
+	bool		 blocked;
+	enum step	 st;
+
+	if (c->out != NULL && buf_len(c->out) > 0) {
+		if (h2s_send(c, NULL, 0, &blocked, &r->bytes_out) == -1) {
+			c->why = "cannot send a response";
+			return STEP_CLOSE;
+		}
+		if (blocked) {
+			set_client_events(c, EPOLLOUT);
+			return STEP_WAIT;
+		}
+	}
+	if (r->local_left > 0 && (st = body_send_local(c)) != STEP_AGAIN)
+		return st;
+	if (r->local)
+		r->resp_done = true;
+	return h2s_finish(c, r->local);
+}
+
+/* The response is whole: the request ends, the stream's end goes out. */
+static enum step
+h2s_done(struct conn *c)
+{
+	return h2s_finish(c, true);
+}
+
+static enum step
+h2s_finish(struct conn *c, bool complete)
+{
+	struct h2s	*s = S(c);
+
+	if (!s->final_sent) {
+		c->why = "no response head";
+		return STEP_CLOSE;
+	}
+	if (complete)
+		req_complete(c);
+	else
+		req_end(c);
+	s->out_eof = true;
+	buf_put(c->in);
+	buf_put(c->out);
+	c->in = c->out = NULL;
+	if (!s->closed) {
+		nghttp2_session_resume_data(s->h2->ses, s->id);
+		h2_schedule(s->h2);
+	}
+	/* The rest of the queue goes as the client takes it, in time. */
+	if (s->q != NULL && buf_len(s->q) > 0)
+		conn_wait(c, WAIT_SEND);
+	else
+		ev_timer_stop(c->w->loop, &c->timer);
+	return STEP_WAIT;
+}
+
+/* ---------------------------------------------- a stream's client I/O --- */
+
+/*
+ * DATA frames for the response: what the stream queued, then its end.
+ * A stream with nothing queued yet is deferred until it has.
+ */
+static ssize_t
+h2s_data(nghttp2_session *ses, int32_t id, uint8_t *dst, size_t len,
+    uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	struct h2s	*s = src->ptr;
+	struct buf	*q = s->q;
+	size_t		 n = 0;
+
+	if (q != NULL) {
+		n = buf_len(q) < len ? buf_len(q) : len;
+		memcpy(dst, q->data + q->start, n);
+		q->start += n;
+		if (q->start == q->end)
+			q->start = q->end = 0;
+	}
+	if ((q == NULL || buf_len(q) == 0) && s->out_eof) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		ev_timer_stop(s->c.w->loop, &s->c.timer);
+	} else if (n == 0)
+		return NGHTTP2_ERR_DEFERRED;
+	else if (s->out_eof)
+		conn_wait(&s->c, WAIT_SEND);
+	if ((s->want & EPOLLOUT) && q != NULL && buf_room(q) + q->start >=
+	    sizeof(q->data) / 2)
+		h2_queue(s);
+	return (ssize_t)n;
+}
+
+/* Whether a response field stays off HTTP/2 (RFC 9113 8.2.2). */
+static bool
+hop_by_hop(enum http_header_id id)
+{
+	return id == HTTP_H_CONNECTION || id == HTTP_H_KEEP_ALIVE ||
+	    id == HTTP_H_PROXY_CONNECTION || id == HTTP_H_TRANSFER_ENCODING ||
+	    id == HTTP_H_UPGRADE || id == HTTP_H_TE;
+}
+
+/*
+ * The response heads at the front of c->out, in HTTP/1.1 form as the
+ * request's files wrote them, as HEADERS frames: interim ones, then the
+ * final one with its DATA to follow. Names go lower-case, the fields of
+ * the connection stay behind. -1: a head frontd wrote it cannot read.
+ */
+static int
+h2s_heads(struct conn *c, uint64_t *sent)
+{
+	static struct http_head	 h;
+	static nghttp2_nv	 nv[HTTP_MAX_HEADERS_LIMIT + 1];
+	static const struct http_limits lim = { BUF_SIZE, BUF_SIZE,
+	    HTTP_MAX_HEADERS_LIMIT };
+	struct h2s		*s = S(c);
+	struct buf		*o = c->out;
+	struct http_parser	 p;
+	nghttp2_data_provider	 dp;
+	char			 status[4];
+	char			*b;
+	size_t			 n;
+
+	while (!s->final_sent && buf_len(o) > 0) {
+		buf_compact(o);
+		b = o->data;
+		http_parser_init(&p);
+		if (http_parse_response(&p, b, buf_len(o), &lim, &h) !=
+		    HTTP_OK) {
+			log_warn("conn=%llu stream %d: a response head frontd "
+			    "cannot send: %s", (unsigned long long)c->id, s->id,
+			    http_error_names[h.error]);
+			return -1;
+		}
+		snprintf(status, sizeof(status), "%03d", h.status);
+		nv[0].name = (uint8_t *)":status";
+		nv[0].namelen = 7;
+		nv[0].value = (uint8_t *)status;
+		nv[0].valuelen = 3;
+		nv[0].flags = NGHTTP2_NV_FLAG_NONE;
+		n = 1;
+		for (uint32_t i = 0; i < h.nheaders; i++) {
+			struct http_header *f = &h.headers[i];
+
+			if (hop_by_hop(f->id))
+				continue;
+			for (uint32_t k = 0; k < f->name.len; k++)
+				b[f->name.off + k] = (char)tolower(
+				    (unsigned char)b[f->name.off + k]);
+			nv[n].name = (uint8_t *)b + f->name.off;
+			nv[n].namelen = f->name.len;
+			nv[n].value = (uint8_t *)b + f->value.off;
+			nv[n].valuelen = f->value.len;
+			nv[n].flags = NGHTTP2_NV_FLAG_NONE;
+			n++;
+		}
+		if (h.status < 200) {
+			if (nghttp2_submit_headers(s->h2->ses,
+			    NGHTTP2_FLAG_NONE, s->id, NULL, nv, n, NULL) < 0)
+				return -1;
+		} else {
+			dp.source.ptr = s;
+			dp.read_callback = h2s_data;
+			if (nghttp2_submit_response(s->h2->ses, s->id, nv, n,
+			    &dp) != 0)
+				return -1;
+			s->final_sent = true;
+		}
+		o->start += h.head_len;
+		if (sent != NULL)
+			*sent += h.head_len;
+	}
+	return 0;
+}
+
+/*
+ * client_send() on a stream: heads become HEADERS frames, the body after
+ * them (c->out, then n bytes of src) goes into the stream's queue for
+ * DATA frames. *blocked: the queue is full, and the client must take
+ * some of it first.
+ */
+static ssize_t
+h2s_send(struct conn *c, struct buf *src, size_t n, bool *blocked,
+    uint64_t *sent)
+{
+	struct h2s	*s = S(c);
+	struct buf	*o = c->out;
+	size_t		 take, moved = 0;
+
+	*blocked = false;
+	if (s->closed) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (o != NULL && buf_len(o) > 0 && !s->final_sent &&
+	    h2s_heads(c, sent) == -1) {
+		errno = EPROTO;
+		return -1;
+	}
+	if ((o == NULL || buf_len(o) == 0) && n == 0)
+		goto out;
+	if (s->q == NULL && (s->q = buf_get()) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	buf_compact(s->q);
+	if (o != NULL && buf_len(o) > 0) {
+		take = buf_len(o) < buf_room(s->q) ? buf_len(o) :
+		    buf_room(s->q);
+		buf_append(s->q, o->data + o->start, take);
+		o->start += take;
+		if (o->start == o->end)
+			o->start = o->end = 0;
+		if (sent != NULL)
+			*sent += take;
+		if (buf_len(o) > 0) {
+			*blocked = true;
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		moved = n < buf_room(s->q) ? n : buf_room(s->q);
+		buf_append(s->q, src->data + src->start, moved);
+		src->start += moved;
+		if (sent != NULL)
+			*sent += moved;
+		if (moved < n)
+			*blocked = true;
+	}
+out:
+	nghttp2_session_resume_data(s->h2->ses, s->id);
+	h2_schedule(s->h2);
+	return (ssize_t)moved;
+}
+
+/*
+ * client_read() on a stream: DATA frames land in c->in as they come
+ * (on_data); this gives back the window for what the request passed on.
+ * 0: the client ended the body, -2: more will come.
+ */
+static ssize_t
+h2s_recv(struct conn *c, size_t keep)
+{
+	struct h2s	*s = S(c);
+
+	buf_compact_above(c->in, keep);
+	h2s_credit(s);
+	return c->client_eof ? 0 : -2;
+}
+
+/* set_client_events() on a stream: what wakes its request. */
+static void
+h2s_want(struct conn *c, uint32_t ev)
+{
+	struct h2s	*s = S(c);
+
+	s->want = ev;
+	if (ev & EPOLLIN)
+		h2s_credit(s);
+}
