@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Config for ../shared/bench (its frontd adapter runs this when present and
-# executable). Same as the adapter's own config, with two differences:
+# executable). Same as the adapter's own config, with three differences:
+# - keepalive_requests as nginx's bench config has it (1000000), so no
+#   proxy closes its clients' connections (or sends HTTP/2 GOAWAY) sooner;
 # - the route sends the upstream what nginx's bench config sends, no
 #   X-Forwarded-*, X-Real-IP or Via headers (frontd's defaults add them), so
 #   the shared origin does the same work for every proxy it is compared with;
@@ -13,7 +15,7 @@ for p in $BACKEND_PORTS; do servers+="server = 127.0.0.1:$p"$'\n'; done
 mem=''
 [[ ${SCENARIO:-} == mem* ]] && mem='max_connections = 16384'
 tls=''
-if [[ ${SCENARIO:-} == tls* ]]; then
+if [[ ${SCENARIO:-} == tls* || ${SCENARIO:-} == h2-* ]]; then
   resume=${TLS_RESUME:-on}
   tls="[listener https]
 address = 127.0.0.1:$TLS_PORT
@@ -43,6 +45,7 @@ pid_file = $WORKDIR/frontd.pid
 error_log = $WORKDIR/error.log
 access_log = off
 log_level = warn
+keepalive_requests = 1000000
 $mem
 $cache_g
 
