@@ -144,6 +144,12 @@ main(void)
 	    "route new added\nroute r removed",
 	    "1 route added, 1 route removed"),
 	    "a route added before the others is not an order change");
+	ok(diff_is("[global]\ncache_size = 64M\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "[global]\ncache_size = 32M\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "global changed: cache_size 64M -> 32M", "global changed"),
+	    "a default that follows another key is not a change of its own");
 
 	rmdir(dir);
 	return tap_done();
