@@ -24,6 +24,8 @@
 #define CFG_LISTENERS_MAX	64	/* route "listener" uses a bit mask */
 #define CFG_UPGRADE_MAX		32	/* route "upgrade": bits of a mask */
 #define CFG_NOFILE_MAX		1073741816	/* the kernel's top nr_open */
+/* http2_initial_window_size + http2_max_header_list_size, at most */
+#define CFG_H2_STREAM_MAX	(64 * 1024)
 
 struct cfg_where {
 	const char	*file;		/* interned in config->files */
@@ -152,6 +154,11 @@ struct cfg_listener {
 	char			*hsts;
 	struct cfg_acl		 acl;		/* allow, deny */
 	char			*real_ip_header;	/* NULL: [global]'s */
+	/*
+	 * HTTP/2 (worker/h2.c): by ALPN on TLS, by prior knowledge on
+	 * plain HTTP; unset, it is tls's value once the section is read.
+	 */
+	bool			 http2;
 	/* PROXY protocol from a load balancer in front (worker/conn.c) */
 	bool			 proxy_protocol;
 	struct cidr		*proxy_protocol_from;
@@ -539,6 +546,22 @@ struct cfg_global {
 	char			*real_ip_header;	/* NULL: none */
 	struct cfg_error_page	*error_pages;
 	size_t			 nerror_pages;
+
+	/*
+	 * HTTP/2 on client connections (worker/h2.c). A stream's head and
+	 * its unread body share one buffer: h2_window + h2_max_header_list
+	 * <= CFG_H2_STREAM_MAX, checked at load.
+	 */
+	uint32_t		 h2_max_streams;	/* open at once */
+	uint32_t		 h2_max_header_list;	/* bytes, decoded,
+						   RFC 9113 6.5.2 */
+	uint32_t		 h2_window;	/* a stream's receive window */
+	int64_t			 h2_idle_timeout_ms;	/* no open stream;
+						   keepalive_timeout's
+						   unless set */
+	uint32_t		 h2_max_resets;	/* RST_STREAM per second */
+	uint32_t		 h2_max_continuations;	/* in a header
+							   block */
 
 	/* Shared response cache: 0 bytes is none. */
 	uint64_t		 cache_size;

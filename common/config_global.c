@@ -385,6 +385,23 @@ const struct cfg_key cfg_global_keys[] = {
 	    .expect = ONOFF },
 	{ "server_tokens", CFG_ONE, CFG_T_BOOL, G(server_tokens),
 	    .expect = ONOFF },
+	/* HTTP/2 on client connections (worker/h2.c). */
+	{ "http2_max_concurrent_streams", CFG_ONE, CFG_T_INT,
+	    G(h2_max_streams), .min = 1, .max = 1024,
+	    .expect = "a number from 1 to 1024" },
+	{ "http2_max_header_list_size", CFG_ONE, CFG_T_SIZE,
+	    G(h2_max_header_list), .min = 1024, .max = 48 * 1024,
+	    .expect = "a size from 1K to 48K" },
+	{ "http2_initial_window_size", CFG_ONE, CFG_T_SIZE, G(h2_window),
+	    .min = 1024, .max = 64 * 1024, .expect = "a size from 1K to 64K" },
+	{ "http2_idle_timeout", CFG_ONE, CFG_T_DURATION,
+	    G(h2_idle_timeout_ms), .min = 1,
+	    .expect = "a duration such as 500ms, 30s, 5m or 1h, not 0" },
+	{ "http2_max_resets", CFG_ONE, CFG_T_INT, G(h2_max_resets),
+	    .min = 1, .max = 100000, .expect = "a number from 1 to 100000" },
+	{ "http2_max_continuations", CFG_ONE, CFG_T_INT,
+	    G(h2_max_continuations), .min = 1, .max = 64,
+	    .expect = "a number from 1 to 64" },
 	{ NULL }
 };
 
@@ -418,6 +435,12 @@ cfg_global_init(struct cfg_global *g)
 	g->sandbox = true;
 	g->security_headers = -1;
 	g->server_tokens = true;
+	g->h2_max_streams = 128;
+	g->h2_max_header_list = 32 * 1024;
+	g->h2_window = 32 * 1024;
+	g->h2_idle_timeout_ms = 0;	/* keepalive_timeout's, when checked */
+	g->h2_max_resets = 100;
+	g->h2_max_continuations = 8;
 }
 
 /*
@@ -479,6 +502,36 @@ control_check(struct config *cfg)
 		    "[global]", g->control_socket_group);
 }
 
+/*
+ * A stream's request head and the body it has not read yet share one
+ * buffer in the worker, so the window offered and the header list taken
+ * must fit it together. The key set last (or the one set) is the one to
+ * change; an idle HTTP/2 connection waits keepalive_timeout unless told.
+ */
+static void
+http2_check(struct config *cfg)
+{
+	struct cfg_global	*g = &cfg->global;
+	const struct cfg_where	*ww, *wh, *w;
+
+	if (g->h2_idle_timeout_ms == 0)
+		g->h2_idle_timeout_ms = g->keepalive_timeout_ms;
+	if ((uint64_t)g->h2_window + g->h2_max_header_list <= CFG_H2_STREAM_MAX)
+		return;
+	ww = cfg_key_where(&g->sec, "http2_initial_window_size");
+	wh = cfg_key_where(&g->sec, "http2_max_header_list_size");
+	if (ww == NULL)
+		w = wh;
+	else if (wh == NULL)
+		w = ww;
+	else
+		w = wh->file == ww->file && wh->line > ww->line ? wh : ww;
+	cfg_error_at(cfg, w, "http2_initial_window_size (%u bytes) plus "
+	    "http2_max_header_list_size (%u bytes) is more than 64K: a "
+	    "stream's head and its unread body share one 72K buffer",
+	    g->h2_window, g->h2_max_header_list);
+}
+
 /* Second pass: what depends on more than one key, or on the system. */
 void
 cfg_global_check(struct config *cfg)
@@ -514,6 +567,7 @@ cfg_global_check(struct config *cfg)
 		    "unknown group \"%s\" in [global]", g->group);
 	control_check(cfg);
 	syslog_check(cfg);
+	http2_check(cfg);
 }
 
 /* Frees what g holds, not g: it is part of struct config. */

@@ -2,6 +2,7 @@
  * The [listener NAME] sections: their keys, defaults, checks and freeing.
  * Each address is bound once across all listeners; TLS keys are refused
  * on a listener without tls = on, and its certificates are loaded here.
+ * http2 left unset follows tls.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,7 @@ const struct cfg_key cfg_listener_keys[] = {
 	    .set = l_remove_response_header, .expect = "a header name" },
 	{ "security_headers", CFG_ONE, CFG_T_FN, .set = l_security_headers,
 	    .expect = ONOFF },
+	{ "http2", CFG_ONE, CFG_T_BOOL, L(http2), .expect = ONOFF },
 	{ "proxy_protocol", CFG_ONE, CFG_T_BOOL, L(proxy_protocol),
 	    .expect = ONOFF },
 	{ "proxy_protocol_from", CFG_LIST, CFG_T_FN,
@@ -326,6 +328,9 @@ cfg_listener_check(struct config *cfg)
 			}
 next_addr:		;
 		}
+		/* Unset, HTTP/2 is offered where ALPN can offer it. */
+		if (cfg_key_where(&li->sec, "http2") == NULL)
+			li->http2 = li->tls;
 		check_listener_tls(cfg, li);
 		check_listener_proxy(cfg, li);
 	}

@@ -150,6 +150,22 @@ main(void)
 	    "[route r]\nupstream = app\n",
 	    "global changed: cache_size 64M -> 32M", "global changed"),
 	    "a default that follows another key is not a change of its own");
+	ok(diff_is(BASE "[route r]\nupstream = app\n",
+	    "[global]\nhttp2_max_concurrent_streams = 64\n"
+	    "http2_idle_timeout = 75s\nhttp2_max_resets = 50\n"
+	    "[listener a]\naddress = 127.0.0.1:8080\nhttp2 = on\n"
+	    "[upstream app]\nserver = 127.0.0.1:9000\n"
+	    "[route r]\nupstream = app\n",
+	    "listener a changed: http2 off -> on\n"
+	    "global changed: http2_max_concurrent_streams 128 -> 64, "
+	    "http2_max_resets 100 -> 50",
+	    "1 listener changed, global changed"),
+	    "http2 keys: an idle timeout equal to keepalive_timeout is none");
+	ok(diff_is(BASE "[route r]\nupstream = app\n",
+	    "[global]\nkeepalive_timeout = 7s\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "global changed: keepalive_timeout 75s -> 7s", "global changed"),
+	    "http2_idle_timeout unset follows keepalive_timeout silently");
 
 	rmdir(dir);
 	return tap_done();
