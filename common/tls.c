@@ -43,14 +43,33 @@ tls_error_string(void)
 
 /* ------------------------------------------------------- callbacks --- */
 
+/* The protocols a listener offers by ALPN, in wire format, ours first. */
+struct alpn_list {
+	const unsigned char	*protos;
+	unsigned		 len;
+};
+
+static const unsigned char	alpn_h2_h1[] = "\x02h2\x08http/1.1";
+static const unsigned char	alpn_h1[] = "\x08http/1.1";
+static const struct alpn_list	alpn_with_h2 = {
+	alpn_h2_h1, sizeof(alpn_h2_h1) - 1
+};
+static const struct alpn_list	alpn_without_h2 = {
+	alpn_h1, sizeof(alpn_h1) - 1
+};
+
+/*
+ * arg is the listener's alpn_list. Our order wins: a client offering
+ * both gets h2 where the listener has http2 on.
+ */
 static int
 alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
     const unsigned char *in, unsigned inlen, void *arg)
 {
-	static const unsigned char	h1[] = "\x08http/1.1";
-	unsigned char			*sel;
+	const struct alpn_list	*l = arg;
+	unsigned char		*sel;
 
-	if (SSL_select_next_proto(&sel, outlen, h1, sizeof(h1) - 1, in,
+	if (SSL_select_next_proto(&sel, outlen, l->protos, l->len, in,
 	    inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;	/* no ALPN: fine */
 	*out = sel;
@@ -156,7 +175,8 @@ tls_server_ctx_new(struct config *cfg, struct cfg_listener *li,
 		cfg_error_at(cfg, cfg_key_where(&li->sec, "tls_curves"),
 		    "%s: bad tls_curves: %s", label, tls_error_string());
 	ERR_clear_error();
-	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, (void *)(li->http2 ?
+	    &alpn_with_h2 : &alpn_without_h2));
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	SSL_CTX_set_ex_data(ctx, tls_ex_server, ts);
 	listener_sid_ctx(li, sid_ctx);

@@ -1,13 +1,15 @@
-# The HTTP/2 settings as "frontd -t" sees them: the [global] http2_* keys
-# and the listener's http2 are accepted within their ranges, refused
-# outside them at file:line, and the initial window and the header list
-# must fit one stream's buffer together.
+# The HTTP/2 settings: "frontd -t" accepts the [global] http2_* keys and
+# the listener's http2 within their ranges, refuses them outside at
+# file:line, and refuses an initial window and a header list that do not
+# fit one stream's buffer together; a TLS listener offers h2 by ALPN
+# unless its http2 is off.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Frontd;
+use Test::FrontdTLS;
 
 my $t = Test::Frontd->new;
 
@@ -99,6 +101,34 @@ subtest 'the window and the header list share one buffer' => sub {
 	    . "http2_max_header_list_size = 40K\n");
 	my @lines = $out =~ /(share one 72K buffer)/g;
 	is(scalar @lines, 1, 'said once, not for each key') or diag($out);
+};
+
+subtest 'ALPN offers h2 where http2 is on' => sub {
+	my $t0 = Test::Frontd->new;
+	my $pki = Test::FrontdTLS->new($t0);
+	my ($have, $why) = $pki->have_openssl;
+	plan skip_all => "no openssl command: $why" unless $have;
+	$pki->ca('ca');
+	my $c = $pki->cert('a', names => ['a.example']);
+	my $pair = "certificate = $c->{cert}\ncertificate_key = $c->{key}\n";
+	my %p = map { $_ => $t->port } qw(default on off);
+	$t->start(join '', map {
+		"[listener $_]\naddress = 127.0.0.1:$p{$_}\ntls = on\n$pair"
+		    . ($_ eq 'default' ? '' : "http2 = $_\n") . "\n"
+	    } sort keys %p);
+	my %want = (default => 'h2', on => 'h2', off => 'http/1.1');
+	for my $l (sort keys %want) {
+		my $r = $pki->s_client(port => $p{$l}, servername => 'a.example',
+		    args => ['-alpn', 'http/1.1,h2']);
+		ok($r->{ok}, "$l: the handshake is done") or diag($r->{all});
+		is($r->{alpn}, $want{$l}, "$l: ALPN http/1.1,h2 gets $want{$l}")
+		    or diag($r->{all});
+	}
+	my $r = $pki->s_client(port => $p{off}, servername => 'a.example',
+	    args => ['-alpn', 'h2']);
+	ok($r->{ok} && $r->{alpn} eq '', 'off: ALPN h2 alone gets no '
+	    . 'protocol, the handshake goes on') or diag($r->{all});
+	$t->check_logs;
 };
 
 done_testing;

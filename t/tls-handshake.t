@@ -1,7 +1,8 @@
 # What a TLS handshake with a listener may negotiate: protocol versions
 # (TLS 1.0 and 1.1 refused, tls_protocols), ciphers and TLS 1.3 suites
 # (the defaults, server preference, tls_ciphers, tls_ciphersuites),
-# curves (tls_curves), ALPN (http/1.1, never h2), and no renegotiation.
+# curves (tls_curves), ALPN (h2, then http/1.1, in our order; http2 = off
+# is in t/config-http2.t), and no renegotiation.
 use strict;
 use warnings;
 use FindBin;
@@ -99,13 +100,17 @@ subtest 'protocols, ciphers, ALPN' => sub {
 	refused_by_server($r, 'tls_ciphersuites: another suite refused');
 
 	$r = sc($p, 'a.example', '-alpn', 'h2,http/1.1');
-	is($r->{alpn}, 'http/1.1', 'ALPN h2,http/1.1: http/1.1 selected') or diag(show($r));
+	is($r->{alpn}, 'h2', 'ALPN h2,http/1.1: h2 selected') or diag(show($r));
 	$r = sc($p, 'a.example', '-alpn', 'http/1.1,h2');
-	is($r->{alpn}, 'http/1.1', 'ALPN http/1.1,h2: http/1.1 selected') or diag(show($r));
-	$r = sc($p, 'a.example', '-alpn', 'h2');
-	isnt($r->{alpn}, 'h2', 'ALPN h2 alone: h2 never selected') or diag(show($r));
+	is($r->{alpn}, 'h2', 'ALPN http/1.1,h2: h2 selected, our order')
+	    or diag(show($r));
+	$r = sc($p, 'a.example', '-alpn', 'http/1.1');
+	is($r->{alpn}, 'http/1.1', 'ALPN http/1.1 alone: http/1.1') or diag(show($r));
+	$r = sc($p, 'a.example', '-alpn', 'spdy/3,acme');
+	ok($r->{ok} && $r->{alpn} eq '', 'ALPN with nothing we speak: no '
+	    . 'protocol, the handshake goes on') or diag(show($r));
 	$r = sc($p, 'a.example', '-tls1_2', '-alpn', 'h2,http/1.1');
-	is($r->{alpn}, 'http/1.1', 'ALPN with TLS 1.2 too') or diag(show($r));
+	is($r->{alpn}, 'h2', 'ALPN with TLS 1.2 too') or diag(show($r));
 
 	# Renegotiation is disabled: a TLS 1.2 client asking for it ("R"
 	# on s_client's input) does not get a second handshake.

@@ -120,7 +120,8 @@ subtest 'HTTP over TLS end to end' => sub {
 
 	# 40 clients at once.
 	my @urls = map { "https://a.example:$p/par$_" } 1 .. 40;
-	my ($pc, $pout, $perr) = $pki->run({ timeout => 40 }, 'curl', '-sS', '-Z',
+	my ($pc, $pout, $perr) = $pki->run({ timeout => 40 }, 'curl', '-sS',
+	    '--http1.1', '-Z',
 	    '--parallel-max', '40', '--cacert', $CA->{cert}, '--max-time', 30,
 	    '--resolve', "a.example:$p:127.0.0.1", '-w', '%{http_code}\n',
 	    (map { ('-o', '/dev/null', $_) } @urls));

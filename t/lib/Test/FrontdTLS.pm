@@ -494,16 +494,19 @@ sub stop_s_client {
 	$c->{done} = 1;
 }
 
-# curl to a URL.  opts: cacert, cert, key, resolve (array of
+# curl to a URL, in HTTP/1.1 (a TLS listener offers h2 by ALPN, and
+# curl would take it).  opts: cacert, cert, key, resolve (array of
 # "name:port:addr"), headers (array of "Name: value"), args (more
-# options), insecure, timeout (10).  Returns {exit, status, headers
-# ({lc name => value, repeated joined with ", "}), head, body, err, cmd}.
+# options), insecure, http2 (let curl pick HTTP/2), timeout (10).
+# Returns {exit, status, headers ({lc name => value, repeated joined with
+# ", "}), head, body, err, cmd}.
 sub curl {
 	my ($self, $url, %o) = @_;
 	my $n = ++$self->{ncurl};
 	my ($hf, $bf) = ("$self->{dir}/curl$n.head", "$self->{dir}/curl$n.body");
 	my @cmd = ($CURL, '-sS', '--max-time', $o{timeout} // 10,
 	    '-D', $hf, '-o', $bf, '--noproxy', '*');
+	push @cmd, '--http1.1' unless $o{http2};
 	push @cmd, '--cacert', $o{cacert} if $o{cacert};
 	push @cmd, '--cert', $o{cert} if $o{cert};
 	push @cmd, '--key', $o{key} if $o{key};
