@@ -15,6 +15,15 @@
 #include "common/util.h"
 #include "master/explain_int.h"
 
+/* What a listener speaks beyond plain HTTP/1.1, as " (...)" or "". */
+static const char *
+listener_props(const struct cfg_listener *li)
+{
+	if (li->tls)
+		return li->http2 ? " (TLS, HTTP/2 by ALPN)" : " (TLS)";
+	return li->http2 ? " (HTTP/2 by prior knowledge)" : "";
+}
+
 /*
  * The listeners that would take the request: an address on its port,
  * with TLS for https and without for http. Fills idx; returns how many.
@@ -45,8 +54,8 @@ explain_listeners(struct ex *x, int *idx, size_t room)
 				continue;
 			}
 			ex_say(x, &li->addr_where[k], "%s on %s takes %s on "
-			    "port %d%s", lb, a, scheme, rq->port, li->tls ?
-			    " (TLS)" : "");
+			    "port %d%s", lb, a, scheme, rq->port,
+			    listener_props(li));
 			if (n < room)
 				idx[n++] = (int)i;
 			break;

@@ -24,6 +24,7 @@ cache_size = 1M
 
 [listener plain]
 address = 127.0.0.1:$pp
+http2 = on
 
 EOF
     . tls_listener(port => $p, certs => ['a']) . <<"EOF");
@@ -153,7 +154,7 @@ explains("GET https://shop.example.com:$p/api/cart?id=7",
     'path: /api/cart',
     'query: id=7',
     at('[listener tls]', qr/^address/) . ": [listener tls] on "
-	. "127.0.0.1:$p takes https on port $p (TLS)",
+	. "127.0.0.1:$p takes https on port $p (TLS, HTTP/2 by ALPN)",
     at('[route admin]', qr/^path/) . ': [route admin] does not take it: '
 	. 'path /api/cart does not start with /admin',
     at('[route api]') . ': [route api] takes it',
@@ -182,7 +183,7 @@ explains("GET https://shop.example.com:$p/api/cart?id=7",
 explains("GET http://shop.example.com:$pp/api/v1/x from 192.0.2.9",
     'the longer prefix wins, and the other route says why',
     at('[listener plain]', qr/^address/) . ": [listener plain] on "
-	. "127.0.0.1:$pp takes http on port $pp",
+	. "127.0.0.1:$pp takes http on port $pp (HTTP/2 by prior knowledge)",
     at('[route api]') . ': [route api] fits too, but [route api-v1] wins: '
 	. 'the longer prefix comes first',
     at('[route api-v1]') . ': [route api-v1] takes it',
