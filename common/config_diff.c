@@ -4,7 +4,9 @@
  * is compared: a typed row by the value it stored (so "30s" and "30000ms"
  * are the same), any other by the text it was given (cfg_section.raw).
  * Only what the files say is compared: a certificate or a page renewed
- * under the same path is not a change here.
+ * under the same path is not a change here, nor is a key written in
+ * neither file whose default follows another key (a listener's http2
+ * follows tls): the other key's line says it.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -209,6 +211,8 @@ key_same(const struct cfg_key *k, int i, const void *a, const void *b)
 	const char			*pb = (const char *)b + k->off;
 	const char			*x, *y;
 
+	if (sa->raw[i] == NULL && sb->raw[i] == NULL)
+		return true;	/* a default in both */
 	switch (k->type) {
 	case CFG_T_FN:
 		x = sa->raw[i];

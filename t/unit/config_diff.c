@@ -144,6 +144,12 @@ main(void)
 	    "route new added\nroute r removed",
 	    "1 route added, 1 route removed"),
 	    "a route added before the others is not an order change");
+	ok(diff_is("[global]\ncache_size = 64M\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "[global]\ncache_size = 32M\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "global changed: cache_size 64M -> 32M", "global changed"),
+	    "a default that follows another key is not a change of its own");
 	ok(diff_is(BASE "[route r]\nupstream = app\n",
 	    "[global]\nhttp2_max_concurrent_streams = 64\n"
 	    "http2_idle_timeout = 75s\nhttp2_max_resets = 50\n"
@@ -155,6 +161,11 @@ main(void)
 	    "http2_max_resets 100 -> 50",
 	    "1 listener changed, global changed"),
 	    "http2 keys: an idle timeout equal to keepalive_timeout is none");
+	ok(diff_is(BASE "[route r]\nupstream = app\n",
+	    "[global]\nkeepalive_timeout = 7s\n" BASE
+	    "[route r]\nupstream = app\n",
+	    "global changed: keepalive_timeout 75s -> 7s", "global changed"),
+	    "http2_idle_timeout unset follows keepalive_timeout silently");
 
 	rmdir(dir);
 	return tap_done();
