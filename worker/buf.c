@@ -18,7 +18,7 @@ struct free_obj {
 };
 
 static struct page_cache	buf_cache = {
-	.size = sizeof(struct buf), .keep = 512, .floor = 16
+	.size = sizeof(struct buf), .keep = 8192, .floor = 16
 };
 
 void *

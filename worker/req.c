@@ -32,7 +32,7 @@
 #include "worker/request.h"
 #include "worker/upstream.h"
 
-#define REQ_KEEP	256
+#define REQ_KEEP	4096
 #define CACHE_POLL_MS	5	/* waiting for another's fetch */
 
 const char *const req_state_names[] = {

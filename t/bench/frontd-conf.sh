@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Config for ../shared/bench (its frontd adapter runs this when present and
-# executable). Same as the adapter's own config, with three differences:
+# executable). Same as the adapter's own config, with four differences:
 # - keepalive_requests as nginx's bench config has it (1000000), so no
 #   proxy closes its clients' connections (or sends HTTP/2 GOAWAY) sooner;
+# - keepalive = 4096 idle upstream connections, as HAProxy keeps them all
+#   (its pool has no limit): HTTP/2 clients with 100 streams each have
+#   thousands of requests in flight, each on an upstream connection;
 # - the route sends the upstream what nginx's bench config sends, no
 #   X-Forwarded-*, X-Real-IP or Via headers (frontd's defaults add them), so
 #   the shared origin does the same work for every proxy it is compared with;
@@ -56,7 +59,7 @@ backlog = 4096
 $tls
 
 [upstream origin]
-${servers}keepalive = 64
+${servers}keepalive = 4096
 $failover
 
 [route all]
