@@ -52,7 +52,16 @@
 
 enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_MAX };
 
+#define EMPTY_RATE	100	/* empty DATA frames a second, */
+#define EMPTY_BURST	1000	/* and at once */
+
 struct h2;
+
+/* A rate with a burst, for what a client may do so often and no more. */
+struct bucket {
+	double		 tokens;
+	int64_t		 at_ms;
+};
 
 /* A stream: a struct conn of its own, first, so the two convert. */
 struct h2s {
@@ -98,6 +107,8 @@ struct h2 {
 	int32_t			 last_id;	/* the client's newest stream */
 	uint64_t		 seen[ID_WINDOW / 128];	/* which of the odd
 						   ids below it it opened */
+	struct bucket		 resets;	/* the client's RST_STREAMs */
+	struct bucket		 empty;		/* its empty DATA frames */
 	bool			 goaway;	/* no new streams */
 	bool			 dying;		/* the connection closes */
 	bool			 warned;	/* an attack was logged */
@@ -587,6 +598,38 @@ h2s_head_done(struct h2s *s, bool end_stream)
 	h2_queue(s);
 }
 
+/* Takes one token; false when none is left (refilled at rate a second). */
+static bool
+bucket_take(struct bucket *b, int64_t now, double rate, double burst)
+{
+	if (b->at_ms == 0)
+		b->tokens = burst;
+	else
+		b->tokens += (double)(now - b->at_ms) * rate / 1000.0;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->at_ms = now;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+/*
+ * An attack, or what cannot be told from one: one line for the
+ * connection, which is told with GOAWAY and closed.
+ */
+static void
+h2_refuse(struct h2 *h2, uint32_t code, const char *what)
+{
+	if (!h2->warned)
+		log_warn("conn=%llu %s HTTP/2: %s; connection closed",
+		    (unsigned long long)h2->c->id, peer_name(h2->c), what);
+	h2->warned = true;
+	h2->goaway = true;
+	nghttp2_session_terminate_session(h2->ses, code);
+}
+
 /*
  * Window given back for the request body bytes the request has passed
  * on: what the client may send then always fits c.in, above the head.
@@ -650,9 +693,27 @@ on_data(nghttp2_session *ses, uint8_t flags, int32_t id, const uint8_t *p,
 static int
 on_frame_recv(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 {
+	struct h2	*h2 = arg;
 	struct h2s	*s;
 	bool		 es = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+	int64_t		 now = ev_now(h2->c->w->loop);
+	uint32_t	 rate = G(h2->c)->h2_max_resets;
 
+	/* Rapid reset (CVE-2023-44487): streams opened to be cancelled. */
+	if (f->hd.type == NGHTTP2_RST_STREAM && !h2->warned &&
+	    !bucket_take(&h2->resets, now, rate, rate)) {
+		h2_refuse(h2, NGHTTP2_ENHANCE_YOUR_CALM, "more stream resets "
+		    "than http2_max_resets a second (rapid reset)");
+		return 0;
+	}
+	/* Empty DATA frames cost as much as full ones, and carry nothing. */
+	if (f->hd.type == NGHTTP2_DATA && f->hd.length == 0 && !es &&
+	    !h2->warned && !bucket_take(&h2->empty, now, EMPTY_RATE,
+	    EMPTY_BURST)) {
+		h2_refuse(h2, NGHTTP2_ENHANCE_YOUR_CALM, "flood of empty DATA "
+		    "frames");
+		return 0;
+	}
 	if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
 	    (s = nghttp2_session_get_stream_user_data(ses,
 	    f->hd.stream_id)) == NULL)
@@ -753,8 +814,9 @@ h2_setup(const struct cfg_global *g)
 	nghttp2_option_set_no_auto_window_update(options, 1);
 	nghttp2_option_set_max_continuations(options,
 	    g->h2_max_continuations);
-	nghttp2_option_set_stream_reset_rate_limit(options, g->h2_max_resets,
-	    g->h2_max_resets);
+	/* Its own limit stays behind ours, which logs what it refuses. */
+	nghttp2_option_set_stream_reset_rate_limit(options,
+	    2 * (uint64_t)g->h2_max_resets, 2 * (uint64_t)g->h2_max_resets);
 	return 0;
 }
 
@@ -795,6 +857,39 @@ h2_new(struct conn *c)
 	return h2;
 }
 
+/*
+ * What the session refused in the client's bytes: floods are logged as
+ * the attacks they are, once; other errors at info (broken clients).
+ */
+static void
+h2_recv_error(struct h2 *h2, int rv)
+{
+	const char	*what = NULL;
+
+	if (h2->warned)
+		return;
+	h2->warned = true;
+	switch (rv) {
+	case NGHTTP2_ERR_FLOODED:
+		what = "flood of frames that need an answer (SETTINGS, PING)";
+		break;
+	case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
+		what = "more CONTINUATION frames than http2_max_continuations "
+		    "(CONTINUATION flood)";
+		break;
+	case NGHTTP2_ERR_TOO_MANY_SETTINGS:
+		what = "too many settings in one SETTINGS frame";
+		break;
+	}
+	if (what != NULL)
+		log_warn("conn=%llu %s HTTP/2: %s; connection closed",
+		    (unsigned long long)h2->c->id, peer_name(h2->c), what);
+	else
+		log_info("conn=%llu %s HTTP/2 error: %s",
+		    (unsigned long long)h2->c->id, peer_name(h2->c),
+		    nghttp2_strerror(rv));
+}
+
 /* The client's bytes into the session. -1: the connection ends. */
 static int
 h2_read(struct conn *c, struct h2 *h2, bool *moved)
@@ -822,11 +917,7 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 		rv = nghttp2_session_mem_recv(h2->ses, (const uint8_t *)
 		    c->in->data + c->in->start, buf_len(c->in));
 		if (rv < 0) {
-			if (!h2->warned)
-				log_info("conn=%llu %s HTTP/2 error: %s",
-				    (unsigned long long)c->id, peer_name(c),
-				    nghttp2_strerror((int)rv));
-			h2->warned = true;
+			h2_recv_error(h2, (int)rv);
 			c->why = "HTTP/2 protocol error";
 			return -1;
 		}
