@@ -363,9 +363,16 @@ response_body_fill(struct conn *c)
 		in->start += len;
 		return 0;
 	case BODY_CHUNKED:
-		/* Trailers go to the client only inside chunked framing. */
+		/*
+		 * Trailers go to an HTTP/1.1 client inside chunked framing,
+		 * to an HTTP/2 one apart, as HEADERS after the body.
+		 */
+		if (c->stream_id != 0 && r->trail == NULL &&
+		    (r->trail = buf_get()) == NULL)
+			return -1;
 		return chunked_relay(&r->resp_chunk, in, o, r->rechunk,
-		    r->rechunk, &r->trailers, &r->resp_done) == -1 ? -1 : 0;
+		    r->rechunk ? o : r->trail, &r->trailers, &r->resp_done) ==
+		    -1 ? -1 : 0;
 	default:
 		return 0;
 	}
@@ -471,7 +478,7 @@ plain_next(struct conn *c, const char **p, size_t *len, bool *in_done)
 	case BODY_CHUNKED:
 		if (r->plain == NULL && (r->plain = buf_get()) == NULL)
 			return -1;
-		if (chunked_relay(&r->resp_chunk, in, r->plain, false, false,
+		if (chunked_relay(&r->resp_chunk, in, r->plain, false, NULL,
 		    NULL, &r->plain_done) == -1)
 			return -1;
 		*p = r->plain->data + r->plain->start;

@@ -416,14 +416,15 @@ h1_respond(struct conn *c)
 
 /*
  * Decodes a chunked body from in into o, as chunks again (reframe) or as
- * plain data. Trailer lines are copied only with trailers (which implies
- * reframe); *started tells whether the last chunk has been written before
- * them. Stops when o lacks room for a framed chunk, when in needs more
+ * plain data. Trailer lines go to trail: o itself when reframed (after
+ * the last chunk; *started tells whether it has been written), another
+ * buffer for a protocol that sends them apart (HTTP/2), or nowhere
+ * (NULL). Stops when o lacks room for a framed chunk, when in needs more
  * bytes, or at the end of the body (*done). -1: bad framing.
  */
 int
 chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
-    bool reframe, bool trailers, bool *started, bool *done)
+    bool reframe, struct buf *trail, bool *started, bool *done)
 {
 	size_t			used, off, len, room, avail;
 	enum http_chunk_result	cr;
@@ -448,8 +449,15 @@ chunked_relay(struct http_chunked *ch, struct buf *in, struct buf *o,
 				buf_append(o, in->data + in->start + off, len);
 			break;
 		case HTTP_CHUNK_TRAILER:
-			if (!trailers)
+			if (trail == NULL)
 				break;
+			if (trail != o) {
+				/* The parser bounds them: 8K in all. */
+				if (len <= buf_room(trail))
+					buf_append(trail, in->data +
+					    in->start + off, len);
+				break;
+			}
 			if (!*started) {
 				buf_append(o, "0\r\n", 3);
 				*started = true;

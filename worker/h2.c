@@ -71,6 +71,7 @@ struct h2s {
 	uint32_t	 want;		/* EPOLLIN, EPOLLOUT its request
 					   waits for */
 	struct buf	*q;		/* response body for DATA frames */
+	struct buf	*trail;		/* trailer lines, after the body */
 	nghttp2_rcbuf	*ph[PH_MAX];	/* pseudo-header fields, until the
 					   request line is written */
 	uint32_t	 hlist;		/* header list size, as RFC 9113
@@ -292,7 +293,8 @@ h2s_free(struct h2s *s)
 			s->ph[i] = NULL;
 		}
 	buf_put(s->q);
-	s->q = NULL;
+	buf_put(s->trail);
+	s->q = s->trail = NULL;
 	ev_defer_free(s->c.w->loop, free, s);
 }
 
@@ -1273,6 +1275,11 @@ h2s_finish(struct conn *c, bool complete)
 		c->why = "no response head";
 		return STEP_CLOSE;
 	}
+	/* The upstream's trailers go after the body. */
+	if (c->req->trail != NULL && buf_len(c->req->trail) > 0) {
+		s->trail = c->req->trail;
+		c->req->trail = NULL;
+	}
 	if (complete)
 		req_complete(c);
 	else
@@ -1295,6 +1302,61 @@ h2s_finish(struct conn *c, bool complete)
 
 /* ---------------------------------------------- a stream's client I/O --- */
 
+/* A field of the connection by its lower-case name (RFC 9113 8.2.2). */
+static bool
+field_of_connection(const char *n, size_t len)
+{
+	static const char *const names[] = { "connection", "keep-alive",
+	    "proxy-connection", "transfer-encoding", "upgrade", "te" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && memcmp(names[i], n, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The upstream's trailer lines ("Name: value" CRLF, checked by the
+ * parser) as a HEADERS frame that ends the stream; the fields of the
+ * connection stay behind (RFC 9113 8.2.2). -1: none to send.
+ */
+static int
+h2s_trailers(nghttp2_session *ses, struct h2s *s)
+{
+	static nghttp2_nv	 nv[64];
+	struct buf		*t = s->trail;
+	char			*p = t->data + t->start, *end = t->data + t->end;
+	char			*eol, *colon, *v, *ve;
+	size_t			 n = 0;
+
+	while (p < end && n < sizeof(nv) / sizeof(nv[0]) &&
+	    (eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon != NULL && colon > p) {
+			for (char *k = p; k < colon; k++)
+				*k = (char)tolower((unsigned char)*k);
+			for (v = colon + 1; v < eol && (*v == ' ' ||
+			    *v == '\t'); v++)
+				;
+			for (ve = eol; ve > v && (ve[-1] == '\r' ||
+			    ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+				;
+			if (!field_of_connection(p, (size_t)(colon - p))) {
+				nv[n].name = (uint8_t *)p;
+				nv[n].namelen = (size_t)(colon - p);
+				nv[n].value = (uint8_t *)v;
+				nv[n].valuelen = (size_t)(ve - v);
+				nv[n].flags = NGHTTP2_NV_FLAG_NONE;
+				n++;
+			}
+		}
+		p = eol + 1;
+	}
+	if (n == 0)
+		return -1;
+	return nghttp2_submit_trailer(ses, s->id, nv, n) == 0 ? 0 : -1;
+}
+
 /*
  * DATA frames for the response: what the stream queued, then its end.
  * A stream with nothing queued yet is deferred until it has.
@@ -1316,6 +1378,8 @@ h2s_data(nghttp2_session *ses, int32_t id, uint8_t *dst, size_t len,
 	}
 	if ((q == NULL || buf_len(q) == 0) && s->out_eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (s->trail != NULL && h2s_trailers(ses, s) == 0)
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
 		ev_timer_stop(s->c.w->loop, &s->c.timer);
 	} else if (n == 0)
 		return NGHTTP2_ERR_DEFERRED;

@@ -551,7 +551,7 @@ request_body_fill(struct conn *c)
 	if (r->req_mode == BODY_STREAM)
 		return request_body_stream(c);
 	/* Chunked: decoded, re-framed into up_out; trailers stay here. */
-	if (chunked_relay(&r->req_chunk, in, r->up_out, true, false, NULL,
+	if (chunked_relay(&r->req_chunk, in, r->up_out, true, NULL, NULL,
 	    &r->req_done) == -1)
 		return -1;
 	if (r->max_body > 0 && r->req_chunk.total > r->max_body)

@@ -339,6 +339,7 @@ req_end(struct conn *c)
 	buf_put(r->up_out);
 	buf_put(r->up_in);
 	buf_put(r->plain);
+	buf_put(r->trail);
 	buf_put(r->fa.buf);
 	encoder_free(r->encoder);
 	req_free(r);

@@ -82,6 +82,9 @@ struct req {
 	bool			 resp_done;	/* all of the body queued */
 	bool			 resp_started;	/* bytes went to the client */
 	bool			 trailers;	/* trailer section begun */
+	struct buf		*trail;		/* trailer lines, for a
+						   protocol that sends them
+						   apart (HTTP/2) */
 	bool			 tunnel_up_eof;	/* upstream closed the tunnel */
 	bool			 up_readable;	/* upstream spoke, or closed */
 	int			 pipe[2];	/* splice: upstream -> client */

@@ -75,7 +75,7 @@ req_client(const struct conn *c)
 
 /* HTTP/1.1 framing (h1.c): a chunked body decoded, and framed again. */
 int		 chunked_relay(struct http_chunked *, struct buf *,
-		    struct buf *, bool, bool, bool *, bool *);
+		    struct buf *, bool, struct buf *, bool *, bool *);
 
 /* The route's upgrade protocols a head names, as bits (request.c). */
 uint32_t	 upgrade_mask(const struct cfg_route *, const char *,
