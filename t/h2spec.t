@@ -37,7 +37,8 @@ for my $l (qw(clear tls)) {
 		push @cmd, '-S' if $mode eq 'strict';
 		my ($code, $out, $err) = $pki->run({ timeout => 120 }, @cmd);
 		my $n = $want{$mode};
-		my ($sum) = $out =~ /^(\d+ tests, \d+ passed, \d+ skipped, \d+ failed)$/m;
+		my ($sum) = $out =~
+		    /^(\d+ tests, \d+ passed, \d+ skipped, \d+ failed)$/m;
 		$sum //= "no summary (exit $code)";
 		my $ok = is($sum, "$n tests, $n passed, 0 skipped, 0 failed",
 		    "$l, $mode: h2spec passes every case");
