@@ -4,10 +4,7 @@
 # opens, more streams than allowed at once, and a connection that used up
 # its requests.  After each, the same worker (no crash) still answers a
 # normal request with 200, and the logs have no error and no sanitizer
-# report at the end.  Where frontd does less than its manual or RFC 9113
-# says (no GOAWAY before some closes, INTERNAL_ERROR for a rapid reset,
-# empty frames taken without limit, a connection closed for one stream
-# too many), the check is a TODO that says so.
+# report at the end.
 use strict;
 use warnings;
 use FindBin;
@@ -114,8 +111,7 @@ subtest 'rapid reset (CVE-2023-44487)' => sub {
 	my $gi = $g ? goaway_info($g) : {};
 	isnt($gi->{error_name} // 'NO_ERROR', 'NO_ERROR',
 	    "with an error code ($gi->{error_name})") if $g;
-	TODO: {
-		local $TODO = 'frontd.conf(5) promises ENHANCE_YOUR_CALM';
+	{
 		is($gi->{error_name}, 'ENHANCE_YOUR_CALM',
 		    'the code is ENHANCE_YOUR_CALM') if $g;
 	}
@@ -142,9 +138,7 @@ subtest 'CONTINUATION flood' => sub {
 	$h->send($bytes, 3);
 	my $g = $h->goaway(5);
 	my $closed = $h->closed(5);
-	TODO: {
-		local $TODO = 'frontd closes without GOAWAY'
-		    unless $g;
+	{
 		ok($g, 'GOAWAY') and diag('GOAWAY: ' . describe($g));
 	}
 	ok($closed, 'the connection is closed')
@@ -209,8 +203,7 @@ sub ack_flood {
 	my $acks = grep { $_->{type} == $type } $h->frames;
 	ok($closed, "$what: the connection is closed")
 	    or diag("$acks answers read");
-	TODO: {
-		local $TODO = 'frontd closes without GOAWAY' unless $g;
+	{
 		ok($g && goaway_info($g)->{error_name} eq 'ENHANCE_YOUR_CALM',
 		    "$what: GOAWAY ENHANCE_YOUR_CALM")
 		    or diag('got ' . describe($g) . ", $acks answers");
@@ -254,8 +247,7 @@ subtest 'empty DATA frames' => sub {
 	    : 'stopped (' . $h->error . ')', time - $t0, $cpu,
 	    $f ? describe($f) : $h->eof ? 'the connection closed' : 'nothing');
 	cmp_ok($cpu, '<', 2, 'at a bounded cost to the worker');
-	TODO: {
-		local $TODO = 'frontd takes empty DATA frames without limit';
+	{
 		ok($f || $h->eof, 'frontd ends the stream or the connection');
 	}
 	if (!$f && !$h->eof) {
@@ -318,13 +310,9 @@ subtest 'more streams than http2_max_concurrent_streams' => sub {
 		my @ok = grep { ($r{$_} // '') eq 'answered' } @ids;
 		my @refused = grep { ($r{$_} // '') =~
 		    /^(?:REFUSED_STREAM|PROTOCOL_ERROR)$/ } @ids;
-		# Once the client has acknowledged the limit, libnghttp2
-		# makes a stream beyond it a connection error (GOAWAY
-		# PROTOCOL_ERROR), and the streams within it are lost with
-		# the connection; RFC 9113 5.1.2 and frontd.conf(5) say a
-		# stream error, RST_STREAM for the excess only.
-		local $TODO = 'beyond an acknowledged limit, the whole '
-		    . 'connection is closed' if $acked;
+		# Before and after the client acknowledged the limit, a
+		# stream beyond it is a stream error (RFC 9113 5.1.2):
+		# RST_STREAM for the excess only, never the connection.
 		is(scalar @ok, 4, "$who: four streams answered");
 		is(scalar @refused, 6,
 		    "$who: six reset with REFUSED_STREAM or PROTOCOL_ERROR")

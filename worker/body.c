@@ -106,10 +106,10 @@ body_send(struct conn *c)
 
 		/* Buffers empty and much left: let the kernel move it. */
 		if (r->resp_mode == BODY_LENGTH && buf_len(c->out) == 0 &&
-		    c->fd != -1 && c->ssl == NULL && uc != NULL && uc->ssl == NULL &&
-		    buf_len(r->up_in) == 0 && (r->pipe_len > 0 ||
-		    r->resp_left >= SPLICE_MIN) && (r->pipe[0] != -1 ||
-		    pipe_get(r->pipe) == 0))
+		    c->fd != -1 && c->ssl == NULL && uc != NULL &&
+		    uc->ssl == NULL && buf_len(r->up_in) == 0 &&
+		    (r->pipe_len > 0 || r->resp_left >= SPLICE_MIN) &&
+		    (r->pipe[0] != -1 || pipe_get(r->pipe) == 0))
 			return splice_response(c);
 		pass = response_body_fill(c);
 		if (pass == -1) {

@@ -49,6 +49,8 @@
 #define RUN_TURNS	8	/* read, run, write rounds a wakeup */
 #define HEAD_SLACK	512	/* c->in kept for Host, framing, the end */
 #define ID_WINDOW	2048	/* stream ids below the newest remembered */
+#define STREAMS_SLACK	128	/* streams libnghttp2 takes over the limit,
+				   for us to refuse one by one */
 
 enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_MAX };
 
@@ -91,6 +93,7 @@ struct h2s {
 	bool		 out_eof;	/* all of the body is in q */
 	bool		 ended;		/* its conn is closed */
 	bool		 closed;	/* the session closed it */
+	bool		 cancel;	/* the client was too slow */
 	struct h2s	*prev, *next;	/* the session's streams */
 	struct h2s	*run_next;
 };
@@ -112,6 +115,9 @@ struct h2 {
 	struct bucket		 empty;		/* its empty DATA frames */
 	bool			 goaway;	/* no new streams */
 	bool			 dying;		/* the connection closes */
+	bool			 fatal;		/* the session gave up: what
+						   is in c->out goes, no more */
+	bool			 patch;		/* its SETTINGS not out yet */
 	bool			 warned;	/* an attack was logged */
 };
 
@@ -468,7 +474,8 @@ on_begin_headers(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	id_open(h2, f->hd.stream_id);
-	if (h2->goaway) {
+	/* One stream over the limit is refused, not the connection. */
+	if (h2->goaway || h2->nstreams >= g->h2_max_streams) {
 		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE,
 		    f->hd.stream_id, NGHTTP2_REFUSED_STREAM);
 		return 0;
@@ -536,7 +543,8 @@ on_header(nghttp2_session *ses, const nghttp2_frame *f, nghttp2_rcbuf *name,
 			return 0;
 		}
 		ck = s->c.out;
-		if (v.len + 2 + HEAD_SLACK + s->cookie_len > buf_room(s->c.in)) {
+		if (v.len + 2 + HEAD_SLACK + s->cookie_len >
+		    buf_room(s->c.in)) {
 			h2s_bad(s, 431, "request head too large");
 			return 0;
 		}
@@ -753,8 +761,9 @@ on_stream_close(nghttp2_session *ses, int32_t id, uint32_t err, void *arg)
 		return 0;
 	}
 	if (s->c.req != NULL && s->c.req->parsed)
-		client_failed(&s->c, CNT_CLIENT_ABORTS, err == NGHTTP2_NO_ERROR ?
-		    "stream closed by the client" : "stream reset by the client",
+		client_failed(&s->c, CNT_CLIENT_ABORTS,
+		    err == NGHTTP2_NO_ERROR ? "stream closed by the client" :
+		    "stream reset by the client",
 		    nghttp2_http2_strerror(err));
 	conn_result(&s->c, STEP_CLOSE);
 	return 0;
@@ -828,7 +837,8 @@ h2_new(struct conn *c)
 	const struct cfg_global	*g = G(c);
 	struct h2		*h2;
 	nghttp2_settings_entry	 iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, g->h2_max_streams },
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+		    g->h2_max_streams + STREAMS_SLACK },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, g->h2_window },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
 		    g->h2_max_header_list },
@@ -852,6 +862,7 @@ h2_new(struct conn *c)
 		return NULL;
 	}
 	c->pdata = h2;
+	h2->patch = true;
 	/* Whatever came with the handshake is read now. */
 	c->client_readable = true;
 	log_debug("conn=%llu %s HTTP/2", (unsigned long long)c->id,
@@ -867,7 +878,30 @@ static void
 h2_recv_error(struct h2 *h2, int rv)
 {
 	const char	*what = NULL;
+	struct buf	*o = h2->c->out;
+	uint32_t	 code = NGHTTP2_PROTOCOL_ERROR;
+	unsigned char	 f[17] = { 0, 0, 8, NGHTTP2_GOAWAY };
 
+	/*
+	 * The session is done: the client is told with a GOAWAY of our
+	 * own, unless part of a frame is still to go.
+	 */
+	h2->fatal = true;
+	if (rv == NGHTTP2_ERR_FLOODED ||
+	    rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+		code = NGHTTP2_ENHANCE_YOUR_CALM;
+	if (h2->pend_len == 0 && o != NULL) {
+		buf_compact(o);
+		if (buf_room(o) >= sizeof(f)) {
+			for (int i = 0; i < 4; i++) {
+				f[9 + i] = (unsigned char)((uint32_t)
+				    h2->last_id >> (24 - 8 * i));
+				f[13 + i] = (unsigned char)(code >>
+				    (24 - 8 * i));
+			}
+			buf_append(o, (const char *)f, sizeof(f));
+		}
+	}
 	if (h2->warned)
 		return;
 	h2->warned = true;
@@ -930,6 +964,31 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 }
 
 /*
+ * The first frame out is our SETTINGS, which gives libnghttp2 a limit of
+ * streams above http2_max_concurrent_streams: the client is told the
+ * limit itself. Past an acknowledged limit, the library would end the
+ * whole connection; RFC 9113 5.1.2 wants the stream refused, which
+ * on_begin_headers() does.
+ */
+static void
+settings_patch(struct h2 *h2, char *p, size_t len)
+{
+	uint32_t	v = G(h2->c)->h2_max_streams;
+
+	h2->patch = false;
+	if (len < 9 || p[3] != NGHTTP2_SETTINGS)
+		return;
+	for (size_t i = 9; i + 6 <= len; i += 6)
+		if (p[i] == 0 &&
+		    p[i + 1] == NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) {
+			p[i + 2] = (char)(v >> 24);
+			p[i + 3] = (char)(v >> 16);
+			p[i + 4] = (char)(v >> 8);
+			p[i + 5] = (char)v;
+		}
+}
+
+/*
  * The session's frames out: into c->out, then to the socket. -1: the
  * connection ends; *blocked: the socket is full.
  */
@@ -943,7 +1002,7 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 	*blocked = false;
 	for (;;) {
 		buf_compact(c->out);
-		while (buf_room(c->out) > 0) {
+		while (buf_room(c->out) > 0 && !h2->fatal) {
 			if (h2->pend_len == 0) {
 				n = nghttp2_session_mem_send(h2->ses, &p);
 				if (n < 0) {
@@ -958,6 +1017,9 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 			take = h2->pend_len < buf_room(c->out) ? h2->pend_len :
 			    buf_room(c->out);
 			buf_append(c->out, (const char *)h2->pend, take);
+			if (h2->patch && take == h2->pend_len)
+				settings_patch(h2, c->out->data + c->out->end -
+				    take, take);
 			h2->pend += take;
 			h2->pend_len -= take;
 		}
@@ -997,7 +1059,8 @@ h2_run(struct conn *c)
 		    h2_read(c, h2, &moved) == -1) {
 			/* What the session still owes goes out first. */
 			h2_write(c, h2, &blocked, &moved);
-			return STEP_CLOSE;
+			/* Read on, or a reset would destroy the GOAWAY. */
+			return h2->fatal ? conn_linger(c) : STEP_CLOSE;
 		}
 		if (h2_run_streams(h2))
 			moved = true;
@@ -1151,6 +1214,8 @@ h2s_timeout(struct conn *c)
 {
 	struct h2s	*s = S(c);
 
+	/* The client's own slowness ends its stream with CANCEL. */
+	s->cancel = c->wait == WAIT_SEND || c->wait == WAIT_HEADER;
 	if (c->req != NULL && s->head_done)
 		return request_timeout(c);
 	if (!s->head_done) {
@@ -1197,7 +1262,8 @@ h2s_end(struct conn *c)
 		return;
 	}
 	nghttp2_submit_rst_stream(h2->ses, NGHTTP2_FLAG_NONE, s->id,
-	    s->out_eof ? NGHTTP2_CANCEL : NGHTTP2_INTERNAL_ERROR);
+	    s->out_eof || s->cancel ? NGHTTP2_CANCEL :
+	    NGHTTP2_INTERNAL_ERROR);
 	h2_schedule(h2);
 }
 
@@ -1325,7 +1391,8 @@ h2s_trailers(nghttp2_session *ses, struct h2s *s)
 {
 	static nghttp2_nv	 nv[64];
 	struct buf		*t = s->trail;
-	char			*p = t->data + t->start, *end = t->data + t->end;
+	char			*p = t->data + t->start;
+	char			*end = t->data + t->end;
 	char			*eol, *colon, *v, *ve;
 	size_t			 n = 0;
 
