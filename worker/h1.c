@@ -348,9 +348,7 @@ h1_tunnel(struct conn *c)
 				moved = true;
 			else if (n == 0 || n == -1) {
 				c->client_eof = true;
-				if (uc->ssl != NULL)
-					tlsio_close(uc->ssl);
-				shutdown(uc->fd, SHUT_WR);
+				upstream_shutdown(uc);
 			}
 		}
 		if (moved)

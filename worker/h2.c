@@ -28,6 +28,8 @@
 #include <strings.h>
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/config.h"
 #include "common/ev.h"
@@ -38,9 +40,11 @@
 #include "worker/buf.h"
 #include "worker/conn.h"
 #include "worker/proto.h"
+#include "worker/proxy.h"
 #include "worker/req.h"
 #include "worker/req_int.h"
 #include "worker/request.h"
+#include "worker/upstream.h"
 
 #define H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN	24
@@ -52,7 +56,7 @@
 #define STREAMS_SLACK	128	/* streams libnghttp2 takes over the limit,
 				   for us to refuse one by one */
 
-enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_MAX };
+enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_PROTOCOL, PH_MAX };
 
 #define EMPTY_RATE	100	/* empty DATA frames a second, */
 #define EMPTY_BURST	1000	/* and at once */
@@ -86,6 +90,7 @@ struct h2s {
 	const char	*bad_why;
 	bool		 line_done;	/* request line is in c.in */
 	bool		 has_length;	/* content-length was sent */
+	bool		 tunnel;	/* extended CONNECT (RFC 8441) */
 	bool		 head_done;	/* the whole head is in c.in */
 	bool		 started;	/* its phases have run */
 	bool		 queued;	/* on the run list */
@@ -94,6 +99,8 @@ struct h2s {
 	bool		 ended;		/* its conn is closed */
 	bool		 closed;	/* the session closed it */
 	bool		 cancel;	/* the client was too slow */
+	bool		 up_shut;	/* tunnel: the backend was told the
+					   client is done */
 	struct h2s	*prev, *next;	/* the session's streams */
 	struct h2s	*run_next;
 };
@@ -140,6 +147,7 @@ static enum step	h2s_local(struct conn *, int, const char *,
 static enum step	h2s_done(struct conn *);
 static enum step	h2s_respond(struct conn *);
 static enum step	h2s_finish(struct conn *, bool);
+static enum step	h2s_tunnel(struct conn *);
 static ssize_t		h2s_send(struct conn *, struct buf *, size_t, bool *,
 			    uint64_t *);
 static ssize_t		h2s_recv(struct conn *, size_t);
@@ -396,18 +404,45 @@ ph(const struct h2s *s, int i)
 	return v;
 }
 
+/*
+ * The fields of an HTTP/1.1 upgrade for an extended CONNECT (RFC 8441):
+ * a WebSocket one gets the key its HTTP/2 form goes without.
+ */
+static bool
+head_upgrade(struct h2s *s, nghttp2_vec pr)
+{
+	unsigned char	raw[16], key[32];
+
+	if (!head_field(s, "Connection", 10, "Upgrade", 7) ||
+	    !head_field(s, "Upgrade", 7, (const char *)pr.base, pr.len))
+		return false;
+	if (pr.len != 9 || strncasecmp((const char *)pr.base, "websocket",
+	    9) != 0)
+		return true;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return false;
+	EVP_EncodeBlock(key, raw, sizeof(raw));
+	return head_field(s, "Sec-WebSocket-Key", 17, (const char *)key, 24);
+}
+
 /* The request line, and Host from :authority: once, before any field. */
 static void
 head_line(struct h2s *s)
 {
 	nghttp2_vec	m = ph(s, PH_METHOD), p = ph(s, PH_PATH);
-	nghttp2_vec	a = ph(s, PH_AUTHORITY);
+	nghttp2_vec	a = ph(s, PH_AUTHORITY), pr = ph(s, PH_PROTOCOL);
 
 	if (s->line_done)
 		return;
 	s->line_done = true;
 	if (m.len == 0)
 		h2s_bad(s, 400, "no :method");
+	if (pr.len > 0 && m.len == 7 && memcmp(m.base, "CONNECT", 7) == 0) {
+		/* Extended CONNECT: an HTTP/1.1 upgrade to the backend. */
+		s->tunnel = true;
+		m.base = (uint8_t *)"GET";
+		m.len = 3;
+	}
 	/* CONNECT names an authority, and is refused by the phases. */
 	if (p.len == 0)
 		p = a;
@@ -416,7 +451,8 @@ head_line(struct h2s *s)
 	    !head_put(s, (const char *)p.base, p.len) ||
 	    !head_put(s, " HTTP/1.1\r\n", 11) ||
 	    (a.len > 0 && !head_field(s, "Host", 4, (const char *)a.base,
-	    a.len)))
+	    a.len)) ||
+	    (s->tunnel && !head_upgrade(s, pr)))
 		h2s_bad(s, 431, "request head too large");
 }
 
@@ -527,6 +563,8 @@ on_header(nghttp2_session *ses, const nghttp2_frame *f, nghttp2_rcbuf *name,
 			i = PH_AUTHORITY;
 		else if (n.len == 5 && memcmp(n.base, ":path", 5) == 0)
 			i = PH_PATH;
+		else if (n.len == 9 && memcmp(n.base, ":protocol", 9) == 0)
+			i = PH_PROTOCOL;
 		if (i == -1 || s->ph[i] != NULL || s->line_done) {
 			h2s_bad(s, 400, "unknown pseudo-header field");
 			return 0;
@@ -596,8 +634,9 @@ h2s_head_done(struct h2s *s, bool end_stream)
 			nghttp2_rcbuf_decref(s->ph[i]);
 			s->ph[i] = NULL;
 		}
-	/* A body of no stated length comes up to the stream's end. */
-	if (!end_stream && !s->has_length)
+	/* A body of no stated length comes up to the stream's end; a
+	 * tunnel's bytes are no body. */
+	if (!end_stream && !s->has_length && !s->tunnel)
 		head_put(s, "Transfer-Encoding: chunked\r\n", 28);
 	buf_append(c->in, "\r\n", 2);
 	s->head_len = (uint32_t)c->in->end;
@@ -842,6 +881,7 @@ h2_new(struct conn *c)
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, g->h2_window },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
 		    g->h2_max_header_list },
+		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
 	};
 
 	if (h2_setup(g) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
@@ -1202,8 +1242,7 @@ h2s_run(struct conn *c)
 	case REQ_RESPOND:
 		return h2s_respond(c);
 	case REQ_TUNNEL:
-		c->why = "no tunnel over HTTP/2";
-		return STEP_CLOSE;
+		return h2s_tunnel(c);
 	default:
 		return request_step(c);
 	}
@@ -1499,7 +1538,9 @@ h2s_heads(struct conn *c, uint64_t *sent)
 			    http_error_names[h.error]);
 			return -1;
 		}
-		snprintf(status, sizeof(status), "%03d", h.status);
+		/* A tunnel's 101 is HTTP/2's 200 (RFC 8441 5). */
+		snprintf(status, sizeof(status), "%03d", h.status == 101 ?
+		    200 : h.status);
 		nv[0].name = (uint8_t *)":status";
 		nv[0].namelen = 7;
 		nv[0].value = (uint8_t *)status;
@@ -1509,7 +1550,9 @@ h2s_heads(struct conn *c, uint64_t *sent)
 		for (uint32_t i = 0; i < h.nheaders; i++) {
 			struct http_header *f = &h.headers[i];
 
-			if (hop_by_hop(f->id))
+			if (hop_by_hop(f->id) || (h.status == 101 &&
+			    f->name.len == 20 && strncasecmp(b + f->name.off,
+			    "sec-websocket-accept", 20) == 0))
 				continue;
 			for (uint32_t k = 0; k < f->name.len; k++)
 				b[f->name.off + k] = (char)tolower(
@@ -1521,7 +1564,7 @@ h2s_heads(struct conn *c, uint64_t *sent)
 			nv[n].flags = NGHTTP2_NV_FLAG_NONE;
 			n++;
 		}
-		if (h.status < 200) {
+		if (h.status < 200 && h.status != 101) {
 			if (nghttp2_submit_headers(s->h2->ses,
 			    NGHTTP2_FLAG_NONE, s->id, NULL, nv, n, NULL) < 0)
 				return -1;
@@ -1624,4 +1667,75 @@ h2s_want(struct conn *c, uint32_t ev)
 	s->want = ev;
 	if (ev & EPOLLIN)
 		h2s_credit(s);
+}
+
+/*
+ * After the backend's 101 to an extended CONNECT: the stream's DATA to
+ * the backend, the backend's bytes as DATA, each way as fast as the
+ * other side takes them. The client's END_STREAM half-closes the
+ * backend connection; the backend's close ends the stream.
+ */
+static enum step
+h2s_tunnel(struct conn *c)
+{
+	struct h2s	*s = S(c);
+	struct req	*r = c->req;
+	struct upconn	*uc = r->uc;
+	ssize_t		 n;
+	bool		 cblk = false, ublk = false, progress = false;
+
+	for (int turn = 0; turn < 8; turn++) {
+		bool moved = false;
+
+		/* backend -> client; the 200 first */
+		n = h2s_send(c, r->up_in, buf_len(r->up_in), &cblk,
+		    &r->bytes_out);
+		if (n == -1)
+			return client_failed(c, CNT_CLIENT_ABORTS,
+			    "stream gone in the tunnel", NULL);
+		if (n > 0)
+			moved = true;
+		if (!cblk && !r->tunnel_up_eof) {
+			n = read_into(uc->fd, uc->ssl, r->up_in, 0);
+			if (n > 0)
+				moved = true;
+			else if (n == 0 || n == -1)
+				r->tunnel_up_eof = true;
+		}
+		/* client -> backend */
+		ublk = false;
+		if (buf_len(c->in) > 0) {
+			n = send_two(uc->fd, uc->ssl, NULL, NULL, c->in,
+			    buf_len(c->in), &ublk, NULL);
+			if (n == -1) {
+				proxy_warn(c, "write error in the tunnel",
+				    uc->ssl == NULL ? strerror(errno) : NULL);
+				c->why = "upstream write error in the tunnel";
+				return STEP_CLOSE;
+			}
+			if (n > 0)
+				moved = true;
+		}
+		h2s_recv(c, in_pin(c));
+		if (c->client_eof && buf_len(c->in) == 0 && !s->up_shut) {
+			s->up_shut = true;
+			upstream_shutdown(uc);
+		}
+		if (moved)
+			progress = true;
+		else
+			break;
+	}
+	if (r->tunnel_up_eof && buf_len(r->up_in) == 0) {
+		c->why = "tunnel closed";
+		r->resp_done = true;
+		return h2s_finish(c, false);
+	}
+	h2s_want(c, (cblk ? EPOLLOUT : 0) |
+	    (!c->client_eof && !ublk ? EPOLLIN : 0));
+	upstream_watch(uc, (ublk ? EPOLLOUT : 0) |
+	    (!r->tunnel_up_eof && !cblk ? EPOLLIN : 0));
+	if (progress)
+		req_wait(c, WAIT_TUNNEL);
+	return STEP_WAIT;
 }

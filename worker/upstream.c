@@ -416,3 +416,12 @@ upstream_drop_pool(struct worker *w)
 			upconn_free(uc);
 		}
 }
+
+/* Our side of a tunnel is done: the server reads its end (TLS too). */
+void
+upstream_shutdown(struct upconn *uc)
+{
+	if (uc->ssl != NULL)
+		tlsio_close(uc->ssl);
+	shutdown(uc->fd, SHUT_WR);
+}

@@ -49,6 +49,7 @@ int		 upstream_finish_connect(struct upconn *, int *err);
 int		 upstream_tls_handshake(struct upconn *, const char **why);
 void		 upstream_release(struct upconn *, bool reusable);
 void		 upstream_watch(struct upconn *, uint32_t events);
+void		 upstream_shutdown(struct upconn *);
 void		 upstream_drop_pool(struct worker *);
 
 #endif
