@@ -28,8 +28,6 @@
 #include <strings.h>
 
 #include <nghttp2/nghttp2.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "common/config.h"
 #include "common/ev.h"
@@ -39,6 +37,7 @@
 #include "worker/body.h"
 #include "worker/buf.h"
 #include "worker/conn.h"
+#include "worker/h2_head.h"
 #include "worker/proto.h"
 #include "worker/proxy.h"
 #include "worker/req.h"
@@ -51,12 +50,10 @@
 #define CONN_WINDOW	(16 * 1024 * 1024)	/* what all streams may
 						   send before we read */
 #define RUN_TURNS	8	/* read, run, write rounds a wakeup */
-#define HEAD_SLACK	512	/* c->in kept for Host, framing, the end */
 #define ID_WINDOW	2048	/* stream ids below the newest remembered */
 #define STREAMS_SLACK	128	/* streams libnghttp2 takes over the limit,
 				   for us to refuse one by one */
 
-enum { PH_METHOD, PH_SCHEME, PH_AUTHORITY, PH_PATH, PH_PROTOCOL, PH_MAX };
 
 #define EMPTY_RATE	100	/* empty DATA frames a second, */
 #define EMPTY_BURST	1000	/* and at once */
@@ -78,19 +75,10 @@ struct h2s {
 					   waits for */
 	struct buf	*q;		/* response body for DATA frames */
 	struct buf	*trail;		/* trailer lines, after the body */
-	nghttp2_rcbuf	*ph[PH_MAX];	/* pseudo-header fields, until the
-					   request line is written */
-	uint32_t	 hlist;		/* header list size, as RFC 9113
-					   counts it */
+	struct h2_head	 hd;		/* its head while it arrives */
 	uint32_t	 head_len;	/* the head written into c.in */
-	uint32_t	 cookie_len;	/* crumbs joined in c.out */
 	uint64_t	 body_in;	/* DATA payload received */
 	uint64_t	 body_given;	/* window given back for it */
-	int		 bad_status;	/* malformed here: answered so */
-	const char	*bad_why;
-	bool		 line_done;	/* request line is in c.in */
-	bool		 has_length;	/* content-length was sent */
-	bool		 tunnel;	/* extended CONNECT (RFC 8441) */
 	bool		 head_done;	/* the whole head is in c.in */
 	bool		 started;	/* its phases have run */
 	bool		 queued;	/* on the run list */
@@ -301,11 +289,7 @@ h2_run_streams(struct h2 *h2)
 static void
 h2s_free(struct h2s *s)
 {
-	for (int i = 0; i < PH_MAX; i++)
-		if (s->ph[i] != NULL) {
-			nghttp2_rcbuf_decref(s->ph[i]);
-			s->ph[i] = NULL;
-		}
+	h2_head_clear(&s->hd);
 	buf_put(s->q);
 	buf_put(s->trail);
 	s->q = s->trail = NULL;
@@ -338,10 +322,14 @@ h2s_new(struct h2 *h2, int32_t id)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	c = &s->c;
-	if ((c->in = buf_get()) == NULL) {
+	/* c.out holds the cookie crumbs, then the response head. */
+	if ((c->in = buf_get()) == NULL || (c->out = buf_get()) == NULL) {
+		buf_put(c->in);
 		free(s);
 		return NULL;
 	}
+	h2_head_init(&s->hd, c->in->data, sizeof(c->in->data), c->out->data,
+	    sizeof(c->out->data), G(pc)->h2_max_header_list);
 	s->h2 = h2;
 	s->id = id;
 	c->w = pc->w;
@@ -362,98 +350,6 @@ h2s_new(struct h2 *h2, int32_t id)
 	/* A header block still arriving is under the header timer. */
 	conn_wait(c, WAIT_HEADER);
 	return s;
-}
-
-/* Appends to the head in c.in; false when it does not fit. */
-static bool
-head_put(struct h2s *s, const char *p, size_t len)
-{
-	struct buf	*b = s->c.in;
-
-	if (len + HEAD_SLACK + s->cookie_len > buf_room(b))
-		return false;
-	memcpy(b->data + b->end, p, len);
-	b->end += len;
-	return true;
-}
-
-static bool
-head_field(struct h2s *s, const char *name, size_t nlen, const char *v,
-    size_t vlen)
-{
-	return head_put(s, name, nlen) && head_put(s, ": ", 2) &&
-	    head_put(s, v, vlen) && head_put(s, "\r\n", 2);
-}
-
-static void
-h2s_bad(struct h2s *s, int status, const char *why)
-{
-	if (s->bad_status == 0) {
-		s->bad_status = status;
-		s->bad_why = why;
-	}
-}
-
-static nghttp2_vec
-ph(const struct h2s *s, int i)
-{
-	nghttp2_vec	v = { NULL, 0 };
-
-	if (s->ph[i] != NULL)
-		v = nghttp2_rcbuf_get_buf(s->ph[i]);
-	return v;
-}
-
-/*
- * The fields of an HTTP/1.1 upgrade for an extended CONNECT (RFC 8441):
- * a WebSocket one gets the key its HTTP/2 form goes without.
- */
-static bool
-head_upgrade(struct h2s *s, nghttp2_vec pr)
-{
-	unsigned char	raw[16], key[32];
-
-	if (!head_field(s, "Connection", 10, "Upgrade", 7) ||
-	    !head_field(s, "Upgrade", 7, (const char *)pr.base, pr.len))
-		return false;
-	if (pr.len != 9 || strncasecmp((const char *)pr.base, "websocket",
-	    9) != 0)
-		return true;
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		return false;
-	EVP_EncodeBlock(key, raw, sizeof(raw));
-	return head_field(s, "Sec-WebSocket-Key", 17, (const char *)key, 24);
-}
-
-/* The request line, and Host from :authority: once, before any field. */
-static void
-head_line(struct h2s *s)
-{
-	nghttp2_vec	m = ph(s, PH_METHOD), p = ph(s, PH_PATH);
-	nghttp2_vec	a = ph(s, PH_AUTHORITY), pr = ph(s, PH_PROTOCOL);
-
-	if (s->line_done)
-		return;
-	s->line_done = true;
-	if (m.len == 0)
-		h2s_bad(s, 400, "no :method");
-	if (pr.len > 0 && m.len == 7 && memcmp(m.base, "CONNECT", 7) == 0) {
-		/* Extended CONNECT: an HTTP/1.1 upgrade to the backend. */
-		s->tunnel = true;
-		m.base = (uint8_t *)"GET";
-		m.len = 3;
-	}
-	/* CONNECT names an authority, and is refused by the phases. */
-	if (p.len == 0)
-		p = a;
-	if (!head_put(s, (const char *)m.base, m.len) ||
-	    !head_put(s, " ", 1) ||
-	    !head_put(s, (const char *)p.base, p.len) ||
-	    !head_put(s, " HTTP/1.1\r\n", 11) ||
-	    (a.len > 0 && !head_field(s, "Host", 4, (const char *)a.base,
-	    a.len)) ||
-	    (s->tunnel && !head_upgrade(s, pr)))
-		h2s_bad(s, 431, "request head too large");
 }
 
 /*
@@ -537,77 +433,13 @@ on_header(nghttp2_session *ses, const nghttp2_frame *f, nghttp2_rcbuf *name,
     nghttp2_rcbuf *value, uint8_t flags, void *arg)
 {
 	struct h2s	*s;
-	nghttp2_vec	 n = nghttp2_rcbuf_get_buf(name);
-	nghttp2_vec	 v = nghttp2_rcbuf_get_buf(value);
-	struct buf	*ck;
-	int		 i = -1;
 
-	if (f->hd.type != NGHTTP2_HEADERS ||
-	    f->headers.cat != NGHTTP2_HCAT_REQUEST ||
+	if (f->hd.type == NGHTTP2_HEADERS &&
+	    f->headers.cat == NGHTTP2_HCAT_REQUEST &&
 	    (s = nghttp2_session_get_stream_user_data(ses,
-	    f->hd.stream_id)) == NULL)
-		return 0;	/* trailers are not passed on */
-	s->hlist += (uint32_t)(n.len + v.len + 32);
-	if (s->hlist > G(&s->c)->h2_max_header_list) {
-		h2s_bad(s, 431, "request header list too large");
-		return 0;
-	}
-	if (s->bad_status != 0)
-		return 0;
-	if (n.len > 0 && n.base[0] == ':') {
-		if (n.len == 7 && memcmp(n.base, ":method", 7) == 0)
-			i = PH_METHOD;
-		else if (n.len == 7 && memcmp(n.base, ":scheme", 7) == 0)
-			i = PH_SCHEME;
-		else if (n.len == 10 && memcmp(n.base, ":authority", 10) == 0)
-			i = PH_AUTHORITY;
-		else if (n.len == 5 && memcmp(n.base, ":path", 5) == 0)
-			i = PH_PATH;
-		else if (n.len == 9 && memcmp(n.base, ":protocol", 9) == 0)
-			i = PH_PROTOCOL;
-		if (i == -1 || s->ph[i] != NULL || s->line_done) {
-			h2s_bad(s, 400, "unknown pseudo-header field");
-			return 0;
-		}
-		nghttp2_rcbuf_incref(value);
-		s->ph[i] = value;
-		return 0;
-	}
-	head_line(s);
-	if (n.len == 6 && memcmp(n.base, "cookie", 6) == 0) {
-		/* Crumbs, joined into one field (RFC 9113 8.2.3). */
-		if (s->c.out == NULL && (s->c.out = buf_get()) == NULL) {
-			h2s_bad(s, 503, "out of memory");
-			return 0;
-		}
-		ck = s->c.out;
-		if (v.len + 2 + HEAD_SLACK + s->cookie_len >
-		    buf_room(s->c.in)) {
-			h2s_bad(s, 431, "request head too large");
-			return 0;
-		}
-		if (ck->end > 0)
-			buf_append(ck, "; ", 2);
-		buf_append(ck, (const char *)v.base, v.len);
-		s->cookie_len = (uint32_t)ck->end;
-		return 0;
-	}
-	if (n.len == 14 && memcmp(n.base, "content-length", 14) == 0)
-		s->has_length = true;
-	if (n.len == 4 && memcmp(n.base, "host", 4) == 0) {
-		nghttp2_vec a = ph(s, PH_AUTHORITY);
-
-		if (a.len > 0) {
-			/* Both: they must name the same (RFC 9113 8.3.1). */
-			if (a.len != v.len || strncasecmp((const char *)a.base,
-			    (const char *)v.base, v.len) != 0)
-				h2s_bad(s, 400, "Host differs from :authority");
-			return 0;
-		}
-	}
-	if (!head_field(s, (const char *)n.base, n.len, (const char *)v.base,
-	    v.len))
-		h2s_bad(s, 431, "request head too large");
+	    f->hd.stream_id)) != NULL)
+		h2_head_field(&s->hd, name, value);
+	/* Trailers of a request are not passed on. */
 	return 0;
 }
 
@@ -616,34 +448,16 @@ static void
 h2s_head_done(struct h2s *s, bool end_stream)
 {
 	struct conn	*c = &s->c;
-	struct req	*r;
 
-	head_line(s);
-	if (s->cookie_len > 0 && s->bad_status == 0) {
-		/* head_put() kept room for it. */
-		buf_append(c->in, "Cookie: ", 8);
-		buf_append(c->in, c->out->data, s->cookie_len);
-		buf_append(c->in, "\r\n", 2);
-	}
-	if (c->out != NULL) {
-		c->out->start = c->out->end = 0;
-		s->cookie_len = 0;
-	}
-	for (int i = 0; i < PH_MAX; i++)
-		if (s->ph[i] != NULL) {
-			nghttp2_rcbuf_decref(s->ph[i]);
-			s->ph[i] = NULL;
-		}
-	/* A body of no stated length comes up to the stream's end; a
-	 * tunnel's bytes are no body. */
-	if (!end_stream && !s->has_length && !s->tunnel)
-		head_put(s, "Transfer-Encoding: chunked\r\n", 28);
-	buf_append(c->in, "\r\n", 2);
+	c->in->end = h2_head_end(&s->hd, end_stream);
 	s->head_len = (uint32_t)c->in->end;
 	s->head_done = true;
 	c->client_eof = end_stream;
-	if ((r = c->req = req_new(ev_now(c->w->loop))) == NULL)
-		h2s_bad(s, 503, "out of memory for a request");
+	if ((c->req = req_new(ev_now(c->w->loop))) == NULL &&
+	    s->hd.bad_status == 0) {
+		s->hd.bad_status = 503;
+		s->hd.bad_why = "out of memory for a request";
+	}
 	h2_queue(s);
 }
 
@@ -1227,8 +1041,8 @@ h2s_run(struct conn *c)
 		return STEP_WAIT;	/* done, its queue going out */
 	if (!s->started) {
 		s->started = true;
-		if (s->bad_status != 0)
-			return h2s_fail(c, s->bad_status, s->bad_why);
+		if (s->hd.bad_status != 0)
+			return h2s_fail(c, s->hd.bad_status, s->hd.bad_why);
 		if (http_parse_request(&r->parser, c->in->data, c->in->end,
 		    &c->w->req_limits, &r->head) != HTTP_OK)
 			return h2s_fail(c, r->head.error_status ?
