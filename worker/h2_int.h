@@ -1,0 +1,91 @@
+/*
+ * What the two halves of HTTP/2 share: h2.c, the connection and its
+ * session, and h2_stream.c, a stream's request and its client I/O.
+ */
+#ifndef WORKER_H2_INT_H
+#define WORKER_H2_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "common/ev.h"
+#include "worker/conn.h"
+#include "worker/h2_head.h"
+
+#define ID_WINDOW	2048	/* stream ids below the newest remembered */
+
+struct h2;
+struct buf;
+
+/* A rate with a burst, for what a client may do so often and no more. */
+struct bucket {
+	double		 tokens;
+	int64_t		 at_ms;
+};
+
+/* A stream: a struct conn of its own, first, so the two convert. */
+struct h2s {
+	struct conn	 c;
+	struct h2	*h2;
+	int32_t		 id;
+	uint32_t	 want;		/* EPOLLIN, EPOLLOUT its request
+					   waits for */
+	struct buf	*q;		/* response body for DATA frames */
+	struct buf	*trail;		/* trailer lines, after the body */
+	struct h2_head	 hd;		/* its head while it arrives */
+	uint32_t	 head_len;	/* the head written into c.in */
+	uint64_t	 body_in;	/* DATA payload received */
+	uint64_t	 body_given;	/* window given back for it */
+	bool		 head_done;	/* the whole head is in c.in */
+	bool		 started;	/* its phases have run */
+	bool		 queued;	/* on the run list */
+	bool		 final_sent;	/* final HEADERS submitted */
+	bool		 out_eof;	/* all of the body is in q */
+	bool		 ended;		/* its conn is closed */
+	bool		 closed;	/* the session closed it */
+	bool		 cancel;	/* the client was too slow */
+	bool		 up_shut;	/* tunnel: the backend was told the
+					   client is done */
+	struct h2s	*prev, *next;	/* the session's streams */
+	struct h2s	*run_next;
+};
+
+struct h2 {
+	struct conn		*c;
+	nghttp2_session		*ses;
+	struct h2s		*streams;
+	size_t			 nstreams;
+	struct h2s		*run_head, *run_tail;
+	struct ev_timer		 kick;	/* a stream has something to send */
+	const uint8_t		*pend;	/* session output not yet in c->out */
+	size_t			 pend_len;
+	uint32_t		 nrequests;
+	int32_t			 last_id;	/* the client's newest stream */
+	uint64_t		 seen[ID_WINDOW / 128];	/* which of the odd
+						   ids below it it opened */
+	struct bucket		 resets;	/* the client's RST_STREAMs */
+	struct bucket		 empty;		/* its empty DATA frames */
+	bool			 goaway;	/* no new streams */
+	bool			 dying;		/* the connection closes */
+	bool			 fatal;		/* the session gave up: what
+						   is in c->out goes, no more */
+	bool			 patch;		/* its SETTINGS not out yet */
+	bool			 warned;	/* an attack was logged */
+};
+
+static inline struct h2s *
+S(struct conn *c)
+{
+	return (struct h2s *)(void *)c;
+}
+
+/* h2.c: a stream's place in its session. */
+void	h2_schedule(struct h2 *);
+void	h2_queue(struct h2s *);
+void	h2_unqueue(struct h2s *);
+void	h2s_free(struct h2s *);
+void	h2s_credit(struct h2s *);
+
+#endif
