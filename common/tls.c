@@ -161,6 +161,12 @@ tls_server_ctx_new(struct config *cfg, struct cfg_listener *li,
 	/* Idle keep-alive connections give their buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * One read(2) for what the client sent, not one for each record's
+	 * header and one for its body; what OpenSSL then holds ahead is
+	 * seen with SSL_has_pending() (worker/conn.c).
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	/* Settings errors: once, for the first context, at their lines. */
 	if (SSL_CTX_set_cipher_list(ctx, li->tls_ciphers ? li->tls_ciphers :
 	    TLS_CIPHERS_DEFAULT) != 1 && first)

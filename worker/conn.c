@@ -454,10 +454,11 @@ set_client_events(struct conn *c, uint32_t ev)
 	}
 	ev_io_mod(c->w->loop, &c->io, ev);
 	/*
-	 * Records already decrypted by OpenSSL never wake epoll: come back
-	 * at once, as a level-triggered event would.
+	 * Bytes OpenSSL holds already (a record decrypted, or records read
+	 * ahead) never wake epoll: come back at once, as a level-triggered
+	 * event would.
 	 */
-	if (c->ssl != NULL && (ev & EPOLLIN) && SSL_pending(c->ssl) > 0)
+	if (c->ssl != NULL && (ev & EPOLLIN) && SSL_has_pending(c->ssl))
 		ev_timer_start(c->w->loop, &c->kick, 0, conn_kick, c);
 }
 
@@ -835,7 +836,7 @@ conn_drain(struct conn *c)
 		 * other waits for its next request or the rest of its quiet
 		 * time, whichever comes first.
 		 */
-		if ((c->ssl != NULL && SSL_pending(c->ssl) > 0) ||
+		if ((c->ssl != NULL && SSL_has_pending(c->ssl)) ||
 		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
 			c->close_after = true;
 			conn_enter(c, CONN_ACTIVE);

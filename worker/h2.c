@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
 
 #include "common/config.h"
 #include "common/ev.h"
@@ -685,7 +686,11 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 	}
 	c->client_readable = false;
 	for (int i = 0; i < 4; i++) {
+		bool	all = false;	/* what the socket had is read */
+
 		if (buf_len(c->in) == 0) {
+			size_t	room = buf_room(c->in);
+
 			n = read_into(c->fd, c->ssl, c->in, 0);
 			if (n == -2)
 				return 0;
@@ -696,6 +701,13 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 				return -1;
 			}
 			counter_add(CNT(c), CNT_BYTES_IN, (uint64_t)n);
+			/*
+			 * A short read took all there was: the next read
+			 * would only say so (OpenSSL, reading ahead, may
+			 * hold more than a record, and says so itself).
+			 */
+			all = c->ssl != NULL ? !SSL_has_pending(c->ssl) :
+			    (size_t)n < room;
 		}
 		rv = nghttp2_session_mem_recv(h2->ses, (const uint8_t *)
 		    c->in->data + c->in->start, buf_len(c->in));
@@ -706,6 +718,8 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 		}
 		c->in->start = c->in->end = 0;
 		*moved = true;
+		if (all)
+			break;
 	}
 	return 0;
 }
