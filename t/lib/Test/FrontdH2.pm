@@ -208,7 +208,7 @@ sub read_body_hashed {
 	if ($head =~ /^Transfer-Encoding:[ \t]*chunked\r?$/mi) {
 		while (1) {
 			while ($buf !~ /\r\n/) {
-				return 'error: cut in a chunk size' unless $more->();
+				return "error: cut in a chunk size after $len" unless $more->();
 			}
 			$buf =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//
 			    or return 'error: bad chunk size';
@@ -220,7 +220,7 @@ sub read_body_hashed {
 				last;
 			}
 			while (length $buf < $n + 2) {
-				return 'error: cut in a chunk' unless $more->();
+				return "error: cut in a chunk after $len" unless $more->();
 			}
 			$d->add(substr($buf, 0, $n));
 			$len += $n;

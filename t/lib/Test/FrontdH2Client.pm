@@ -5,8 +5,8 @@ package Test::FrontdH2Client;
 # (two cookie fields), a stream reset in the middle of its body, the flow
 # control window of one stream held back.  Request heads are HPACK
 # literals without indexing and without Huffman coding.  Of a response
-# head only the status is read, from an indexed field of the static table
-# (200, 204, 206, 304, 400, 404, 500; any other reads as "?").
+# head only the status is read: from the static table, or a literal of
+# three digits, Huffman-coded or not (anything else reads as "?").
 #
 #     my $h = Test::FrontdH2Client->new(port => $p) or die "connect: $!";
 #     my $id = $h->request('GET', '/x', authority => 'a.example:80',
@@ -14,6 +14,7 @@ package Test::FrontdH2Client;
 #     $h->hold($id);                   # its window is not given back
 #     $h->pump(5, sub { $h->stream($id)->{end} });   # read frames
 #     $h->release($id); $h->reset($id);
+#     $id = $h->request('POST', '/up', open => 1); $h->data($id, 'x', end => 1);
 #     my $s = $h->stream($id);  # {status, body, got, end, rst, frames}
 #     $h->{goaway}              # {last, code} once a GOAWAY came
 #
@@ -38,7 +39,8 @@ use constant {
 my %STATUS = (8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400,
     13 => 404, 14 => 500);
 
-# Connect, send the preface and SETTINGS (no server push).  opts: port,
+# Connect, send the preface and SETTINGS (no server push, no dynamic
+# table: every status can be read).  opts: port,
 # timeout (of the connect, 5).  Undef with $! set when it fails.
 sub new {
 	my ($class, %o) = @_;
@@ -49,7 +51,7 @@ sub new {
 	my $self = bless { sock => $s, buf => '', eof => 0, next_id => 1,
 	    streams => {}, held => {}, owed => {}, frames => [] }, $class;
 	$self->write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-	    . frame(SETTINGS, 0, 0, pack('nN', 2, 0)));
+	    . frame(SETTINGS, 0, 0, pack('nNnN', 2, 0, 1, 0)));
 	return $self;
 }
 
@@ -97,7 +99,8 @@ sub write {
 
 # Open a stream: its id.  opts: authority, scheme (http), fields (pairs,
 # sent in that order after the pseudo-header fields), body (sent in one
-# DATA frame with END_STREAM; none: END_STREAM on HEADERS).
+# DATA frame with END_STREAM; none: END_STREAM on HEADERS, unless open =>
+# 1 says the body follows with data()).
 sub request {
 	my ($self, $method, $path, %o) = @_;
 	my $id = $self->{next_id};
@@ -112,11 +115,17 @@ sub request {
 	$self->{streams}{$id} = { id => $id, body => '', got => 0,
 	    end => 0, frames => 0, status => undef };
 	my $body = $o{body};
-	my $out = frame(HEADERS, END_HEADERS | (defined $body ? 0 : END_STREAM),
-	    $id, $block);
+	my $es = defined $body || $o{open} ? 0 : END_STREAM;
+	my $out = frame(HEADERS, END_HEADERS | $es, $id, $block);
 	$out .= frame(DATA, END_STREAM, $id, $body) if defined $body;
 	$self->write($out);
 	return $id;
+}
+
+# A DATA frame of a stream opened with open => 1; end => 1 ends it.
+sub data {
+	my ($self, $id, $bytes, %o) = @_;
+	return $self->write(frame(DATA, $o{end} ? END_STREAM : 0, $id, $bytes));
 }
 
 sub stream { $_[0]{streams}{$_[1]} }
@@ -172,6 +181,33 @@ sub _frames {
 	}
 }
 
+# Huffman codes of the digits (RFC 7541, Appendix B).
+my %HUFF_DIGIT = ('00000' => 0, '00001' => 1, '00010' => 2, '011001' => 3,
+    '011010' => 4, '011011' => 5, '011100' => 6, '011101' => 7,
+    '011110' => 8, '011111' => 9);
+
+# The status of a response head block: its first field, indexed from the
+# static table, or a literal with the name :status (index 8) whose value
+# is plain or Huffman-coded digits; else "?".
+sub _status {
+	my ($p) = @_;
+	my $b = ord $p;
+	return $STATUS{$b & 0x7f} // '?' if $b & 0x80;
+	return '?' unless $b == 0x48 || $b == 0x08 || $b == 0x18;
+	my $l = ord substr($p, 1, 1);
+	my $v = substr($p, 2, $l & 0x7f);
+	return $v unless $l & 0x80;
+	my ($bits, $out, $code) = (unpack('B*', $v), '', '');
+	for my $bit (split //, $bits) {
+		$code .= $bit;
+		if (exists $HUFF_DIGIT{$code}) {
+			$out .= $HUFF_DIGIT{$code};
+			$code = '';
+		}
+	}
+	return $code =~ /^1*\z/ && length $out == 3 ? $out : '?';
+}
+
 sub _unpad {
 	my ($flags, $p) = @_;
 	if ($flags & PADDED) {
@@ -190,15 +226,15 @@ sub _frame {
 		$self->write(frame(PING, ACK, 0, $p)) unless $flags & ACK;
 	} elsif ($type == GOAWAY) {
 		my ($last, $code) = unpack('NN', $p);
-		$self->{goaway} = { last => $last & 0x7fffffff, code => $code };
+		$self->{goaway} = { last => $last & 0x7fffffff, code => $code,
+		    data => substr($p, 8) };
 	} elsif ($type == HEADERS && $s) {
 		$p = _unpad($flags, $p);
 		$p = substr($p, 5) if $flags & PRIORITY;
 		# Dynamic table size updates may come first.
 		1 while $p =~ s/^(?:\x3f[\x80-\xff]*[\x00-\x7f]|[\x20-\x3e])//;
-		my $b = ord $p;
 		if (!defined $s->{status} || $s->{status} =~ /^1/) {
-			$s->{status} = $b & 0x80 ? $STATUS{$b & 0x7f} // '?' : '?';
+			$s->{status} = _status($p);
 		}
 		$s->{end} = 1 if $flags & END_STREAM;
 	} elsif ($type == DATA) {
