@@ -150,6 +150,7 @@ proxy_send(struct conn *c)
 
 	for (;;) {
 		size_t before = c->in->start;
+		size_t up_before;
 
 		/* 100 Continue and other bytes owed to the client. */
 		if (c->out != NULL && buf_len(c->out) > 0) {
@@ -164,9 +165,9 @@ proxy_send(struct conn *c)
 		if (pass == -2)
 			return request_fail(c, 413, "request body larger than "
 			    "client_max_body_size");
+		up_before = buf_len(r->up_out);
 		n = send_two(uc->fd, uc->ssl, NULL, r->up_out, c->in,
-		    (size_t)pass, &blocked,
-		    NULL);
+		    (size_t)pass, &blocked, NULL);
 		if (n == -1) {
 			if (proxy_retry(c))
 				return STEP_AGAIN;
@@ -197,11 +198,14 @@ proxy_send(struct conn *c)
 			return STEP_WAIT;
 		}
 		/*
-		 * Body bytes still in c->in and the decoder moved: go on
-		 * (for chunked bodies pass is always 0; what counts is that
-		 * the input was consumed).
+		 * Body bytes still in c->in and the decoder moved, or room
+		 * was made for it upstream: go on (for chunked bodies pass
+		 * is always 0; what counts is that the input was consumed,
+		 * or can be now). A client whose window is full sends
+		 * nothing more to wake us.
 		 */
-		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before))
+		if (buf_len(c->in) > 0 && (pass > 0 || c->in->start != before ||
+		    buf_len(r->up_out) < up_before))
 			continue;
 		/* Need body bytes from the client. */
 		n = client_read(c, in_pin(c));
