@@ -5,6 +5,10 @@
  * worker/h2.c does, and the HTTP/1.1 head it writes is compared byte for
  * byte and read by http_parse_request(). The head's buffer has a canary
  * behind the room it is given: nothing may be written there.
+ *
+ * With H2_HEAD_CORPUS set to a directory, the client's bytes of a few
+ * requests (after the connection preface) are written there, as seeds
+ * for t/fuzz/h2_fuzz: t/fuzz/h2_corpus/ was made so.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -38,6 +42,8 @@
 } while (0)
 
 static char	 hb[ROOM + CANARY], ck[ROOM + CANARY];
+static const char *seed;	/* the next request's corpus file name */
+static size_t	 seed_skip;	/* its preface, which the fuzzer gives */
 
 /* The worker's default limits: max_header_size, max_request_line. */
 static const struct http_limits limits = { 16 * 1024, 8 * 1024, 100 };
@@ -143,15 +149,24 @@ body_read(nghttp2_session *ses, int32_t id, uint8_t *p, size_t len,
 	return (ssize_t)n;
 }
 
-/* Moves what one session has to send into the other; false on error. */
+/*
+ * Moves what one session has to send into the other, and to f if not
+ * NULL; false on error.
+ */
 static bool
-pass(nghttp2_session *from, nghttp2_session *to, bool *moved)
+pass(nghttp2_session *from, nghttp2_session *to, bool *moved, FILE *f)
 {
 	const uint8_t	*p;
 	ssize_t		 n;
+	size_t		 k;
 
 	while ((n = nghttp2_session_mem_send(from, &p)) > 0) {
 		*moved = true;
+		k = (size_t)n < seed_skip ? (size_t)n : seed_skip;
+		seed_skip -= k;
+		if (f != NULL && fwrite(p + k, 1, (size_t)n - k, f) !=
+		    (size_t)n - k)
+			return false;
 		if (nghttp2_session_mem_recv(to, p, (size_t)n) != n)
 			return false;
 	}
@@ -159,17 +174,35 @@ pass(nghttp2_session *from, nghttp2_session *to, bool *moved)
 }
 
 static bool
-pump(nghttp2_session *cl, nghttp2_session *sv)
+pump(nghttp2_session *cl, nghttp2_session *sv, FILE *f)
 {
 	bool	moved;
 	int	rounds = 0;
 
 	do {
 		moved = false;
-		if (!pass(cl, sv, &moved) || !pass(sv, cl, &moved))
+		if (!pass(cl, sv, &moved, f) || !pass(sv, cl, &moved, NULL))
 			return false;
 	} while (moved && ++rounds < 100);
 	return !moved;
+}
+
+/* The file for the client's bytes of this request, or NULL. */
+static FILE *
+seed_open(void)
+{
+	const char	*dir = getenv("H2_HEAD_CORPUS");
+	char		 path[1024];
+	FILE		*f;
+
+	if (dir == NULL || seed == NULL)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, seed);
+	seed = NULL;
+	seed_skip = NGHTTP2_CLIENT_MAGIC_LEN;
+	if ((f = fopen(path, "wb")) == NULL)
+		perror(path);
+	return f;
 }
 
 /*
@@ -188,6 +221,7 @@ request(struct server *sv, const nghttp2_nv *nva, size_t nvlen,
 	nghttp2_session		*cl;
 	nghttp2_data_provider	 dp;
 	struct body		 b = { body, bodylen, 0 };
+	FILE			*f = seed_open();
 	bool			 good;
 
 	if (scb == NULL) {
@@ -214,13 +248,15 @@ request(struct server *sv, const nghttp2_nv *nva, size_t nvlen,
 		abort();
 	nghttp2_submit_settings(sv->ses, NGHTTP2_FLAG_NONE, iv, NV_LEN(iv));
 	nghttp2_submit_settings(cl, NGHTTP2_FLAG_NONE, NULL, 0);
-	good = pump(cl, sv->ses);
+	good = pump(cl, sv->ses, f);
 	dp.source.ptr = &b;
 	dp.read_callback = body_read;
 	if (good && nghttp2_submit_request(cl, NULL, nva, nvlen,
 	    body != NULL ? &dp : NULL, NULL) < 0)
 		good = false;
-	good = good && pump(cl, sv->ses);
+	good = good && pump(cl, sv->ses, f);
+	if (f != NULL && fclose(f) != 0)
+		good = false;
 	if (!sv->done)
 		h2_head_clear(&sv->hd);
 	nghttp2_session_del(cl);
@@ -309,6 +345,7 @@ test_get(void)
 		MAKE_NV("x-a", "1"),
 	};
 
+	seed = "get";
 	ok(request(&sv, nva, NV_LEN(nva), NULL, 0), "GET: sessions run");
 	ok(sv.heads == 1 && sv.end_stream, "GET: one head, END_STREAM");
 	if (head_is("GET", &sv, "GET /a/b?c=d HTTP/1.1\r\n"
@@ -346,6 +383,7 @@ test_cookies(void)
 		MAKE_NV("x-last", "z"),
 	};
 
+	seed = "cookies";
 	ok(request(&sv, nva, NV_LEN(nva), NULL, 0), "cookies: sessions run");
 	if (head_is("cookies", &sv, "GET / HTTP/1.1\r\n"
 	    "Host: a.example\r\n"
@@ -377,6 +415,7 @@ test_post(void)
 		MAKE_NV("content-type", "text/plain"),
 	};
 
+	seed = "post-chunked";
 	ok(request(&sv, nva, NV_LEN(nva), "hello", 5),
 	    "POST, no length: sessions run");
 	ok(!sv.end_stream && sv.body == 5,
@@ -390,6 +429,7 @@ test_post(void)
 		    !ph.has_content_length, "POST, no length: chunked");
 
 	memset(&sv, 0, sizeof(sv));
+	seed = "post-length";
 	ok(request(&sv, nvl, NV_LEN(nvl), "hello", 5),
 	    "POST, length: sessions run");
 	ok(!sv.end_stream && sv.body == 5, "POST, length: body follows");
@@ -441,6 +481,7 @@ test_host(void)
 		MAKE_NV("accept", "*/*"),
 	};
 
+	seed = "host";
 	ok(request(&sv, same, NV_LEN(same), NULL, 0),
 	    "Host same: sessions run");
 	if (head_is("Host as :authority", &sv, "GET / HTTP/1.1\r\n"
@@ -637,6 +678,7 @@ test_websocket(void)
 	    "Sec-WebSocket-Key: ";
 	char		 key[25] = "";
 
+	seed = "websocket";
 	ok(request(&sv, nva, NV_LEN(nva), "", 0),
 	    "extended CONNECT: sessions run");
 	ok(sv.done && !sv.end_stream,
@@ -732,6 +774,7 @@ test_options(void)
 		MAKE_NV(":path", "*"),
 	};
 
+	seed = "options";
 	ok(request(&sv, nva, NV_LEN(nva), NULL, 0), "OPTIONS *: sessions run");
 	if (head_is("OPTIONS *", &sv, "OPTIONS * HTTP/1.1\r\n"
 	    "Host: example.com\r\n"
