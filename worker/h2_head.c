@@ -56,7 +56,8 @@ put(struct h2_head *h, const char *p, size_t len)
 {
 	if (len + HEAD_SLACK + h->cklen > h->room - h->len)
 		return false;
-	memcpy(h->b + h->len, p, len);
+	if (len > 0)
+		memcpy(h->b + h->len, p, len);
 	h->len += len;
 	return true;
 }
@@ -110,8 +111,11 @@ line(struct h2_head *h)
 	if (h->line_done)
 		return;
 	h->line_done = true;
-	if (m.len == 0)
-		bad(h, 400, "no :method");
+	if (m.len == 0) {
+		/* A field before the pseudo-header fields: malformed. */
+		bad(h, 400, "no :method before the fields");
+		return;
+	}
 	if (pr.len > 0 && m.len == 7 && memcmp(m.base, "CONNECT", 7) == 0) {
 		/* Extended CONNECT: an HTTP/1.1 upgrade to the backend. */
 		h->tunnel = true;
@@ -224,9 +228,11 @@ h2_head_end(struct h2_head *h, bool end_stream)
 		h->cklen = 0;
 	}
 	h2_head_clear(h);
-	/* A tunnel's bytes are no body. */
-	if (!end_stream && !h->has_length && !h->tunnel)
-		put(h, "Transfer-Encoding: chunked\r\n", 28);
+	/* A tunnel's bytes are no body. put()'s slack kept the room. */
+	if (!end_stream && !h->has_length && !h->tunnel) {
+		memcpy(h->b + h->len, "Transfer-Encoding: chunked\r\n", 28);
+		h->len += 28;
+	}
 	memcpy(h->b + h->len, "\r\n", 2);
 	h->len += 2;
 	return h->len;
