@@ -175,7 +175,8 @@ subtest 'a request made while a reload runs is answered by the next reload' => s
 	($code, $out, $err) = $t->run_frontd('-s', 'reload', '-c', $conf);
 	is($code, 0, 'a good file reloads') or diag("$out$err");
 	is($t->get('/')->summary, "200 ok\n", 'frontd serves');
-	$t->check_logs(allow => [ $STILLBORN, qr/did not become ready within 10s/ ]);
+	$t->check_logs(allow => [ $STILLBORN, qr/did not become ready within 10s/,
+	    qr/worker process \d+ exited with status 1;/ ]);
 };
 
 done_testing;

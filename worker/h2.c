@@ -22,6 +22,7 @@
  * between reads and writes.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include <nghttp2/nghttp2.h>
@@ -578,6 +579,122 @@ h2_setup(const struct cfg_global *g)
 	return 0;
 }
 
+/*
+ * The session's allocator. Its frame buffer (16K, where each frame is
+ * written before it goes out) is a mapping of its own: while the
+ * connection is idle, its pages are given back (h2_idle()), so that an
+ * idle connection holds no more than the session's state. Everything
+ * else goes to malloc.
+ */
+#define BIG_MIN		16384
+#define BIG_HDR		16	/* the mapping's size, before the block */
+
+static void *
+mem_big(struct h2 *h2, size_t n)
+{
+	size_t	 len = (n + BIG_HDR + 4095) & ~(size_t)4095;
+	char	*p;
+
+	if ((p = pages_alloc(len)) == NULL)
+		return NULL;
+	memcpy(p, &len, sizeof(len));
+	for (int i = 0; i < H2_BIG_MAX; i++)
+		if (h2->big[i] == NULL) {
+			h2->big[i] = p;
+			break;
+		}
+	return p + BIG_HDR;
+}
+
+static bool
+mem_is_big(struct h2 *h2, void *q)
+{
+	for (int i = 0; i < H2_BIG_MAX; i++)
+		if (h2->big[i] != NULL && (char *)h2->big[i] + BIG_HDR == q)
+			return true;
+	return false;
+}
+
+static void
+mem_free(void *q, void *arg)
+{
+	struct h2	*h2 = arg;
+	char		*p = (char *)q - BIG_HDR;
+	size_t		 len;
+
+	if (q == NULL)
+		return;
+	if (!mem_is_big(h2, q)) {
+		free(q);
+		return;
+	}
+	for (int i = 0; i < H2_BIG_MAX; i++)
+		if (h2->big[i] == p)
+			h2->big[i] = NULL;
+	memcpy(&len, p, sizeof(len));
+	pages_free(p, len);
+}
+
+static void *
+mem_malloc(size_t n, void *arg)
+{
+	return n >= BIG_MIN ? mem_big(arg, n) : malloc(n);
+}
+
+static void *
+mem_calloc(size_t k, size_t n, void *arg)
+{
+	/* Fresh mappings are zeroed already. */
+	return k * n >= BIG_MIN ? mem_big(arg, k * n) : calloc(k, n);
+}
+
+static void *
+mem_realloc(void *q, size_t n, void *arg)
+{
+	struct h2	*h2 = arg;
+	size_t		 len;
+	void		*r;
+
+	if (q == NULL)
+		return mem_malloc(n, arg);
+	if (!mem_is_big(h2, q) && n < BIG_MIN)
+		return realloc(q, n);
+	if (mem_is_big(h2, q)) {
+		memcpy(&len, (char *)q - BIG_HDR, sizeof(len));
+		if (n + BIG_HDR <= len)
+			return q;
+	} else
+		len = BIG_MIN;	/* the old block is smaller than this */
+	if ((r = mem_malloc(n, arg)) == NULL)
+		return NULL;
+	memcpy(r, q, len - BIG_HDR < n ? len - BIG_HDR : n);
+	mem_free(q, arg);
+	return r;
+}
+
+/*
+ * The connection is idle, nothing owed: what its frame buffers held has
+ * gone out, and their pages go back to the kernel (zero when touched).
+ */
+static void
+h2_idle(struct h2 *h2)
+{
+	size_t	len;
+
+	/* Small frames stay in the first page: no call for nothing. */
+	if (!h2->big_dirty)
+		return;
+	h2->big_dirty = false;
+	for (int i = 0; i < H2_BIG_MAX; i++) {
+		if (h2->big[i] == NULL)
+			continue;
+		memcpy(&len, h2->big[i], sizeof(len));
+		if (len > 4096)
+			madvise((char *)h2->big[i] + 4096, len - 4096,
+			    MADV_DONTNEED);
+	}
+}
+
 static struct h2 *
 h2_new(struct conn *c)
 {
@@ -595,8 +712,13 @@ h2_new(struct conn *c)
 	if (h2_setup(g) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
 		return NULL;
 	h2->c = c;
-	if (nghttp2_session_server_new2(&h2->ses, callbacks, h2,
-	    options) != 0) {
+	h2->mem.mem_user_data = h2;
+	h2->mem.malloc = mem_malloc;
+	h2->mem.free = mem_free;
+	h2->mem.calloc = mem_calloc;
+	h2->mem.realloc = mem_realloc;
+	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
+	    &h2->mem) != 0) {
 		free(h2);
 		return NULL;
 	}
@@ -604,11 +726,6 @@ h2_new(struct conn *c)
 	    sizeof(iv) / sizeof(iv[0]));
 	nghttp2_session_set_local_window_size(h2->ses, NGHTTP2_FLAG_NONE, 0,
 	    CONN_WINDOW);
-	if (c->out == NULL && (c->out = buf_get()) == NULL) {
-		nghttp2_session_del(h2->ses);
-		free(h2);
-		return NULL;
-	}
 	c->pdata = h2;
 	h2->patch = true;
 	/* Whatever came with the handshake is read now. */
@@ -626,7 +743,8 @@ static void
 h2_recv_error(struct h2 *h2, int rv)
 {
 	const char	*what = NULL;
-	struct buf	*o = h2->c->out;
+	struct buf	*o = h2->c->out != NULL ? h2->c->out :
+			    (h2->c->out = buf_get());
 	uint32_t	 code = NGHTTP2_PROTOCOL_ERROR;
 	unsigned char	 f[17] = { 0, 0, 8, NGHTTP2_GOAWAY };
 
@@ -761,6 +879,10 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 	const uint8_t	*p;
 
 	*blocked = false;
+	if (c->out == NULL && (c->out = buf_get()) == NULL) {
+		c->why = "out of memory for a buffer";
+		return -1;
+	}
 	for (;;) {
 		buf_compact(c->out);
 		while (buf_room(c->out) > 0 && !h2->fatal) {
@@ -772,6 +894,8 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 				}
 				if (n == 0)
 					break;
+				if (n > 4096 - BIG_HDR)
+					h2->big_dirty = true;
 				h2->pend = p;
 				h2->pend_len = (size_t)n;
 			}
@@ -842,6 +966,17 @@ h2_run(struct conn *c)
 	    h2->pend_len == 0) {
 		c->why = "HTTP/2 connection done (GOAWAY)";
 		return conn_linger(c);
+	}
+	if (h2->nstreams == 0 && !blocked && h2->pend_len == 0)
+		h2_idle(h2);
+	/* Between reads and writes the connection holds no buffer. */
+	if (c->in != NULL && buf_len(c->in) == 0) {
+		buf_put(c->in);
+		c->in = NULL;
+	}
+	if (c->out != NULL && buf_len(c->out) == 0 && h2->pend_len == 0) {
+		buf_put(c->out);
+		c->out = NULL;
 	}
 	ev = EPOLLIN;
 	if (blocked)

@@ -15,6 +15,7 @@
 #include "worker/h2_head.h"
 
 #define ID_WINDOW	2048	/* stream ids below the newest remembered */
+#define H2_BIG_MAX	4	/* a session's frame buffers, tracked */
 
 struct h2;
 struct buf;
@@ -73,6 +74,9 @@ struct h2 {
 						   is in c->out goes, no more */
 	bool			 patch;		/* its SETTINGS not out yet */
 	bool			 warned;	/* an attack was logged */
+	nghttp2_mem		 mem;		/* its allocator: h2.c */
+	void			*big[H2_BIG_MAX];	/* its frame buffers */
+	bool			 big_dirty;	/* past their first page */
 };
 
 static inline struct h2s *
