@@ -22,6 +22,7 @@
  * between reads and writes.
  */
 #include <stdlib.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <string.h>
 
@@ -581,58 +582,55 @@ h2_setup(const struct cfg_global *g)
 
 /*
  * The session's allocator. Its frame buffer (16K, where each frame is
- * written before it goes out) is a mapping of its own: while the
- * connection is idle, its pages are given back (h2_idle()), so that an
- * idle connection holds no more than the session's state. Everything
- * else goes to malloc.
+ * written before it goes out) is a mapping of its own, whose pages go
+ * back to the kernel once the connection has been idle for a moment
+ * (h2_trim()): an idle connection holds the session's state, not its
+ * last frames. Everything else goes to malloc.
  */
 #define BIG_MIN		16384
-#define BIG_HDR		16	/* the mapping's size, before the block */
+#define TRIM_MS		1000	/* idle this long: the frame buffer goes */
+
+static int
+mem_big_slot(const struct h2 *h2, const void *q)
+{
+	for (int i = 0; i < H2_BIG_MAX; i++)
+		if (h2->big[i] != NULL && h2->big[i] == q)
+			return i;
+	return -1;
+}
 
 static void *
 mem_big(struct h2 *h2, size_t n)
 {
-	size_t	 len = (n + BIG_HDR + 4095) & ~(size_t)4095;
-	char	*p;
+	size_t	 len = (n + 4095) & ~(size_t)4095;
+	void	*p;
+	int	 i;
 
+	for (i = 0; i < H2_BIG_MAX && h2->big[i] != NULL; i++)
+		;
+	if (i == H2_BIG_MAX)
+		return malloc(n);	/* not tracked, never trimmed */
 	if ((p = pages_alloc(len)) == NULL)
 		return NULL;
-	memcpy(p, &len, sizeof(len));
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] == NULL) {
-			h2->big[i] = p;
-			break;
-		}
-	return p + BIG_HDR;
-}
-
-static bool
-mem_is_big(struct h2 *h2, void *q)
-{
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] != NULL && (char *)h2->big[i] + BIG_HDR == q)
-			return true;
-	return false;
+	h2->big[i] = p;
+	h2->bigsz[i] = len;
+	return p;
 }
 
 static void
 mem_free(void *q, void *arg)
 {
 	struct h2	*h2 = arg;
-	char		*p = (char *)q - BIG_HDR;
-	size_t		 len;
+	int		 i;
 
 	if (q == NULL)
 		return;
-	if (!mem_is_big(h2, q)) {
+	if ((i = mem_big_slot(h2, q)) == -1) {
 		free(q);
 		return;
 	}
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] == p)
-			h2->big[i] = NULL;
-	memcpy(&len, p, sizeof(len));
-	pages_free(p, len);
+	pages_free(q, h2->bigsz[i]);
+	h2->big[i] = NULL;
 }
 
 static void *
@@ -652,47 +650,36 @@ static void *
 mem_realloc(void *q, size_t n, void *arg)
 {
 	struct h2	*h2 = arg;
-	size_t		 len;
+	size_t		 old;
 	void		*r;
+	int		 i;
 
 	if (q == NULL)
 		return mem_malloc(n, arg);
-	if (!mem_is_big(h2, q) && n < BIG_MIN)
+	i = mem_big_slot(h2, q);
+	if (i == -1 && n < BIG_MIN)
 		return realloc(q, n);
-	if (mem_is_big(h2, q)) {
-		memcpy(&len, (char *)q - BIG_HDR, sizeof(len));
-		if (n + BIG_HDR <= len)
-			return q;
-	} else
-		len = BIG_MIN;	/* the old block is smaller than this */
+	old = i != -1 ? h2->bigsz[i] : malloc_usable_size(q);
+	if (i != -1 && n <= old)
+		return q;
 	if ((r = mem_malloc(n, arg)) == NULL)
 		return NULL;
-	memcpy(r, q, len - BIG_HDR < n ? len - BIG_HDR : n);
+	memcpy(r, q, old < n ? old : n);
 	mem_free(q, arg);
 	return r;
 }
 
 /*
- * The connection is idle, nothing owed: what its frame buffers held has
- * gone out, and their pages go back to the kernel (zero when touched).
+ * Idle for TRIM_MS, nothing owed: what the frame buffers held has gone
+ * out, and their pages go back to the kernel (zero when next touched).
  */
 static void
-h2_idle(struct h2 *h2)
+h2_trim(struct h2 *h2)
 {
-	size_t	len;
-
-	/* Small frames stay in the first page: no call for nothing. */
-	if (!h2->big_dirty)
-		return;
+	for (int i = 0; i < H2_BIG_MAX; i++)
+		if (h2->big[i] != NULL)
+			madvise(h2->big[i], h2->bigsz[i], MADV_DONTNEED);
 	h2->big_dirty = false;
-	for (int i = 0; i < H2_BIG_MAX; i++) {
-		if (h2->big[i] == NULL)
-			continue;
-		memcpy(&len, h2->big[i], sizeof(len));
-		if (len > 4096)
-			madvise((char *)h2->big[i] + 4096, len - 4096,
-			    MADV_DONTNEED);
-	}
 }
 
 static struct h2 *
@@ -894,8 +881,7 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 				}
 				if (n == 0)
 					break;
-				if (n > 4096 - BIG_HDR)
-					h2->big_dirty = true;
+				h2->big_dirty = true;
 				h2->pend = p;
 				h2->pend_len = (size_t)n;
 			}
@@ -967,8 +953,6 @@ h2_run(struct conn *c)
 		c->why = "HTTP/2 connection done (GOAWAY)";
 		return conn_linger(c);
 	}
-	if (h2->nstreams == 0 && !blocked && h2->pend_len == 0)
-		h2_idle(h2);
 	/* Between reads and writes the connection holds no buffer. */
 	if (c->in != NULL && buf_len(c->in) == 0) {
 		buf_put(c->in);
@@ -986,8 +970,14 @@ h2_run(struct conn *c)
 		if (wrote || c->wait != WAIT_SEND)
 			conn_wait(c, WAIT_SEND);
 	} else if (h2->nstreams == 0) {
-		if (c->wait != WAIT_IDLE || wrote)
-			conn_wait_ms(c, WAIT_IDLE, G(c)->h2_idle_timeout_ms);
+		/* Idle: a moment, to give back the frame buffer, then the
+		 * rest of http2_idle_timeout. */
+		if (c->wait != WAIT_IDLE || wrote) {
+			h2->idle_since_ms = ev_now(c->w->loop);
+			conn_wait_ms(c, WAIT_IDLE, h2->big_dirty &&
+			    TRIM_MS < G(c)->h2_idle_timeout_ms ? TRIM_MS :
+			    G(c)->h2_idle_timeout_ms);
+		}
 	} else
 		ev_timer_stop(c->w->loop, &c->timer);
 	return STEP_WAIT;
@@ -998,11 +988,20 @@ h2_timeout(struct conn *c)
 {
 	struct h2	*h2 = c->pdata;
 	bool		 blocked, moved;
+	int64_t		 left;
 
 	if (c->wait == WAIT_SEND || h2 == NULL) {
 		counter_add(CNT(c), CNT_CLIENT_TIMEOUTS, 1);
 		c->why = "client send timeout";
 		return STEP_CLOSE;
+	}
+	left = G(c)->h2_idle_timeout_ms - (ev_now(c->w->loop) -
+	    h2->idle_since_ms);
+	if (h2->big_dirty && left > 0 && h2->pend_len == 0 &&
+	    (c->out == NULL || buf_len(c->out) == 0)) {
+		h2_trim(h2);
+		conn_wait_ms(c, WAIT_IDLE, left);
+		return STEP_WAIT;
 	}
 	/* Idle: told so, then closed. */
 	h2->goaway = true;

@@ -76,7 +76,9 @@ struct h2 {
 	bool			 warned;	/* an attack was logged */
 	nghttp2_mem		 mem;		/* its allocator: h2.c */
 	void			*big[H2_BIG_MAX];	/* its frame buffers */
-	bool			 big_dirty;	/* past their first page */
+	size_t			 bigsz[H2_BIG_MAX];
+	bool			 big_dirty;	/* written since trimmed */
+	int64_t			 idle_since_ms;	/* no stream open since */
 };
 
 static inline struct h2s *
