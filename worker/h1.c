@@ -232,18 +232,9 @@ h1_drain(struct conn *c)
 static enum step
 h1_fail(struct conn *c, int status, const char *why)
 {
-	struct req	*r = c->req;
-
-	c->why = why;
 	c->close_after = true;
-	if ((r != NULL && r->resp_started) || c->tls_stuck) {
-		/* Part of a response is out: only a cut can tell. */
-		return STEP_CLOSE;
-	}
-	if (!req_error_page(c, status, why))
-		return STEP_CLOSE;
-	req_enter(c, REQ_RESPOND);
-	return STEP_AGAIN;
+	/* A TLS record half sent holds the place of any other bytes. */
+	return req_error_answer(c, status, why, c->tls_stuck);
 }
 
 /*
@@ -257,15 +248,8 @@ h1_local(struct conn *c, int status, const char *type, const char *body,
 	/* An unread request body would be taken for the next request. */
 	if (!c->req->req_done)
 		c->close_after = true;
-	switch (req_local_page(c, status, type, body, len, loc, loclen,
-	    why)) {
-	case -1:
-		return h1_fail(c, 503, "out of memory");
-	case -2:
-		return h1_fail(c, 500, "redirect target too long");
-	}
-	req_enter(c, REQ_RESPOND);
-	return STEP_AGAIN;
+	return req_local_answer(c, status, type, body, len, loc, loclen,
+	    why);
 }
 
 /*

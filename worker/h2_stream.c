@@ -40,9 +40,6 @@ static void		h2s_lost(struct conn *, const char *);
 static void		h2s_drain(struct conn *);
 static void		h2s_end(struct conn *);
 static enum step	h2s_fail(struct conn *, int, const char *);
-static enum step	h2s_local(struct conn *, int, const char *,
-			    const char *, size_t, const char *, size_t,
-			    const char *);
 static enum step	h2s_done(struct conn *);
 static enum step	h2s_respond(struct conn *);
 static enum step	h2s_finish(struct conn *, bool);
@@ -61,7 +58,7 @@ const struct proto	proto_h2s = {
 	.end = h2s_end,
 	.head = req_head_out,
 	.fail = h2s_fail,
-	.local = h2s_local,
+	.local = req_local_answer,
 	.done = h2s_done,
 	.send = h2s_send,
 	.recv = h2s_recv,
@@ -167,31 +164,9 @@ h2s_end(struct conn *c)
 static enum step
 h2s_fail(struct conn *c, int status, const char *why)
 {
-	struct req	*r = c->req;
-
-	c->why = why;
-	if ((r != NULL && r->resp_started) || S(c)->final_sent)
-		return STEP_CLOSE;
-	if (!req_error_page(c, status, why))
-		return STEP_CLOSE;
-	req_enter(c, REQ_RESPOND);
-	return STEP_AGAIN;
+	return req_error_answer(c, status, why, S(c)->final_sent);
 }
 
-static enum step
-h2s_local(struct conn *c, int status, const char *type, const char *body,
-    size_t len, const char *loc, size_t loclen, const char *why)
-{
-	switch (req_local_page(c, status, type, body, len, loc, loclen,
-	    why)) {
-	case -1:
-		return h2s_fail(c, 503, "out of memory");
-	case -2:
-		return h2s_fail(c, 500, "redirect target too long");
-	}
-	req_enter(c, REQ_RESPOND);
-	return STEP_AGAIN;
-}
 
 /* frontd's own answer, from c->out and any large body, then the end. */
 static enum step

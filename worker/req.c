@@ -388,13 +388,52 @@ req_answer_line(struct conn *c, const char *fmt, ...)
 
 /* The answers, through the protocol of the request's connection. */
 
+static bool	req_error_page(struct conn *, int, const char *);
+static int	req_local_page(struct conn *, int, const char *,
+		    const char *, size_t, const char *, size_t, const char *);
+
 /*
  * frontd's error page for status, in c->out in HTTP/1.1 form (a stream's
- * protocol turns it into its own): the admin's error_page or frontd's.
- * Interim heads not yet all sent stay ahead of it; a final head queued
- * after them never went out and is replaced. false: no memory.
+ * protocol turns it into its own), sent in REQ_RESPOND: the admin's
+ * error_page or frontd's. Interim heads not yet all sent stay ahead of
+ * it; a final head queued after them never went out and is replaced.
+ * Once part of the response is out (started), only a cut can tell.
  */
-bool
+enum step
+req_error_answer(struct conn *c, int status, const char *why,
+    bool started)
+{
+	c->why = why;
+	if ((c->req != NULL && c->req->resp_started) || started ||
+	    !req_error_page(c, status, why))
+		return STEP_CLOSE;
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/*
+ * frontd's own answer that keeps the connection (a redirect, a return,
+ * no route, a refusal), sent in REQ_RESPOND; an error answer when it
+ * cannot be.
+ */
+enum step
+req_local_answer(struct conn *c, int status, const char *type,
+    const char *body, size_t len, const char *loc, size_t loclen,
+    const char *why)
+{
+	switch (req_local_page(c, status, type, body, len, loc, loclen,
+	    why)) {
+	case -1:
+		return c->proto->fail(c, 503, "out of memory");
+	case -2:
+		return c->proto->fail(c, 500, "redirect target too long");
+	}
+	req_enter(c, REQ_RESPOND);
+	return STEP_AGAIN;
+}
+
+/* The error page of req_error_answer(), in c->out; false: no memory. */
+static bool
 req_error_page(struct conn *c, int status, const char *why)
 {
 	struct req		*r = c->req;
@@ -440,7 +479,7 @@ req_error_page(struct conn *c, int status, const char *why)
  * in c->out, a small body with it, a large one sent from where it lies
  * (r->local_body). -1: no memory, -2: the head does not fit.
  */
-int
+static int
 req_local_page(struct conn *c, int status, const char *type,
     const char *body, size_t len, const char *loc, size_t loclen,
     const char *why)

@@ -209,9 +209,9 @@ enum step	 client_failed(struct conn *, enum counter, const char *,
 
 /* Answers to the client, through its protocol; the protocols' shared
  * parts. */
-bool		 req_error_page(struct conn *, int, const char *);
-int		 req_local_page(struct conn *, int, const char *, const char *,
-		    size_t, const char *, size_t, const char *);
+enum step	 req_error_answer(struct conn *, int, const char *, bool);
+enum step	 req_local_answer(struct conn *, int, const char *,
+		    const char *, size_t, const char *, size_t, const char *);
 size_t		 req_head_out(struct conn *);
 bool		 req_answer_line(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
