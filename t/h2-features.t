@@ -113,4 +113,54 @@ subtest 'trailers: a trailing HEADERS frame after the DATA' => sub {
 	$t->check_logs;
 };
 
+subtest 'a cache miss collapsed: streams, connections, HTTP/1.1 alike' => sub {
+	my $t = Test::Frontd->new;
+	my $body = "the one answer\n" x 100;
+	my $be = $t->raw_backend(delay => 0.3, body => $body,
+	    headers => [ 'Content-Type' => 'text/plain',
+		'Cache-Control' => 'max-age=60' ]);
+	my $dec = h2_frontd($t, "[global]\ncache_size = 8M\n\n"
+	    . "[upstream app]\nserver = $be->{addr}\n\n"
+	    . "[route all]\nupstream = app\ncache = on\n");
+	my ($a, $b) = (h2c($t, $dec), h2c($t, $dec));
+	my $t0 = time;
+	my @ia = map { $a->send('/same') } 1 .. 5;
+	my $ib = $b->send('/same');
+	my @h1 = map { $t->send_request('/same') } 1 .. 2;
+	my $ra = $a->wait(\@ia, 10);
+	my $rb = $b->wait($ib, 10);
+	my @r1 = map { $t->read_response($_) } @h1;
+	my $took = time - $t0;
+	my @h2 = ((map { $ra->{$_} } @ia), $rb);
+	is(scalar(grep { ($_->{status} // 0) == 200 && $_->{done}
+	    && $_->{body} eq $body } @h2), 6,
+	    'all 6 HTTP/2 streams: 200 and the body')
+	    or diag(join "\n", map { shown($_) } @h2);
+	is(scalar(grep { $_->status == 200 && $_->content eq $body } @r1), 2,
+	    'both HTTP/1.1 clients: 200 and the body');
+	my $seen = () = $t->received($be) =~ m{^GET /same }mg;
+	is($seen, 1, 'the backend saw one request');
+	my @cs = ((map { $_->{field}{'cache-status'} // '' } @h2),
+	    map { $_->header('cache-status') // '' } @r1);
+	is(scalar(grep { /; fwd=uri-miss;.*; stored\b/ } @cs), 1,
+	    'Cache-Status: one stored miss') or diag(join "\n", @cs);
+	is(scalar(grep { /; hit\b/ } @cs), 7, 'and 7 hits');
+	cmp_ok(scalar(grep { /; collapsed\z/ } @cs), '>=', 1,
+	    'that waited for it (collapsed)');
+	my @log;
+	$t->poll(sub {
+		@log = grep { m{"GET /same } } split /\n/, $t->access_log;
+		@log == 8;
+	}, 5);
+	is(scalar(grep { / cs=miss\b/ } @log), 1, 'the access log: one cs=miss')
+	    or diag(join "\n", @log);
+	is(scalar(grep { / cs=hit\b/ } @log), 7, 'and 7 cs=hit');
+	is(scalar(grep { m{ HTTP/2\.0" 200 } } @log), 6,
+	    'six of them over HTTP/2');
+	ok($took < 3, sprintf 'all answered in %.2f s (the backend takes 0.3 s)',
+	    $took);
+	$_->close for $a, $b;
+	$t->check_logs;
+};
+
 done_testing;

@@ -99,16 +99,19 @@ sub decode {
 # fails.
 sub connect {
 	my ($class, $t, $dec, %o) = @_;
-	my $h = Test::H2Frames->new(port => $o{port} // $t->{port},
+	my $port = $o{port} // $t->{port};
+	my $h = Test::H2Frames->new(port => $port,
 	    timeout => $o{timeout} // 5) or return undef;
 	$h->preface(@{ $o{settings} // [] }) or return undef;
 	$h->handshake or return undef;
-	return bless { h => $h, dec => $dec, s => {}, ping => 0 }, $class;
+	return bless { h => $h, dec => $dec, s => {}, ping => 0,
+	    authority => "127.0.0.1:$port" }, $class;
 }
 
 sub h2 { $_[0]{h} }
 
-# Open a stream: its id.  opts: method (GET), authority, scheme, fields
+# Open a stream: its id.  opts: method (GET), authority (127.0.0.1:PORT,
+# as Test::Frontd's HTTP/1.1 requests have in Host), scheme, fields
 # (pairs), body (one DATA frame that ends the stream), open (the body
 # follows with data()).
 sub send {
@@ -119,7 +122,7 @@ sub send {
 	my @pairs;
 	push @pairs, [ splice @f, 0, 2 ] while @f;
 	my $block = request_block($path, method => $o{method} // 'GET',
-	    authority => $o{authority} // '127.0.0.1',
+	    authority => $o{authority} // $self->{authority},
 	    scheme => $o{scheme} // 'http', fields => \@pairs);
 	my $es = defined $o{body} || $o{open} ? 0 : END_STREAM;
 	my $out = frame(HEADERS, END_HEADERS | $es, $id, $block);
