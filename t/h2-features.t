@@ -13,6 +13,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use MIME::Base64 ();
 use Time::HiRes qw(time);
 use Test::Frontd;
 use Test::FrontdBrotli;
@@ -160,6 +161,243 @@ subtest 'a cache miss collapsed: streams, connections, HTTP/1.1 alike' => sub {
 	ok($took < 3, sprintf 'all answered in %.2f s (the backend takes 0.3 s)',
 	    $took);
 	$_->close for $a, $b;
+	$t->check_logs;
+};
+
+# The value of a series of the metrics page: name and labels as a hash
+# (all of them, in any order); undef when it is not there.
+sub metric {
+	my ($text, $name, %want) = @_;
+	for my $l (split /\n/, $text) {
+		my ($labels, $v) = $l =~ /^\Q$name\E(?:\{([^}]*)\})? (\S+)$/
+		    or next;
+		my %have = ($labels // '') =~ /(\w+)="([^"]*)"/g;
+		next unless join(',', map { "$_=$have{$_}" } sort keys %have)
+		    eq join(',', map { "$_=$want{$_}" } sort keys %want);
+		return $v;
+	}
+	return undef;
+}
+
+subtest 'metrics: the page over HTTP/2, HTTP/2 requests counted' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => "app\n");
+	my $dec = h2_frontd($t, <<"EOF");
+[upstream app]
+server = $be->{addr}
+
+[route metrics]
+path = /metrics
+metrics = on
+
+[route nf]
+path = /nf
+return = 404 nothing here
+
+[route app]
+upstream = app
+EOF
+	my $c = h2c($t, $dec);
+	my $page = sub {
+		my $s = $c->wait($c->send('/metrics'), 5);
+		return ($s->{status} // 0) == 200 ? $s->{body} : undef;
+	};
+	my $s = $c->wait($c->send('/metrics'), 5);
+	is($s->{status}, 200, 'GET /metrics over HTTP/2: 200') or diag(shown($s));
+	like($s->{field}{'content-type'} // '', qr{^text/plain; version=0\.0\.4},
+	    'the Prometheus text format');
+	like($s->{body}, qr/^# TYPE frontd_route_requests_total counter$/m,
+	    'with the route counters');
+	my %key = (app2 => [ 'frontd_route_requests_total', route => 'app',
+	    code => '2xx' ], nf4 => [ 'frontd_route_requests_total',
+	    route => 'nf', code => '4xx' ], all => [ 'frontd_requests_total' ],
+	    c2 => [ 'frontd_responses_total', class => '2xx' ],
+	    c4 => [ 'frontd_responses_total', class => '4xx' ]);
+	my $values = sub {
+		my ($text) = @_;
+		return { map { $_ => metric($text, @{ $key{$_} }) // 0 }
+		    keys %key };
+	};
+	my $v0 = $values->($s->{body});
+
+	my @ids = ((map { $c->send("/app/$_") } 1 .. 5),
+	    map { $c->send("/nf/$_") } 1 .. 3);
+	my $r = $c->wait(\@ids, 5);
+	is(join(' ', map { $r->{$_}{status} // 'none' } @ids),
+	    '200 200 200 200 200 404 404 404', 'five 200 and three 404 over HTTP/2');
+	my $v1;
+	$t->poll(sub {
+		my $p = $page->() // return 0;
+		$v1 = $values->($p);
+		return $v1->{app2} >= $v0->{app2} + 5 && $v1->{nf4} >= $v0->{nf4} + 3;
+	}, 5);
+	is($v1->{app2} - $v0->{app2}, 5,
+	    'frontd_route_requests_total{route="app",code="2xx"} grew by 5');
+	is($v1->{nf4} - $v0->{nf4}, 3, 'and {route="nf",code="4xx"} by 3');
+	is($v1->{c4} - $v0->{c4}, 3, 'frontd_responses_total{class="4xx"} by 3');
+	cmp_ok($v1->{c2} - $v0->{c2}, '>=', 5,
+	    'frontd_responses_total{class="2xx"} by 5 and the pages');
+	cmp_ok($v1->{all} - $v0->{all}, '>=', 8,
+	    'frontd_requests_total by 8 and the pages');
+
+	# The same over HTTP/1.1 counts the same.
+	is($t->get("/app/h1-$_")->status, 200, "HTTP/1.1 request $_: 200")
+	    for 1 .. 5;
+	my $v2;
+	$t->poll(sub {
+		my $p = $page->() // return 0;
+		$v2 = $values->($p);
+		return $v2->{app2} >= $v1->{app2} + 5;
+	}, 5);
+	is($v2->{app2} - $v1->{app2}, 5, 'five over HTTP/1.1: 5 more, alike');
+	ok($c->alive, 'the connection lives on');
+	$c->close;
+	$t->check_logs;
+};
+
+subtest 'access rules: 403 and the error page, the connection goes on' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => "open\n");
+	my $page = $t->dir . '/403.html';
+	$t->spew($page, "<p>not for you, h2</p>\n");
+	my $wp = $t->port;
+	my $dec = h2_frontd($t, <<"EOF");
+[global]
+error_page = 403 $page
+
+[listener walled]
+address = 127.0.0.1:$wp
+http2 = on
+deny = all
+
+[upstream app]
+server = $be->{addr}
+
+[route admin]
+path = /admin
+allow = 10.0.0.0/8
+deny = all
+upstream = app
+
+[route all]
+upstream = app
+EOF
+	my $c = h2c($t, $dec);
+	my $s = $c->wait($c->send('/admin/x'), 5);
+	is($s->{status}, 403, 'route rules: 403 for 127.0.0.1 over HTTP/2')
+	    or diag(shown($s));
+	is($s->{body}, "<p>not for you, h2</p>\n", 'the error page');
+	like($s->{field}{'content-type'} // '', qr{^text/html}, 'as text/html');
+	ok($s->{done}, 'the stream ended');
+	ok(!defined $s->{rst}, 'without a reset');
+	$s = $c->wait($c->send('/open'), 5);
+	is($s->{status}, 200, 'the next stream on the connection: 200');
+	is($s->{body}, "open\n", 'from the backend');
+	ok($c->alive, 'the connection lives on');
+	my $seen = () = $t->received($be) =~ m{^GET /admin}mg;
+	is($seen, 0, 'the refused request reached no backend');
+
+	my $w = Test::FrontdH2Fields->connect($t, $dec, port => $wp);
+	ok($w, 'an HTTP/2 connection to the listener that denies all') or return;
+	$s = $w->wait($w->send('/open'), 5);
+	is($s->{status}, 403, 'listener rules: 403 over HTTP/2')
+	    or diag(shown($s));
+	is($s->{body}, "<p>not for you, h2</p>\n", 'the error page');
+	$s = $w->wait($w->send('/open/2'), 5);
+	is($s->{status}, 403, 'and again on a second stream');
+	ok($w->alive, 'that connection lives on too');
+	my @l = grep { /403: refused by / } split /\n/, $t->error_log;
+	is(scalar @l, 3, 'three refusals in the error log') or diag(@l);
+	$_->close for $c, $w;
+	$t->check_logs;
+};
+
+subtest 'compression: Brotli over HTTP/2, with Vary' => sub {
+	my $t = Test::Frontd->new;
+	my $text = join '', map { "line $_ of a text that compresses\n" } 1 .. 200;
+	my $be = $t->raw_backend(body => $text,
+	    headers => [ 'Content-Type' => 'text/plain' ]);
+	my $dec = h2_frontd($t, "[upstream app]\nserver = $be->{addr}\n\n"
+	    . "[route all]\nupstream = app\ncompress = br\n");
+	my $br = Test::FrontdBrotli->new($t);
+	my $c = h2c($t, $dec);
+	my $s = $c->wait($c->send('/text',
+	    fields => [ 'accept-encoding' => 'gzip, br' ]), 5);
+	is($s->{status}, 200, 'accept-encoding: gzip, br: 200') or diag(shown($s));
+	is($s->{field}{'content-encoding'}, 'br', 'content-encoding: br');
+	like($s->{field}{vary} // '', qr/\baccept-encoding\b/i,
+	    'vary names accept-encoding');
+	ok(!exists $s->{field}{'content-length'} || $s->{field}{'content-length'}
+	    == length $s->{body}, 'no content-length of the uncompressed body');
+	cmp_ok(length $s->{body}, '<', length($text) / 4, 'the body is smaller');
+	SKIP: {
+		skip 'no Brotli decoder', 2 unless $br->name;
+		my ($out, $complete) = $br->decode($s->{body});
+		ok($complete, 'a whole Brotli stream (' . $br->name . ')');
+		ok($out eq $text, 'that decodes to the backend\'s text');
+	}
+	$s = $c->wait($c->send('/text'), 5);
+	is($s->{status}, 200, 'without accept-encoding: 200');
+	ok(!exists $s->{field}{'content-encoding'}, 'not compressed');
+	ok($s->{body} eq $text, 'the text as it is');
+
+	SKIP: {
+		skip $WHY{curl}, 3 if $WHY{curl};
+		my $f = $t->dir . '/curl.body';
+		my ($code, $out, $err) = h2_run($t, { timeout => 10 }, 'curl',
+		    '-sS', '--max-time', 5, '--noproxy', '*',
+		    '--http2-prior-knowledge', '-H', 'Accept-Encoding: br',
+		    '--compressed', '-D', '-', '-o', $f,
+		    "http://127.0.0.1:$t->{port}/curl");
+		is($code, 0, 'curl --compressed --http2-prior-knowledge')
+		    or diag($err);
+		like($out, qr{\AHTTP/2 200 ?\r\n(?:.*\r\n)*content-encoding: br\r\n}i,
+		    'HTTP/2 200 with content-encoding: br') or diag($out);
+		ok($t->slurp($f) eq $text, 'curl decodes it to the text');
+	}
+	$c->close;
+	$t->check_logs;
+};
+
+subtest 'auth_basic over HTTP/2: 401 with the challenge, then 200' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => sub {
+		my ($q) = @_;
+		return 'auth=' . join(',', @{ $q->{headers}{authorization} // [] })
+		    . "\n";
+	});
+	my $file = $t->dir . '/htpasswd';
+	$t->spew($file, 'alice:' . crypt('wonder land', '$6$h2saltsalt$')
+	    . "\n");
+	my $dec = h2_frontd($t, <<"EOF");
+[upstream app]
+server = $be->{addr}
+
+[route private]
+auth_basic = Private
+auth_basic_file = $file
+upstream = app
+EOF
+	my $c = h2c($t, $dec);
+	my $s = $c->wait($c->send('/p'), 5);
+	is($s->{status}, 401, 'no credentials: 401') or diag(shown($s));
+	is($s->{field}{'www-authenticate'},
+	    'Basic realm="Private", charset="UTF-8"', 'with the challenge');
+	like($s->{body}, qr/401 Unauthorized/, 'and a small page');
+	my $basic = sub { [ authorization => 'Basic '
+	    . MIME::Base64::encode_base64($_[0], '') ] };
+	$s = $c->wait($c->send('/p', fields => $basic->('alice:wrong')), 5);
+	is($s->{status}, 401, 'a wrong password: 401');
+	$s = $c->wait($c->send('/p', fields => $basic->('alice:wonder land')), 5);
+	is($s->{status}, 200, 'the right one: 200 on the same connection')
+	    or diag(shown($s));
+	is($s->{body}, "auth=\n", 'Authorization stays at frontd');
+	like($t->access_log, qr{^127\.0\.0\.1 - alice \[[^]]+\] "GET /p HTTP/2\.0" 200 }m,
+	    'the access log names the user');
+	unlike($t->access_log . $t->error_log, qr/wonder/,
+	    'and never the password');
+	ok($c->alive, 'the connection lives on');
+	$c->close;
 	$t->check_logs;
 };
 
