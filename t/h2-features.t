@@ -401,4 +401,158 @@ EOF
 	$t->check_logs;
 };
 
+subtest 'an upstream that fails: retries, then 502, the connection lives' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => sub { "second $_[0]{target}\n" });
+	my ($r0, $r1, $r2) = ($t->port, $t->port, $t->port);	# nobody listens
+	my $dec = h2_frontd($t, <<"EOF");
+[upstream two]
+server = 127.0.0.1:$r0
+server = $be->{addr}
+
+[upstream none]
+server = 127.0.0.1:$r1
+server = 127.0.0.1:$r2
+
+[route none]
+path = /none
+upstream = none
+
+[route two]
+upstream = two
+EOF
+	my $c = h2c($t, $dec);
+	my @ids = map { $c->send("/two/$_") } 1 .. 4;
+	my $r = $c->wait(\@ids, 10);
+	is(join(' ', map { $r->{$_}{status} // 'none' } @ids), '200 200 200 200',
+	    'four streams to a refused server and a good one: all 200')
+	    or diag(join "\n", map { shown($r->{$_}) } @ids);
+	is_deeply([ map { $r->{$_}{body} } @ids ],
+	    [ map { "second /two/$_\n" } 1 .. 4 ], 'all from the second');
+	my @tried = grep { /127\.0\.0\.1:$r0\b/ } split /\n/, $t->error_log;
+	ok(@tried, "the refused server was tried first at least once")
+	    or diag($t->error_log);
+
+	my $s = $c->wait($c->send('/none'), 10);
+	is($s->{status}, 502, 'no server left: 502') or diag(shown($s));
+	like($s->{body}, qr/502 Bad Gateway/, "frontd's error page");
+	ok($s->{done} && !defined $s->{rst}, 'the stream ended, not reset');
+	ok($c->alive, 'the connection lives on');
+	$s = $c->wait($c->send('/two/after'), 5);
+	is($s->{status}, 200, 'the next stream: 200');
+	is($s->{body}, "second /two/after\n", 'from the good server');
+	ok(!$c->goaway, 'no GOAWAY');
+	$c->close;
+	$t->check_logs(allow => [ qr/127\.0\.0\.1:(?:$r0|$r1|$r2)\b/ ]);
+};
+
+subtest 'a stream slow to read holds up only itself, until send_timeout' => sub {
+	my $t = Test::Frontd->new;
+	my $big = 4 * 1048576;
+	my $be = $t->raw_backend(handler => sub {
+		my ($c) = @_;
+		while (my $q = $c->read_request) {
+			if ($q->{target} eq '/big') {
+				serve_pattern($c, $big) == $big or last;
+			} else {
+				$c->respond(200, body => "small $q->{target}\n",
+				    headers => [ 'Content-Type' => 'text/plain' ])
+				    or last;
+			}
+		}
+	});
+	my $dec = h2_frontd($t, "[global]\nsend_timeout = 1s\n\n"
+	    . "[upstream app]\nserver = $be->{addr}\n\n"
+	    . "[route all]\nupstream = app\n");
+	my $c = h2c($t, $dec);
+	my $slow = $c->send('/big');
+	$c->hold($slow);
+	# Its window (65535 bytes) fills, and nothing more comes for it.
+	my $s = $c->wait($slow, 5, until => sub {
+		length $c->stream($slow)->{body} >= 65535 });
+	is(length $s->{body}, 65535, 'the slow stream got its window, 65535 bytes')
+	    or diag(shown($s));
+	my $t0 = time;
+	my $fast = $c->send('/small');
+	my $f = $c->wait($fast, 5);
+	my $took = time - $t0;
+	is($f->{status}, 200, 'a second stream on the connection: 200')
+	    or diag(shown($f));
+	is($f->{body}, "small /small\n", 'its body');
+	ok($took < 0.8, sprintf('at once (%.2f s), not after the slow one', $took));
+	ok(!$s->{done} && !defined $s->{rst}, 'the slow stream still open');
+
+	$s = $c->wait($slow, 5);
+	my $reset = time - $t0;
+	ok(defined $s->{rst}, 'then the slow stream is reset: RST_STREAM '
+	    . error_name($s->{rst} // -1)) or diag(shown($s));
+	ok(!$s->{done}, 'and not ended as if whole');
+	ok($reset > 0.7 && $reset < 3, sprintf('after send_timeout (%.2f s)',
+	    $reset));
+	ok($c->alive, 'the connection lives on');
+	$f = $c->wait($c->send('/again'), 5);
+	is($f->{status}, 200, 'and serves a new stream: 200');
+	ok(!$c->goaway, 'no GOAWAY');
+	my @l = grep { /send timeout/ } split /\n/, $t->error_log;
+	ok(@l, 'the timeout in the error log') or diag($t->error_log);
+	# The access log's bytes are those sent to the client (frontd.conf(5),
+	# Access log format): here at most the window the client gave, 65535
+	# bytes of DATA, and the head.  frontd counts a stream's bytes as it
+	# queues them for DATA frames, so the queue a reset drops counts too.
+	my ($bytes) = $t->access_log =~ m{"GET /big HTTP/2\.0" \d+ (\d+) };
+	TODO: {
+		local $TODO = 'HTTP/2 counts bytes queued, not sent';
+		cmp_ok($bytes // 0, '<=', 65535 + 1024,
+		    "the access log's bytes of the reset stream: what was sent");
+	}
+	$c->close;
+	$t->check_logs;
+};
+
+subtest 'client_max_body_size over HTTP/2: 413, the connection lives' => sub {
+	my $t = Test::Frontd->new;
+	my $be = $t->raw_backend(body => sub {
+		my ($q) = @_;
+		return "$q->{method} " . length($q->{body} // '') . "\n";
+	});
+	my $dec = h2_frontd($t, "[global]\nclient_max_body_size = 1K\n\n"
+	    . "[upstream app]\nserver = $be->{addr}\n\n"
+	    . "[route all]\nupstream = app\n");
+	my $c = h2c($t, $dec);
+	my $id = $c->send('/len', method => 'POST', open => 1,
+	    fields => [ 'content-length' => 5000 ]);
+	my $s = $c->wait($id, 5, until => sub { $c->stream($id)->{status} });
+	is($s->{status}, 413, 'content-length over the limit: 413 before the body')
+	    or diag(shown($s));
+	$s = $c->wait($id, 5);
+	ok($s->{done} || defined $s->{rst}, 'the stream ends');
+	# The client may still send what it had: it is dropped.
+	$c->data($id, 'x' x 1000);
+	ok($c->alive, 'the connection lives on');
+
+	$id = $c->send('/chunks', method => 'POST', open => 1);
+	$c->data($id, 'a' x 600);
+	$c->data($id, 'b' x 600);
+	$s = $c->wait($id, 5);
+	is($s->{status}, 413, 'no content-length, the body past the limit: 413')
+	    or diag(shown($s));
+	ok($s->{done} || defined $s->{rst}, 'the stream ends');
+	ok($c->alive, 'the connection lives on');
+
+	$s = $c->wait($c->send('/small', method => 'POST', body => 'z' x 1000), 5);
+	is($s->{status}, 200, 'a body under the limit: 200') or diag(shown($s));
+	is($s->{body}, "POST 1000\n", 'the backend got all of it');
+	my $seen = () = $t->received($be) =~ m{^POST /len }mg;
+	is($seen, 0, 'the request refused by its length reached no backend');
+	# A body of no stated length streams (as over HTTP/1.1): its head
+	# may have gone, never more than the limit nor its end.
+	my ($up) = grep { m{\APOST /chunks } } $t->received_by_connection($be);
+	ok(!defined $up || ($up !~ /\r\n0\r\n\r\n\z/
+	    && length($up) - index($up, "\r\n\r\n") < 1024 + 64),
+	    'the other: never more than the limit, never its end') or diag($up);
+	ok(!$c->goaway, 'no GOAWAY');
+	$c->close;
+	$t->check_logs;
+};
+
 done_testing;

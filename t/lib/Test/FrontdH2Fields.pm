@@ -17,6 +17,7 @@ package Test::FrontdH2Fields;
 #     # $r: {status, fields [[n, v]...], field {n => 'v1, v2'}, trailers,
 #     #      body, done (END_STREAM), rst (error code), frames ['HEADERS
 #     #      END_STREAM', 'DATA', ...]}
+#     $c->hold($id); ... $c->release($id);   # its window held back
 #     $c->alive;                  # a PING comes back: the connection lives
 
 use strict;
@@ -143,17 +144,31 @@ sub data {
 
 sub stream { $_[0]{s}{$_[1]} }
 
+# Keep back the window of a stream (its DATA still gives back that of
+# the connection), or give back what was kept.
+sub hold { $_[0]{s}{$_[1]}{held} = 1 }
+
+sub release {
+	my ($self, $id) = @_;
+	my $s = $self->{s}{$id};
+	delete $s->{held};
+	my $n = delete $s->{owed} // 0;
+	$self->{h}->send(window_frame($id, $n)) if $n;
+}
+
 sub _over { my ($s) = @_; $s->{done} || defined $s->{rst} }
 
 # Read frames until every stream of ids (one id or an array ref) has
 # ended or been reset, the connection ends, or timeout seconds pass.
-# One id: its record; several: { id => record }.
+# One id: its record; several: { id => record }.  opts: until (a code
+# ref: stop as soon as it returns true).
 sub wait {
-	my ($self, $ids, $timeout) = @_;
+	my ($self, $ids, $timeout, %o) = @_;
 	my @ids = ref $ids ? @$ids : ($ids);
 	my $h = $self->{h};
 	my $deadline = time + ($timeout // 5);
 	while (grep { !_over($self->{s}{$_}) } @ids) {
+		last if $o{until} && $o{until}->();
 		my $left = $deadline - time;
 		last if $left <= 0;
 		my $f = $h->read_frame($left) or last;
@@ -230,8 +245,14 @@ sub _frame {
 		}
 		$s->{body} .= $p;
 		$s->{done} = 1 if $f->{flags} & END_STREAM;
-		$h->send(window_frame(0, $n) . ($s->{done} ? ''
-		    : window_frame($f->{stream}, $n))) if $n;
+		return unless $n;
+		my $w = window_frame(0, $n);
+		if ($s->{held}) {
+			$s->{owed} += $n;
+		} elsif (!$s->{done}) {
+			$w .= window_frame($f->{stream}, $n);
+		}
+		$h->send($w);
 	} elsif ($f->{type} == RST_STREAM) {
 		$s->{rst} = rst_error($f);
 	}
