@@ -141,9 +141,15 @@ h2s_end(struct conn *c)
 {
 	struct h2s	*s = S(c);
 	struct h2	*h2 = s->h2;
+	struct req	*r = c->req;
 
-	if (c->req != NULL)
+	if (r != NULL) {
+		/* What the reset drops from the queue was never sent. */
+		if (s->q != NULL)
+			r->bytes_out -= buf_len(s->q) < r->bytes_out ?
+			    buf_len(s->q) : r->bytes_out;
 		req_end(c);
+	}
 	s->ended = true;
 	h2_unqueue(s);
 	if (s->closed) {

@@ -254,9 +254,14 @@ client_failed(struct conn *c, enum counter which, const char *why,
 	c->why = why;
 	if (c->req != NULL)
 		c->req->reusable = false;
-	log_info("conn=%llu %s closed: %s%s%s%s", (unsigned long long)c->id,
-	    peer_name(c), why, detail ? " (" : "", detail ? detail : "",
-	    detail ? ")" : "");
+	if (c->stream_id != 0)
+		log_info("conn=%llu %s stream %u reset: %s%s%s%s",
+		    (unsigned long long)c->id, peer_name(c), c->stream_id, why,
+		    detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+	else
+		log_info("conn=%llu %s closed: %s%s%s%s",
+		    (unsigned long long)c->id, peer_name(c), why,
+		    detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
 	return STEP_CLOSE;
 }
 
