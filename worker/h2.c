@@ -22,8 +22,6 @@
  * between reads and writes.
  */
 #include <stdlib.h>
-#include <malloc.h>
-#include <sys/mman.h>
 #include <string.h>
 
 #include <nghttp2/nghttp2.h>
@@ -49,6 +47,7 @@
 #define STREAMS_SLACK	128	/* streams libnghttp2 takes over the limit,
 				   for us to refuse one by one */
 
+#define TRIM_MS		1000	/* idle this long: the frame buffer goes */
 #define EMPTY_RATE	100	/* empty DATA frames a second, */
 #define EMPTY_BURST	1000	/* and at once */
 
@@ -580,108 +579,6 @@ h2_setup(const struct cfg_global *g)
 	return 0;
 }
 
-/*
- * The session's allocator. Its frame buffer (16K, where each frame is
- * written before it goes out) is a mapping of its own, whose pages go
- * back to the kernel once the connection has been idle for a moment
- * (h2_trim()): an idle connection holds the session's state, not its
- * last frames. Everything else goes to malloc.
- */
-#define BIG_MIN		16384
-#define TRIM_MS		1000	/* idle this long: the frame buffer goes */
-
-static int
-mem_big_slot(const struct h2 *h2, const void *q)
-{
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] != NULL && h2->big[i] == q)
-			return i;
-	return -1;
-}
-
-static void *
-mem_big(struct h2 *h2, size_t n)
-{
-	size_t	 len = (n + 4095) & ~(size_t)4095;
-	void	*p;
-	int	 i;
-
-	for (i = 0; i < H2_BIG_MAX && h2->big[i] != NULL; i++)
-		;
-	if (i == H2_BIG_MAX)
-		return malloc(n);	/* not tracked, never trimmed */
-	if ((p = pages_alloc(len)) == NULL)
-		return NULL;
-	h2->big[i] = p;
-	h2->bigsz[i] = len;
-	return p;
-}
-
-static void
-mem_free(void *q, void *arg)
-{
-	struct h2	*h2 = arg;
-	int		 i;
-
-	if (q == NULL)
-		return;
-	if ((i = mem_big_slot(h2, q)) == -1) {
-		free(q);
-		return;
-	}
-	pages_free(q, h2->bigsz[i]);
-	h2->big[i] = NULL;
-}
-
-static void *
-mem_malloc(size_t n, void *arg)
-{
-	return n >= BIG_MIN ? mem_big(arg, n) : malloc(n);
-}
-
-static void *
-mem_calloc(size_t k, size_t n, void *arg)
-{
-	/* Fresh mappings are zeroed already. */
-	return k * n >= BIG_MIN ? mem_big(arg, k * n) : calloc(k, n);
-}
-
-static void *
-mem_realloc(void *q, size_t n, void *arg)
-{
-	struct h2	*h2 = arg;
-	size_t		 old;
-	void		*r;
-	int		 i;
-
-	if (q == NULL)
-		return mem_malloc(n, arg);
-	i = mem_big_slot(h2, q);
-	if (i == -1 && n < BIG_MIN)
-		return realloc(q, n);
-	old = i != -1 ? h2->bigsz[i] : malloc_usable_size(q);
-	if (i != -1 && n <= old)
-		return q;
-	if ((r = mem_malloc(n, arg)) == NULL)
-		return NULL;
-	memcpy(r, q, old < n ? old : n);
-	mem_free(q, arg);
-	return r;
-}
-
-/*
- * Idle for TRIM_MS, nothing owed: what the frame buffers held has gone
- * out, and their pages go back to the kernel (zero when next touched).
- */
-static void
-h2_trim(struct h2 *h2)
-{
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] != NULL)
-			madvise(h2->big[i], h2->bigsz[i], MADV_DONTNEED);
-	h2->big_dirty = false;
-}
-
 static struct h2 *
 h2_new(struct conn *c)
 {
@@ -699,11 +596,7 @@ h2_new(struct conn *c)
 	if (h2_setup(g) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
 		return NULL;
 	h2->c = c;
-	h2->mem.mem_user_data = h2;
-	h2->mem.malloc = mem_malloc;
-	h2->mem.free = mem_free;
-	h2->mem.calloc = mem_calloc;
-	h2->mem.realloc = mem_realloc;
+	h2_mem_init(h2);
 	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
 	    &h2->mem) != 0) {
 		free(h2);

@@ -94,4 +94,8 @@ void	h2_unqueue(struct h2s *);
 void	h2s_free(struct h2s *);
 void	h2s_credit(struct h2s *);
 
+/* h2_mem.c: the session's allocator. */
+void	h2_mem_init(struct h2 *);
+void	h2_trim(struct h2 *);
+
 #endif
