@@ -174,40 +174,42 @@ render(struct ex *x, const struct cfg_tpl *t, const char *subject,
 	return (ssize_t)n;
 }
 
+/* One direction's set and remove lines of a route ("request"...). */
+static void
+explain_header_ops(struct ex *x, const struct cfg_route *r, const char *lb,
+    const char *dir, const struct cfg_header_op *set, size_t nset,
+    const struct cfg_header_op *rm, size_t nrm)
+{
+	char	key[32], val[1024], list[2048];
+
+	snprintf(key, sizeof(key), "set_%s_header", dir);
+	for (size_t i = 0; i < nset; i++) {
+		if (render(x, &set[i].value, NULL, NULL, 0, val,
+		    sizeof(val)) == -1)
+			strlcpy_(val, "(too long)", sizeof(val));
+		ex_say(x, ex_where(&r->sec, key), "%s sets %s header %s: %s",
+		    lb, dir, set[i].name, val);
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < nrm; i++)
+		ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
+		    rm[i].name);
+	snprintf(key, sizeof(key), "remove_%s_header", dir);
+	if (nrm > 0)
+		ex_say(x, ex_where(&r->sec, key), "%s removes %s headers %s",
+		    lb, dir, list);
+}
+
 static void
 explain_headers(struct ex *x, const struct cfg_route *r)
 {
-	char	lb[300], val[1024], list[2048];
+	char	lb[300];
 
 	ex_label(&r->sec, lb, sizeof(lb));
-	for (size_t i = 0; i < r->nset_req; i++) {
-		if (render(x, &r->set_req[i].value, NULL, NULL, 0, val,
-		    sizeof(val)) == -1)
-			strlcpy_(val, "(too long)", sizeof(val));
-		ex_say(x, ex_where(&r->sec, "set_request_header"), "%s sets "
-		    "request header %s: %s", lb, r->set_req[i].name, val);
-	}
-	list[0] = '\0';
-	for (size_t i = 0; i < r->nremove_req; i++)
-		ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-		    r->remove_req[i].name);
-	if (r->nremove_req > 0)
-		ex_say(x, ex_where(&r->sec, "remove_request_header"),
-		    "%s removes request headers %s", lb, list);
-	for (size_t i = 0; i < r->nset_resp; i++) {
-		if (render(x, &r->set_resp[i].value, NULL, NULL, 0, val,
-		    sizeof(val)) == -1)
-			strlcpy_(val, "(too long)", sizeof(val));
-		ex_say(x, ex_where(&r->sec, "set_response_header"), "%s sets "
-		    "response header %s: %s", lb, r->set_resp[i].name, val);
-	}
-	list[0] = '\0';
-	for (size_t i = 0; i < r->nremove_resp; i++)
-		ex_cat(list, sizeof(list), "%s%s", i > 0 ? " " : "",
-		    r->remove_resp[i].name);
-	if (r->nremove_resp > 0)
-		ex_say(x, ex_where(&r->sec, "remove_response_header"), "%s "
-		    "removes response headers %s", lb, list);
+	explain_header_ops(x, r, lb, "request", r->set_req, r->nset_req,
+	    r->remove_req, r->nremove_req);
+	explain_header_ops(x, r, lb, "response", r->set_resp, r->nset_resp,
+	    r->remove_resp, r->nremove_resp);
 }
 
 /*
