@@ -432,8 +432,8 @@ on_data(nghttp2_session *ses, uint8_t flags, int32_t id, const uint8_t *p,
 		h2s_credit(s);
 		return 0;
 	}
-	buf_compact_above(in, in_pin(&s->c) > 0 ? in_pin(&s->c) :
-	    in->start < s->head_len ? in->start : s->head_len);
+	/* The head stays at the front, parsed or not (in_pin()). */
+	buf_compact_above(in, s->head_len);
 	if (buf_room(in) < len) {
 		log_warn("conn=%llu stream %d: request body over its window",
 		    (unsigned long long)h2->c->id, id);

@@ -358,8 +358,9 @@ h2s_heads(struct conn *c, uint64_t *sent)
 	struct buf		*o = c->out;
 	struct http_parser	 p;
 	nghttp2_data_provider	 dp;
-	char			 status[4];
+	char			 status[3];
 	char			*b;
+	int			 st;
 	size_t			 n;
 
 	while (!s->final_sent && buf_len(o) > 0) {
@@ -374,8 +375,10 @@ h2s_heads(struct conn *c, uint64_t *sent)
 			return -1;
 		}
 		/* A tunnel's 101 is HTTP/2's 200 (RFC 8441 5). */
-		snprintf(status, sizeof(status), "%03d", h.status == 101 ?
-		    200 : h.status);
+		st = h.status == 101 ? 200 : h.status;	/* 100..599 */
+		status[0] = (char)('0' + st / 100);
+		status[1] = (char)('0' + st / 10 % 10);
+		status[2] = (char)('0' + st % 10);
 		nv[0].name = (uint8_t *)":status";
 		nv[0].namelen = 7;
 		nv[0].value = (uint8_t *)status;
@@ -437,13 +440,15 @@ h2s_send(struct conn *c, struct buf *src, size_t n, bool *blocked,
 		errno = EPIPE;
 		return -1;
 	}
-	if (o != NULL && buf_len(o) > 0 && !s->final_sent &&
-	    h2s_heads(c, sent) == -1) {
-		errno = EPROTO;
-		return -1;
+	if (o != NULL && buf_len(o) > 0 && !s->final_sent) {
+		if (h2s_heads(c, sent) == -1) {
+			errno = EPROTO;
+			return -1;
+		}
+		h2_schedule(s->h2);	/* HEADERS to go out */
 	}
 	if ((o == NULL || buf_len(o) == 0) && n == 0)
-		goto out;
+		return 0;	/* nothing new for the session */
 	if (s->q == NULL && (s->q = buf_get()) == NULL) {
 		errno = ENOMEM;
 		return -1;
@@ -472,7 +477,6 @@ h2s_send(struct conn *c, struct buf *src, size_t n, bool *blocked,
 		if (moved < n)
 			*blocked = true;
 	}
-out:
 	nghttp2_session_resume_data(s->h2->ses, s->id);
 	h2_schedule(s->h2);
 	return (ssize_t)moved;
