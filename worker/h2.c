@@ -608,6 +608,9 @@ h2_new(struct conn *c)
 	    CONN_WINDOW);
 	c->pdata = h2;
 	h2->patch = true;
+	/* Frames of many streams share the socket: none waits on another's
+	 * acknowledgement (Nagle). */
+	conn_nodelay(c);
 	/* Whatever came with the handshake is read now. */
 	c->client_readable = true;
 	log_debug("conn=%llu %s HTTP/2", (unsigned long long)c->id,
