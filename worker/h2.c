@@ -20,6 +20,10 @@
  * fills only its own queue. Streams never call the session's send or
  * receive: they queue themselves to run, and the connection runs them
  * between reads and writes.
+ *
+ * A connection idle for a moment sleeps: its session is freed and made
+ * again, level with the client, when the client sends more (h2_sleep(),
+ * h2_wake()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +51,7 @@
 #define STREAMS_SLACK	128	/* streams libnghttp2 takes over the limit,
 				   for us to refuse one by one */
 
-#define TRIM_MS		1000	/* idle this long: the frame buffer goes */
+#define TRIM_MS		1000	/* idle this long: asleep (h2_rest()) */
 #define EMPTY_RATE	100	/* empty DATA frames a second, */
 #define EMPTY_BURST	1000	/* and at once */
 
@@ -284,6 +288,8 @@ on_begin_frame(nghttp2_session *ses, const nghttp2_frame_hd *hd, void *arg)
 	struct h2	*h2 = arg;
 	int32_t		 id = hd->stream_id;
 
+	if (h2->replay)
+		return 0;
 	if (hd->type == NGHTTP2_HEADERS && (id & 1) && id < h2->last_id &&
 	    h2->last_id - id < ID_WINDOW && !id_seen(h2, id))
 		nghttp2_session_terminate_session(ses, NGHTTP2_PROTOCOL_ERROR);
@@ -297,9 +303,10 @@ on_begin_headers(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 	const struct cfg_global *g = G(h2->c);
 	struct h2s	*s;
 
-	if (f->hd.type != NGHTTP2_HEADERS ||
+	if (h2->replay || f->hd.type != NGHTTP2_HEADERS ||
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	h2->resting = false;
 	id_open(h2, f->hd.stream_id);
 	/* One stream over the limit is refused, not the connection. */
 	if (h2->goaway || h2->nstreams >= g->h2_max_streams) {
@@ -329,7 +336,8 @@ on_header(nghttp2_session *ses, const nghttp2_frame *f, nghttp2_rcbuf *name,
 {
 	struct h2s	*s;
 
-	if (f->hd.type == NGHTTP2_HEADERS &&
+	if (!((struct h2 *)arg)->replay &&
+	    f->hd.type == NGHTTP2_HEADERS &&
 	    f->headers.cat == NGHTTP2_HCAT_REQUEST &&
 	    (s = nghttp2_session_get_stream_user_data(ses,
 	    f->hd.stream_id)) != NULL)
@@ -371,6 +379,18 @@ bucket_take(struct bucket *b, int64_t now, double rate, double burst)
 		return false;
 	b->tokens -= 1.0;
 	return true;
+}
+
+/* The client's SETTINGS, kept for a session made while it sleeps. */
+static void
+peer_settings(struct h2 *h2, const nghttp2_settings *f)
+{
+	for (size_t i = 0; i < f->niv; i++)
+		if (f->iv[i].settings_id > 0 &&
+		    f->iv[i].settings_id < H2_NSETTINGS) {
+			h2->peer[f->iv[i].settings_id] = f->iv[i].value;
+			h2->peer_set |= (uint16_t)(1u << f->iv[i].settings_id);
+		}
 }
 
 /*
@@ -423,6 +443,8 @@ on_data(nghttp2_session *ses, uint8_t flags, int32_t id, const uint8_t *p,
 	struct h2s	*s = nghttp2_session_get_stream_user_data(ses, id);
 	struct buf	*in;
 
+	if (h2->replay)
+		return 0;
 	nghttp2_session_consume_connection(ses, len);
 	if (s == NULL)
 		return 0;
@@ -457,6 +479,15 @@ on_frame_recv(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 	int64_t		 now = ev_now(h2->c->w->loop);
 	uint32_t	 rate = G(h2->c)->h2_max_resets;
 
+	if (h2->replay)
+		return 0;
+	if (f->hd.type == NGHTTP2_SETTINGS) {
+		if (!(f->hd.flags & NGHTTP2_FLAG_ACK))
+			peer_settings(h2, &f->settings);
+		else if (h2->unacked > 0)
+			h2->unacked--;
+		return 0;
+	}
 	/* Rapid reset (CVE-2023-44487): streams opened to be cancelled. */
 	if (f->hd.type == NGHTTP2_RST_STREAM && !h2->warned &&
 	    !bucket_take(&h2->resets, now, rate, rate)) {
@@ -498,7 +529,7 @@ on_stream_close(nghttp2_session *ses, int32_t id, uint32_t err, void *arg)
 {
 	struct h2s	*s = nghttp2_session_get_stream_user_data(ses, id);
 
-	if (s == NULL)
+	if (s == NULL || ((struct h2 *)arg)->replay)
 		return 0;
 	nghttp2_session_set_stream_user_data(ses, id, NULL);
 	s->c.why = "stream closed";
@@ -528,6 +559,8 @@ on_frame_send(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 	struct h2	*h2 = arg;
 	struct h2s	*s;
 
+	if (h2->replay)
+		return 0;
 	if (f->hd.type == NGHTTP2_GOAWAY &&
 	    f->goaway.error_code != NGHTTP2_NO_ERROR && !h2->warned) {
 		h2->warned = true;
@@ -579,11 +612,11 @@ h2_setup(const struct cfg_global *g)
 	return 0;
 }
 
-static struct h2 *
-h2_new(struct conn *c)
+/* A session, with our SETTINGS and connection window submitted. */
+static int
+h2_open(struct h2 *h2)
 {
-	const struct cfg_global	*g = G(c);
-	struct h2		*h2;
+	const struct cfg_global	*g = G(h2->c);
 	nghttp2_settings_entry	 iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
 		    g->h2_max_streams + STREAMS_SLACK },
@@ -593,19 +626,36 @@ h2_new(struct conn *c)
 		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
 	};
 
-	if (h2_setup(g) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
+	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
+	    &h2->mem) != 0) {
+		h2->ses = NULL;
+		return -1;
+	}
+	if (nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, iv,
+	    sizeof(iv) / sizeof(iv[0])) != 0 ||
+	    nghttp2_session_set_local_window_size(h2->ses, NGHTTP2_FLAG_NONE,
+	    0, CONN_WINDOW) != 0) {
+		nghttp2_session_del(h2->ses);
+		h2->ses = NULL;
+		return -1;
+	}
+	h2->unacked = 1;
+	return 0;
+}
+
+static struct h2 *
+h2_new(struct conn *c)
+{
+	struct h2	*h2;
+
+	if (h2_setup(G(c)) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
 		return NULL;
 	h2->c = c;
 	h2_mem_init(h2);
-	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
-	    &h2->mem) != 0) {
+	if (h2_open(h2) == -1) {
 		free(h2);
 		return NULL;
 	}
-	nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, iv,
-	    sizeof(iv) / sizeof(iv[0]));
-	nghttp2_session_set_local_window_size(h2->ses, NGHTTP2_FLAG_NONE, 0,
-	    CONN_WINDOW);
 	c->pdata = h2;
 	h2->patch = true;
 	/* Frames of many streams share the socket: none waits on another's
@@ -803,6 +853,245 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 	}
 }
 
+/* ---------------------------------------------------------- asleep --- */
+
+/* Between reads and writes the connection holds no buffer. */
+static void
+h2_bufs_put(struct conn *c, struct h2 *h2)
+{
+	if (c->in != NULL && buf_len(c->in) == 0) {
+		buf_put(c->in);
+		c->in = NULL;
+	}
+	if (c->out != NULL && buf_len(c->out) == 0 && h2->pend_len == 0) {
+		buf_put(c->out);
+		c->out = NULL;
+	}
+}
+
+/*
+ * An idle connection sleeps: its session (some 10K of stream map, HPACK
+ * tables and frame buffer) is freed, to be made again when the client
+ * sends more. Only when nothing is owed either way, all of the client's
+ * window is given back, and its HPACK table for us is empty: a new
+ * session's decoder then agrees with its encoder.
+ */
+static bool
+h2_sleep(struct conn *c, struct h2 *h2)
+{
+	nghttp2_session	*ses = h2->ses;
+
+	h2_bufs_put(c, h2);
+	if (ses == NULL || h2->nstreams > 0 || h2->goaway || h2->fatal ||
+	    h2->unacked > 0 || c->in != NULL || c->out != NULL ||
+	    nghttp2_session_want_write(ses) ||
+	    nghttp2_session_get_hd_inflate_dynamic_table_size(ses) > 0 ||
+	    nghttp2_session_get_effective_recv_data_length(ses) > 0)
+		return false;
+	h2->peer_window = nghttp2_session_get_remote_window_size(ses);
+	nghttp2_session_del(ses);
+	h2->ses = NULL;
+	h2->resting = false;
+	h2->big_dirty = false;
+	h2_mem_slept();
+	log_debug("conn=%llu %s HTTP/2 idle: session put to sleep",
+	    (unsigned long long)c->id, peer_name(c));
+	return true;
+}
+
+/*
+ * Idle a moment: the frame buffer's pages go back, and the connection
+ * sleeps, now or once the client has emptied its HPACK table as asked
+ * (a SETTINGS_HEADER_TABLE_SIZE of 0, then the size again: RFC 7541
+ * 4.2 has its encoder say the smaller). -1: the connection ends.
+ */
+static int
+h2_rest(struct conn *c, struct h2 *h2)
+{
+	nghttp2_settings_entry	 empty = { NGHTTP2_SETTINGS_HEADER_TABLE_SIZE,
+				    0 };
+	nghttp2_settings_entry	 again = { NGHTTP2_SETTINGS_HEADER_TABLE_SIZE,
+				    NGHTTP2_DEFAULT_HEADER_TABLE_SIZE };
+	int32_t			 n;
+	bool			 blocked, moved;
+
+	if (h2->nstreams > 0 || h2->goaway || h2->fatal) {
+		h2_trim(h2);
+		return 0;
+	}
+	h2->resting = true;
+	n = nghttp2_session_get_effective_recv_data_length(h2->ses);
+	if (n > 0)
+		nghttp2_submit_window_update(h2->ses, NGHTTP2_FLAG_NONE, 0, n);
+	if (h2->unacked == 0 &&
+	    nghttp2_session_get_hd_inflate_dynamic_table_size(h2->ses) > 0 &&
+	    nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, &empty,
+	    1) == 0) {
+		h2->unacked++;
+		if (nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, &again,
+		    1) == 0)
+			h2->unacked++;
+	}
+	if (h2_write(c, h2, &blocked, &moved) == -1)
+		return -1;
+	if (blocked)
+		set_client_events(c, EPOLLIN | EPOLLOUT);
+	else if (!h2_sleep(c, h2))
+		h2_trim(h2);
+	return 0;
+}
+
+static uint8_t *
+put_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, int32_t id)
+{
+	p[0] = (uint8_t)(len >> 16);
+	p[1] = (uint8_t)(len >> 8);
+	p[2] = (uint8_t)len;
+	p[3] = type;
+	p[4] = flags;
+	for (int i = 0; i < 4; i++)
+		p[5 + i] = (uint8_t)((uint32_t)id >> (24 - 8 * i));
+	return p + 9;
+}
+
+static uint8_t *
+put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+	return p + 4;
+}
+
+/* The bytes of a response no one sees: zeros, as many as asked. */
+static ssize_t
+replay_body(nghttp2_session *ses, int32_t id, uint8_t *p, size_t len,
+    uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	size_t	*left = src->ptr;
+
+	if (len > *left)
+		len = *left;
+	memset(p, 0, len);
+	*left -= len;
+	if (*left == 0)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)len;
+}
+
+/* Frames a new session reads as the client's; what it answers is known. */
+static int
+h2_replay(struct h2 *h2, const uint8_t *b, const uint8_t *end)
+{
+	const uint8_t	*q;
+	ssize_t		 n;
+
+	if (nghttp2_session_mem_recv(h2->ses, b, (size_t)(end - b)) !=
+	    end - b)
+		return -1;
+	while ((n = nghttp2_session_mem_send(h2->ses, &q)) > 0)
+		;
+	return n == 0 ? 0 : -1;
+}
+
+/* The client's SETTINGS, as a frame; iws: its initial window instead. */
+static uint8_t *
+put_settings(uint8_t *p, const struct h2 *h2, int64_t iws)
+{
+	uint8_t	*f = p + 9;
+
+	for (int id = 1; id < H2_NSETTINGS; id++)
+		if (h2->peer_set & (1u << id)) {
+			*f++ = 0;
+			*f++ = (uint8_t)id;
+			f = put32(f, iws >= 0 &&
+			    id == NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE ?
+			    (uint32_t)iws : h2->peer[id]);
+		}
+	put_frame(p, (size_t)(f - p - 9), NGHTTP2_SETTINGS, 0, 0);
+	return f;
+}
+
+/*
+ * The client sends again: a new session, brought to where the last one
+ * stopped by frames as from the client:
+ *  - the preface with its SETTINGS, and its acknowledgement of ours;
+ *  - the window it had given us to send: a WINDOW_UPDATE for more than
+ *    a new connection's, or for less, a response of as many bytes on
+ *    its newest stream (its stream window opened for the time), which
+ *    go nowhere;
+ *  - HEADERS and RST_STREAM on that newest stream id, so that the ids
+ *    below it are closed (a late WINDOW_UPDATE on one is no error).
+ * The request and the response are both in the static table, which
+ * leaves the new HPACK tables empty, as the client's are.
+ */
+static int
+h2_wake(struct conn *c, struct h2 *h2)
+{
+	static const uint8_t	 req[] = {
+		0x82, 0x87, 0x84,	/* GET https / */
+		0x01, 0x01, 'x',	/* :authority x, not indexed */
+	};
+	static const nghttp2_nv	 status = { (uint8_t *)":status",
+				    (uint8_t *)"200", 7, 3,
+				    NGHTTP2_NV_FLAG_NONE };
+	uint8_t			 b[H2_PREFACE_LEN + 2 * (9 + 6 *
+				    H2_NSETTINGS) + 9 + 13 + 9 + sizeof(req) +
+				    13], *p;
+	int32_t			 win = NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE;
+	size_t			 owed = h2->peer_window < win ?
+				    (size_t)(win - h2->peer_window) : 0;
+	nghttp2_data_provider	 body = { .source.ptr = &owed,
+				    .read_callback = replay_body };
+	bool			 opened = owed > 0 && (h2->peer_set &
+				    (1u << NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE));
+	int			 rv;
+
+	if (h2_open(h2) == -1)
+		return -1;
+	h2->replay = true;
+	memcpy(b, H2_PREFACE, H2_PREFACE_LEN);
+	p = put_settings(b + H2_PREFACE_LEN, h2, opened ? win : -1);
+	p = put_frame(p, 0, NGHTTP2_SETTINGS, NGHTTP2_FLAG_ACK, 0);
+	if (h2->peer_window > win) {
+		p = put_frame(p, 4, NGHTTP2_WINDOW_UPDATE, 0, 0);
+		p = put32(p, (uint32_t)(h2->peer_window - win));
+	}
+	if (h2->last_id > 0) {
+		p = put_frame(p, sizeof(req), NGHTTP2_HEADERS,
+		    NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS,
+		    h2->last_id);
+		memcpy(p, req, sizeof(req));
+		p += sizeof(req);
+	}
+	rv = h2_replay(h2, b, p);
+	if (rv == 0 && owed > 0 && h2->last_id > 0)
+		rv = nghttp2_submit_response(h2->ses, h2->last_id, &status, 1,
+		    &body) == 0 && h2_replay(h2, b, b) == 0 && owed == 0 ?
+		    0 : -1;
+	p = b;
+	if (opened)
+		p = put_settings(p, h2, -1);
+	if (h2->last_id > 0) {
+		p = put_frame(p, 4, NGHTTP2_RST_STREAM, 0, h2->last_id);
+		p = put32(p, NGHTTP2_CANCEL);
+	}
+	if (rv == 0)
+		rv = h2_replay(h2, b, p);
+	h2->replay = false;
+	h2->unacked = 0;
+	if (rv == -1) {
+		nghttp2_session_del(h2->ses);
+		h2->ses = NULL;
+		c->why = "HTTP/2 session could not be made again";
+		return -1;
+	}
+	log_debug("conn=%llu %s HTTP/2 session awake",
+	    (unsigned long long)c->id, peer_name(c));
+	return 0;
+}
+
+/* ------------------------------------------------------------ steps --- */
+
 /*
  * One step of the connection: what the client sent, the streams it
  * woke, what they answered; rounds while something moves, a few at most
@@ -818,6 +1107,12 @@ h2_run(struct conn *c)
 	if (h2 == NULL && (h2 = h2_new(c)) == NULL) {
 		c->why = "out of memory for HTTP/2";
 		return STEP_CLOSE;
+	}
+	if (h2->ses == NULL) {
+		if (!c->client_readable)
+			return STEP_WAIT;	/* asleep */
+		if (h2_wake(c, h2) == -1)
+			return STEP_CLOSE;
 	}
 	for (int turn = 0; turn < RUN_TURNS; turn++) {
 		moved = false;
@@ -849,15 +1144,7 @@ h2_run(struct conn *c)
 		c->why = "HTTP/2 connection done (GOAWAY)";
 		return conn_linger(c);
 	}
-	/* Between reads and writes the connection holds no buffer. */
-	if (c->in != NULL && buf_len(c->in) == 0) {
-		buf_put(c->in);
-		c->in = NULL;
-	}
-	if (c->out != NULL && buf_len(c->out) == 0 && h2->pend_len == 0) {
-		buf_put(c->out);
-		c->out = NULL;
-	}
+	h2_bufs_put(c, h2);
 	ev = EPOLLIN;
 	if (blocked)
 		ev |= EPOLLOUT;
@@ -866,11 +1153,13 @@ h2_run(struct conn *c)
 		if (wrote || c->wait != WAIT_SEND)
 			conn_wait(c, WAIT_SEND);
 	} else if (h2->nstreams == 0) {
-		/* Idle: a moment, to give back the frame buffer, then the
-		 * rest of http2_idle_timeout. */
+		/* Idle: a moment, then asleep (h2_rest()), then the rest
+		 * of http2_idle_timeout. */
+		if (h2->resting && h2->unacked == 0)
+			h2_sleep(c, h2);
 		if (c->wait != WAIT_IDLE || wrote) {
 			h2->idle_since_ms = ev_now(c->w->loop);
-			conn_wait_ms(c, WAIT_IDLE, h2->big_dirty &&
+			conn_wait_ms(c, WAIT_IDLE, h2->ses != NULL &&
 			    TRIM_MS < G(c)->h2_idle_timeout_ms ? TRIM_MS :
 			    G(c)->h2_idle_timeout_ms);
 		}
@@ -893,12 +1182,14 @@ h2_timeout(struct conn *c)
 	}
 	left = G(c)->h2_idle_timeout_ms - (ev_now(c->w->loop) -
 	    h2->idle_since_ms);
-	if (h2->big_dirty && left > 0 && h2->pend_len == 0 &&
-	    (c->out == NULL || buf_len(c->out) == 0)) {
-		h2_trim(h2);
+	if (left > 0) {
+		if (h2->ses != NULL && h2_rest(c, h2) == -1)
+			return STEP_CLOSE;
 		conn_wait_ms(c, WAIT_IDLE, left);
 		return STEP_WAIT;
 	}
+	if (h2->ses == NULL && h2_wake(c, h2) == -1)
+		return STEP_CLOSE;
 	/* Idle: told so, then closed. */
 	h2->goaway = true;
 	nghttp2_session_terminate_session(h2->ses, NGHTTP2_NO_ERROR);
@@ -928,6 +1219,9 @@ h2_drain(struct conn *c)
 
 	if (h2 == NULL || h2->goaway)
 		return;
+	/* Out of memory to wake: shutdown_timeout ends it. */
+	if (h2->ses == NULL && h2_wake(c, h2) == -1)
+		return;
 	h2->goaway = true;
 	nghttp2_submit_goaway(h2->ses, NGHTTP2_FLAG_NONE,
 	    nghttp2_session_get_last_proc_stream_id(h2->ses),
@@ -953,7 +1247,8 @@ h2_end(struct conn *c)
 			conn_result(&s->c, STEP_CLOSE);
 		h2s_free(s);
 	}
-	nghttp2_session_del(h2->ses);
+	if (h2->ses != NULL)
+		nghttp2_session_del(h2->ses);
 	free(h2);
 	c->pdata = NULL;
 }

@@ -16,6 +16,7 @@
 
 #define ID_WINDOW	2048	/* stream ids below the newest remembered */
 #define H2_BIG_MAX	4	/* a session's frame buffers, tracked */
+#define H2_NSETTINGS	10	/* SETTINGS ids kept, 1 to 9 */
 
 struct h2;
 struct buf;
@@ -79,6 +80,21 @@ struct h2 {
 	size_t			 bigsz[H2_BIG_MAX];
 	bool			 big_dirty;	/* written since trimmed */
 	int64_t			 idle_since_ms;	/* no stream open since */
+	/*
+	 * While the connection sleeps (ses NULL), what a new session needs
+	 * to go on where the last one stopped: the client's SETTINGS, and
+	 * what it has given us to send.
+	 */
+	uint32_t		 peer[H2_NSETTINGS];
+	uint16_t		 peer_set;	/* which ids it sent */
+	int32_t			 peer_window;
+	uint8_t			 unacked;	/* our SETTINGS not yet
+						   acknowledged */
+	bool			 resting;	/* idle a moment: asleep once
+						   the client's HPACK table is
+						   empty */
+	bool			 replay;	/* a new session is brought
+						   level: callbacks stand by */
 };
 
 static inline struct h2s *
@@ -97,5 +113,6 @@ void	h2s_credit(struct h2s *);
 /* h2_mem.c: the session's allocator. */
 void	h2_mem_init(struct h2 *);
 void	h2_trim(struct h2 *);
+void	h2_mem_slept(void);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "worker/buf.h"
 #include "worker/h2_int.h"
+#include "worker/proto.h"
 
 #define BIG_MIN		16384
 
@@ -108,6 +109,28 @@ h2_trim(struct h2 *h2)
 	h2->big_dirty = false;
 }
 
+/*
+ * A session put to sleep frees some 10K in small pieces, between what
+ * other connections hold: malloc keeps those pages. Idle connections
+ * come and sleep in crowds, so the pages a crowd left whole are given
+ * back on the worker's next trim, at most once a trim interval.
+ */
+static size_t	slept;
+
+void
+h2_mem_slept(void)
+{
+	slept++;
+}
+
+void
+h2_heap_trim(void)
+{
+	if (slept == 0)
+		return;
+	slept = 0;
+	malloc_trim(0);
+}
 
 void
 h2_mem_init(struct h2 *h2)

@@ -62,4 +62,10 @@ extern const struct proto	proto_h2s;	/* one of its streams */
  */
 int	h2_preface(const struct conn *, bool);
 
+/*
+ * h2_mem.c, from the worker's trim timer: the heap pages that sessions
+ * put to sleep since the last call left free go back to the kernel.
+ */
+void	h2_heap_trim(void);
+
 #endif

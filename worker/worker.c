@@ -27,6 +27,7 @@
 #include "worker/balance.h"
 #include "worker/conn.h"
 #include "worker/metrics.h"
+#include "worker/proto.h"
 #include "worker/req.h"
 #include "worker/spread.h"
 #include "worker/status.h"
@@ -250,6 +251,7 @@ worker_trim(struct ev_loop *loop, void *arg)
 	req_trim();
 	encoder_trim();
 	cache_trim();
+	h2_heap_trim();
 	ev_timer_start(loop, &trim_timer, TRIM_INTERVAL_MS, worker_trim, NULL);
 }
 
