@@ -94,16 +94,19 @@ peer_name(const struct conn *c)
 const struct addr *
 conn_local(struct conn *c)
 {
+	static struct addr	none;
+
 	if (c->parent != NULL)
 		return conn_local(c->parent);
-	if (!c->local_known) {
-		c->local.len = sizeof(c->local.ss);
-		if (getsockname(c->fd, (struct sockaddr *)&c->local.ss,
-		    &c->local.len) == -1)
-			memset(&c->local, 0, sizeof(c->local));
-		c->local_known = true;
+	if (c->local == NULL) {
+		if ((c->local = calloc(1, sizeof(*c->local))) == NULL)
+			return &none;
+		c->local->len = sizeof(c->local->ss);
+		if (getsockname(c->fd, (struct sockaddr *)&c->local->ss,
+		    &c->local->len) == -1)
+			memset(c->local, 0, sizeof(*c->local));
 	}
-	return &c->local;
+	return c->local;
 }
 
 void
@@ -801,6 +804,8 @@ conn_close(struct conn *c)
 	buf_put(c->in);
 	buf_put(c->out);
 	c->in = c->out = NULL;
+	free(c->local);
+	c->local = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -78,9 +78,9 @@ struct conn {
 	void			*ssl;		/* SSL, NULL if not TLS */
 	struct addr		 peer;		/* the client, as a PROXY
 						   header names it */
-	struct addr		 proxy_peer;	/* who sent that header */
-	struct addr		 local;		/* where the client came in:
-						   conn_local() */
+	struct addr		*local;		/* where the client came in:
+						   conn_local(), which finds
+						   it when first asked */
 	const struct proc_listen *listen;
 	struct buf		*in;		/* from the client */
 	struct buf		*out;		/* to the client (heads,
@@ -103,7 +103,6 @@ struct conn {
 	bool			 tls_stuck;	/* OpenSSL holds a TLS record */
 	bool			 tls_sniffed;	/* its first byte was TLS */
 	bool			 plain_on_tls;	/* plain HTTP came instead */
-	bool			 local_known;	/* local is set */
 	const char		*why;		/* close reason, logged at
 						   debug */
 	struct limit_hold	 climits[CFG_CONN_LIMITS_MAX];	/* limit_conn

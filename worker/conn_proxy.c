@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -182,14 +183,17 @@ proxy_apply(struct conn *c, const struct proxy_proto_info *info)
 {
 	char	lb[ADDR_STRLEN];
 
-	c->proxy_peer = c->peer;
+	/* Who sent the header, for the debug line. */
+	if (log_enabled(LOG_LVL_DEBUG))
+		addr_format(&c->peer, lb, sizeof(lb));
 	if (info->has_addr) {
 		c->peer = info->src;
-		c->local = info->dst;
-		c->local_known = true;
+		if (c->local == NULL)
+			c->local = malloc(sizeof(*c->local));
+		if (c->local != NULL)
+			*c->local = info->dst;
 	}
 	if (log_enabled(LOG_LVL_DEBUG)) {
-		addr_format(&c->proxy_peer, lb, sizeof(lb));
 		log_debug("conn=%llu PROXY v%d from %s: %s%s",
 		    (unsigned long long)c->id, info->version, lb,
 		    info->has_addr ? "client " : info->local ? "LOCAL" :

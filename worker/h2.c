@@ -236,7 +236,6 @@ h2s_new(struct h2 *h2, int32_t id)
 	c->fd = -1;
 	c->state = CONN_ACTIVE;
 	c->peer = pc->peer;
-	c->proxy_peer = pc->proxy_peer;
 	c->listen = pc->listen;
 	c->proto = &proto_h2s;
 	c->parent = pc;
