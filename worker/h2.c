@@ -603,12 +603,28 @@ h2_setup(const struct cfg_global *g)
 	    on_frame_send);
 	/* Request bodies are taken as the upstream takes them. */
 	nghttp2_option_set_no_auto_window_update(options, 1);
+	/*
+	 * Response fields are sent from the static table or as literals,
+	 * as nginx and HAProxy do: no dynamic table to search, fill and
+	 * keep for each connection, for a few bytes a response.
+	 */
+	nghttp2_option_set_max_deflate_dynamic_table_size(options, 0);
 	nghttp2_option_set_max_continuations(options,
 	    g->h2_max_continuations);
 	/* Its own limit stays behind ours, which logs what it refuses. */
 	nghttp2_option_set_stream_reset_rate_limit(options,
 	    2 * (uint64_t)g->h2_max_resets, 2 * (uint64_t)g->h2_max_resets);
 	return 0;
+}
+
+/* The session goes, and with it its arena: kept for the next, or not. */
+static void
+h2_close_session(struct h2 *h2, bool keep)
+{
+	if (h2->ses != NULL)
+		nghttp2_session_del(h2->ses);
+	h2->ses = NULL;
+	h2_mem_release(h2, keep);
 }
 
 /* A session, with our SETTINGS and connection window submitted. */
@@ -628,14 +644,14 @@ h2_open(struct h2 *h2)
 	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
 	    &h2->mem) != 0) {
 		h2->ses = NULL;
+		h2_mem_release(h2, true);
 		return -1;
 	}
 	if (nghttp2_submit_settings(h2->ses, NGHTTP2_FLAG_NONE, iv,
 	    sizeof(iv) / sizeof(iv[0])) != 0 ||
 	    nghttp2_session_set_local_window_size(h2->ses, NGHTTP2_FLAG_NONE,
 	    0, CONN_WINDOW) != 0) {
-		nghttp2_session_del(h2->ses);
-		h2->ses = NULL;
+		h2_close_session(h2, true);
 		return -1;
 	}
 	h2->unacked = 1;
@@ -826,7 +842,7 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 				}
 				if (n == 0)
 					break;
-				h2->big_dirty = true;
+				h2_mem_dirty(h2);
 				h2->pend = p;
 				h2->pend_len = (size_t)n;
 			}
@@ -888,11 +904,8 @@ h2_sleep(struct conn *c, struct h2 *h2)
 	    nghttp2_session_get_effective_recv_data_length(ses) > 0)
 		return false;
 	h2->peer_window = nghttp2_session_get_remote_window_size(ses);
-	nghttp2_session_del(ses);
-	h2->ses = NULL;
+	h2_close_session(h2, false);
 	h2->resting = false;
-	h2->big_dirty = false;
-	h2_mem_slept();
 	log_debug("conn=%llu %s HTTP/2 idle: session put to sleep",
 	    (unsigned long long)c->id, peer_name(c));
 	return true;
@@ -1079,8 +1092,7 @@ h2_wake(struct conn *c, struct h2 *h2)
 	h2->replay = false;
 	h2->unacked = 0;
 	if (rv == -1) {
-		nghttp2_session_del(h2->ses);
-		h2->ses = NULL;
+		h2_close_session(h2, true);
 		c->why = "HTTP/2 session could not be made again";
 		return -1;
 	}
@@ -1246,8 +1258,7 @@ h2_end(struct conn *c)
 			conn_result(&s->c, STEP_CLOSE);
 		h2s_free(s);
 	}
-	if (h2->ses != NULL)
-		nghttp2_session_del(h2->ses);
+	h2_close_session(h2, true);
 	free(h2);
 	c->pdata = NULL;
 }

@@ -15,10 +15,10 @@
 #include "worker/h2_head.h"
 
 #define ID_WINDOW	2048	/* stream ids below the newest remembered */
-#define H2_BIG_MAX	4	/* a session's frame buffers, tracked */
 #define H2_NSETTINGS	10	/* SETTINGS ids kept, 1 to 9 */
 
 struct h2;
+struct h2_arena;
 struct buf;
 
 /* A rate with a burst, for what a client may do so often and no more. */
@@ -75,10 +75,8 @@ struct h2 {
 						   is in c->out goes, no more */
 	bool			 patch;		/* its SETTINGS not out yet */
 	bool			 warned;	/* an attack was logged */
-	nghttp2_mem		 mem;		/* its allocator: h2.c */
-	void			*big[H2_BIG_MAX];	/* its frame buffers */
-	size_t			 bigsz[H2_BIG_MAX];
-	bool			 big_dirty;	/* written since trimmed */
+	nghttp2_mem		 mem;		/* its allocator: h2_mem.c */
+	struct h2_arena		*arena;		/* and what it has */
 	int64_t			 idle_since_ms;	/* no stream open since */
 	/*
 	 * While the connection sleeps (ses NULL), what a new session needs
@@ -113,6 +111,7 @@ void	h2s_credit(struct h2s *);
 /* h2_mem.c: the session's allocator. */
 void	h2_mem_init(struct h2 *);
 void	h2_trim(struct h2 *);
-void	h2_mem_slept(void);
+void	h2_mem_dirty(struct h2 *);
+void	h2_mem_release(struct h2 *, bool);
 
 #endif

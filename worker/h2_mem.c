@@ -1,12 +1,16 @@
 /*
- * The allocator of an HTTP/2 connection's libnghttp2 session. Its frame
- * buffer (16K, where each frame is written before it goes out) is a
- * mapping of its own, whose pages go back to the kernel once the
- * connection has been idle for a moment (h2_trim()): an idle connection
- * holds the session's state, not its last frames. Everything else goes
- * to malloc.
+ * The allocator of an HTTP/2 connection's libnghttp2 session: an arena
+ * of its own, in 16K chunks from a page cache, with a free list per size
+ * class. The session's pieces (its struct, stream map, HPACK tables,
+ * streams, header strings) are not scattered between the TLS state of
+ * other connections in the heap: when the session is freed, at a sleep
+ * (h2.c) or the end, its chunks go back whole, and leave no holes. Its
+ * frame buffers (16K and more) are mappings of their own, whose pages
+ * go back when the connection has been idle a moment (h2_trim()).
+ *
+ * Under AddressSanitizer the arena is not used: malloc, which it checks.
  */
-#include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,129 +19,332 @@
 #include "worker/h2_int.h"
 #include "worker/proto.h"
 
-#define BIG_MIN		16384
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_OFF	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_OFF	1
+#endif
+#endif
+
+#define CHUNK		16384	/* the arena grows by this */
+#define BIG_MIN		16384	/* a mapping of its own from this size */
+#define BIG_MAX		4	/* of those, tracked for h2_trim() */
+#define HDR		8	/* before each piece: its class */
+#define LARGE		0xffff	/* a class: malloc'd (over CLASS_MAX) */
+#define ALIGN		8
+
+static const uint16_t	class_size[] = {
+	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
+	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 4096,
+	5120, 6144, 8192,
+};
+#define NCLASS		(sizeof(class_size) / sizeof(class_size[0]))
+#define CLASS_MAX	8192
+
+/* At the start of each chunk. */
+struct chunk {
+	struct chunk	*next;
+	uint64_t	 pad;
+};
+
+/* At the start of the first chunk: the whole arena of a session. */
+struct h2_arena {
+	struct chunk	*chunks;
+	char		*cur, *end;	/* what is left of the newest chunk */
+	void		*free[NCLASS];
+	void		*big[BIG_MAX];	/* frame buffers */
+	size_t		 bigsz[BIG_MAX];
+	bool		 big_dirty;	/* written since trimmed */
+};
+
+/* Chunks between sessions; what stays unused goes back (h2_heap_trim()). */
+static struct page_cache	chunk_cache = {
+	.size = CHUNK, .keep = 4096, .floor = 4
+};
+
+#ifndef ARENA_OFF
+static unsigned
+size_class(size_t n)
+{
+	unsigned	k;
+
+	if (n <= 128)
+		return n == 0 ? 0 : (unsigned)((n - 1) / 16);
+	for (k = 8; class_size[k] < n; k++)
+		;
+	return k;
+}
+
+static struct h2_arena *
+arena_new(void)
+{
+	struct chunk	*ch;
+	struct h2_arena	*a;
+
+	if ((ch = pc_get(&chunk_cache)) == NULL)
+		return NULL;
+	ch->next = NULL;
+	a = (struct h2_arena *)(void *)(ch + 1);
+	memset(a, 0, sizeof(*a));
+	a->chunks = ch;
+	a->cur = (char *)(a + 1);
+	a->cur += (ALIGN - (uintptr_t)a->cur % ALIGN) % ALIGN;
+	a->end = (char *)ch + CHUNK;
+	return a;
+}
+
+/* Room for need bytes: what is left of the newest chunk, or a new one. */
+static char *
+arena_take(struct h2_arena *a, size_t need)
+{
+	struct chunk	*ch;
+	char		*p;
+
+	if ((size_t)(a->end - a->cur) < need) {
+		if ((ch = pc_get(&chunk_cache)) == NULL)
+			return NULL;
+		ch->next = a->chunks;
+		a->chunks = ch;
+		a->cur = (char *)(ch + 1);
+		a->end = (char *)ch + CHUNK;
+	}
+	p = a->cur;
+	a->cur += need;
+	return p;
+}
 
 static int
-mem_big_slot(const struct h2 *h2, const void *q)
+big_slot(const struct h2_arena *a, const void *q)
 {
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] != NULL && h2->big[i] == q)
+	for (int i = 0; i < BIG_MAX; i++)
+		if (a->big[i] != NULL && a->big[i] == q)
 			return i;
 	return -1;
 }
 
 static void *
-mem_big(struct h2 *h2, size_t n)
+big_alloc(struct h2_arena *a, size_t n)
 {
 	size_t	 len = (n + 4095) & ~(size_t)4095;
 	void	*p;
 	int	 i;
 
-	for (i = 0; i < H2_BIG_MAX && h2->big[i] != NULL; i++)
+	for (i = 0; i < BIG_MAX && a->big[i] != NULL; i++)
 		;
-	if (i == H2_BIG_MAX)
-		return malloc(n);	/* not tracked, never trimmed */
+	if (i == BIG_MAX)
+		return NULL;
 	if ((p = pages_alloc(len)) == NULL)
 		return NULL;
-	h2->big[i] = p;
-	h2->bigsz[i] = len;
+	a->big[i] = p;
+	a->bigsz[i] = len;
 	return p;
+}
+
+static void *
+mem_malloc(size_t n, void *arg)
+{
+	struct h2	*h2 = arg;
+	struct h2_arena	*a = h2->arena;
+	uint64_t	*hdr;
+	unsigned	 k;
+	void		*p;
+
+	if (a == NULL && (a = h2->arena = arena_new()) == NULL)
+		return NULL;
+	if (n >= BIG_MIN && (p = big_alloc(a, n)) != NULL)
+		return p;
+	if (n > CLASS_MAX) {
+		if ((hdr = malloc(HDR + n)) == NULL)
+			return NULL;
+		*hdr = LARGE;
+		return hdr + 1;
+	}
+	k = size_class(n);
+	if ((p = a->free[k]) != NULL) {
+		a->free[k] = *(void **)p;
+		return p;
+	}
+	if ((hdr = (uint64_t *)(void *)arena_take(a, HDR +
+	    class_size[k])) == NULL)
+		return NULL;
+	*hdr = k;
+	return hdr + 1;
 }
 
 static void
 mem_free(void *q, void *arg)
 {
 	struct h2	*h2 = arg;
+	struct h2_arena	*a = h2->arena;
+	uint64_t	*hdr;
 	int		 i;
 
 	if (q == NULL)
 		return;
-	if ((i = mem_big_slot(h2, q)) == -1) {
-		free(q);
+	if ((i = big_slot(a, q)) != -1) {
+		pages_free(q, a->bigsz[i]);
+		a->big[i] = NULL;
 		return;
 	}
-	pages_free(q, h2->bigsz[i]);
-	h2->big[i] = NULL;
-}
-
-static void *
-mem_malloc(size_t n, void *arg)
-{
-	return n >= BIG_MIN ? mem_big(arg, n) : malloc(n);
+	hdr = (uint64_t *)q - 1;
+	if (*hdr == LARGE) {
+		free(hdr);
+		return;
+	}
+	*(void **)q = a->free[*hdr];
+	a->free[*hdr] = q;
 }
 
 static void *
 mem_calloc(size_t k, size_t n, void *arg)
 {
-	/* Fresh mappings are zeroed already. */
-	return k * n >= BIG_MIN ? mem_big(arg, k * n) : calloc(k, n);
+	struct h2	*h2 = arg;
+	void		*p;
+
+	if (n != 0 && k > SIZE_MAX / n)
+		return NULL;
+	if ((p = mem_malloc(k * n, arg)) != NULL &&
+	    big_slot(h2->arena, p) == -1)	/* fresh mappings are zeroed */
+		memset(p, 0, k * n);
+	return p;
+}
+
+static size_t
+mem_size(const struct h2_arena *a, void *q)
+{
+	uint64_t	*hdr = (uint64_t *)q - 1;
+	int		 i;
+
+	if ((i = big_slot(a, q)) != -1)
+		return a->bigsz[i];
+	return *hdr == LARGE ? SIZE_MAX : class_size[*hdr];
 }
 
 static void *
 mem_realloc(void *q, size_t n, void *arg)
 {
 	struct h2	*h2 = arg;
+	uint64_t	*hdr;
 	size_t		 old;
 	void		*r;
-	int		 i;
 
 	if (q == NULL)
 		return mem_malloc(n, arg);
-	i = mem_big_slot(h2, q);
-	if (i == -1 && n < BIG_MIN)
-		return realloc(q, n);
-	old = i != -1 ? h2->bigsz[i] : malloc_usable_size(q);
-	if (i != -1 && n <= old)
+	if ((old = mem_size(h2->arena, q)) == SIZE_MAX) {
+		/* Large stays large. */
+		hdr = (uint64_t *)q - 1;
+		if ((hdr = realloc(hdr, HDR + n)) == NULL)
+			return NULL;
+		return hdr + 1;
+	}
+	if (n <= old)
 		return q;
 	if ((r = mem_malloc(n, arg)) == NULL)
 		return NULL;
-	memcpy(r, q, old < n ? old : n);
+	memcpy(r, q, old);
 	mem_free(q, arg);
 	return r;
 }
 
+#endif
+
 /*
- * Idle for a moment (h2.c's TRIM_MS), nothing owed: what the frame buffers held has gone
- * out, and their pages go back to the kernel (zero when next touched).
+ * Idle for a moment (h2.c's TRIM_MS), nothing owed: what the frame
+ * buffers held has gone out, and their pages go back to the kernel
+ * (zero when next touched).
  */
 void
 h2_trim(struct h2 *h2)
 {
-	for (int i = 0; i < H2_BIG_MAX; i++)
-		if (h2->big[i] != NULL)
-			madvise(h2->big[i], h2->bigsz[i], MADV_DONTNEED);
-	h2->big_dirty = false;
+	struct h2_arena	*a = h2->arena;
+
+	if (a == NULL || !a->big_dirty)
+		return;
+	for (int i = 0; i < BIG_MAX; i++)
+		if (a->big[i] != NULL)
+			madvise(a->big[i], a->bigsz[i], MADV_DONTNEED);
+	a->big_dirty = false;
+}
+
+/* The session wrote into its frame buffer. */
+void
+h2_mem_dirty(struct h2 *h2)
+{
+	if (h2->arena != NULL)
+		h2->arena->big_dirty = true;
 }
 
 /*
- * A session put to sleep frees some 10K in small pieces, between what
- * other connections hold: malloc keeps those pages. Idle connections
- * come and sleep in crowds, so the pages a crowd left whole are given
- * back on the worker's next trim, at most once a trim interval.
+ * The session is deleted: its chunks go back whole, to the cache for the
+ * next session, or for a sleep (keep false), to the kernel at once.
  */
-static size_t	slept;
-
 void
-h2_mem_slept(void)
+h2_mem_release(struct h2 *h2, bool keep)
 {
-	slept++;
+	struct h2_arena	*a = h2->arena;
+	struct chunk	*ch, *next;
+
+	if (a == NULL)
+		return;
+	for (int i = 0; i < BIG_MAX; i++)
+		pages_free(a->big[i], a->bigsz[i]);
+	h2->arena = NULL;
+	/* a itself is in the last chunk. */
+	for (ch = a->chunks; ch != NULL; ch = next) {
+		next = ch->next;
+		if (keep)
+			pc_put(&chunk_cache, ch);
+		else
+			pages_free(ch, CHUNK);
+	}
 }
 
 void
 h2_heap_trim(void)
 {
-	if (slept == 0)
-		return;
-	slept = 0;
-	malloc_trim(0);
+	pc_trim(&chunk_cache);
 }
+
+#ifdef ARENA_OFF
+static void *
+plain_malloc(size_t n, void *arg)
+{
+	return malloc(n);
+}
+
+static void
+plain_free(void *q, void *arg)
+{
+	free(q);
+}
+
+static void *
+plain_calloc(size_t k, size_t n, void *arg)
+{
+	return calloc(k, n);
+}
+
+static void *
+plain_realloc(void *q, size_t n, void *arg)
+{
+	return realloc(q, n);
+}
+#endif
 
 void
 h2_mem_init(struct h2 *h2)
 {
 	h2->mem.mem_user_data = h2;
+#ifdef ARENA_OFF
+	h2->mem.malloc = plain_malloc;
+	h2->mem.free = plain_free;
+	h2->mem.calloc = plain_calloc;
+	h2->mem.realloc = plain_realloc;
+#else
 	h2->mem.malloc = mem_malloc;
 	h2->mem.free = mem_free;
 	h2->mem.calloc = mem_calloc;
 	h2->mem.realloc = mem_realloc;
+#endif
 }
