@@ -127,6 +127,13 @@ addr_parse(struct addr *a, const char *s, bool resolve, char *err,
 			    host, gai_strerror(e));
 			return -1;
 		}
+		if ((res->ai_family != AF_INET && res->ai_family != AF_INET6) ||
+		    res->ai_addrlen > sizeof(a->ss)) {
+			snprintf(err, errlen, "\"%s\" resolves to no IPv4 or "
+			    "IPv6 address", host);
+			freeaddrinfo(res);
+			return -1;
+		}
 		memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
 		a->len = res->ai_addrlen;
 		if (a->ss.ss_family == AF_INET)
@@ -252,7 +259,7 @@ cidr_parse(struct cidr *c, const char *s)
 }
 
 bool
-cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
+cidr_match(const struct cidr *c, const union sockaddr_ip *ss)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 	const unsigned char	*a;

@@ -7,12 +7,27 @@
 #define COMMON_ADDR_H
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define ADDR_STRLEN	64	/* "[v6]:port" fits */
 
+/*
+ * An IPv4 or IPv6 socket address: all frontd listens on, connects to and
+ * is told of (a PROXY header naming a UNIX socket changes no address).
+ * 28 bytes where a sockaddr_storage has 128: one is in each connection.
+ */
+union sockaddr_ip {
+	struct {
+		sa_family_t	 ss_family;
+	};
+	struct sockaddr		 sa;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+};
+
 struct addr {
-	struct sockaddr_storage	ss;
+	union sockaddr_ip	ss;
 	socklen_t		len;
 };
 
@@ -24,7 +39,7 @@ struct cidr {
 };
 
 int	cidr_parse(struct cidr *, const char *);
-bool	cidr_match(const struct cidr *, const struct sockaddr_storage *);
+bool	cidr_match(const struct cidr *, const union sockaddr_ip *);
 void	cidr_format(const struct cidr *, char *, size_t);
 int	addr_parse_ip(struct addr *, const char *, size_t);
 

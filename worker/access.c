@@ -34,7 +34,7 @@ listener(const struct conn *c)
 
 /* The first rule that matches a, if any: *allow says what it says. */
 static bool
-acl_match(const struct cfg_acl *acl, const struct sockaddr_storage *a,
+acl_match(const struct cfg_acl *acl, const union sockaddr_ip *a,
     bool *allow, size_t *which)
 {
 	for (size_t i = 0; i < acl->n; i++)
@@ -47,7 +47,7 @@ acl_match(const struct cfg_acl *acl, const struct sockaddr_storage *a,
 }
 
 static bool
-trusted(const struct cfg_global *g, const struct sockaddr_storage *a)
+trusted(const struct cfg_global *g, const union sockaddr_ip *a)
 {
 	for (size_t i = 0; i < g->ntrusted_proxies; i++)
 		if (cidr_match(&g->trusted_proxies[i], a))

@@ -157,7 +157,7 @@ balance_key(const struct conn *c, const struct cfg_upstream *up,
 	size_t		 len;
 
 	if (key == LB_KEY_ADDR) {
-		const struct sockaddr_storage *ss = &c->req->client.ss;
+		const union sockaddr_ip *ss = &c->req->client.ss;
 
 		if (ss->ss_family == AF_INET)
 			return hash32(&((const struct sockaddr_in *)ss)->

@@ -640,9 +640,10 @@ h2_open(struct h2 *h2)
 		    g->h2_max_header_list },
 		{ NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1 },
 	};
+	nghttp2_mem		 mem = h2_mem(h2);
 
 	if (nghttp2_session_server_new3(&h2->ses, callbacks, h2, options,
-	    &h2->mem) != 0) {
+	    &mem) != 0) {
 		h2->ses = NULL;
 		h2_mem_release(h2, true);
 		return -1;
@@ -666,7 +667,6 @@ h2_new(struct conn *c)
 	if (h2_setup(G(c)) == -1 || (h2 = calloc(1, sizeof(*h2))) == NULL)
 		return NULL;
 	h2->c = c;
-	h2_mem_init(h2);
 	if (h2_open(h2) == -1) {
 		free(h2);
 		return NULL;

@@ -75,8 +75,7 @@ struct h2 {
 						   is in c->out goes, no more */
 	bool			 patch;		/* its SETTINGS not out yet */
 	bool			 warned;	/* an attack was logged */
-	nghttp2_mem		 mem;		/* its allocator: h2_mem.c */
-	struct h2_arena		*arena;		/* and what it has */
+	struct h2_arena		*arena;		/* its allocator's: h2_mem.c */
 	int64_t			 idle_since_ms;	/* no stream open since */
 	/*
 	 * While the connection sleeps (ses NULL), what a new session needs
@@ -109,7 +108,7 @@ void	h2s_free(struct h2s *);
 void	h2s_credit(struct h2s *);
 
 /* h2_mem.c: the session's allocator. */
-void	h2_mem_init(struct h2 *);
+nghttp2_mem h2_mem(struct h2 *);
 void	h2_trim(struct h2 *);
 void	h2_mem_dirty(struct h2 *);
 void	h2_mem_release(struct h2 *, bool);

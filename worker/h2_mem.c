@@ -332,19 +332,17 @@ plain_realloc(void *q, size_t n, void *arg)
 }
 #endif
 
-void
-h2_mem_init(struct h2 *h2)
+/* The allocator for a new session of h2 (which copies it). */
+nghttp2_mem
+h2_mem(struct h2 *h2)
 {
-	h2->mem.mem_user_data = h2;
 #ifdef ARENA_OFF
-	h2->mem.malloc = plain_malloc;
-	h2->mem.free = plain_free;
-	h2->mem.calloc = plain_calloc;
-	h2->mem.realloc = plain_realloc;
+	nghttp2_mem	m = { h2, plain_malloc, plain_free, plain_calloc,
+			    plain_realloc };
 #else
-	h2->mem.malloc = mem_malloc;
-	h2->mem.free = mem_free;
-	h2->mem.calloc = mem_calloc;
-	h2->mem.realloc = mem_realloc;
+	nghttp2_mem	m = { h2, mem_malloc, mem_free, mem_calloc,
+			    mem_realloc };
 #endif
+
+	return m;
 }
