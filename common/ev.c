@@ -159,19 +159,24 @@ void
 ev_timer_start(struct ev_loop *loop, struct ev_timer *t, int64_t ms,
     ev_timer_fn *cb, void *arg)
 {
-	int64_t	old = t->deadline_ms;
+	int64_t	due = loop->now_ms + ms;
 
-	t->deadline_ms = loop->now_ms + ms;
 	t->cb = cb;
 	t->arg = arg;
-	/* Armed already (a wait changing into the next): move it in place. */
+	t->due_ms = due;
+	/*
+	 * Armed already (a wait changing into the next). Later, as most
+	 * are (an idle timer pushed back by each request): it keeps its
+	 * place, and is put back when it comes up. Sooner: moved up.
+	 */
 	if (t->idx != 0) {
-		if (t->deadline_ms < old)
+		if (due < t->deadline_ms) {
+			t->deadline_ms = due;
 			heap_up(loop, t->idx - 1);
-		else if (t->deadline_ms > old)
-			heap_down(loop, t->idx - 1);
+		}
 		return;
 	}
+	t->deadline_ms = due;
 	if (loop->nheap == loop->heapcap) {
 		loop->heapcap = loop->heapcap ? loop->heapcap * 2 : 64;
 		loop->heap = xrealloc(loop->heap, loop->heapcap,
@@ -250,6 +255,12 @@ ev_run(struct ev_loop *loop)
 		    loop->heap[0]->deadline_ms <= loop->now_ms; due--) {
 			struct ev_timer *t = loop->heap[0];
 
+			if (t->due_ms > loop->now_ms) {
+				/* Pushed back: its real place now. */
+				t->deadline_ms = t->due_ms;
+				heap_down(loop, 0);
+				continue;
+			}
 			ev_timer_stop(loop, t);
 			t->cb(loop, t->arg);
 			if (loop->stop)
