@@ -40,10 +40,22 @@ result(SSL *ssl, int n, bool reading)
 	}
 }
 
+/*
+ * SSL_get_error() needs the thread's error queue empty before the call:
+ * emptied only when it is not, which is after a failure (clearing all of
+ * its slots each time cost more than the check).
+ */
+static void
+err_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 ssize_t
 tlsio_read(SSL *ssl, void *p, size_t len)
 {
-	ERR_clear_error();
+	err_clear();
 	return result(ssl, SSL_read(ssl, p, len > INT32_MAX ? INT32_MAX :
 	    (int)len), true);
 }
@@ -70,7 +82,7 @@ tlsio_write2(SSL *ssl, const void *a, size_t alen, const void *b, size_t blen)
 	}
 	if (len == 0)
 		return 0;
-	ERR_clear_error();
+	err_clear();
 	return result(ssl, SSL_write(ssl, p, len > INT32_MAX ? INT32_MAX :
 	    (int)len), false);
 }
