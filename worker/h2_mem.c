@@ -8,7 +8,9 @@
  * frame buffers (16K and more) are mappings of their own, whose pages
  * go back when the connection has been idle a moment (h2_trim()).
  *
- * Under AddressSanitizer the arena is not used: malloc, which it checks.
+ * Under AddressSanitizer, what no one holds is poisoned: a free piece,
+ * the headers, the slack of a class past the size asked for, the rest of
+ * a chunk; a read or write there is reported as on malloc's memory.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,11 +22,20 @@
 #include "worker/proto.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define ARENA_OFF	1
+#define ARENA_ASAN	1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define ARENA_OFF	1
+#define ARENA_ASAN	1
 #endif
+#endif
+
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
 #endif
 
 #define CHUNK		16384	/* the arena grows by this */
@@ -63,7 +74,6 @@ static struct page_cache	chunk_cache = {
 	.size = CHUNK, .keep = 4096, .floor = 4
 };
 
-#ifndef ARENA_OFF
 static unsigned
 size_class(size_t n)
 {
@@ -91,6 +101,7 @@ arena_new(void)
 	a->cur = (char *)(a + 1);
 	a->cur += (ALIGN - (uintptr_t)a->cur % ALIGN) % ALIGN;
 	a->end = (char *)ch + CHUNK;
+	POISON(a->cur, (size_t)(a->end - a->cur));
 	return a;
 }
 
@@ -108,6 +119,7 @@ arena_take(struct h2_arena *a, size_t need)
 		a->chunks = ch;
 		a->cur = (char *)(ch + 1);
 		a->end = (char *)ch + CHUNK;
+		POISON(a->cur, (size_t)(a->end - a->cur));
 	}
 	p = a->cur;
 	a->cur += need;
@@ -141,12 +153,39 @@ big_alloc(struct h2_arena *a, size_t n)
 	return p;
 }
 
+/*
+ * A piece's header: its class, and the size it was asked for (the rest
+ * of the class is slack, poisoned under AddressSanitizer).
+ */
+static uint64_t
+hdr_get(const void *q)
+{
+	const uint64_t	*hdr = (const uint64_t *)q - 1;
+	uint64_t	 v;
+
+	UNPOISON(hdr, HDR);
+	v = *hdr;
+	if ((v & 0xffff) != LARGE)
+		POISON(hdr, HDR);
+	return v;
+}
+
+static void *
+hdr_set(void *hdr, unsigned k, size_t n)
+{
+	UNPOISON(hdr, HDR);
+	*(uint64_t *)hdr = k | (uint64_t)n << 16;
+	if (k != LARGE)
+		POISON(hdr, HDR);
+	UNPOISON((char *)hdr + HDR, n);
+	return (char *)hdr + HDR;
+}
+
 static void *
 mem_malloc(size_t n, void *arg)
 {
 	struct h2	*h2 = arg;
 	struct h2_arena	*a = h2->arena;
-	uint64_t	*hdr;
 	unsigned	 k;
 	void		*p;
 
@@ -154,22 +193,18 @@ mem_malloc(size_t n, void *arg)
 		return NULL;
 	if (n >= BIG_MIN && (p = big_alloc(a, n)) != NULL)
 		return p;
-	if (n > CLASS_MAX) {
-		if ((hdr = malloc(HDR + n)) == NULL)
-			return NULL;
-		*hdr = LARGE;
-		return hdr + 1;
-	}
+	if (n > CLASS_MAX)
+		return (p = malloc(HDR + n)) == NULL ? NULL :
+		    hdr_set(p, LARGE, 0);
 	k = size_class(n);
 	if ((p = a->free[k]) != NULL) {
+		UNPOISON(p, sizeof(void *));
 		a->free[k] = *(void **)p;
-		return p;
+		return hdr_set((char *)p - HDR, k, n);
 	}
-	if ((hdr = (uint64_t *)(void *)arena_take(a, HDR +
-	    class_size[k])) == NULL)
+	if ((p = arena_take(a, HDR + class_size[k])) == NULL)
 		return NULL;
-	*hdr = k;
-	return hdr + 1;
+	return hdr_set(p, k, n);
 }
 
 static void
@@ -177,7 +212,7 @@ mem_free(void *q, void *arg)
 {
 	struct h2	*h2 = arg;
 	struct h2_arena	*a = h2->arena;
-	uint64_t	*hdr;
+	unsigned	 k;
 	int		 i;
 
 	if (q == NULL)
@@ -187,13 +222,14 @@ mem_free(void *q, void *arg)
 		a->big[i] = NULL;
 		return;
 	}
-	hdr = (uint64_t *)q - 1;
-	if (*hdr == LARGE) {
-		free(hdr);
+	if ((k = hdr_get(q) & 0xffff) == LARGE) {
+		free((char *)q - HDR);
 		return;
 	}
-	*(void **)q = a->free[*hdr];
-	a->free[*hdr] = q;
+	UNPOISON(q, sizeof(void *));
+	*(void **)q = a->free[k];
+	POISON(q, class_size[k]);
+	a->free[k] = q;
 }
 
 static void *
@@ -210,44 +246,37 @@ mem_calloc(size_t k, size_t n, void *arg)
 	return p;
 }
 
-static size_t
-mem_size(const struct h2_arena *a, void *q)
-{
-	uint64_t	*hdr = (uint64_t *)q - 1;
-	int		 i;
-
-	if ((i = big_slot(a, q)) != -1)
-		return a->bigsz[i];
-	return *hdr == LARGE ? SIZE_MAX : class_size[*hdr];
-}
-
 static void *
 mem_realloc(void *q, size_t n, void *arg)
 {
 	struct h2	*h2 = arg;
-	uint64_t	*hdr;
 	size_t		 old;
+	uint64_t	 v;
+	unsigned	 k;
 	void		*r;
+	int		 i;
 
 	if (q == NULL)
 		return mem_malloc(n, arg);
-	if ((old = mem_size(h2->arena, q)) == SIZE_MAX) {
+	if ((i = big_slot(h2->arena, q)) != -1) {
+		if (n <= h2->arena->bigsz[i])
+			return q;
+		old = h2->arena->bigsz[i];
+	} else if ((k = (v = hdr_get(q)) & 0xffff) == LARGE) {
 		/* Large stays large. */
-		hdr = (uint64_t *)q - 1;
-		if ((hdr = realloc(hdr, HDR + n)) == NULL)
+		if ((r = realloc((char *)q - HDR, HDR + n)) == NULL)
 			return NULL;
-		return hdr + 1;
-	}
-	if (n <= old)
-		return q;
+		return (char *)r + HDR;
+	} else if (n <= class_size[k]) {
+		return hdr_set((char *)q - HDR, k, n);
+	} else
+		old = v >> 16;
 	if ((r = mem_malloc(n, arg)) == NULL)
 		return NULL;
-	memcpy(r, q, old);
+	memcpy(r, q, old < n ? old : n);
 	mem_free(q, arg);
 	return r;
 }
-
-#endif
 
 /*
  * Idle for a moment (h2.c's TRIM_MS), nothing owed: what the frame
@@ -293,6 +322,7 @@ h2_mem_release(struct h2 *h2, bool keep)
 	/* a itself is in the last chunk. */
 	for (ch = a->chunks; ch != NULL; ch = next) {
 		next = ch->next;
+		UNPOISON(ch, CHUNK);
 		if (keep)
 			pc_put(&chunk_cache, ch);
 		else
@@ -306,43 +336,12 @@ h2_heap_trim(void)
 	pc_trim(&chunk_cache);
 }
 
-#ifdef ARENA_OFF
-static void *
-plain_malloc(size_t n, void *arg)
-{
-	return malloc(n);
-}
-
-static void
-plain_free(void *q, void *arg)
-{
-	free(q);
-}
-
-static void *
-plain_calloc(size_t k, size_t n, void *arg)
-{
-	return calloc(k, n);
-}
-
-static void *
-plain_realloc(void *q, size_t n, void *arg)
-{
-	return realloc(q, n);
-}
-#endif
-
 /* The allocator for a new session of h2 (which copies it). */
 nghttp2_mem
 h2_mem(struct h2 *h2)
 {
-#ifdef ARENA_OFF
-	nghttp2_mem	m = { h2, plain_malloc, plain_free, plain_calloc,
-			    plain_realloc };
-#else
 	nghttp2_mem	m = { h2, mem_malloc, mem_free, mem_calloc,
 			    mem_realloc };
-#endif
 
 	return m;
 }
