@@ -1174,8 +1174,10 @@ h2_run(struct conn *c)
 			    TRIM_MS < G(c)->h2_idle_timeout_ms ? TRIM_MS :
 			    G(c)->h2_idle_timeout_ms);
 		}
-	} else
+	} else if (c->wait != WAIT_IDLE)
 		ev_timer_stop(c->w->loop, &c->timer);
+	/* With streams open, an idle timer left armed does nothing when it
+	 * comes: moving it on each request costs less than stopping it. */
 	return STEP_WAIT;
 }
 
@@ -1191,6 +1193,8 @@ h2_timeout(struct conn *c)
 		c->why = "client send timeout";
 		return STEP_CLOSE;
 	}
+	if (h2->nstreams > 0)
+		return STEP_WAIT;	/* not idle: h2_run() sets it again */
 	left = G(c)->h2_idle_timeout_ms - (ev_now(c->w->loop) -
 	    h2->idle_since_ms);
 	if (left > 0) {
