@@ -16,12 +16,13 @@ struct buf {
 	char		 data[BUF_SIZE];
 };
 
-/* A free list of same-sized mappings; see buf.c. */
+/* A stack of same-sized mappings, free; see buf.c. */
 struct page_cache {
 	size_t		 size;		/* of each object */
 	size_t		 keep;		/* at most this many cached */
 	size_t		 floor;		/* never trimmed below */
-	void		*list;
+	void		**stack;	/* the newest on top */
+	size_t		 cap;
 	size_t		 n;		/* cached now */
 	size_t		 low;		/* fewest cached since the last trim */
 };
