@@ -273,7 +273,9 @@ ev_run(struct ev_loop *loop)
 		if (loop->nheap > 0) {
 			int64_t d = loop->heap[0]->deadline_ms - loop->now_ms;
 
-			timeout = d > 60000 ? 60000 : (int)d;
+			/* Past due (left for the next turn): no waiting. A
+			 * negative timeout would wait forever. */
+			timeout = d < 0 ? 0 : d > 60000 ? 60000 : (int)d;
 		}
 		n = epoll_wait(loop->epfd, evs, EV_BATCH, timeout);
 		if (n == -1) {
