@@ -28,7 +28,7 @@ static int64_t	refused_log_ms = -REFUSED_LOG_MS;
 static size_t	refused_since;	/* not logged since that line */
 
 static enum step	proxy_refuse(struct conn *, const char *);
-static void		proxy_apply(struct conn *,
+static int		proxy_apply(struct conn *,
 			    const struct proxy_proto_info *);
 
 static const struct cfg_listener *
@@ -137,7 +137,10 @@ conn_proxy_read(struct conn *c)
 		set_client_events(c, EPOLLIN);
 		return STEP_WAIT;
 	}
-	proxy_apply(c, &info);
+	if (proxy_apply(c, &info) == -1) {
+		c->why = "out of memory for the PROXY header's address";
+		return STEP_CLOSE;
+	}
 	buf_put(c->in);
 	c->in = NULL;
 	/* The client is known now: its connections are counted. */
@@ -176,9 +179,9 @@ proxy_refuse(struct conn *c, const char *why)
  * The client named by the header becomes the peer, for everything after:
  * access rules, trusted_proxies, X-Forwarded-For, limits and logs. A
  * header without addresses (LOCAL: the balancer's own check; UNKNOWN;
- * a UNIX socket) leaves the peer as it is.
+ * a UNIX socket) leaves the peer as it is. -1: out of memory.
  */
-static void
+static int
 proxy_apply(struct conn *c, const struct proxy_proto_info *info)
 {
 	char	lb[ADDR_STRLEN];
@@ -188,10 +191,10 @@ proxy_apply(struct conn *c, const struct proxy_proto_info *info)
 		addr_format(&c->peer, lb, sizeof(lb));
 	if (info->has_addr) {
 		c->peer = info->src;
-		if (c->local == NULL)
-			c->local = malloc(sizeof(*c->local));
-		if (c->local != NULL)
-			*c->local = info->dst;
+		if (c->local == NULL &&
+		    (c->local = malloc(sizeof(*c->local))) == NULL)
+			return -1;
+		*c->local = info->dst;
 	}
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		log_debug("conn=%llu PROXY v%d from %s: %s%s",
@@ -199,4 +202,5 @@ proxy_apply(struct conn *c, const struct proxy_proto_info *info)
 		    info->has_addr ? "client " : info->local ? "LOCAL" :
 		    "no address", info->has_addr ? peer_name(c) : "");
 	}
+	return 0;
 }
