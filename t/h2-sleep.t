@@ -2,8 +2,8 @@
 # session is freed, and made again when the client sends more.  From the
 # outside nothing may change: the connection window the client gave,
 # its SETTINGS, its HPACK table (emptied first by a SETTINGS_HEADER_
-# TABLE_SIZE of 0 and back), closed stream ids, PING, GOAWAY on reload
-# and on http2_idle_timeout.  Raw frames (Test::H2Frames) on a cleartext
+# TABLE_SIZE of 0 and back), closed stream ids, PING, a frame in part,
+# GOAWAY on reload and on http2_idle_timeout.  Raw frames (Test::H2Frames) on a cleartext
 # http2 = on listener; the debug log says when a connection sleeps.
 use strict;
 use warnings;
@@ -153,6 +153,25 @@ subtest 'frames on closed streams, PING, a skipped id, after a sleep' =>
 	my $g = $h->goaway(3);
 	is($g ? goaway_info($g)->{error_name} : 'none', 'PROTOCOL_ERROR',
 	    'HEADERS on the skipped stream 3: connection error');
+	$h->close;
+};
+
+subtest 'not asleep in the middle of a frame' => sub {
+	my $h = h2conn() or return fail('h2');
+	is($h->get('/echo')->{body}, 'probe=', 'a request');
+	my $n = slept();
+	# Half a PING: its header and 4 of its 8 bytes, then a pause past
+	# the moment the connection would sleep.
+	my $ping = ping_frame('halfhalf');
+	$h->send(substr($ping, 0, 13));
+	select(undef, undef, undef, 1.6);
+	is(slept(), $n, 'no sleep with a frame in part');
+	$h->send(substr($ping, 13));
+	my $p = $h->wait_frame(sub { $_[0]{type} == PING }, 3);
+	ok($p && ($p->{flags} & ACK) && $p->{payload} eq 'halfhalf',
+	    'the rest of the PING comes: its ACK');
+	asleep_after($n, 'the frame whole');
+	is($h->get('/echo')->{body}, 'probe=', 'and awake, a request');
 	$h->close;
 };
 

@@ -287,11 +287,15 @@ on_begin_frame(nghttp2_session *ses, const nghttp2_frame_hd *hd, void *arg)
 	struct h2	*h2 = arg;
 	int32_t		 id = hd->stream_id;
 
-	if (h2->replay)
+	if (h2->replay || hd->type != NGHTTP2_HEADERS || !(id & 1))
 		return 0;
-	if (hd->type == NGHTTP2_HEADERS && (id & 1) && id < h2->last_id &&
-	    h2->last_id - id < ID_WINDOW && !id_seen(h2, id))
+	if (id < h2->last_id && h2->last_id - id < ID_WINDOW &&
+	    !id_seen(h2, id))
 		nghttp2_session_terminate_session(ses, NGHTTP2_PROTOCOL_ERROR);
+	/* A new id is used, even if the stream is refused (and the ids
+	 * below it skipped are closed for good). */
+	else if (id > h2->last_id)
+		id_open(h2, id);
 	return 0;
 }
 
@@ -306,7 +310,6 @@ on_begin_headers(nghttp2_session *ses, const nghttp2_frame *f, void *arg)
 	    f->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
 	h2->resting = false;
-	id_open(h2, f->hd.stream_id);
 	/* One stream over the limit is refused, not the connection. */
 	if (h2->goaway || h2->nstreams >= g->h2_max_streams) {
 		nghttp2_submit_rst_stream(ses, NGHTTP2_FLAG_NONE,
@@ -673,6 +676,7 @@ h2_new(struct conn *c)
 	}
 	c->pdata = h2;
 	h2->patch = true;
+	h2->fskip = H2_PREFACE_LEN;	/* the client's preface comes first */
 	/* Frames of many streams share the socket: none waits on another's
 	 * acknowledgement (Nagle). */
 	conn_nodelay(c);
@@ -687,35 +691,42 @@ h2_new(struct conn *c)
  * What the session refused in the client's bytes: floods are logged as
  * the attacks they are, once; other errors at info (broken clients).
  */
+/*
+ * A GOAWAY of our own into c->out, with no session to write it (given
+ * up, or asleep), unless part of a frame is still to go.
+ */
+static void
+h2_goaway_raw(struct h2 *h2, uint32_t code)
+{
+	struct buf	*o = h2->c->out != NULL ? h2->c->out :
+			    (h2->c->out = buf_get());
+	unsigned char	 f[17] = { 0, 0, 8, NGHTTP2_GOAWAY };
+
+	if (h2->pend_len > 0 || o == NULL)
+		return;
+	buf_compact(o);
+	if (buf_room(o) < sizeof(f))
+		return;
+	for (int i = 0; i < 4; i++) {
+		f[9 + i] = (unsigned char)((uint32_t)h2->last_id >>
+		    (24 - 8 * i));
+		f[13 + i] = (unsigned char)(code >> (24 - 8 * i));
+	}
+	buf_append(o, (const char *)f, sizeof(f));
+}
+
 static void
 h2_recv_error(struct h2 *h2, int rv)
 {
 	const char	*what = NULL;
-	struct buf	*o = h2->c->out != NULL ? h2->c->out :
-			    (h2->c->out = buf_get());
 	uint32_t	 code = NGHTTP2_PROTOCOL_ERROR;
-	unsigned char	 f[17] = { 0, 0, 8, NGHTTP2_GOAWAY };
 
-	/*
-	 * The session is done: the client is told with a GOAWAY of our
-	 * own, unless part of a frame is still to go.
-	 */
+	/* The session is done: the client is told with a GOAWAY. */
 	h2->fatal = true;
 	if (rv == NGHTTP2_ERR_FLOODED ||
 	    rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
 		code = NGHTTP2_ENHANCE_YOUR_CALM;
-	if (h2->pend_len == 0 && o != NULL) {
-		buf_compact(o);
-		if (buf_room(o) >= sizeof(f)) {
-			for (int i = 0; i < 4; i++) {
-				f[9 + i] = (unsigned char)((uint32_t)
-				    h2->last_id >> (24 - 8 * i));
-				f[13 + i] = (unsigned char)(code >>
-				    (24 - 8 * i));
-			}
-			buf_append(o, (const char *)f, sizeof(f));
-		}
-	}
+	h2_goaway_raw(h2, code);
 	if (h2->warned)
 		return;
 	h2->warned = true;
@@ -738,6 +749,42 @@ h2_recv_error(struct h2 *h2, int rv)
 		log_info("conn=%llu %s HTTP/2 error: %s",
 		    (unsigned long long)h2->c->id, peer_name(h2->c),
 		    nghttp2_strerror(rv));
+}
+
+/*
+ * The client's bytes as frames: libnghttp2 takes them all and keeps a
+ * frame in part to itself, which a session put to sleep would lose.
+ */
+static void
+h2_frames_seen(struct h2 *h2, const uint8_t *p, size_t n)
+{
+	size_t	take;
+
+	while (n > 0) {
+		if (h2->fskip > 0) {
+			take = n < h2->fskip ? n : h2->fskip;
+			h2->fskip -= (uint32_t)take;
+			p += take;
+			n -= take;
+			continue;
+		}
+		take = 9 - h2->fhdr_len;
+		if (take > n)
+			take = n;
+		memcpy(h2->fhdr + h2->fhdr_len, p, take);
+		h2->fhdr_len += (uint8_t)take;
+		p += take;
+		n -= take;
+		if (h2->fhdr_len < 9)
+			break;
+		h2->fhdr_len = 0;
+		h2->fskip = (uint32_t)h2->fhdr[0] << 16 |
+		    (uint32_t)h2->fhdr[1] << 8 | h2->fhdr[2];
+		if (h2->fhdr[3] == NGHTTP2_HEADERS ||
+		    h2->fhdr[3] == NGHTTP2_PUSH_PROMISE ||
+		    h2->fhdr[3] == NGHTTP2_CONTINUATION)
+			h2->fcont = !(h2->fhdr[4] & NGHTTP2_FLAG_END_HEADERS);
+	}
 }
 
 /* The client's bytes into the session. -1: the connection ends. */
@@ -782,6 +829,8 @@ h2_read(struct conn *c, struct h2 *h2, bool *moved)
 			c->why = "HTTP/2 protocol error";
 			return -1;
 		}
+		h2_frames_seen(h2, (const uint8_t *)c->in->data +
+		    c->in->start, buf_len(c->in));
 		c->in->start = c->in->end = 0;
 		*moved = true;
 		if (all)
@@ -842,7 +891,6 @@ h2_write(struct conn *c, struct h2 *h2, bool *blocked, bool *moved)
 				}
 				if (n == 0)
 					break;
-				h2_mem_dirty(h2);
 				h2->pend = p;
 				h2->pend_len = (size_t)n;
 			}
@@ -899,6 +947,7 @@ h2_sleep(struct conn *c, struct h2 *h2)
 	h2_bufs_put(c, h2);
 	if (ses == NULL || h2->nstreams > 0 || h2->goaway || h2->fatal ||
 	    h2->unacked > 0 || c->in != NULL || c->out != NULL ||
+	    h2->fskip > 0 || h2->fhdr_len > 0 || h2->fcont ||
 	    nghttp2_session_want_write(ses) ||
 	    nghttp2_session_get_hd_inflate_dynamic_table_size(ses) > 0 ||
 	    nghttp2_session_get_effective_recv_data_length(ses) > 0)
@@ -927,10 +976,8 @@ h2_rest(struct conn *c, struct h2 *h2)
 	int32_t			 n;
 	bool			 blocked, moved;
 
-	if (h2->nstreams > 0 || h2->goaway || h2->fatal) {
-		h2_trim(h2);
+	if (h2->nstreams > 0 || h2->goaway || h2->fatal)
 		return 0;
-	}
 	h2->resting = true;
 	n = nghttp2_session_get_effective_recv_data_length(h2->ses);
 	if (n > 0)
@@ -948,8 +995,8 @@ h2_rest(struct conn *c, struct h2 *h2)
 		return -1;
 	if (blocked)
 		set_client_events(c, EPOLLIN | EPOLLOUT);
-	else if (!h2_sleep(c, h2))
-		h2_trim(h2);
+	else
+		h2_sleep(c, h2);
 	return 0;
 }
 
@@ -1101,6 +1148,31 @@ h2_wake(struct conn *c, struct h2 *h2)
 	return 0;
 }
 
+/*
+ * Asleep and told to go (a reload, the idle timeout): the GOAWAY of
+ * h2_goaway_raw() out, then the close, with no session made for it.
+ */
+static enum step
+h2_goodbye(struct conn *c)
+{
+	bool	blocked = false;
+
+	if (c->out != NULL && buf_len(c->out) > 0 && send_two(c->fd, c->ssl,
+	    &c->tls_stuck, c->out, NULL, 0, &blocked, NULL) == -1) {
+		c->why = "client write error";
+		return STEP_CLOSE;
+	}
+	if (blocked) {
+		set_client_events(c, EPOLLIN | EPOLLOUT);
+		if (c->wait != WAIT_SEND)
+			conn_wait(c, WAIT_SEND);
+		return STEP_WAIT;
+	}
+	if (c->why == NULL)
+		c->why = "HTTP/2 connection done (GOAWAY)";
+	return conn_linger(c);
+}
+
 /* ------------------------------------------------------------ steps --- */
 
 /*
@@ -1120,6 +1192,8 @@ h2_run(struct conn *c)
 		return STEP_CLOSE;
 	}
 	if (h2->ses == NULL) {
+		if (h2->goaway)
+			return h2_goodbye(c);
 		if (!c->client_readable)
 			return STEP_WAIT;	/* asleep */
 		if (h2_wake(c, h2) == -1)
@@ -1203,9 +1277,13 @@ h2_timeout(struct conn *c)
 		conn_wait_ms(c, WAIT_IDLE, left);
 		return STEP_WAIT;
 	}
-	if (h2->ses == NULL && h2_wake(c, h2) == -1)
-		return STEP_CLOSE;
 	/* Idle: told so, then closed. */
+	if (h2->ses == NULL) {
+		h2->goaway = true;
+		h2_goaway_raw(h2, NGHTTP2_NO_ERROR);
+		c->why = "HTTP/2 idle timeout";
+		return h2_goodbye(c);
+	}
 	h2->goaway = true;
 	nghttp2_session_terminate_session(h2->ses, NGHTTP2_NO_ERROR);
 	h2_write(c, h2, &blocked, &moved);
@@ -1234,9 +1312,13 @@ h2_drain(struct conn *c)
 
 	if (h2 == NULL || h2->goaway)
 		return;
-	/* Out of memory to wake: shutdown_timeout ends it. */
-	if (h2->ses == NULL && h2_wake(c, h2) == -1)
+	if (h2->ses == NULL) {
+		/* Asleep: no session made only to say goodbye. */
+		h2->goaway = true;
+		h2_goaway_raw(h2, NGHTTP2_NO_ERROR);
+		h2_schedule(h2);
 		return;
+	}
 	h2->goaway = true;
 	nghttp2_submit_goaway(h2->ses, NGHTTP2_FLAG_NONE,
 	    nghttp2_session_get_last_proc_stream_id(h2->ses),

@@ -92,6 +92,12 @@ struct h2 {
 						   empty */
 	bool			 replay;	/* a new session is brought
 						   level: callbacks stand by */
+	/* Where the client's bytes are in its frames: asleep only
+	 * between two, outside a header block (h2_frames_seen()). */
+	uint32_t		 fskip;		/* bytes left of a frame */
+	uint8_t			 fhdr[9];	/* a frame header, in part */
+	uint8_t			 fhdr_len;
+	bool			 fcont;		/* CONTINUATION expected */
 };
 
 static inline struct h2s *
@@ -109,8 +115,6 @@ void	h2s_credit(struct h2s *);
 
 /* h2_mem.c: the session's allocator. */
 nghttp2_mem h2_mem(struct h2 *);
-void	h2_trim(struct h2 *);
-void	h2_mem_dirty(struct h2 *);
 void	h2_mem_release(struct h2 *, bool);
 
 #endif

@@ -5,8 +5,8 @@
  * streams, header strings) are not scattered between the TLS state of
  * other connections in the heap: when the session is freed, at a sleep
  * (h2.c) or the end, its chunks go back whole, and leave no holes. Its
- * frame buffers (16K and more) are mappings of their own, whose pages
- * go back when the connection has been idle a moment (h2_trim()).
+ * frame buffers (16K and more) are mappings of their own. Pieces are
+ * aligned to 8 bytes, all libnghttp2's structures need.
  *
  * Under AddressSanitizer, what no one holds is poisoned: a free piece,
  * the headers, the slack of a class past the size asked for, the rest of
@@ -40,7 +40,7 @@
 
 #define CHUNK		16384	/* the arena grows by this */
 #define BIG_MIN		16384	/* a mapping of its own from this size */
-#define BIG_MAX		4	/* of those, tracked for h2_trim() */
+#define BIG_MAX		4	/* of those, tracked */
 #define HDR		8	/* before each piece: its class */
 #define LARGE		0xffff	/* a class: malloc'd (over CLASS_MAX) */
 #define ALIGN		8
@@ -66,7 +66,6 @@ struct h2_arena {
 	void		*free[NCLASS];
 	void		*big[BIG_MAX];	/* frame buffers */
 	size_t		 bigsz[BIG_MAX];
-	bool		 big_dirty;	/* written since trimmed */
 };
 
 /* Chunks between sessions; what stays unused goes back (h2_heap_trim()). */
@@ -177,7 +176,8 @@ hdr_set(void *hdr, unsigned k, size_t n)
 	*(uint64_t *)hdr = k | (uint64_t)n << 16;
 	if (k != LARGE)
 		POISON(hdr, HDR);
-	UNPOISON((char *)hdr + HDR, n);
+	/* At least its first byte: a double free is told by that. */
+	UNPOISON((char *)hdr + HDR, n > 0 ? n : 1);
 	return (char *)hdr + HDR;
 }
 
@@ -200,6 +200,7 @@ mem_malloc(size_t n, void *arg)
 	if ((p = a->free[k]) != NULL) {
 		UNPOISON(p, sizeof(void *));
 		a->free[k] = *(void **)p;
+		POISON(p, sizeof(void *));
 		return hdr_set((char *)p - HDR, k, n);
 	}
 	if ((p = arena_take(a, HDR + class_size[k])) == NULL)
@@ -226,6 +227,11 @@ mem_free(void *q, void *arg)
 		free((char *)q - HDR);
 		return;
 	}
+#ifdef ARENA_ASAN
+	/* Freed twice: its first byte is poisoned already. */
+	if (__asan_address_is_poisoned(q))
+		abort();
+#endif
 	UNPOISON(q, sizeof(void *));
 	*(void **)q = a->free[k];
 	POISON(q, class_size[k]);
@@ -268,6 +274,7 @@ mem_realloc(void *q, size_t n, void *arg)
 			return NULL;
 		return (char *)r + HDR;
 	} else if (n <= class_size[k]) {
+		POISON(q, class_size[k]);
 		return hdr_set((char *)q - HDR, k, n);
 	} else
 		old = v >> 16;
@@ -276,32 +283,6 @@ mem_realloc(void *q, size_t n, void *arg)
 	memcpy(r, q, old < n ? old : n);
 	mem_free(q, arg);
 	return r;
-}
-
-/*
- * Idle for a moment (h2.c's TRIM_MS), nothing owed: what the frame
- * buffers held has gone out, and their pages go back to the kernel
- * (zero when next touched).
- */
-void
-h2_trim(struct h2 *h2)
-{
-	struct h2_arena	*a = h2->arena;
-
-	if (a == NULL || !a->big_dirty)
-		return;
-	for (int i = 0; i < BIG_MAX; i++)
-		if (a->big[i] != NULL)
-			madvise(a->big[i], a->bigsz[i], MADV_DONTNEED);
-	a->big_dirty = false;
-}
-
-/* The session wrote into its frame buffer. */
-void
-h2_mem_dirty(struct h2 *h2)
-{
-	if (h2->arena != NULL)
-		h2->arena->big_dirty = true;
 }
 
 /*
