@@ -119,8 +119,8 @@ heap_swap(struct ev_loop *loop, size_t a, size_t b)
 
 	loop->heap[a] = loop->heap[b];
 	loop->heap[b] = t;
-	loop->heap[a]->idx = a + 1;
-	loop->heap[b]->idx = b + 1;
+	loop->heap[a]->idx = (uint32_t)(a + 1);
+	loop->heap[b]->idx = (uint32_t)(b + 1);
 }
 
 static void
@@ -163,7 +163,6 @@ ev_timer_start(struct ev_loop *loop, struct ev_timer *t, int64_t ms,
 
 	t->cb = cb;
 	t->arg = arg;
-	t->due_ms = due;
 	/*
 	 * Armed already (a wait changing into the next). Later, as most
 	 * are (an idle timer pushed back by each request): it keeps its
@@ -172,18 +171,26 @@ ev_timer_start(struct ev_loop *loop, struct ev_timer *t, int64_t ms,
 	if (t->idx != 0) {
 		if (due < t->deadline_ms) {
 			t->deadline_ms = due;
+			t->later_ms = 0;
 			heap_up(loop, t->idx - 1);
+		} else if (due - t->deadline_ms <= UINT32_MAX)
+			t->later_ms = (uint32_t)(due - t->deadline_ms);
+		else {
+			t->deadline_ms = due;
+			t->later_ms = 0;
+			heap_down(loop, t->idx - 1);
 		}
 		return;
 	}
 	t->deadline_ms = due;
+	t->later_ms = 0;
 	if (loop->nheap == loop->heapcap) {
 		loop->heapcap = loop->heapcap ? loop->heapcap * 2 : 64;
 		loop->heap = xrealloc(loop->heap, loop->heapcap,
 		    sizeof(*loop->heap));
 	}
 	loop->heap[loop->nheap] = t;
-	t->idx = ++loop->nheap;
+	t->idx = (uint32_t)++loop->nheap;
 	heap_up(loop, loop->nheap - 1);
 }
 
@@ -199,7 +206,7 @@ ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
 	if (--loop->nheap == i)
 		return;
 	loop->heap[i] = loop->heap[loop->nheap];
-	loop->heap[i]->idx = i + 1;
+	loop->heap[i]->idx = (uint32_t)(i + 1);
 	heap_up(loop, i);
 	heap_down(loop, loop->heap[i]->idx - 1);
 }
@@ -255,9 +262,11 @@ ev_run(struct ev_loop *loop)
 		    loop->heap[0]->deadline_ms <= loop->now_ms; due--) {
 			struct ev_timer *t = loop->heap[0];
 
-			if (t->due_ms > loop->now_ms) {
+			if (t->later_ms > 0 && t->deadline_ms + t->later_ms >
+			    loop->now_ms) {
 				/* Pushed back: its real place now. */
-				t->deadline_ms = t->due_ms;
+				t->deadline_ms += t->later_ms;
+				t->later_ms = 0;
 				heap_down(loop, 0);
 				continue;
 			}

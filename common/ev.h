@@ -27,9 +27,9 @@ struct ev_io {
 
 struct ev_timer {
 	int64_t		 deadline_ms;	/* its place in the heap */
-	int64_t		 due_ms;	/* when it fires: later, when it was
-					   pushed back while armed */
-	size_t		 idx;		/* position in the heap + 1; 0 = idle */
+	uint32_t	 idx;		/* position in the heap + 1; 0 = idle */
+	uint32_t	 later_ms;	/* it fires this long after: pushed back
+					   while armed */
 	ev_timer_fn	*cb;
 	void		*arg;
 };
