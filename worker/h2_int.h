@@ -14,7 +14,7 @@
 #include "worker/conn.h"
 #include "worker/h2_head.h"
 
-#define ID_WINDOW	2048	/* stream ids below the newest remembered */
+#define ID_WINDOW	1024	/* stream ids below the newest remembered */
 #define H2_NSETTINGS	10	/* SETTINGS ids kept, 1 to 9 */
 
 struct h2;
