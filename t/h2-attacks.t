@@ -180,6 +180,11 @@ subtest 'HPACK bomb' => sub {
 		    ? error_name($r->{rst}) : 'nothing');
 	}
 	is("@st", '431 431 431 431 431', 'again, five times: 431 each');
+	my @logged = grep { m{"GET /bomb HTTP/2\.0" 431 } }
+	    split /\n/, $t->access_log;
+	cmp_ok(scalar(@logged), '>=', 5,
+	    'the access log names the refused requests: GET /bomb, 431')
+	    or diag($t->access_log);
 	my $rss1 = rss_kb($worker);
 	cmp_ok($rss1 - $rss0, '<', 8 * 1024,
 	    "the worker's memory stays bounded ($rss0 kB, then $rss1 kB)");
