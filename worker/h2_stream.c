@@ -68,32 +68,6 @@ const struct proto	proto_h2s = {
 
 /* ------------------------------------------------ a stream's request --- */
 
-/*
- * A head refused before it was parsed (431: its header list too large):
- * its request line, written first in c->in, names it in the access log.
- */
-static void
-h2s_log_line(struct conn *c)
-{
-	struct req	*r = c->req;
-	const char	*b = c->in->data, *e = b + c->in->end, *sp, *sp2;
-	size_t		 n;
-
-	if ((sp = memchr(b, ' ', (size_t)(e - b))) == NULL ||
-	    (sp2 = memchr(sp + 1, ' ', (size_t)(e - sp - 1))) == NULL)
-		return;
-	n = (size_t)(sp - b);
-	if (n > sizeof(r->log_method))
-		n = sizeof(r->log_method);
-	memcpy(r->log_method, b, n);
-	r->log_method_len = (uint8_t)n;
-	n = (size_t)(sp2 - sp - 1);
-	if (n > sizeof(r->log_target))
-		n = sizeof(r->log_target);
-	memcpy(r->log_target, sp + 1, n);
-	r->log_target_len = (uint16_t)n;
-}
-
 static enum step
 h2s_run(struct conn *c)
 {
@@ -105,7 +79,13 @@ h2s_run(struct conn *c)
 	if (!s->started) {
 		s->started = true;
 		if (s->hd.bad_status != 0) {
-			h2s_log_line(c);
+			/* Refused before its head was read (a 431 for its
+			 * header list): named in the log if the part
+			 * written reads. */
+			if (http_parse_request(&r->parser, c->in->data,
+			    c->in->end, &c->w->req_limits, &r->head) ==
+			    HTTP_OK)
+				request_log_names(c);
 			return h2s_fail(c, s->hd.bad_status, s->hd.bad_why);
 		}
 		if (http_parse_request(&r->parser, c->in->data, c->in->end,

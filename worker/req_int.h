@@ -82,6 +82,9 @@ uint32_t	 upgrade_mask(const struct cfg_route *, const char *,
 		    const struct http_head *, bool *other);
 bool		 upgrade_accepted(const struct conn *);
 
+/* request.c: the names the access log gives the request parsed in c->in. */
+void		 request_log_names(struct conn *);
+
 /* Appends one chunk: hex size line, data, CRLF. The caller made room. */
 static inline void
 chunk_put(struct buf *o, const char *data, size_t len)

@@ -90,13 +90,16 @@ copy_slice(char *dst, size_t size, const char *base, struct http_slice s)
 	return n;
 }
 
-static void
-save_for_log(struct conn *c)
+/* What the access log names a request by, kept past its head. */
+void
+request_log_names(struct conn *c)
 {
 	struct req		*r = c->req;
 	const char		*b = c->in->data;
 	const struct http_head	*h = &r->head;
 
+	if (!accesslog_enabled())
+		return;
 	r->log_method_len = (uint8_t)copy_slice(r->log_method,
 	    sizeof(r->log_method), b, h->method);
 	r->log_target_len = (uint16_t)copy_slice(r->log_target,
@@ -640,8 +643,7 @@ phase_framing(struct conn *c, enum step *s)
 		counter_add(CNT(c), CNT_REQUESTS, 1);
 		c->nrequests++;
 		r->parsed = true;
-		if (accesslog_enabled())
-			save_for_log(c);
+		request_log_names(c);
 	}
 	r->http10 = h->version_minor == 0;
 	r->head_method = h->meth == HTTP_M_HEAD;
