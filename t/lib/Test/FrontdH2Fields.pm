@@ -219,18 +219,8 @@ sub _frame {
 	    && ($f->{flags} & END_STREAM);
 	push @{ $s->{frames} }, $name;
 	if ($f->{type} == HEADERS || $f->{type} == CONTINUATION) {
-		my $p = $f->{payload};
-		if ($f->{type} == HEADERS) {
-			my $pad = 0;
-			if ($f->{flags} & PADDED) {
-				$pad = ord $p;
-				$p = substr($p, 1);
-			}
-			$p = substr($p, 5) if $f->{flags} & 0x20;
-			$p = substr($p, 0, length($p) - $pad);
-			$s->{es} = $f->{flags} & END_STREAM;
-		}
-		$s->{block} .= $p;
+		$s->{es} = $f->{flags} & END_STREAM if $f->{type} == HEADERS;
+		$s->{block} .= block_fragment($f);
 		if ($f->{flags} & END_HEADERS) {
 			$self->_block($s, $s->{block});
 			$s->{block} = '';

@@ -61,7 +61,7 @@ our @EXPORT_OK = (@TYPES, @ERRORS, qw(END_STREAM ACK END_HEADERS PADDED
     MAX_FRAME_SIZE MAX_HEADER_LIST_SIZE PREFACE frame settings_frame
     rst_frame ping_frame window_frame hpack_int hpack_literal
     hpack_literal_indexed hpack_indexed request_block decode_block
-    goaway_info rst_error type_name error_name describe));
+    goaway_info rst_error block_fragment type_name error_name describe));
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 use constant PREFACE => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -120,6 +120,21 @@ sub goaway_info {
 }
 
 sub rst_error { unpack('N', $_[0]{payload}) }
+
+# The header block fragment a HEADERS or CONTINUATION frame carries: a
+# HEADERS one without its padding and priority fields.
+sub block_fragment {
+	my ($f) = @_;
+	my $p = $f->{payload};
+	return $p unless $f->{type} == HEADERS;
+	my $pad = 0;
+	if ($f->{flags} & PADDED) {
+		$pad = ord $p;
+		$p = substr($p, 1);
+	}
+	$p = substr($p, 5) if $f->{flags} & 0x20;
+	return substr($p, 0, length($p) - $pad);
+}
 
 # ---------------------------------------------------------------------------
 # HPACK (RFC 7541): the encoder's pieces, no Huffman coding
@@ -442,17 +457,7 @@ sub response {
 		$r->{goaway} = $f if $f->{type} == GOAWAY;
 		return 0 unless $f->{stream} == $id;
 		if ($f->{type} == HEADERS || $f->{type} == CONTINUATION) {
-			my $p = $f->{payload};
-			if ($f->{type} == HEADERS) {
-				my $pad = 0;
-				if ($f->{flags} & PADDED) {
-					$pad = ord $p;
-					$p = substr($p, 1);
-				}
-				$p = substr($p, 5) if $f->{flags} & 0x20;
-				$p = substr($p, 0, length($p) - $pad);
-			}
-			$block .= $p;
+			$block .= block_fragment($f);
 			if ($f->{flags} & END_HEADERS) {
 				my $fields = decode_block($block);
 				$block = '';
