@@ -28,16 +28,13 @@ use Errno qw(EINTR EAGAIN);
 use IO::Select;
 use IO::Socket::INET;
 use Time::HiRes qw(time);
+use Test::H2Frames qw(frame frame_content hpack_literal decode_block);
 
 use constant {
 	DATA => 0, HEADERS => 1, RST_STREAM => 3, SETTINGS => 4, PING => 6,
 	GOAWAY => 7, WINDOW_UPDATE => 8, CONTINUATION => 9,
-	END_STREAM => 0x1, ACK => 0x1, END_HEADERS => 0x4, PADDED => 0x8,
-	PRIORITY => 0x20, CANCEL => 8,
+	END_STREAM => 0x1, ACK => 0x1, END_HEADERS => 0x4, CANCEL => 8,
 };
-
-my %STATUS = (8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400,
-    13 => 404, 14 => 500);
 
 # Connect, send the preface and SETTINGS (no server push, no dynamic
 # table: every status can be read).  opts: port,
@@ -53,34 +50,6 @@ sub new {
 	$self->write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 	    . frame(SETTINGS, 0, 0, pack('nNnN', 2, 0, 1, 0)));
 	return $self;
-}
-
-sub frame {
-	my ($type, $flags, $id, $payload) = @_;
-	$payload //= '';
-	return substr(pack('N', length $payload), 1) . pack('CCN', $type,
-	    $flags, $id & 0x7fffffff) . $payload;
-}
-
-# An HPACK integer with an n-bit prefix, first byte ORed with flags.
-sub _int {
-	my ($v, $n, $flags) = @_;
-	my $max = (1 << $n) - 1;
-	return chr($flags | $v) if $v < $max;
-	my $s = chr($flags | $max);
-	$v -= $max;
-	while ($v >= 128) {
-		$s .= chr(($v % 128) + 128);
-		$v = int($v / 128);
-	}
-	return $s . chr($v);
-}
-
-# A literal field without indexing, new name, no Huffman coding.
-sub literal {
-	my ($name, $value) = @_;
-	return "\0" . _int(length $name, 7, 0) . $name
-	    . _int(length $value, 7, 0) . $value;
 }
 
 sub write {
@@ -105,12 +74,14 @@ sub request {
 	my ($self, $method, $path, %o) = @_;
 	my $id = $self->{next_id};
 	$self->{next_id} += 2;
-	my $block = literal(':method', $method) . literal(':scheme',
-	    $o{scheme} // 'http') . literal(':path', $path);
-	$block .= literal(':authority', $o{authority}) if defined $o{authority};
+	my $block = hpack_literal(':method', $method)
+	    . hpack_literal(':scheme', $o{scheme} // 'http')
+	    . hpack_literal(':path', $path);
+	$block .= hpack_literal(':authority', $o{authority})
+	    if defined $o{authority};
 	my @f = @{ $o{fields} // [] };
 	while (my ($k, $v) = splice @f, 0, 2) {
-		$block .= literal($k, $v);
+		$block .= hpack_literal($k, $v);
 	}
 	$self->{streams}{$id} = { id => $id, body => '', got => 0,
 	    end => 0, frames => 0, status => undef };
@@ -181,40 +152,12 @@ sub _frames {
 	}
 }
 
-# Huffman codes of the digits (RFC 7541, Appendix B).
-my %HUFF_DIGIT = ('00000' => 0, '00001' => 1, '00010' => 2, '011001' => 3,
-    '011010' => 4, '011011' => 5, '011100' => 6, '011101' => 7,
-    '011110' => 8, '011111' => 9);
-
-# The status of a response head block: its first field, indexed from the
-# static table, or a literal with the name :status (index 8) whose value
-# is plain or Huffman-coded digits; else "?".
+# The status of a response head block, or "?".
 sub _status {
-	my ($p) = @_;
-	my $b = ord $p;
-	return $STATUS{$b & 0x7f} // '?' if $b & 0x80;
-	return '?' unless $b == 0x48 || $b == 0x08 || $b == 0x18;
-	my $l = ord substr($p, 1, 1);
-	my $v = substr($p, 2, $l & 0x7f);
-	return $v unless $l & 0x80;
-	my ($bits, $out, $code) = (unpack('B*', $v), '', '');
-	for my $bit (split //, $bits) {
-		$code .= $bit;
-		if (exists $HUFF_DIGIT{$code}) {
-			$out .= $HUFF_DIGIT{$code};
-			$code = '';
-		}
-	}
-	return $code =~ /^1*\z/ && length $out == 3 ? $out : '?';
-}
-
-sub _unpad {
-	my ($flags, $p) = @_;
-	if ($flags & PADDED) {
-		my $pad = ord $p;
-		$p = substr($p, 1, length($p) - 1 - $pad);
-	}
-	return $p;
+	my ($block) = @_;
+	my $fields = eval { decode_block($block) } // [];
+	my ($st) = map { $_->[1] } grep { $_->[0] eq ':status' } @$fields;
+	return $st // '?';
 }
 
 sub _frame {
@@ -229,10 +172,8 @@ sub _frame {
 		$self->{goaway} = { last => $last & 0x7fffffff, code => $code,
 		    data => substr($p, 8) };
 	} elsif ($type == HEADERS && $s) {
-		$p = _unpad($flags, $p);
-		$p = substr($p, 5) if $flags & PRIORITY;
-		# Dynamic table size updates may come first.
-		1 while $p =~ s/^(?:\x3f[\x80-\xff]*[\x00-\x7f]|[\x20-\x3e])//;
+		$p = frame_content({ type => $type, flags => $flags,
+		    payload => $p });
 		if (!defined $s->{status} || $s->{status} =~ /^1/) {
 			$s->{status} = _status($p);
 		}
@@ -241,7 +182,8 @@ sub _frame {
 		my $len = length $p;
 		$self->write(frame(WINDOW_UPDATE, 0, 0, pack('N', $len))) if $len;
 		return unless $s;
-		$p = _unpad($flags, $p);
+		$p = frame_content({ type => $type, flags => $flags,
+		    payload => $p });
 		$s->{body} .= $p unless $s->{discard};
 		$s->{got} += length $p;
 		$s->{frames}++;

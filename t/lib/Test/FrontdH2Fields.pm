@@ -220,20 +220,15 @@ sub _frame {
 	push @{ $s->{frames} }, $name;
 	if ($f->{type} == HEADERS || $f->{type} == CONTINUATION) {
 		$s->{es} = $f->{flags} & END_STREAM if $f->{type} == HEADERS;
-		$s->{block} .= block_fragment($f);
+		$s->{block} .= frame_content($f);
 		if ($f->{flags} & END_HEADERS) {
 			$self->_block($s, $s->{block});
 			$s->{block} = '';
 			$s->{done} = 1 if $s->{es};
 		}
 	} elsif ($f->{type} == DATA) {
-		my $p = $f->{payload};
-		my $n = length $p;
-		if ($f->{flags} & PADDED) {
-			my $pad = ord $p;
-			$p = substr($p, 1, length($p) - 1 - $pad);
-		}
-		$s->{body} .= $p;
+		my $n = length $f->{payload};
+		$s->{body} .= frame_content($f);
 		$s->{done} = 1 if $f->{flags} & END_STREAM;
 		return unless $n;
 		my $w = window_frame(0, $n);

@@ -61,7 +61,7 @@ our @EXPORT_OK = (@TYPES, @ERRORS, qw(END_STREAM ACK END_HEADERS PADDED
     MAX_FRAME_SIZE MAX_HEADER_LIST_SIZE PREFACE frame settings_frame
     rst_frame ping_frame window_frame hpack_int hpack_literal
     hpack_literal_indexed hpack_indexed request_block decode_block
-    goaway_info rst_error block_fragment type_name error_name describe));
+    goaway_info rst_error frame_content type_name error_name describe));
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
 use constant PREFACE => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -121,18 +121,19 @@ sub goaway_info {
 
 sub rst_error { unpack('N', $_[0]{payload}) }
 
-# The header block fragment a HEADERS or CONTINUATION frame carries: a
-# HEADERS one without its padding and priority fields.
-sub block_fragment {
+# What a frame carries: the data of a DATA frame, the header block
+# fragment of a HEADERS or CONTINUATION one, without padding and
+# priority fields.
+sub frame_content {
 	my ($f) = @_;
 	my $p = $f->{payload};
-	return $p unless $f->{type} == HEADERS;
+	return $p unless $f->{type} == HEADERS || $f->{type} == DATA;
 	my $pad = 0;
 	if ($f->{flags} & PADDED) {
 		$pad = ord $p;
 		$p = substr($p, 1);
 	}
-	$p = substr($p, 5) if $f->{flags} & 0x20;
+	$p = substr($p, 5) if $f->{type} == HEADERS && $f->{flags} & 0x20;
 	return substr($p, 0, length($p) - $pad);
 }
 
@@ -457,7 +458,7 @@ sub response {
 		$r->{goaway} = $f if $f->{type} == GOAWAY;
 		return 0 unless $f->{stream} == $id;
 		if ($f->{type} == HEADERS || $f->{type} == CONTINUATION) {
-			$block .= block_fragment($f);
+			$block .= frame_content($f);
 			if ($f->{flags} & END_HEADERS) {
 				my $fields = decode_block($block);
 				$block = '';
